@@ -1,0 +1,55 @@
+// Builds what Parley serves and runs: the server (dist/server, packages left external) and the browser
+// bundles (dist/public/assets, content-hashed, with dist/public/manifest.json naming them).
+import { mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist');
+
+async function buildServer() {
+  await esbuild.build({
+    entryPoints: [join(root, 'server/src/cli.ts')],
+    outdir: join(out, 'server'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+    banner: { js: '#!/usr/bin/env node' },
+  });
+}
+
+async function buildBrowser() {
+  const publicDir = join(out, 'public');
+  rmSync(publicDir, { recursive: true, force: true });
+  mkdirSync(join(publicDir, 'assets'), { recursive: true });
+  const result = await esbuild.build({
+    entryPoints: { page: join(root, 'widget/src/page/main.tsx') },
+    outdir: join(publicDir, 'assets'),
+    entryNames: '[name]-[hash]',
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: ['chrome100', 'firefox100', 'safari15'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const manifest = {};
+  for (const [file, meta] of Object.entries(result.metafile.outputs)) {
+    if (!meta.entryPoint && !file.endsWith('.css')) continue;
+    const name = basename(file);
+    const key = name.replace(/-[A-Z0-9]{8}\./, '.');
+    manifest[key] = `/assets/${name}`;
+  }
+  copyFileSync(join(root, 'widget/src/page/error.css'), join(publicDir, 'assets/error.css'));
+  writeFileSync(join(publicDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+}
+
+await Promise.all([buildServer(), buildBrowser()]);

@@ -1,0 +1,118 @@
+/**
+ * The Parley app as a Fastify instance that tests `inject` into and main.ts listens with. It registers the
+ * official plugins, the services as typed decorators, one error handler, then one plugin per route area.
+ * It never listens and never reads process.env.
+ */
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Config } from './config.js';
+import { derivePublicUrl } from './config.js';
+import { ParleyError, sendError } from './errors.js';
+import { createOriginPolicy, type OriginPolicy } from './origins.js';
+import { redactUrl } from './redact.js';
+import { authRoutes } from './routes/auth/index.js';
+import { chatRoutes } from './routes/chat/index.js';
+import { eventRoutes } from './routes/chat/events.js';
+import { healthRoutes } from './routes/health.js';
+import { pageRoutes } from './routes/pages/index.js';
+import { hostedPageSignIn } from './routes/pages/sign-in-link.js';
+import { createServices, type Services } from './services.js';
+import type { Store } from './store/database.js';
+
+export interface AppOptions {
+  config: Config;
+  store: Store;
+  /** Milliseconds since the epoch; injected so tests control time. */
+  now?: () => number;
+  /** Log level and destination; false (the default) logs nothing. */
+  logger?: { level: string; stream?: { write(line: string): void } } | false;
+  /** Interval of SSE heartbeats. */
+  heartbeatMs?: number;
+  /** Folder of the built browser assets (dist/public). */
+  publicDir?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    store: Store;
+    now: () => number;
+    services: Services;
+    origins: OriginPolicy;
+    /** The base of links; fixed after listen() when PORT=0 derived it. */
+    publicUrl: { value: string };
+  }
+}
+
+export type App = FastifyInstance;
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+// Request URLs may carry an externalAuthCode: the logged URL is always redacted (PRODUCT.md §4.4).
+function serializeRequest(request: FastifyRequest) {
+  return { method: request.method, url: redactUrl(request.url), remoteAddress: request.ip };
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, store } = options;
+  const now = options.now ?? Date.now;
+  const app = Fastify({
+    logger: options.logger ? { ...options.logger, serializers: { req: serializeRequest } } : false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: false,
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const publicUrl = { value: derivePublicUrl(config, config.port) };
+  app.decorate('config', config);
+  app.decorate('store', store);
+  app.decorate('now', now);
+  app.decorate('publicUrl', publicUrl);
+  app.decorate('origins', createOriginPolicy(config, () => publicUrl.value));
+  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value }));
+  app.decorateRequest('session', null);
+
+  await app.register(cookie);
+  await app.register(cors, {
+    // Browsers on allowed origins may call the API with a bearer session; cookies stay first-party.
+    origin: (origin, callback) => callback(null, origin === undefined ? false : app.origins.isAllowed(origin)),
+    credentials: false,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+    maxAge: 600,
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ParleyError) return sendError(reply, error.code, error.message);
+    if (error.validation) return sendError(reply, 'bad_request', `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params|headers)/, '')}`);
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendError(reply, 'unsupported_media_type');
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(reply, 'payload_too_large');
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendError(reply, 'bad_request', 'The body is not valid JSON.');
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return sendError(reply, 'bad_request');
+    request.log.error({ err: error, url: redactUrl(request.url) }, 'unexpected error');
+    return sendError(reply, 'internal_error');
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html')) {
+      return reply.code(404).type('text/html; charset=utf-8').send('<!doctype html><meta charset="utf-8"><title>Not found</title><p>Not found.</p>');
+    }
+    return sendError(reply, 'not_found');
+  });
+
+  app.addHook('onRequest', hostedPageSignIn);
+  await app.register(healthRoutes);
+  await app.register(authRoutes, { prefix: '/api/v1' });
+  await app.register(chatRoutes, { prefix: '/api/v1' });
+  await app.register(eventRoutes, { prefix: '/api/v1', heartbeatMs: options.heartbeatMs ?? 15_000 });
+  await app.register(pageRoutes, { publicDir: options.publicDir });
+  return app;
+}

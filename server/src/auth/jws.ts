@@ -1,0 +1,49 @@
+/**
+ * The shape checks a token passes before any cryptography (PRODUCT.md §4.2): size, compact serialisation,
+ * canonical base64url, a JSON object header. They are cheap, total, and never throw.
+ */
+
+export const MAX_TOKEN_BYTES = 8 * 1024;
+
+// Three non-empty base64url segments: compact JWS. A JWE has five; JSON serialisation has braces.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface CompactParts {
+  header: Record<string, unknown>;
+  payloadBytes: Uint8Array;
+  signature: Uint8Array;
+}
+
+/** Decodes base64url only if it is canonical (no padding, no stray bits), so one token has one spelling. */
+export function decodeBase64Url(segment: string): Uint8Array | undefined {
+  if (segment.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(segment, 'base64url');
+  return bytes.toString('base64url') === segment ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : undefined;
+}
+
+/** Parses UTF-8 JSON that must be a plain object; undefined for anything else (arrays, strings, bad UTF-8). */
+export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Splits a compact JWS, or explains in a few words why it is not one. */
+export function parseCompactJws(token: string): CompactParts | string {
+  if (token.length > MAX_TOKEN_BYTES) return 'longer than 8 KB';
+  if (!COMPACT_JWS.test(token)) return 'not a compact JWS';
+  const [h = '', p = '', s = ''] = token.split('.');
+  const headerBytes = decodeBase64Url(h);
+  const payloadBytes = decodeBase64Url(p);
+  const signature = decodeBase64Url(s);
+  if (!headerBytes || !payloadBytes || !signature) return 'not canonical base64url';
+  const header = parseJsonObject(headerBytes);
+  if (!header) return 'header is not a JSON object';
+  return { header, payloadBytes, signature };
+}

@@ -1,0 +1,56 @@
+/**
+ * Per-request session check for the API: a bearer token (widget, SDK) or the hosted page's cookie. The
+ * factory takes its dependencies once; the returned preHandler attaches `request.session` or throws a coded
+ * error. Cookie sessions on unsafe methods must come from Parley's own origin (CSRF).
+ */
+import type { FastifyRequest } from 'fastify';
+import { ParleyError } from '../errors.js';
+import type { SessionRepository } from '../store/sessions.js';
+import type { UserRow } from '../store/users.js';
+
+export const SESSION_COOKIE = 'parley_session';
+
+export interface RequestSession {
+  id: string;
+  token: string;
+  user: UserRow;
+  expiresAt: number;
+  via: 'bearer' | 'cookie';
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    session: RequestSession | null;
+  }
+}
+
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The token a request carries, and how; a malformed Authorization header is an invalid session. */
+export function readSessionToken(request: FastifyRequest): { token: string; via: 'bearer' | 'cookie' } | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(header);
+    if (!match) throw new ParleyError('session_invalid', 'The Authorization header must be "Bearer <session token>".');
+    return { token: match[1] as string, via: 'bearer' };
+  }
+  const cookie = request.cookies[SESSION_COOKIE];
+  return cookie ? { token: cookie, via: 'cookie' } : undefined;
+}
+
+export function createSessionAuth(options: { sessions: SessionRepository; now: () => number; ownOrigin: () => string }) {
+  const { sessions, now, ownOrigin } = options;
+  if (typeof sessions?.findValid !== 'function') throw new TypeError('createSessionAuth needs a session repository');
+
+  return async function requireSession(request: FastifyRequest): Promise<void> {
+    const carried = readSessionToken(request);
+    if (!carried) throw new ParleyError('session_missing');
+    if (carried.via === 'cookie' && !SAFE_METHODS.has(request.method) && request.headers.origin !== ownOrigin()) {
+      throw new ParleyError('csrf_rejected');
+    }
+    const found = await sessions.findValid(carried.token, now());
+    if (!found) throw new ParleyError('session_invalid');
+    if (!found.user.active) throw new ParleyError('user_deactivated');
+    request.session = { id: found.id, token: carried.token, user: found.user, expiresAt: found.expiresAt, via: carried.via };
+  };
+}

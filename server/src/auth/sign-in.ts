@@ -1,0 +1,134 @@
+/**
+ * Sign-in by external token, end to end (PRODUCT.md §4.2–§4.5): verify, find or create the account within
+ * the seat limit, apply the signed profile, open a fresh session. Both the hosted page and the exchange
+ * endpoint call this one function; it answers a result, never throws for a bad token, and never logs one.
+ */
+import type { SessionRepository } from '../store/sessions.js';
+import type { UserRepository, UserRow } from '../store/users.js';
+import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
+import type { KeyRepository } from '../store/keys.js';
+import type { KeyRing } from './key-ring.js';
+import { ENV_KID } from './key-ring.js';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS, type Identity, verifyExternalToken } from './verify-external-token.js';
+
+export const SESSION_TTL_MS = 24 * 3600 * 1000;
+const KEY_USAGE_WRITE_INTERVAL_MS = 60_000;
+
+export type SignInFailureCode =
+  | 'token_missing'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'external_auth_disabled'
+  | 'user_not_found'
+  | 'email_conflict'
+  | 'seat_limit_reached'
+  | 'user_deactivated';
+
+export type SignInResult =
+  | { ok: true; user: UserRow; created: boolean; session: { token: string; id: string; expiresAt: number } }
+  | { ok: false; code: SignInFailureCode; reason: string };
+
+export interface SignInDeps {
+  keyRing: KeyRing;
+  keys: KeyRepository;
+  users: UserRepository;
+  sessions: SessionRepository;
+  settings: () => { seatLimit: number; tokenMaxLifetimeSeconds: number };
+  now: () => number;
+}
+
+type Resolution = { ok: true; user: UserRow; created: boolean } | { ok: false; code: SignInFailureCode; reason: string };
+
+export function createSignIn(deps: SignInDeps) {
+  const { users } = deps;
+  const lastKeyUseWrite = new Map<string, number>();
+
+  async function applyProfile(user: UserRow, identity: Extract<Identity, { form: 'user' }>): Promise<Resolution> {
+    const { email, name, avatarUrl, metadata } = identity.profile;
+    if (email) {
+      const owner = await users.findByEmail(email);
+      if (owner && owner.id !== user.id) return { ok: false, code: 'email_conflict', reason: 'email belongs to another account' };
+    }
+    const changed =
+      (email !== undefined && email !== user.email) ||
+      (name !== undefined && name !== user.name) ||
+      (avatarUrl !== undefined && avatarUrl !== user.avatar_url) ||
+      (metadata !== undefined && JSON.stringify(metadata) !== user.metadata);
+    if (!changed) return { ok: true, user, created: false };
+    try {
+      return { ok: true, user: await users.updateProfile(user.id, { email, name, avatarUrl, metadata }), created: false };
+    } catch (error) {
+      // A concurrent sign-in took the email between our check and the update (unique index).
+      if (email && (await users.findByEmail(email))?.id !== user.id) return { ok: false, code: 'email_conflict', reason: 'email belongs to another account' };
+      throw error;
+    }
+  }
+
+  async function resolveUserIdentity(identity: Extract<Identity, { form: 'user' }>, now: number): Promise<Resolution> {
+    // Two passes at most: the second runs when a concurrent sign-in created the same user first.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const existing = await users.findByExternalId(identity.externalId);
+      if (existing) {
+        if (!existing.active) return { ok: false, code: 'user_deactivated', reason: 'account deactivated' };
+        return applyProfile(existing, identity);
+      }
+      const { email, name, avatarUrl, metadata } = identity.profile;
+      if (email && (await users.findByEmail(email))) return { ok: false, code: 'email_conflict', reason: 'email belongs to another account' };
+      const created = await users.createWithinSeatLimit(
+        {
+          externalId: identity.externalId,
+          email: email ?? null,
+          name: name ?? null,
+          avatarUrl: avatarUrl ?? null,
+          metadata: metadata ?? {},
+          role: 'member',
+          organizationId: DEFAULT_ORGANIZATION_ID,
+          createdVia: 'external_token',
+        },
+        deps.settings().seatLimit,
+        now,
+      );
+      if (created.ok) return { ok: true, user: created.user, created: true };
+      if (created.reason === 'seat_limit_reached') return { ok: false, code: 'seat_limit_reached', reason: 'every seat is taken' };
+    }
+    const again = await users.findByExternalId(identity.externalId);
+    if (again) return again.active ? applyProfile(again, identity) : { ok: false, code: 'user_deactivated', reason: 'account deactivated' };
+    return { ok: false, code: 'email_conflict', reason: 'email belongs to another account' };
+  }
+
+  async function resolve(identity: Identity, now: number): Promise<Resolution> {
+    if (identity.form === 'user') return resolveUserIdentity(identity, now);
+    const user = identity.form === 'id' ? await users.findById(identity.id) : await users.findByEmail(identity.email);
+    if (!user) return { ok: false, code: 'user_not_found', reason: `no account with this ${identity.form}` };
+    if (!user.active) return { ok: false, code: 'user_deactivated', reason: 'account deactivated' };
+    return { ok: true, user, created: false };
+  }
+
+  async function noteKeyUse(kid: string, now: number): Promise<void> {
+    if (kid === ENV_KID) return;
+    const last = lastKeyUseWrite.get(kid) ?? 0;
+    if (now - last < KEY_USAGE_WRITE_INTERVAL_MS) return;
+    lastKeyUseWrite.set(kid, now);
+    await deps.keys.markUsed(kid, now);
+  }
+
+  /** Signs in with an external token; `token` is whatever the request carried (unknown until verified). */
+  return async function signIn(token: unknown): Promise<SignInResult> {
+    const now = deps.now();
+    const { tokenMaxLifetimeSeconds } = deps.settings();
+    const verified = await verifyExternalToken(
+      token,
+      await deps.keyRing.active(),
+      { maxLifetimeSeconds: tokenMaxLifetimeSeconds, clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_SECONDS },
+      Math.floor(now / 1000),
+    );
+    if (!verified.ok) return verified;
+    const resolved = await resolve(verified.identity, now);
+    if (!resolved.ok) return resolved;
+    const session = await deps.sessions.create(resolved.user.id, now, SESSION_TTL_MS);
+    await Promise.all([users.touchLastSeen(resolved.user.id, now), noteKeyUse(verified.kid, now)]);
+    return { ok: true, user: { ...resolved.user, last_seen_at: now }, created: resolved.created, session };
+  };
+}
+
+export type SignIn = ReturnType<typeof createSignIn>;

@@ -1,0 +1,196 @@
+/**
+ * Verification of an `externalAuthCode` (PRODUCT.md §4.1–§4.3) as one plain function: the token, the active
+ * keys, the policy and the current time go in; a typed identity or a failure code comes out. Nothing here
+ * reads a database, a clock or the network, and nothing throws for any input.
+ *
+ * Order matters: the size and format checks run before any cryptography, the signature before any claim is
+ * believed, and the claims before the identity.
+ */
+import { compactVerify } from 'jose';
+import { parseCompactJws, parseJsonObject } from './jws.js';
+
+/** An active HS256 key: `kid` plus the secret, imported once by the key ring. */
+export interface VerificationKey {
+  kid: string;
+  key: CryptoKey | Uint8Array;
+}
+
+export interface VerifyPolicy {
+  maxLifetimeSeconds: number;
+  clockToleranceSeconds: number;
+}
+
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 60;
+
+export interface UserProfileClaims {
+  /** undefined = not in the token (leave as is); null = clear. */
+  email: string | null | undefined;
+  name: string | null | undefined;
+  avatarUrl: string | null | undefined;
+  /** Every other key of `user`; undefined when there are none. */
+  metadata: Record<string, unknown> | undefined;
+}
+
+/** The three payload forms of §4.2, the first that matches winning. */
+export type Identity =
+  | { form: 'user'; externalId: string; profile: UserProfileClaims }
+  | { form: 'id'; id: string }
+  | { form: 'email'; email: string };
+
+export type VerifyFailureCode = 'token_missing' | 'token_invalid' | 'token_expired' | 'external_auth_disabled';
+
+export type VerifyResult =
+  | { ok: true; kid: string; identity: Identity; expiresAt: number }
+  | { ok: false; code: VerifyFailureCode; reason: string };
+
+export const MAX_EXTERNAL_ID_CHARS = 256;
+const MAX_EMAIL_CHARS = 320;
+const MAX_NAME_CHARS = 200;
+const MAX_URL_CHARS = 2048;
+const MAX_KID_CHARS = 256;
+const PROFILE_KEYS: ReadonlySet<string> = new Set(['id', 'email', 'name', 'avatarUrl']);
+
+const fail = (code: VerifyFailureCode, reason: string): VerifyResult => ({ ok: false, code, reason });
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const has = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+// Control characters in an identifier are never meant; they are how log and header injection start.
+const hasControl = (s: string) => /[\u0000-\u001f\u007f]/.test(s);
+const isEmail = (s: string) => s.length <= MAX_EMAIL_CHARS && /^[^\s@]+@[^\s@]+$/.test(s) && !hasControl(s);
+
+function optionalString(value: unknown, max: number, check?: (s: string) => boolean): string | null | undefined | false {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'string' || value.length > max || hasControl(value)) return false;
+  if (check && !check(value)) return false;
+  return value;
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const url = new URL(s);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/** A non-empty string of at most 256 characters, in NFC, without control characters. */
+function isIdentifier(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    value.length <= MAX_EXTERNAL_ID_CHARS &&
+    !hasControl(value) &&
+    value === value.normalize('NFC')
+  );
+}
+
+/** Reads the identity from a verified payload, or says why it has none. */
+export function readIdentity(payload: Record<string, unknown>): Identity | string {
+  if (has(payload, 'user')) {
+    const user = payload['user'];
+    if (!isObject(user)) return 'user is not an object';
+    const externalId = user['id'];
+    if (!isIdentifier(externalId)) return 'user.id must be a string of 1 to 256 characters';
+    const email = optionalString(user['email'], MAX_EMAIL_CHARS, isEmail);
+    const name = optionalString(user['name'], MAX_NAME_CHARS);
+    const avatarUrl = optionalString(user['avatarUrl'], MAX_URL_CHARS, isHttpUrl);
+    if (email === false) return 'user.email is not an email address';
+    if (name === false) return 'user.name must be a string of at most 200 characters';
+    if (avatarUrl === false) return 'user.avatarUrl must be an http(s) URL';
+    // Object.fromEntries defines own properties, so a `__proto__` key stays a plain key.
+    const rest = Object.entries(user).filter(([key]) => !PROFILE_KEYS.has(key));
+    const metadata = rest.length > 0 ? Object.fromEntries(rest) : undefined;
+    return { form: 'user', externalId, profile: { email, name, avatarUrl, metadata } };
+  }
+  if (has(payload, 'id')) {
+    const id = payload['id'];
+    // The seed's own example signs `{ id: 1234 }`: an integer id is read as its decimal string.
+    if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return { form: 'id', id: String(id) };
+    if (!isIdentifier(id)) return 'id must be a string of 1 to 256 characters';
+    return { form: 'id', id };
+  }
+  if (has(payload, 'email')) {
+    const email = payload['email'];
+    if (typeof email !== 'string' || !isEmail(email)) return 'email is not an email address';
+    return { form: 'email', email };
+  }
+  return 'payload has none of user, id or email';
+}
+
+/** Checks exp, nbf, iat and the lifetime rule of §4.2 at `now` (seconds). */
+export function checkTimeClaims(payload: Record<string, unknown>, policy: VerifyPolicy, now: number): VerifyResult | number {
+  const { exp, iat, nbf } = payload;
+  const tolerance = policy.clockToleranceSeconds;
+  if (exp === undefined) return fail('token_invalid', 'exp is required');
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return fail('token_invalid', 'exp must be a number');
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) return fail('token_invalid', 'iat must be a number');
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) return fail('token_invalid', 'nbf must be a number');
+  if (typeof iat === 'number' && iat > now + tolerance) return fail('token_invalid', 'iat is in the future');
+  if (typeof nbf === 'number' && nbf > now + tolerance) return fail('token_invalid', 'not valid yet (nbf)');
+  const issuedAt = typeof iat === 'number' ? iat : now;
+  if (exp - issuedAt > policy.maxLifetimeSeconds) return fail('token_invalid', 'lifetime exceeds the maximum');
+  if (exp <= now - tolerance) return fail('token_expired', 'exp has passed');
+  return exp;
+}
+
+async function signatureMatches(token: string, key: VerificationKey): Promise<Uint8Array | undefined> {
+  try {
+    const { payload } = await compactVerify(token, key.key, { algorithms: ['HS256'] });
+    return payload;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Verifies an external token against the active keys at `now` (Unix seconds). A token whose header names a
+ * `kid` is checked against that key only; one without is tried against each active key.
+ */
+export async function verifyExternalToken(
+  token: unknown,
+  keys: readonly VerificationKey[],
+  policy: VerifyPolicy,
+  now: number,
+): Promise<VerifyResult> {
+  if (token === undefined || token === null || token === '') return fail('token_missing', 'no token');
+  if (keys.length === 0) return fail('external_auth_disabled', 'no key is configured');
+  if (typeof token !== 'string') return fail('token_invalid', 'not a string');
+
+  const parts = parseCompactJws(token);
+  if (typeof parts === 'string') return fail('token_invalid', parts);
+  const { header } = parts;
+  if (header['alg'] !== 'HS256') return fail('token_invalid', 'alg is not HS256');
+  if (has(header, 'crit')) return fail('token_invalid', 'crit extensions are not supported');
+  if (has(header, 'b64')) return fail('token_invalid', 'b64 is not supported');
+  for (const name of ['jwk', 'jku', 'x5u', 'x5c']) if (has(header, name)) return fail('token_invalid', `${name} header is refused`);
+  const typ = header['typ'];
+  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) return fail('token_invalid', 'typ is not JWT');
+  if (parts.signature.length !== 32) return fail('token_invalid', 'signature has the wrong length');
+
+  let candidates: readonly VerificationKey[] = keys;
+  if (has(header, 'kid')) {
+    const kid = header['kid'];
+    if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_CHARS) return fail('token_invalid', 'kid is malformed');
+    const key = new Map(keys.map((k) => [k.kid, k])).get(kid);
+    if (!key) return fail('token_invalid', 'unknown kid');
+    candidates = [key];
+  }
+
+  let verified: { kid: string; payloadBytes: Uint8Array } | undefined;
+  for (const key of candidates) {
+    const payloadBytes = await signatureMatches(token, key);
+    if (payloadBytes) {
+      verified = { kid: key.kid, payloadBytes };
+      break;
+    }
+  }
+  if (!verified) return fail('token_invalid', 'signature does not match');
+
+  const payload = parseJsonObject(verified.payloadBytes);
+  if (!payload) return fail('token_invalid', 'payload is not a JSON object');
+  const exp = checkTimeClaims(payload, policy, now);
+  if (typeof exp !== 'number') return exp;
+  const identity = readIdentity(payload);
+  if (typeof identity === 'string') return fail('token_invalid', identity);
+  return { ok: true, kid: verified.kid, identity, expiresAt: exp };
+}

@@ -1,0 +1,111 @@
+/**
+ * The chat of PRODUCT.md §5: conversations, messages and their events. Every write commits the row and its
+ * event in one transaction, then publishes the event to the bus, so a stream sees nothing that did not
+ * commit and a resumed stream finds in the log everything it missed.
+ */
+import type { Conversation, Message } from '../../../shared/src/api.js';
+import { EVENT, MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
+import { ParleyError } from '../errors.js';
+import type { Store } from '../store/database.js';
+import type { ConversationRepository, ConversationCursor } from '../store/conversations.js';
+import { decodeCursor, encodeCursor } from '../store/conversations.js';
+import type { EventRepository } from '../store/events.js';
+import type { MessageRepository } from '../store/messages.js';
+import type { UserRow } from '../store/users.js';
+import type { AccessControl } from './access.js';
+import type { EventBus, BusEvent } from './event-bus.js';
+import { presentConversation, presentMessage } from './present.js';
+
+export interface ChatDeps {
+  store: Store;
+  conversations: ConversationRepository;
+  messages: MessageRepository;
+  events: EventRepository;
+  access: AccessControl;
+  bus: EventBus;
+  now: () => number;
+}
+
+/** Counts characters as code points, as a person would (an emoji is one). */
+export function characterCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+export function createChatService(deps: ChatDeps) {
+  const { store, conversations, messages, events, access, bus } = deps;
+
+  return {
+    async listConversations(user: UserRow, rawCursor: string | undefined, limit: number): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
+      let cursor: ConversationCursor | undefined;
+      if (rawCursor !== undefined) {
+        cursor = decodeCursor(rawCursor);
+        if (!cursor) throw new ParleyError('bad_request', 'cursor is malformed');
+      }
+      const rows = await conversations.listForParticipant(user.id, cursor, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = await messages.lastOf(page.map((r) => r.id));
+      return {
+        conversations: page.map((r) => presentConversation(r, last.get(r.id))),
+        nextCursor: rows.length > limit && page.length > 0 ? encodeCursor(page[page.length - 1]!) : null,
+      };
+    },
+
+    async getConversation(user: UserRow, id: string): Promise<Conversation> {
+      const row = await access.requireConversation(user, id, 'read');
+      const last = await messages.lastOf([row.id]);
+      return presentConversation(row, last.get(row.id));
+    },
+
+    async createConversation(user: UserRow, title: string | undefined): Promise<Conversation> {
+      const now = deps.now();
+      const cleanTitle = title?.trim() || 'New conversation';
+      const participantIds = [user.id];
+      const { conversation, published } = await store.db.transaction().execute(async (trx) => {
+        const row = await conversations.create(trx, { organizationId: user.organization_id, title: cleanTitle, createdBy: user.id, participantIds }, now);
+        const conversation = presentConversation(row, undefined);
+        const event = await events.append(trx, { conversationId: row.id, type: EVENT.conversationCreated, payload: { conversation } }, now);
+        return { conversation, published: { event, participantIds } satisfies BusEvent };
+      });
+      bus.publish(published);
+      return conversation;
+    },
+
+    async listMessages(user: UserRow, conversationId: string, before: string | undefined, limit: number): Promise<{ messages: Message[]; hasMore: boolean }> {
+      await access.requireConversation(user, conversationId, 'read');
+      let beforeSeq: number | undefined;
+      if (before !== undefined) {
+        const anchor = await messages.findById(before);
+        if (!anchor || anchor.conversation_id !== conversationId) throw new ParleyError('bad_request', 'before is not a message of this conversation');
+        beforeSeq = anchor.seq;
+      }
+      const { rows, hasMore } = await messages.page(conversationId, beforeSeq, limit);
+      return { messages: rows.map(presentMessage), hasMore };
+    },
+
+    /**
+     * Posts a message once per (author, clientMessageId): a retry answers the stored message with
+     * `created: false` and publishes nothing.
+     */
+    async postMessage(user: UserRow, conversationId: string, text: string, clientMessageId: string): Promise<{ message: Message; created: boolean }> {
+      if (text.trim() === '') throw new ParleyError('message_empty');
+      if (characterCount(text) > MESSAGE_MAX_CHARS) throw new ParleyError('message_too_long');
+      await access.requireConversation(user, conversationId, 'write');
+      const now = deps.now();
+      const result = await store.db.transaction().execute(async (trx) => {
+        const { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId }, now);
+        if (!created) return { row, created, published: undefined };
+        await conversations.touch(trx, conversationId, now);
+        const message = presentMessage(row);
+        const event = await events.append(trx, { conversationId, type: EVENT.messageCreated, payload: { message } }, now);
+        return { row, created, published: event };
+      });
+      if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');
+      if (result.published) bus.publish({ event: result.published, participantIds: await conversations.participantIds(conversationId) });
+      return { message: presentMessage(result.row), created: result.created };
+    },
+  };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;

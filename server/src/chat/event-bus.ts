@@ -1,0 +1,46 @@
+/**
+ * In-process fan-out of committed events to the open event streams. Listeners are called synchronously in
+ * publish order; one that throws is removed rather than allowed to break the others.
+ */
+import type { EventRow } from '../store/events.js';
+
+export interface BusEvent {
+  event: EventRow;
+  /** Who may see it: the conversation's participants at the time of the event. */
+  participantIds: readonly string[];
+}
+
+export type SessionEndedListener = (sessionId: string) => void;
+
+export function createEventBus() {
+  const listeners = new Set<(e: BusEvent) => void>();
+  const sessionListeners = new Set<SessionEndedListener>();
+  return {
+    subscribe(listener: (e: BusEvent) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    publish(e: BusEvent): void {
+      for (const listener of listeners) {
+        try {
+          listener(e);
+        } catch {
+          listeners.delete(listener);
+        }
+      }
+    },
+    /** Streams of a session that ended (logout) close themselves. */
+    onSessionEnded(listener: SessionEndedListener): () => void {
+      sessionListeners.add(listener);
+      return () => sessionListeners.delete(listener);
+    },
+    endSession(sessionId: string): void {
+      for (const listener of sessionListeners) listener(sessionId);
+    },
+    get size() {
+      return listeners.size;
+    },
+  };
+}
+
+export type EventBus = ReturnType<typeof createEventBus>;

@@ -1,0 +1,182 @@
+/**
+ * Every setting of PRODUCT.md §3, in one table: its environment variable, its `--flag` twin on
+ * `parley serve`, its default and its parser. `loadConfig` reads them once, at boot, and either returns a
+ * typed, frozen `Config` or throws a `ConfigError` naming every variable that is wrong.
+ */
+import { Buffer } from 'node:buffer';
+
+export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** `PUBLIC_URL` without a trailing slash, or null when it is derived from the listen address. */
+  publicUrl: string | null;
+  database: DatabaseConfig;
+  /** The environment's HS256 secret (key id `env`), or null. */
+  externalAuthSecret: Uint8Array | null;
+  seatLimit: number;
+  /** Allowed embedding origins; null = the origin of the public URL; `['*']` = any. */
+  allowedOrigins: readonly string[] | null;
+  tokenMaxLifetimeSeconds: number;
+  logLevel: LogLevel;
+  /** Variables that the environment (or a flag) set explicitly: these are locked in the admin panel. */
+  fromEnvironment: ReadonlySet<string>;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+type Parser<T> = (raw: string) => T;
+interface Setting<K extends keyof Config> {
+  key: K;
+  variable: string;
+  flag: string;
+  parse: Parser<Config[K]>;
+  fallback: Config[K];
+}
+
+const LOG_LEVELS: ReadonlySet<string> = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const DURATION_UNITS = new Map([['s', 1], ['m', 60], ['h', 3600], ['d', 86_400], ['w', 604_800]]);
+
+function parsePort(raw: string): number {
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65_535) throw new Error('must be an integer from 0 to 65535');
+  return Number(raw);
+}
+
+function parseHost(raw: string): string {
+  if (!/^[A-Za-z0-9.:_[\]-]{1,253}$/.test(raw)) throw new Error('must be a host name or IP address');
+  return raw;
+}
+
+function parsePublicUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must use http or https');
+  if (url.search || url.hash || url.username || url.password) throw new Error('must have no query, fragment or credentials');
+  return url.href.replace(/\/+$/, '');
+}
+
+/** `sqlite:<path>`, `sqlite::memory:` or `postgres(ql)://…`. */
+export function parseDatabaseUrl(raw: string): DatabaseConfig {
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new Error('sqlite: needs a file path, e.g. sqlite:./data/parley.db');
+    return { kind: 'sqlite', path };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error('is not a parseable postgres:// URL');
+    }
+    if (!url.hostname && !url.searchParams.get('host')) throw new Error('postgres URL needs a host');
+    return { kind: 'postgres', url: raw };
+  }
+  throw new Error('must start with sqlite: or postgres://');
+}
+
+function parseSecret(raw: string): Uint8Array {
+  const bytes = Buffer.from(raw, 'utf8');
+  if (bytes.length < 32) throw new Error(`must be at least 32 bytes (got ${bytes.length})`);
+  return new Uint8Array(bytes);
+}
+
+function parseSeatLimit(raw: string): number {
+  if (!/^\d{1,9}$/.test(raw)) throw new Error('must be a non-negative integer');
+  return Number(raw);
+}
+
+function parseOrigins(raw: string): readonly string[] {
+  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new Error('must list at least one origin, or *');
+  if (items.includes('*')) {
+    if (items.length > 1) throw new Error('* cannot be combined with other origins');
+    return ['*'];
+  }
+  return items.map((item) => {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new Error(`"${item}" is not an origin like https://app.example.com`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== item.replace(/\/$/, '')) {
+      throw new Error(`"${item}" is not an origin like https://app.example.com (scheme, host and port only)`);
+    }
+    return url.origin;
+  });
+}
+
+/** `3600`, `90s`, `30m`, `12h`, `7d`, `1w` → seconds (at least 1). */
+export function parseDuration(raw: string): number {
+  const match = /^(\d{1,9})([smhdw]?)$/.exec(raw.trim());
+  if (!match) throw new Error('must be a duration such as 3600, 30m, 12h or 7d');
+  const seconds = Number(match[1]) * (DURATION_UNITS.get(match[2] || 's') ?? 1);
+  if (seconds < 1) throw new Error('must be at least one second');
+  return seconds;
+}
+
+function parseLogLevel(raw: string): LogLevel {
+  if (!LOG_LEVELS.has(raw)) throw new Error(`must be one of ${[...LOG_LEVELS].join(', ')}`);
+  return raw as LogLevel;
+}
+
+const SETTINGS = [
+  { key: 'port', variable: 'PORT', flag: '--port', parse: parsePort, fallback: 3000 },
+  { key: 'host', variable: 'HOST', flag: '--host', parse: parseHost, fallback: '127.0.0.1' },
+  { key: 'publicUrl', variable: 'PUBLIC_URL', flag: '--public-url', parse: parsePublicUrl, fallback: null },
+  { key: 'database', variable: 'DATABASE_URL', flag: '--database-url', parse: parseDatabaseUrl, fallback: { kind: 'sqlite', path: './data/parley.db' } },
+  { key: 'externalAuthSecret', variable: 'PARLEY_EXTERNAL_AUTH_SECRET', flag: '--external-auth-secret', parse: parseSecret, fallback: null },
+  { key: 'seatLimit', variable: 'PARLEY_SEAT_LIMIT', flag: '--seat-limit', parse: parseSeatLimit, fallback: 5 },
+  { key: 'allowedOrigins', variable: 'PARLEY_ALLOWED_ORIGINS', flag: '--allowed-origins', parse: parseOrigins, fallback: null },
+  { key: 'tokenMaxLifetimeSeconds', variable: 'PARLEY_TOKEN_MAX_LIFETIME', flag: '--token-max-lifetime', parse: parseDuration, fallback: 7 * 86_400 },
+  { key: 'logLevel', variable: 'LOG_LEVEL', flag: '--log-level', parse: parseLogLevel, fallback: 'info' },
+] as const satisfies readonly Setting<keyof Config>[];
+
+/** The flags `parley serve` accepts, for its usage text. */
+export const CONFIG_FLAGS: readonly { flag: string; variable: string }[] = SETTINGS.map(({ flag, variable }) => ({ flag, variable }));
+
+/**
+ * Reads the configuration from the environment, with `flags` (from `parley serve --port 4000 …`) taking
+ * precedence. Throws a ConfigError listing every bad value with its variable's name.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, flags: ReadonlyMap<string, string> = new Map()): Config {
+  const problems: string[] = [];
+  const values = new Map<string, unknown>();
+  const fromEnvironment = new Set<string>();
+  for (const setting of SETTINGS) {
+    const raw = flags.get(setting.flag) ?? env[setting.variable];
+    if (raw === undefined || raw === '') {
+      values.set(setting.key, setting.fallback);
+      continue;
+    }
+    try {
+      values.set(setting.key, (setting.parse as Parser<unknown>)(raw));
+      fromEnvironment.add(setting.variable);
+    } catch (error) {
+      // Never echo the value: it may be a secret.
+      problems.push(`${setting.variable} (${setting.flag}): ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...(Object.fromEntries(values) as Omit<Config, 'fromEnvironment'>), fromEnvironment });
+}
+
+/** The public URL: `PUBLIC_URL`, or `http://HOST:PORT` from the address the server actually listens on. */
+export function derivePublicUrl(config: Pick<Config, 'publicUrl' | 'host'>, port: number): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  const shown = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
+  return `http://${shown}:${port}`;
+}

@@ -1,0 +1,52 @@
+/**
+ * Domain errors. Anything a caller did wrong is a `ParleyError` with a stable code from shared/src/errors.ts;
+ * the error handler turns it into `{"error":{"code","message"}}` with the code's status. Programming
+ * mistakes stay TypeErrors and come out as a bare 500 `internal_error`.
+ */
+import type { FastifyReply } from 'fastify';
+import { ERROR_STATUS, type ErrorCode } from '../../shared/src/errors.js';
+
+export const DEFAULT_MESSAGES: ReadonlyMap<ErrorCode, string> = new Map<ErrorCode, string>([
+  ['token_missing', 'A sign-in token is required.'],
+  ['token_invalid', 'The sign-in token is not valid.'],
+  ['token_expired', 'The sign-in token has expired.'],
+  ['external_auth_disabled', 'External authentication is not enabled on this instance.'],
+  ['user_not_found', 'No account matches this sign-in token.'],
+  ['email_conflict', 'This email address belongs to another account.'],
+  ['seat_limit_reached', 'Every seat on this instance is taken. Contact your administrator.'],
+  ['user_deactivated', 'This account has been deactivated. Contact your administrator.'],
+  ['origin_not_allowed', 'This site is not allowed to embed Parley.'],
+  ['rate_limited', 'Too many attempts. Try again shortly.'],
+  ['session_missing', 'Sign in first.'],
+  ['session_invalid', 'The session has ended. Sign in again.'],
+  ['csrf_rejected', 'The request came from another site.'],
+  ['bad_request', 'The request is malformed.'],
+  ['not_found', 'Not found.'],
+  ['method_not_allowed', 'Method not allowed.'],
+  ['payload_too_large', 'The request body is too large.'],
+  ['unsupported_media_type', 'Send the body as application/json.'],
+  ['conversation_not_found', 'No such conversation.'],
+  ['message_empty', 'A message needs some text.'],
+  ['message_too_long', 'A message may have at most 10,000 characters.'],
+  ['client_message_id_conflict', 'This clientMessageId was already used for another conversation.'],
+  ['internal_error', 'Something went wrong on our side.'],
+  ['service_unavailable', 'The service is not ready.'],
+]);
+
+export class ParleyError extends Error {
+  override name = 'ParleyError';
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string = DEFAULT_MESSAGES.get(code) ?? code,
+  ) {
+    super(message);
+    this.statusCode = ERROR_STATUS[code];
+  }
+}
+
+/** Sends `{"error":{"code","message"}}` with the code's status. */
+export function sendError(reply: FastifyReply, code: ErrorCode, message?: string) {
+  const error = new ParleyError(code, message);
+  return reply.code(error.statusCode).type('application/json; charset=utf-8').send({ error: { code, message: error.message } });
+}

@@ -1,0 +1,17 @@
+/** Random identifiers and secrets, all from the CSPRNG. */
+import { createHash, randomBytes } from 'node:crypto';
+
+/** A public id such as `usr_4f3kq…`: a prefix naming the kind, then 96 random bits. */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('base64url')}`;
+}
+
+/** A bearer secret of 256 random bits, base64url. */
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** SHA-256 of a secret, base64url: what the database keeps instead of the secret. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}

@@ -1,0 +1,56 @@
+/**
+ * `/api/v1/auth/exchange`, `/api/v1/me`, `/api/v1/auth/logout` (PRODUCT.md §4.4). The exchange is how the
+ * widget and SDK turn an externalAuthCode into a bearer session; the code travels only in the body.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ExchangeBodySchema, ExchangeResponseSchema, MeResponseSchema } from '../../../../shared/src/api.js';
+import { ParleyError } from '../../errors.js';
+import { presentUser } from '../../chat/present.js';
+import { clearSessionCookie } from './session-cookie.js';
+import { readSessionToken } from '../../auth/session-auth.js';
+import { hashSecret } from '../../ids.js';
+
+export async function authRoutes(parent: FastifyInstance) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { signIn, sessions, requireSession, bus } = app.services;
+
+  app.post(
+    '/auth/exchange',
+    { schema: { body: ExchangeBodySchema, response: { 200: ExchangeResponseSchema } } },
+    async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin !== undefined && !app.origins.isAllowed(origin)) throw new ParleyError('origin_not_allowed');
+      const result = await signIn(request.body.externalAuthCode);
+      if (!result.ok) {
+        request.log.info({ outcome: result.code, reason: result.reason }, 'sign-in refused');
+        throw new ParleyError(result.code);
+      }
+      request.log.info({ outcome: 'ok', userId: result.user.id, created: result.created }, 'signed in');
+      reply.header('cache-control', 'no-store');
+      return {
+        session: { token: result.session.token, expiresAt: new Date(result.session.expiresAt).toISOString() },
+        user: presentUser(result.user),
+      };
+    },
+  );
+
+  app.get('/me', { preHandler: requireSession, schema: { response: { 200: MeResponseSchema } } }, async (request, reply) => {
+    const session = request.session!;
+    reply.header('cache-control', 'no-store');
+    return { user: presentUser(session.user), session: { expiresAt: new Date(session.expiresAt).toISOString() } };
+  });
+
+  // Logout is idempotent: an unknown or ended session still clears the cookie and answers 204.
+  app.post('/auth/logout', async (request, reply) => {
+    const carried = readSessionToken(request);
+    if (carried?.via === 'cookie' && request.headers.origin !== new URL(app.publicUrl.value).origin) throw new ParleyError('csrf_rejected');
+    if (carried) {
+      const id = hashSecret(carried.token);
+      await sessions.revoke(id, app.now());
+      bus.endSession(id);
+    }
+    clearSessionCookie(reply, app.publicUrl.value);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * `GET /api/v1/events`: the user's live events as server-sent events (PRODUCT.md §5). On connect the
+ * stream subscribes first, then replays the log after `Last-Event-ID` (header, or `lastEventId` in the query
+ * for the first connect of an EventSource), then flushes what arrived meanwhile, so nothing is missed and
+ * nothing is sent twice. Without a Last-Event-ID it starts at the newest event, announced by `ready`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { BusEvent } from '../../chat/event-bus.js';
+import { ParleyError } from '../../errors.js';
+import type { EventRow } from '../../store/events.js';
+
+const BACKLOG_BATCH = 500;
+const RETRY_MS = 2000;
+
+function parseLastEventId(raw: unknown): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new ParleyError('bad_request', 'Last-Event-ID must be a non-negative integer.');
+  return Number(raw);
+}
+
+function frame(event: EventRow): string {
+  return `id: ${event.id}\nevent: ${event.type}\ndata: ${event.payload}\n\n`;
+}
+
+export async function eventRoutes(parent: FastifyInstance, options: { heartbeatMs: number }) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { requireSession, bus, events, access } = app.services;
+  const open = new Set<() => void>();
+  // Open streams would hold app.close() forever: end them first (clients reconnect elsewhere).
+  app.addHook('preClose', async () => {
+    for (const close of open) close();
+  });
+
+  app.get(
+    '/events',
+    { preHandler: requireSession, schema: { querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ maxLength: 20 })) }) } },
+    async (request, reply) => {
+      const session = request.session!;
+      const user = session.user;
+      const lastEventId = parseLastEventId(request.headers['last-event-id'] ?? request.query.lastEventId);
+
+      const readable = new Set(await access.readableConversationIds(user));
+      let lastSent = lastEventId ?? 0;
+      let live = false;
+      const pending: BusEvent[] = [];
+      const raw = reply.raw;
+
+      const send = ({ event, participantIds }: BusEvent) => {
+        if (event.id <= lastSent) return;
+        if (!readable.has(event.conversation_id)) {
+          if (!access.mayReceive(user, participantIds)) return;
+          readable.add(event.conversation_id);
+        }
+        lastSent = event.id;
+        raw.write(frame(event));
+      };
+      const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
+      const close = () => raw.end();
+      open.add(close);
+      const unsubscribeSession = bus.onSessionEnded((id) => {
+        if (id === session.id) close();
+      });
+
+      reply.hijack();
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+        ...(reply.getHeader('access-control-allow-origin') ? { 'access-control-allow-origin': String(reply.getHeader('access-control-allow-origin')), vary: 'Origin' } : {}),
+      });
+      raw.write(`retry: ${RETRY_MS}\n\n`);
+
+      const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), options.heartbeatMs);
+      raw.on('close', () => {
+        clearInterval(heartbeat);
+        open.delete(close);
+        unsubscribe();
+        unsubscribeSession();
+      });
+
+      try {
+        if (lastEventId === undefined) {
+          const latest = await events.latestId();
+          // Events published since we subscribed are delivered even if they committed before `latest` was read.
+          const firstPending = pending[0]?.event.id;
+          lastSent = firstPending === undefined ? latest : Math.min(latest, firstPending - 1);
+          raw.write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
+        } else {
+          for (;;) {
+            const batch = await events.listSince(user.id, lastSent, BACKLOG_BATCH);
+            for (const event of batch) send({ event, participantIds: [user.id] });
+            if (batch.length < BACKLOG_BATCH) break;
+          }
+          raw.write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
+        }
+        live = true;
+        for (const e of pending.splice(0)) send(e);
+      } catch (error) {
+        request.log.error({ err: error }, 'event stream failed');
+        close();
+      }
+    },
+  );
+}

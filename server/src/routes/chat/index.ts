@@ -1,0 +1,57 @@
+/** Conversations and messages over REST (PRODUCT.md §5), for the signed-in user. */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  ConversationListSchema,
+  ConversationPageQuerySchema,
+  ConversationResponseSchema,
+  CreateConversationBodySchema,
+  MessagePageQuerySchema,
+  MessagePageSchema,
+  MessageResponseSchema,
+  PostMessageBodySchema,
+} from '../../../../shared/src/api.js';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+
+export async function chatRoutes(parent: FastifyInstance) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { chat, requireSession } = app.services;
+  app.addHook('preHandler', requireSession);
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+
+  app.get('/conversations', { schema: { querystring: ConversationPageQuerySchema, response: { 200: ConversationListSchema } } }, async (request) =>
+    chat.listConversations(request.session!.user, request.query.cursor, request.query.limit ?? 30),
+  );
+
+  app.post(
+    '/conversations',
+    { schema: { body: Type.Optional(CreateConversationBodySchema), response: { 201: ConversationResponseSchema } } },
+    async (request, reply) => {
+      const conversation = await chat.createConversation(request.session!.user, request.body?.title);
+      return reply.code(201).send({ conversation });
+    },
+  );
+
+  app.get('/conversations/:id', { schema: { params: IdParams, response: { 200: ConversationResponseSchema } } }, async (request) => ({
+    conversation: await chat.getConversation(request.session!.user, request.params.id),
+  }));
+
+  app.get(
+    '/conversations/:id/messages',
+    { schema: { params: IdParams, querystring: MessagePageQuerySchema, response: { 200: MessagePageSchema } } },
+    async (request) => chat.listMessages(request.session!.user, request.params.id, request.query.before, request.query.limit ?? 50),
+  );
+
+  app.post(
+    '/conversations/:id/messages',
+    { schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
+    async (request, reply) => {
+      const { message, created } = await chat.postMessage(request.session!.user, request.params.id, request.body.text, request.body.clientMessageId);
+      return reply.code(created ? 201 : 200).send({ message });
+    },
+  );
+}

@@ -1,0 +1,46 @@
+/**
+ * The HTML error page of the hosted page (PRODUCT.md §4.3): the code's status, what happened and what the
+ * user can do. Static text only; nothing from the request is echoed.
+ */
+import type { ErrorCode } from '../../../../shared/src/errors.js';
+
+interface Explanation {
+  title: string;
+  body: string;
+}
+
+const EXPLANATIONS: ReadonlyMap<ErrorCode, Explanation> = new Map<ErrorCode, Explanation>([
+  ['token_missing', { title: 'Sign-in link incomplete', body: 'This link has no sign-in code. Open the chat again from the product you came from.' }],
+  ['token_invalid', { title: 'Sign-in link not valid', body: 'This sign-in link is not valid. Open the chat again from the product you came from; if it keeps happening, contact your administrator.' }],
+  ['token_expired', { title: 'Sign-in link expired', body: 'This sign-in link has expired. Go back to the product you came from and open the chat again to get a fresh link.' }],
+  ['external_auth_disabled', { title: 'Sign-in by link is turned off', body: 'This chat does not accept sign-in links yet. Your administrator needs to enable external authentication.' }],
+  ['user_not_found', { title: 'No account found', body: 'There is no chat account for you yet. Contact your administrator.' }],
+  ['email_conflict', { title: 'Email address already in use', body: 'Your email address already belongs to another chat account, so a new one cannot be created. Contact your administrator.' }],
+  ['seat_limit_reached', { title: 'This chat is full', body: 'Every seat on this chat instance is taken, so no new account can be created. Contact your administrator to free a seat or raise the limit.' }],
+  ['user_deactivated', { title: 'Account deactivated', body: 'Your chat account has been deactivated. Contact your administrator if you think this is a mistake.' }],
+  ['rate_limited', { title: 'Too many attempts', body: 'Too many sign-in attempts came from here. Wait a minute and try again.' }],
+]);
+
+const FALLBACK: Explanation = { title: 'Something went wrong', body: 'The chat could not be opened. Try again in a moment.' };
+
+export function errorPageHtml(code: ErrorCode): string {
+  const { title, body } = EXPLANATIONS.get(code) ?? FALLBACK;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title} · Parley</title>
+<link rel="stylesheet" href="/assets/error.css">
+</head>
+<body>
+<main class="error" data-code="${code}">
+<h1>${title}</h1>
+<p>${body}</p>
+<p class="code">Error code: <code>${code}</code></p>
+</main>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,77 @@
+/**
+ * The hosted chat page at `/` (a Preact app built by scripts/build.mjs into dist/public) and the built
+ * assets under `/assets/`. Hashed asset names are cached for a year; the page itself is never cached, so a
+ * release reaches every user at once.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import { PUBLIC_DIR } from '../../paths.js';
+
+
+const HASHED = /-[A-Z0-9]{8}\.(js|css)$/;
+
+export const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' https: data:",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+type Manifest = Record<string, string>;
+
+function readManifest(publicDir: string): Manifest {
+  try {
+    return JSON.parse(readFileSync(join(publicDir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    throw new Error(`The browser assets are not built (no ${join(publicDir, 'manifest.json')}): run \`npm run build\`.`);
+  }
+}
+
+function shellHtml(manifest: Manifest): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Parley</title>
+<link rel="stylesheet" href="${manifest['page.css']}">
+<script type="module" src="${manifest['page.js']}"></script>
+</head>
+<body>
+<div id="app"></div>
+<noscript>Parley needs JavaScript.</noscript>
+</body>
+</html>
+`;
+}
+
+export async function pageRoutes(app: FastifyInstance, options: { publicDir?: string | undefined }) {
+  const publicDir = options.publicDir ?? PUBLIC_DIR;
+  const shell = shellHtml(readManifest(publicDir));
+
+  await app.register(fastifyStatic, {
+    root: join(publicDir, 'assets'),
+    prefix: '/assets/',
+    cacheControl: false,
+    setHeaders(res, path) {
+      res.header('cache-control', HASHED.test(path) ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
+      res.header('x-content-type-options', 'nosniff');
+    },
+  });
+
+  app.get('/', async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', PAGE_CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .send(shell),
+  );
+}

@@ -1,0 +1,38 @@
+/**
+ * The hosted-page sign-in (PRODUCT.md §4.4): a page request on any path with `?externalAuthCode=…` signs
+ * in, sets a fresh session cookie and answers 303 to the same URL without the code; a failure answers the
+ * error page for its code with the code's status. Runs as an onRequest hook so every page path honours it.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_STATUS } from '../../../../shared/src/errors.js';
+import { setSessionCookie } from '../auth/session-cookie.js';
+import { errorPageHtml } from './error-page.js';
+
+export const SIGN_IN_PARAM = 'externalAuthCode';
+
+/** The URL to land on: same path and other parameters, without the code, never protocol-relative. */
+export function landingUrl(requestUrl: string): string {
+  const url = new URL(requestUrl, 'http://parley.invalid');
+  url.searchParams.delete(SIGN_IN_PARAM);
+  return url.pathname.replace(/^\/+/, '/') + url.search;
+}
+
+export async function hostedPageSignIn(this: import('fastify').FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return;
+  if (request.url.startsWith('/api/') || request.url.startsWith('/assets/')) return;
+  const query = request.query as Record<string, unknown> | undefined;
+  if (!query || !Object.prototype.hasOwnProperty.call(query, SIGN_IN_PARAM)) return;
+
+  reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
+  const code = query[SIGN_IN_PARAM];
+  const result = await this.services.signIn(Array.isArray(code) ? {} : code);
+  if (!result.ok) {
+    request.log.info({ outcome: result.code, reason: result.reason }, 'hosted-page sign-in refused');
+    await reply.code(ERROR_STATUS[result.code]).type('text/html; charset=utf-8').send(errorPageHtml(result.code));
+    return reply;
+  }
+  request.log.info({ outcome: 'ok', userId: result.user.id, created: result.created }, 'hosted-page signed in');
+  setSessionCookie(reply, result.session.token, result.session.expiresAt, this.publicUrl.value);
+  await reply.code(303).header('location', landingUrl(request.url)).send();
+  return reply;
+}

@@ -1,0 +1,51 @@
+/**
+ * Builds every service from the store and configuration, once per app. Routes receive them as typed
+ * decorators; tests can build them alone.
+ */
+import type { Config } from './config.js';
+import { createKeyRing } from './auth/key-ring.js';
+import { createSessionAuth } from './auth/session-auth.js';
+import { createSignIn } from './auth/sign-in.js';
+import { createAccessControl } from './chat/access.js';
+import { createChatService } from './chat/chat-service.js';
+import { createEventBus } from './chat/event-bus.js';
+import { createConversationRepository } from './store/conversations.js';
+import type { Store } from './store/database.js';
+import { createEventRepository } from './store/events.js';
+import { createKeyRepository } from './store/keys.js';
+import { createMessageRepository } from './store/messages.js';
+import { createSessionRepository } from './store/sessions.js';
+import { createUserRepository } from './store/users.js';
+
+export interface ServiceOptions {
+  config: Config;
+  store: Store;
+  now: () => number;
+  publicUrl: () => string;
+}
+
+export function createServices({ config, store, now, publicUrl }: ServiceOptions) {
+  const users = createUserRepository(store);
+  const keys = createKeyRepository(store);
+  const sessions = createSessionRepository(store);
+  const conversations = createConversationRepository(store);
+  const messages = createMessageRepository(store);
+  const events = createEventRepository(store);
+  const bus = createEventBus();
+  const access = createAccessControl(conversations);
+  const keyRing = createKeyRing(config.externalAuthSecret, keys);
+  const settings = () => ({ seatLimit: config.seatLimit, tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds });
+  return {
+    users,
+    keys,
+    sessions,
+    events,
+    bus,
+    access,
+    signIn: createSignIn({ keyRing, keys, users, sessions, settings, now }),
+    chat: createChatService({ store, conversations, messages, events, access, bus, now }),
+    requireSession: createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

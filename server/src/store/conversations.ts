@@ -1,0 +1,94 @@
+/** Conversations and their participants. */
+import type { Kysely } from 'kysely';
+import type { Store } from './database.js';
+import type { ConversationsTable, Database } from './schema.js';
+import { newId } from '../ids.js';
+
+export type ConversationRow = ConversationsTable;
+
+export interface ConversationCursor {
+  activity: number;
+  id: string;
+}
+
+/** Newest activity first: the last message's time, or the creation time for an empty conversation. */
+export const activityOf = (c: ConversationRow) => c.last_message_at ?? c.created_at;
+
+export function encodeCursor(c: ConversationRow): string {
+  return `${activityOf(c)}.${c.id}`;
+}
+
+export function decodeCursor(raw: string): ConversationCursor | undefined {
+  const match = /^(\d{1,16})\.([A-Za-z0-9_-]{1,64})$/.exec(raw);
+  return match ? { activity: Number(match[1]), id: match[2] as string } : undefined;
+}
+
+export function createConversationRepository({ db }: Store) {
+  return {
+    async create(
+      executor: Kysely<Database>,
+      input: { organizationId: string; title: string; createdBy: string; participantIds: readonly string[] },
+      now: number,
+    ): Promise<ConversationRow> {
+      const row: ConversationRow = {
+        id: newId('cnv'),
+        organization_id: input.organizationId,
+        title: input.title,
+        created_by: input.createdBy,
+        created_at: now,
+        last_message_at: null,
+      };
+      await executor.insertInto('conversations').values(row).execute();
+      await executor
+        .insertInto('participants')
+        .values(input.participantIds.map((user_id) => ({ conversation_id: row.id, user_id, joined_at: now })))
+        .execute();
+      return row;
+    },
+
+    /** The conversation if `userId` takes part in it; undefined otherwise (whether or not it exists). */
+    findForParticipant: (id: string, userId: string) =>
+      db
+        .selectFrom('conversations')
+        .innerJoin('participants', 'participants.conversation_id', 'conversations.id')
+        .selectAll('conversations')
+        .where('conversations.id', '=', id)
+        .where('participants.user_id', '=', userId)
+        .executeTakeFirst(),
+
+    participantIds: async (id: string) =>
+      (await db.selectFrom('participants').select('user_id').where('conversation_id', '=', id).execute()).map((r) => r.user_id),
+
+    conversationIdsOf: async (userId: string) =>
+      (await db.selectFrom('participants').select('conversation_id').where('user_id', '=', userId).execute()).map((r) => r.conversation_id),
+
+    /** A page of the user's conversations, newest activity first. */
+    listForParticipant(userId: string, cursor: ConversationCursor | undefined, limit: number) {
+      const activity = (eb: any) => eb.fn.coalesce('conversations.last_message_at', 'conversations.created_at');
+      let query = db
+        .selectFrom('conversations')
+        .innerJoin('participants', 'participants.conversation_id', 'conversations.id')
+        .selectAll('conversations')
+        .where('participants.user_id', '=', userId);
+      if (cursor) {
+        query = query.where((eb) =>
+          eb.or([
+            eb(activity(eb), '<', cursor.activity),
+            eb.and([eb(activity(eb), '=', cursor.activity), eb('conversations.id', '<', cursor.id)]),
+          ]),
+        );
+      }
+      return query
+        .orderBy((eb) => activity(eb), 'desc')
+        .orderBy('conversations.id', 'desc')
+        .limit(limit)
+        .execute();
+    },
+
+    async touch(executor: Kysely<Database>, id: string, now: number): Promise<void> {
+      await executor.updateTable('conversations').set({ last_message_at: now }).where('id', '=', id).execute();
+    },
+  };
+}
+
+export type ConversationRepository = ReturnType<typeof createConversationRepository>;

@@ -1,0 +1,71 @@
+/**
+ * Opens the database named by `DATABASE_URL`: better-sqlite3 in WAL mode by default, or a `pg` pool for
+ * PostgreSQL. Both return the same `Kysely<Database>`; `dialect` is exposed only for the few statements that
+ * must differ (seat locking, event ordering).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.js';
+import { migrateToLatest } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PostgreSQL only: the schema to create and use (tests give each run its own). */
+  schema?: string;
+}
+
+const INT8_OID = 20;
+
+function openSqlite(path: string): Kysely<Database> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new SqliteDatabase(path);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(url: string, schema: string | undefined): Kysely<Database> {
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError(`bad schema name ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // bigint columns hold millisecond times and counts, all far below 2^53.
+    types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text')) } as never,
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Opens the database and applies pending migrations; the caller owns `close()`. */
+export async function openStore(config: DatabaseConfig, options: OpenOptions = {}): Promise<Store> {
+  if (config.kind === 'postgres' && options.schema) {
+    const admin = new pg.Client({ connectionString: config.url });
+    await admin.connect();
+    try {
+      await admin.query(`create schema if not exists ${options.schema}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const db = config.kind === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url, options.schema);
+  try {
+    await migrateToLatest(db as Kysely<unknown>, config.kind);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return { db, dialect: config.kind, close: () => db.destroy() };
+}

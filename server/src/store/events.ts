@@ -1,0 +1,45 @@
+/**
+ * The event log behind `GET /api/v1/events`. Ids only grow, and (on PostgreSQL, through an advisory lock
+ * held until commit) become visible in id order, so a client resuming after id N can never miss an event
+ * that commits later with a smaller id.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Store } from './database.js';
+import type { Database, EventsTable } from './schema.js';
+
+export type EventRow = Omit<EventsTable, 'id'> & { id: number };
+
+const EVENT_ORDER_LOCK_KEY = 0x45766e74; // "Evnt"
+
+export function createEventRepository(store: Store) {
+  const { db } = store;
+  return {
+    /** Appends an event inside the caller's transaction. */
+    async append(executor: Kysely<Database>, input: { conversationId: string; type: string; payload: unknown }, now: number): Promise<EventRow> {
+      if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK_KEY})`.execute(executor);
+      const row = { conversation_id: input.conversationId, type: input.type, payload: JSON.stringify(input.payload), created_at: now };
+      const { id } = await executor.insertInto('events').values(row).returning('id').executeTakeFirstOrThrow();
+      return { ...row, id: Number(id) };
+    },
+
+    /** Events after `afterId` in the conversations the user takes part in, oldest first. */
+    async listSince(userId: string, afterId: number, limit: number): Promise<EventRow[]> {
+      const rows = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('id', '>', afterId)
+        .where('conversation_id', 'in', (eb) => eb.selectFrom('participants').select('conversation_id').where('user_id', '=', userId))
+        .orderBy('id', 'asc')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ ...r, id: Number(r.id) }));
+    },
+
+    async latestId(): Promise<number> {
+      const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+      return Number(row?.id ?? 0);
+    },
+  };
+}
+
+export type EventRepository = ReturnType<typeof createEventRepository>;

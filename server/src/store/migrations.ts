@@ -1,0 +1,119 @@
+/**
+ * The schema, as ordered Kysely migrations applied at boot. They are written once for both dialects; the
+ * only difference is how an auto-incrementing key is declared.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { Dialect } from './database.js';
+
+export const DEFAULT_ORGANIZATION_ID = 'default';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const serial = (name: string) =>
+    dialect === 'postgres'
+      ? sql`${sql.ref(name)} bigserial primary key`
+      : sql`${sql.ref(name)} integer primary key autoincrement`;
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('organizations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db
+          .insertInto('organizations' as never)
+          .values({ id: DEFAULT_ORGANIZATION_ID, name: 'Default', created_at: Date.now() } as never)
+          .execute();
+
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('external_id', 'text', (c) => c.unique())
+          .addColumn('email', 'text')
+          .addColumn('email_normalized', 'text', (c) => c.unique())
+          .addColumn('name', 'text')
+          .addColumn('avatar_url', 'text')
+          .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('role', 'text', (c) => c.notNull().defaultTo('member'))
+          .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
+          .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_via', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('users_active').on('users').column('active').execute();
+
+        await db.schema
+          .createTable('auth_keys')
+          .addColumn('kid', 'text', (c) => c.primaryKey())
+          .addColumn('alg', 'text', (c) => c.notNull())
+          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('retired_at', 'bigint')
+          .addColumn('last_used_at', 'bigint')
+          .execute();
+
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+
+        await db.schema
+          .createTable('conversations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_message_at', 'bigint')
+          .execute();
+
+        await db.schema
+          .createTable('participants')
+          .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('joined_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('participants_pk', ['conversation_id', 'user_id'])
+          .execute();
+        await db.schema.createIndex('participants_user').on('participants').columns(['user_id', 'conversation_id']).execute();
+
+        await sql`create table messages (
+          ${serial('seq')},
+          id text not null unique,
+          conversation_id text not null references conversations(id) on delete cascade,
+          author_type text not null,
+          author_id text,
+          text text not null,
+          client_message_id text,
+          created_at bigint not null,
+          unique (author_id, client_message_id)
+        )`.execute(db);
+        await db.schema.createIndex('messages_conversation').on('messages').columns(['conversation_id', 'seq']).execute();
+
+        await sql`create table events (
+          ${serial('id')},
+          conversation_id text not null,
+          type text not null,
+          payload text not null,
+          created_at bigint not null
+        )`.execute(db);
+      },
+    },
+  };
+}
+
+/** Applies every migration not yet applied; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

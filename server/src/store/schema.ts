@@ -1,0 +1,99 @@
+/**
+ * The database's tables as Kysely sees them. Times are integer milliseconds since the epoch and booleans are
+ * 0/1 integers, so that SQLite and PostgreSQL store and return exactly the same values.
+ */
+import type { Generated } from 'kysely';
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export type Role = 'owner' | 'admin' | 'member';
+export type CreatedVia = 'external_token' | 'owner_link' | 'admin' | 'api';
+
+export interface UsersTable {
+  id: string;
+  /** The integrator's `user.id`; null for accounts made in Parley itself. */
+  external_id: string | null;
+  email: string | null;
+  /** NFC + lower case, for the case-insensitive lookup and the uniqueness rule of §4.2. */
+  email_normalized: string | null;
+  name: string | null;
+  avatar_url: string | null;
+  /** JSON object of the other signed profile claims. */
+  metadata: string;
+  role: Role;
+  organization_id: string;
+  active: number;
+  created_via: CreatedVia;
+  created_at: number;
+  last_seen_at: number | null;
+}
+
+export interface AuthKeysTable {
+  kid: string;
+  alg: string;
+  /** base64url of the raw HS256 secret. */
+  secret: string;
+  created_at: number;
+  retired_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (base64url) of the session token: a stolen database row cannot be replayed as a session. */
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface ConversationsTable {
+  id: string;
+  organization_id: string;
+  title: string;
+  created_by: string | null;
+  created_at: number;
+  last_message_at: number | null;
+}
+
+export interface ParticipantsTable {
+  conversation_id: string;
+  user_id: string;
+  joined_at: number;
+}
+
+export interface MessagesTable {
+  /** Grows with every message (the ordering key); exposed as a string id. */
+  seq: Generated<number>;
+  id: string;
+  conversation_id: string;
+  author_type: 'user' | 'assistant' | 'system';
+  author_id: string | null;
+  text: string;
+  client_message_id: string | null;
+  created_at: number;
+}
+
+export interface EventsTable {
+  /** The SSE event id: only grows. */
+  id: Generated<number>;
+  conversation_id: string;
+  type: string;
+  payload: string;
+  created_at: number;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  auth_keys: AuthKeysTable;
+  sessions: SessionsTable;
+  conversations: ConversationsTable;
+  participants: ParticipantsTable;
+  messages: MessagesTable;
+  events: EventsTable;
+}

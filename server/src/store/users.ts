@@ -1,0 +1,127 @@
+/**
+ * Accounts. Creation goes through `createWithinSeatLimit`, the one place that enforces PRODUCT.md §4.5:
+ * the count of active accounts and the insert happen as one atomic step, so concurrent first sign-ins (in
+ * one process, or in several against one PostgreSQL) never exceed the limit.
+ */
+import { sql } from 'kysely';
+import type { Store } from './database.js';
+import type { CreatedVia, Role, UsersTable } from './schema.js';
+import { newId } from '../ids.js';
+
+export type UserRow = UsersTable;
+
+export interface NewUser {
+  externalId: string | null;
+  email: string | null;
+  name: string | null;
+  avatarUrl: string | null;
+  metadata: Readonly<Record<string, unknown>>;
+  role: Role;
+  organizationId: string;
+  createdVia: CreatedVia;
+}
+
+export interface ProfileUpdate {
+  email?: string | null;
+  name?: string | null;
+  avatarUrl?: string | null;
+  metadata?: Readonly<Record<string, unknown>>;
+}
+
+export type CreateResult =
+  | { ok: true; user: UserRow }
+  | { ok: false; reason: 'seat_limit_reached' | 'duplicate' };
+
+/** Emails compare case-insensitively and regardless of Unicode normalisation form. */
+export function normalizeEmail(email: string): string {
+  return email.normalize('NFC').toLowerCase();
+}
+
+// A fixed key for pg_advisory_xact_lock: every seat-taking insert on the cluster queues on it.
+const SEAT_LOCK_KEY = 0x5061726c; // "Parl"
+
+export function createUserRepository(store: Store) {
+  const { db } = store;
+
+  return {
+    findById: (id: string) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    findByExternalId: (externalId: string) =>
+      db.selectFrom('users').selectAll().where('external_id', '=', externalId).executeTakeFirst(),
+
+    findByEmail: (email: string) =>
+      db.selectFrom('users').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst(),
+
+    async countActive(): Promise<number> {
+      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('active', '=', 1).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    /**
+     * Inserts the account if fewer than `seatLimit` accounts are active. `duplicate` means another request
+     * created the same external id or email first (the caller re-reads and decides).
+     */
+    async createWithinSeatLimit(input: NewUser, seatLimit: number, now: number): Promise<CreateResult> {
+      const id = newId('usr');
+      const email = input.email;
+      const insert = sql<{ id: string }>`
+        insert into users (id, external_id, email, email_normalized, name, avatar_url, metadata, role,
+                           organization_id, active, created_via, created_at)
+        select ${id}, ${input.externalId}, ${email}, ${email === null ? null : normalizeEmail(email)}, ${input.name},
+               ${input.avatarUrl}, ${JSON.stringify(input.metadata)}, ${input.role}, ${input.organizationId}, 1,
+               ${input.createdVia}, ${now}
+        where (select count(*) from users where active = 1) < ${seatLimit}
+        on conflict do nothing
+        returning id`;
+      const run = async (executor: typeof db): Promise<CreateResult> => {
+        const { rows } = await insert.execute(executor);
+        if (rows.length === 1) {
+          const user = await executor.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+          return { ok: true, user };
+        }
+        // Nothing inserted: either a unique key was taken or every seat is.
+        const clash = await executor
+          .selectFrom('users')
+          .select('id')
+          .where((eb) => {
+            const ors = [];
+            if (input.externalId !== null) ors.push(eb('external_id', '=', input.externalId));
+            if (email !== null) ors.push(eb('email_normalized', '=', normalizeEmail(email)));
+            return ors.length > 0 ? eb.or(ors) : eb.val(false);
+          })
+          .executeTakeFirst();
+        return { ok: false, reason: clash ? 'duplicate' : 'seat_limit_reached' };
+      };
+      if (store.dialect === 'sqlite') return run(db); // one statement; SQLite serialises writers
+      // Under READ COMMITTED two inserts could both see a free seat: queue them on one advisory lock.
+      return db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${SEAT_LOCK_KEY})`.execute(trx);
+        return run(trx);
+      });
+    },
+
+    /** Applies the signed profile claims of a sign-in; undefined fields are left as they are. */
+    async updateProfile(id: string, update: ProfileUpdate): Promise<UserRow> {
+      const values: Partial<UserRow> = {};
+      if (update.email !== undefined) {
+        values.email = update.email;
+        values.email_normalized = update.email === null ? null : normalizeEmail(update.email);
+      }
+      if (update.name !== undefined) values.name = update.name;
+      if (update.avatarUrl !== undefined) values.avatar_url = update.avatarUrl;
+      if (update.metadata !== undefined) values.metadata = JSON.stringify(update.metadata);
+      if (Object.keys(values).length > 0) await db.updateTable('users').set(values).where('id', '=', id).execute();
+      return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    },
+
+    async touchLastSeen(id: string, now: number): Promise<void> {
+      await db.updateTable('users').set({ last_seen_at: now }).where('id', '=', id).execute();
+    },
+
+    async setActive(id: string, active: boolean): Promise<void> {
+      await db.updateTable('users').set({ active: active ? 1 : 0 }).where('id', '=', id).execute();
+    },
+  };
+}
+
+export type UserRepository = ReturnType<typeof createUserRepository>;

@@ -1,0 +1,108 @@
+/**
+ * The request and response shapes of Parley's REST API and event stream, as TypeBox schemas. The server
+ * validates and serialises with them; the browser code imports only their `Static` types.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+import { CLIENT_MESSAGE_ID_MAX } from './constants.js';
+
+const IsoDate = Type.String({ description: 'ISO 8601 timestamp' });
+
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  externalId: Type.Union([Type.String(), Type.Null()]),
+  email: Type.Union([Type.String(), Type.Null()]),
+  name: Type.Union([Type.String(), Type.Null()]),
+  avatarUrl: Type.Union([Type.String(), Type.Null()]),
+  role: Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')]),
+  organizationId: Type.String(),
+  createdAt: IsoDate,
+});
+export type User = Static<typeof UserSchema>;
+
+export const SessionSchema = Type.Object({ token: Type.String(), expiresAt: IsoDate });
+
+export const ExchangeBodySchema = Type.Object(
+  { externalAuthCode: Type.String() },
+  { additionalProperties: false },
+);
+export const ExchangeResponseSchema = Type.Object({ session: SessionSchema, user: UserSchema });
+export type ExchangeResponse = Static<typeof ExchangeResponseSchema>;
+
+export const MeResponseSchema = Type.Object({ user: UserSchema, session: Type.Object({ expiresAt: IsoDate }) });
+export type MeResponse = Static<typeof MeResponseSchema>;
+
+export const AuthorSchema = Type.Object({
+  type: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system')]),
+  id: Type.Union([Type.String(), Type.Null()]),
+  name: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const MessageSchema = Type.Object({
+  id: Type.String(),
+  conversationId: Type.String(),
+  author: AuthorSchema,
+  text: Type.String(),
+  clientMessageId: Type.Union([Type.String(), Type.Null()]),
+  createdAt: IsoDate,
+});
+export type Message = Static<typeof MessageSchema>;
+
+export const ConversationSchema = Type.Object({
+  id: Type.String(),
+  organizationId: Type.String(),
+  title: Type.String(),
+  createdAt: IsoDate,
+  lastMessageAt: Type.Union([IsoDate, Type.Null()]),
+  lastMessage: Type.Union([MessageSchema, Type.Null()]),
+});
+export type Conversation = Static<typeof ConversationSchema>;
+
+export const CreateConversationBodySchema = Type.Object(
+  { title: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
+export const ConversationResponseSchema = Type.Object({ conversation: ConversationSchema });
+export const ConversationListSchema = Type.Object({
+  conversations: Type.Array(ConversationSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type ConversationList = Static<typeof ConversationListSchema>;
+
+export const PostMessageBodySchema = Type.Object(
+  {
+    // The length rule is checked by the route so that it answers `message_too_long`, not a schema error.
+    text: Type.String(),
+    clientMessageId: Type.String({ minLength: 1, maxLength: CLIENT_MESSAGE_ID_MAX, pattern: '^[A-Za-z0-9_.:-]+$' }),
+  },
+  { additionalProperties: false },
+);
+export type PostMessageBody = Static<typeof PostMessageBodySchema>;
+export const MessageResponseSchema = Type.Object({ message: MessageSchema });
+export const MessagePageQuerySchema = Type.Object(
+  {
+    before: Type.Optional(Type.String({ maxLength: 64 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+export const MessagePageSchema = Type.Object({
+  messages: Type.Array(MessageSchema),
+  hasMore: Type.Boolean(),
+});
+export type MessagePage = Static<typeof MessagePageSchema>;
+
+export const ConversationPageQuerySchema = Type.Object(
+  {
+    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export interface MessageCreatedEvent {
+  message: Message;
+}
+export interface ConversationCreatedEvent {
+  conversation: Conversation;
+}

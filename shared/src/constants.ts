@@ -1,0 +1,11 @@
+/** Limits and event names both sides use. Kept free of dependencies so the browser bundles stay small. */
+
+export const MESSAGE_MAX_CHARS = 10_000;
+export const CLIENT_MESSAGE_ID_MAX = 128;
+
+/** Names of the server-sent events on `GET /api/v1/events`. */
+export const EVENT = {
+  messageCreated: 'message.created',
+  conversationCreated: 'conversation.created',
+} as const;
+export type EventName = (typeof EVENT)[keyof typeof EVENT];

@@ -1,0 +1,48 @@
+/**
+ * Every error Parley answers with, by stable code, with its HTTP status. Clients branch on `code`, never on
+ * `message`; the server's error handler and the widget's messages are both keyed by this table.
+ */
+export const ERROR_STATUS = {
+  // §4.3 sign-in outcomes
+  token_missing: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  external_auth_disabled: 403,
+  user_not_found: 401,
+  email_conflict: 409,
+  seat_limit_reached: 403,
+  user_deactivated: 403,
+  origin_not_allowed: 403,
+  rate_limited: 429,
+  // sessions and requests
+  session_missing: 401,
+  session_invalid: 401,
+  csrf_rejected: 403,
+  bad_request: 400,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  // chat
+  conversation_not_found: 404,
+  message_empty: 400,
+  message_too_long: 400,
+  client_message_id_conflict: 409,
+  // anything unexpected
+  internal_error: 500,
+  service_unavailable: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The body of every error response. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+const codes: ReadonlySet<string> = new Set(Object.keys(ERROR_STATUS));
+
+/** Narrows an unknown string (say, from a response body) to a known error code. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && codes.has(value);
+}

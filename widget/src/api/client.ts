@@ -1,0 +1,82 @@
+/**
+ * The browser's client for Parley's API. The hosted page authenticates with its HttpOnly cookie; the widget
+ * (later) with a bearer token kept in memory. Every failure becomes an `ApiError` carrying the server's
+ * stable code, or `network_error` when no answer arrived.
+ */
+import type { ConversationList, Conversation, MeResponse, Message, MessagePage } from '../../../shared/src/api.js';
+
+export type Auth = { kind: 'cookie' } | { kind: 'bearer'; token: string };
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiClient {
+  me(): Promise<MeResponse>;
+  listConversations(cursor?: string): Promise<ConversationList>;
+  createConversation(title?: string): Promise<Conversation>;
+  listMessages(conversationId: string, before?: string): Promise<MessagePage>;
+  postMessage(conversationId: string, text: string, clientMessageId: string): Promise<Message>;
+  logout(): Promise<void>;
+}
+
+export function createApiClient(baseUrl: string, auth: () => Auth, fetchImpl: typeof fetch = fetch.bind(globalThis)): ApiClient {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const current = auth();
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (current.kind === 'bearer') headers['authorization'] = `Bearer ${current.token}`;
+    let response: Response;
+    try {
+      response = await fetchImpl(baseUrl + path, {
+        method,
+        headers,
+        credentials: current.kind === 'cookie' ? 'same-origin' : 'omit',
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch {
+      throw new ApiError(0, 'network_error', 'Parley could not be reached.');
+    }
+    if (response.status === 204) return undefined as T;
+    let json: unknown;
+    try {
+      json = await response.json();
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      throw new ApiError(
+        response.status,
+        typeof error?.code === 'string' ? error.code : 'internal_error',
+        typeof error?.message === 'string' ? error.message : `HTTP ${response.status}`,
+      );
+    }
+    return json as T;
+  }
+
+  const enc = encodeURIComponent;
+  return {
+    me: () => call('GET', '/api/v1/me'),
+    listConversations: (cursor) => call('GET', `/api/v1/conversations${cursor ? `?cursor=${enc(cursor)}` : ''}`),
+    createConversation: async (title) => (await call<{ conversation: Conversation }>('POST', '/api/v1/conversations', title ? { title } : {})).conversation,
+    listMessages: (id, before) => call('GET', `/api/v1/conversations/${enc(id)}/messages${before ? `?before=${enc(before)}` : ''}`),
+    postMessage: async (id, text, clientMessageId) =>
+      (await call<{ message: Message }>('POST', `/api/v1/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
+    logout: () => call('POST', '/api/v1/auth/logout'),
+  };
+}
+
+/** A clientMessageId: random, so a retry of the same message reuses it and nothing else does. */
+export function newClientMessageId(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return 'c_' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,133 @@
+/**
+ * The chat UI: the conversation list, the open conversation's messages (older ones paged in when scrolled
+ * to the top) and the composer. Stateless about the server: everything comes from `useChat`.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { User } from '../../../shared/src/api.js';
+import { MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
+import type { ApiClient } from '../api/client.js';
+import { Markdown } from './markdown.js';
+import type { Strings } from './strings.js';
+import { useChat, type DisplayMessage, type LiveSource } from './use-chat.js';
+
+function time(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? '' : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function MessageItem({ message, me, t, onRetry }: { message: DisplayMessage; me: User; t: Strings; onRetry: () => void }) {
+  const mine = message.author.type === 'user' && message.author.id === me.id;
+  const author = mine ? t.you : (message.author.name ?? (message.author.type === 'user' ? 'User' : message.author.type));
+  return (
+    <li class={`msg ${mine ? 'mine' : 'theirs'} ${message.status}`} data-status={message.status} data-message-id={message.id}>
+      <div class="meta">
+        <span class="author">{author}</span> <time dateTime={message.createdAt}>{time(message.createdAt)}</time>
+      </div>
+      <Markdown text={message.text} />
+      {message.status === 'pending' && <div class="state">{t.sending}</div>}
+      {message.status === 'failed' && (
+        <div class="state failed" role="alert">
+          {t.failed}{' '}
+          <button type="button" class="retry" onClick={onRetry}>
+            {t.retry}
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}
+
+function Composer({ t, onSend }: { t: Strings; onSend: (text: string) => void }) {
+  const [text, setText] = useState('');
+  const tooLong = [...text].length > MESSAGE_MAX_CHARS;
+  const submit = () => {
+    if (text.trim() === '' || tooLong) return;
+    onSend(text);
+    setText('');
+  };
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      <textarea
+        aria-label={t.composerLabel}
+        placeholder={t.composerPlaceholder}
+        value={text}
+        rows={2}
+        onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            submit();
+          }
+        }}
+      />
+      {tooLong && <div class="hint" role="alert">{t.tooLong}</div>}
+      <button type="submit" disabled={text.trim() === '' || tooLong}>
+        {t.send}
+      </button>
+    </form>
+  );
+}
+
+export function ChatView({ api, me, live, t }: { api: ApiClient; me: User; live: LiveSource; t: Strings }) {
+  const { state, select, loadOlder, create, send } = useChat(api, me, live);
+  const listRef = useRef<HTMLOListElement>(null);
+  const selected = state.conversations.find((c) => c.id === state.selectedId) ?? null;
+  const thread = state.selectedId ? state.threads[state.selectedId] : undefined;
+  const lastId = thread?.items[thread.items.length - 1]?.id;
+
+  // Keep the newest message in view when one arrives.
+  useEffect(() => {
+    const el = listRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [lastId, state.selectedId]);
+
+  const onScroll = () => {
+    const el = listRef.current;
+    const first = thread?.items.find((m) => m.status === 'sent');
+    if (el && el.scrollTop < 40 && thread?.hasMore && !thread.loadingOlder && first && state.selectedId) loadOlder(state.selectedId, first.id);
+  };
+
+  return (
+    <div class="chat">
+      <nav class="sidebar" aria-label={t.conversations}>
+        <button type="button" class="new" onClick={create}>
+          {t.newConversation}
+        </button>
+        {state.loaded && state.conversations.length === 0 && <p class="empty">{t.noConversations}</p>}
+        <ul class="conversations">
+          {state.conversations.map((c) => (
+            <li key={c.id}>
+              <button type="button" class={c.id === state.selectedId ? 'active' : ''} aria-current={c.id === state.selectedId ? 'true' : undefined} onClick={() => select(c.id)}>
+                <span class="title">{c.title}</span>
+                {c.lastMessage && <span class="preview">{c.lastMessage.text.slice(0, 80)}</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <section class="thread" aria-label={selected?.title ?? t.conversations}>
+        {state.error && <div class="banner" role="alert">{state.error}</div>}
+        {!selected && <p class="placeholder">{t.pickConversation}</p>}
+        {selected && (
+          <>
+            <h2>{selected.title}</h2>
+            <ol class="messages" ref={listRef} onScroll={onScroll} aria-live="polite" aria-relevant="additions">
+              {thread?.loadingOlder && <li class="loading">{t.loadingOlder}</li>}
+              {thread && thread.items.length === 0 && <li class="empty">{t.emptyConversation}</li>}
+              {thread?.items.map((m) => (
+                <MessageItem key={m.clientMessageId ?? m.id} message={m} me={me} t={t} onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)} />
+              ))}
+            </ol>
+            <Composer t={t} onSend={(text) => send(selected.id, text)} />
+          </>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,25 @@
+/** The user-facing strings of the chat UI (English). The widget's locale tables extend this shape. */
+export const en = {
+  conversations: 'Conversations',
+  newConversation: 'New conversation',
+  noConversations: 'No conversations yet. Start one!',
+  pickConversation: 'Pick a conversation or start a new one.',
+  emptyConversation: 'No messages yet. Say hello!',
+  loadingOlder: 'Loading older messages…',
+  composerLabel: 'Message',
+  composerPlaceholder: 'Write a message… (Enter sends, Shift+Enter for a new line)',
+  send: 'Send',
+  sending: 'Sending…',
+  failed: 'Not sent.',
+  retry: 'Retry',
+  you: 'You',
+  signOut: 'Sign out',
+  signedInAs: 'Signed in as',
+  loading: 'Loading…',
+  notSignedInTitle: 'You are not signed in',
+  notSignedInBody: 'Open the chat from the product you use: it signs you in automatically.',
+  liveLost: 'Connection lost. Reconnecting…',
+  tooLong: 'A message may have at most 10,000 characters.',
+  errorGeneric: 'Something went wrong. Try again.',
+};
+export type Strings = typeof en;

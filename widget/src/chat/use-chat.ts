@@ -1,0 +1,175 @@
+/**
+ * The chat's state and actions, shared by the hosted page and the widget: conversations newest first,
+ * messages per conversation (older ones paged in), optimistic sending with pending/failed states and a retry
+ * that reuses the clientMessageId, and live events merged without duplicates.
+ */
+import { useCallback, useEffect, useReducer } from 'preact/hooks';
+import type { Conversation, Message, User } from '../../../shared/src/api.js';
+import { EVENT } from '../../../shared/src/constants.js';
+import { newClientMessageId, type ApiClient } from '../api/client.js';
+
+export type DisplayMessage = Message & { status: 'sent' | 'pending' | 'failed' };
+
+export interface Thread {
+  items: DisplayMessage[];
+  hasMore: boolean;
+  loadingOlder: boolean;
+}
+
+export interface ChatState {
+  conversations: Conversation[];
+  loaded: boolean;
+  selectedId: string | null;
+  threads: Record<string, Thread>;
+  error: string | null;
+}
+
+/** A stream of server-sent events: `(type, data)` callbacks; returns an unsubscribe function. */
+export type LiveSource = (onEvent: (type: string, data: unknown) => void) => () => void;
+
+type Action =
+  | { type: 'conversations'; conversations: Conversation[] }
+  | { type: 'upsertConversation'; conversation: Conversation }
+  | { type: 'select'; id: string | null }
+  | { type: 'page'; id: string; messages: Message[]; hasMore: boolean; older: boolean }
+  | { type: 'loadingOlder'; id: string }
+  | { type: 'message'; message: DisplayMessage }
+  | { type: 'failed'; conversationId: string; clientMessageId: string }
+  | { type: 'error'; error: string | null };
+
+const activity = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
+const byActivity = (a: Conversation, b: Conversation) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0);
+
+/** Inserts or replaces a message: same id, or the pending copy with the same clientMessageId. */
+function mergeMessage(items: DisplayMessage[], message: DisplayMessage): DisplayMessage[] {
+  const index = items.findIndex(
+    (m) => m.id === message.id || (message.clientMessageId !== null && m.clientMessageId === message.clientMessageId && m.author.id === message.author.id),
+  );
+  if (index === -1) return [...items, message];
+  if (items[index]!.status === 'sent' && message.status !== 'sent') return items;
+  const next = items.slice();
+  next[index] = message;
+  return next;
+}
+
+function reducer(state: ChatState, action: Action): ChatState {
+  switch (action.type) {
+    case 'conversations':
+      return { ...state, loaded: true, conversations: [...action.conversations].sort(byActivity) };
+    case 'upsertConversation': {
+      const others = state.conversations.filter((c) => c.id !== action.conversation.id);
+      return { ...state, conversations: [action.conversation, ...others].sort(byActivity) };
+    }
+    case 'select':
+      return { ...state, selectedId: action.id };
+    case 'loadingOlder': {
+      const thread = state.threads[action.id];
+      return thread ? { ...state, threads: { ...state.threads, [action.id]: { ...thread, loadingOlder: true } } } : state;
+    }
+    case 'page': {
+      const incoming: DisplayMessage[] = action.messages.map((m) => ({ ...m, status: 'sent' }));
+      const existing = state.threads[action.id]?.items ?? [];
+      const known = new Set(existing.map((m) => m.id));
+      const fresh = incoming.filter((m) => !known.has(m.id));
+      const items = action.older ? [...fresh, ...existing] : fresh.reduce(mergeMessage, existing);
+      return { ...state, threads: { ...state.threads, [action.id]: { items, hasMore: action.hasMore, loadingOlder: false } } };
+    }
+    case 'message': {
+      const { message } = action;
+      const thread = state.threads[message.conversationId];
+      const threads = thread ? { ...state.threads, [message.conversationId]: { ...thread, items: mergeMessage(thread.items, message) } } : state.threads;
+      const conversations =
+        message.status === 'sent'
+          ? state.conversations
+              .map((c) => (c.id === message.conversationId && activity(c) <= message.createdAt ? { ...c, lastMessage: message, lastMessageAt: message.createdAt } : c))
+              .sort(byActivity)
+          : state.conversations;
+      return { ...state, threads, conversations };
+    }
+    case 'failed': {
+      const thread = state.threads[action.conversationId];
+      if (!thread) return state;
+      const items = thread.items.map((m) => (m.clientMessageId === action.clientMessageId && m.status === 'pending' ? { ...m, status: 'failed' as const } : m));
+      return { ...state, threads: { ...state.threads, [action.conversationId]: { ...thread, items } } };
+    }
+    case 'error':
+      return { ...state, error: action.error };
+  }
+}
+
+export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null };
+
+export function useChat(api: ApiClient, me: User, live: LiveSource) {
+  const [state, dispatch] = useReducer(reducer, initialChatState);
+
+  useEffect(() => {
+    api.listConversations().then(
+      (list) => dispatch({ type: 'conversations', conversations: list.conversations }),
+      (error: Error) => dispatch({ type: 'error', error: error.message }),
+    );
+    return live((type, data) => {
+      if (type === EVENT.messageCreated) dispatch({ type: 'message', message: { ...(data as { message: Message }).message, status: 'sent' } });
+      else if (type === EVENT.conversationCreated) dispatch({ type: 'upsertConversation', conversation: (data as { conversation: Conversation }).conversation });
+    });
+  }, [api, live]);
+
+  const select = useCallback(
+    (id: string) => {
+      dispatch({ type: 'select', id });
+      api.listMessages(id).then(
+        (page) => dispatch({ type: 'page', id, messages: page.messages, hasMore: page.hasMore, older: false }),
+        (error: Error) => dispatch({ type: 'error', error: error.message }),
+      );
+    },
+    [api],
+  );
+
+  const loadOlder = useCallback(
+    (id: string, before: string) => {
+      dispatch({ type: 'loadingOlder', id });
+      api.listMessages(id, before).then(
+        (page) => dispatch({ type: 'page', id, messages: page.messages, hasMore: page.hasMore, older: true }),
+        (error: Error) => dispatch({ type: 'error', error: error.message }),
+      );
+    },
+    [api],
+  );
+
+  const create = useCallback(async () => {
+    try {
+      const conversation = await api.createConversation();
+      dispatch({ type: 'upsertConversation', conversation });
+      dispatch({ type: 'page', id: conversation.id, messages: [], hasMore: false, older: false });
+      dispatch({ type: 'select', id: conversation.id });
+    } catch (error) {
+      dispatch({ type: 'error', error: (error as Error).message });
+    }
+  }, [api]);
+
+  /** Sends (or re-sends, with the same clientMessageId) a message, showing it at once as pending. */
+  const send = useCallback(
+    async (conversationId: string, text: string, clientMessageId: string = newClientMessageId()) => {
+      dispatch({
+        type: 'message',
+        message: {
+          id: `pending:${clientMessageId}`,
+          conversationId,
+          author: { type: 'user', id: me.id, name: me.name },
+          text,
+          clientMessageId,
+          createdAt: new Date().toISOString(),
+          status: 'pending',
+        },
+      });
+      try {
+        const message = await api.postMessage(conversationId, text, clientMessageId);
+        dispatch({ type: 'message', message: { ...message, status: 'sent' } });
+      } catch {
+        dispatch({ type: 'failed', conversationId, clientMessageId });
+      }
+    },
+    [api, me],
+  );
+
+  return { state, select, loadOlder, create, send, clearError: () => dispatch({ type: 'error', error: null }) };
+}

@@ -1,0 +1,78 @@
+/**
+ * The hosted chat page at `/`: signed in by its HttpOnly session cookie (set by the externalAuthCode
+ * redirect), live through an EventSource on /api/v1/events, which resumes by Last-Event-ID by itself.
+ */
+import { render } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { User } from '../../../shared/src/api.js';
+import { EVENT } from '../../../shared/src/constants.js';
+import { ApiError, createApiClient } from '../api/client.js';
+import { ChatView } from '../chat/ChatView.js';
+import { en as t } from '../chat/strings.js';
+import type { LiveSource } from '../chat/use-chat.js';
+import './page.css';
+
+const api = createApiClient('', () => ({ kind: 'cookie' }));
+
+const eventSourceLive: LiveSource = (onEvent) => {
+  const source = new EventSource('/api/v1/events');
+  const names = [EVENT.messageCreated, EVENT.conversationCreated];
+  const listeners = names.map((name) => {
+    const listener = (e: MessageEvent<string>) => {
+      try {
+        onEvent(name, JSON.parse(e.data));
+      } catch {
+        // A malformed frame is skipped, never fatal.
+      }
+    };
+    source.addEventListener(name, listener);
+    return listener;
+  });
+  source.addEventListener('ready', () => document.body.setAttribute('data-live', 'ready'));
+  source.addEventListener('error', () => document.body.setAttribute('data-live', 'reconnecting'));
+  return () => {
+    names.forEach((name, i) => source.removeEventListener(name, listeners[i] as EventListener));
+    source.close();
+  };
+};
+
+function Page() {
+  const [me, setMe] = useState<User | null | undefined>(undefined);
+  useEffect(() => {
+    api.me().then(
+      (r) => setMe(r.user),
+      (e: unknown) => setMe(e instanceof ApiError && e.status === 401 ? null : null),
+    );
+  }, []);
+  const live = useMemo(() => eventSourceLive, []);
+
+  if (me === undefined) return <p class="loading">{t.loading}</p>;
+  if (me === null)
+    return (
+      <main class="signed-out">
+        <h1>{t.notSignedInTitle}</h1>
+        <p>{t.notSignedInBody}</p>
+      </main>
+    );
+  return (
+    <div class="page">
+      <header class="top">
+        <strong>Parley</strong>
+        <span class="who">
+          {t.signedInAs} <span data-testid="user-name">{me.name ?? me.email ?? me.externalId ?? me.id}</span>
+        </span>
+        <button
+          type="button"
+          onClick={() => {
+            api.logout().finally(() => location.reload());
+          }}
+        >
+          {t.signOut}
+        </button>
+      </header>
+      <ChatView api={api} me={me} live={live} t={t} />
+    </div>
+  );
+}
+
+render(<Page />, document.getElementById('app')!);
