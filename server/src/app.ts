@@ -74,6 +74,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value }));
   app.decorateRequest('session', null);
 
+  // The API speaks JSON only; a text/plain body (a "simple" cross-site request) is refused with 415.
+  app.removeContentTypeParser('text/plain');
   await app.register(cookie);
   await app.register(cors, {
     // Browsers on allowed origins may call the API with a bearer session; cookies stay first-party.

@@ -50,7 +50,8 @@ export function createSessionAuth(options: { sessions: SessionRepository; now: (
     }
     const found = await sessions.findValid(carried.token, now());
     if (!found) throw new ParleyError('session_invalid');
-    if (!found.user.active) throw new ParleyError('user_deactivated');
+    // A deactivated account's sessions end at once (PRODUCT.md §4.5).
+    if (!found.user.active) throw new ParleyError('session_invalid');
     request.session = { id: found.id, token: carried.token, user: found.user, expiresAt: found.expiresAt, via: carried.via };
   };
 }

@@ -73,7 +73,12 @@ export function createSignIn(deps: SignInDeps) {
         return applyProfile(existing, identity);
       }
       const { email, name, avatarUrl, metadata } = identity.profile;
-      if (email && (await users.findByEmail(email))) return { ok: false, code: 'email_conflict', reason: 'email belongs to another account' };
+      if (email) {
+        const owner = await users.findByEmail(email);
+        // The owner may be this very user, created by a concurrent sign-in since we looked: read again.
+        if (owner && owner.external_id === identity.externalId) continue;
+        if (owner) return { ok: false, code: 'email_conflict', reason: 'email belongs to another account' };
+      }
       const created = await users.createWithinSeatLimit(
         {
           externalId: identity.externalId,

@@ -12,9 +12,12 @@ export const SIGN_IN_PARAM = 'externalAuthCode';
 
 /** The URL to land on: same path and other parameters, without the code, never protocol-relative. */
 export function landingUrl(requestUrl: string): string {
-  const url = new URL(requestUrl, 'http://parley.invalid');
-  url.searchParams.delete(SIGN_IN_PARAM);
-  return url.pathname.replace(/^\/+/, '/') + url.search;
+  const q = requestUrl.indexOf('?');
+  const path = (q === -1 ? requestUrl : requestUrl.slice(0, q)).replace(/^[/\\]+/, '/');
+  const params = new URLSearchParams(q === -1 ? '' : requestUrl.slice(q + 1));
+  params.delete(SIGN_IN_PARAM);
+  const search = params.toString();
+  return search ? `${path}?${search}` : path;
 }
 
 export async function hostedPageSignIn(this: import('fastify').FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<void> {
