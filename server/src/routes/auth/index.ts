@@ -35,7 +35,7 @@ export async function authRoutes(parent: FastifyInstance) {
     },
   );
 
-  app.get('/me', { preHandler: requireSession, schema: { response: { 200: MeResponseSchema } } }, async (request, reply) => {
+  app.get('/me', { onRequest: requireSession, schema: { response: { 200: MeResponseSchema } } }, async (request, reply) => {
     const session = request.session!;
     reply.header('cache-control', 'no-store');
     return { user: presentUser(session.user), session: { expiresAt: new Date(session.expiresAt).toISOString() } };

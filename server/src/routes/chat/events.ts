@@ -35,7 +35,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
 
   app.get(
     '/events',
-    { preHandler: requireSession, schema: { querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ maxLength: 20 })) }) } },
+    { onRequest: requireSession, schema: { querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ maxLength: 20 })) }) } },
     async (request, reply) => {
       const session = request.session!;
       const user = session.user;

@@ -18,7 +18,7 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pa
 export async function chatRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { chat, requireSession } = app.services;
-  app.addHook('preHandler', requireSession);
+  app.addHook('onRequest', requireSession);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
   });

@@ -1,0 +1,370 @@
+// @vitest-environment happy-dom
+/**
+ * The chat UI (widget/src/chat/ChatView.tsx with useChat) against a fake API client and a fake live event
+ * source: what the user sees for the conversation list, a thread, optimistic sending, failure and retry,
+ * live events and the keyboard.
+ */
+import { render } from 'preact';
+import { act } from 'preact/test-utils';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Conversation, ConversationList, Message, MessagePage, User } from '../../shared/src/api.js';
+import { EVENT } from '../../shared/src/constants.js';
+import type { ApiClient } from '../../widget/src/api/client.js';
+import { ChatView } from '../../widget/src/chat/ChatView.js';
+import { en } from '../../widget/src/chat/strings.js';
+import type { LiveSource } from '../../widget/src/chat/use-chat.js';
+
+const ME: User = {
+  id: 'usr_me',
+  externalId: 'me',
+  email: null,
+  name: 'Mia',
+  avatarUrl: null,
+  role: 'member',
+  organizationId: 'default',
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
+
+function conversation(id: string, title: string, createdAt: string, lastMessage: Message | null = null): Conversation {
+  return { id, organizationId: 'default', title, createdAt, lastMessageAt: lastMessage?.createdAt ?? null, lastMessage };
+}
+
+function message(id: string, conversationId: string, text: string, createdAt: string, author: Partial<Message['author']> = {}, clientMessageId: string | null = null): Message {
+  return { id, conversationId, author: { type: 'user', id: 'usr_bob', name: 'Bob', ...author }, text, clientMessageId, createdAt };
+}
+
+/** A promise the test settles by hand. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+interface FakeApi extends ApiClient {
+  listConversations: ReturnType<typeof vi.fn<ApiClient['listConversations']>>;
+  createConversation: ReturnType<typeof vi.fn<ApiClient['createConversation']>>;
+  listMessages: ReturnType<typeof vi.fn<ApiClient['listMessages']>>;
+  postMessage: ReturnType<typeof vi.fn<ApiClient['postMessage']>>;
+}
+
+function fakeApi(conversations: Conversation[] = [], pages: Record<string, Message[]> = {}): FakeApi {
+  return {
+    me: vi.fn(async () => ({ user: ME, session: { expiresAt: '2026-12-31T00:00:00.000Z' } })),
+    listConversations: vi.fn(async (): Promise<ConversationList> => ({ conversations, nextCursor: null })),
+    createConversation: vi.fn(async () => conversation('cnv_new', 'New chat', new Date().toISOString())),
+    listMessages: vi.fn(async (id: string): Promise<MessagePage> => ({ messages: pages[id] ?? [], hasMore: false })),
+    postMessage: vi.fn(async (conversationId: string, text: string, clientMessageId: string) =>
+      message(`msg_${clientMessageId}`, conversationId, text, new Date().toISOString(), { id: ME.id, name: ME.name }, clientMessageId),
+    ),
+    logout: vi.fn(async () => undefined),
+  };
+}
+
+/** A live source the test pushes events into; counts subscriptions so a leak would show. */
+function fakeLive() {
+  const handlers = new Set<(type: string, data: unknown) => void>();
+  const live: LiveSource = (onEvent) => {
+    handlers.add(onEvent);
+    return () => handlers.delete(onEvent);
+  };
+  return {
+    live,
+    handlers,
+    async push(type: string, data: unknown) {
+      await act(() => {
+        for (const handler of handlers) handler(type, data);
+      });
+    },
+  };
+}
+
+let container: HTMLElement;
+beforeEach(() => {
+  container = document.createElement('div');
+  document.body.appendChild(container);
+});
+afterEach(() => {
+  render(null, container);
+  container.remove();
+});
+
+/** Lets pending promises settle and Preact re-render. */
+const settle = () =>
+  act(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  });
+
+async function mount(api: ApiClient, live: LiveSource = fakeLive().live) {
+  await act(() => {
+    render(<ChatView api={api} me={ME} live={live} t={en} />, container);
+  });
+  await settle();
+}
+
+const q = <E extends Element = HTMLElement>(selector: string) => container.querySelector<E & Element>(selector);
+const conversationButtons = () => [...container.querySelectorAll<HTMLButtonElement>('ul.conversations button')];
+const titles = () => conversationButtons().map((b) => b.querySelector('.title')?.textContent);
+const items = () => [...container.querySelectorAll<HTMLLIElement>('ol.messages li.msg')];
+const itemTexts = () => items().map((li) => li.querySelector('.md')?.textContent);
+const textarea = () => {
+  const el = container.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]');
+  if (!el) throw new Error('no composer');
+  return el;
+};
+const buttonNamed = (name: string) => {
+  const found = [...container.querySelectorAll<HTMLButtonElement>('button')].find((b) => b.textContent?.trim() === name);
+  if (!found) throw new Error(`no button "${name}"`);
+  return found;
+};
+
+async function click(element: HTMLElement) {
+  await act(() => {
+    element.click();
+  });
+  await settle();
+}
+
+async function type(text: string) {
+  await act(() => {
+    const el = textarea();
+    el.value = text;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
+
+async function key(init: KeyboardEventInit) {
+  let event!: KeyboardEvent;
+  await act(() => {
+    event = new KeyboardEvent('keydown', { bubbles: true, cancelable: true, ...init });
+    textarea().dispatchEvent(event);
+  });
+  return event;
+}
+
+async function openConversation(title: string) {
+  const button = conversationButtons().find((b) => b.querySelector('.title')?.textContent === title);
+  if (!button) throw new Error(`no conversation "${title}"`);
+  await click(button);
+}
+
+describe('ChatView', () => {
+  it('shows the empty state once the (empty) list has loaded, and not before', async () => {
+    const api = fakeApi();
+    const list = deferred<ConversationList>();
+    api.listConversations.mockReturnValueOnce(list.promise);
+    await mount(api);
+    expect(container.textContent).not.toContain('No conversations yet');
+    expect(q('p.placeholder')?.textContent).toBe('Pick a conversation or start a new one.');
+
+    await act(async () => list.resolve({ conversations: [], nextCursor: null }));
+    await settle();
+    expect(q('p.empty')?.textContent).toBe('No conversations yet. Start one!');
+    expect(conversationButtons()).toHaveLength(0);
+    expect(buttonNamed('New conversation')).toBeTruthy();
+    expect(q('textarea')).toBeNull();
+  });
+
+  it('lists conversations newest activity first, with the last message as preview', async () => {
+    const api = fakeApi([
+      conversation('cnv_a', 'Old, quiet', '2026-01-01T00:00:00.000Z'),
+      conversation('cnv_b', 'Old, recent message', '2026-01-02T00:00:00.000Z', message('m1', 'cnv_b', 'latest news', '2026-03-01T10:00:00.000Z')),
+      conversation('cnv_c', 'Created mid', '2026-02-01T00:00:00.000Z'),
+      conversation('cnv_d', 'Older message', '2026-01-03T00:00:00.000Z', message('m2', 'cnv_d', 'hello', '2026-01-15T00:00:00.000Z')),
+    ]);
+    await mount(api);
+    expect(titles()).toEqual(['Old, recent message', 'Created mid', 'Older message', 'Old, quiet']);
+    expect(conversationButtons()[0]!.querySelector('.preview')?.textContent).toBe('latest news');
+    expect(conversationButtons()[1]!.querySelector('.preview')).toBeNull();
+    expect(container.textContent).not.toContain('No conversations yet');
+  });
+
+  it('selecting a conversation marks it current and shows its messages', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z'), conversation('cnv_b', 'Beta', '2026-01-02T00:00:00.000Z')], {
+      cnv_a: [
+        message('m1', 'cnv_a', 'first from Bob', '2026-01-01T01:00:00.000Z'),
+        message('m2', 'cnv_a', 'a reply of **mine**', '2026-01-01T02:00:00.000Z', { id: ME.id, name: ME.name }),
+      ],
+    });
+    await mount(api);
+    await openConversation('Alpha');
+
+    expect(api.listMessages).toHaveBeenCalledWith('cnv_a');
+    expect(q('section.thread h2')?.textContent).toBe('Alpha');
+    expect(q('button[aria-current="true"] .title')?.textContent).toBe('Alpha');
+    expect(itemTexts()).toEqual(['first from Bob', 'a reply of mine']);
+    expect(items().map((li) => li.dataset['status'])).toEqual(['sent', 'sent']);
+    expect(items().map((li) => li.querySelector('.author')?.textContent)).toEqual(['Bob', 'You']);
+    expect(items()[1]!.querySelector('strong')?.textContent).toBe('mine');
+    expect(q('p.placeholder')).toBeNull();
+
+    await openConversation('Beta');
+    expect(q('section.thread h2')?.textContent).toBe('Beta');
+    expect(items()).toHaveLength(0);
+    expect(q('ol.messages li.empty')?.textContent).toBe('No messages yet. Say hello!');
+  });
+
+  it('shows a sent message at once as pending, then as sent', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
+    const answer = deferred<Message>();
+    api.postMessage.mockReturnValueOnce(answer.promise);
+    await mount(api);
+    await openConversation('Alpha');
+
+    await type('Hello there');
+    await click(buttonNamed('Send'));
+    expect(api.postMessage).toHaveBeenCalledTimes(1);
+    const [conversationId, text, clientMessageId] = api.postMessage.mock.calls[0]!;
+    expect(conversationId).toBe('cnv_a');
+    expect(text).toBe('Hello there');
+    expect(clientMessageId).toMatch(/^c_[0-9a-f]{32}$/);
+    expect(textarea().value).toBe('');
+    expect(items()).toHaveLength(1);
+    expect(items()[0]!.dataset['status']).toBe('pending');
+    expect(itemTexts()).toEqual(['Hello there']);
+    expect(items()[0]!.querySelector('.state')?.textContent).toBe('Sending…');
+
+    await act(async () => answer.resolve(message('msg_1', 'cnv_a', 'Hello there', '2026-05-01T00:00:00.000Z', { id: ME.id, name: ME.name }, clientMessageId)));
+    await settle();
+    expect(items()).toHaveLength(1);
+    expect(items()[0]!.dataset['status']).toBe('sent');
+    expect(items()[0]!.dataset['messageId']).toBe('msg_1');
+    expect(items()[0]!.querySelector('.state')).toBeNull();
+    expect(container.textContent).not.toContain('Sending…');
+    expect(conversationButtons()[0]!.querySelector('.preview')?.textContent).toBe('Hello there');
+  });
+
+  it('marks a failed send with Retry, and retrying reuses the same clientMessageId', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
+    api.postMessage.mockRejectedValueOnce(new Error('offline'));
+    await mount(api);
+    await openConversation('Alpha');
+
+    await type('Are you there?');
+    await click(buttonNamed('Send'));
+    expect(items()).toHaveLength(1);
+    expect(items()[0]!.dataset['status']).toBe('failed');
+    expect(items()[0]!.querySelector('[role="alert"]')?.textContent).toBe('Not sent. Retry');
+    const firstId = api.postMessage.mock.calls[0]![2];
+
+    await click(buttonNamed('Retry'));
+    expect(api.postMessage).toHaveBeenCalledTimes(2);
+    expect(api.postMessage.mock.calls[1]).toEqual(['cnv_a', 'Are you there?', firstId]);
+    expect(items()).toHaveLength(1);
+    expect(items()[0]!.dataset['status']).toBe('sent');
+    expect(items()[0]!.dataset['messageId']).toBe(`msg_${firstId}`);
+    expect(container.querySelector('button.retry')).toBeNull();
+    expect(itemTexts()).toEqual(['Are you there?']);
+  });
+
+  it('shows a live message.created for the open conversation once, even when delivered twice', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z'), conversation('cnv_b', 'Beta', '2026-01-02T00:00:00.000Z')], {
+      cnv_a: [message('m1', 'cnv_a', 'earlier', '2026-01-01T01:00:00.000Z')],
+    });
+    const live = fakeLive();
+    await mount(api, live.live);
+    expect(live.handlers.size).toBe(1);
+    await openConversation('Alpha');
+
+    const event = { message: message('m2', 'cnv_a', 'live *news*', '2026-06-01T00:00:00.000Z') };
+    await live.push(EVENT.messageCreated, event);
+    expect(itemTexts()).toEqual(['earlier', 'live news']);
+    expect(items()[1]!.dataset['status']).toBe('sent');
+    expect(items()[1]!.querySelector('em')?.textContent).toBe('news');
+
+    await live.push(EVENT.messageCreated, structuredClone(event));
+    expect(itemTexts()).toEqual(['earlier', 'live news']);
+
+    // A message for another conversation is not shown in this thread, but moves that conversation up.
+    await live.push(EVENT.messageCreated, { message: message('m3', 'cnv_b', 'elsewhere', '2026-06-02T00:00:00.000Z') });
+    expect(itemTexts()).toEqual(['earlier', 'live news']);
+    expect(titles()).toEqual(['Beta', 'Alpha']);
+    expect(conversationButtons()[0]!.querySelector('.preview')?.textContent).toBe('elsewhere');
+  });
+
+  it('merges the live echo of my own message with its pending copy', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
+    const answer = deferred<Message>();
+    api.postMessage.mockReturnValueOnce(answer.promise);
+    const live = fakeLive();
+    await mount(api, live.live);
+    await openConversation('Alpha');
+    await type('echo me');
+    await click(buttonNamed('Send'));
+    const clientMessageId = api.postMessage.mock.calls[0]![2];
+    const stored = message('msg_9', 'cnv_a', 'echo me', '2026-06-01T00:00:00.000Z', { id: ME.id, name: ME.name }, clientMessageId);
+
+    // The event stream is faster than the POST's answer.
+    await live.push(EVENT.messageCreated, { message: stored });
+    expect(items()).toHaveLength(1);
+    expect(items()[0]!.dataset['status']).toBe('sent');
+    await act(async () => answer.resolve(stored));
+    await settle();
+    expect(items()).toHaveLength(1);
+    expect(items()[0]!.dataset['messageId']).toBe('msg_9');
+    expect(items()[0]!.dataset['status']).toBe('sent');
+  });
+
+  it('a live conversation.created adds the conversation to the list', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
+    const live = fakeLive();
+    await mount(api, live.live);
+    await live.push(EVENT.conversationCreated, { conversation: conversation('cnv_z', 'Zed', '2026-07-01T00:00:00.000Z') });
+    await live.push(EVENT.conversationCreated, { conversation: conversation('cnv_z', 'Zed', '2026-07-01T00:00:00.000Z') });
+    expect(titles()).toEqual(['Zed', 'Alpha']);
+  });
+
+  it('New conversation creates, selects and lists it', async () => {
+    const api = fakeApi();
+    await mount(api);
+    await click(buttonNamed('New conversation'));
+    expect(api.createConversation).toHaveBeenCalledTimes(1);
+    expect(titles()).toEqual(['New chat']);
+    expect(q('section.thread h2')?.textContent).toBe('New chat');
+    expect(q('p.empty')).toBeNull();
+    expect(textarea()).toBeTruthy();
+  });
+
+  it('Enter sends; Shift+Enter does not', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
+    await mount(api);
+    await openConversation('Alpha');
+
+    await type('line one');
+    const shifted = await key({ key: 'Enter', shiftKey: true });
+    await settle();
+    expect(shifted.defaultPrevented).toBe(false);
+    expect(api.postMessage).not.toHaveBeenCalled();
+    expect(items()).toHaveLength(0);
+    expect(textarea().value).toBe('line one');
+
+    await type('line one\nline two');
+    const plain = await key({ key: 'Enter' });
+    await settle();
+    expect(plain.defaultPrevented).toBe(true);
+    expect(api.postMessage).toHaveBeenCalledTimes(1);
+    expect(api.postMessage.mock.calls[0]!.slice(0, 2)).toEqual(['cnv_a', 'line one\nline two']);
+    expect(textarea().value).toBe('');
+    expect(items()).toHaveLength(1);
+    expect(items()[0]!.querySelectorAll('br')).toHaveLength(1);
+
+    // Enter on blank text sends nothing.
+    await type('   ');
+    await key({ key: 'Enter' });
+    await settle();
+    expect(api.postMessage).toHaveBeenCalledTimes(1);
+  });
+
+  it('unsubscribes from the live source when unmounted', async () => {
+    const live = fakeLive();
+    await mount(fakeApi(), live.live);
+    expect(live.handlers.size).toBe(1);
+    await act(() => {
+      render(null, container);
+    });
+    expect(live.handlers.size).toBe(0);
+  });
+});

@@ -1,0 +1,92 @@
+// @vitest-environment happy-dom
+/** The safe Markdown subset (widget/src/chat/markdown.tsx): what becomes an element and what stays text. */
+import { render } from 'preact';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Markdown } from '../../widget/src/chat/markdown.js';
+
+let container: HTMLElement;
+beforeEach(() => {
+  container = document.createElement('div');
+  document.body.appendChild(container);
+});
+afterEach(() => {
+  render(null, container);
+  container.remove();
+});
+
+function md(text: string): HTMLElement {
+  render(<Markdown text={text} />, container);
+  const root = container.querySelector<HTMLElement>('div.md');
+  if (!root) throw new Error('Markdown rendered no div.md');
+  return root;
+}
+
+/** Every element below the root, by tag name, in document order. */
+const tags = (root: Element) => [...root.querySelectorAll('*')].map((e) => e.tagName.toLowerCase());
+
+describe('Markdown', () => {
+  it('renders bold, italic and inline code as elements', () => {
+    const root = md('a **bold** and *italic* with `co*de*`');
+    expect(tags(root)).toEqual(['p', 'strong', 'em', 'code']);
+    expect(root.querySelector('strong')?.textContent).toBe('bold');
+    expect(root.querySelector('em')?.textContent).toBe('italic');
+    expect(root.querySelector('code')?.textContent).toBe('co*de*');
+    expect(root.textContent).toBe('a bold and italic with co*de*');
+  });
+
+  it('renders [text](https://…) and bare http(s) URLs as safe links', () => {
+    const root = md('see [the docs](https://example.com/docs?a=1&b=2) or http://example.org/x.');
+    const links = [...root.querySelectorAll('a')];
+    expect(links.map((a) => [a.textContent, a.getAttribute('href')])).toEqual([
+      ['the docs', 'https://example.com/docs?a=1&b=2'],
+      ['http://example.org/x', 'http://example.org/x'],
+    ]);
+    for (const a of links) {
+      expect(a.getAttribute('target')).toBe('_blank');
+      expect(a.getAttribute('rel')).toBe('noopener noreferrer nofollow');
+    }
+    // The sentence's full stop stays outside the bare link.
+    expect(root.textContent).toBe('see the docs or http://example.org/x.');
+  });
+
+  it('renders paragraphs, line breaks and fenced code blocks', () => {
+    const root = md('one\ntwo\n\nthree\n```js\nconst x = "**no**";\n```');
+    expect(tags(root)).toEqual(['p', 'br', 'p', 'pre', 'code']);
+    expect([...root.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['onetwo', 'three']);
+    expect(root.querySelector('pre code')?.textContent).toBe('const x = "**no**";\n');
+  });
+
+  it('shows <script> as text and creates no element for it', () => {
+    const text = '<script>alert(1)</script>';
+    const root = md(text);
+    expect(container.querySelector('script')).toBeNull();
+    expect(tags(root)).toEqual(['p']);
+    expect(root.textContent).toBe(text);
+  });
+
+  it('shows <img onerror> as text and creates no element for it', () => {
+    const text = 'look <img src=x onerror="alert(1)"> **here**';
+    const root = md(text);
+    expect(container.querySelector('img')).toBeNull();
+    expect(container.querySelector('[onerror]')).toBeNull();
+    expect(tags(root)).toEqual(['p', 'strong']);
+    expect(root.textContent).toBe('look <img src=x onerror="alert(1)"> here');
+  });
+
+  it('keeps HTML inside bold, code and code blocks as text', () => {
+    const root = md('**<b>x</b>** `<i>y</i>`\n\n```\n<iframe src="https://evil.example"></iframe>\n```');
+    expect(tags(root)).toEqual(['p', 'strong', 'code', 'pre', 'code']);
+    expect(root.querySelector('strong')?.textContent).toBe('<b>x</b>');
+    expect(root.querySelector('p code')?.textContent).toBe('<i>y</i>');
+    expect(root.querySelector('pre code')?.textContent).toBe('<iframe src="https://evil.example"></iframe>\n');
+    expect(container.querySelector('b, i, iframe')).toBeNull();
+  });
+
+  it('does not make javascript: (or other non-http) links into links', () => {
+    for (const text of ['[click me](javascript:alert(1))', '[x](JavaScript:alert(document.cookie))', 'javascript:alert(1)', '[d](data:text/html,<b>hi</b>)', '[v](vbscript:msgbox)']) {
+      const root = md(text);
+      expect(container.querySelector('a'), text).toBeNull();
+      expect(root.textContent, text).toBe(text);
+    }
+  });
+});
