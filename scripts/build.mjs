@@ -52,4 +52,5 @@ async function buildBrowser() {
   writeFileSync(join(publicDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
 }
 
-await Promise.all([buildServer(), buildBrowser()]);
+// `--server` rebuilds only the server (the CLI must not touch the assets a running server is serving).
+await Promise.all(process.argv.includes('--server') ? [buildServer()] : [buildServer(), buildBrowser()]);

@@ -1,0 +1,193 @@
+/**
+ * The hosted page end to end in a real browser (Debian's Chromium driven by playwright-core) against a real
+ * Parley server on a random port: sign in by link, send a message, see live messages in two tabs, and the
+ * error page of an expired link. Needs the browser assets built (`node scripts/build.mjs`, which `npm test`
+ * runs first).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Conversation, ExchangeResponse, Message, MessagePage } from '../../shared/src/api.js';
+import { buildApp, type App } from '../../server/src/app.js';
+import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
+import { loadConfig } from '../../server/src/config.js';
+import { createTestStore, type TestStore } from '../helpers/databases.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) console.warn(`Hosted-page browser tests skipped: ${CHROMIUM} does not exist (install Debian's chromium package).`);
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const OUTPUT_DIR = join(ROOT, 'test-output');
+const SECRET = 'e2e-secret-that-is-certainly-longer-than-32-bytes';
+/** The bound of every single wait in the browser. */
+const WAIT_MS = 5_000;
+
+describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
+  let db: TestStore | undefined;
+  let app: App | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let baseUrl: string;
+  const pageErrors: string[] = [];
+
+  const sign = (payload: Record<string, unknown>, issuedAt = Math.floor(Date.now() / 1000), expiresInSeconds = 600) =>
+    signExternalToken({ secret: new TextEncoder().encode(SECRET), kid: 'env', payload, issuedAt, expiresInSeconds });
+
+  async function api<T>(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers,
+      signal: AbortSignal.timeout(WAIT_MS),
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  }
+
+  /** A bearer session for Alice, as the widget or an SDK gets one. */
+  async function aliceSession(): Promise<ExchangeResponse> {
+    const res = await api<ExchangeResponse>('POST', '/api/v1/auth/exchange', { body: { externalAuthCode: await sign({ user: { id: 'alice', name: 'Alice' } }) } });
+    expect(res.status).toBe(200);
+    return res.body;
+  }
+
+  async function newPage(): Promise<Page> {
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    page.setDefaultNavigationTimeout(WAIT_MS);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    return page;
+  }
+
+  const messageItems = (page: Page, text: string) => page.locator('ol.messages li.msg', { hasText: text });
+  const liveReady = (page: Page) => page.waitForSelector('body[data-live="ready"]', { state: 'attached', timeout: WAIT_MS });
+
+  beforeAll(async () => {
+    db = await createTestStore('sqlite');
+    const config = loadConfig({ PARLEY_EXTERNAL_AUTH_SECRET: SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
+    app = await buildApp({ config, store: db.store, heartbeatMs: 1_000 });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    baseUrl = `http://127.0.0.1:${new URL(address).port}`;
+    app.publicUrl.value = baseUrl;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      timeout: 15_000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    context.setDefaultTimeout(WAIT_MS);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await db?.dispose();
+  });
+
+  let chat: Page;
+  let conversationId: string;
+
+  it('signs in by link, lands on / without the code, and sends a message', async () => {
+    chat = await newPage();
+    const code = await sign({ user: { id: 'alice', name: 'Alice' } });
+    const response = await chat.goto(`${baseUrl}/?externalAuthCode=${encodeURIComponent(code)}`);
+    expect(response?.status()).toBe(200);
+    expect(chat.url()).toBe(`${baseUrl}/`);
+    expect(chat.url()).not.toContain('externalAuthCode');
+    expect(response?.request().redirectedFrom()?.url()).toContain('externalAuthCode=');
+
+    await chat.locator('[data-testid=user-name]').waitFor();
+    expect(await chat.locator('[data-testid=user-name]').textContent()).toBe('Alice');
+    expect(await chat.locator('header.top .who').textContent()).toBe('Signed in as Alice');
+    await chat.getByText('No conversations yet. Start one!').waitFor();
+
+    await chat.getByRole('button', { name: 'New conversation', exact: true }).click();
+    await chat.locator('section.thread h2', { hasText: 'New conversation' }).waitFor();
+    const composer = chat.getByRole('textbox', { name: 'Message', exact: true });
+    await composer.click();
+    await composer.pressSequentially('Hello from **Chromium**', { delay: 5 });
+    await composer.press('Enter');
+
+    const sent = chat.locator('ol.messages li.msg[data-status="sent"]', { hasText: 'Hello from Chromium' });
+    await sent.waitFor();
+    expect(await messageItems(chat, 'Hello from Chromium').count()).toBe(1);
+    expect(await sent.locator('strong').textContent()).toBe('Chromium');
+    expect(await sent.locator('.author').textContent()).toBe('You');
+    expect(await composer.inputValue()).toBe('');
+    const shownId = await sent.getAttribute('data-message-id');
+    expect(shownId).toMatch(/^(?!pending:)\S+$/);
+
+    // The server has it, as Alice's, with the id the page shows.
+    const { session, user } = await aliceSession();
+    const list = await api<{ conversations: Conversation[] }>('GET', '/api/v1/conversations', { token: session.token });
+    expect(list.status).toBe(200);
+    expect(list.body.conversations.map((c) => c.title)).toEqual(['New conversation']);
+    conversationId = list.body.conversations[0]!.id;
+    const page = await api<MessagePage>('GET', `/api/v1/conversations/${conversationId}/messages`, { token: session.token });
+    expect(page.status).toBe(200);
+    expect(page.body.messages).toEqual([
+      expect.objectContaining({ id: shownId, conversationId, text: 'Hello from **Chromium**', author: { type: 'user', id: user.id, name: 'Alice' } }),
+    ]);
+
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await chat.screenshot({ path: join(OUTPUT_DIR, 'hosted-page-chat.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows a message posted through the API live in two tabs, without reloading', async () => {
+    expect(conversationId, 'the first test created the conversation').toBeDefined();
+    const second = await newPage();
+    await second.goto(`${baseUrl}/`);
+    await second.locator('[data-testid=user-name]', { hasText: 'Alice' }).waitFor();
+    await second.locator('ul.conversations button', { hasText: 'New conversation' }).click();
+    await messageItems(second, 'Hello from Chromium').waitFor();
+    await Promise.all([liveReady(chat), liveReady(second)]);
+    // A marker that a reload would wipe.
+    for (const page of [chat, second]) await page.evaluate(() => ((window as unknown as { parleyMarker: string }).parleyMarker = 'no-reload'));
+
+    const { session } = await aliceSession();
+    const posted = await api<{ message: Message }>('POST', `/api/v1/conversations/${conversationId}/messages`, {
+      token: session.token,
+      body: { text: 'Posted over *REST*', clientMessageId: 'e2e-rest-1' },
+    });
+    expect(posted.status).toBe(201);
+
+    for (const page of [chat, second]) {
+      const item = page.locator(`ol.messages li.msg[data-message-id="${posted.body.message.id}"][data-status="sent"]`);
+      await item.waitFor();
+      expect(await item.locator('.md').textContent()).toBe('Posted over REST');
+      expect(await item.locator('em').textContent()).toBe('REST');
+      expect(await page.evaluate(() => (window as unknown as { parleyMarker?: string }).parleyMarker)).toBe('no-reload');
+    }
+    // Once each: give a duplicate a moment to show up, then count.
+    await vi.waitFor(async () => expect(await chat.locator('ul.conversations .preview').textContent()).toBe('Posted over *REST*'), { timeout: WAIT_MS, interval: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const page of [chat, second]) {
+      expect(await page.locator('ol.messages li.msg').allTextContents()).toEqual([
+        expect.stringContaining('Hello from Chromium'),
+        expect.stringContaining('Posted over REST'),
+      ]);
+    }
+    await second.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the error page with status 401 for an expired link', async () => {
+    const page = await newPage();
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await sign({ user: { id: 'alice', name: 'Alice' } }, now - 2 * 3600, 3600);
+    const response = await page.goto(`${baseUrl}/?externalAuthCode=${encodeURIComponent(expired)}`);
+    expect(response?.status()).toBe(401);
+    expect(response?.request().redirectedFrom()).toBeNull();
+    expect(await page.locator('h1').textContent()).toBe('Sign-in link expired');
+    expect(await page.locator('main.error').getAttribute('data-code')).toBe('token_expired');
+    expect(await page.content()).not.toContain(expired);
+    expect(await page.locator('[data-testid=user-name]').count()).toBe(0);
+    await page.close();
+  });
+});
