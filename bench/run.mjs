@@ -1,0 +1,87 @@
+// `npm run bench [-- --quick]`: drives a Parley server in its own process over loopback with autocannon and
+// writes bench/RESULTS.md. Every figure is also given as a ratio to the bare-route baseline of the same run.
+import { spawn, execSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import * as esbuild from 'esbuild';
+import { SignJWT } from 'jose';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+const duration = quick ? 5 : 15;
+const connections = 50;
+const secret = 'bench-secret-bench-secret-bench-secret!!';
+
+await esbuild.build({
+  entryPoints: [join(root, 'bench/server.ts')],
+  outfile: join(root, 'dist/bench/server.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  logLevel: 'warning',
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+const server = spawn(process.execPath, [join(root, 'dist/bench/server.js')], {
+  env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`, PARLEY_EXTERNAL_AUTH_SECRET: secret, PARLEY_SEAT_LIMIT: '100000', LOG_LEVEL: 'silent' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const base = await new Promise((resolve, reject) => {
+  server.stdout.once('data', (chunk) => resolve(chunk.toString().trim()));
+  server.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+});
+
+const token = await new SignJWT({ user: { id: 'bench-user', name: 'Bench' } })
+  .setProtectedHeader({ alg: 'HS256', kid: 'env' })
+  .setIssuedAt()
+  .setExpirationTime('1h')
+  .sign(new TextEncoder().encode(secret));
+// The user exists before the measured sign-ins.
+const first = await fetch(`${base}/api/v1/auth/exchange`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ externalAuthCode: token }) });
+if (first.status !== 200) throw new Error(`warm-up sign-in failed: ${first.status}`);
+
+function load(name, options, expectStatus) {
+  return new Promise((resolve, reject) => {
+    let wrong = 0;
+    const { path, ...rest } = options;
+    const instance = autocannon({ url: `${base}${path}`, connections, duration, ...rest }, (error, result) => {
+      if (error) return reject(error);
+      resolve({ name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + wrong, total: result.requests.total });
+    });
+    instance.on('response', (_client, statusCode) => {
+      if (statusCode !== expectStatus && wrong++ === 0) console.error(`${name}: unexpected status ${statusCode}`);
+    });
+  });
+}
+
+const results = [];
+results.push(await load('baseline: bare Fastify route', { path: '/bench/baseline' }, 200));
+results.push(await load('hosted-page sign-in (GET /?externalAuthCode, 303)', { path: `/?externalAuthCode=${token}` }, 303));
+results.push(await load('exchange (POST /api/v1/auth/exchange)', { path: '/api/v1/auth/exchange', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ externalAuthCode: token }) }, 200));
+server.kill('SIGTERM');
+rmSync(dir, { recursive: true, force: true });
+
+const baseline = results[0].rps;
+const rows = results.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / baseline).toFixed(3)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+let commit = 'unknown';
+try {
+  commit = execSync('git rev-parse --short HEAD', { cwd: root }).toString().trim();
+} catch {}
+const table = ['| scenario (SQLite, 50 connections) | req/s | × baseline | p50 ms | p99 ms | wrong/errors |', '|---|---|---|---|---|---|', ...rows].join('\n');
+const report = `# Benchmark results
+
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.
+Date: ${new Date().toISOString()}. Commit: ${commit}. Mode: ${quick ? 'quick' : 'full'} (${duration} s per scenario).
+
+${table}
+
+The server runs in its own process; autocannon drives it over loopback from this one (both share the 2 cores).
+The baseline is a bare Fastify route in the same server process, so the ratio is what a sign-in costs
+relative to the cheapest possible request on this machine today.
+`;
+writeFileSync(join(root, 'bench/RESULTS.md'), report);
+console.log(table);
