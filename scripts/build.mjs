@@ -49,6 +49,10 @@ async function buildBrowser() {
     manifest[key] = `/assets/${name}`;
   }
   copyFileSync(join(root, 'widget/src/page/error.css'), join(publicDir, 'assets/error.css'));
+  // The embed: fixed names (served with an ETag and a short cache, so a release reaches every host page).
+  const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', target: ['chrome100', 'firefox100', 'safari15'] };
+  await esbuild.build({ ...common, entryPoints: [join(root, 'widget/src/embed/main.tsx')], outfile: join(publicDir, 'widget.js'), format: 'iife', jsx: 'automatic', jsxImportSource: 'preact' });
+  await esbuild.build({ ...common, entryPoints: [join(root, 'widget/src/embed/widget.css')], outfile: join(publicDir, 'widget.css') });
   writeFileSync(join(publicDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
 }
 

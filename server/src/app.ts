@@ -17,6 +17,8 @@ import { chatRoutes } from './routes/chat/index.js';
 import { eventRoutes } from './routes/chat/events.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages/index.js';
+import { demoRoutes } from './routes/pages/demo.js';
+import { widgetRoutes } from './routes/widget/index.js';
 import { hostedPageSignIn } from './routes/pages/sign-in-link.js';
 import { createServices, type Services } from './services.js';
 import type { Store } from './store/database.js';
@@ -116,5 +118,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(chatRoutes, { prefix: '/api/v1' });
   await app.register(eventRoutes, { prefix: '/api/v1', heartbeatMs: options.heartbeatMs ?? 15_000 });
   await app.register(pageRoutes, { publicDir: options.publicDir });
+  await app.register(widgetRoutes, { publicDir: options.publicDir });
+  await app.register(demoRoutes);
   return app;
 }

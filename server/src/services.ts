@@ -44,6 +44,12 @@ export function createServices({ config, store, now, publicUrl }: ServiceOptions
     access,
     signIn: createSignIn({ keyRing, keys, users, sessions, settings, now }),
     chat: createChatService({ store, conversations, messages, events, access, bus, now }),
+    /** The key /demo signs with: the environment's, else the newest active stored key. */
+    async signingKeyForDemo(): Promise<{ kid: string; secret: Uint8Array } | null> {
+      if (config.externalAuthSecret) return { kid: 'env', secret: config.externalAuthSecret };
+      const [newest] = await keys.listActive();
+      return newest ? { kid: newest.kid, secret: new Uint8Array(Buffer.from(newest.secret, 'base64url')) } : null;
+    },
     requireSession: createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin }),
   };
 }

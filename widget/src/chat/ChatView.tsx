@@ -74,8 +74,17 @@ function Composer({ t, onSend }: { t: Strings; onSend: (text: string) => void })
   );
 }
 
-export function ChatView({ api, me, live, t }: { api: ApiClient; me: User; live: LiveSource; t: Strings }) {
-  const { state, select, loadOlder, create, send } = useChat(api, me, live);
+export interface ChatViewProps {
+  api: ApiClient;
+  me: User;
+  live: LiveSource;
+  t: Strings;
+  /** Narrow layout (the widget): the list or one conversation, with a way back. */
+  compact?: boolean;
+}
+
+export function ChatView({ api, me, live, t, compact = false }: ChatViewProps) {
+  const { state, select, deselect, loadOlder, create, send } = useChat(api, me, live);
   const listRef = useRef<HTMLOListElement>(null);
   const selected = state.conversations.find((c) => c.id === state.selectedId) ?? null;
   const thread = state.selectedId ? state.threads[state.selectedId] : undefined;
@@ -94,7 +103,8 @@ export function ChatView({ api, me, live, t }: { api: ApiClient; me: User; live:
   };
 
   return (
-    <div class="chat">
+    <div class={compact ? 'chat compact' : 'chat'}>
+      {!(compact && selected) && (
       <nav class="sidebar" aria-label={t.conversations}>
         <button type="button" class="new" onClick={create}>
           {t.newConversation}
@@ -111,23 +121,33 @@ export function ChatView({ api, me, live, t }: { api: ApiClient; me: User; live:
           ))}
         </ul>
       </nav>
+      )}
+      {!(compact && !selected) && (
       <section class="thread" aria-label={selected?.title ?? t.conversations}>
         {state.error && <div class="banner" role="alert">{state.error}</div>}
         {!selected && <p class="placeholder">{t.pickConversation}</p>}
         {selected && (
           <>
-            <h2>{selected.title}</h2>
+            <h2>
+              {compact && (
+                <button type="button" class="back" aria-label={t.back} onClick={deselect}>
+                  ‹
+                </button>
+              )}
+              {selected.title}
+            </h2>
             <ol class="messages" ref={listRef} onScroll={onScroll} aria-live="polite" aria-relevant="additions">
               {thread?.loadingOlder && <li class="loading">{t.loadingOlder}</li>}
               {thread && thread.items.length === 0 && <li class="empty">{t.emptyConversation}</li>}
               {thread?.items.map((m) => (
-                <MessageItem key={m.clientMessageId ?? m.id} message={m} me={me} t={t} onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)} />
+                <MessageItem key={m.clientMessageId ? `${m.author.id}:${m.clientMessageId}` : m.id} message={m} me={me} t={t} onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)} />
               ))}
             </ol>
             <Composer t={t} onSend={(text) => send(selected.id, text)} />
           </>
         )}
       </section>
+      )}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 /** The user-facing strings of the chat UI (English). The widget's locale tables extend this shape. */
 export const en = {
   conversations: 'Conversations',
+  back: 'Back to conversations',
   newConversation: 'New conversation',
   noConversations: 'No conversations yet. Start one!',
   pickConversation: 'Pick a conversation or start a new one.',

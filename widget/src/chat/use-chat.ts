@@ -40,6 +40,10 @@ type Action =
 const activity = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
 const byActivity = (a: Conversation, b: Conversation) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0);
 
+/** Oldest first; pending messages (not yet on the server) after every sent one. */
+const byTime = (a: DisplayMessage, b: DisplayMessage) =>
+  a.status !== 'sent' && b.status === 'sent' ? 1 : a.status === 'sent' && b.status !== 'sent' ? -1 : a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0;
+
 /** Inserts or replaces a message: same id, or the pending copy with the same clientMessageId. */
 function mergeMessage(items: DisplayMessage[], message: DisplayMessage): DisplayMessage[] {
   const index = items.findIndex(
@@ -71,13 +75,19 @@ function reducer(state: ChatState, action: Action): ChatState {
       const existing = state.threads[action.id]?.items ?? [];
       const known = new Set(existing.map((m) => m.id));
       const fresh = incoming.filter((m) => !known.has(m.id));
-      const items = action.older ? [...fresh, ...existing] : fresh.reduce(mergeMessage, existing);
+      const items = action.older ? [...fresh, ...existing] : fresh.reduce(mergeMessage, existing).sort(byTime);
       return { ...state, threads: { ...state.threads, [action.id]: { items, hasMore: action.hasMore, loadingOlder: false } } };
     }
     case 'message': {
       const { message } = action;
       const thread = state.threads[message.conversationId];
-      const threads = thread ? { ...state.threads, [message.conversationId]: { ...thread, items: mergeMessage(thread.items, message) } } : state.threads;
+      // A conversation whose first page is still loading keeps the live message; the page merges around it.
+      const loading = !thread && state.selectedId === message.conversationId;
+      const threads = thread
+        ? { ...state.threads, [message.conversationId]: { ...thread, items: mergeMessage(thread.items, message) } }
+        : loading
+          ? { ...state.threads, [message.conversationId]: { items: [message], hasMore: false, loadingOlder: false } }
+          : state.threads;
       const conversations =
         message.status === 'sent'
           ? state.conversations
@@ -171,5 +181,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource) {
     [api, me],
   );
 
-  return { state, select, loadOlder, create, send, clearError: () => dispatch({ type: 'error', error: null }) };
+  const deselect = useCallback(() => dispatch({ type: 'select', id: null }), []);
+
+  return { state, select, deselect, loadOlder, create, send, clearError: () => dispatch({ type: 'error', error: null }) };
 }

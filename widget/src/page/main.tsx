@@ -38,14 +38,27 @@ const eventSourceLive: LiveSource = (onEvent) => {
 
 function Page() {
   const [me, setMe] = useState<User | null | undefined>(undefined);
-  useEffect(() => {
+  const [failed, setFailed] = useState(false);
+  const load = () => {
+    setFailed(false);
     api.me().then(
       (r) => setMe(r.user),
-      (e: unknown) => setMe(e instanceof ApiError && e.status === 401 ? null : null),
+      // Only a 401 means "not signed in"; anything else is a failure worth a retry.
+      (e: unknown) => (e instanceof ApiError && e.status === 401 ? setMe(null) : setFailed(true)),
     );
-  }, []);
+  };
+  useEffect(load, []);
   const live = useMemo(() => eventSourceLive, []);
 
+  if (failed)
+    return (
+      <main class="signed-out">
+        <p role="alert">{t.errorGeneric}</p>
+        <button type="button" onClick={load}>
+          {t.retry}
+        </button>
+      </main>
+    );
   if (me === undefined) return <p class="loading">{t.loading}</p>;
   if (me === null)
     return (

@@ -1,0 +1,180 @@
+/**
+ * The embedded widget: a real `<button>` launcher with an unread badge and the chat panel, both inside the
+ * widget's Shadow DOM. Focus moves into the panel on open and back to the launcher on close; Escape closes.
+ * Every sign-in failure shows its own message in the user's language.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { Message, User } from '../../../shared/src/api.js';
+import { EVENT } from '../../../shared/src/constants.js';
+import { createApiClient } from '../api/client.js';
+import { openEventStream } from '../api/event-stream.js';
+import { ChatView } from '../chat/ChatView.js';
+import type { LiveSource } from '../chat/use-chat.js';
+import { errorMessage, type LocaleStrings } from '../i18n/locales.js';
+import type { Emitter } from './js-api.js';
+import type { Session, SessionState } from './session.js';
+
+export interface WidgetProps {
+  baseUrl: string;
+  session: Session;
+  emitter: Emitter;
+  strings: LocaleStrings;
+  dir: 'ltr' | 'rtl';
+  lang: string;
+  position: 'left' | 'right';
+  theme: 'light' | 'dark' | 'auto';
+  initiallyOpen: boolean;
+  /** Receives the widget's open/close/toggle commands. */
+  bindControls: (controls: { open(): void; close(): void; toggle(): void }) => void;
+  /** Overrides the idle timeout of the event stream (tests). */
+  streamIdleTimeoutMs?: number;
+}
+
+/** Fans one event stream out to the chat view, the unread counter and `Parley.on('message')`. */
+function useLive(baseUrl: string, session: Session, token: string | null, idleTimeoutMs: number | undefined) {
+  const subscribers = useRef(new Set<(type: string, data: unknown) => void>());
+  const [connection, setConnection] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
+  useEffect(() => {
+    if (!token) return;
+    return openEventStream({
+      url: `${baseUrl}/api/v1/events`,
+      token: () => token,
+      onEvent: (type, data) => subscribers.current.forEach((s) => s(type, data)),
+      onState: setConnection,
+      onUnauthorized: () => void session.sessionExpired(),
+      ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
+    });
+  }, [baseUrl, session, token, idleTimeoutMs]);
+  const live: LiveSource = useMemo(
+    () => (onEvent) => {
+      subscribers.current.add(onEvent);
+      return () => subscribers.current.delete(onEvent);
+    },
+    [],
+  );
+  return { live, connection };
+}
+
+export function Widget(props: WidgetProps) {
+  const { strings: t, session, emitter } = props;
+  const [state, setState] = useState<SessionState>(session.state);
+  const [open, setOpen] = useState(props.initiallyOpen);
+  const [unread, setUnread] = useState(0);
+  const launcher = useRef<HTMLButtonElement>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  const openRef = useRef(open);
+  openRef.current = open;
+
+  useEffect(() => session.subscribe(setState), [session]);
+
+  const token = state.status === 'signed-in' ? state.token : null;
+  const me: User | null = state.status === 'signed-in' ? state.user : null;
+  const api = useMemo(
+    () =>
+      createApiClient(props.baseUrl, () => ({ kind: 'bearer', token: token ?? '' }), async (input, init) => {
+        const response = await fetch(input, init);
+        if (response.status === 401 && token) void session.sessionExpired();
+        return response;
+      }),
+    [props.baseUrl, token, session],
+  );
+  const { live, connection } = useLive(props.baseUrl, session, token, props.streamIdleTimeoutMs);
+
+  // Unread: messages from others that arrive while the panel is closed.
+  useEffect(() => {
+    if (!me) return;
+    return live((type, data) => {
+      if (type !== EVENT.messageCreated) return;
+      const message = (data as { message: Message }).message;
+      emitter.emit('message', message);
+      if (message.author.id !== me.id && !openRef.current) setUnread((n) => n + 1);
+    });
+  }, [live, me, emitter]);
+  useEffect(() => emitter.emit('unread', { count: unread }), [unread, emitter]);
+
+  const show = (next: boolean) => {
+    if (next === openRef.current) return;
+    setOpen(next);
+    if (next) setUnread(0);
+    emitter.emit(next ? 'open' : 'close');
+  };
+  useEffect(() => props.bindControls({ open: () => show(true), close: () => show(false), toggle: () => show(!openRef.current) }), []);
+
+  // Focus follows the panel: into it on open, back to the launcher on close.
+  const wasOpen = useRef(open);
+  useEffect(() => {
+    if (open && !wasOpen.current) {
+      const target = panel.current?.querySelector<HTMLElement>('textarea, .new, button:not(.close)') ?? panel.current;
+      target?.focus();
+    } else if (!open && wasOpen.current) {
+      launcher.current?.focus();
+    }
+    wasOpen.current = open;
+  }, [open, state.status]);
+
+  const label = open ? t.closeChat : t.openChat;
+  return (
+    <div class={`parley ${props.position} theme-${props.theme}`} dir={props.dir} lang={props.lang}>
+      {open && (
+        <div
+          class="panel"
+          id="parley-panel"
+          role="dialog"
+          aria-label={t.chatTitle}
+          ref={panel}
+          tabIndex={-1}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              e.stopPropagation();
+              show(false);
+            }
+          }}
+        >
+          <header class="bar">
+            <h2>{t.chatTitle}</h2>
+            {me && <span class="who" data-testid="user-name">{me.name ?? me.email ?? me.externalId ?? me.id}</span>}
+            <button type="button" class="close" aria-label={t.closeChat} onClick={() => show(false)}>
+              ×
+            </button>
+          </header>
+          {connection === 'reconnecting' && me && (
+            <div class="banner" role="status">
+              {t.liveLost}
+            </div>
+          )}
+          <div class="body">
+            {(state.status === 'idle' || state.status === 'signing-in') && <p class="status" role="status">{t.signingIn}</p>}
+            {state.status === 'signed-out' && <p class="status">{t.notSignedInBody}</p>}
+            {state.status === 'error' && (
+              <p class="status error" role="alert" data-code={state.code}>
+                {state.code === 'token_expired' && !state.retrying ? t.gaveUp : errorMessage(t, state.code)}
+              </p>
+            )}
+            {me && <ChatView api={api} me={me} live={live} t={t} compact />}
+          </div>
+        </div>
+      )}
+      <button
+        type="button"
+        class="launcher"
+        ref={launcher}
+        aria-label={unread > 0 ? `${label} (${t.unread(unread)})` : label}
+        aria-expanded={open}
+        aria-controls="parley-panel"
+        onClick={() => show(!open)}
+      >
+        <svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true">
+          <path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" />
+        </svg>
+        {unread > 0 && (
+          <span class="badge" data-testid="unread">
+            {unread > 99 ? '99+' : unread}
+          </span>
+        )}
+      </button>
+      <div class="sr-only" aria-live="polite">
+        {unread > 0 ? t.unread(unread) : ''}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,172 @@
+/**
+ * The widget's sign-in: exchanges the externalAuthCode for a bearer session (kept in memory only), and when
+ * the session or the code has expired asks the integrator's `authProvider.generateToken()` for a fresh code:
+ * one call at a time, with backoff between failures, giving up after a limit, and never after logout.
+ */
+import type { User } from '../../../shared/src/api.js';
+
+export interface AuthProvider {
+  generateToken(): Promise<string> | string;
+}
+
+export type SessionState =
+  | { status: 'idle' }
+  | { status: 'signing-in' }
+  | { status: 'signed-in'; user: User; token: string }
+  | { status: 'error'; code: string; message: string; retrying: boolean }
+  | { status: 'signed-out' };
+
+export interface SessionOptions {
+  baseUrl: string;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called with `{code, message}` for every failure the integrator should hear about. */
+  onError?: (error: { code: string; message: string }) => void;
+  maxRefreshAttempts?: number;
+}
+
+export class ExchangeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const REFRESH_BASE_DELAY_MS = 1000;
+
+export function createSession(options: SessionOptions) {
+  const fetchImpl = options.fetch ?? fetch.bind(globalThis);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const maxAttempts = options.maxRefreshAttempts ?? 5;
+  let state: SessionState = { status: 'idle' };
+  let provider: AuthProvider | null = null;
+  let refreshing: Promise<boolean> | null = null;
+  let generation = 0; // bumped by logout: late answers from before it are ignored
+  const listeners = new Set<(s: SessionState) => void>();
+
+  const set = (next: SessionState) => {
+    state = next;
+    for (const l of listeners) l(state);
+  };
+
+  async function exchange(code: string): Promise<{ token: string; user: User }> {
+    let response: Response;
+    try {
+      response = await fetchImpl(`${options.baseUrl}/api/v1/auth/exchange`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ externalAuthCode: code }),
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ExchangeError('network_error', 'Parley could not be reached.');
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      body = undefined;
+    }
+    if (!response.ok) {
+      const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      throw new ExchangeError(typeof error?.code === 'string' ? error.code : 'internal_error', typeof error?.message === 'string' ? error.message : `HTTP ${response.status}`);
+    }
+    const ok = body as { session: { token: string }; user: User };
+    return { token: ok.session.token, user: ok.user };
+  }
+
+  function fail(error: ExchangeError, retrying: boolean) {
+    options.onError?.({ code: error.code, message: error.message });
+    set({ status: 'error', code: error.code, message: error.message, retrying });
+  }
+
+  /** Signs in with a code; on an expired code, refreshes through the auth provider if there is one. */
+  async function signIn(code: string): Promise<boolean> {
+    const mine = generation;
+    set({ status: 'signing-in' });
+    try {
+      const { token, user } = await exchange(code);
+      if (mine !== generation) return false;
+      set({ status: 'signed-in', token, user });
+      return true;
+    } catch (error) {
+      if (mine !== generation) return false;
+      const e = error instanceof ExchangeError ? error : new ExchangeError('internal_error', String(error));
+      const canRefresh = e.code === 'token_expired' && provider !== null;
+      fail(e, canRefresh);
+      return canRefresh ? refresh() : false;
+    }
+  }
+
+  /** Fetches a fresh code from the provider and signs in with it: single-flight, with backoff. */
+  function refresh(): Promise<boolean> {
+    if (!provider) return Promise.resolve(false);
+    refreshing ??= (async () => {
+      const mine = generation;
+      try {
+        for (let attempt = 0; attempt < maxAttempts; attempt++) {
+          if (attempt > 0) await sleep(REFRESH_BASE_DELAY_MS * 2 ** (attempt - 1));
+          if (mine !== generation || !provider) return false;
+          let code: string;
+          try {
+            code = await provider.generateToken();
+          } catch {
+            continue;
+          }
+          if (mine !== generation) return false;
+          if (typeof code !== 'string' || code === '') continue;
+          try {
+            const { token, user } = await exchange(code);
+            if (mine !== generation) return false;
+            set({ status: 'signed-in', token, user });
+            return true;
+          } catch (error) {
+            if (error instanceof ExchangeError && !['token_expired', 'network_error', 'rate_limited', 'internal_error'].includes(error.code)) {
+              fail(error, false);
+              return false;
+            }
+          }
+        }
+        if (mine === generation) fail(new ExchangeError('token_expired', 'gave up refreshing the token'), false);
+        return false;
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    subscribe(listener: (s: SessionState) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    signIn,
+    setAuthProvider(next: AuthProvider | null) {
+      provider = next;
+    },
+    /** The API said the session ended: tell the integrator, then sign in again if a provider can. */
+    async sessionExpired(): Promise<boolean> {
+      if (state.status === 'signed-out') return false;
+      const canRefresh = provider !== null;
+      fail(new ExchangeError('token_expired', 'The session has expired.'), canRefresh);
+      return canRefresh ? refresh() : false;
+    },
+    async logout(): Promise<void> {
+      generation++;
+      const token = state.status === 'signed-in' ? state.token : null;
+      set({ status: 'signed-out' });
+      if (token) {
+        await fetchImpl(`${options.baseUrl}/api/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, credentials: 'omit' }).catch(() => undefined);
+      }
+    },
+  };
+}
+
+export type Session = ReturnType<typeof createSession>;
