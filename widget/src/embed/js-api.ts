@@ -3,28 +3,15 @@
  * subscribers; a subscriber that throws is isolated from the others and from the widget. Calls queued by
  * the README's snippet before the bundle loaded (`Parley.q`) are replayed in order.
  */
+import type { ParleyApi as PublishedApi, ParleyUser } from '../../types/parley.js';
 import type { AuthProvider } from './session.js';
 
 export type ParleyEvent = 'ready' | 'open' | 'close' | 'message' | 'unread' | 'error';
 const EVENTS: ReadonlySet<string> = new Set<ParleyEvent>(['ready', 'open', 'close', 'message', 'unread', 'error']);
 
-export interface IdentifyUser {
-  userId: string;
-  name?: string;
-  email?: string;
-  organizationId?: string;
-  photoUrl?: string;
-}
-
-export interface ParleyApi {
-  identify(user: IdentifyUser, options?: { authToken?: string }): void;
-  open(): void;
-  close(): void;
-  toggle(): void;
-  logout(): void;
-  on(event: ParleyEvent, callback: (payload: unknown) => void): () => void;
-  init(options: { authProvider?: AuthProvider }): void;
-}
+export type IdentifyUser = ParleyUser;
+/** The API object is exactly what widget/types/parley.d.ts publishes. */
+export type ParleyApi = PublishedApi;
 
 export interface Commands {
   identify(user: IdentifyUser, authToken: string | undefined): void;
@@ -74,7 +61,7 @@ export function createParleyApi(commands: Commands, emitter: Emitter, queued: re
     close: () => commands.close(),
     toggle: () => commands.toggle(),
     logout: () => commands.logout(),
-    on: (event, callback) => emitter.on(event, callback),
+    on: (event, callback) => emitter.on(event, callback as (payload: unknown) => void),
     init: (options) => commands.setAuthProvider(options?.authProvider ?? null),
   };
   const unsubscribes = new Map<ArrayLike<unknown>, () => void>();

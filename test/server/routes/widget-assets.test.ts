@@ -1,0 +1,81 @@
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PUBLIC_DIR } from '../../../server/src/paths.js';
+import { createTestApp, PUBLIC_URL, type TestApp } from '../../helpers/app.js';
+
+const WIDGET_BUDGET_BYTES = 20 * 1024;
+
+describe('the embed assets', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp({ env: { PARLEY_ALLOWED_ORIGINS: 'https://app.example.com' } });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('everything the host page downloads before the panel is usable fits in 20 KB gzip', () => {
+    const total = ['widget.js', 'widget.css'].reduce((sum, name) => sum + gzipSync(readFileSync(join(PUBLIC_DIR, name)), { level: 9 }).length, 0);
+    console.log(`widget.js + widget.css: ${total} bytes gzip (budget ${WIDGET_BUDGET_BYTES})`);
+    expect(total).toBeLessThanOrEqual(WIDGET_BUDGET_BYTES);
+  });
+
+  it('/widget.js has a content-hash ETag, a short cache and answers 304 when unchanged', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/widget.js' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    expect(res.headers['etag']).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+    expect(res.body).toBe(readFileSync(join(PUBLIC_DIR, 'widget.js'), 'utf8'));
+    const again = await t.app.inject({ method: 'GET', url: '/widget.js', headers: { 'if-none-match': res.headers['etag'] as string } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    const css = await t.app.inject({ method: 'GET', url: '/widget.css' });
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.headers['etag']).not.toBe(res.headers['etag']);
+  });
+
+  it('answers CORS preflight for allowed origins only', async () => {
+    const preflight = (origin: string) =>
+      t.app.inject({
+        method: 'OPTIONS',
+        url: '/api/v1/auth/exchange',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    const allowed = await preflight('https://app.example.com');
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(String(allowed.headers['access-control-allow-headers'])).toContain('Authorization');
+    const refused = await preflight('https://evil.example');
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+    const exchange = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/exchange',
+      headers: { origin: 'https://evil.example' },
+      payload: { externalAuthCode: await t.sign({ user: { id: 'a' } }) },
+    });
+    expect(exchange.statusCode).toBe(403);
+    expect(exchange.json().error.code).toBe('origin_not_allowed');
+  });
+
+  it('/demo embeds the widget with a token for the demo user on a local instance', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/demo' });
+    expect(res.statusCode).toBe(200);
+    const token = /data-external-auth-code="([^"]+)"/.exec(res.body)![1]!;
+    expect(res.body).toContain(`src="${PUBLIC_URL}/widget.js"`);
+    expect(res.headers['content-security-policy']).toContain(`script-src ${PUBLIC_URL}`);
+    const exchange = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: token } });
+    expect(exchange.json().user).toMatchObject({ externalId: 'demo-user', name: 'Demo User' });
+  });
+
+  it('/demo does not exist on a deployed (non-loopback) instance', async () => {
+    await t.close();
+    t = await createTestApp({ env: { PUBLIC_URL: 'https://chat.example.com' } });
+    const res = await t.app.inject({ method: 'GET', url: '/demo' });
+    expect(res.statusCode).toBe(404);
+    expect(res.body).not.toContain('data-external-auth-code');
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * Type declarations for `window.Parley`, the JS API of widget.js (PRODUCT.md §7). Reference this file (or
+ * copy it) in an integrating app: `/// <reference path="parley.d.ts" />`.
+ */
+
+export type ParleyEventName = 'ready' | 'open' | 'close' | 'message' | 'unread' | 'error';
+
+export interface ParleyError {
+  /** A stable code: token_expired, seat_limit_reached, origin_not_allowed, identity_mismatch, … */
+  code: string;
+  message: string;
+}
+
+export interface ParleyMessage {
+  id: string;
+  conversationId: string;
+  author: { type: 'user' | 'assistant' | 'system'; id: string | null; name: string | null };
+  text: string;
+  clientMessageId: string | null;
+  createdAt: string;
+}
+
+export interface ParleyEventPayloads {
+  ready: undefined;
+  open: undefined;
+  close: undefined;
+  message: ParleyMessage;
+  unread: { count: number };
+  error: ParleyError;
+}
+
+export interface ParleyUser {
+  userId: string;
+  /** Display only: never changes identity, email or role. */
+  name?: string;
+  email?: string;
+  organizationId?: string;
+  photoUrl?: string;
+}
+
+export interface ParleyAuthProvider {
+  /** Returns a fresh externalAuthCode; called one at a time, with backoff, never after logout(). */
+  generateToken(): Promise<string> | string;
+}
+
+export interface ParleyApi {
+  identify(user: ParleyUser, options?: { authToken?: string }): void;
+  open(): void;
+  close(): void;
+  toggle(): void;
+  logout(): void;
+  on<E extends ParleyEventName>(event: E, callback: (payload: ParleyEventPayloads[E]) => void): () => void;
+  init(options: { authProvider?: ParleyAuthProvider }): void;
+}
+
+declare global {
+  interface Window {
+    Parley: ParleyApi;
+  }
+}
