@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import * as esbuild from 'esbuild';
 import { SignJWT } from 'jose';
+import { measureWidgetLoad } from './widget-load.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -72,6 +73,18 @@ try {
   commit = execSync('git rev-parse --short HEAD', { cwd: root }).toString().trim();
 } catch {}
 const table = ['| scenario (SQLite, 50 connections) | req/s | × baseline | p50 ms | p99 ms | wrong/errors |', '|---|---|---|---|---|---|', ...rows].join('\n');
+const widget = await measureWidgetLoad({ runs: quick ? 5 : 20 });
+const widgetTable = widget
+  ? [
+      `| widget load (headless Chromium, host page on another origin, median of ${widget.runs}, cold cache) | ms | × baseline |`,
+      '|---|---|---|',
+      `| baseline: a static script of widget.js's size from the same server | ${widget.baselineMs.toFixed(0)} | 1.00 |`,
+      `| launcher visible | ${widget.launcherMs.toFixed(0)} | ${(widget.launcherMs / widget.baselineMs).toFixed(2)} |`,
+      `| panel showing the signed-in user (data-open="true") | ${widget.signedInMs.toFixed(0)} | ${(widget.signedInMs / widget.baselineMs).toFixed(2)} |`,
+      '',
+      `Everything the host page downloads before the panel is usable (widget.js + widget.css): ${widget.gzipBytes} bytes gzip (budget 20,480).`,
+    ].join('\n')
+  : 'Widget load: skipped (no /usr/bin/chromium).';
 const report = `# Benchmark results
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.
@@ -79,9 +92,12 @@ Date: ${new Date().toISOString()}. Commit: ${commit}. Mode: ${quick ? 'quick' : 
 
 ${table}
 
+${widgetTable}
+
 The server runs in its own process; autocannon drives it over loopback from this one (both share the 2 cores).
 The baseline is a bare Fastify route in the same server process, so the ratio is what a sign-in costs
 relative to the cheapest possible request on this machine today.
 `;
 writeFileSync(join(root, 'bench/RESULTS.md'), report);
 console.log(table);
+console.log(widgetTable);

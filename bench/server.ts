@@ -2,7 +2,10 @@
  * The server under benchmark: the real Parley app on its own database, plus one bare Fastify route in the
  * same process (`GET /bench/baseline`) as the baseline every figure is divided by. Prints its URL.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildApp } from '../server/src/app.js';
+import { PUBLIC_DIR } from '../server/src/paths.js';
 import { loadConfig } from '../server/src/config.js';
 import { openStore } from '../server/src/store/database.js';
 
@@ -10,6 +13,10 @@ const config = loadConfig(process.env);
 const store = await openStore(config.database);
 const app = await buildApp({ config, store, logger: false });
 app.get('/bench/baseline', async () => ({ ok: true }));
+// A static script the size of widget.js, for the widget-load baseline.
+const widgetSize = readFileSync(join(PUBLIC_DIR, 'widget.js')).length;
+const staticScript = `window.__staticLoaded = true;/*${'x'.repeat(Math.max(0, widgetSize - 40))}*/`;
+app.get('/bench/static.js', async (_request, reply) => reply.type('text/javascript').header('cache-control', 'no-store').send(staticScript));
 const address = await app.listen({ port: 0, host: '127.0.0.1' });
 app.publicUrl.value = address;
 process.stdout.write(`${address}\n`);

@@ -65,7 +65,12 @@ export function Widget(props: WidgetProps) {
   const openRef = useRef(open);
   openRef.current = open;
 
-  useEffect(() => session.subscribe(setState), [session]);
+  useEffect(() => {
+    const unsubscribe = session.subscribe(setState);
+    // The sign-in may have finished between the first render and this effect.
+    setState(session.state);
+    return unsubscribe;
+  }, [session]);
 
   const token = state.status === 'signed-in' ? state.token : null;
   const me: User | null = state.status === 'signed-in' ? state.user : null;
