@@ -83,6 +83,18 @@ describe.each(DIALECTS)('sign-in by exchange on %s', (dialect) => {
     expect(me.statusCode).toBe(401);
   });
 
+  it('stored keys sign in alongside the env key, and a retired key stops working at once', async () => {
+    const key = await t.app.services.keys.create(t.clock.now);
+    const secret = new Uint8Array(Buffer.from(key.secret, 'base64url'));
+    const signedWithStored = await t.sign({ user: { id: 'alice' } }, { secret, kid: key.kid });
+    expect((await exchange(signedWithStored)).statusCode).toBe(200);
+    expect((await exchange(await t.sign({ user: { id: 'alice' } }))).statusCode).toBe(200);
+    await t.app.services.keys.retire(key.kid, t.clock.now);
+    expectError(await exchange(signedWithStored), 401, 'token_invalid');
+    const row = await t.db.store.db.selectFrom('auth_keys').selectAll().where('kid', '=', key.kid).executeTakeFirstOrThrow();
+    expect(row.last_used_at).toBe(t.clock.now);
+  });
+
   it.each([
     ['RS256 header', () => 'eyJhbGciOiJSUzI1NiJ9.eyJ1c2VyIjp7ImlkIjoiYSJ9LCJleHAiOjk5OTk5OTk5OTl9.c2ln'],
     ['alg none', () => 'eyJhbGciOiJub25lIn0.eyJ1c2VyIjp7ImlkIjoiYSJ9LCJleHAiOjk5OTk5OTk5OTl9.'],

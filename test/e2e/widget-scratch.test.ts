@@ -1,0 +1,434 @@
+/**
+ * The embeddable widget end to end in a real browser (Debian's Chromium driven by playwright-core): a host
+ * page on another origin (its own node:http server) with a strict Content-Security-Policy embeds
+ * `widget.js` with one tag, against a real Parley server on a random port. Checks what happy-dom cannot:
+ * Shadow DOM, focus, CSP, CORS, cookies and globals, live events over a real stream, and axe-core.
+ * Needs the browser assets built (`node scripts/build.mjs`, which `npm test` runs first).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Conversation, ExchangeResponse, Message, MessagePage } from '../../shared/src/api.js';
+import { buildApp, type App } from '../../server/src/app.js';
+import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
+import { loadConfig } from '../../server/src/config.js';
+import { pickLocale } from '../../widget/src/i18n/locales.js';
+import { createTestStore, type TestStore } from '../helpers/databases.js';
+import { startHostServer, type HostPageOptions, type HostServer } from '../helpers/widget-host.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) console.warn(`Widget browser tests skipped: ${CHROMIUM} does not exist (install Debian's chromium package).`);
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const OUTPUT_DIR = join(ROOT, 'test-output');
+const SECRET = 'e2e-widget-secret-that-is-certainly-longer-than-32-bytes';
+/** The bound of every single wait in the browser. */
+const WAIT_MS = 5_000;
+const en = pickLocale('en', []).strings;
+const ar = pickLocale('ar', []).strings;
+
+/** Pages of the host see only these; a widget that added anything else would show up in the diff. */
+const REPORT_CSP = `
+  document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));
+`;
+
+describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', () => {
+  let db: TestStore | undefined;
+  let app: App | undefined;
+  let browser: Browser | undefined;
+  let host: HostServer | undefined;
+  let stranger: HostServer | undefined;
+  let parley: string;
+  const contexts: BrowserContext[] = [];
+  /** Page errors, console errors and CSP reports of every page, checked after each test. */
+  let problems: string[] = [];
+
+  const sign = (payload: Record<string, unknown>) =>
+    signExternalToken({ secret: new TextEncoder().encode(SECRET), kid: 'env', payload, issuedAt: Math.floor(Date.now() / 1000), expiresInSeconds: 600 });
+  const aliceCode = () => sign({ user: { id: 'alice', name: 'Alice' } });
+
+  async function api<T>(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(parley + path, {
+      method,
+      headers,
+      signal: AbortSignal.timeout(WAIT_MS),
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  }
+
+  /** A bearer session of its own, as an SDK or another tab of the same person gets one. */
+  async function exchange(payload: Record<string, unknown>): Promise<ExchangeResponse> {
+    const res = await api<ExchangeResponse>('POST', '/api/v1/auth/exchange', { body: { externalAuthCode: await sign(payload) } });
+    expect(res.status).toBe(200);
+    return res.body;
+  }
+
+  async function newContext(): Promise<BrowserContext> {
+    const context = await browser!.newContext({ viewport: { width: 1000, height: 720 } });
+    context.setDefaultTimeout(WAIT_MS);
+    await context.addInitScript({ content: REPORT_CSP });
+    contexts.push(context);
+    return context;
+  }
+
+  async function newPage(context?: BrowserContext): Promise<Page> {
+    const page = await (context ?? (await newContext())).newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    page.setDefaultNavigationTimeout(WAIT_MS);
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' || /Content Security Policy|CSP violation/i.test(message.text())) problems.push(`console ${message.type()}: ${message.text()}`);
+    });
+    return page;
+  }
+
+  /** Opens a host page embedding the widget for `code` and waits for the launcher. */
+  async function hostPage(options: Omit<HostPageOptions, 'parley'> & { on?: HostServer }, page?: Page): Promise<Page> {
+    const { on, ...rest } = options;
+    const target = page ?? (await newPage());
+    const response = await target.goto((on ?? host!).page({ parley, ...rest }));
+    expect(response?.status()).toBe(200);
+    if (rest.code) await launcher(target).waitFor();
+    return target;
+  }
+
+  const widget = (page: Page) => page.locator('[data-parley-widget]');
+  const launcher = (page: Page) => page.locator('[data-parley-widget] button.launcher');
+  const panel = (page: Page) => page.locator('[data-parley-widget] .panel');
+  const userName = (page: Page) => page.locator('[data-parley-widget] [data-testid=user-name]');
+  const badge = (page: Page) => page.locator('[data-parley-widget] [data-testid=unread]');
+  const items = (page: Page) => page.locator('[data-parley-widget] ol.messages li.msg');
+  const composer = (page: Page) => page.getByRole('textbox', { name: en.composerLabel, exact: true });
+
+  /** Where keyboard focus really is: through the open shadow root, with what a test needs to name it. */
+  const focused = (page: Page) =>
+    page.evaluate(() => {
+      let element: Element | null = document.activeElement;
+      while (element?.shadowRoot?.activeElement) element = element.shadowRoot.activeElement;
+      if (!element) return null;
+      return {
+        tag: element.tagName.toLowerCase(),
+        className: element.getAttribute('class') ?? '',
+        label: element.getAttribute('aria-label') ?? element.textContent?.trim() ?? '',
+        inWidget: element.getRootNode() !== document,
+        inPanel: element.closest('.panel') !== null,
+      };
+    });
+
+  /** Opens the panel with a click and waits for the signed-in user. */
+  async function openPanel(page: Page, name = 'Alice') {
+    await launcher(page).click();
+    await userName(page).filter({ hasText: name }).waitFor();
+  }
+
+  beforeAll(async () => {
+    host = await startHostServer();
+    stranger = await startHostServer();
+    db = await createTestStore('sqlite');
+    const config = loadConfig({
+      PARLEY_EXTERNAL_AUTH_SECRET: SECRET,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      PARLEY_ALLOWED_ORIGINS: host.origin,
+    });
+    app = await buildApp({ config, store: db.store, heartbeatMs: 1_000 });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    parley = `http://127.0.0.1:${new URL(address).port}`;
+    app.publicUrl.value = parley;
+    expect(new Set([parley, host.origin, stranger.origin]).size, 'three distinct origins').toBe(3);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      timeout: 15_000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterEach(async () => {
+    const seen = problems;
+    problems = [];
+    expect(seen, 'no page errors, console errors or CSP violations').toEqual([]);
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await app?.close();
+    await db?.dispose();
+    await host?.close();
+    await stranger?.close();
+  });
+
+  it('is a good guest: a real launcher button, only window.Parley added, no cookies, no CSP violation', async () => {
+    const context = await newContext();
+    // The same host page without the tag: whatever the widget page has beyond it, the widget added.
+    const control = await hostPage({ code: null }, await newPage(context));
+    const before = await control.evaluate(() => ({
+      globals: Object.getOwnPropertyNames(window),
+      bodyChildren: document.body.children.length,
+    }));
+    await control.close();
+
+    const page = await hostPage({ code: await aliceCode() }, await newPage(context));
+    const button = page.getByRole('button', { name: en.openChat, exact: true });
+    await button.waitFor();
+    expect(await button.evaluate((b) => [b.tagName, b.getAttribute('type'), b.getAttribute('aria-expanded')])).toEqual(['BUTTON', 'button', 'false']);
+    expect(await launcher(page).isVisible()).toBe(true);
+    // It lives in an open shadow root of the one element it adds.
+    expect(await widget(page).count()).toBe(1);
+    expect(await page.evaluate(() => document.querySelector('[data-parley-widget]')?.shadowRoot?.querySelector('button.launcher') != null)).toBe(true);
+
+    await openPanel(page);
+    const after = await page.evaluate(() => ({
+      globals: Object.getOwnPropertyNames(window),
+      bodyChildren: document.body.children.length,
+      lightDomStyles: document.querySelectorAll('style, link[rel=stylesheet], [style]').length,
+      scripts: [...document.scripts].map((s) => s.src),
+      cookie: document.cookie,
+      parley: typeof (window as unknown as { Parley?: { open?: unknown } }).Parley?.open,
+    }));
+    const added = after.globals.filter((name) => !before.globals.includes(name));
+    expect(added).toEqual(['Parley']);
+    expect(after.parley).toBe('function');
+    // One element more than the control page (the widget's host element), and the page's own tag is the only script.
+    expect(after.bodyChildren).toBe(before.bodyChildren + 2); // + the script tag, + the widget element
+    expect(after.scripts).toEqual([`${parley}/widget.js`]);
+    expect(after.lightDomStyles).toBe(0);
+    expect(after.cookie).toBe('');
+    expect(await context.cookies([host!.origin])).toEqual([]);
+    expect(await context.cookies()).toEqual([]);
+  });
+
+  let alice: Page;
+  let conversationId: string;
+
+  it('opens to the signed-in user; a message sent there reaches the server; one from another session appears live', async () => {
+    alice = await hostPage({ code: await aliceCode() });
+    await openPanel(alice);
+    expect(await userName(alice).textContent()).toBe('Alice');
+    expect(await launcher(alice).getAttribute('aria-expanded')).toBe('true');
+    expect(await launcher(alice).getAttribute('aria-label')).toBe(en.closeChat);
+
+    await alice.getByRole('button', { name: en.newConversation, exact: true }).click();
+    await composer(alice).click();
+    await composer(alice).pressSequentially('Hello from the **widget**', { delay: 5 });
+    await composer(alice).press('Enter');
+    const sent = items(alice).and(alice.locator('[data-status="sent"]')).filter({ hasText: 'Hello from the widget' });
+    await sent.waitFor();
+    expect(await sent.locator('strong').textContent()).toBe('widget');
+    expect(await sent.locator('.author').textContent()).toBe(en.you);
+    expect(await composer(alice).inputValue()).toBe('');
+    const shownId = await sent.getAttribute('data-message-id');
+    expect(shownId).toMatch(/^(?!pending:)\S+$/);
+
+    // The server has it, as Alice's, under the id the widget shows.
+    const other = await exchange({ user: { id: 'alice', name: 'Alice' } });
+    const list = await api<{ conversations: Conversation[] }>('GET', '/api/v1/conversations', { token: other.session.token });
+    expect(list.status).toBe(200);
+    expect(list.body.conversations.map((c) => c.title)).toEqual(['New conversation']);
+    conversationId = list.body.conversations[0]!.id;
+    const page = await api<MessagePage>('GET', `/api/v1/conversations/${conversationId}/messages`, { token: other.session.token });
+    expect(page.body.messages).toEqual([
+      expect.objectContaining({ id: shownId, conversationId, text: 'Hello from the **widget**', author: { type: 'user', id: other.user.id, name: 'Alice' } }),
+    ]);
+
+    // Posted elsewhere (another session, its own clientMessageId): shown live, without a reload.
+    await alice.evaluate(() => ((document.body as HTMLElement).dataset['marker'] = 'no-reload'));
+    const posted = await api<{ message: Message }>('POST', `/api/v1/conversations/${conversationId}/messages`, {
+      token: other.session.token,
+      body: { text: 'Posted over *REST*', clientMessageId: 'e2e-widget-rest-1' },
+    });
+    expect(posted.status).toBe(201);
+    const live = alice.locator(`[data-parley-widget] li.msg[data-message-id="${posted.body.message.id}"][data-status="sent"]`);
+    await live.waitFor();
+    expect(await live.locator('em').textContent()).toBe('REST');
+    expect(await alice.evaluate(() => document.body.dataset['marker'])).toBe('no-reload');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // give a duplicate the time to show up
+    expect((await items(alice).allTextContents()).map((t) => t.replace(/\d{1,2}:\d{2}( [AP]M)?/, '').trim())).toEqual([
+      expect.stringContaining('Hello from the widget'),
+      expect.stringContaining('Posted over REST'),
+    ]);
+    expect(await items(alice).count()).toBe(2);
+
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await alice.screenshot({ path: join(OUTPUT_DIR, 'widget-open.png') });
+  });
+
+  it("counts another participant's messages on the launcher while closed, not the user's own, and clears on open", async () => {
+    expect(conversationId, 'the previous test created the conversation').toBeDefined();
+    // Conversations have only their creator today: Bob joins Alice's conversation in the database.
+    const bob = await exchange({ user: { id: 'bob', name: 'Bob' } });
+    await db!.store.db.insertInto('participants').values({ conversation_id: conversationId, user_id: bob.user.id, joined_at: Date.now() }).execute();
+    const aliceElsewhere = await exchange({ user: { id: 'alice', name: 'Alice' } });
+
+    await alice.keyboard.press('Escape');
+    await panel(alice).waitFor({ state: 'detached' });
+    expect(await badge(alice).count()).toBe(0);
+
+    const post = async (token: string, text: string, clientMessageId: string) => {
+      const res = await api<{ message: Message }>('POST', `/api/v1/conversations/${conversationId}/messages`, { token, body: { text, clientMessageId } });
+      expect(res.status).toBe(201);
+    };
+    // Alice's own message (another session) first: when Bob's, sent after it, is counted, hers was not.
+    await post(aliceElsewhere.session.token, 'Mine, from my phone', 'e2e-widget-own-1');
+    await post(bob.session.token, 'Hi Alice, Bob here', 'e2e-widget-bob-1');
+    await badge(alice).filter({ hasText: /^1$/ }).waitFor();
+    expect(await launcher(alice).getAttribute('aria-label')).toBe(`${en.openChat} (${en.unread(1)})`);
+    await post(bob.session.token, 'Are you there?', 'e2e-widget-bob-2');
+    await badge(alice).filter({ hasText: /^2$/ }).waitFor();
+    expect(await launcher(alice).getAttribute('aria-label')).toBe(`${en.openChat} (${en.unread(2)})`);
+    expect(await alice.locator('[data-parley-widget] [aria-live=polite]').first().textContent()).toBe(en.unread(2));
+
+    await launcher(alice).click();
+    await panel(alice).waitFor();
+    await badge(alice).waitFor({ state: 'detached' });
+    expect(await launcher(alice).getAttribute('aria-label')).toBe(en.closeChat);
+    await alice.locator('[data-parley-widget] ul.conversations button', { hasText: 'New conversation' }).click();
+    const bobs = items(alice).filter({ hasText: 'Are you there?' });
+    await bobs.waitFor();
+    expect(await bobs.locator('.author').textContent()).toBe('Bob');
+    expect(await bobs.getAttribute('class')).toContain('theirs');
+  });
+
+  it.only('scratch keyboard: Tab to the launcher, Enter, type, Enter sends, Escape closes back to the launcher', async () => {
+    const page = await hostPage({ code: await sign({ user: { id: 'kim', name: 'Kim' } }), hostLink: true });
+    await page.locator('body').focus();
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toMatchObject({ tag: 'a', label: 'A link of the host', inWidget: false });
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toMatchObject({ tag: 'button', className: 'launcher', label: en.openChat, inWidget: true });
+
+    await page.keyboard.press('Enter');
+    await userName(page).filter({ hasText: 'Kim' }).waitFor();
+    await vi.waitFor(async () => expect(await focused(page)).toMatchObject({ inPanel: true }), { timeout: WAIT_MS, interval: 20 });
+    // Kim has no conversation yet: the first control of the panel starts one.
+    expect(await focused(page)).toMatchObject({ tag: 'button', label: en.newConversation });
+    await page.keyboard.press('Enter');
+    await composer(page).waitFor();
+    await new Promise((r) => setTimeout(r, 300));
+    console.log('after create', await focused(page));
+    await page.keyboard.press('Escape');
+    console.log('after escape', await focused(page), await panel(page).count());
+    await page.keyboard.press('Tab');
+    console.log('after tab', await focused(page));
+    await page.keyboard.press('Tab');
+    console.log('after tab2', await focused(page));
+    await page.keyboard.press('Tab');
+    console.log('after tab3', await focused(page));
+
+    await page.keyboard.type('Typed without a mouse');
+    await page.keyboard.press('Enter');
+    await items(page).and(page.locator('[data-status="sent"]')).filter({ hasText: 'Typed without a mouse' }).waitFor();
+    expect(await composer(page).inputValue()).toBe('');
+
+    await page.keyboard.press('Escape');
+    await panel(page).waitFor({ state: 'detached' });
+    expect(await focused(page)).toMatchObject({ tag: 'button', className: 'launcher', label: en.openChat, inWidget: true });
+    expect(await launcher(page).getAttribute('aria-expanded')).toBe('false');
+  });
+
+  it('shows origin_not_allowed on a host page whose origin is not in the allowlist', async () => {
+    const page = await hostPage({ code: await aliceCode(), on: stranger });
+    await launcher(page).click();
+    const error = page.locator('[data-parley-widget] .panel [data-code]');
+    await error.waitFor();
+    expect(await error.getAttribute('data-code')).toBe('origin_not_allowed');
+    expect(await error.textContent()).toBe(en.errors['origin_not_allowed']);
+    expect(await error.getAttribute('role')).toBe('alert');
+    expect(await userName(page).count()).toBe(0);
+    // The browser reports the refused cross-origin request; that is the point of the test, not a problem.
+    problems = problems.filter((p) => !/CORS|Access-Control-Allow-Origin|ERR_FAILED|403/.test(p));
+  });
+
+  it('has no serious or critical axe-core violation with the panel open', async () => {
+    const page = await hostPage({ code: await aliceCode() });
+    await openPanel(page);
+    // Evaluated over CDP, which the page's CSP does not govern (an inline <script> would be refused).
+    await page.evaluate(readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+    const run = () =>
+      page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(context: Node, options: object): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe;
+        const result = await axe.run(document, { resultTypes: ['violations'] });
+        return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
+      });
+    const serious = (violations: Awaited<ReturnType<typeof run>>) => violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+
+    // The conversation list, then one conversation with messages and the composer.
+    expect(serious(await run())).toEqual([]);
+    await page.locator('[data-parley-widget] ul.conversations button').first().click();
+    await items(page).first().waitFor();
+    expect(serious(await run())).toEqual([]);
+  });
+
+  it('answers Parley.on / Parley.open / Parley.close from the page; on returns an unsubscribe function', async () => {
+    const page = await hostPage({ code: await aliceCode() });
+    const result = await page.evaluate(
+      (timeoutMs) =>
+        new Promise<{ type: string; opened: boolean }>((resolve, reject) => {
+          const parley = (window as unknown as { Parley: { on(e: string, f: () => void): unknown; open(): void } }).Parley;
+          setTimeout(() => reject(new Error('no open event')), timeoutMs);
+          const off = parley.on('open', () => resolve({ type: typeof off, opened: true }));
+          parley.open();
+        }),
+      WAIT_MS,
+    );
+    expect(result).toEqual({ type: 'function', opened: true });
+    await panel(page).waitFor();
+    await userName(page).filter({ hasText: 'Alice' }).waitFor();
+
+    // close, then an unsubscribed listener hears nothing while a subscribed one does.
+    const calls = await page.evaluate(async () => {
+      const parley = (window as unknown as { Parley: { on(e: string, f: () => void): () => void; open(): void; close(): void; toggle(): void } }).Parley;
+      const heard: string[] = [];
+      const offClose = parley.on('close', () => heard.push('close'));
+      const offOpen = parley.on('open', () => heard.push('open'));
+      parley.close();
+      offOpen();
+      parley.open();
+      offClose();
+      parley.toggle();
+      return heard;
+    });
+    expect(calls).toEqual(['close']);
+    await panel(page).waitFor({ state: 'detached' });
+    expect(await launcher(page).getAttribute('aria-expanded')).toBe('false');
+  });
+
+  it('speaks Arabic right to left with data-locale="ar" and sits on the left with data-position="left"', async () => {
+    const page = await hostPage({ code: await aliceCode(), data: { locale: 'ar', position: 'left' } });
+    const button = page.getByRole('button', { name: ar.openChat, exact: true });
+    await button.waitFor();
+    const box = await button.boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.x).toBeLessThan(100); // the viewport is 1000 wide: the left corner
+    await button.click();
+    await userName(page).filter({ hasText: 'Alice' }).waitFor();
+    const layout = await page.evaluate(() => {
+      const root = document.querySelector('[data-parley-widget]')!.shadowRoot!;
+      const panelEl = root.querySelector('.panel')!;
+      return {
+        dir: panelEl.closest('[dir]')?.getAttribute('dir'),
+        lang: panelEl.closest('[lang]')?.getAttribute('lang'),
+        direction: getComputedStyle(panelEl).direction,
+        title: root.querySelector('.panel h2')?.textContent,
+        dialog: panelEl.getAttribute('aria-label'),
+      };
+    });
+    expect(layout).toEqual({ dir: 'rtl', lang: 'ar', direction: 'rtl', title: ar.chatTitle, dialog: ar.chatTitle });
+    expect(await launcher(page).getAttribute('aria-label')).toBe(ar.closeChat);
+    const panelBox = await panel(page).boundingBox();
+    expect(panelBox!.x).toBeLessThan(100);
+
+    // The default: English, left to right, on the right.
+    const plain = await hostPage({ code: await aliceCode() });
+    const plainBox = await plain.getByRole('button', { name: en.openChat, exact: true }).boundingBox();
+    expect(plainBox!.x + plainBox!.width).toBeGreaterThan(900);
+  });
+});

@@ -1,0 +1,98 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createKeyRepository } from '../../../server/src/store/keys.js';
+import { createSessionRepository } from '../../../server/src/store/sessions.js';
+import { createUserRepository, type NewUser } from '../../../server/src/store/users.js';
+import { createConversationRepository } from '../../../server/src/store/conversations.js';
+import { createMessageRepository } from '../../../server/src/store/messages.js';
+import { createEventRepository } from '../../../server/src/store/events.js';
+import { createTestStore, DIALECTS, type TestStore } from '../../helpers/databases.js';
+
+const NOW = 1_790_000_000_000;
+const member = (externalId: string, email: string | null = null): NewUser => ({
+  externalId,
+  email,
+  name: null,
+  avatarUrl: null,
+  metadata: {},
+  role: 'member',
+  organizationId: 'default',
+  createdVia: 'external_token',
+});
+
+describe.each(DIALECTS)('repositories on %s', (dialect) => {
+  let db: TestStore;
+  beforeEach(async () => {
+    db = await createTestStore(dialect);
+  });
+  afterEach(async () => {
+    await db.dispose();
+  });
+
+  it('migrations are idempotent: opening the same database twice works', async () => {
+    const { openStore } = await import('../../../server/src/store/database.js');
+    const again = await openStore(db.database, db.schema ? { schema: db.schema } : {});
+    await again.close();
+  });
+
+  it('users: seat-limited creation, unique external id and email, case-insensitive email lookup', async () => {
+    const users = createUserRepository(db.store);
+    const a = await users.createWithinSeatLimit(member('a', 'Ada@Example.com'), 2, NOW);
+    expect(a.ok).toBe(true);
+    expect(await users.createWithinSeatLimit(member('a'), 2, NOW)).toEqual({ ok: false, reason: 'duplicate' });
+    expect(await users.createWithinSeatLimit(member('b', 'ADA@example.COM'), 2, NOW)).toEqual({ ok: false, reason: 'duplicate' });
+    expect((await users.createWithinSeatLimit(member('b'), 2, NOW)).ok).toBe(true);
+    expect(await users.createWithinSeatLimit(member('c'), 2, NOW)).toEqual({ ok: false, reason: 'seat_limit_reached' });
+    expect((await users.findByEmail('ada@EXAMPLE.com'))?.external_id).toBe('a');
+    if (a.ok) await users.setActive(a.user.id, false);
+    expect(await users.countActive()).toBe(1);
+    expect((await users.createWithinSeatLimit(member('c'), 2, NOW)).ok).toBe(true);
+  });
+
+  it('keys: create, list active, retire', async () => {
+    const keys = createKeyRepository(db.store);
+    const one = await keys.create(NOW);
+    const two = await keys.create(NOW + 1);
+    expect(one.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await keys.listActive()).map((k) => k.kid)).toEqual([two.kid, one.kid]);
+    expect(await keys.retire(one.kid, NOW + 2)).toBe(true);
+    expect(await keys.retire(one.kid, NOW + 3)).toBe(false);
+    expect((await keys.listActive()).map((k) => k.kid)).toEqual([two.kid]);
+    expect(await keys.listAll()).toHaveLength(2);
+  });
+
+  it('sessions: only the hash is stored; expiry and revocation end them', async () => {
+    const users = createUserRepository(db.store);
+    const sessions = createSessionRepository(db.store);
+    const created = await users.createWithinSeatLimit(member('a'), 5, NOW);
+    if (!created.ok) throw new Error('no user');
+    const session = await sessions.create(created.user.id, NOW, 1000);
+    const stored = await db.store.db.selectFrom('sessions').selectAll().execute();
+    expect(stored.map((s) => s.id)).toEqual([session.id]);
+    expect(JSON.stringify(stored)).not.toContain(session.token);
+    expect((await sessions.findValid(session.token, NOW + 999))?.user.id).toBe(created.user.id);
+    expect(await sessions.findValid(session.token, NOW + 1000)).toBeUndefined();
+    await sessions.revoke(session.id, NOW);
+    expect(await sessions.findValid(session.token, NOW)).toBeUndefined();
+  });
+
+  it('messages and events: one message per (author, clientMessageId); events resume after an id', async () => {
+    const users = createUserRepository(db.store);
+    const created = await users.createWithinSeatLimit(member('a'), 5, NOW);
+    if (!created.ok) throw new Error('no user');
+    const conversations = createConversationRepository(db.store);
+    const messages = createMessageRepository(db.store);
+    const events = createEventRepository(db.store);
+    const conversation = await conversations.create(db.store.db, { organizationId: 'default', title: 't', createdBy: created.user.id, participantIds: [created.user.id] }, NOW);
+    const input = { conversationId: conversation.id, authorType: 'user' as const, authorId: created.user.id, text: 'hi', clientMessageId: 'c1' };
+    const first = await messages.insertOnce(db.store.db, input, NOW);
+    const second = await messages.insertOnce(db.store.db, { ...input, text: 'changed' }, NOW);
+    expect(first.created).toBe(true);
+    expect(second).toEqual({ row: first.row, created: false });
+    const e1 = await events.append(db.store.db, { conversationId: conversation.id, type: 'x', payload: { n: 1 } }, NOW);
+    const e2 = await events.append(db.store.db, { conversationId: conversation.id, type: 'x', payload: { n: 2 } }, NOW);
+    expect(e2.id).toBeGreaterThan(e1.id);
+    expect((await events.listSince(created.user.id, e1.id, 10)).map((e) => JSON.parse(e.payload))).toEqual([{ n: 2 }]);
+    expect(await events.listSince('usr_other', 0, 10)).toEqual([]);
+    expect(await events.latestId()).toBe(e2.id);
+  });
+});
