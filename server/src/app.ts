@@ -79,13 +79,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The API speaks JSON only; a text/plain body (a "simple" cross-site request) is refused with 415.
   app.removeContentTypeParser('text/plain');
   await app.register(cookie);
-  await app.register(cors, {
-    // Browsers on allowed origins may call the API with a bearer session; cookies stay first-party.
-    origin: (origin, callback) => callback(null, origin === undefined ? false : app.origins.isAllowed(origin)),
+  const corsCommon = {
     credentials: false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
     maxAge: 600,
+  };
+  await app.register(cors, {
+    // Browsers on allowed origins may call the API with a bearer session; cookies stay first-party. The
+    // exchange alone answers every origin, so that a page outside the allowlist can read its 403
+    // `origin_not_allowed` (the route refuses it; no credentials travel, nothing is readable but the error).
+    delegator: (request, callback) => {
+      const origin = request.headers.origin;
+      const isExchange = request.url.split('?')[0] === '/api/v1/auth/exchange';
+      callback(null, { ...corsCommon, origin: origin === undefined ? false : isExchange || app.origins.isAllowed(origin) });
+    },
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -118,7 +118,7 @@ describe.each(DIALECTS)('sign-in by exchange on %s', (dialect) => {
     expect(ok.statusCode).toBe(200);
     const preflight = await t.app.inject({
       method: 'OPTIONS',
-      url: '/api/v1/auth/exchange',
+      url: '/api/v1/me',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();

@@ -49,8 +49,14 @@ describe('the embed assets', () => {
     expect(allowed.statusCode).toBe(204);
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
     expect(String(allowed.headers['access-control-allow-headers'])).toContain('Authorization');
-    const refused = await preflight('https://evil.example');
+    const refused = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/conversations',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+    // The exchange answers any origin's preflight so that the refusal itself is readable by the widget.
+    expect((await preflight('https://evil.example')).headers['access-control-allow-origin']).toBe('https://evil.example');
     const exchange = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/exchange',
@@ -59,6 +65,7 @@ describe('the embed assets', () => {
     });
     expect(exchange.statusCode).toBe(403);
     expect(exchange.json().error.code).toBe('origin_not_allowed');
+    expect(exchange.headers['access-control-allow-origin']).toBe('https://evil.example');
   });
 
   it('/demo embeds the widget with a token for the demo user on a local instance', async () => {
