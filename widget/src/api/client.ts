@@ -18,6 +18,24 @@ export class ApiError extends Error {
   }
 }
 
+/** The JSON body of a successful response (undefined for 204), or the server's coded error as an ApiError. */
+export async function readResponse(response: Response): Promise<unknown> {
+  if (response.status === 204) return undefined;
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch {
+    json = undefined;
+  }
+  if (response.ok) return json;
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  throw new ApiError(
+    response.status,
+    typeof error?.code === 'string' ? error.code : 'internal_error',
+    typeof error?.message === 'string' ? error.message : `HTTP ${response.status}`,
+  );
+}
+
 export interface ApiClient {
   me(): Promise<MeResponse>;
   listConversations(cursor?: string): Promise<ConversationList>;
@@ -44,22 +62,7 @@ export function createApiClient(baseUrl: string, auth: () => Auth, fetchImpl: ty
     } catch {
       throw new ApiError(0, 'network_error', 'Parley could not be reached.');
     }
-    if (response.status === 204) return undefined as T;
-    let json: unknown;
-    try {
-      json = await response.json();
-    } catch {
-      json = undefined;
-    }
-    if (!response.ok) {
-      const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      throw new ApiError(
-        response.status,
-        typeof error?.code === 'string' ? error.code : 'internal_error',
-        typeof error?.message === 'string' ? error.message : `HTTP ${response.status}`,
-      );
-    }
-    return json as T;
+    return (await readResponse(response)) as T;
   }
 
   const enc = encodeURIComponent;

@@ -4,6 +4,7 @@
  * one call at a time, with backoff between failures, giving up after a limit, and never after logout.
  */
 import type { User } from '../../../shared/src/api.js';
+import { ApiError, readResponse } from '../api/client.js';
 
 export interface AuthProvider {
   generateToken(): Promise<string> | string;
@@ -66,13 +67,9 @@ export function createSession(options: SessionOptions) {
     }
     let body: unknown;
     try {
-      body = await response.json();
-    } catch {
-      body = undefined;
-    }
-    if (!response.ok) {
-      const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      throw new ExchangeError(typeof error?.code === 'string' ? error.code : 'internal_error', typeof error?.message === 'string' ? error.message : `HTTP ${response.status}`);
+      body = await readResponse(response);
+    } catch (error) {
+      throw error instanceof ApiError ? new ExchangeError(error.code, error.message) : error;
     }
     const ok = body as { session: { token: string }; user: User };
     return { token: ok.session.token, user: ok.user };
