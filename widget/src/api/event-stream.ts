@@ -14,6 +14,10 @@ export interface EventStreamOptions {
   onState?: (state: 'connecting' | 'live' | 'reconnecting') => void;
   /** A 401 ends the stream: the owner decides whether to sign in again. */
   onUnauthorized?: () => void;
+  /** Resume after this id (a stream reopened for a new session must not skip what happened meanwhile). */
+  initialLastEventId?: number | null;
+  /** Told every id delivered, so the owner can pass it to the next stream. */
+  onLastEventId?: (id: number) => void;
   /** A stream silent this long is treated as dropped (the server's heartbeat is every 15 s). */
   idleTimeoutMs?: number;
   fetch?: typeof fetch;
@@ -32,9 +36,11 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 /** Parses complete SSE blocks out of `buffer`; returns the frames and what is left over. */
 export function parseSseFrames(buffer: string): { frames: { id?: string; event: string; data: string }[]; rest: string } {
   const frames: { id?: string; event: string; data: string }[] = [];
-  const normalized = buffer.replace(/\r\n?/g, '\n');
+  // A trailing CR may be the first half of a CRLF split across reads: keep it for the next read.
+  const held = buffer.endsWith('\r') ? '\r' : '';
+  const normalized = (held ? buffer.slice(0, -1) : buffer).replace(/\r\n?/g, '\n');
   const blocks = normalized.split('\n\n');
-  const rest = blocks.pop() ?? '';
+  const rest = (blocks.pop() ?? '') + held;
   for (const block of blocks) {
     let event = 'message';
     let id: string | undefined;
@@ -56,7 +62,11 @@ export function parseSseFrames(buffer: string): { frames: { id?: string; event: 
 export function openEventStream(options: EventStreamOptions): () => void {
   const fetchImpl = options.fetch ?? fetch.bind(globalThis);
   const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
-  let lastId: number | null = null;
+  let lastId: number | null = options.initialLastEventId ?? null;
+  const advance = (id: number) => {
+    lastId = id;
+    options.onLastEventId?.(id);
+  };
   let stopped = false;
   let attempt = 0;
   let controller: AbortController | null = null;
@@ -104,13 +114,13 @@ export function openEventStream(options: EventStreamOptions): () => void {
           const id = frame.id !== undefined && /^\d+$/.test(frame.id) ? Number(frame.id) : null;
           if (frame.event === 'ready') {
             attempt = 0;
-            if (id !== null && (lastId === null || id > lastId)) lastId = id;
+            if (id !== null && (lastId === null || id > lastId)) advance(id);
             options.onState?.('live');
             continue;
           }
           if (id !== null) {
             if (lastId !== null && id <= lastId) continue;
-            lastId = id;
+            advance(id);
           }
           let data: unknown;
           try {

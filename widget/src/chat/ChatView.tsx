@@ -86,6 +86,35 @@ export interface ChatViewProps {
 export function ChatView({ api, me, live, t, compact = false }: ChatViewProps) {
   const { state, select, deselect, loadOlder, create, send } = useChat(api, me, live);
   const listRef = useRef<HTMLOListElement>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
+  // In the compact layout the list and the thread replace each other, taking the focused button with them:
+  // move focus to where the user went (the composer, or back to the list) instead of losing it.
+  const focusNext = useRef<{ to: 'composer' } | { to: 'list'; id: string } | null>(null);
+  useEffect(() => {
+    const intent = focusNext.current;
+    const root = rootRef.current;
+    if (!intent || !root) return;
+    const target =
+      intent.to === 'composer'
+        ? root.querySelector<HTMLElement>('.composer textarea')
+        : (root.querySelector<HTMLElement>(`[data-conversation-id="${intent.id}"]`) ?? root.querySelector<HTMLElement>('.new'));
+    if (target) {
+      target.focus();
+      focusNext.current = null;
+    }
+  });
+  const openConversation = (id: string) => {
+    if (compact) focusNext.current = { to: 'composer' };
+    select(id);
+  };
+  const startConversation = () => {
+    if (compact) focusNext.current = { to: 'composer' };
+    void create();
+  };
+  const back = () => {
+    if (state.selectedId) focusNext.current = { to: 'list', id: state.selectedId };
+    deselect();
+  };
   const selected = state.conversations.find((c) => c.id === state.selectedId) ?? null;
   const thread = state.selectedId ? state.threads[state.selectedId] : undefined;
   const lastId = thread?.items[thread.items.length - 1]?.id;
@@ -103,17 +132,17 @@ export function ChatView({ api, me, live, t, compact = false }: ChatViewProps) {
   };
 
   return (
-    <div class={compact ? 'chat compact' : 'chat'}>
+    <div class={compact ? 'chat compact' : 'chat'} ref={rootRef}>
       {!(compact && selected) && (
       <nav class="sidebar" aria-label={t.conversations}>
-        <button type="button" class="new" onClick={create}>
+        <button type="button" class="new" onClick={startConversation}>
           {t.newConversation}
         </button>
         {state.loaded && state.conversations.length === 0 && <p class="empty">{t.noConversations}</p>}
         <ul class="conversations">
           {state.conversations.map((c) => (
             <li key={c.id}>
-              <button type="button" class={c.id === state.selectedId ? 'active' : ''} aria-current={c.id === state.selectedId ? 'true' : undefined} onClick={() => select(c.id)}>
+              <button type="button" class={c.id === state.selectedId ? 'active' : ''} aria-current={c.id === state.selectedId ? 'true' : undefined} data-conversation-id={c.id} onClick={() => openConversation(c.id)}>
                 <span class="title">{c.title}</span>
                 {c.lastMessage && <span class="preview">{c.lastMessage.text.slice(0, 80)}</span>}
               </button>
@@ -130,7 +159,7 @@ export function ChatView({ api, me, live, t, compact = false }: ChatViewProps) {
           <>
             <h2>
               {compact && (
-                <button type="button" class="back" aria-label={t.back} onClick={deselect}>
+                <button type="button" class="back" aria-label={t.back} onClick={back}>
                   ‹
                 </button>
               )}

@@ -34,11 +34,15 @@ export interface WidgetProps {
 function useLive(baseUrl: string, session: Session, token: string | null, idleTimeoutMs: number | undefined) {
   const subscribers = useRef(new Set<(type: string, data: unknown) => void>());
   const [connection, setConnection] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
+  // Survives a new session: the next stream resumes where the last one stopped.
+  const lastEventId = useRef<number | null>(null);
   useEffect(() => {
     if (!token) return;
     return openEventStream({
       url: `${baseUrl}/api/v1/events`,
       token: () => token,
+      initialLastEventId: lastEventId.current,
+      onLastEventId: (id) => (lastEventId.current = id),
       onEvent: (type, data) => subscribers.current.forEach((s) => s(type, data)),
       onState: setConnection,
       onUnauthorized: () => void session.sessionExpired(),

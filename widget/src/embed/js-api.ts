@@ -51,7 +51,7 @@ export type Emitter = ReturnType<typeof createEmitter>;
 type QueuedCall = [string, ArrayLike<unknown>];
 
 /** Builds the API object and replays the snippet's queue onto it. */
-export function createParleyApi(commands: Commands, emitter: Emitter, queued: readonly QueuedCall[] = []): ParleyApi {
+export function createParleyApi(commands: Commands, emitter: Emitter, queued: QueuedCall[] = []): ParleyApi {
   const api: ParleyApi = {
     identify: (user, options) => {
       if (!user || typeof user.userId !== 'string' || user.userId === '') throw new TypeError('Parley.identify: user.userId must be a non-empty string');
@@ -65,7 +65,7 @@ export function createParleyApi(commands: Commands, emitter: Emitter, queued: re
     init: (options) => commands.setAuthProvider(options?.authProvider ?? null),
   };
   const unsubscribes = new Map<ArrayLike<unknown>, () => void>();
-  for (const [method, args] of queued) {
+  const replay = ([method, args]: QueuedCall) => {
     try {
       if (method === '_off') unsubscribes.get(args)?.();
       else if (method === 'on') unsubscribes.set(args, api.on(args[0] as ParleyEvent, args[1] as (p: unknown) => void));
@@ -73,7 +73,11 @@ export function createParleyApi(commands: Commands, emitter: Emitter, queued: re
     } catch (error) {
       console.error(`Parley: queued call ${method} failed`, error);
     }
-  }
+  };
+  queued.forEach(replay);
+  // The snippet's stubs may still be called after this (an `off()` kept from before the load): they push
+  // onto the same array, which from now on runs each call at once.
+  if (Array.isArray(queued)) Object.defineProperty(queued, 'push', { value: (...calls: QueuedCall[]) => (calls.forEach(replay), 0) });
   return api;
 }
 

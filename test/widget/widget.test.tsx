@@ -1,0 +1,474 @@
+// @vitest-environment happy-dom
+/**
+ * The embedded widget (widget/src/embed/Widget.tsx) with a real session (createSession) over a fake
+ * network: the signing-in state, one message per sign-in failure of PRODUCT.md §4.3 in the user's language,
+ * the launcher's unread badge fed by a fake event stream, a locale switch, and Escape. Each test renders into
+ * a fresh container and unmounts after.
+ */
+import { render } from 'preact';
+import { act } from 'preact/test-utils';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Message } from '../../shared/src/api.js';
+import { EVENT } from '../../shared/src/constants.js';
+import { createEmitter, type Emitter } from '../../widget/src/embed/js-api.js';
+import { createSession, type AuthProvider, type Session } from '../../widget/src/embed/session.js';
+import { Widget } from '../../widget/src/embed/Widget.js';
+import { errorMessage, pickLocale } from '../../widget/src/i18n/locales.js';
+import {
+  createFakeFetch,
+  deferred,
+  errorResponse,
+  exchangeOk,
+  jsonResponse,
+  testMessage,
+  TEST_USER,
+  sseStream,
+  type FakeFetch,
+  type SseStream,
+} from '../helpers/widget-fakes.js';
+
+const BASE = 'https://parley.test';
+const EXCHANGE = 'POST /api/v1/auth/exchange';
+const en = pickLocale('en', []).strings;
+const fr = pickLocale('fr', []).strings;
+const BOB = { id: 'usr_bob', name: 'Bob' };
+const WAIT = { timeout: 2000, interval: 5 };
+
+/** PRODUCT.md §4.3: every sign-in failure code and its status. */
+const OUTCOMES: [code: string, status: number][] = [
+  ['token_missing', 401],
+  ['token_invalid', 401],
+  ['token_expired', 401],
+  ['external_auth_disabled', 403],
+  ['user_not_found', 401],
+  ['email_conflict', 409],
+  ['seat_limit_reached', 403],
+  ['user_deactivated', 403],
+  ['origin_not_allowed', 403],
+  ['rate_limited', 429],
+];
+
+let container: HTMLElement;
+let fake: FakeFetch;
+let emitter: Emitter;
+/** Everything the widget told `Parley.on` listeners, in order. */
+let heard: [string, unknown][];
+
+beforeEach(() => {
+  container = document.createElement('div');
+  document.body.appendChild(container);
+  fake = createFakeFetch({
+    [EXCHANGE]: () => exchangeOk('sess-1'),
+    'GET /api/v1/conversations': () => jsonResponse(200, { conversations: [], nextCursor: null }),
+  });
+  // The widget's API client and event stream use the global fetch (the session takes it as an option).
+  vi.stubGlobal('fetch', fake.fetch);
+  emitter = createEmitter();
+  heard = [];
+  for (const event of ['ready', 'open', 'close', 'message', 'unread', 'error'] as const) emitter.on(event, (payload) => heard.push([event, payload]));
+});
+
+afterEach(async () => {
+  await act(() => {
+    render(null, container);
+  });
+  container.remove();
+  vi.unstubAllGlobals();
+});
+
+const newSession = (provider?: AuthProvider) => {
+  const session = createSession({ baseUrl: BASE, fetch: fake.fetch, onError: (e) => emitter.emit('error', e), sleep: () => new Promise<void>(() => undefined) });
+  if (provider) session.setAuthProvider(provider);
+  return session;
+};
+
+let controls: { open(): void; close(): void; toggle(): void };
+
+async function mount(session: Session, options: { locale?: string; open?: boolean } = {}) {
+  const locale = pickLocale(options.locale ?? 'en', []);
+  await act(() => {
+    render(
+      <Widget
+        baseUrl={BASE}
+        session={session}
+        emitter={emitter}
+        strings={locale.strings}
+        dir={locale.dir}
+        lang={locale.code}
+        position="right"
+        theme="auto"
+        initiallyOpen={options.open ?? false}
+        bindControls={(c) => (controls = c)}
+      />,
+      container,
+    );
+  });
+}
+
+/** Lets pending promises settle and Preact re-render. */
+const settle = () =>
+  act(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  });
+
+const q = (selector: string) => container.querySelector<HTMLElement>(selector);
+const launcher = () => q('button.launcher') as HTMLButtonElement;
+const panel = () => q('.panel');
+const badge = () => q('[data-testid=unread]')?.textContent ?? null;
+const liveRegion = () => q('.sr-only[aria-live=polite]')?.textContent;
+const events = (name: string) => heard.filter(([event]) => event === name).map(([, payload]) => payload);
+
+async function click(element: HTMLElement) {
+  await act(() => {
+    element.click();
+  });
+  await settle();
+}
+
+/** A signed-in widget (closed unless told) with its event stream, announced live by `ready`. */
+async function signedIn(options: { open?: boolean } = {}): Promise<{ session: Session; stream: SseStream }> {
+  const session = newSession();
+  await session.signIn('code');
+  const next = fake.nextStream();
+  await mount(session, options);
+  const stream = await next;
+  stream.send({ id: 10, event: 'ready' });
+  return { session, stream };
+}
+
+function pushMessage(stream: SseStream, id: number, message: Message) {
+  stream.send({ id, event: EVENT.messageCreated, data: { message } });
+}
+
+/** Waits until `Parley.on('message')` has heard the message with this text. */
+const messageHeard = (text: string) => vi.waitFor(() => expect(events('message').map((m) => (m as Message).text)).toContain(text), WAIT);
+
+describe('Widget', () => {
+  it('draws only the launcher, a real button with an accessible name, until opened', async () => {
+    await mount(newSession());
+    expect(launcher().tagName).toBe('BUTTON');
+    expect(launcher().type).toBe('button');
+    expect(launcher().getAttribute('aria-label')).toBe(en.openChat);
+    expect(launcher().getAttribute('aria-expanded')).toBe('false');
+    expect(launcher().getAttribute('aria-controls')).toBe('parley-panel');
+    expect(panel()).toBeNull();
+    expect(badge()).toBeNull();
+    expect(q('.parley')!.className).toBe('parley right theme-auto');
+  });
+
+  it('says "Signing you in…" while the exchange is pending, then shows the signed-in user and the chat', async () => {
+    const answer = deferred<Response>();
+    fake.on(EXCHANGE, () => answer.promise);
+    const session = newSession();
+    await mount(session, { open: true });
+    expect(q('.panel[role=dialog]')?.getAttribute('aria-label')).toBe(en.chatTitle);
+    expect(q('.body .status')?.textContent).toBe(en.signingIn);
+    expect(q('.body .status')?.getAttribute('role')).toBe('status');
+
+    const signingIn = session.signIn('code');
+    await settle();
+    expect(q('.body .status')?.textContent).toBe(en.signingIn);
+    expect(q('[data-testid=user-name]')).toBeNull();
+    expect(q('.chat')).toBeNull();
+
+    answer.resolve(exchangeOk('sess-1'));
+    await act(async () => {
+      await signingIn;
+    });
+    await settle();
+    expect(q('[data-testid=user-name]')?.textContent).toBe('Mia');
+    expect(q('.body .status')).toBeNull();
+    expect(q('.chat button.new')?.textContent).toBe(en.newConversation);
+    expect(fake.to('GET /api/v1/conversations')[0]?.headers['authorization']).toBe('Bearer sess-1');
+  });
+
+  describe('shows each sign-in failure of §4.3 with its own message', () => {
+    it.each(OUTCOMES.filter(([code]) => code !== 'token_expired'))('%s (%i)', async (code, status) => {
+      fake.on(EXCHANGE, () => errorResponse(status, code, `server says ${code}`));
+      const session = newSession();
+      await mount(session, { open: true });
+      await act(async () => {
+        await session.signIn('code');
+      });
+      const alert = q('.panel [data-code]');
+      expect(alert?.getAttribute('data-code')).toBe(code);
+      expect(alert?.getAttribute('role')).toBe('alert');
+      expect(alert?.textContent).toBe(errorMessage(en, code));
+      expect(alert?.textContent).toBe(en.errors[code]);
+      expect(q('[data-testid=user-name]')).toBeNull();
+      expect(events('error')).toEqual([{ code, message: `server says ${code}` }]);
+    });
+
+    it('token_expired with an auth provider at work: "signing you in again…"', async () => {
+      fake.on(EXCHANGE, () => errorResponse(401, 'token_expired'));
+      const session = newSession({ generateToken: () => new Promise<string>(() => undefined) });
+      await mount(session, { open: true });
+      await act(() => {
+        void session.signIn('code');
+      });
+      await settle();
+      const alert = q('.panel [data-code]');
+      expect(alert?.getAttribute('data-code')).toBe('token_expired');
+      expect(alert?.textContent).toBe(errorMessage(en, 'token_expired'));
+      expect(alert?.textContent).toBe('Your sign-in has expired. Signing you in again…');
+    });
+
+    it('token_expired with nothing to sign in again with: says so instead of promising it', async () => {
+      fake.on(EXCHANGE, () => errorResponse(401, 'token_expired'));
+      const session = newSession();
+      await mount(session, { open: true });
+      await act(async () => {
+        await session.signIn('code');
+      });
+      const alert = q('.panel [data-code]');
+      expect(alert?.getAttribute('data-code')).toBe('token_expired');
+      expect(alert?.textContent).toBe(en.gaveUp);
+    });
+
+    it('no two codes share a message, in English or French', () => {
+      for (const strings of [en, fr]) {
+        const texts = OUTCOMES.map(([code]) => errorMessage(strings, code));
+        expect(new Set(texts).size).toBe(OUTCOMES.length);
+        expect(texts).not.toContain(strings.errorGeneric);
+      }
+    });
+
+    it('network_error when Parley cannot be reached, and the generic message for a code it does not know', async () => {
+      fake.on(EXCHANGE, () => Promise.reject(new TypeError('Failed to fetch')));
+      const session = newSession();
+      await mount(session, { open: true });
+      await act(async () => {
+        await session.signIn('code');
+      });
+      expect(q('.panel [data-code]')?.getAttribute('data-code')).toBe('network_error');
+      expect(q('.panel [data-code]')?.textContent).toBe(en.errors['network_error']);
+
+      fake.on(EXCHANGE, () => errorResponse(418, 'teapot'));
+      await act(async () => {
+        await session.signIn('code');
+      });
+      expect(q('.panel [data-code]')?.getAttribute('data-code')).toBe('teapot');
+      expect(q('.panel [data-code]')?.textContent).toBe(en.errorGeneric);
+    });
+  });
+
+  describe('the unread badge', () => {
+    it("counts others' live messages while closed (not the user's own), and resets on open", async () => {
+      const { stream } = await signedIn();
+      expect(stream.request.headers['authorization']).toBe('Bearer sess-1');
+      expect(stream.request.url).toBe(`${BASE}/api/v1/events`);
+
+      pushMessage(stream, 11, testMessage('Hi from Bob', BOB));
+      await vi.waitFor(() => expect(badge()).toBe('1'), WAIT);
+      expect(launcher().getAttribute('aria-label')).toBe(`${en.openChat} (${en.unread(1)})`);
+      expect(liveRegion()).toBe('1 unread message');
+
+      pushMessage(stream, 12, testMessage('My own, from my phone', { id: TEST_USER.id, name: 'Mia' }));
+      await messageHeard('My own, from my phone');
+      await settle();
+      expect(badge()).toBe('1');
+
+      pushMessage(stream, 13, testMessage('Still there?', BOB));
+      await vi.waitFor(() => expect(badge()).toBe('2'), WAIT);
+      expect(launcher().getAttribute('aria-label')).toBe(`${en.openChat} (${en.unread(2)})`);
+      expect(liveRegion()).toBe('2 unread messages');
+      expect(events('unread')).toEqual([{ count: 0 }, { count: 1 }, { count: 2 }]);
+      expect(events('message').map((m) => (m as Message).text)).toEqual(['Hi from Bob', 'My own, from my phone', 'Still there?']);
+
+      await click(launcher());
+      expect(panel()).not.toBeNull();
+      expect(badge()).toBeNull();
+      expect(launcher().getAttribute('aria-label')).toBe(en.closeChat);
+      expect(liveRegion()).toBe('');
+      expect(events('unread').at(-1)).toEqual({ count: 0 });
+      expect(events('open')).toHaveLength(1);
+
+      // While open nothing is unread; after closing, the count starts again from zero.
+      pushMessage(stream, 14, testMessage('Seen at once', BOB));
+      await messageHeard('Seen at once');
+      await settle();
+      expect(badge()).toBeNull();
+      await click(launcher());
+      expect(panel()).toBeNull();
+      expect(badge()).toBeNull();
+      pushMessage(stream, 15, testMessage('And one more', BOB));
+      await vi.waitFor(() => expect(badge()).toBe('1'), WAIT);
+      expect(events('unread')).toEqual([{ count: 0 }, { count: 1 }, { count: 2 }, { count: 0 }, { count: 1 }]);
+    });
+
+    it('shows 99+ past 99, and ignores events that are not new messages', async () => {
+      const { stream } = await signedIn();
+      stream.send({ id: 11, event: EVENT.conversationCreated, data: { conversation: { id: 'cnv_2' } } });
+      let frames = '';
+      for (let i = 0; i < 100; i++) frames += `id: ${12 + i}\nevent: ${EVENT.messageCreated}\ndata: ${JSON.stringify({ message: testMessage(`n${i}`, BOB) })}\n\n`;
+      stream.write(frames);
+      await vi.waitFor(() => expect(events('message')).toHaveLength(100), WAIT);
+      await settle();
+      expect(badge()).toBe('99+');
+      expect(launcher().getAttribute('aria-label')).toBe(`${en.openChat} (${en.unread(100)})`);
+    });
+  });
+
+  describe('locales', () => {
+    it('switches to French when rendered with the French table', async () => {
+      fake.on(EXCHANGE, () => errorResponse(403, 'seat_limit_reached'));
+      const session = newSession();
+      await mount(session);
+      expect(launcher().getAttribute('aria-label')).toBe('Open chat');
+      expect(q('.parley')?.getAttribute('lang')).toBe('en');
+
+      await mount(session, { locale: 'fr' });
+      expect(q('.parley')?.getAttribute('lang')).toBe('fr');
+      expect(q('.parley')?.getAttribute('dir')).toBe('ltr');
+      expect(launcher().getAttribute('aria-label')).toBe('Ouvrir le chat');
+      await click(launcher());
+      expect(launcher().getAttribute('aria-label')).toBe('Fermer le chat');
+      expect(q('.panel button.close')?.getAttribute('aria-label')).toBe('Fermer le chat');
+      expect(q('.body .status')?.textContent).toBe('Connexion en cours…');
+
+      await act(async () => {
+        await session.signIn('code');
+      });
+      expect(q('.panel [data-code]')?.textContent).toBe('Ce chat est complet : toutes les places sont prises. Contactez votre administrateur.');
+      expect(q('.panel [data-code]')?.textContent).toBe(fr.errors['seat_limit_reached']);
+    });
+
+    it('speaks French in the chat once signed in, and counts unread messages in French', async () => {
+      const session = newSession();
+      await session.signIn('code');
+      const next = fake.nextStream();
+      await mount(session, { locale: 'fr', open: true });
+      const stream = await next;
+      await settle();
+      expect(q('.chat button.new')?.textContent).toBe('Nouvelle conversation');
+      expect(q('.chat .empty')?.textContent).toBe('Aucune conversation pour l’instant. Lancez-en une !');
+      await click(launcher());
+      stream.send({ id: 1, event: 'ready' });
+      pushMessage(stream, 2, testMessage('Bonjour', BOB));
+      pushMessage(stream, 3, testMessage('Ça va ?', BOB));
+      await vi.waitFor(() => expect(badge()).toBe('2'), WAIT);
+      expect(launcher().getAttribute('aria-label')).toBe('Ouvrir le chat (2 messages non lus)');
+    });
+
+    it('lays Arabic out right to left', async () => {
+      await mount(newSession(), { locale: 'ar' });
+      expect(q('.parley')?.getAttribute('dir')).toBe('rtl');
+      expect(q('.parley')?.getAttribute('lang')).toBe('ar');
+      expect(launcher().getAttribute('aria-label')).toBe('فتح الدردشة');
+    });
+
+    it('picks data-locale first, then the browser’s languages, then English', () => {
+      expect(pickLocale('fr-CA', ['en-US']).code).toBe('fr');
+      expect(pickLocale(null, ['de-DE', 'fr-BE', 'en']).code).toBe('fr');
+      expect(pickLocale('xx', ['AR-eg'])).toMatchObject({ code: 'ar', dir: 'rtl' });
+      expect(pickLocale(undefined, ['de'])).toMatchObject({ code: 'en', dir: 'ltr' });
+    });
+  });
+
+  describe('open and close', () => {
+    it('Escape closes the panel, emits close once and gives focus back to the launcher', async () => {
+      await signedIn();
+      await click(launcher());
+      expect(panel()).not.toBeNull();
+      expect(launcher().getAttribute('aria-expanded')).toBe('true');
+      const inside = document.activeElement as HTMLElement;
+      expect(panel()!.contains(inside)).toBe(true);
+      expect(inside.textContent).toBe(en.newConversation);
+
+      await act(() => {
+        inside.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
+      });
+      await settle();
+      expect(panel()).toBeNull();
+      expect(events('close')).toEqual([undefined]);
+      expect(document.activeElement).toBe(launcher());
+      expect(launcher().getAttribute('aria-expanded')).toBe('false');
+
+      // Another key does nothing; Escape on the closed widget emits nothing more.
+      await act(() => {
+        launcher().dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
+      });
+      expect(events('close')).toHaveLength(1);
+    });
+
+    it('other keys inside the panel keep it open', async () => {
+      await signedIn({ open: true });
+      await settle();
+      await act(() => {
+        panel()!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+        panel()!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Esc', bubbles: true }));
+      });
+      expect(panel()).not.toBeNull();
+      expect(events('close')).toEqual([]);
+    });
+
+    it('answers Parley.open / close / toggle, emitting open and close only on a change', async () => {
+      await signedIn();
+      await act(() => controls.open());
+      await act(() => controls.open());
+      expect(panel()).not.toBeNull();
+      await act(() => controls.toggle());
+      expect(panel()).toBeNull();
+      await act(() => controls.close());
+      await act(() => controls.toggle());
+      expect(panel()).not.toBeNull();
+      expect(heard.filter(([e]) => e === 'open' || e === 'close').map(([e]) => e)).toEqual(['open', 'close', 'open']);
+    });
+
+    it('the header close button closes too, and focus returns to the launcher', async () => {
+      await signedIn({ open: true });
+      await settle();
+      await click(q('.panel button.close')!);
+      expect(panel()).toBeNull();
+      expect(document.activeElement).toBe(launcher());
+      expect(events('close')).toHaveLength(1);
+    });
+  });
+
+  it('when the session ends, shows token_expired, asks the auth provider, and goes live again with the fresh session', async () => {
+    const fresh = deferred<string>();
+    const session = newSession({ generateToken: () => fresh.promise });
+    await session.signIn('code');
+    const first = fake.nextStream();
+    await mount(session, { open: true });
+    const stream = await first;
+    stream.send({ id: 10, event: 'ready' });
+    await settle();
+    expect(q('[data-testid=user-name]')?.textContent).toBe('Mia');
+
+    // The server ends the stream and refuses the old session from now on.
+    fake.on('GET /api/v1/events', () => errorResponse(401, 'session_invalid'));
+    stream.end();
+    await vi.waitFor(() => expect(q('.panel [data-code]')?.getAttribute('data-code')).toBe('token_expired'), { timeout: 3000, interval: 10 });
+    expect(q('.panel [data-code]')?.textContent).toBe(en.errors['token_expired']);
+    expect(q('[data-testid=user-name]')).toBeNull();
+    expect(events('error')).toEqual([{ code: 'token_expired', message: 'The session has expired.' }]);
+
+    fake.on(EXCHANGE, () => exchangeOk('sess-2'));
+    fake.on('GET /api/v1/events', (request) => {
+      const next = sseStream(request);
+      fake.streams.push(next);
+      return next.response;
+    });
+    await act(async () => {
+      fresh.resolve('fresh-code');
+      await fresh.promise;
+    });
+    await vi.waitFor(() => expect(fake.streams).toHaveLength(2), WAIT);
+    expect(fake.streams[1]!.request.headers['authorization']).toBe('Bearer sess-2');
+    // The new session's stream resumes where the old one stopped: nothing posted in the gap is lost.
+    expect(fake.streams[1]!.request.headers['last-event-id']).toBe('10');
+    expect(fake.to(EXCHANGE).map((r) => (r.body as { externalAuthCode: string }).externalAuthCode)).toEqual(['code', 'fresh-code']);
+    await vi.waitFor(() => expect(q('[data-testid=user-name]')?.textContent).toBe('Mia'), WAIT);
+    expect(q('.panel [data-code]')).toBeNull();
+  });
+
+  it('stops its event stream when unmounted', async () => {
+    const { stream } = await signedIn();
+    expect(stream.closed).toBe(false);
+    await act(() => {
+      render(null, container);
+    });
+    expect(stream.request.signal?.aborted).toBe(true);
+  });
+});
