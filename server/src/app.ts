@@ -21,6 +21,7 @@ import { demoRoutes } from './routes/pages/demo.js';
 import { widgetRoutes } from './routes/widget/index.js';
 import { hostedPageSignIn } from './routes/pages/sign-in-link.js';
 import { createServices, type Services } from './services.js';
+import { createSafeJwksFetch, type JwksFetch } from './auth/jwks.js';
 import type { Store } from './store/database.js';
 
 export interface AppOptions {
@@ -32,6 +33,8 @@ export interface AppOptions {
   logger?: { level: string; stream?: { write(line: string): void } } | false;
   /** Interval of SSE heartbeats. */
   heartbeatMs?: number;
+  /** Fetches JWK Sets (tests inject one); the default is https-only and refuses private addresses. */
+  jwksFetch?: JwksFetch;
   /** Folder of the built browser assets (dist/public). */
   publicDir?: string;
 }
@@ -63,7 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ? { ...options.logger, serializers: { req: serializeRequest } } : false,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: false,
+    trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -73,7 +76,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('now', now);
   app.decorate('publicUrl', publicUrl);
   app.decorate('origins', createOriginPolicy(config, () => publicUrl.value));
-  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value }));
+  const jwksFetch = options.jwksFetch ?? createSafeJwksFetch({ allowPrivate: config.jwksAllowPrivate });
+  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch }));
   app.decorateRequest('session', null);
 
   // The API speaks JSON only; a text/plain body (a "simple" cross-site request) is refused with 415.

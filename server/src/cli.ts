@@ -66,9 +66,10 @@ async function tokenCommand(config: Config, flags: Map<string, string>): Promise
   const { kid, secret } = await withStore(config, async (store) => {
     const keys = createKeyRepository(store);
     if (config.externalAuthSecret && (wantedKid === undefined || wantedKid === ENV_KID)) return { kid: ENV_KID, secret: config.externalAuthSecret };
-    const active = await keys.listActive();
+    // Only HS256 keys can sign here: Parley never holds an integrator's private key.
+    const active = (await keys.listActive()).filter((k) => k.alg === 'HS256' && k.secret !== null);
     const chosen = wantedKid ? active.find((k) => k.kid === wantedKid) : active[0];
-    if (chosen) return { kid: chosen.kid, secret: new Uint8Array(Buffer.from(chosen.secret, 'base64url')) };
+    if (chosen) return { kid: chosen.kid, secret: new Uint8Array(Buffer.from(chosen.secret!, 'base64url')) };
     if (wantedKid) throw new UsageError(`no active key ${wantedKid}`);
     const created = await keys.create(Date.now());
     note(`No signing key yet: created ${created.kid}, so external auth is now enabled on this instance.`);

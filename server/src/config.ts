@@ -20,9 +20,23 @@ export interface Config {
   /** Allowed embedding origins; null = the origin of the public URL; `['*']` = any. */
   allowedOrigins: readonly string[] | null;
   tokenMaxLifetimeSeconds: number;
+  /** Every external token must carry a jti, usable once (per issuer). */
+  requireJti: boolean;
+  /** Let JWK Set URLs resolve to private, loopback or link-local addresses (off: SSRF protection). */
+  jwksAllowPrivate: boolean;
+  /** Sign-in attempts per client address, and per signing key, in a window. */
+  signInRateLimit: RateLimit;
+  signInRateLimitPerKey: RateLimit;
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (rate limits, logs). */
+  trustProxy: boolean;
   logLevel: LogLevel;
   /** Variables that the environment (or a flag) set explicitly: these are locked in the admin panel. */
   fromEnvironment: ReadonlySet<string>;
+}
+
+export interface RateLimit {
+  max: number;
+  windowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +141,20 @@ export function parseDuration(raw: string): number {
   return seconds;
 }
 
+function parseBoolean(raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error('must be true or false');
+}
+
+/** `30/1m` → 30 attempts per minute; `0` turns the limit off. */
+export function parseRateLimit(raw: string): RateLimit {
+  if (raw.trim() === '0') return { max: 0, windowSeconds: 60 };
+  const match = /^(\d{1,7})\/(.+)$/.exec(raw.trim());
+  if (!match) throw new Error('must look like 30/1m (attempts per window), or 0 for no limit');
+  return { max: Number(match[1]), windowSeconds: parseDuration(match[2] as string) };
+}
+
 function parseLogLevel(raw: string): LogLevel {
   if (!LOG_LEVELS.has(raw)) throw new Error(`must be one of ${[...LOG_LEVELS].join(', ')}`);
   return raw as LogLevel;
@@ -141,6 +169,11 @@ const SETTINGS = [
   { key: 'seatLimit', variable: 'PARLEY_SEAT_LIMIT', flag: '--seat-limit', parse: parseSeatLimit, fallback: 5 },
   { key: 'allowedOrigins', variable: 'PARLEY_ALLOWED_ORIGINS', flag: '--allowed-origins', parse: parseOrigins, fallback: null },
   { key: 'tokenMaxLifetimeSeconds', variable: 'PARLEY_TOKEN_MAX_LIFETIME', flag: '--token-max-lifetime', parse: parseDuration, fallback: 7 * 86_400 },
+  { key: 'requireJti', variable: 'PARLEY_REQUIRE_JTI', flag: '--require-jti', parse: parseBoolean, fallback: false },
+  { key: 'jwksAllowPrivate', variable: 'PARLEY_JWKS_ALLOW_PRIVATE', flag: '--jwks-allow-private', parse: parseBoolean, fallback: false },
+  { key: 'signInRateLimit', variable: 'PARLEY_SIGNIN_RATE_LIMIT', flag: '--signin-rate-limit', parse: parseRateLimit, fallback: { max: 300, windowSeconds: 60 } },
+  { key: 'signInRateLimitPerKey', variable: 'PARLEY_SIGNIN_RATE_LIMIT_PER_KEY', flag: '--signin-rate-limit-per-key', parse: parseRateLimit, fallback: { max: 6000, windowSeconds: 60 } },
+  { key: 'trustProxy', variable: 'PARLEY_TRUST_PROXY', flag: '--trust-proxy', parse: parseBoolean, fallback: false },
   { key: 'logLevel', variable: 'LOG_LEVEL', flag: '--log-level', parse: parseLogLevel, fallback: 'info' },
 ] as const satisfies readonly Setting<keyof Config>[];
 

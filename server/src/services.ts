@@ -16,15 +16,19 @@ import { createKeyRepository } from './store/keys.js';
 import { createMessageRepository } from './store/messages.js';
 import { createSessionRepository } from './store/sessions.js';
 import { createUserRepository } from './store/users.js';
+import { createJtiRepository } from './store/jtis.js';
+import type { JwksFetch } from './auth/jwks.js';
 
 export interface ServiceOptions {
   config: Config;
   store: Store;
   now: () => number;
   publicUrl: () => string;
+  /** Fetches JWK Sets; the default refuses non-https URLs and private addresses. */
+  jwksFetch: JwksFetch;
 }
 
-export function createServices({ config, store, now, publicUrl }: ServiceOptions) {
+export function createServices({ config, store, now, publicUrl, jwksFetch }: ServiceOptions) {
   const users = createUserRepository(store);
   const keys = createKeyRepository(store);
   const sessions = createSessionRepository(store);
@@ -33,8 +37,9 @@ export function createServices({ config, store, now, publicUrl }: ServiceOptions
   const events = createEventRepository(store);
   const bus = createEventBus();
   const access = createAccessControl(conversations);
-  const keyRing = createKeyRing(config.externalAuthSecret, keys);
-  const settings = () => ({ seatLimit: config.seatLimit, tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds });
+  const jtis = createJtiRepository(store);
+  const keyRing = createKeyRing({ envSecret: config.externalAuthSecret, keys, jwksFetch, now });
+  const settings = () => ({ seatLimit: config.seatLimit, tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds, requireJti: config.requireJti });
   return {
     users,
     keys,
@@ -42,13 +47,13 @@ export function createServices({ config, store, now, publicUrl }: ServiceOptions
     events,
     bus,
     access,
-    signIn: createSignIn({ keyRing, keys, users, sessions, settings, now }),
+    signIn: createSignIn({ keyRing, keys, jtis, users, sessions, settings, now }),
     chat: createChatService({ store, conversations, messages, events, access, bus, now }),
-    /** The key /demo signs with: the environment's, else the newest active stored key. */
+    /** The key /demo signs with: the environment's, else the newest active stored HS256 key. */
     async signingKeyForDemo(): Promise<{ kid: string; secret: Uint8Array } | null> {
       if (config.externalAuthSecret) return { kid: 'env', secret: config.externalAuthSecret };
-      const [newest] = await keys.listActive();
-      return newest ? { kid: newest.kid, secret: new Uint8Array(Buffer.from(newest.secret, 'base64url')) } : null;
+      const hs256 = (await keys.listActive()).find((k) => k.alg === 'HS256' && k.secret !== null);
+      return hs256 ? { kid: hs256.kid, secret: new Uint8Array(Buffer.from(hs256.secret!, 'base64url')) } : null;
     },
     requireSession: createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin }),
   };

@@ -33,6 +33,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     PUBLIC_URL,
     PARLEY_EXTERNAL_AUTH_SECRET: TEST_SECRET,
     PARLEY_SEAT_LIMIT: '50',
+    // Route tests sign in many times from one address; the rate-limit tests turn it back on.
+    PARLEY_SIGNIN_RATE_LIMIT: '0',
+    PARLEY_SIGNIN_RATE_LIMIT_PER_KEY: '0',
     ...options.env,
   });
   const db = await createTestStore(options.dialect ?? 'sqlite');

@@ -7,6 +7,7 @@ import type { SessionRepository } from '../store/sessions.js';
 import type { UserRepository, UserRow } from '../store/users.js';
 import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
 import type { KeyRepository } from '../store/keys.js';
+import type { JtiRepository } from '../store/jtis.js';
 import type { KeyRing } from './key-ring.js';
 import { ENV_KID } from './key-ring.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, type Identity, verifyExternalToken } from './verify-external-token.js';
@@ -25,7 +26,7 @@ export type SignInFailureCode =
   | 'user_deactivated';
 
 export type SignInResult =
-  | { ok: true; user: UserRow; created: boolean; session: { token: string; id: string; expiresAt: number } }
+  | { ok: true; user: UserRow; created: boolean; session: { token: string; id: string; expiresAt: number }; kid: string }
   | { ok: false; code: SignInFailureCode; reason: string };
 
 export interface SignInDeps {
@@ -33,7 +34,8 @@ export interface SignInDeps {
   keys: KeyRepository;
   users: UserRepository;
   sessions: SessionRepository;
-  settings: () => { seatLimit: number; tokenMaxLifetimeSeconds: number };
+  jtis: JtiRepository;
+  settings: () => { seatLimit: number; tokenMaxLifetimeSeconds: number; requireJti: boolean };
   now: () => number;
 }
 
@@ -120,20 +122,26 @@ export function createSignIn(deps: SignInDeps) {
   /** Signs in with an external token; `token` is whatever the request carried (unknown until verified). */
   return async function signIn(token: unknown): Promise<SignInResult> {
     const now = deps.now();
-    const { tokenMaxLifetimeSeconds } = deps.settings();
+    const { tokenMaxLifetimeSeconds, requireJti } = deps.settings();
+    const active = await deps.keyRing.active();
     const verified = await verifyExternalToken(
       token,
-      await deps.keyRing.active(),
+      active.keys,
       { maxLifetimeSeconds: tokenMaxLifetimeSeconds, clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_SECONDS },
       Math.floor(now / 1000),
+      active.resolveKid,
     );
     if (!verified.ok) return verified;
+    if (requireJti && verified.jti === undefined) return { ok: false, code: 'token_invalid', reason: 'jti is required' };
     const resolved = await resolve(verified.identity, now);
     if (!resolved.ok) return resolved;
+    // The code is spent only once it would have signed in, so a full instance does not burn it.
+    if (verified.jti !== undefined && requireJti) {
+      const first = await deps.jtis.claim(verified.issuer ?? `kid:${verified.kid}`, verified.jti, verified.expiresAt * 1000, now);
+      if (!first) return { ok: false, code: 'token_invalid', reason: 'jti was already used' };
+    }
     const session = await deps.sessions.create(resolved.user.id, now, SESSION_TTL_MS);
     await Promise.all([users.touchLastSeen(resolved.user.id, now), noteKeyUse(verified.kid, now)]);
-    return { ok: true, user: { ...resolved.user, last_seen_at: now }, created: resolved.created, session };
+    return { ok: true, user: { ...resolved.user, last_seen_at: now }, created: resolved.created, session, kid: verified.kid };
   };
 }
-
-export type SignIn = ReturnType<typeof createSignIn>;

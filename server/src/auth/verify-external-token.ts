@@ -9,11 +9,26 @@
 import { compactVerify } from 'jose';
 import { parseCompactJws, parseJsonObject } from './jws.js';
 
-/** An active HS256 key: `kid` plus the secret, imported once by the key ring. */
+export type TokenAlg = 'HS256' | 'ES256' | 'EdDSA' | 'RS256';
+/** The allowlist: nothing else is ever verified (`none`, HS384, PS256, … are refused). */
+export const TOKEN_ALGS: ReadonlySet<string> = new Set<TokenAlg>(['HS256', 'ES256', 'EdDSA', 'RS256']);
+
+/**
+ * An active key: its kid, the one algorithm it verifies, and the key imported once by the key ring. A
+ * token is only ever checked against keys of the algorithm its header names, so an HS256 token can never
+ * be checked with a public key as its secret (key confusion).
+ */
 export interface VerificationKey {
   kid: string;
+  alg: TokenAlg;
   key: CryptoKey | Uint8Array;
 }
+
+/** Looks up a kid the static keys do not have (a JWK Set that may have rotated); may fetch. */
+export type KidResolver = (kid: string, alg: TokenAlg) => Promise<VerificationKey | undefined>;
+
+// Exact signature sizes where the algorithm fixes them; RSA's is the modulus size (2048 bits or more).
+const SIGNATURE_BYTES = new Map<TokenAlg, number>([['HS256', 32], ['ES256', 64], ['EdDSA', 64]]);
 
 export interface VerifyPolicy {
   maxLifetimeSeconds: number;
@@ -40,7 +55,7 @@ export type Identity =
 export type VerifyFailureCode = 'token_missing' | 'token_invalid' | 'token_expired' | 'external_auth_disabled';
 
 export type VerifyResult =
-  | { ok: true; kid: string; identity: Identity; expiresAt: number }
+  | { ok: true; kid: string; identity: Identity; expiresAt: number; jti: string | undefined; issuer: string | undefined }
   | { ok: false; code: VerifyFailureCode; reason: string };
 
 export const MAX_EXTERNAL_ID_CHARS = 256;
@@ -135,7 +150,7 @@ export function checkTimeClaims(payload: Record<string, unknown>, policy: Verify
 
 async function signatureMatches(token: string, key: VerificationKey): Promise<Uint8Array | undefined> {
   try {
-    const { payload } = await compactVerify(token, key.key, { algorithms: ['HS256'] });
+    const { payload } = await compactVerify(token, key.key, { algorithms: [key.alg] });
     return payload;
   } catch {
     return undefined;
@@ -144,36 +159,46 @@ async function signatureMatches(token: string, key: VerificationKey): Promise<Ui
 
 /**
  * Verifies an external token against the active keys at `now` (Unix seconds). A token whose header names a
- * `kid` is checked against that key only; one without is tried against each active key.
+ * `kid` is checked against that key only (and only if the key is for the header's `alg`); one without is
+ * tried against each active key of its `alg`.
  */
 export async function verifyExternalToken(
   token: unknown,
   keys: readonly VerificationKey[],
   policy: VerifyPolicy,
   now: number,
+  resolveKid?: KidResolver,
 ): Promise<VerifyResult> {
   if (token === undefined || token === null || token === '') return fail('token_missing', 'no token');
-  if (keys.length === 0) return fail('external_auth_disabled', 'no key is configured');
+  if (keys.length === 0 && !resolveKid) return fail('external_auth_disabled', 'no key is configured');
   if (typeof token !== 'string') return fail('token_invalid', 'not a string');
 
   const parts = parseCompactJws(token);
   if (typeof parts === 'string') return fail('token_invalid', parts);
   const { header } = parts;
-  if (header['alg'] !== 'HS256') return fail('token_invalid', 'alg is not HS256');
+  const alg = header['alg'];
+  if (typeof alg !== 'string' || !TOKEN_ALGS.has(alg)) return fail('token_invalid', 'alg is not allowed');
+  const tokenAlg = alg as TokenAlg;
   if (has(header, 'crit')) return fail('token_invalid', 'crit extensions are not supported');
   if (has(header, 'b64')) return fail('token_invalid', 'b64 is not supported');
   for (const name of ['jwk', 'jku', 'x5u', 'x5c']) if (has(header, name)) return fail('token_invalid', `${name} header is refused`);
   const typ = header['typ'];
   if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) return fail('token_invalid', 'typ is not JWT');
-  if (parts.signature.length !== 32) return fail('token_invalid', 'signature has the wrong length');
+  const expectedSize = SIGNATURE_BYTES.get(tokenAlg);
+  if (expectedSize !== undefined ? parts.signature.length !== expectedSize : parts.signature.length < 256) {
+    return fail('token_invalid', 'signature has the wrong length');
+  }
 
-  let candidates: readonly VerificationKey[] = keys;
+  let candidates: readonly VerificationKey[];
   if (has(header, 'kid')) {
     const kid = header['kid'];
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_CHARS) return fail('token_invalid', 'kid is malformed');
-    const key = new Map(keys.map((k) => [k.kid, k])).get(kid);
+    const key = new Map(keys.map((k) => [k.kid, k])).get(kid) ?? (resolveKid ? await resolveKid(kid, tokenAlg) : undefined);
     if (!key) return fail('token_invalid', 'unknown kid');
+    if (key.alg !== tokenAlg) return fail('token_invalid', 'alg does not match the key');
     candidates = [key];
+  } else {
+    candidates = keys.filter((k) => k.alg === tokenAlg);
   }
 
   let verified: { kid: string; payloadBytes: Uint8Array } | undefined;
@@ -190,7 +215,10 @@ export async function verifyExternalToken(
   if (!payload) return fail('token_invalid', 'payload is not a JSON object');
   const exp = checkTimeClaims(payload, policy, now);
   if (typeof exp !== 'number') return exp;
+  const { jti, iss } = payload;
+  if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_KID_CHARS)) return fail('token_invalid', 'jti must be a string of 1 to 256 characters');
+  if (iss !== undefined && (typeof iss !== 'string' || iss.length > 2048)) return fail('token_invalid', 'iss must be a string');
   const identity = readIdentity(payload);
   if (typeof identity === 'string') return fail('token_invalid', identity);
-  return { ok: true, kid: verified.kid, identity, expiresAt: exp };
+  return { ok: true, kid: verified.kid, identity, expiresAt: exp, jti, issuer: iss };
 }

@@ -48,10 +48,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .createTable('auth_keys')
           .addColumn('kid', 'text', (c) => c.primaryKey())
           .addColumn('alg', 'text', (c) => c.notNull())
-          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('secret', 'text')
+          .addColumn('public_jwk', 'text')
+          .addColumn('jwks_url', 'text')
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .addColumn('retired_at', 'bigint')
           .addColumn('last_used_at', 'bigint')
+          .execute();
+
+        // One-time codes (PARLEY_REQUIRE_JTI): each (issuer, jti) signs in once; rows expire with their token.
+        await db.schema
+          .createTable('used_jtis')
+          .addColumn('issuer', 'text', (c) => c.notNull())
+          .addColumn('jti', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('used_jtis_pk', ['issuer', 'jti'])
           .execute();
 
         await db.schema

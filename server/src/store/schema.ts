@@ -32,11 +32,18 @@ export interface UsersTable {
   last_seen_at: number | null;
 }
 
+export type KeyAlg = 'HS256' | 'ES256' | 'EdDSA' | 'RS256' | 'JWKS';
+
 export interface AuthKeysTable {
   kid: string;
-  alg: string;
-  /** base64url of the raw HS256 secret. */
-  secret: string;
+  /** HS256: a shared secret; ES256/EdDSA/RS256: a public key; JWKS: keys fetched from `jwks_url`. */
+  alg: KeyAlg;
+  /** base64url of the raw HS256 secret (HS256 only). */
+  secret: string | null;
+  /** The public key as a JWK JSON object (ES256, EdDSA, RS256). */
+  public_jwk: string | null;
+  /** https URL of a JWK Set (JWKS). */
+  jwks_url: string | null;
   created_at: number;
   retired_at: number | null;
   last_used_at: number | null;
@@ -87,7 +94,14 @@ export interface EventsTable {
   created_at: number;
 }
 
+export interface UsedJtisTable {
+  issuer: string;
+  jti: string;
+  expires_at: number;
+}
+
 export interface Database {
+  used_jtis: UsedJtisTable;
   organizations: OrganizationsTable;
   users: UsersTable;
   auth_keys: AuthKeysTable;

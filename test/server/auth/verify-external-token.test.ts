@@ -12,7 +12,7 @@ const NOW = 1_800_000_000;
 const SECRET = 'a-secret-of-at-least-thirty-two-bytes!!';
 const OTHER = 'another-secret-of-at-least-32-bytes!!!!';
 const enc = (s: string) => new TextEncoder().encode(s);
-const key = (kid: string, secret: string): VerificationKey => ({ kid, key: enc(secret) });
+const key = (kid: string, secret: string): VerificationKey => ({ kid, alg: 'HS256', key: enc(secret) });
 const KEYS = [key('env', SECRET)];
 const POLICY: VerifyPolicy = { maxLifetimeSeconds: 7 * 86_400, clockToleranceSeconds: 60 };
 
@@ -57,7 +57,7 @@ describe('verifyExternalToken: outcomes of §4.3', () => {
 
   it('works with an imported CryptoKey as well as raw bytes', async () => {
     const cryptoKey = (await webcrypto.subtle.importKey('raw', enc(SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])) as CryptoKey;
-    expect((await verify(sign({ user: { id: 'a' } }), [{ kid: 'env', key: cryptoKey }])).ok).toBe(true);
+    expect((await verify(sign({ user: { id: 'a' } }), [{ kid: 'env', alg: 'HS256', key: cryptoKey }])).ok).toBe(true);
   });
 });
 
