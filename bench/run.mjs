@@ -28,7 +28,7 @@ await esbuild.build({
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
 const server = spawn(process.execPath, [join(root, 'dist/bench/server.js')], {
-  env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`, PARLEY_EXTERNAL_AUTH_SECRET: secret, PARLEY_SEAT_LIMIT: '100000', LOG_LEVEL: 'silent' },
+  env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`, PARLEY_EXTERNAL_AUTH_SECRET: secret, PARLEY_SEAT_LIMIT: '100000', PARLEY_SIGNIN_RATE_LIMIT: '0', PARLEY_SIGNIN_RATE_LIMIT_PER_KEY: '0', LOG_LEVEL: 'silent' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const base = await new Promise((resolve, reject) => {

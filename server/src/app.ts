@@ -5,6 +5,8 @@
  */
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import { createSignInLimiter, type SignInLimiter } from './auth/sign-in-limits.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from './config.js';
@@ -21,6 +23,7 @@ import { demoRoutes } from './routes/pages/demo.js';
 import { widgetRoutes } from './routes/widget/index.js';
 import { hostedPageSignIn } from './routes/pages/sign-in-link.js';
 import { createServices, type Services } from './services.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { createSafeJwksFetch, type JwksFetch } from './auth/jwks.js';
 import type { Store } from './store/database.js';
 
@@ -46,6 +49,7 @@ declare module 'fastify' {
     now: () => number;
     services: Services;
     origins: OriginPolicy;
+    signInLimiter: SignInLimiter;
     /** The base of links; fixed after listen() when PORT=0 derived it. */
     publicUrl: { value: string };
   }
@@ -83,6 +87,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The API speaks JSON only; a text/plain body (a "simple" cross-site request) is refused with 415.
   app.removeContentTypeParser('text/plain');
   await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  app.decorate('signInLimiter', createSignInLimiter(app, { perAddress: config.signInRateLimit, perKey: config.signInRateLimitPerKey }));
   const corsCommon = {
     credentials: false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
@@ -124,6 +130,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendError(reply, 'not_found');
   });
 
+  registerSecurityHeaders(app);
   app.addHook('onRequest', hostedPageSignIn);
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1' });

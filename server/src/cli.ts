@@ -9,6 +9,10 @@ import { createKeyRepository } from './store/keys.js';
 import { ENV_KID } from './auth/key-ring.js';
 import { signExternalToken } from './auth/sign-external-token.js';
 import { parseDuration } from './config.js';
+import { readFileSync } from 'node:fs';
+import { KID_PATTERN } from './store/keys.js';
+import { ASYMMETRIC_ALGS, KeyFormatError, parsePublicKey, type AsymmetricAlg } from './auth/public-keys.js';
+import { checkJwksUrl } from './auth/jwks.js';
 
 const USAGE = `Usage: parley <command> [options]
 
@@ -18,6 +22,9 @@ Commands:
                                        sign an externalAuthCode and print it with the hosted-page link
                                        and the widget tag
   keys create                          create an HS256 signing key (its secret is printed once)
+  keys add --kid KID --alg ES256|EdDSA|RS256 --public-key FILE
+                                       register an integrator's public key (PEM or JWK file)
+  keys add-jwks --url https://…        register a JWK Set URL (its keys keep their own kids)
   keys list                            list signing keys
   keys retire KID                      retire a key: tokens signed with it stop working at once
 
@@ -92,7 +99,7 @@ async function tokenCommand(config: Config, flags: Map<string, string>): Promise
   out(`<script defer data-external-auth-code="${token}" src="${base}/widget.js"></script>`);
 }
 
-async function keysCommand(config: Config, positional: string[]): Promise<void> {
+async function keysCommand(config: Config, positional: string[], flags: Map<string, string>): Promise<void> {
   const [action, kid] = positional;
   await withStore(config, async (store) => {
     const keys = createKeyRepository(store);
@@ -101,13 +108,40 @@ async function keysCommand(config: Config, positional: string[]): Promise<void> 
       out(`kid:    ${created.kid}`);
       out(`secret: ${created.secret}`);
       note('The secret is shown once: store it in your backend now. Sign HS256 tokens with it and put the kid in their header.');
+    } else if (action === 'add') {
+      const newKid = flags.get('--kid');
+      const alg = flags.get('--alg');
+      const file = flags.get('--public-key');
+      if (!newKid || !KID_PATTERN.test(newKid) || newKid === ENV_KID) throw new UsageError('keys add needs --kid (letters, digits, . _ : -; not "env")');
+      if (!alg || !ASYMMETRIC_ALGS.has(alg)) throw new UsageError('keys add needs --alg ES256, EdDSA or RS256');
+      if (!file) throw new UsageError('keys add needs --public-key FILE (PEM or JWK)');
+      if (await keys.find(newKid)) throw new UsageError(`a key ${newKid} exists already`);
+      let jwk: object;
+      try {
+        jwk = parsePublicKey(readFileSync(file, 'utf8'), alg as AsymmetricAlg);
+      } catch (error) {
+        throw new UsageError(error instanceof KeyFormatError ? error.message : `cannot read ${file}`);
+      }
+      await keys.addPublicKey(newKid, alg as AsymmetricAlg, jwk, Date.now());
+      out(`registered ${alg} public key ${newKid}`);
+    } else if (action === 'add-jwks') {
+      const url = flags.get('--url');
+      if (!url) throw new UsageError('keys add-jwks needs --url https://…');
+      let checked: string;
+      try {
+        checked = checkJwksUrl(url);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      out(`registered JWK Set ${await keys.addJwks(checked, Date.now())} → ${checked}`);
     } else if (action === 'list') {
       const all = await keys.listAll();
       if (config.externalAuthSecret) out(`${ENV_KID.padEnd(16)} active    (PARLEY_EXTERNAL_AUTH_SECRET)`);
       for (const k of all) {
         const status = k.retired_at === null ? 'active ' : 'retired';
         const used = k.last_used_at === null ? 'never used' : `last used ${new Date(k.last_used_at).toISOString()}`;
-        out(`${k.kid.padEnd(16)} ${status}   created ${new Date(k.created_at).toISOString()}, ${used}`);
+        const what = k.alg === 'JWKS' ? `JWKS ${k.jwks_url}` : k.alg;
+        out(`${k.kid.padEnd(16)} ${status}   ${what}, created ${new Date(k.created_at).toISOString()}, ${used}`);
       }
       if (all.length === 0 && !config.externalAuthSecret) note('No keys: external auth is disabled. Create one with `parley keys create`.');
     } else if (action === 'retire') {
@@ -116,7 +150,7 @@ async function keysCommand(config: Config, positional: string[]): Promise<void> 
       if (!(await keys.retire(kid, Date.now()))) throw new UsageError(`no active key ${kid}`);
       out(`retired ${kid}`);
     } else {
-      throw new UsageError('keys needs create, list or retire');
+      throw new UsageError('keys needs create, add, add-jwks, list or retire');
     }
   });
 }
@@ -138,7 +172,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         await tokenCommand(config, flags);
         return 0;
       case 'keys':
-        await keysCommand(config, positional);
+        await keysCommand(config, positional, flags);
         return 0;
       default:
         throw new UsageError(`unknown command ${command}`);

@@ -21,6 +21,11 @@ export async function authRoutes(parent: FastifyInstance) {
     async (request, reply) => {
       const origin = request.headers.origin;
       if (origin !== undefined && !app.origins.isAllowed(origin)) throw new ParleyError('origin_not_allowed');
+      const limit = await app.signInLimiter(request);
+      if (limit.limited) {
+        reply.header('retry-after', String(limit.retryAfterSeconds));
+        throw new ParleyError('rate_limited');
+      }
       const result = await signIn(request.body.externalAuthCode);
       if (!result.ok) {
         request.log.info({ outcome: result.code, reason: result.reason }, 'sign-in refused');

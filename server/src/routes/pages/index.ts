@@ -8,20 +8,24 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { PUBLIC_DIR } from '../../paths.js';
+import { frameAncestors } from '../../security-headers.js';
 
 
 const HASHED = /-[A-Z0-9]{8}\.(js|css)$/;
 
-export const PAGE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' https: data:",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'self'",
-].join('; ');
+/** The chat page's policy: only Parley's own scripts, styles and API; framed only by allowed origins. */
+export function pageCsp(allowedOrigins: readonly string[] | null): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "connect-src 'self'",
+    "img-src 'self' https: data:",
+    "base-uri 'none'",
+    "form-action 'self'",
+    frameAncestors(allowedOrigins),
+  ].join('; ');
+}
 
 type Manifest = Record<string, string>;
 
@@ -54,6 +58,7 @@ function shellHtml(manifest: Manifest): string {
 export async function pageRoutes(app: FastifyInstance, options: { publicDir?: string | undefined }) {
   const publicDir = options.publicDir ?? PUBLIC_DIR;
   const shell = shellHtml(readManifest(publicDir));
+  const csp = pageCsp(app.config.allowedOrigins);
 
   await app.register(fastifyStatic, {
     root: join(publicDir, 'assets'),
@@ -69,7 +74,7 @@ export async function pageRoutes(app: FastifyInstance, options: { publicDir?: st
     reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
-      .header('content-security-policy', PAGE_CSP)
+      .header('content-security-policy', csp)
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
       .send(shell),

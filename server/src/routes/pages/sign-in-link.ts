@@ -27,6 +27,12 @@ export async function hostedPageSignIn(this: import('fastify').FastifyInstance, 
   if (!query || !Object.prototype.hasOwnProperty.call(query, SIGN_IN_PARAM)) return;
 
   reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
+  const limit = await this.signInLimiter(request);
+  if (limit.limited) {
+    request.log.info({ outcome: 'rate_limited' }, 'hosted-page sign-in refused');
+    await reply.code(429).header('retry-after', String(limit.retryAfterSeconds)).type('text/html; charset=utf-8').send(errorPageHtml('rate_limited'));
+    return reply;
+  }
   const code = query[SIGN_IN_PARAM];
   const result = await this.services.signIn(Array.isArray(code) ? {} : code);
   if (!result.ok) {
