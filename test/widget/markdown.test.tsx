@@ -89,4 +89,19 @@ describe('Markdown', () => {
       expect(root.textContent, text).toBe(text);
     }
   });
+
+  it('renders bulleted and numbered lists, with inline formatting inside', () => {
+    const root = md('- one\n- **two**\n\n1. first\n2) second');
+    expect(tags(root)).toEqual(['ul', 'li', 'li', 'strong', 'ol', 'li', 'li']);
+    expect([...root.querySelectorAll('ul li')].map((li) => li.textContent)).toEqual(['one', 'two']);
+    expect([...root.querySelectorAll('ol li')].map((li) => li.textContent)).toEqual(['first', 'second']);
+  });
+
+  it('makes mailto: links, but no other scheme besides http(s)', () => {
+    const root = md('[write us](mailto:help@example.com)');
+    const link = root.querySelector('a')!;
+    expect(link.getAttribute('href')).toBe('mailto:help@example.com');
+    expect(link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
+    expect(link.textContent).toBe('write us');
+  });
 });

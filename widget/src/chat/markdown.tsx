@@ -1,10 +1,13 @@
 /**
  * A safe subset of Markdown (PRODUCT.md §5) rendered to Preact nodes, never to an HTML string: paragraphs,
- * line breaks, **bold**, *italic*, `code`, fenced code blocks and http(s) links. Anything else is text.
+ * line breaks, **bold**, *italic*, `code`, fenced code blocks, bulleted and numbered lists, and links to
+ * http(s) and mailto addresses only. Anything else (HTML included) is text.
  */
 import type { ComponentChildren } from 'preact';
 
-const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\n]+\*)|(\[[^\]\n]{1,500}\]\((https?:\/\/[^\s)]{1,2000})\))|(https?:\/\/[^\s<]{1,2000}[^\s<.,;:!?)\]'"])/g;
+const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\n]+\*)|(\[[^\]\n]{1,500}\]\(((?:https?:\/\/|mailto:)[^\s)]{1,2000})\))|(https?:\/\/[^\s<]{1,2000}[^\s<.,;:!?)\]'"])/g;
+const BULLET = /^\s*[-*]\s+/;
+const NUMBERED = /^\s*\d{1,3}[.)]\s+/;
 
 function inline(text: string): ComponentChildren[] {
   const out: ComponentChildren[] = [];
@@ -46,7 +49,12 @@ export function Markdown({ text }: { text: string }) {
           block
             .split(/\n{2,}/)
             .filter((p) => p.trim() !== '')
-            .map((p) => <p>{lines(p.trim())}</p>)
+            .map((p) => {
+              const rows = p.trim().split('\n');
+              if (rows.every((r) => BULLET.test(r))) return <ul>{rows.map((r) => <li>{inline(r.replace(BULLET, ''))}</li>)}</ul>;
+              if (rows.every((r) => NUMBERED.test(r))) return <ol>{rows.map((r) => <li>{inline(r.replace(NUMBERED, ''))}</li>)}</ol>;
+              return <p>{lines(p.trim())}</p>;
+            })
         ),
       )}
     </div>

@@ -1,0 +1,136 @@
+/**
+ * Known XSS payloads sent as chat messages, rendered by the widget (on a host page WITHOUT a CSP, so only the
+ * renderer stands between the payload and execution) and by the hosted page, in Debian's Chromium. None may
+ * run: no dialog, no call to the trap function, no script/img/svg/iframe element and no javascript: link
+ * inside a message, and every payload shows as its own text.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../server/src/app.js';
+import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
+import { loadConfig } from '../../server/src/config.js';
+import { createTestStore, type TestStore } from '../helpers/databases.js';
+import { startHostServer, type HostServer } from '../helpers/widget-host.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) console.warn(`XSS browser tests skipped: ${CHROMIUM} does not exist.`);
+const SECRET = 'xss-secret-that-is-certainly-longer-than-32-bytes';
+const WAIT_MS = 5_000;
+
+export const XSS_PAYLOADS = [
+  `<script>window.__xss('script')</script>`,
+  `<img src=x onerror="window.__xss('img')">`,
+  `<svg onload="window.__xss('svg')"></svg>`,
+  `<svg><script>window.__xss('svg-script')</script></svg>`,
+  `<iframe src="javascript:window.__xss('iframe')"></iframe>`,
+  `<a href="javascript:window.__xss('a')">click</a>`,
+  `[click me](javascript:window.__xss('md-link'))`,
+  `[click me](JaVaScRiPt:window.__xss('md-link-case'))`,
+  `[data](data:text/html,<script>window.__xss('data')</script>)`,
+  `[attr](https://example.com" onmouseover="window.__xss('attr'))`,
+  `&lt;img src=x onerror=window.__xss('entity')&gt;`,
+  `&#60;script&#62;window.__xss('numeric-entity')&#60;/script&#62;`,
+  `**<img src=x onerror=window.__xss('bold')>**`,
+  '`<script>window.__xss(\'code\')</script>`',
+  '```\n<script>window.__xss(\'fence\')</script>\n```',
+  `<div style="background:url(javascript:window.__xss('css'))">x</div>`,
+  `<math><mtext><table><mglyph><style><img src=x onerror=window.__xss('mxss')>`,
+  `- <img src=x onerror=window.__xss('list')>`,
+  `javascript:window.__xss('bare')`,
+  `<details open ontoggle="window.__xss('details')">`,
+];
+
+describe.skipIf(!HAS_CHROMIUM)('XSS payloads in messages, in Chromium', () => {
+  let db: TestStore;
+  let app: App;
+  let browser: Browser;
+  let host: HostServer;
+  let parley: string;
+  let conversationId: string;
+  let code: string;
+
+  const sign = () => signExternalToken({ secret: new TextEncoder().encode(SECRET), kid: 'env', payload: { user: { id: 'victim', name: 'Victim' } }, issuedAt: Math.floor(Date.now() / 1000), expiresInSeconds: 600 });
+
+  beforeAll(async () => {
+    host = await startHostServer();
+    db = await createTestStore('sqlite');
+    app = await buildApp({
+      config: loadConfig({ PARLEY_EXTERNAL_AUTH_SECRET: SECRET, PARLEY_ALLOWED_ORIGINS: host.origin, LOG_LEVEL: 'silent' }),
+      store: db.store,
+    });
+    parley = `http://127.0.0.1:${new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port}`;
+    app.publicUrl.value = parley;
+    code = await sign();
+    const session = (await app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: code } })).json().session.token as string;
+    const auth = { authorization: `Bearer ${session}` };
+    conversationId = (await app.inject({ method: 'POST', url: '/api/v1/conversations', headers: auth, payload: { title: 'Payloads' } })).json().conversation.id;
+    for (const [i, text] of XSS_PAYLOADS.entries()) {
+      const res = await app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/messages`, headers: auth, payload: { text, clientMessageId: `xss-${i}` } });
+      expect(res.statusCode).toBe(201);
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      timeout: 15_000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await db?.dispose();
+    await host?.close();
+  });
+
+  async function trap(page: Page): Promise<string[]> {
+    const fired: string[] = [];
+    await page.exposeFunction('__xss', (what: string) => fired.push(String(what)));
+    page.on('dialog', (dialog) => {
+      fired.push(`dialog:${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    return fired;
+  }
+
+  /** Checks the rendered messages of `root` (a shadow root or the document), hovering and clicking each link. */
+  async function assertInert(page: Page, scope: string, fired: string[]) {
+    const messages = page.locator(`${scope} li.msg`);
+    await expect.poll(() => messages.count(), { timeout: WAIT_MS }).toBe(XSS_PAYLOADS.length);
+    const dangerous = await page.locator(`${scope} li.msg :is(script, img, svg, iframe, math, details, style, [style], [onerror], [onload], a[href^="javascript:" i], a[href^="data:" i])`).count();
+    expect(dangerous).toBe(0);
+    const links = page.locator(`${scope} li.msg a`);
+    for (let i = 0; i < (await links.count()); i++) {
+      const href = (await links.nth(i).getAttribute('href')) ?? '';
+      expect(href).toMatch(/^(https?:|mailto:)/);
+      expect(await links.nth(i).getAttribute('rel')).toBe('noopener noreferrer nofollow');
+      await links.nth(i).hover();
+    }
+    const texts = await page.locator(`${scope} li.msg .md`).allInnerTexts();
+    for (const payload of XSS_PAYLOADS) {
+      const needle = payload.replace(/[`*[\]]|^- /g, '').trim().split('(')[0]!.slice(0, 12);
+      expect(texts.some((t) => t.includes(needle)), needle).toBe(true);
+    }
+    await page.waitForTimeout(300);
+    expect(fired).toEqual([]);
+  }
+
+  it('the widget renders every payload as text on a host page without any CSP', async () => {
+    const page = await browser.newPage();
+    const fired = await trap(page);
+    await page.goto(host.page({ parley, code, csp: false, data: { open: 'true' } }));
+    await page.locator('[data-parley-widget] [data-conversation-id]').click({ timeout: WAIT_MS });
+    await assertInert(page, '[data-parley-widget]', fired);
+    await page.close();
+  });
+
+  it('the hosted page renders every payload as text', async () => {
+    const page = await browser.newPage();
+    const fired = await trap(page);
+    await page.goto(`${parley}/?externalAuthCode=${code}`);
+    await page.locator(`[data-conversation-id="${conversationId}"]`).click({ timeout: WAIT_MS });
+    await assertInert(page, '', fired);
+    await page.close();
+  });
+});
