@@ -3,7 +3,8 @@
  * variable; PORT=0 listens and logs the port; `token` and `keys` work against the same database.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,23 @@ describe('parley keys and token', () => {
     expect(payload.exp - payload.iat).toBe(3600);
     expect(result.stdout).toContain(`http://127.0.0.1:3000/?externalAuthCode=${token}`);
     expect(result.stdout).toContain(`<script defer data-external-auth-code="${token}" src="http://127.0.0.1:3000/widget.js"></script>`);
+  });
+
+  it('keys add registers a public key (PEM or JWK) and refuses a private one; add-jwks wants https', () => {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pemFile = join(dir, 'pub.pem');
+    writeFileSync(pemFile, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    const added = run(['keys', 'add', '--kid', 'acme-2026', '--alg', 'ES256', '--public-key', pemFile]);
+    expect(added.stdout).toContain('registered ES256 public key acme-2026');
+    expect(run(['keys', 'list']).stdout).toMatch(/acme-2026\s+active\s+ES256/);
+    const privateFile = join(dir, 'private.pem');
+    writeFileSync(privateFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const refused = run(['keys', 'add', '--kid', 'oops', '--alg', 'ES256', '--public-key', privateFile]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('private key');
+    expect(run(['keys', 'add', '--kid', 'acme-2026', '--alg', 'ES256', '--public-key', pemFile]).stderr).toContain('exists already');
+    expect(run(['keys', 'add-jwks', '--url', 'http://keys.example.com/jwks.json']).stderr).toContain('https');
+    expect(run(['keys', 'add-jwks', '--url', 'https://keys.example.com/jwks.json']).stdout).toMatch(/registered JWK Set jwks_[0-9a-f]{12} → https:\/\/keys.example.com\/jwks.json/);
   });
 
   it('token without --user-id is a usage error', () => {
