@@ -23,6 +23,15 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  // administration
+  admin_required: 403,
+  owner_required: 403,
+  last_owner: 409,
+  setting_locked: 409,
+  key_not_found: 404,
+  external_id_conflict: 409,
+  link_invalid: 404,
+  link_used: 410,
   // chat
   conversation_not_found: 404,
   message_empty: 400,

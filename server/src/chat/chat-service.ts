@@ -12,7 +12,7 @@ import { decodeCursor, encodeCursor } from '../store/conversations.js';
 import type { EventRepository } from '../store/events.js';
 import type { MessageRepository } from '../store/messages.js';
 import type { UserRow } from '../store/users.js';
-import type { AccessControl } from './access.js';
+import { isAdministrator, type AccessControl } from './access.js';
 import type { EventBus, BusEvent } from './event-bus.js';
 import { presentConversation, presentMessage } from './present.js';
 
@@ -65,7 +65,7 @@ export function createChatService(deps: ChatDeps) {
       const { conversation, published } = await store.db.transaction().execute(async (trx) => {
         const row = await conversations.create(trx, { organizationId: user.organization_id, title: cleanTitle, createdBy: user.id, participantIds }, now);
         const conversation = presentConversation(row, undefined);
-        const event = await events.append(trx, { conversationId: row.id, type: EVENT.conversationCreated, payload: { conversation } }, now);
+        const event = await events.append(trx, { conversationId: row.id, organizationId: row.organization_id, type: EVENT.conversationCreated, payload: { conversation } }, now);
         return { conversation, published: { event, participantIds } satisfies BusEvent };
       });
       bus.publish(published);
@@ -91,14 +91,16 @@ export function createChatService(deps: ChatDeps) {
     async postMessage(user: UserRow, conversationId: string, text: string, clientMessageId: string): Promise<{ message: Message; created: boolean }> {
       if (text.trim() === '') throw new ParleyError('message_empty');
       if (characterCount(text) > MESSAGE_MAX_CHARS) throw new ParleyError('message_too_long');
-      await access.requireConversation(user, conversationId, 'write');
+      const conversation = await access.requireConversation(user, conversationId, 'write');
       const now = deps.now();
       const result = await store.db.transaction().execute(async (trx) => {
         const { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId }, now);
         if (!created) return { row, created, published: undefined };
+        // An administrator answering from the inbox joins the conversation, so it is theirs to follow.
+        if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
         await conversations.touch(trx, conversationId, now);
         const message = presentMessage(row);
-        const event = await events.append(trx, { conversationId, type: EVENT.messageCreated, payload: { message } }, now);
+        const event = await events.append(trx, { conversationId, organizationId: conversation.organization_id, type: EVENT.messageCreated, payload: { message } }, now);
         return { row, created, published: event };
       });
       if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');

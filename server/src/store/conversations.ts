@@ -46,6 +46,8 @@ export function createConversationRepository({ db }: Store) {
       return row;
     },
 
+    findById: (id: string) => db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst(),
+
     /** The conversation if `userId` takes part in it; undefined otherwise (whether or not it exists). */
     findForParticipant: (id: string, userId: string) =>
       db
@@ -59,8 +61,16 @@ export function createConversationRepository({ db }: Store) {
     participantIds: async (id: string) =>
       (await db.selectFrom('participants').select('user_id').where('conversation_id', '=', id).execute()).map((r) => r.user_id),
 
-    conversationIdsOf: async (userId: string) =>
-      (await db.selectFrom('participants').select('conversation_id').where('user_id', '=', userId).execute()).map((r) => r.conversation_id),
+    /** Adds a participant unless present (an admin answering joins the conversation). */
+    async join(executor: Kysely<Database>, conversationId: string, userId: string, now: number): Promise<boolean> {
+      const added = await executor
+        .insertInto('participants')
+        .values({ conversation_id: conversationId, user_id: userId, joined_at: now })
+        .onConflict((oc) => oc.columns(['conversation_id', 'user_id']).doNothing())
+        .returning('user_id')
+        .executeTakeFirst();
+      return added !== undefined;
+    },
 
     /** A page of the user's conversations, newest activity first. */
     listForParticipant(userId: string, cursor: ConversationCursor | undefined, limit: number) {

@@ -15,20 +15,28 @@ export function createEventRepository(store: Store) {
   const { db } = store;
   return {
     /** Appends an event inside the caller's transaction. */
-    async append(executor: Kysely<Database>, input: { conversationId: string; type: string; payload: unknown }, now: number): Promise<EventRow> {
+    async append(
+      executor: Kysely<Database>,
+      input: { conversationId: string; organizationId: string; type: string; payload: unknown },
+      now: number,
+    ): Promise<EventRow> {
       if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK_KEY})`.execute(executor);
-      const row = { conversation_id: input.conversationId, type: input.type, payload: JSON.stringify(input.payload), created_at: now };
+      const row = { conversation_id: input.conversationId, organization_id: input.organizationId, type: input.type, payload: JSON.stringify(input.payload), created_at: now };
       const { id } = await executor.insertInto('events').values(row).returning('id').executeTakeFirstOrThrow();
       return { ...row, id: Number(id) };
     },
 
-    /** Events after `afterId` in the conversations the user takes part in, oldest first. */
-    async listSince(userId: string, afterId: number, limit: number): Promise<EventRow[]> {
-      const rows = await db
-        .selectFrom('events')
-        .selectAll()
-        .where('id', '>', afterId)
-        .where('conversation_id', 'in', (eb) => eb.selectFrom('participants').select('conversation_id').where('user_id', '=', userId))
+    /**
+     * Events after `afterId`, oldest first: of the conversations a user takes part in, or (for an
+     * administrator's stream) of every conversation of an organization.
+     */
+    async listSince(scope: { userId: string } | { organizationId: string }, afterId: number, limit: number): Promise<EventRow[]> {
+      let query = db.selectFrom('events').selectAll().where('id', '>', afterId);
+      query =
+        'userId' in scope
+          ? query.where('conversation_id', 'in', (eb) => eb.selectFrom('participants').select('conversation_id').where('user_id', '=', scope.userId))
+          : query.where('organization_id', '=', scope.organizationId);
+      const rows = await query
         .orderBy('id', 'asc')
         .limit(limit)
         .execute();

@@ -116,6 +116,44 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         )`.execute(db);
       },
     },
+    '0002_admin': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('settings')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('admin_links')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('email', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint')
+          .addColumn('used_at', 'bigint')
+          .execute();
+        await sql`create table audit_log (
+          ${serial('id')},
+          at bigint not null,
+          kind text not null,
+          action text not null,
+          actor_id text,
+          actor_label text,
+          outcome text not null,
+          origin text,
+          ip text,
+          target text
+        )`.execute(db);
+        await db.schema.createIndex('audit_log_kind').on('audit_log').columns(['kind', 'id']).execute();
+        await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
+        // Admins' event streams follow their whole organization.
+        await db.schema.alterTable('events').addColumn('organization_id', 'text').execute();
+        await db.schema.createIndex('events_organization').on('events').columns(['organization_id', 'id']).execute();
+        await db.schema.createIndex('users_created').on('users').columns(['created_at', 'id']).execute();
+      },
+    },
   };
 }
 

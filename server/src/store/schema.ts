@@ -89,6 +89,7 @@ export interface EventsTable {
   /** The SSE event id: only grows. */
   id: Generated<number>;
   conversation_id: string;
+  organization_id: string | null;
   type: string;
   payload: string;
   created_at: number;
@@ -100,7 +101,44 @@ export interface UsedJtisTable {
   expires_at: number;
 }
 
+export interface SettingsTable {
+  name: string;
+  /** JSON. */
+  value: string;
+  updated_at: number;
+}
+
+export interface AdminLinksTable {
+  /** SHA-256 of the one-time token. */
+  id: string;
+  purpose: 'owner_setup' | 'sign_in';
+  /** The account it signs in (sign_in), or null for the owner set-up of a fresh instance. */
+  user_id: string | null;
+  /** For `admin create-owner --email`: the owner-to-be's email. */
+  email: string | null;
+  created_at: number;
+  expires_at: number | null;
+  used_at: number | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  kind: 'admin' | 'sign_in';
+  action: string;
+  actor_id: string | null;
+  actor_label: string | null;
+  /** `ok` or an error code. */
+  outcome: string;
+  origin: string | null;
+  ip: string | null;
+  target: string | null;
+}
+
 export interface Database {
+  settings: SettingsTable;
+  admin_links: AdminLinksTable;
+  audit_log: AuditLogTable;
   used_jtis: UsedJtisTable;
   organizations: OrganizationsTable;
   users: UsersTable;

@@ -41,20 +41,15 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       const user = session.user;
       const lastEventId = parseLastEventId(request.headers['last-event-id'] ?? request.query.lastEventId);
 
-      const readable = new Set(await access.readableConversationIds(user));
       let lastSent = lastEventId ?? 0;
       let live = false;
       const pending: BusEvent[] = [];
       const raw = reply.raw;
 
-      const send = ({ event, participantIds }: BusEvent) => {
-        if (event.id <= lastSent) return;
-        if (!readable.has(event.conversation_id)) {
-          if (!access.mayReceive(user, participantIds)) return;
-          readable.add(event.conversation_id);
-        }
-        lastSent = event.id;
-        raw.write(frame(event));
+      const send = (e: BusEvent) => {
+        if (e.event.id <= lastSent || !access.mayReceive(user, e)) return;
+        lastSent = e.event.id;
+        raw.write(frame(e.event));
       };
       const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
       const close = () => raw.end();
@@ -90,8 +85,11 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
           raw.write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
         } else {
           for (;;) {
-            const batch = await events.listSince(user.id, lastSent, BACKLOG_BATCH);
-            for (const event of batch) send({ event, participantIds: [user.id] });
+            const batch = await events.listSince(access.streamScope(user), lastSent, BACKLOG_BATCH);
+            for (const event of batch) {
+              lastSent = event.id;
+              raw.write(frame(event));
+            }
             if (batch.length < BACKLOG_BATCH) break;
           }
           raw.write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
