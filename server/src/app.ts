@@ -79,9 +79,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('store', store);
   app.decorate('now', now);
   app.decorate('publicUrl', publicUrl);
-  app.decorate('origins', createOriginPolicy(config, () => publicUrl.value));
   const jwksFetch = options.jwksFetch ?? createSafeJwksFetch({ allowPrivate: config.jwksAllowPrivate });
   app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch }));
+  app.decorate('origins', createOriginPolicy(app.services.settings, () => publicUrl.value));
   app.decorateRequest('session', null);
 
   // The API speaks JSON only; a text/plain body (a "simple" cross-site request) is refused with 415.
@@ -102,7 +102,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     delegator: (request, callback) => {
       const origin = request.headers.origin;
       const isExchange = request.url.split('?')[0] === '/api/v1/auth/exchange';
-      callback(null, { ...corsCommon, origin: origin === undefined ? false : isExchange || app.origins.isAllowed(origin) });
+      if (origin === undefined || isExchange) return callback(null, { ...corsCommon, origin: origin !== undefined });
+      app.origins.isAllowed(origin).then(
+        (allowed) => callback(null, { ...corsCommon, origin: allowed }),
+        (error: Error) => callback(error, { ...corsCommon, origin: false }),
+      );
     },
   });
 

@@ -14,13 +14,12 @@ export function frameAncestors(allowedOrigins: readonly string[] | null): string
 export const DEFAULT_HTML_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'";
 
 export function registerSecurityHeaders(app: FastifyInstance): void {
-  const ancestors = frameAncestors(app.config.allowedOrigins);
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     if (app.publicUrl.value.startsWith('https:')) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     const type = String(reply.getHeader('content-type') ?? '');
     if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy')) {
-      reply.header('content-security-policy', `${DEFAULT_HTML_CSP}; ${ancestors}`);
+      reply.header('content-security-policy', `${DEFAULT_HTML_CSP}; ${frameAncestors((await app.services.settings.get()).allowedOrigins)}`);
     }
     return payload;
   });

@@ -17,6 +17,7 @@ import { createMessageRepository } from './store/messages.js';
 import { createSessionRepository } from './store/sessions.js';
 import { createUserRepository } from './store/users.js';
 import { createJtiRepository } from './store/jtis.js';
+import { createSettings } from './admin/settings.js';
 import type { JwksFetch } from './auth/jwks.js';
 
 export interface ServiceOptions {
@@ -39,8 +40,10 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const access = createAccessControl(conversations);
   const jtis = createJtiRepository(store);
   const keyRing = createKeyRing({ envSecret: config.externalAuthSecret, keys, jwksFetch, now });
-  const settings = () => ({ seatLimit: config.seatLimit, tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds, requireJti: config.requireJti });
+  const adminSettings = createSettings({ store, config, now });
+  const settings = async () => ({ ...(await adminSettings.get()), requireJti: config.requireJti });
   return {
+    settings: adminSettings,
     users,
     keys,
     sessions,

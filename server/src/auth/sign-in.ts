@@ -35,7 +35,7 @@ export interface SignInDeps {
   users: UserRepository;
   sessions: SessionRepository;
   jtis: JtiRepository;
-  settings: () => { seatLimit: number; tokenMaxLifetimeSeconds: number; requireJti: boolean };
+  settings: () => Promise<{ seatLimit: number; tokenMaxLifetimeSeconds: number; requireJti: boolean; externalAuthEnabled: boolean }>;
   now: () => number;
 }
 
@@ -92,7 +92,7 @@ export function createSignIn(deps: SignInDeps) {
           organizationId: DEFAULT_ORGANIZATION_ID,
           createdVia: 'external_token',
         },
-        deps.settings().seatLimit,
+        (await deps.settings()).seatLimit,
         now,
       );
       if (created.ok) return { ok: true, user: created.user, created: true };
@@ -122,7 +122,10 @@ export function createSignIn(deps: SignInDeps) {
   /** Signs in with an external token; `token` is whatever the request carried (unknown until verified). */
   return async function signIn(token: unknown): Promise<SignInResult> {
     const now = deps.now();
-    const { tokenMaxLifetimeSeconds, requireJti } = deps.settings();
+    const { tokenMaxLifetimeSeconds, requireJti, externalAuthEnabled } = await deps.settings();
+    if (!externalAuthEnabled && token !== undefined && token !== null && token !== '') {
+      return { ok: false, code: 'external_auth_disabled', reason: 'turned off by an administrator' };
+    }
     const active = await deps.keyRing.active();
     const verified = await verifyExternalToken(
       token,

@@ -20,7 +20,7 @@ export async function authRoutes(parent: FastifyInstance) {
     { schema: { body: ExchangeBodySchema, response: { 200: ExchangeResponseSchema } } },
     async (request, reply) => {
       const origin = request.headers.origin;
-      if (origin !== undefined && !app.origins.isAllowed(origin)) throw new ParleyError('origin_not_allowed');
+      if (origin !== undefined && !(await app.origins.isAllowed(origin))) throw new ParleyError('origin_not_allowed');
       const limit = await app.signInLimiter(request);
       if (limit.limited) {
         reply.header('retry-after', String(limit.retryAfterSeconds));

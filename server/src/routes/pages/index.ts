@@ -58,7 +58,6 @@ function shellHtml(manifest: Manifest): string {
 export async function pageRoutes(app: FastifyInstance, options: { publicDir?: string | undefined }) {
   const publicDir = options.publicDir ?? PUBLIC_DIR;
   const shell = shellHtml(readManifest(publicDir));
-  const csp = pageCsp(app.config.allowedOrigins);
 
   await app.register(fastifyStatic, {
     root: join(publicDir, 'assets'),
@@ -72,9 +71,9 @@ export async function pageRoutes(app: FastifyInstance, options: { publicDir?: st
 
   app.get('/', async (_request, reply) =>
     reply
+      .header('content-security-policy', pageCsp((await app.services.settings.get()).allowedOrigins))
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
-      .header('content-security-policy', csp)
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
       .send(shell),
