@@ -28,7 +28,7 @@ async function buildBrowser() {
   rmSync(publicDir, { recursive: true, force: true });
   mkdirSync(join(publicDir, 'assets'), { recursive: true });
   const result = await esbuild.build({
-    entryPoints: { page: join(root, 'widget/src/page/main.tsx') },
+    entryPoints: { page: join(root, 'widget/src/page/main.tsx'), admin: join(root, 'widget/src/admin/main.tsx') },
     outdir: join(publicDir, 'assets'),
     entryNames: '[name]-[hash]',
     bundle: true,

@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth/index.js';
 import { chatRoutes } from './routes/chat/index.js';
 import { eventRoutes } from './routes/chat/events.js';
 import { healthRoutes } from './routes/health.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { pageRoutes } from './routes/pages/index.js';
 import { demoRoutes } from './routes/pages/demo.js';
 import { widgetRoutes } from './routes/widget/index.js';
@@ -139,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1' });
   await app.register(chatRoutes, { prefix: '/api/v1' });
+  await app.register(adminRoutes, { prefix: '/api/v1/admin' });
   await app.register(eventRoutes, { prefix: '/api/v1', heartbeatMs: options.heartbeatMs ?? 15_000 });
   await app.register(pageRoutes, { publicDir: options.publicDir });
   await app.register(widgetRoutes, { publicDir: options.publicDir });

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { KID_PATTERN } from './store/keys.js';
 import { ASYMMETRIC_ALGS, KeyFormatError, parsePublicKey, type AsymmetricAlg } from './auth/public-keys.js';
 import { checkJwksUrl } from './auth/jwks.js';
+import { createServices } from './services.js';
 
 const USAGE = `Usage: parley <command> [options]
 
@@ -27,6 +28,8 @@ Commands:
   keys add-jwks --url https://…        register a JWK Set URL (its keys keep their own kids)
   keys list                            list signing keys
   keys retire KID                      retire a key: tokens signed with it stop working at once
+  admin create-owner --email E         print a one-time link that makes its visitor an owner with email E
+  admin sign-in-link --email E         print a one-time sign-in link (15 minutes) for an owner or admin
 
 Settings (environment variable, or flag on serve):
 ${CONFIG_FLAGS.map(({ flag, variable }) => `  ${flag.padEnd(26)} ${variable}`).join('\n')}
@@ -76,11 +79,11 @@ async function tokenCommand(config: Config, flags: Map<string, string>): Promise
     // Only HS256 keys can sign here: Parley never holds an integrator's private key.
     const active = (await keys.listActive()).filter((k) => k.alg === 'HS256' && k.secret !== null);
     const chosen = wantedKid ? active.find((k) => k.kid === wantedKid) : active[0];
-    if (chosen) return { kid: chosen.kid, secret: new Uint8Array(Buffer.from(chosen.secret!, 'base64url')) };
+    if (chosen) return { kid: chosen.kid, secret: new TextEncoder().encode(chosen.secret!) };
     if (wantedKid) throw new UsageError(`no active key ${wantedKid}`);
     const created = await keys.create(Date.now());
     note(`No signing key yet: created ${created.kid}, so external auth is now enabled on this instance.`);
-    return { kid: created.kid, secret: new Uint8Array(Buffer.from(created.secret, 'base64url')) };
+    return { kid: created.kid, secret: new TextEncoder().encode(created.secret) };
   });
   const user: Record<string, string> = { id: userId };
   for (const [flag, claim] of [['--email', 'email'], ['--name', 'name']] as const) {
@@ -155,6 +158,23 @@ async function keysCommand(config: Config, positional: string[], flags: Map<stri
   });
 }
 
+async function adminCommand(config: Config, positional: string[], flags: Map<string, string>): Promise<void> {
+  const [action] = positional;
+  const email = flags.get('--email');
+  if (action !== 'create-owner' && action !== 'sign-in-link') throw new UsageError('admin needs create-owner or sign-in-link');
+  if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError(`admin ${action} needs --email`);
+  const link = await withStore(config, async (store) => {
+    const services = createServices({ config, store, now: Date.now, publicUrl: () => derivePublicUrl(config, config.port), jwksFetch: async () => ({}) });
+    try {
+      return action === 'create-owner' ? await services.adminLinks.createOwnerLink(derivePublicUrl(config, config.port), email) : await services.adminLinks.signInLink(derivePublicUrl(config, config.port), email);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  });
+  out(action === 'create-owner' ? 'Open this one-time link to become an owner of this Parley instance:' : 'Open this one-time sign-in link within 15 minutes:');
+  out(link);
+}
+
 export async function runCli(argv: readonly string[]): Promise<number> {
   const { positional, flags } = parseArgs(argv);
   const command = positional.shift();
@@ -173,6 +193,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         return 0;
       case 'keys':
         await keysCommand(config, positional, flags);
+        return 0;
+      case 'admin':
+        await adminCommand(config, positional, flags);
         return 0;
       default:
         throw new UsageError(`unknown command ${command}`);

@@ -32,6 +32,10 @@ export async function startServer(config: Config, options: { handleSignals?: boo
   }
   const port = Number(new URL(address).port);
   app.publicUrl.value = derivePublicUrl(config, port);
+  const setupLink = await app.services.adminLinks.ownerSetupLinkIfNeeded(app.publicUrl.value);
+  if (setupLink) {
+    app.log.info({ adminSetup: true }, `No owner yet. Open this one-time link to become the owner of this Parley instance: ${setupLink}`);
+  }
   if (!config.externalAuthSecret) {
     app.log.info('External auth uses keys from the database (`npm run parley -- keys create`); PARLEY_EXTERNAL_AUTH_SECRET is not set.');
   }

@@ -18,6 +18,12 @@ import { createSessionRepository } from './store/sessions.js';
 import { createUserRepository } from './store/users.js';
 import { createJtiRepository } from './store/jtis.js';
 import { createSettings } from './admin/settings.js';
+import { createAdminLinks } from './admin/admin-links.js';
+import { createUserAdmin } from './admin/users.js';
+import { createInbox } from './admin/inbox.js';
+import { createAuditRepository } from './store/audit.js';
+import { createAuditTrail } from './admin/audit.js';
+import { createAdminLinkRepository } from './store/admin-links.js';
 import type { JwksFetch } from './auth/jwks.js';
 
 export interface ServiceOptions {
@@ -42,8 +48,14 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const keyRing = createKeyRing({ envSecret: config.externalAuthSecret, keys, jwksFetch, now });
   const adminSettings = createSettings({ store, config, now });
   const settings = async () => ({ ...(await adminSettings.get()), requireJti: config.requireJti });
+  const audit = createAuditRepository(store);
   return {
     settings: adminSettings,
+    audit,
+    auditTrail: createAuditTrail(audit, now),
+    adminLinks: createAdminLinks({ links: createAdminLinkRepository(store), users, settings: adminSettings, now }),
+    userAdmin: createUserAdmin({ users, sessions, bus, settings: adminSettings, now }),
+    inbox: createInbox({ conversations, messages }),
     users,
     keys,
     sessions,
@@ -56,7 +68,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
     async signingKeyForDemo(): Promise<{ kid: string; secret: Uint8Array } | null> {
       if (config.externalAuthSecret) return { kid: 'env', secret: config.externalAuthSecret };
       const hs256 = (await keys.listActive()).find((k) => k.alg === 'HS256' && k.secret !== null);
-      return hs256 ? { kid: hs256.kid, secret: new Uint8Array(Buffer.from(hs256.secret!, 'base64url')) } : null;
+      return hs256 ? { kid: hs256.kid, secret: new TextEncoder().encode(hs256.secret!) } : null;
     },
     requireSession: createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin }),
   };

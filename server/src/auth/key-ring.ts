@@ -36,7 +36,8 @@ export function createKeyRing(options: { envSecret: Uint8Array | null; keys: Key
     const alg = row.alg as TokenAlg;
     const key =
       row.alg === 'HS256'
-        ? importHmac(new Uint8Array(Buffer.from(material, 'base64url'))).then((k) => ({ kid: row.kid, alg, key: k }))
+        ? // The HMAC key is the secret exactly as shown to the integrator (its UTF-8 bytes), as every JWT library takes it.
+          importHmac(new TextEncoder().encode(material)).then((k) => ({ kid: row.kid, alg, key: k }))
         : importJWK(JSON.parse(material) as never, alg).then((k) => ({ kid: row.kid, alg, key: k as CryptoKey }));
     imported.set(row.kid, { material, key });
     return key;

@@ -46,7 +46,12 @@ export function createSignIn(deps: SignInDeps) {
   const lastKeyUseWrite = new Map<string, number>();
 
   async function applyProfile(user: UserRow, identity: Extract<Identity, { form: 'user' }>): Promise<Resolution> {
-    const { email, name, avatarUrl, metadata } = identity.profile;
+    const { email, name, avatarUrl, metadata, isAdmin } = identity.profile;
+    // A signed isAdmin makes a member an admin or an admin a member; an owner stays an owner.
+    if (isAdmin !== undefined && user.role !== 'owner' && (user.role === 'admin') !== isAdmin) {
+      await users.setRole(user.id, isAdmin ? 'admin' : 'member');
+      user = { ...user, role: isAdmin ? 'admin' : 'member' };
+    }
     if (email) {
       const owner = await users.findByEmail(email);
       if (owner && owner.id !== user.id) return { ok: false, code: 'email_conflict', reason: 'email belongs to another account' };
@@ -88,7 +93,7 @@ export function createSignIn(deps: SignInDeps) {
           name: name ?? null,
           avatarUrl: avatarUrl ?? null,
           metadata: metadata ?? {},
-          role: 'member',
+          role: identity.profile.isAdmin ? 'admin' : 'member',
           organizationId: DEFAULT_ORGANIZATION_ID,
           createdVia: 'external_token',
         },

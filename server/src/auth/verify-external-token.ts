@@ -44,6 +44,8 @@ export interface UserProfileClaims {
   avatarUrl: string | null | undefined;
   /** Every other key of `user`; undefined when there are none. */
   metadata: Record<string, unknown> | undefined;
+  /** `user.isAdmin` of a signed token (PRODUCT.md §6): true makes the account an admin, false a member. */
+  isAdmin: boolean | undefined;
 }
 
 /** The three payload forms of §4.2, the first that matches winning. */
@@ -63,7 +65,7 @@ const MAX_EMAIL_CHARS = 320;
 const MAX_NAME_CHARS = 200;
 const MAX_URL_CHARS = 2048;
 const MAX_KID_CHARS = 256;
-const PROFILE_KEYS: ReadonlySet<string> = new Set(['id', 'email', 'name', 'avatarUrl']);
+const PROFILE_KEYS: ReadonlySet<string> = new Set(['id', 'email', 'name', 'avatarUrl', 'isAdmin']);
 
 const fail = (code: VerifyFailureCode, reason: string): VerifyResult => ({ ok: false, code, reason });
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -112,10 +114,12 @@ export function readIdentity(payload: Record<string, unknown>): Identity | strin
     if (email === false) return 'user.email is not an email address';
     if (name === false) return 'user.name must be a string of at most 200 characters';
     if (avatarUrl === false) return 'user.avatarUrl must be an http(s) URL';
+    const isAdmin = user['isAdmin'];
+    if (isAdmin !== undefined && typeof isAdmin !== 'boolean') return 'user.isAdmin must be true or false';
     // Object.fromEntries defines own properties, so a `__proto__` key stays a plain key.
     const rest = Object.entries(user).filter(([key]) => !PROFILE_KEYS.has(key));
     const metadata = rest.length > 0 ? Object.fromEntries(rest) : undefined;
-    return { form: 'user', externalId, profile: { email, name, avatarUrl, metadata } };
+    return { form: 'user', externalId, profile: { email, name, avatarUrl, metadata, isAdmin } };
   }
   if (has(payload, 'id')) {
     const id = payload['id'];

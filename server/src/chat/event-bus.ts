@@ -10,7 +10,9 @@ export interface BusEvent {
   participantIds: readonly string[];
 }
 
-export type SessionEndedListener = (sessionId: string) => void;
+/** A session ended (logout), or every session of a user (deactivation, deletion). */
+export type SessionEnded = { sessionId: string } | { userId: string };
+export type SessionEndedListener = (ended: SessionEnded) => void;
 
 export function createEventBus() {
   const listeners = new Set<(e: BusEvent) => void>();
@@ -35,7 +37,10 @@ export function createEventBus() {
       return () => sessionListeners.delete(listener);
     },
     endSession(sessionId: string): void {
-      for (const listener of sessionListeners) listener(sessionId);
+      for (const listener of sessionListeners) listener({ sessionId });
+    },
+    endUserSessions(userId: string): void {
+      for (const listener of sessionListeners) listener({ userId });
     },
     get size() {
       return listeners.size;

@@ -95,6 +95,28 @@ export function createConversationRepository({ db }: Store) {
         .execute();
     },
 
+    /** A page of every conversation of an organization, newest activity first (the admin inbox). */
+    listForOrganization(organizationId: string, cursor: ConversationCursor | undefined, limit: number) {
+      const activity = (eb: any) => eb.fn.coalesce('last_message_at', 'created_at');
+      let query = db.selectFrom('conversations').selectAll().where('organization_id', '=', organizationId);
+      if (cursor) {
+        query = query.where((eb) => eb.or([eb(activity(eb), '<', cursor.activity), eb.and([eb(activity(eb), '=', cursor.activity), eb('id', '<', cursor.id)])]));
+      }
+      return query.orderBy((eb) => activity(eb), 'desc').orderBy('id', 'desc').limit(limit).execute();
+    },
+
+    /** The participants of these conversations, with their name and role. */
+    async participantsOf(conversationIds: readonly string[]): Promise<{ conversation_id: string; id: string; name: string | null; role: string }[]> {
+      if (conversationIds.length === 0) return [];
+      return db
+        .selectFrom('participants')
+        .innerJoin('users', 'users.id', 'participants.user_id')
+        .select(['participants.conversation_id', 'users.id', 'users.name', 'users.role'])
+        .where('participants.conversation_id', 'in', conversationIds)
+        .orderBy('participants.joined_at')
+        .execute();
+    },
+
     async touch(executor: Kysely<Database>, id: string, now: number): Promise<void> {
       await executor.updateTable('conversations').set({ last_message_at: now }).where('id', '=', id).execute();
     },

@@ -38,7 +38,7 @@ export interface AuthKeysTable {
   kid: string;
   /** HS256: a shared secret; ES256/EdDSA/RS256: a public key; JWKS: keys fetched from `jwks_url`. */
   alg: KeyAlg;
-  /** base64url of the raw HS256 secret (HS256 only). */
+  /** The HS256 secret as shown once to the administrator (43 base64url characters, 256 random bits); its UTF-8 bytes are the HMAC key. */
   secret: string | null;
   /** The public key as a JWK JSON object (ES256, EdDSA, RS256). */
   public_jwk: string | null;

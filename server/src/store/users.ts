@@ -121,6 +121,76 @@ export function createUserRepository(store: Store) {
     async setActive(id: string, active: boolean): Promise<void> {
       await db.updateTable('users').set({ active: active ? 1 : 0 }).where('id', '=', id).execute();
     },
+
+    /** Reactivates an account if a seat is free: the same atomic count-and-write as creation. */
+    async reactivateWithinSeatLimit(id: string, seatLimit: number): Promise<boolean> {
+      const update = sql<{ id: string }>`
+        update users set active = 1
+        where id = ${id} and active = 0 and (select count(*) from users where active = 1) < ${seatLimit}
+        returning id`;
+      const run = async (executor: typeof db) => (await update.execute(executor)).rows.length === 1;
+      if (store.dialect === 'sqlite') return run(db);
+      return db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${SEAT_LOCK_KEY})`.execute(trx);
+        return run(trx);
+      });
+    },
+
+    async setRole(id: string, role: Role): Promise<void> {
+      await db.updateTable('users').set({ role }).where('id', '=', id).execute();
+    },
+
+    async countOwners(): Promise<number> {
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('role', '=', 'owner')
+        .where('active', '=', 1)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async countCreatedSince(since: number): Promise<number> {
+      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('created_at', '>=', since).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    /**
+     * A page of accounts, newest first, optionally matching `q` in name, email or external id (case
+     * insensitive), with the total number of matches.
+     */
+    async search(q: string | undefined, cursor: { createdAt: number; id: string } | undefined, limit: number): Promise<{ rows: UserRow[]; total: number }> {
+      const pattern = q ? `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+      let base = db.selectFrom('users');
+      if (pattern) {
+        base = base.where((eb) =>
+          eb.or([
+            sql<boolean>`lower(coalesce(name, '')) like ${pattern} escape '\\'`,
+            sql<boolean>`coalesce(email_normalized, '') like ${pattern} escape '\\'`,
+            sql<boolean>`lower(coalesce(external_id, '')) like ${pattern} escape '\\'`,
+          ]),
+        );
+      }
+      let page = base.selectAll();
+      if (cursor) {
+        page = page.where((eb) => eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]));
+      }
+      const [rows, count] = await Promise.all([
+        page.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute(),
+        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { rows, total: Number(count.n) };
+    },
+
+    /** Deletes an account; its messages stay, with no author (shown as a deleted user). */
+    async deleteAnonymising(id: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('messages').set({ author_id: null }).where('author_id', '=', id).execute();
+        await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+        await trx.deleteFrom('participants').where('user_id', '=', id).execute();
+        await trx.deleteFrom('users').where('id', '=', id).execute();
+      });
+    },
   };
 }
 

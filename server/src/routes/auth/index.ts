@@ -13,20 +13,25 @@ import { hashSecret } from '../../ids.js';
 
 export async function authRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { signIn, sessions, requireSession, bus } = app.services;
+  const { signIn, sessions, requireSession, bus, auditTrail } = app.services;
 
   app.post(
     '/auth/exchange',
     { schema: { body: ExchangeBodySchema, response: { 200: ExchangeResponseSchema } } },
     async (request, reply) => {
       const origin = request.headers.origin;
-      if (origin !== undefined && !(await app.origins.isAllowed(origin))) throw new ParleyError('origin_not_allowed');
+      if (origin !== undefined && !(await app.origins.isAllowed(origin))) {
+        await auditTrail.signIn(request, 'exchange', { ok: false, code: 'origin_not_allowed' });
+        throw new ParleyError('origin_not_allowed');
+      }
       const limit = await app.signInLimiter(request);
       if (limit.limited) {
         reply.header('retry-after', String(limit.retryAfterSeconds));
+        await auditTrail.signIn(request, 'exchange', { ok: false, code: 'rate_limited' });
         throw new ParleyError('rate_limited');
       }
       const result = await signIn(request.body.externalAuthCode);
+      await auditTrail.signIn(request, 'exchange', result);
       if (!result.ok) {
         request.log.info({ outcome: result.code, reason: result.reason }, 'sign-in refused');
         throw new ParleyError(result.code);

@@ -54,8 +54,8 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
       const close = () => raw.end();
       open.add(close);
-      const unsubscribeSession = bus.onSessionEnded((id) => {
-        if (id === session.id) close();
+      const unsubscribeSession = bus.onSessionEnded((ended) => {
+        if ('sessionId' in ended ? ended.sessionId === session.id : ended.userId === user.id) close();
       });
 
       reply.hijack();

@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { PUBLIC_DIR } from '../../paths.js';
 import { frameAncestors } from '../../security-headers.js';
+import { adminPageRoutes } from './admin.js';
 
 
 const HASHED = /-[A-Z0-9]{8}\.(js|css)$/;
@@ -27,9 +28,9 @@ export function pageCsp(allowedOrigins: readonly string[] | null): string {
   ].join('; ');
 }
 
-type Manifest = Record<string, string>;
+export type Manifest = Record<string, string>;
 
-function readManifest(publicDir: string): Manifest {
+export function readManifest(publicDir: string): Manifest {
   try {
     return JSON.parse(readFileSync(join(publicDir, 'manifest.json'), 'utf8')) as Manifest;
   } catch {
@@ -37,15 +38,16 @@ function readManifest(publicDir: string): Manifest {
   }
 }
 
-function shellHtml(manifest: Manifest): string {
+/** The HTML shell of one of the built apps (`page`, `admin`): its stylesheet, its module, a mount point. */
+export function shellHtml(manifest: Manifest, entry: 'page' | 'admin' = 'page', title = 'Parley'): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Parley</title>
-<link rel="stylesheet" href="${manifest['page.css']}">
-<script type="module" src="${manifest['page.js']}"></script>
+<title>${title}</title>
+<link rel="stylesheet" href="${manifest[`${entry}.css`]}">
+<script type="module" src="${manifest[`${entry}.js`]}"></script>
 </head>
 <body>
 <div id="app"></div>
@@ -57,7 +59,9 @@ function shellHtml(manifest: Manifest): string {
 
 export async function pageRoutes(app: FastifyInstance, options: { publicDir?: string | undefined }) {
   const publicDir = options.publicDir ?? PUBLIC_DIR;
-  const shell = shellHtml(readManifest(publicDir));
+  const manifest = readManifest(publicDir);
+  const shell = shellHtml(manifest);
+  await app.register(adminPageRoutes, { manifest });
 
   await app.register(fastifyStatic, {
     root: join(publicDir, 'assets'),

@@ -30,11 +30,13 @@ export async function hostedPageSignIn(this: import('fastify').FastifyInstance, 
   const limit = await this.signInLimiter(request);
   if (limit.limited) {
     request.log.info({ outcome: 'rate_limited' }, 'hosted-page sign-in refused');
+    await this.services.auditTrail.signIn(request, 'link', { ok: false, code: 'rate_limited' });
     await reply.code(429).header('retry-after', String(limit.retryAfterSeconds)).type('text/html; charset=utf-8').send(errorPageHtml('rate_limited'));
     return reply;
   }
   const code = query[SIGN_IN_PARAM];
   const result = await this.services.signIn(Array.isArray(code) ? {} : code);
+  await this.services.auditTrail.signIn(request, 'link', result);
   if (!result.ok) {
     request.log.info({ outcome: result.code, reason: result.reason }, 'hosted-page sign-in refused');
     await reply.code(ERROR_STATUS[result.code]).type('text/html; charset=utf-8').send(errorPageHtml(result.code));

@@ -1,0 +1,68 @@
+/** Accounts in the admin panel: search, create, deactivate, reactivate, change role, delete. */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { presentAdminUser } from '../../admin/users.js';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+const ListQuery = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: 200 })),
+    cursor: Type.Optional(Type.String({ maxLength: 100 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+const CreateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' })),
+    externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    role: Type.Optional(Type.Union([Type.Literal('member'), Type.Literal('admin')])),
+  },
+  { additionalProperties: false },
+);
+const RoleBody = Type.Object({ role: Type.Union([Type.Literal('member'), Type.Literal('admin'), Type.Literal('owner')]) }, { additionalProperties: false });
+
+export async function userRoutes(parent: FastifyInstance) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { userAdmin, auditTrail } = app.services;
+
+  /** Runs an action and records it in the audit log with its outcome, failed or not. */
+  async function audited<T>(request: Parameters<typeof auditTrail.admin>[0], action: string, target: string | null, run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run();
+      await auditTrail.admin(request, action, 'ok', target);
+      return result;
+    } catch (error) {
+      await auditTrail.admin(request, action, (error as { code?: string }).code ?? 'internal_error', target);
+      throw error;
+    }
+  }
+
+  app.get('/users', { schema: { querystring: ListQuery } }, async (request) => userAdmin.list(request.query.q, request.query.cursor, request.query.limit ?? 50));
+
+  app.post('/users', { schema: { body: CreateBody } }, async (request, reply) => {
+    const row = await audited(request, 'user.create', request.body.email ?? request.body.externalId ?? null, () => userAdmin.create(request.body));
+    return reply.code(201).send({ user: presentAdminUser(row) });
+  });
+
+  app.post('/users/:id/deactivate', { schema: { params: IdParams } }, async (request) => ({
+    user: presentAdminUser(await audited(request, 'user.deactivate', request.params.id, () => userAdmin.deactivate(request.session!.user, request.params.id))),
+  }));
+
+  app.post('/users/:id/reactivate', { schema: { params: IdParams } }, async (request) => ({
+    user: presentAdminUser(await audited(request, 'user.reactivate', request.params.id, () => userAdmin.reactivate(request.params.id))),
+  }));
+
+  app.patch('/users/:id', { schema: { params: IdParams, body: RoleBody } }, async (request) => ({
+    user: presentAdminUser(
+      await audited(request, `user.role.${request.body.role}`, request.params.id, () => userAdmin.setRole(request.session!.user, request.params.id, request.body.role)),
+    ),
+  }));
+
+  app.delete('/users/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    await audited(request, 'user.delete', request.params.id, () => userAdmin.remove(request.session!.user, request.params.id));
+    return reply.code(204).send();
+  });
+}
