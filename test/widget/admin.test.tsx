@@ -1,0 +1,789 @@
+// @vitest-environment happy-dom
+/**
+ * The admin panel (widget/src/admin) against a stubbed `fetch` answering the shapes of docs/admin-api.md and
+ * a fake EventSource: the signed-out and admins-only states, every page's data, and that each action calls
+ * the documented route with the documented body and shows what the server answered.
+ */
+import { render } from 'preact';
+import { act } from 'preact/test-utils';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Message, User } from '../../shared/src/api.js';
+import { EVENT } from '../../shared/src/constants.js';
+import type { AdminUser, AuditEntry, InboxConversation, Setting, SigningKey } from '../../widget/src/admin/api.js';
+import { App } from '../../widget/src/admin/App.js';
+
+const T0 = '2026-03-01T10:00:00.000Z';
+
+const ADMIN: User = { id: 'usr_ada', externalId: null, email: 'ada@example.com', name: 'Ada Admin', avatarUrl: null, role: 'owner', organizationId: 'default', createdAt: T0 };
+
+function user(id: string, name: string, extra: Partial<AdminUser> = {}): AdminUser {
+  return {
+    id,
+    externalId: name.toLowerCase(),
+    email: `${name.toLowerCase()}@example.com`,
+    name,
+    avatarUrl: null,
+    role: 'member',
+    organizationId: 'default',
+    createdAt: T0,
+    active: true,
+    createdVia: 'external_token',
+    lastSeenAt: null,
+    ...extra,
+  };
+}
+
+function message(id: string, conversationId: string, text: string, createdAt: string, author: Message['author'] = { type: 'user', id: 'usr_alice', name: 'Alice' }): Message {
+  return { id, conversationId, author, text, clientMessageId: null, createdAt };
+}
+
+function conversation(id: string, lastMessage: Message | null, unanswered: boolean, participants: InboxConversation['participants']): InboxConversation {
+  return { id, organizationId: 'default', title: 'Support', createdAt: T0, lastMessageAt: lastMessage?.createdAt ?? null, lastMessage, unanswered, participants };
+}
+
+const SETTINGS: Setting[] = [
+  { name: 'seatLimit', variable: 'PARLEY_SEAT_LIMIT', value: 5, locked: false },
+  { name: 'allowedOrigins', variable: 'PARLEY_ALLOWED_ORIGINS', value: ['https://app.example.com'], locked: true },
+  { name: 'tokenMaxLifetime', variable: 'PARLEY_TOKEN_MAX_LIFETIME', value: '7d', locked: false },
+  { name: 'externalAuthEnabled', variable: null, value: true, locked: false },
+];
+
+const KEY: SigningKey = { kid: 'k_3f9c0a1b2c4d', alg: 'HS256', source: 'database', createdAt: T0, lastUsedAt: null, retiredAt: null };
+const ENV_KEY: SigningKey = { kid: 'env', alg: 'HS256', source: 'environment', createdAt: T0, lastUsedAt: T0, retiredAt: null };
+
+// --- a fake server ---------------------------------------------------------------------------------------
+
+interface Call {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+  credentials: RequestCredentials | undefined;
+}
+type Reply = { status: number; body?: unknown };
+type Handler = (call: Call) => Reply | Promise<Reply>;
+
+const ok = (body: unknown): Reply => ({ status: 200, body });
+const fail = (status: number, code: string): Reply => ({ status, body: { error: { code, message: `${code} (server text)` } } });
+
+let calls: Call[];
+let routes: Map<string, Handler>;
+
+/** Routes as `"METHOD /path"`; the defaults answer a signed-in owner and the documented example bodies. */
+function serve(overrides: Record<string, Handler> = {}) {
+  routes = new Map<string, Handler>(
+    Object.entries({
+      'GET /api/v1/me': () => ok({ user: ADMIN, session: { expiresAt: '2026-12-31T00:00:00.000Z' } }),
+      'POST /api/v1/auth/logout': () => ({ status: 204 }),
+      'GET /api/v1/admin/overview': () => ok({ seats: { used: 3, limit: 5 }, last24h: { accountsCreated: 2, signIns: { token_expired: 1, ok: 10 } } }),
+      'GET /api/v1/admin/settings': () => ok({ settings: SETTINGS }),
+      'GET /api/v1/admin/keys': () => ok({ enabled: true, keys: [ENV_KEY, KEY] }),
+      'GET /api/v1/admin/users': () => ok({ users: [], nextCursor: null, total: 0 }),
+      'GET /api/v1/admin/conversations': () => ok({ conversations: [], nextCursor: null }),
+      'GET /api/v1/admin/audit': () => ok({ entries: [], nextCursor: null }),
+      ...overrides,
+    }),
+  );
+  calls = [];
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (input: string, init: RequestInit = {}) => {
+      const url = new URL(input, 'https://parley.example');
+      const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
+      const call: Call = { method: init.method ?? 'GET', path: url.pathname, query: url.searchParams, body, credentials: init.credentials };
+      calls.push(call);
+      const handler = routes.get(`${call.method} ${call.path}`);
+      const reply = handler ? await handler(call) : fail(404, 'not_found');
+      return reply.body === undefined ? new Response(null, { status: reply.status }) : new Response(JSON.stringify(reply.body), { status: reply.status, headers: { 'content-type': 'application/json' } });
+    }),
+  );
+}
+
+const callsTo = (method: string, path: string) => calls.filter((c) => c.method === method && c.path === path);
+
+/** An EventSource the test pushes named events into. */
+class FakeEventSource extends EventTarget {
+  static readonly CLOSED = 2;
+  static instances: FakeEventSource[] = [];
+  readyState = 1;
+  constructor(readonly url: string) {
+    super();
+    FakeEventSource.instances.push(this);
+  }
+  close() {
+    this.readyState = FakeEventSource.CLOSED;
+  }
+  async emit(type: string, data: unknown) {
+    await act(() => {
+      this.dispatchEvent(new MessageEvent(type, { data: JSON.stringify(data) }));
+    });
+    await settle();
+  }
+}
+
+// --- rendering and interaction ---------------------------------------------------------------------------
+
+let container: HTMLElement;
+beforeEach(() => {
+  container = document.createElement('div');
+  document.body.appendChild(container);
+  FakeEventSource.instances = [];
+  vi.stubGlobal('EventSource', FakeEventSource);
+});
+afterEach(() => {
+  // Every request rides on the panel's session cookie, and on nothing else.
+  expect(calls.filter((c) => c.credentials !== 'same-origin')).toEqual([]);
+  render(null, container);
+  container.remove();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+  history.replaceState(null, '', '#');
+});
+
+/** Lets pending promises settle and Preact re-render. */
+const settle = () =>
+  act(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  });
+
+async function until(check: () => void, timeout = 2000) {
+  const start = Date.now();
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (error) {
+      if (Date.now() - start > timeout) throw error;
+      await act(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      });
+    }
+  }
+}
+
+async function mount(hash: string) {
+  history.replaceState(null, '', hash);
+  await act(() => {
+    render(<App />, container);
+  });
+  await settle();
+  await settle();
+}
+
+async function go(hash: string) {
+  await act(() => {
+    location.hash = hash;
+  });
+  await settle();
+  await settle();
+}
+
+const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, ' ').trim() ?? null;
+const q = <E extends Element = HTMLElement>(selector: string) => container.querySelector<E>(selector);
+const all = <E extends Element = HTMLElement>(selector: string) => [...container.querySelectorAll<E>(selector)];
+const alerts = () => all('[role=alert]').map(text);
+const statuses = () => all('[role=status]').map(text).filter(Boolean);
+
+function button(name: string, scope: ParentNode = container): HTMLButtonElement {
+  const found = [...scope.querySelectorAll<HTMLButtonElement>('button')].find((b) => (b.getAttribute('aria-label') ?? text(b)) === name);
+  if (!found) throw new Error(`no button "${name}"; have ${[...scope.querySelectorAll('button')].map((b) => b.getAttribute('aria-label') ?? text(b)).join(' | ')}`);
+  return found;
+}
+
+/** The form control a visible <label> (or aria-label) names. */
+function control<E extends HTMLElement = HTMLInputElement>(name: string): E {
+  const label = all('label').find((l) => text(l) === name);
+  const found = label ? container.querySelector<E>(`#${label.getAttribute('for')}`) : q<E>(`[aria-label="${name}"]`);
+  if (!found) throw new Error(`no control "${name}"`);
+  return found;
+}
+
+async function click(element: HTMLElement) {
+  await act(() => {
+    element.click();
+  });
+  await settle();
+  await settle();
+}
+
+async function input(element: HTMLInputElement | HTMLTextAreaElement, value: string) {
+  await act(() => {
+    element.value = value;
+    element.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
+
+async function choose(element: HTMLSelectElement, value: string) {
+  await act(() => {
+    element.value = value;
+    element.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  await settle();
+  await settle();
+}
+
+async function press(element: HTMLElement, init: KeyboardEventInit) {
+  let event!: KeyboardEvent;
+  await act(() => {
+    event = new KeyboardEvent('keydown', { bubbles: true, cancelable: true, ...init });
+    element.dispatchEvent(event);
+  });
+  await settle();
+  await settle();
+  return event;
+}
+
+const rows = (selector = 'table tbody tr') => all(selector).map((tr) => [...tr.children].map(text));
+
+// --- the tests -------------------------------------------------------------------------------------------
+
+describe('signing in', () => {
+  it('without a session says how to sign in, and shows no panel', async () => {
+    serve({ 'GET /api/v1/me': () => fail(401, 'session_missing') });
+    await mount('#/overview');
+    expect(text(q('main h1'))).toBe('Parley admin');
+    expect(text(q('main p'))).toBe(
+      'You are not signed in. Use the one-time link from the server log, or npm run parley -- admin sign-in-link --email ….',
+    );
+    expect(text(q('code'))).toBe('npm run parley -- admin sign-in-link --email …');
+    expect(q('nav')).toBeNull();
+    expect(callsTo('GET', '/api/v1/admin/overview')).toHaveLength(0);
+  });
+
+  it('a member sees "Administrators only." and no admin data is asked for', async () => {
+    serve({ 'GET /api/v1/me': () => ok({ user: { ...ADMIN, role: 'member' }, session: { expiresAt: T0 } }) });
+    await mount('#/users');
+    expect(alerts()).toEqual(['Administrators only.']);
+    expect(q('nav')).toBeNull();
+    expect(calls.map((c) => c.path)).toEqual(['/api/v1/me']);
+  });
+
+  it('an admin route answering 403 admin_required switches the panel to "Administrators only."', async () => {
+    serve({ 'GET /api/v1/admin/overview': () => fail(403, 'admin_required') });
+    await mount('#/overview');
+    expect(alerts()).toEqual(['Administrators only.']);
+    expect(q('nav')).toBeNull();
+  });
+
+  it('a session that ends mid-use (401 on an admin route) shows the signed-out explanation', async () => {
+    serve({ 'GET /api/v1/admin/users': () => fail(401, 'session_invalid') });
+    await mount('#/users');
+    expect(text(q('[role=status]'))).toBe(
+      'You are not signed in. Use the one-time link from the server log, or npm run parley -- admin sign-in-link --email ….',
+    );
+  });
+});
+
+describe('navigation', () => {
+  it('shows the admin’s name, real links, and aria-current on the page shown', async () => {
+    serve();
+    await mount('#/settings');
+    expect(text(q('[data-testid=admin-name]'))).toBe('Ada Admin');
+    const links = all<HTMLAnchorElement>('nav[aria-label="Admin sections"] a');
+    expect(links.map((a) => [text(a), a.getAttribute('href')])).toEqual([
+      ['Overview', '#/overview'],
+      ['External auth', '#/external-auth'],
+      ['Users', '#/users'],
+      ['Settings', '#/settings'],
+      ['Inbox', '#/inbox'],
+      ['Audit log', '#/audit'],
+    ]);
+    expect(links.filter((a) => a.getAttribute('aria-current') === 'page').map(text)).toEqual(['Settings']);
+    expect(text(q('h1'))).toBe('Settings');
+
+    await click(links[5]!);
+    expect(location.hash).toBe('#/audit');
+    expect(text(q('h1'))).toBe('Audit log');
+    expect(all('nav a[aria-current=page]').map(text)).toEqual(['Audit log']);
+    expect(document.activeElement).toBe(q('h1'));
+  });
+
+  it('signing out posts the logout with the cookie and shows the signed-out state', async () => {
+    serve();
+    await mount('#/overview');
+    await click(button('Sign out'));
+    expect(callsTo('POST', '/api/v1/auth/logout')).toHaveLength(1);
+    expect(text(q('[role=status]'))).toBe(
+      'You have signed out. To sign in again, use the one-time link from the server log, or npm run parley -- admin sign-in-link --email ….',
+    );
+    expect(q('nav')).toBeNull();
+  });
+});
+
+describe('overview', () => {
+  it('shows seats used of the limit with a labelled meter, and the last 24 hours by outcome', async () => {
+    serve();
+    await mount('#/overview');
+    expect(text(q('[data-testid=seats]'))).toBe('3 of 5 seats used');
+    const meter = q<HTMLMeterElement>('meter')!;
+    expect(meter.getAttribute('aria-label')).toBe('Seats used');
+    expect([meter.getAttribute('value'), meter.getAttribute('max')]).toEqual(['3', '5']);
+    expect(text(q('[data-testid=accounts-created]'))).toBe('2 accounts created');
+    expect(text(q('caption'))).toBe('Sign-in attempts by outcome');
+    expect(rows('table thead tr, table tbody tr, table tfoot tr')).toEqual([
+      ['Outcome', 'Attempts'],
+      ['ok', '10'],
+      ['token_expired', '1'],
+      ['Total', '11'],
+    ]);
+  });
+});
+
+describe('external auth', () => {
+  const examples = { node: 'console.log("node k_new")', python: 'print("python k_new")', php: '<?php echo "php";', go: 'package main' };
+
+  it('creating a key shows its secret once, with Copy and a warning, and forgets it when the admin leaves the page', async () => {
+    const created: SigningKey = { ...KEY, kid: 'k_new000000001' };
+    let keys = [ENV_KEY, KEY];
+    serve({
+      'GET /api/v1/admin/keys': () => ok({ enabled: true, keys }),
+      'POST /api/v1/admin/keys': () => {
+        keys = [...keys, created];
+        return { status: 201, body: { kid: created.kid, secret: 's3cr3t-shown-once' } };
+      },
+      'GET /api/v1/admin/keys/k_new000000001/examples': () => ok({ examples }),
+      'GET /api/v1/admin/keys/env/examples': () => ok({ examples: { ...examples, node: 'env example' } }),
+    });
+    const writeText = vi.spyOn(navigator.clipboard, 'writeText').mockResolvedValue(undefined);
+    await mount('#/external-auth');
+    expect(rows()).toEqual([
+      ['env', 'HS256', 'Environment', expect.any(String), expect.any(String), 'Active', 'Examples'],
+      ['k_3f9c0a1b2c4d', 'HS256', 'Database', expect.any(String), 'Never', 'Active', 'Examples Retire'],
+    ]);
+
+    await click(button('Create key'));
+    expect(callsTo('POST', '/api/v1/admin/keys')).toEqual([expect.objectContaining({ body: undefined })]);
+    const secret = control('Secret of key k_new000000001');
+    expect(secret.value).toBe('s3cr3t-shown-once');
+    expect(secret.readOnly).toBe(true);
+    expect(text(q('.secret .warning'))).toBe(
+      'Copy this secret now: it will not be shown again. Keep it on your server only, for example in the PARLEY_SECRET environment variable the examples below read.',
+    );
+    expect(statuses()).toContain('Key k_new000000001 created.');
+    expect(rows().map((r) => r[0])).toEqual(['env', 'k_3f9c0a1b2c4d', 'k_new000000001']);
+
+    await click(button('Copy the secret'));
+    expect(writeText).toHaveBeenCalledWith('s3cr3t-shown-once');
+    expect(statuses()).toContain('Copied.');
+
+    // The new key's examples are shown, as text, in tabs.
+    expect(text(q('#examples-heading'))).toBe('Signing examples for k_new000000001');
+    expect(all('[role=tab]').map((t) => [text(t), t.getAttribute('aria-selected')])).toEqual([
+      ['Node', 'true'],
+      ['Python', 'false'],
+      ['PHP', 'false'],
+      ['Go', 'false'],
+    ]);
+    expect(q('[role=tabpanel] pre code')?.textContent).toBe('console.log("node k_new")');
+    await click(button('PHP'));
+    expect(q('[role=tabpanel] pre code')?.textContent).toBe('<?php echo "php";');
+    expect(q('[role=tabpanel] pre code')?.children).toHaveLength(0);
+    await press(q('[role=tab][aria-selected=true]')!, { key: 'ArrowRight' });
+    expect(q('[role=tabpanel] pre code')?.textContent).toBe('package main');
+    expect(document.activeElement?.textContent).toBe('Go');
+
+    await go('#/users');
+    await go('#/external-auth');
+    expect(q('#new-secret')).toBeNull();
+    expect(container.textContent).not.toContain('s3cr3t-shown-once');
+    expect(rows().map((r) => r[0])).toEqual(['env', 'k_3f9c0a1b2c4d', 'k_new000000001']);
+  });
+
+  it('copying without clipboard access says so instead of failing silently', async () => {
+    serve({ 'POST /api/v1/admin/keys': () => ({ status: 201, body: { kid: 'k_x', secret: 'abc' } }), 'GET /api/v1/admin/keys/k_x/examples': () => ok({ examples }) });
+    vi.spyOn(navigator.clipboard, 'writeText').mockRejectedValue(new Error('denied'));
+    await mount('#/external-auth');
+    await click(button('Create key'));
+    await click(button('Copy the secret'));
+    expect(alerts()).toContain('Could not copy: select the text and copy it by hand.');
+  });
+
+  it('retiring asks first, then posts the retire route and shows the key retired', async () => {
+    serve({
+      'POST /api/v1/admin/keys/k_3f9c0a1b2c4d/retire': () => ok({ key: { ...KEY, retiredAt: T0 } }),
+      'GET /api/v1/admin/keys/env/examples': () => ok({ examples }),
+    });
+    await mount('#/external-auth');
+    await click(button('Retire k_3f9c0a1b2c4d'));
+    expect(callsTo('POST', '/api/v1/admin/keys/k_3f9c0a1b2c4d/retire')).toHaveLength(0);
+    expect(text(q('.confirm'))).toBe('Retire k_3f9c0a1b2c4d? Tokens signed with it stop working. Retire Cancel');
+    expect(document.activeElement?.textContent).toBe('Cancel');
+    await click(button('Retire', q('.confirm')!));
+    expect(callsTo('POST', '/api/v1/admin/keys/k_3f9c0a1b2c4d/retire')).toHaveLength(1);
+    expect(rows()[1]).toEqual(['k_3f9c0a1b2c4d', 'HS256', 'Database', expect.any(String), 'Never', 'Retired', '']);
+    expect(statuses()).toContain('Key k_3f9c0a1b2c4d retired.');
+  });
+
+  it('the switch patches externalAuthEnabled, and is disabled with its reason when locked', async () => {
+    serve({
+      'PATCH /api/v1/admin/settings': (call) => ok({ settings: SETTINGS.map((s) => (s.name === 'externalAuthEnabled' ? { ...s, value: (call.body as { externalAuthEnabled: boolean }).externalAuthEnabled } : s)) }),
+      'GET /api/v1/admin/keys/env/examples': () => ok({ examples }),
+    });
+    await mount('#/external-auth');
+    const toggle = control('External auth enabled');
+    expect(toggle.checked).toBe(true);
+    await click(toggle);
+    expect(callsTo('PATCH', '/api/v1/admin/settings').map((c) => c.body)).toEqual([{ externalAuthEnabled: false }]);
+    expect(control('External auth enabled').checked).toBe(false);
+    expect(statuses()).toContain('External auth is off.');
+
+    render(null, container);
+    serve({
+      'GET /api/v1/admin/settings': () => ok({ settings: SETTINGS.map((s) => (s.name === 'externalAuthEnabled' ? { ...s, variable: 'PARLEY_EXTERNAL_AUTH_ENABLED', locked: true } : s)) }),
+      'GET /api/v1/admin/keys/env/examples': () => ok({ examples }),
+    });
+    await mount('#/external-auth');
+    const locked = control('External auth enabled');
+    expect(locked.disabled).toBe(true);
+    expect(text(container.querySelector(`#${locked.getAttribute('aria-describedby')}`))).toBe('Set by PARLEY_EXTERNAL_AUTH_ENABLED in the environment.');
+  });
+});
+
+describe('users', () => {
+  const alice = user('usr_alice', 'Alice', { lastSeenAt: T0 });
+  const bob = user('usr_bob', 'Bob', { active: false, createdVia: 'admin', role: 'admin' });
+
+  it('lists users with how each was created, role and state, and N total', async () => {
+    serve({ 'GET /api/v1/admin/users': () => ok({ users: [alice, bob], nextCursor: null, total: 2 }) });
+    await mount('#/users');
+    expect(rows('table thead tr')).toEqual([['Name', 'Email', 'External ID', 'Created via', 'Created', 'Last seen', 'Role', 'Status', 'Actions']]);
+    const [a, b] = rows();
+    expect([a![0], a![1], a![2], a![3], a![7], a![8]]).toEqual(['Alice', 'alice@example.com', 'alice', 'External token', 'Active', 'Deactivate Delete']);
+    expect([b![0], b![3], b![5], b![7], b![8]]).toEqual(['Bob', 'Admin panel', 'Never', 'Deactivated', 'Reactivate Delete']);
+    expect(control<HTMLSelectElement>('Role of Bob').value).toBe('admin');
+    expect(text(q('[data-testid=user-total]'))).toBe('2 total');
+  });
+
+  it('search is debounced and sends q; the rows are the server’s answer', async () => {
+    serve({
+      'GET /api/v1/admin/users': (call) =>
+        ok(
+          call.query.get('q') === 'ali'
+            ? { users: [alice], nextCursor: null, total: 1 }
+            : call.query.has('q')
+              ? { users: [], nextCursor: null, total: 0 }
+              : { users: [alice, bob], nextCursor: null, total: 2 },
+        ),
+    });
+    await mount('#/users');
+    expect(callsTo('GET', '/api/v1/admin/users').map((c) => c.query.toString())).toEqual(['']);
+    const search = control('Search');
+    await input(search, 'a');
+    await input(search, 'al');
+    await input(search, 'ali');
+    expect(callsTo('GET', '/api/v1/admin/users')).toHaveLength(1);
+    await until(() => expect(rows().map((r) => r[0])).toEqual(['Alice']));
+    expect(callsTo('GET', '/api/v1/admin/users').map((c) => c.query.toString())).toEqual(['', 'q=ali']);
+    expect(text(q('[data-testid=user-total]'))).toBe('1 total');
+
+    await input(search, 'zed');
+    await until(() => expect(text(q('p.empty'))).toBe('No users match “zed”.'));
+    expect(q('table')).toBeNull();
+    expect(text(q('[data-testid=user-total]'))).toBe('0 total');
+  });
+
+  it('"Load more" asks for the next cursor and appends', async () => {
+    serve({
+      'GET /api/v1/admin/users': (call) =>
+        ok(call.query.get('cursor') === 'c2' ? { users: [bob], nextCursor: null, total: 2 } : { users: [alice], nextCursor: 'c2', total: 2 }),
+    });
+    await mount('#/users');
+    expect(rows().map((r) => r[0])).toEqual(['Alice']);
+    await click(button('Load more'));
+    expect(callsTo('GET', '/api/v1/admin/users').at(-1)!.query.get('cursor')).toBe('c2');
+    expect(rows().map((r) => r[0])).toEqual(['Alice', 'Bob']);
+    expect(all('button').map(text)).not.toContain('Load more');
+  });
+
+  it('deactivate posts the deactivate route and the row shows the account the server returned', async () => {
+    serve({
+      'GET /api/v1/admin/users': () => ok({ users: [alice, bob], nextCursor: null, total: 2 }),
+      'POST /api/v1/admin/users/usr_alice/deactivate': () => ok({ user: { ...alice, active: false } }),
+    });
+    await mount('#/users');
+    await click(button('Deactivate Alice'));
+    expect(callsTo('POST', '/api/v1/admin/users/usr_alice/deactivate')).toEqual([expect.objectContaining({ body: undefined })]);
+    expect(rows()[0]!.slice(7)).toEqual(['Deactivated', 'Reactivate Delete']);
+    expect(statuses()).toContain('Alice is deactivated: the seat is free and every session of the account has ended.');
+  });
+
+  it('reactivate without a free seat shows seat_limit_reached as a sentence and leaves the row as it was', async () => {
+    serve({
+      'GET /api/v1/admin/users': () => ok({ users: [alice, bob], nextCursor: null, total: 2 }),
+      'POST /api/v1/admin/users/usr_bob/reactivate': () => fail(403, 'seat_limit_reached'),
+    });
+    await mount('#/users');
+    await click(button('Reactivate Bob'));
+    expect(callsTo('POST', '/api/v1/admin/users/usr_bob/reactivate')).toHaveLength(1);
+    expect(alerts()).toEqual(['Every seat is taken: deactivate someone or raise the seat limit in Settings.']);
+    expect(rows()[1]!.slice(7)).toEqual(['Deactivated', 'Reactivate Delete']);
+    // A 403 that is not admin_required keeps the panel.
+    expect(q('nav')).not.toBeNull();
+  });
+
+  it('changing a role patches it; last_owner is explained and the select goes back', async () => {
+    const owner = user('usr_olga', 'Olga', { role: 'owner' });
+    serve({
+      'GET /api/v1/admin/users': () => ok({ users: [alice, owner], nextCursor: null, total: 2 }),
+      'PATCH /api/v1/admin/users/usr_alice': (call) => ok({ user: { ...alice, ...(call.body as object) } }),
+      'PATCH /api/v1/admin/users/usr_olga': () => fail(409, 'last_owner'),
+    });
+    await mount('#/users');
+    await choose(control<HTMLSelectElement>('Role of Alice'), 'admin');
+    expect(callsTo('PATCH', '/api/v1/admin/users/usr_alice').map((c) => c.body)).toEqual([{ role: 'admin' }]);
+    expect(statuses()).toContain('Alice is now an admin.');
+    await choose(control<HTMLSelectElement>('Role of Olga'), 'member');
+    expect(alerts()).toEqual(['This is the last owner: make someone else an owner first.']);
+    expect(control<HTMLSelectElement>('Role of Olga').value).toBe('owner');
+  });
+
+  it('delete asks first, explaining that messages are kept anonymised, then sends DELETE', async () => {
+    serve({
+      'GET /api/v1/admin/users': () => ok({ users: [alice, bob], nextCursor: null, total: 2 }),
+      'DELETE /api/v1/admin/users/usr_alice': () => ({ status: 204 }),
+    });
+    await mount('#/users');
+    await click(button('Delete Alice'));
+    expect(text(q('.confirm span'))).toBe('Delete Alice? The account is removed; its messages are kept, anonymised.');
+    expect(callsTo('DELETE', '/api/v1/admin/users/usr_alice')).toHaveLength(0);
+    await click(button('Delete', q('.confirm')!));
+    expect(callsTo('DELETE', '/api/v1/admin/users/usr_alice')).toHaveLength(1);
+    expect(rows().map((r) => r[0])).toEqual(['Bob']);
+    expect(text(q('[data-testid=user-total]'))).toBe('1 total');
+  });
+
+  it('the admin’s own row offers no deactivate or delete', async () => {
+    serve({ 'GET /api/v1/admin/users': () => ok({ users: [user(ADMIN.id, 'Ada', { role: 'owner' })], nextCursor: null, total: 1 }) });
+    await mount('#/users');
+    expect(rows()[0]![0]).toBe('Ada (you)');
+    expect(rows()[0]![8]).toBe('');
+    expect(control<HTMLSelectElement>('Role of Ada').disabled).toBe(true);
+  });
+
+  it('"Create user" posts only the filled fields, adds the row, and explains a conflict', async () => {
+    let n = 0;
+    serve({
+      'GET /api/v1/admin/users': () => ok({ users: [alice], nextCursor: null, total: 1 }),
+      'POST /api/v1/admin/users': (call) => (n++ === 0 ? { status: 201, body: { user: user('usr_carol', 'Carol', { createdVia: 'admin', ...(call.body as object) }) } } : fail(409, 'email_conflict')),
+    });
+    await mount('#/users');
+    await input(control('Name'), 'Carol');
+    await input(control('External ID'), ' carol-1 ');
+    await choose(control<HTMLSelectElement>('Role'), 'admin');
+    await click(button('Create user'));
+    expect(callsTo('POST', '/api/v1/admin/users').map((c) => c.body)).toEqual([{ name: 'Carol', externalId: 'carol-1', role: 'admin' }]);
+    expect(rows().map((r) => r[0])).toEqual(['Carol', 'Alice']);
+    expect(statuses()).toContain('Created Carol.');
+    expect(text(q('[data-testid=user-total]'))).toBe('2 total');
+    expect(control('Name').value).toBe('');
+
+    await input(control('Email'), 'alice@example.com');
+    await click(button('Create user'));
+    expect(alerts()).toEqual(['Another account already has this email address.']);
+  });
+});
+
+describe('settings', () => {
+  it('a locked setting is read-only with its variable; an unlocked one saves on its own', async () => {
+    serve({
+      'PATCH /api/v1/admin/settings': (call) => ok({ settings: SETTINGS.map((s) => (s.name === 'seatLimit' ? { ...s, value: (call.body as { seatLimit: number }).seatLimit } : s)) }),
+    });
+    await mount('#/settings');
+    const origins = control<HTMLTextAreaElement>('Allowed origins');
+    expect(origins.readOnly).toBe(true);
+    expect(origins.value).toBe('https://app.example.com');
+    expect(text(container.querySelector(`#${origins.getAttribute('aria-describedby')}`))).toBe('Set by PARLEY_ALLOWED_ORIGINS in the environment.');
+    expect(q('[data-setting=allowedOrigins] button')).toBeNull();
+
+    expect(control('Token maximum lifetime').value).toBe('7d');
+    const seats = control('Seat limit');
+    expect(seats.value).toBe('5');
+    expect(seats.readOnly).toBe(false);
+    await input(seats, '10');
+    await click(button('Save seat limit'));
+    expect(callsTo('PATCH', '/api/v1/admin/settings').map((c) => c.body)).toEqual([{ seatLimit: 10 }]);
+    expect(text(q('[data-setting=seatLimit] [role=status]'))).toBe('Saved.');
+    expect(control('Seat limit').value).toBe('10');
+  });
+
+  it('allowed origins are sent one per line, empty as null; a server refusal is shown by code', async () => {
+    const unlocked = SETTINGS.map((s) => ({ ...s, locked: false }));
+    serve({
+      'GET /api/v1/admin/settings': () => ok({ settings: unlocked }),
+      'PATCH /api/v1/admin/settings': (call) => {
+        if ('tokenMaxLifetime' in (call.body as object)) return fail(409, 'setting_locked');
+        const { allowedOrigins } = call.body as { allowedOrigins: string[] | null };
+        return ok({ settings: unlocked.map((s) => (s.name === 'allowedOrigins' ? { ...s, value: allowedOrigins } : s)) });
+      },
+    });
+    await mount('#/settings');
+    await input(control<HTMLTextAreaElement>('Allowed origins'), 'https://a.example\n\n  https://b.example  \n');
+    await click(button('Save allowed origins'));
+    expect(control<HTMLTextAreaElement>('Allowed origins').value).toBe('https://a.example\nhttps://b.example');
+    await input(control<HTMLTextAreaElement>('Allowed origins'), '  ');
+    await click(button('Save allowed origins'));
+    expect(callsTo('PATCH', '/api/v1/admin/settings').map((c) => c.body)).toEqual([{ allowedOrigins: ['https://a.example', 'https://b.example'] }, { allowedOrigins: null }]);
+
+    await input(control('Token maximum lifetime'), '12h');
+    await click(button('Save token maximum lifetime'));
+    expect(text(q('[data-setting=tokenMaxLifetime] [role=alert]'))).toBe('This setting is fixed by the environment and cannot be changed here.');
+  });
+});
+
+describe('inbox', () => {
+  const fromAlice = message('msg_1', 'cnv_a', 'Hello, **anyone**?', '2026-03-01T10:05:00.000Z');
+  const fromAda = message('msg_2', 'cnv_b', 'Sorted, thanks!', '2026-03-01T09:00:00.000Z', { type: 'user', id: 'usr_olga', name: 'Olga' });
+  const inbox = () =>
+    serve({
+      'GET /api/v1/admin/conversations': () =>
+        ok({
+          conversations: [
+            conversation('cnv_a', fromAlice, true, [{ id: 'usr_alice', name: 'Alice' }]),
+            conversation('cnv_b', fromAda, false, [{ id: 'usr_bob', name: 'Bob' }, { id: 'usr_olga', name: 'Olga' }]),
+          ],
+          nextCursor: null,
+        }),
+      'GET /api/v1/admin/conversations/cnv_a/messages': (call) =>
+        ok(
+          call.query.get('before') === 'msg_0'
+            ? { messages: [message('msg_old', 'cnv_a', 'an older one', '2026-03-01T08:00:00.000Z')], hasMore: false }
+            : { messages: [message('msg_0', 'cnv_a', 'first', '2026-03-01T10:00:00.000Z'), fromAlice], hasMore: true },
+        ),
+      'POST /api/v1/admin/conversations/cnv_a/messages': (call) => {
+        const body = call.body as { text: string; clientMessageId: string };
+        return { status: 201, body: { message: { ...message('msg_reply', 'cnv_a', body.text, '2026-03-01T10:06:00.000Z', { type: 'user', id: ADMIN.id, name: ADMIN.name }), clientMessageId: body.clientMessageId } } };
+      },
+    });
+  const listed = () => all('ul.conversations a').map((a) => [text(a.querySelector('.title')), a.querySelector('.badge') ? 'marked' : '']);
+  const thread = () => all('ol.messages li.msg').map((li) => `${text(li.querySelector('.author'))}: ${text(li.querySelector('.md'))}`);
+
+  it('lists conversations newest activity first with participants, marking the unanswered ones', async () => {
+    inbox();
+    await mount('#/inbox');
+    expect(listed()).toEqual([
+      ['Alice Unanswered', 'marked'],
+      ['Bob, Olga', ''],
+    ]);
+    expect(text(q('ul.conversations .badge'))).toBe('Unanswered');
+    expect(text(q('.thread .placeholder'))).toBe('Pick a conversation to read and answer it.');
+    expect(FakeEventSource.instances.map((s) => s.url)).toEqual(['/api/v1/events']);
+  });
+
+  it('opening one shows its messages oldest first, pages older ones in, and Enter sends a reply', async () => {
+    inbox();
+    await mount('#/inbox/cnv_a');
+    expect(q('ul.conversations a[aria-current=page]')?.getAttribute('href')).toBe('#/inbox/cnv_a');
+    expect(thread()).toEqual(['Alice: first', 'Alice: Hello, anyone?']);
+    expect(q('ol.messages .md strong')?.textContent).toBe('anyone');
+
+    await click(button('Load older'));
+    expect(callsTo('GET', '/api/v1/admin/conversations/cnv_a/messages').at(-1)!.query.get('before')).toBe('msg_0');
+    expect(thread()).toEqual(['Alice: an older one', 'Alice: first', 'Alice: Hello, anyone?']);
+    expect(all('button').map(text)).not.toContain('Load older');
+
+    const reply = control<HTMLTextAreaElement>('Reply');
+    await input(reply, 'On it.');
+    const shifted = await press(reply, { key: 'Enter', shiftKey: true });
+    expect(shifted.defaultPrevented).toBe(false);
+    expect(callsTo('POST', '/api/v1/admin/conversations/cnv_a/messages')).toHaveLength(0);
+    await press(reply, { key: 'Enter' });
+    const posts = callsTo('POST', '/api/v1/admin/conversations/cnv_a/messages');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.body).toEqual({ text: 'On it.', clientMessageId: expect.stringMatching(/^c_[0-9a-f]{32}$/) });
+    expect(thread()).toEqual(['Alice: an older one', 'Alice: first', 'Alice: Hello, anyone?', 'You: On it.']);
+    expect(control<HTMLTextAreaElement>('Reply').value).toBe('');
+    expect(listed()[0]).toEqual(['Alice, Ada Admin', '']);
+  });
+
+  it('live events reorder the list, mark it unanswered and reach the open thread once', async () => {
+    inbox();
+    await mount('#/inbox/cnv_a');
+    const source = FakeEventSource.instances[0]!;
+    const fromBob = message('msg_9', 'cnv_b', 'Actually, one more thing', '2026-03-01T11:00:00.000Z', { type: 'user', id: 'usr_bob', name: 'Bob' });
+    await source.emit(EVENT.messageCreated, { message: fromBob });
+    expect(listed()).toEqual([
+      ['Bob, Olga Unanswered', 'marked'],
+      ['Alice Unanswered', 'marked'],
+    ]);
+    expect(thread()).toEqual(['Alice: first', 'Alice: Hello, anyone?']);
+
+    // Olga answered cnv_b before (the server said so), so her message counts as an answer.
+    await source.emit(EVENT.messageCreated, { message: message('msg_10', 'cnv_b', 'Sure', '2026-03-01T11:01:00.000Z', { type: 'user', id: 'usr_olga', name: 'Olga' }) });
+    expect(listed()[0]).toEqual(['Bob, Olga', '']);
+
+    const again = message('msg_11', 'cnv_a', 'Still there?', '2026-03-01T11:02:00.000Z');
+    await source.emit(EVENT.messageCreated, { message: again });
+    await source.emit(EVENT.messageCreated, { message: again });
+    expect(thread()).toEqual(['Alice: first', 'Alice: Hello, anyone?', 'Alice: Still there?']);
+    expect(listed()[0]).toEqual(['Alice Unanswered', 'marked']);
+
+    await source.emit(EVENT.conversationCreated, { conversation: { id: 'cnv_new', organizationId: 'default', title: 'New chat', createdAt: '2026-03-01T12:00:00.000Z', lastMessageAt: null, lastMessage: null } });
+    expect(listed()[0]).toEqual(['New chat', '']);
+    await source.emit(EVENT.messageCreated, { message: message('msg_12', 'cnv_new', 'hi', '2026-03-01T12:00:01.000Z', { type: 'user', id: 'usr_dan', name: 'Dan' }) });
+    expect(listed()[0]).toEqual(['Dan Unanswered', 'marked']);
+  });
+
+  it('a failed reply keeps the text and says why; the retry reuses the clientMessageId', async () => {
+    inbox();
+    let first = true;
+    const post = routes.get('POST /api/v1/admin/conversations/cnv_a/messages')!;
+    routes.set('POST /api/v1/admin/conversations/cnv_a/messages', (call) => {
+      if (!first) return post(call);
+      first = false;
+      return fail(503, 'service_unavailable');
+    });
+    await mount('#/inbox/cnv_a');
+    await input(control<HTMLTextAreaElement>('Reply'), 'Hello');
+    await click(button('Send'));
+    expect(alerts()).toEqual(['Something went wrong (service_unavailable). Try again.']);
+    expect(control<HTMLTextAreaElement>('Reply').value).toBe('Hello');
+    await click(button('Send'));
+    const ids = callsTo('POST', '/api/v1/admin/conversations/cnv_a/messages').map((c) => (c.body as { clientMessageId: string }).clientMessageId);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe(ids[0]);
+    expect(thread().at(-1)).toBe('You: Hello');
+  });
+});
+
+describe('audit log', () => {
+  const entry = (id: string, kind: AuditEntry['kind'], action: string, outcome: string): AuditEntry => ({
+    id,
+    at: T0,
+    kind,
+    action,
+    actor: { id: null, label: kind === 'sign_in' ? 'alice' : 'Ada Admin' },
+    outcome,
+    origin: kind === 'sign_in' ? 'https://app.example.com' : null,
+    ip: '203.0.113.7',
+    target: null,
+  });
+
+  it('shows the entries; the kind filter sends kind= and "Load more" the cursor', async () => {
+    serve({
+      'GET /api/v1/admin/audit': (call) =>
+        ok(
+          call.query.get('kind') === 'sign_in'
+            ? call.query.get('cursor') === 'p2'
+              ? { entries: [entry('40', 'sign_in', 'sign_in.exchange', 'ok')], nextCursor: null }
+              : { entries: [entry('42', 'sign_in', 'sign_in.exchange', 'token_expired')], nextCursor: 'p2' }
+            : { entries: [entry('43', 'admin', 'user.deactivate', 'ok'), entry('42', 'sign_in', 'sign_in.exchange', 'token_expired')], nextCursor: null },
+        ),
+    });
+    await mount('#/audit');
+    expect(rows('table thead tr')).toEqual([['Time', 'Kind', 'Action', 'Actor', 'Outcome', 'Origin', 'IP']]);
+    expect(rows().map((r) => r.slice(1))).toEqual([
+      ['Administrative action', 'user.deactivate', 'Ada Admin', 'ok', '—', '203.0.113.7'],
+      ['Sign-in', 'sign_in.exchange', 'alice', 'token_expired', 'https://app.example.com', '203.0.113.7'],
+    ]);
+
+    await choose(control<HTMLSelectElement>('Kind'), 'sign_in');
+    expect(callsTo('GET', '/api/v1/admin/audit').map((c) => c.query.toString())).toEqual(['', 'kind=sign_in']);
+    expect(rows().map((r) => r[2])).toEqual(['sign_in.exchange']);
+    await click(button('Load more'));
+    expect(callsTo('GET', '/api/v1/admin/audit').at(-1)!.query.toString()).toBe('kind=sign_in&cursor=p2');
+    expect(rows().map((r) => [r[2], r[4]])).toEqual([
+      ['sign_in.exchange', 'token_expired'],
+      ['sign_in.exchange', 'ok'],
+    ]);
+  });
+});

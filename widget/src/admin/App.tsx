@@ -1,0 +1,143 @@
+/**
+ * The admin panel: who is signed in (GET /api/v1/me), the navigation, and the page the hash names. A session
+ * that is missing or expired, or that belongs to a member, replaces the whole panel with a plain explanation,
+ * whichever request discovers it.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { User } from '../../../shared/src/api.js';
+import { createAdminApi, isSessionError, type AdminApi } from './api.js';
+import { AuditPage } from './Audit.js';
+import { ExternalAuthPage } from './ExternalAuth.js';
+import { InboxPage } from './Inbox.js';
+import { OverviewPage } from './Overview.js';
+import { href, PAGES, useRoute, type Route } from './route.js';
+import { SettingsPage } from './Settings.js';
+import { UsersPage } from './Users.js';
+
+type Session =
+  | { state: 'loading' }
+  | { state: 'failed' }
+  | { state: 'signedOut'; byUser: boolean }
+  | { state: 'forbidden' }
+  | { state: 'ready'; me: User };
+
+const displayName = (u: { name: string | null; email?: string | null; externalId?: string | null; id: string }) =>
+  u.name ?? u.email ?? u.externalId ?? u.id;
+
+function Body({ route, api, me }: { route: Route; api: AdminApi; me: User }) {
+  switch (route.page) {
+    case 'overview':
+      return <OverviewPage api={api} />;
+    case 'external-auth':
+      return <ExternalAuthPage api={api} />;
+    case 'users':
+      return <UsersPage api={api} me={me} />;
+    case 'settings':
+      return <SettingsPage api={api} />;
+    case 'inbox':
+      return <InboxPage api={api} me={me} openId={route.id} />;
+    case 'audit':
+      return <AuditPage api={api} />;
+  }
+}
+
+export function App() {
+  const [session, setSession] = useState<Session>({ state: 'loading' });
+  const api = useMemo(
+    () => createAdminApi((error) => setSession(error.status === 401 ? { state: 'signedOut', byUser: false } : { state: 'forbidden' })),
+    [],
+  );
+  const route = useRoute();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const shownPage = useRef<string | null>(null);
+  const title = PAGES.find(([name]) => name === route.page)![1];
+
+  const load = () => {
+    setSession({ state: 'loading' });
+    api.me().then(
+      ({ user }) => setSession(user.role === 'member' ? { state: 'forbidden' } : { state: 'ready', me: user }),
+      (error: unknown) => !isSessionError(error) && setSession({ state: 'failed' }),
+    );
+  };
+  useEffect(load, [api]);
+
+  const ready = session.state === 'ready';
+  useEffect(() => {
+    if (!ready) return;
+    document.title = `${title} · Parley admin`;
+    // Moving between pages moves focus to the new page's heading, as a page load would; not on first load.
+    if (shownPage.current !== null && shownPage.current !== route.page) heading.current?.focus();
+    shownPage.current = route.page;
+  }, [ready, route.page, title]);
+
+  const signOut = () => {
+    // Signed out either way: a failed logout leaves a session the user no longer wants to use here.
+    api.logout().catch(() => {}).finally(() => setSession({ state: 'signedOut', byUser: true }));
+  };
+
+  if (session.state === 'loading') return <p class="muted solo">Loading…</p>;
+  if (session.state === 'failed')
+    return (
+      <main class="solo">
+        <h1>Parley admin</h1>
+        <p role="alert">Parley could not be reached. Check the connection and try again.</p>
+        <button type="button" onClick={load}>
+          Try again
+        </button>
+      </main>
+    );
+  if (session.state === 'signedOut')
+    return (
+      <main class="solo">
+        <h1>Parley admin</h1>
+        <p role="status">
+          {session.byUser ? 'You have signed out. To sign in again, use' : 'You are not signed in. Use'} the one-time link from the server log, or{' '}
+          <code>npm run parley -- admin sign-in-link --email …</code>.
+        </p>
+      </main>
+    );
+  if (session.state === 'forbidden')
+    return (
+      <main class="solo">
+        <h1>Parley admin</h1>
+        <p role="alert">Administrators only.</p>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </main>
+    );
+
+  const { me } = session;
+  return (
+    <div class="admin">
+      <header class="bar">
+        <a class="brand" href={href('overview')}>
+          Parley admin
+        </a>
+        <span class="who">
+          Signed in as <strong data-testid="admin-name">{displayName(me)}</strong>
+        </span>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <nav class="side" aria-label="Admin sections">
+        <ul>
+          {PAGES.map(([name, label]) => (
+            <li key={name}>
+              <a href={href(name)} aria-current={route.page === name ? 'page' : undefined}>
+                {label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main class={`content ${route.page}`}>
+        <h1 ref={heading} tabIndex={-1}>
+          {title}
+        </h1>
+        <Body route={route} api={api} me={me} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * Settings the panel may change, each saved on its own; one fixed by the environment is shown read-only with
+ * the variable that fixes it. External auth's on/off switch lives on the external auth page.
+ */
+import { useState } from 'preact/hooks';
+import type { AdminApi, Setting, SettingName, SettingsPatch } from './api.js';
+import { errorText } from './errors.js';
+import { Loading, lockedText, Notice, useLoad, type Note } from './ui.js';
+
+type Kind = 'number' | 'lines' | 'text';
+const FIELDS: { name: SettingName; label: string; help: string; kind: Kind }[] = [
+  { name: 'seatLimit', label: 'Seat limit', help: 'The most accounts that may be active at once.', kind: 'number' },
+  {
+    name: 'allowedOrigins',
+    label: 'Allowed origins',
+    help: 'Sites that may embed the widget, one origin per line (https://app.example.com). Empty: only this server’s own origin.',
+    kind: 'lines',
+  },
+  { name: 'tokenMaxLifetime', label: 'Token maximum lifetime', help: 'The longest a signed token may be valid, such as 15m, 12h or 7d.', kind: 'text' },
+];
+
+function toDraft(kind: Kind, value: unknown): string {
+  if (kind === 'lines') return Array.isArray(value) ? value.join('\n') : '';
+  return value === null || value === undefined ? '' : String(value);
+}
+
+/** The PATCH value for a draft, or a sentence saying why there is none. */
+function parse(kind: Kind, draft: string): { value: SettingsPatch[keyof SettingsPatch] } | { problem: string } {
+  if (kind === 'number') return /^\s*\d+\s*$/.test(draft) ? { value: Number(draft) } : { problem: 'Enter a whole number.' };
+  if (kind === 'lines') {
+    const origins = draft.split('\n').map((l) => l.trim()).filter(Boolean);
+    return { value: origins.length ? origins : null };
+  }
+  return draft.trim() ? { value: draft.trim() } : { problem: 'Enter a duration such as 7d.' };
+}
+
+function Field({ api, field, setting, onSaved }: { api: AdminApi; field: (typeof FIELDS)[number]; setting: Setting; onSaved: (all: Setting[]) => void }) {
+  const [draft, setDraft] = useState(() => toDraft(field.kind, setting.value));
+  const [note, setNote] = useState<Note>(null);
+  const [busy, setBusy] = useState(false);
+  const id = `setting-${field.name}`;
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const parsed = parse(field.kind, draft);
+    if ('problem' in parsed) return setNote({ ok: false, text: parsed.problem });
+    setBusy(true);
+    setNote(null);
+    try {
+      const all = await api.updateSettings({ [field.name]: parsed.value });
+      const saved = all.find((s) => s.name === field.name);
+      if (saved) setDraft(toDraft(field.kind, saved.value));
+      onSaved(all);
+      setNote({ ok: true, text: 'Saved.' });
+    } catch (error) {
+      setNote({ ok: false, text: errorText(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const common = {
+    id,
+    value: draft,
+    readOnly: setting.locked,
+    'aria-describedby': `${id}-help`,
+    onInput: (e: Event) => setDraft((e.currentTarget as HTMLInputElement).value),
+  };
+  return (
+    <form class="card setting" onSubmit={(e) => void save(e)} data-setting={field.name}>
+      <label for={id}>{field.label}</label>
+      <div class="row">
+        {field.kind === 'lines' ? (
+          <textarea {...common} rows={4} class="mono" />
+        ) : field.kind === 'number' ? (
+          <input {...common} type="number" min={0} step={1} />
+        ) : (
+          <input {...common} type="text" />
+        )}
+        {!setting.locked && (
+          <button type="submit" class="primary" disabled={busy} aria-label={`Save ${field.label.toLowerCase()}`}>
+            Save
+          </button>
+        )}
+      </div>
+      <p id={`${id}-help`} class="muted">
+        {setting.locked ? <strong class="locked">{lockedText(setting)}</strong> : field.help}
+      </p>
+      <Notice note={note} />
+    </form>
+  );
+}
+
+export function SettingsPage({ api }: { api: AdminApi }) {
+  const settings = useLoad(() => api.settings(), []);
+  if (!settings.data) return <Loading error={settings.error} />;
+  const byName = new Map(settings.data.map((s) => [s.name, s]));
+  return (
+    <>
+      {FIELDS.map((field) => {
+        const setting = byName.get(field.name);
+        return setting && <Field key={field.name} api={api} field={field} setting={setting} onSaved={(all) => settings.set(() => all)} />;
+      })}
+    </>
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * The admin panel's client for docs/admin-api.md: same-origin, authenticated by the panel's session cookie
+ * (cookie-authenticated writes carry the page's own Origin, which the browser adds). Every failure is an
+ * `ApiError` with the server's code; a lost session (401) or a member's session (403 admin_required) is also
+ * reported to `onSessionError`, so the whole panel can switch to its signed-out or admins-only state.
+ */
+import type { Conversation, Message, MeResponse, MessagePage, User } from '../../../shared/src/api.js';
+import { ApiError, readResponse } from '../api/client.js';
+
+export type Role = User['role'];
+
+export interface Overview {
+  seats: { used: number; limit: number };
+  last24h: { accountsCreated: number; signIns: Record<string, number> };
+}
+
+export type SettingName = 'seatLimit' | 'allowedOrigins' | 'tokenMaxLifetime' | 'externalAuthEnabled';
+export interface Setting {
+  name: SettingName;
+  variable: string | null;
+  value: unknown;
+  locked: boolean;
+}
+export interface SettingsPatch {
+  seatLimit?: number;
+  allowedOrigins?: string[] | null;
+  tokenMaxLifetime?: string;
+  externalAuthEnabled?: boolean;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  source: 'environment' | 'database';
+  createdAt: string;
+  lastUsedAt: string | null;
+  retiredAt: string | null;
+}
+export interface KeyList {
+  enabled: boolean;
+  keys: SigningKey[];
+}
+export type ExampleLanguage = 'node' | 'python' | 'php' | 'go';
+
+export type CreatedVia = 'external_token' | 'owner_link' | 'admin' | 'api';
+export interface AdminUser extends User {
+  active: boolean;
+  createdVia: CreatedVia;
+  lastSeenAt: string | null;
+}
+export interface UserPage {
+  users: AdminUser[];
+  nextCursor: string | null;
+  total: number;
+}
+export interface NewUser {
+  name?: string;
+  email?: string;
+  externalId?: string;
+  role?: 'member' | 'admin';
+}
+
+export interface InboxConversation extends Conversation {
+  unanswered: boolean;
+  participants: { id: string; name: string | null }[];
+}
+export interface InboxPage {
+  conversations: InboxConversation[];
+  nextCursor: string | null;
+}
+
+export type AuditKind = 'admin' | 'sign_in';
+export interface AuditEntry {
+  id: string;
+  at: string;
+  kind: AuditKind;
+  action: string;
+  actor: { id: string | null; label: string };
+  outcome: string;
+  origin: string | null;
+  ip: string | null;
+  target: string | null;
+}
+export interface AuditPage {
+  entries: AuditEntry[];
+  nextCursor: string | null;
+}
+
+export interface AdminApi {
+  me(): Promise<MeResponse>;
+  logout(): Promise<void>;
+  overview(): Promise<Overview>;
+  settings(): Promise<Setting[]>;
+  updateSettings(patch: SettingsPatch): Promise<Setting[]>;
+  keys(): Promise<KeyList>;
+  createKey(): Promise<{ kid: string; secret: string }>;
+  retireKey(kid: string): Promise<SigningKey>;
+  keyExamples(kid: string): Promise<Record<ExampleLanguage, string>>;
+  users(query: { q?: string; cursor?: string; limit?: number }): Promise<UserPage>;
+  createUser(body: NewUser): Promise<AdminUser>;
+  deactivateUser(id: string): Promise<AdminUser>;
+  reactivateUser(id: string): Promise<AdminUser>;
+  setRole(id: string, role: Role): Promise<AdminUser>;
+  deleteUser(id: string): Promise<void>;
+  conversations(query: { cursor?: string; limit?: number }): Promise<InboxPage>;
+  messages(conversationId: string, query: { before?: string; limit?: number }): Promise<MessagePage>;
+  reply(conversationId: string, text: string, clientMessageId: string): Promise<Message>;
+  audit(query: { kind?: AuditKind | ''; cursor?: string; limit?: number }): Promise<AuditPage>;
+}
+
+/** `?a=1&b=x` from the defined, non-empty values only. */
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(name, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** True when an error means the panel cannot be used with this session at all. */
+export function isSessionError(error: unknown): error is ApiError {
+  // `user_not_found` is also a 401 sign-in outcome in shared/src/errors.ts; here it means an unknown user id.
+  return error instanceof ApiError && ((error.status === 401 && error.code !== 'user_not_found') || error.code === 'admin_required');
+}
+
+export function createAdminApi(onSessionError: (error: ApiError) => void = () => {}): AdminApi {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      // Looked up per call (not bound once), so tests can stub the global.
+      response = await fetch(path, {
+        method,
+        credentials: 'same-origin',
+        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch {
+      throw new ApiError(0, 'network_error', 'Parley could not be reached.');
+    }
+    try {
+      return (await readResponse(response)) as T;
+    } catch (error) {
+      if (isSessionError(error)) onSessionError(error);
+      throw error;
+    }
+  }
+  const enc = encodeURIComponent;
+  const admin = '/api/v1/admin';
+  const user = async (method: string, path: string, body?: unknown) => (await call<{ user: AdminUser }>(method, path, body)).user;
+  const settings = async (method: string, body?: unknown) => (await call<{ settings: Setting[] }>(method, `${admin}/settings`, body)).settings;
+
+  return {
+    me: () => call('GET', '/api/v1/me'),
+    logout: () => call('POST', '/api/v1/auth/logout'),
+    overview: () => call('GET', `${admin}/overview`),
+    settings: () => settings('GET'),
+    updateSettings: (patch) => settings('PATCH', patch),
+    keys: () => call('GET', `${admin}/keys`),
+    createKey: () => call('POST', `${admin}/keys`),
+    retireKey: async (kid) => (await call<{ key: SigningKey }>('POST', `${admin}/keys/${enc(kid)}/retire`)).key,
+    keyExamples: async (kid) => (await call<{ examples: Record<ExampleLanguage, string> }>('GET', `${admin}/keys/${enc(kid)}/examples`)).examples,
+    users: (q) => call('GET', `${admin}/users${query(q)}`),
+    createUser: (body) => user('POST', `${admin}/users`, body),
+    deactivateUser: (id) => user('POST', `${admin}/users/${enc(id)}/deactivate`),
+    reactivateUser: (id) => user('POST', `${admin}/users/${enc(id)}/reactivate`),
+    setRole: (id, role) => user('PATCH', `${admin}/users/${enc(id)}`, { role }),
+    deleteUser: (id) => call('DELETE', `${admin}/users/${enc(id)}`),
+    conversations: (q) => call('GET', `${admin}/conversations${query(q)}`),
+    messages: (id, q) => call('GET', `${admin}/conversations/${enc(id)}/messages${query(q)}`),
+    reply: async (id, text, clientMessageId) =>
+      (await call<{ message: Message }>('POST', `${admin}/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
+    audit: (q) => call('GET', `${admin}/audit${query(q)}`),
+  };
+}

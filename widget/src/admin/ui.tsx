@@ -1,0 +1,144 @@
+/**
+ * Small pieces every admin page uses: loading data with an error state, status and alert messages, times,
+ * and a button that asks for confirmation inline (no native dialog, so it is styled, testable and never
+ * blocks the page).
+ */
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { errorText } from './errors.js';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: string | null;
+  reload: () => void;
+  set: (update: (data: T) => T) => void;
+}
+
+/** Runs `load` on mount (and when `deps` change); a late answer for stale deps is dropped. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setError(null);
+    load().then(
+      (value) => current && setData(value),
+      (e: unknown) => current && setError(errorText(e)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [...deps, round]);
+  const reload = useCallback(() => setRound((n) => n + 1), []);
+  const set = useCallback((update: (data: T) => T) => setData((d) => (d === undefined ? d : update(d))), []);
+  return { data, error, reload, set };
+}
+
+export type Note = { ok: boolean; text: string } | null;
+
+/**
+ * A status (polite) or alert (assertive) message. With no note it still renders an empty status region, so
+ * a later "Saved." is announced; `inline` makes it a span, for use inside a line of controls.
+ */
+export function Notice({ note, inline = false }: { note: Note; inline?: boolean }) {
+  const Tag = inline ? 'span' : 'p';
+  const error = note !== null && !note.ok;
+  return (
+    // Keyed by role: an alert is announced when it is inserted, not when a status region turns into one.
+    <Tag key={error ? 'alert' : 'status'} role={error ? 'alert' : 'status'} class={`notice ${note ? (note.ok ? 'ok' : 'error') : 'idle'}${inline ? ' inline' : ''}`}>
+      {note?.text}
+    </Tag>
+  );
+}
+
+export function Loading({ error }: { error: string | null }) {
+  return error ? (
+    <p role="alert" class="notice error">
+      {error}
+    </p>
+  ) : (
+    <p class="muted">Loading…</p>
+  );
+}
+
+/** Why a setting cannot be changed in the panel. */
+export const lockedText = (setting: { variable: string | null }) =>
+  setting.variable ? `Set by ${setting.variable} in the environment.` : 'Set in the environment.';
+
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function Time({ iso, none = '—' }: { iso: string | null; none?: string }) {
+  return iso ? (
+    <time dateTime={iso} title={iso}>
+      {formatTime(iso)}
+    </time>
+  ) : (
+    <span class="muted">{none}</span>
+  );
+}
+
+/** A button that first asks `question`, with the action and Cancel next to it; Cancel gets the focus. */
+export function ConfirmButton({ label, question, confirmLabel = label, onConfirm, danger = false, disabled = false, name }: {
+  label: string;
+  question: ComponentChildren;
+  confirmLabel?: string;
+  onConfirm: () => void;
+  danger?: boolean;
+  disabled?: boolean;
+  /** The accessible name of the first button when `label` alone is ambiguous in a table row. */
+  name?: string;
+}) {
+  const [asking, setAsking] = useState(false);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const openRef = useRef<HTMLButtonElement>(null);
+  const asked = useRef(false);
+  // Focus follows the question: to Cancel when it appears, back to the button when it goes.
+  useEffect(() => {
+    if (asking) cancelRef.current?.focus();
+    else if (asked.current) openRef.current?.focus();
+    asked.current = asking;
+  }, [asking]);
+  if (!asking)
+    return (
+      <button type="button" ref={openRef} class={danger ? 'danger' : ''} disabled={disabled} aria-label={name} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  return (
+    <span class="confirm" role="group" aria-label={typeof question === 'string' ? question : label}>
+      <span>{question}</span>{' '}
+      <button type="button" class={danger ? 'danger' : 'primary'} onClick={() => { setAsking(false); onConfirm(); }}>
+        {confirmLabel}
+      </button>{' '}
+      <button type="button" ref={cancelRef} onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
+/** Copies `text` to the clipboard where the browser allows it, and says whether it worked. */
+export function CopyButton({ text, label = 'Copy', name }: { text: string; label?: string; name?: string }) {
+  const [note, setNote] = useState<Note>(null);
+  const copy = async () => {
+    try {
+      // Absent outside secure contexts, and writeText rejects without permission: both are told, not thrown.
+      await navigator.clipboard.writeText(text);
+      setNote({ ok: true, text: 'Copied.' });
+    } catch {
+      setNote({ ok: false, text: 'Could not copy: select the text and copy it by hand.' });
+    }
+  };
+  return (
+    <span class="copy">
+      <button type="button" aria-label={name} onClick={() => void copy()}>
+        {label}
+      </button>
+      <Notice note={note} inline />
+    </span>
+  );
+}
