@@ -73,6 +73,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 200 },
+    // The router's own errors (a malformed URL, an over-long parameter) answer in Parley's shape and never
+    // echo the URL, which may hold a token.
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(reply, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'not_found' : 'bad_request');
+    },
+    // Unknown fields are an error (400), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const publicUrl = { value: derivePublicUrl(config, config.port) };
@@ -85,32 +92,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('origins', createOriginPolicy(app.services.settings, () => publicUrl.value));
   app.decorateRequest('session', null);
 
-  // The API speaks JSON only; a text/plain body (a "simple" cross-site request) is refused with 415.
-  app.removeContentTypeParser('text/plain');
-  await app.register(cookie);
-  await app.register(rateLimit, { global: false });
-  app.decorate('signInLimiter', createSignInLimiter(app, { perAddress: config.signInRateLimit, perKey: config.signInRateLimitPerKey }));
-  const corsCommon = {
-    credentials: false,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
-    maxAge: 600,
-  };
-  await app.register(cors, {
-    // Browsers on allowed origins may call the API with a bearer session; cookies stay first-party. The
-    // exchange alone answers every origin, so that a page outside the allowlist can read its 403
-    // `origin_not_allowed` (the route refuses it; no credentials travel, nothing is readable but the error).
-    delegator: (request, callback) => {
-      const origin = request.headers.origin;
-      const isExchange = request.url.split('?')[0] === '/api/v1/auth/exchange';
-      if (origin === undefined || isExchange) return callback(null, { ...corsCommon, origin: origin !== undefined });
-      app.origins.isAllowed(origin).then(
-        (allowed) => callback(null, { ...corsCommon, origin: allowed }),
-        (error: Error) => callback(error, { ...corsCommon, origin: false }),
-      );
-    },
-  });
-
+  // Before any plugin registers routes (CORS adds OPTIONS *), so that every route answers errors alike.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ParleyError) return sendError(reply, error.code, error.message);
     if (error.validation) return sendError(reply, 'bad_request', `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params|headers)/, '')}`);
@@ -126,6 +108,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return sendError(reply, 'bad_request');
     request.log.error({ err: error, url: redactUrl(request.url) }, 'unexpected error');
     return sendError(reply, 'internal_error');
+  });
+
+  // The API speaks JSON only; a text/plain body (a "simple" cross-site request) is refused with 415.
+  app.removeContentTypeParser('text/plain');
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  app.decorate('signInLimiter', createSignInLimiter(app, { perAddress: config.signInRateLimit, perKey: config.signInRateLimitPerKey }));
+  const corsCommon = {
+    credentials: false,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+    maxAge: 600,
+    // A malformed preflight is not an error to report: it simply gets no CORS headers.
+    strictPreflight: false,
+  };
+  await app.register(cors, {
+    // Browsers on allowed origins may call the API with a bearer session; cookies stay first-party. The
+    // exchange alone answers every origin, so that a page outside the allowlist can read its 403
+    // `origin_not_allowed` (the route refuses it; no credentials travel, nothing is readable but the error).
+    delegator: (request, callback) => {
+      const origin = request.headers.origin;
+      const isExchange = request.url.split('?')[0] === '/api/v1/auth/exchange';
+      if (origin === undefined || isExchange) return callback(null, { ...corsCommon, origin: origin !== undefined });
+      app.origins.isAllowed(origin).then(
+        (allowed) => callback(null, { ...corsCommon, origin: allowed }),
+        (error: Error) => callback(error, { ...corsCommon, origin: false }),
+      );
+    },
   });
 
   app.setNotFoundHandler((request, reply) => {

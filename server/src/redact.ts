@@ -1,7 +1,31 @@
-/** Keeps tokens out of logs: the URL of a request is logged with its secrets replaced. */
+/**
+ * Keeps tokens out of logs: the URL of a request is logged with the value of every secret-bearing query
+ * parameter replaced. Names are compared after percent-decoding and case-folding, as the router reads them
+ * (`externalAuth%43ode` is `externalAuthCode` too).
+ */
 
-const SECRET_PARAMS = /([?&](?:externalAuthCode|authToken|token|access_token)=)[^&#]*/gi;
+const SECRET_NAMES: ReadonlySet<string> = new Set(['externalauthcode', 'authtoken', 'token', 'access_token']);
+
+function decodedName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' ')).toLowerCase();
+  } catch {
+    return raw.toLowerCase();
+  }
+}
 
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, '$1[redacted]');
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash === -1 ? undefined : hash);
+  const redacted = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq === -1 ? pair : pair.slice(0, eq);
+      return SECRET_NAMES.has(decodedName(name)) ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, q)}?${redacted}`;
 }

@@ -71,7 +71,8 @@ const fail = (code: VerifyFailureCode, reason: string): VerifyResult => ({ ok: f
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const has = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
 // Control characters in an identifier are never meant; they are how log and header injection start.
-const hasControl = (s: string) => /[\u0000-\u001f\u007f]/.test(s);
+// Lone surrogates are refused too: databases store them differently, so two ids could become one account.
+const hasControl = (s: string) => /[\u0000-\u001f\u007f]/.test(s) || !s.isWellFormed();
 const isEmail = (s: string) => s.length <= MAX_EMAIL_CHARS && /^[^\s@]+@[^\s@]+$/.test(s) && !hasControl(s);
 
 function optionalString(value: unknown, max: number, check?: (s: string) => boolean): string | null | undefined | false {

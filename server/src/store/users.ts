@@ -80,6 +80,7 @@ export function createUserRepository(store: Store) {
           return { ok: true, user };
         }
         // Nothing inserted: either a unique key was taken or every seat is.
+        if (input.externalId === null && email === null) return { ok: false, reason: 'seat_limit_reached' };
         const clash = await executor
           .selectFrom('users')
           .select('id')
@@ -87,7 +88,7 @@ export function createUserRepository(store: Store) {
             const ors = [];
             if (input.externalId !== null) ors.push(eb('external_id', '=', input.externalId));
             if (email !== null) ors.push(eb('email_normalized', '=', normalizeEmail(email)));
-            return ors.length > 0 ? eb.or(ors) : eb.val(false);
+            return eb.or(ors);
           })
           .executeTakeFirst();
         return { ok: false, reason: clash ? 'duplicate' : 'seat_limit_reached' };

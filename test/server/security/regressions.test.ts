@@ -1,0 +1,52 @@
+/** Regressions found by the attack suite and the route fuzzer, each named after what broke. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { redactUrl } from '../../../server/src/redact.js';
+import { createTestApp, type TestApp } from '../../helpers/app.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const leaks = (haystack: string, token: string) => token.split('.').some((part) => part.length > 8 && haystack.includes(part));
+
+describe('security regressions', () => {
+  it('a percent-encoded parameter name is still redacted in the logs', async () => {
+    const token = await t.sign({ user: { id: 'alice' } });
+    const res = await t.app.inject({ method: 'GET', url: `/?externalAuth%43ode=${token}` });
+    expect(res.statusCode).toBe(303);
+    expect(leaks(t.logs.join('\n'), token)).toBe(false);
+    expect(redactUrl('/x?a=1&EXTERNALAUTHCODE=abc&%74oken=def&b=2')).toBe('/x?a=1&EXTERNALAUTHCODE=[redacted]&%74oken=[redacted]&b=2');
+    expect(redactUrl('/x?%zz=1&externalAuthCode=abc')).toBe('/x?%zz=1&externalAuthCode=[redacted]');
+  });
+
+  it('a malformed URL answers in Parley\'s error shape and never echoes the URL', async () => {
+    const token = await t.sign({ user: { id: 'alice' } });
+    const res = await t.app.inject({ method: 'GET', url: `/%zz?externalAuthCode=${token}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: 'bad_request', message: 'The request is malformed.' } });
+    expect(leaks(res.body + JSON.stringify(res.headers), token)).toBe(false);
+    const long = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${'x'.repeat(300)}` , headers: { authorization: 'Bearer pss_x' } });
+    expect(long.json()).toEqual({ error: { code: 'not_found', message: 'Not found.' } });
+  });
+
+  it('OPTIONS requests use the same error handler (no library message)', async () => {
+    const res = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/auth/exchange', headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:3000' }, payload: '{"x":' });
+    expect(res.statusCode).toBeLessThan(500);
+    if (res.statusCode >= 400) expect(res.json()).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+    const bare = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/me', headers: { origin: 'http://127.0.0.1:3000' } });
+    expect(bare.statusCode).toBeLessThan(500);
+    expect(bare.body).not.toContain('Invalid Preflight Request');
+  });
+
+  it('user.ids with lone surrogates are refused, so two cannot collapse into one account', async () => {
+    for (const id of ['victim\ud800', 'victim\udfff']) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user: { id } }) } });
+      expect(res.json().error.code).toBe('token_invalid');
+    }
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user: { id: 'victim\ufffd' } }) } })).statusCode).toBe(200);
+  });
+});
