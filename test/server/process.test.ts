@@ -101,6 +101,16 @@ describe('parley keys and token', () => {
     expect(run(['keys', 'add-jwks', '--url', 'https://keys.example.com/jwks.json']).stdout).toMatch(/registered JWK Set jwks_[0-9a-f]{12} → https:\/\/keys.example.com\/jwks.json/);
   });
 
+  it('admin create-owner prints a one-time owner link; sign-in-link needs an existing owner or admin', () => {
+    const created = run(['admin', 'create-owner', '--email', 'boss@example.com']);
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/http:\/\/127\.0\.0\.1:3000\/admin\/setup\?token=[A-Za-z0-9_-]{43}\n/);
+    const refused = run(['admin', 'sign-in-link', '--email', 'nobody@example.com']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('No active owner or admin has the email nobody@example.com');
+    expect(run(['admin', 'create-owner']).stderr).toContain('--email');
+  });
+
   it('token without --user-id is a usage error', () => {
     const result = run(['token']);
     expect(result.status).toBe(1);
