@@ -17,6 +17,15 @@ const connections = 50;
 const secret = 'bench-secret-bench-secret-bench-secret!!';
 
 await esbuild.build({
+  entryPoints: [join(root, 'bench/admin-users.ts')],
+  outfile: join(root, 'dist/bench/admin-users.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  logLevel: 'warning',
+});
+await esbuild.build({
   entryPoints: [join(root, 'bench/server.ts')],
   outfile: join(root, 'dist/bench/server.js'),
   bundle: true,
@@ -85,6 +94,8 @@ const widgetTable = widget
       `Everything the host page downloads before the panel is usable (widget.js + widget.css): ${widget.gzipBytes} bytes gzip (budget 20,480).`,
     ].join('\n')
   : 'Widget load: skipped (no /usr/bin/chromium).';
+const adminUsers = JSON.parse(execSync(`${process.execPath} ${join(root, 'dist/bench/admin-users.js')}`).toString());
+const adminTable = `Admin users page with ${adminUsers.accounts.toLocaleString('en')} accounts (SQLite, in process, median of 20): first page ${adminUsers.firstPageMs} ms, search ${adminUsers.searchMs} ms.`;
 const report = `# Benchmark results
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.
@@ -94,6 +105,8 @@ ${table}
 
 ${widgetTable}
 
+${adminTable}
+
 The server runs in its own process; autocannon drives it over loopback from this one (both share the 2 cores).
 The baseline is a bare Fastify route in the same server process, so the ratio is what a sign-in costs
 relative to the cheapest possible request on this machine today.
@@ -101,3 +114,4 @@ relative to the cheapest possible request on this machine today.
 writeFileSync(join(root, 'bench/RESULTS.md'), report);
 console.log(table);
 console.log(widgetTable);
+console.log(adminTable);
