@@ -1,5 +1,6 @@
 /**
- * Rate limits on sign-in (hosted page and exchange), per client address and per signing key, with
+ * Rate limits on sign-in (hosted page, exchange and the admin panel's one-time links), per client address
+ * and per signing key, with
  * @fastify/rate-limit's counters. The key is read from the token's header without verifying it: it only
  * picks a counter, and the per-address limit still holds whatever kid an attacker writes.
  */

@@ -46,4 +46,13 @@ describe('sign-in rate limits', () => {
     for (let i = 0; i < 2; i++) expect((await t.app.inject({ method: 'GET', url: `/?externalAuthCode=bad-${i}` })).statusCode).toBe(401);
     expect((await t.app.inject({ method: 'GET', url: '/?externalAuthCode=bad-3' })).statusCode).toBe(429);
   });
+
+  it("limits the admin panel's one-time links too", async () => {
+    t = await createTestApp({ env: { PARLEY_SIGNIN_RATE_LIMIT: '2/1m', PARLEY_SIGNIN_RATE_LIMIT_PER_KEY: '0' } });
+    for (let i = 0; i < 2; i++) expect((await t.app.inject({ method: 'GET', url: `/admin/setup?token=${'x'.repeat(43)}` })).statusCode).toBe(404);
+    const limited = await t.app.inject({ method: 'GET', url: `/admin/setup?token=${'x'.repeat(43)}` });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['retry-after']).toBeDefined();
+    expect(limited.body).toContain('data-code="rate_limited"');
+  });
 });

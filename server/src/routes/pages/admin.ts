@@ -29,6 +29,12 @@ export async function adminPageRoutes(app: FastifyInstance, options: { manifest:
 
   app.get(ADMIN_LINK_PATH, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    // Admin sign-in is rate limited like every sign-in: per client address.
+    const limit = await app.signInLimiter(request);
+    if (limit.limited) {
+      await auditTrail.admin(request, 'admin_link.use', 'rate_limited');
+      return reply.code(429).header('retry-after', String(limit.retryAfterSeconds)).type('text/html; charset=utf-8').send(errorPageHtml('rate_limited'));
+    }
     try {
       const user = await adminLinks.use((request.query as Record<string, unknown>)['token']);
       const session = await sessions.create(user.id, app.now(), SESSION_TTL_MS);
