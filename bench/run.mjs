@@ -9,6 +9,8 @@ import autocannon from 'autocannon';
 import * as esbuild from 'esbuild';
 import { SignJWT } from 'jose';
 import { measureWidgetLoad } from './widget-load.mjs';
+import { measureFanout } from './fanout.mjs';
+import { measureProvisioning } from './provisioning.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -94,6 +96,18 @@ const widgetTable = widget
       `Everything the host page downloads before the panel is usable (widget.js + widget.css): ${widget.gzipBytes} bytes gzip (budget 20,480).`,
     ].join('\n')
   : 'Widget load: skipped (no /usr/bin/chromium).';
+const fanouts = [await measureFanout({ streams: 1000, root })];
+if (!quick) fanouts.push(await measureFanout({ streams: 5000, root }));
+const ms = (x) => x.toFixed(1);
+const fanoutTable = [
+  '| live fan-out (SQLite; one conversation, 100 messages) | p50 ms | p99 ms | lost | baseline p50 ms | baseline p99 ms | p99 × baseline | RSS per idle stream |',
+  '|---|---|---|---|---|---|---|---|',
+  ...fanouts.map((f) => `| ${f.streams.toLocaleString('en')} streams | ${ms(f.p50)} | ${ms(f.p99)} | ${f.lost} | ${ms(f.baselineP50)} | ${ms(f.baselineP99)} | ${(f.p99 / f.baselineP99).toFixed(2)} | ${f.kbPerIdleStream.toFixed(1)} KB |`),
+].join('\n');
+const burst = await measureProvisioning({ root });
+const burstLine = burst.skipped
+  ? `Provisioning burst (PostgreSQL): skipped, ${burst.skipped}.`
+  : `Provisioning burst (PostgreSQL): ${burst.users.toLocaleString('en')} new users at 50 connections, seat limit ${burst.seats}: ${burst.accounts} accounts (${JSON.stringify(burst.outcomes)}), ${burst.accountsPerSecond.toFixed(0)} accounts/s.`;
 const adminUsers = JSON.parse(execSync(`${process.execPath} ${join(root, 'dist/bench/admin-users.js')}`).toString());
 const adminTable = `Admin users page with ${adminUsers.accounts.toLocaleString('en')} accounts (SQLite, in process, median of 20): first page ${adminUsers.firstPageMs} ms, search ${adminUsers.searchMs} ms.`;
 const report = `# Benchmark results
@@ -102,6 +116,10 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 
 Date: ${new Date().toISOString()}. Commit: ${commit}. Mode: ${quick ? 'quick' : 'full'} (${duration} s per scenario).
 
 ${table}
+
+${fanoutTable}
+
+${burstLine}
 
 ${widgetTable}
 
@@ -114,4 +132,6 @@ relative to the cheapest possible request on this machine today.
 writeFileSync(join(root, 'bench/RESULTS.md'), report);
 console.log(table);
 console.log(widgetTable);
+console.log(fanoutTable);
+console.log(burstLine);
 console.log(adminTable);
