@@ -15,6 +15,7 @@ import { createEventRepository } from './store/events.js';
 import { createKeyRepository } from './store/keys.js';
 import { createMessageRepository } from './store/messages.js';
 import { createSessionRepository } from './store/sessions.js';
+import { createWriteBatcher } from './store/write-batcher.js';
 import { createUserRepository } from './store/users.js';
 import { createJtiRepository } from './store/jtis.js';
 import { createSettings } from './admin/settings.js';
@@ -38,7 +39,8 @@ export interface ServiceOptions {
 export function createServices({ config, store, now, publicUrl, jwksFetch }: ServiceOptions) {
   const users = createUserRepository(store);
   const keys = createKeyRepository(store);
-  const sessions = createSessionRepository(store);
+  const batcher = createWriteBatcher(store);
+  const sessions = createSessionRepository(store, batcher);
   const conversations = createConversationRepository(store);
   const messages = createMessageRepository(store);
   const events = createEventRepository(store);
@@ -48,7 +50,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const keyRing = createKeyRing({ envSecret: config.externalAuthSecret, keys, jwksFetch, now });
   const adminSettings = createSettings({ store, config, now });
   const settings = async () => ({ ...(await adminSettings.get()), requireJti: config.requireJti });
-  const audit = createAuditRepository(store);
+  const audit = createAuditRepository(store, batcher);
   return {
     settings: adminSettings,
     audit,

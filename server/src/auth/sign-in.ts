@@ -11,9 +11,12 @@ import type { JtiRepository } from '../store/jtis.js';
 import type { KeyRing } from './key-ring.js';
 import { ENV_KID } from './key-ring.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, type Identity, verifyExternalToken } from './verify-external-token.js';
+import { createVerifiedTokenCache } from './verified-token-cache.js';
 
 export const SESSION_TTL_MS = 24 * 3600 * 1000;
 const KEY_USAGE_WRITE_INTERVAL_MS = 60_000;
+/** `last seen` is written at most once a minute per account: a page load per second must not be a write per second. */
+const LAST_SEEN_WRITE_INTERVAL_MS = 60_000;
 
 export type SignInFailureCode =
   | 'token_missing'
@@ -44,6 +47,7 @@ type Resolution = { ok: true; user: UserRow; created: boolean } | { ok: false; c
 export function createSignIn(deps: SignInDeps) {
   const { users } = deps;
   const lastKeyUseWrite = new Map<string, number>();
+  const verifiedTokens = createVerifiedTokenCache();
 
   async function applyProfile(user: UserRow, identity: Extract<Identity, { form: 'user' }>): Promise<Resolution> {
     const { email, name, avatarUrl, metadata, isAdmin } = identity.profile;
@@ -132,14 +136,18 @@ export function createSignIn(deps: SignInDeps) {
       return { ok: false, code: 'external_auth_disabled', reason: 'turned off by an administrator' };
     }
     const active = await deps.keyRing.active();
-    const verified = await verifyExternalToken(
-      token,
-      active.keys,
-      { maxLifetimeSeconds: tokenMaxLifetimeSeconds, clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_SECONDS },
-      Math.floor(now / 1000),
-      active.resolveKid,
-    );
+    const nowSeconds = Math.floor(now / 1000);
+    const verified =
+      verifiedTokens.get(token, active.keys, tokenMaxLifetimeSeconds, DEFAULT_CLOCK_TOLERANCE_SECONDS, nowSeconds) ??
+      (await verifyExternalToken(
+        token,
+        active.keys,
+        { maxLifetimeSeconds: tokenMaxLifetimeSeconds, clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_SECONDS },
+        nowSeconds,
+        active.resolveKid,
+      ));
     if (!verified.ok) return verified;
+    if (typeof token === 'string') verifiedTokens.put(token, verified, active.keys, tokenMaxLifetimeSeconds);
     if (requireJti && verified.jti === undefined) return { ok: false, code: 'token_invalid', reason: 'jti is required' };
     const resolved = await resolve(verified.identity, now);
     if (!resolved.ok) return resolved;
@@ -149,7 +157,9 @@ export function createSignIn(deps: SignInDeps) {
       if (!first) return { ok: false, code: 'token_invalid', reason: 'jti was already used' };
     }
     const session = await deps.sessions.create(resolved.user.id, now, SESSION_TTL_MS);
-    await Promise.all([users.touchLastSeen(resolved.user.id, now), noteKeyUse(verified.kid, now)]);
-    return { ok: true, user: { ...resolved.user, last_seen_at: now }, created: resolved.created, session, kid: verified.kid };
+    const lastSeen = resolved.user.last_seen_at;
+    const seen = lastSeen === null || now - lastSeen >= LAST_SEEN_WRITE_INTERVAL_MS;
+    await Promise.all([seen ? users.touchLastSeen(resolved.user.id, now) : undefined, noteKeyUse(verified.kid, now)]);
+    return { ok: true, user: seen ? { ...resolved.user, last_seen_at: now } : resolved.user, created: resolved.created, session, kid: verified.kid };
   };
 }

@@ -4,14 +4,15 @@
  */
 import type { Store } from './database.js';
 import type { AuditLogTable } from './schema.js';
+import type { WriteBatcher } from './write-batcher.js';
 
 export type AuditEntry = Omit<AuditLogTable, 'id'>;
 export type AuditRow = AuditEntry & { id: number };
 
-export function createAuditRepository({ db }: Store) {
+export function createAuditRepository({ db }: Store, batcher: WriteBatcher) {
   return {
-    async record(entry: AuditEntry): Promise<void> {
-      await db.insertInto('audit_log').values(entry).execute();
+    record(entry: AuditEntry): Promise<void> {
+      return batcher.run((executor) => executor.insertInto('audit_log').values(entry).execute());
     },
 
     /** Newest first; `before` is the id of the last entry of the previous page. */

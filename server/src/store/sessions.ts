@@ -5,6 +5,7 @@
 import type { Store } from './database.js';
 import type { UserRow } from './users.js';
 import { hashSecret, newSecret } from '../ids.js';
+import type { WriteBatcher } from './write-batcher.js';
 
 export const SESSION_TOKEN_PREFIX = 'pss_';
 
@@ -14,13 +15,13 @@ export interface ValidSession {
   user: UserRow;
 }
 
-export function createSessionRepository({ db }: Store) {
+export function createSessionRepository({ db }: Store, batcher: WriteBatcher) {
   return {
     async create(userId: string, now: number, ttlMs: number): Promise<{ token: string; id: string; expiresAt: number }> {
       const token = SESSION_TOKEN_PREFIX + newSecret();
       const id = hashSecret(token);
       const expiresAt = now + ttlMs;
-      await db.insertInto('sessions').values({ id, user_id: userId, created_at: now, expires_at: expiresAt, revoked_at: null }).execute();
+      await batcher.run((executor) => executor.insertInto('sessions').values({ id, user_id: userId, created_at: now, expires_at: expiresAt, revoked_at: null }).execute());
       return { token, id, expiresAt };
     },
 

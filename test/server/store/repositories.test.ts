@@ -5,6 +5,7 @@ import { createUserRepository, type NewUser } from '../../../server/src/store/us
 import { createConversationRepository } from '../../../server/src/store/conversations.js';
 import { createMessageRepository } from '../../../server/src/store/messages.js';
 import { createEventRepository } from '../../../server/src/store/events.js';
+import { createWriteBatcher } from '../../../server/src/store/write-batcher.js';
 import { createTestStore, DIALECTS, type TestStore } from '../../helpers/databases.js';
 
 const NOW = 1_790_000_000_000;
@@ -62,7 +63,7 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
 
   it('sessions: only the hash is stored; expiry and revocation end them', async () => {
     const users = createUserRepository(db.store);
-    const sessions = createSessionRepository(db.store);
+    const sessions = createSessionRepository(db.store, createWriteBatcher(db.store));
     const created = await users.createWithinSeatLimit(member('a'), 5, NOW);
     if (!created.ok) throw new Error('no user');
     const session = await sessions.create(created.user.id, NOW, 1000);

@@ -62,7 +62,7 @@ export function AuditPage({ api }: { api: AdminApi }) {
                   </td>
                   <td>{KINDS.get(e.kind) ?? e.kind}</td>
                   <td class="mono">{e.action}</td>
-                  <td>{e.actor.label}</td>
+                  <td>{e.actor.label ?? <span class="muted">—</span>}</td>
                   <td>
                     <span class={`badge ${e.outcome === 'ok' ? 'on' : 'off'}`}>{e.outcome}</span>
                   </td>

@@ -46,6 +46,7 @@ export function shellHtml(manifest: Manifest, entry: 'page' | 'admin' = 'page', 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${manifest[`${entry}.css`]}">
 <script type="module" src="${manifest[`${entry}.js`]}"></script>
 </head>

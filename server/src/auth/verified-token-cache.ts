@@ -1,0 +1,56 @@
+/**
+ * Remembers external tokens whose signature and claims verified, so the same code presented again (the
+ * widget exchanges it at every page load) skips the cryptography. It never weakens a check: an entry is
+ * used only while its key is still active as the very same key object (retirement or rotation ends it at
+ * once), only before the token's `exp` (with the usual tolerance), and only under the same lifetime policy.
+ * Account checks (deactivation, seats, one-time jti) run on every sign-in regardless, after this.
+ */
+import { createHash } from 'node:crypto';
+import type { VerificationKey, VerifyResult } from './verify-external-token.js';
+
+type Verified = Extract<VerifyResult, { ok: true }>;
+
+interface Entry {
+  result: Verified;
+  key: VerificationKey['key'];
+  maxLifetimeSeconds: number;
+}
+
+const MAX_ENTRIES = 10_000;
+
+export function createVerifiedTokenCache(maxEntries = MAX_ENTRIES) {
+  const entries = new Map<string, Entry>();
+  const keyOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+  return {
+    /** The cached result, if it still holds for these keys, this policy and this time (Unix seconds). */
+    get(token: unknown, keys: readonly VerificationKey[], maxLifetimeSeconds: number, toleranceSeconds: number, now: number): Verified | undefined {
+      if (typeof token !== 'string' || token.length > 8192) return undefined;
+      const id = keyOf(token);
+      const entry = entries.get(id);
+      if (!entry) return undefined;
+      const stillActive = keys.some((k) => k.kid === entry.result.kid && k.key === entry.key);
+      if (!stillActive || entry.maxLifetimeSeconds !== maxLifetimeSeconds || entry.result.expiresAt <= now - toleranceSeconds) {
+        entries.delete(id);
+        return undefined;
+      }
+      // Most recently used last: the Map's order is the eviction order.
+      entries.delete(id);
+      entries.set(id, entry);
+      return entry.result;
+    },
+
+    put(token: string, result: Verified, keys: readonly VerificationKey[], maxLifetimeSeconds: number): void {
+      const key = keys.find((k) => k.kid === result.kid)?.key;
+      if (!key) return;
+      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+      entries.set(keyOf(token), { result, key, maxLifetimeSeconds });
+    },
+
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+export type VerifiedTokenCache = ReturnType<typeof createVerifiedTokenCache>;

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { createVerifiedTokenCache } from '../../../server/src/auth/verified-token-cache.js';
+import type { VerificationKey, VerifyResult } from '../../../server/src/auth/verify-external-token.js';
+
+const NOW = 1_800_000_000;
+const key = (kid: string): VerificationKey => ({ kid, alg: 'HS256', key: new Uint8Array([kid.length]) });
+const result = (kid: string, expiresAt = NOW + 600): Extract<VerifyResult, { ok: true }> => ({
+  ok: true,
+  kid,
+  expiresAt,
+  jti: undefined,
+  issuer: undefined,
+  identity: { form: 'id', id: 'usr_1' },
+});
+
+describe('the verified-token cache', () => {
+  it('answers a verified token again while its key is the same active key object', () => {
+    const cache = createVerifiedTokenCache();
+    const k = key('k1');
+    cache.put('tok', result('k1'), [k], 3600);
+    expect(cache.get('tok', [k], 3600, 60, NOW)).toEqual(result('k1'));
+    expect(cache.get('other', [k], 3600, 60, NOW)).toBeUndefined();
+  });
+
+  it('forgets the entry at once when the key is retired or replaced', () => {
+    const cache = createVerifiedTokenCache();
+    const k = key('k1');
+    cache.put('tok', result('k1'), [k], 3600);
+    expect(cache.get('tok', [], 3600, 60, NOW)).toBeUndefined();
+    cache.put('tok', result('k1'), [k], 3600);
+    expect(cache.get('tok', [key('k1')], 3600, 60, NOW)).toBeUndefined(); // same kid, new key material
+    expect(cache.size).toBe(0);
+  });
+
+  it('never outlives exp (with the tolerance) or a change of the lifetime policy', () => {
+    const cache = createVerifiedTokenCache();
+    const k = key('k1');
+    cache.put('tok', result('k1', NOW + 10), [k], 3600);
+    expect(cache.get('tok', [k], 3600, 60, NOW + 69)).toBeDefined();
+    expect(cache.get('tok', [k], 3600, 60, NOW + 70)).toBeUndefined();
+    cache.put('tok', result('k1'), [k], 3600);
+    expect(cache.get('tok', [k], 60, 60, NOW)).toBeUndefined();
+  });
+
+  it('is bounded, evicting the least recently used', () => {
+    const cache = createVerifiedTokenCache(2);
+    const k = key('k1');
+    cache.put('a', result('k1'), [k], 3600);
+    cache.put('b', result('k1'), [k], 3600);
+    cache.get('a', [k], 3600, 60, NOW);
+    cache.put('c', result('k1'), [k], 3600);
+    expect(cache.get('b', [k], 3600, 60, NOW)).toBeUndefined();
+    expect(cache.get('a', [k], 3600, 60, NOW)).toBeDefined();
+  });
+});
