@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick]`: drives a Parley server in its own process over loopback with autocannon and
 // writes bench/RESULTS.md. Every figure is also given as a ratio to the bare-route baseline of the same run.
 import { spawn, execSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,7 +129,7 @@ The server runs in its own process; autocannon drives it over loopback from this
 The baseline is a bare Fastify route in the same server process, so the ratio is what a sign-in costs
 relative to the cheapest possible request on this machine today.
 `;
-writeFileSync(join(root, 'bench/RESULTS.md'), report);
+writeFileSync(join(root, 'bench/RESULTS.md'), `${report}\n${readFileSync(join(root, 'bench/NOTES.md'), 'utf8')}`);
 console.log(table);
 console.log(widgetTable);
 console.log(fanoutTable);
