@@ -13,7 +13,11 @@ import { readFileSync } from 'node:fs';
 import { KID_PATTERN } from './store/keys.js';
 import { ASYMMETRIC_ALGS, KeyFormatError, parsePublicKey, type AsymmetricAlg } from './auth/public-keys.js';
 import { checkJwksUrl } from './auth/jwks.js';
-import { createServices } from './services.js';
+import { createServices, type Services } from './services.js';
+import { ParleyError } from './errors.js';
+import { presentAdminUser, type AdminUser } from './admin/users.js';
+import type { KeyRow } from './store/keys.js';
+import type { UserRow } from './store/users.js';
 
 const USAGE = `Usage: parley <command> [options]
 

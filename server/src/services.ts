@@ -24,6 +24,8 @@ import { createUserAdmin } from './admin/users.js';
 import { createInbox } from './admin/inbox.js';
 import { createAuditRepository } from './store/audit.js';
 import { createAuditTrail } from './admin/audit.js';
+import { createAdminAuth } from './admin/admin-auth.js';
+import { createAdminApiKeyRepository } from './store/admin-api-keys.js';
 import { createAdminLinkRepository } from './store/admin-links.js';
 import type { JwksFetch } from './auth/jwks.js';
 
@@ -51,6 +53,8 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const adminSettings = createSettings({ store, config, now });
   const settings = async () => ({ ...(await adminSettings.get()), requireJti: config.requireJti });
   const audit = createAuditRepository(store, batcher);
+  const adminApiKeys = createAdminApiKeyRepository(store);
+  const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
     settings: adminSettings,
     audit,
@@ -72,7 +76,9 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
       const hs256 = (await keys.listActive()).find((k) => k.alg === 'HS256' && k.secret !== null);
       return hs256 ? { kid: hs256.kid, secret: new TextEncoder().encode(hs256.secret!) } : null;
     },
-    requireSession: createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin }),
+    requireSession,
+    adminApiKeys,
+    requireAdministrator: createAdminAuth({ requireSession, apiKeys: adminApiKeys, users, now }),
   };
 }
 

@@ -32,6 +32,9 @@ export const ERROR_STATUS = {
   external_id_conflict: 409,
   link_invalid: 404,
   link_used: 410,
+  account_not_found: 404,
+  api_key_invalid: 401,
+  api_key_not_found: 404,
   // chat
   conversation_not_found: 404,
   message_empty: 400,

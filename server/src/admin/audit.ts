@@ -28,12 +28,14 @@ export function createAuditTrail(audit: AuditRepository, now: () => number) {
 
     admin(request: FastifyRequest, action: string, outcome: string, target: string | null = null): Promise<void> {
       const actor = request.session?.user ?? null;
+      const apiKey = request.session?.apiKey;
+      const label = actor ? (actor.email ?? actor.name ?? actor.id) : null;
       return audit.record({
         at: now(),
         kind: 'admin',
         action,
         actor_id: actor?.id ?? null,
-        actor_label: actor ? (actor.email ?? actor.name ?? actor.id) : null,
+        actor_label: apiKey ? `API key "${apiKey.name}" of ${label}` : label,
         outcome,
         origin: originOf(request),
         ip: request.ip,

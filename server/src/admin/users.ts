@@ -51,7 +51,7 @@ export function createUserAdmin(deps: { users: UserRepository; sessions: Session
 
   async function target(id: string): Promise<UserRow> {
     const row = await users.findById(id);
-    if (!row) throw new ParleyError('user_not_found', 'No account has this id.');
+    if (!row) throw new ParleyError('account_not_found');
     return row;
   }
 

@@ -15,7 +15,9 @@ export interface RequestSession {
   token: string;
   user: UserRow;
   expiresAt: number;
-  via: 'bearer' | 'cookie';
+  via: 'bearer' | 'cookie' | 'api_key';
+  /** Set when an admin API key stands for the user (see admin/admin-auth.ts). */
+  apiKey?: { id: string; name: string };
 }
 
 declare module 'fastify' {

@@ -154,6 +154,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('users_created').on('users').columns(['created_at', 'id']).execute();
       },
     },
+    '0003_admin_api_keys': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('admin_api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_used_at', 'bigint')
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+      },
+    },
   };
 }
 

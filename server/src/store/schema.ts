@@ -135,7 +135,20 @@ export interface AuditLogTable {
   target: string | null;
 }
 
+export interface AdminApiKeysTable {
+  id: string;
+  name: string;
+  /** SHA-256 of the key: the key itself is shown once and never stored. */
+  key_hash: string;
+  /** The owner or admin whose rights the key carries. */
+  created_by: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface Database {
+  admin_api_keys: AdminApiKeysTable;
   settings: SettingsTable;
   admin_links: AdminLinksTable;
   audit_log: AuditLogTable;

@@ -50,6 +50,10 @@ describe.each(DIALECTS)('admin on %s', (dialect) => {
     ['GET', '/api/v1/admin/conversations/cnv_x/messages'],
     ['POST', '/api/v1/admin/conversations/cnv_x/messages', { text: 'x', clientMessageId: 'x' }],
     ['GET', '/api/v1/admin/audit'],
+    ['GET', '/api/v1/admin/users/usr_x'],
+    ['GET', '/api/v1/admin/api-keys'],
+    ['POST', '/api/v1/admin/api-keys', { name: 'x' }],
+    ['POST', '/api/v1/admin/api-keys/ak_x/revoke'],
   ];
 
   it('every admin route refuses anonymous callers (401) and members (403 admin_required)', async () => {
@@ -60,6 +64,38 @@ describe.each(DIALECTS)('admin on %s', (dialect) => {
       const refused = await call(member, method as 'GET', url, body);
       expect([url, refused.statusCode, refused.json()]).toEqual([url, 403, { error: { code: 'admin_required', message: 'Administrators only.' } }]);
     }
+  });
+
+  it('admin API keys: shown once, act as their creator, audited, and fail at once when revoked', async () => {
+    const created = await call(owner, 'POST', '/api/v1/admin/api-keys', { name: 'deploy bot' });
+    expect(created.statusCode).toBe(201);
+    const { apiKey, key } = created.json();
+    expect(key).toMatch(/^pak_[A-Za-z0-9_-]{43}$/);
+    expect(apiKey).toEqual({ id: expect.stringMatching(/^ak_/), name: 'deploy bot', createdAt: expect.any(String), lastUsedAt: null, revokedAt: null, createdBy: { id: expect.any(String), label: 'the-owner@example.com' } });
+    const listed = await call(owner, 'GET', '/api/v1/admin/api-keys');
+    expect(JSON.stringify(listed.json())).not.toContain(key);
+    const viaKey = await call({ 'x-api-key': key }, 'GET', '/api/v1/admin/users');
+    expect(viaKey.statusCode).toBe(200);
+    const one = viaKey.json().users[0];
+    expect((await call({ 'x-api-key': key }, 'GET', `/api/v1/admin/users/${one.id}`)).json()).toEqual({ user: one });
+    expect((await call({ 'x-api-key': key }, 'GET', '/api/v1/admin/users/usr_nobody')).json().error.code).toBe('account_not_found');
+    await call({ 'x-api-key': key }, 'POST', '/api/v1/admin/keys');
+    const entry = (await call(owner, 'GET', '/api/v1/admin/audit?kind=admin')).json().entries[0];
+    expect(entry).toMatchObject({ action: 'key.create', actor: { label: 'API key "deploy bot" of the-owner@example.com' } });
+    expect((await call(owner, 'GET', '/api/v1/admin/api-keys')).json().apiKeys[0].lastUsedAt).not.toBeNull();
+    for (const bad of ['pak_nope', `pak_${'x'.repeat(43)}`, '']) {
+      const res = await call({ 'x-api-key': bad }, 'GET', '/api/v1/admin/users');
+      expect([res.statusCode, res.json().error.code]).toEqual([401, 'api_key_invalid']);
+    }
+    expect((await call(owner, 'POST', `/api/v1/admin/api-keys/${apiKey.id}/revoke`)).json().apiKey.revokedAt).not.toBeNull();
+    expect((await call({ 'x-api-key': key }, 'GET', '/api/v1/admin/users')).json().error.code).toBe('api_key_invalid');
+    expect((await call(owner, 'POST', `/api/v1/admin/api-keys/${apiKey.id}/revoke`)).json().error.code).toBe('api_key_not_found');
+    // A key of a member, or of an admin who was demoted, opens nothing.
+    const admin = await sessionFor('admin', 'temp-admin');
+    const adminKey = (await call(admin.headers, 'POST', '/api/v1/admin/api-keys', { name: 'temp' })).json().key;
+    expect((await call({ 'x-api-key': adminKey }, 'GET', '/api/v1/admin/overview')).statusCode).toBe(200);
+    await call(owner, 'PATCH', `/api/v1/admin/users/${admin.userId}`, { role: 'member' });
+    expect((await call({ 'x-api-key': adminKey }, 'GET', '/api/v1/admin/overview')).json().error.code).toBe('api_key_invalid');
   });
 
   it('settings: read, change, refuse locked and bad values; changes take effect on sign-in', async () => {
@@ -169,7 +205,7 @@ describe.each(DIALECTS)('admin on %s', (dialect) => {
     expect([back.statusCode, back.json().error.code]).toEqual([403, 'seat_limit_reached']);
     await call(owner, 'PATCH', '/api/v1/admin/settings', { seatLimit: 4 });
     expect((await call(owner, 'POST', `/api/v1/admin/users/${alice.userId}/reactivate`)).json().user.active).toBe(true);
-    expect((await call(owner, 'POST', '/api/v1/admin/users/usr_nobody/reactivate')).json().error.code).toBe('user_not_found');
+    expect((await call(owner, 'POST', '/api/v1/admin/users/usr_nobody/reactivate')).json().error.code).toBe('account_not_found');
   });
 
   it('roles: admins cannot manage owners; the last owner stays; deleting anonymises messages', async () => {

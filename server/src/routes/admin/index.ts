@@ -1,10 +1,10 @@
 /**
- * `/api/v1/admin/…` (docs/admin-api.md): one guard for every route (a session of an owner or admin), then
+ * `/api/v1/admin/…` (docs/admin-api.md): one guard for every route (an owner's or admin's session, or an
+ * admin API key), then
  * one plugin per page of the admin panel.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isAdministrator } from '../../chat/access.js';
-import { ParleyError } from '../../errors.js';
+import type { FastifyInstance } from 'fastify';
+import { apiKeyRoutes } from './api-keys.js';
 import { auditRoutes } from './audit.js';
 import { inboxRoutes } from './inbox.js';
 import { keyRoutes } from './keys.js';
@@ -12,11 +12,7 @@ import { overviewRoutes } from './overview.js';
 import { userRoutes } from './users.js';
 
 export async function adminRoutes(app: FastifyInstance) {
-  const { requireSession } = app.services;
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    await requireSession(request);
-    if (!isAdministrator(request.session!.user)) throw new ParleyError('admin_required');
-  });
+  app.addHook('onRequest', app.services.requireAdministrator);
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('cache-control', 'no-store');
     return payload;
@@ -26,4 +22,5 @@ export async function adminRoutes(app: FastifyInstance) {
   await app.register(userRoutes);
   await app.register(inboxRoutes);
   await app.register(auditRoutes);
+  await app.register(apiKeyRoutes);
 }

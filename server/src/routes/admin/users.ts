@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { presentAdminUser } from '../../admin/users.js';
+import { ParleyError } from '../../errors.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const ListQuery = Type.Object(
@@ -41,6 +42,12 @@ export async function userRoutes(parent: FastifyInstance) {
   }
 
   app.get('/users', { schema: { querystring: ListQuery } }, async (request) => userAdmin.list(request.query.q, request.query.cursor, request.query.limit ?? 50));
+
+  app.get('/users/:id', { schema: { params: IdParams } }, async (request) => {
+    const row = await app.services.users.findById(request.params.id);
+    if (!row) throw new ParleyError('account_not_found');
+    return { user: presentAdminUser(row) };
+  });
 
   app.post('/users', { schema: { body: CreateBody } }, async (request, reply) => {
     const row = await audited(request, 'user.create', request.body.email ?? request.body.externalId ?? null, () => userAdmin.create(request.body));
