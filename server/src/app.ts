@@ -6,6 +6,8 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import { docsRoutes } from './routes/docs.js';
 import { createSignInLimiter, type SignInLimiter } from './auth/sign-in-limits.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -59,6 +61,7 @@ declare module 'fastify' {
 export type App = FastifyInstance;
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+const PARLEY_VERSION = '0.1.0';
 
 // Request URLs may carry an externalAuthCode: the logged URL is always redacted (PRODUCT.md §4.4).
 function serializeRequest(request: FastifyRequest) {
@@ -146,6 +149,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerSecurityHeaders(app);
+  // Collects every route's schemas from here on into the OpenAPI description served at /docs.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Parley API', version: PARLEY_VERSION },
+      components: {
+        securitySchemes: {
+          session: { type: 'http', scheme: 'bearer', description: 'A session token from POST /api/v1/auth/exchange' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'parley_session' },
+          adminApiKey: { type: 'apiKey', in: 'header', name: 'X-API-KEY' },
+        },
+      },
+    },
+    transform: ({ schema, url }) => ({ schema: { ...(schema as object), hide: !(url.startsWith('/api/') || url === '/healthz') } as never, url }),
+  });
   app.addHook('onRequest', hostedPageSignIn);
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1' });
@@ -155,5 +173,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(pageRoutes, { publicDir: options.publicDir });
   await app.register(widgetRoutes, { publicDir: options.publicDir });
   await app.register(demoRoutes);
+  await app.register(docsRoutes);
   return app;
 }

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { ParleyError } from '../../errors.js';
 import type { AdminApiKeyRow } from '../../store/admin-api-keys.js';
 import type { UserRow } from '../../store/users.js';
+import { AdminApiKeyListSchema, AdminApiKeyResponseSchema, CreatedAdminApiKeySchema } from '../../../../shared/src/admin-api.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const CreateBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
@@ -26,16 +27,16 @@ export async function apiKeyRoutes(parent: FastifyInstance) {
     };
   }
 
-  app.get('/api-keys', async () => ({ apiKeys: await Promise.all((await adminApiKeys.list()).map((row) => present(row))) }));
+  app.get('/api-keys', { schema: { response: { 200: AdminApiKeyListSchema } } }, async () => ({ apiKeys: await Promise.all((await adminApiKeys.list()).map((row) => present(row))) }));
 
-  app.post('/api-keys', { schema: { body: CreateBody } }, async (request, reply) => {
+  app.post('/api-keys', { schema: { body: CreateBody, response: { 201: CreatedAdminApiKeySchema } } }, async (request, reply) => {
     const actor = request.session!.user;
     const { row, key } = await adminApiKeys.create(request.body.name.trim() || 'API key', actor.id, app.now());
     await auditTrail.admin(request, 'api_key.create', 'ok', row.id);
     return reply.code(201).send({ apiKey: await present(row, actor), key });
   });
 
-  app.post('/api-keys/:id/revoke', { schema: { params: IdParams } }, async (request) => {
+  app.post('/api-keys/:id/revoke', { schema: { params: IdParams, response: { 200: AdminApiKeyResponseSchema } } }, async (request) => {
     if (!(await adminApiKeys.revoke(request.params.id, app.now()))) {
       await auditTrail.admin(request, 'api_key.revoke', 'api_key_not_found', request.params.id);
       throw new ParleyError('api_key_not_found');

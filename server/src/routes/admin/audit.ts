@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { presentAuditEntry } from '../../admin/audit.js';
+import { AuditListSchema } from '../../../../shared/src/admin-api.js';
 
 const AuditQuery = Type.Object(
   {
@@ -15,7 +16,7 @@ const AuditQuery = Type.Object(
 
 export async function auditRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/audit', { schema: { querystring: AuditQuery } }, async (request) => {
+  app.get('/audit', { schema: { querystring: AuditQuery, response: { 200: AuditListSchema } } }, async (request) => {
     const limit = request.query.limit ?? 50;
     const rows = await app.services.audit.list(request.query.kind, request.query.cursor ? Number(request.query.cursor) : undefined, limit + 1);
     const page = rows.slice(0, limit);

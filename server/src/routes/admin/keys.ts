@@ -6,33 +6,34 @@ import { ENV_KID } from '../../auth/key-ring.js';
 import { signingExamples } from '../../admin/examples.js';
 import { ParleyError } from '../../errors.js';
 import type { KeyRow } from '../../store/keys.js';
+import { CreatedKeySchema, ExamplesSchema, KeyListSchema, KeyResponseSchema } from '../../../../shared/src/admin-api.js';
 
 const KidParams = Type.Object({ kid: Type.String({ minLength: 1, maxLength: 128 }) });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function presentKey(row: KeyRow) {
-  return { kid: row.kid, alg: row.alg, source: 'database', jwksUrl: row.jwks_url, createdAt: iso(row.created_at), lastUsedAt: iso(row.last_used_at), retiredAt: iso(row.retired_at) };
+  return { kid: row.kid, alg: row.alg, source: 'database' as const, jwksUrl: row.jwks_url, createdAt: iso(row.created_at), lastUsedAt: iso(row.last_used_at), retiredAt: iso(row.retired_at) };
 }
 
 export async function keyRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { keys, settings, auditTrail } = app.services;
 
-  app.get('/keys', async () => {
+  app.get('/keys', { schema: { response: { 200: KeyListSchema } } }, async () => {
     const rows = await keys.listAll();
     const env = app.config.externalAuthSecret
-      ? [{ kid: ENV_KID, alg: 'HS256', source: 'environment', jwksUrl: null, createdAt: null, lastUsedAt: null, retiredAt: null }]
+      ? [{ kid: ENV_KID, alg: 'HS256', source: 'environment' as const, jwksUrl: null, createdAt: null, lastUsedAt: null, retiredAt: null }]
       : [];
     return { enabled: (await settings.get()).externalAuthEnabled, keys: [...env, ...rows.map(presentKey)] };
   });
 
-  app.post('/keys', async (request, reply) => {
+  app.post('/keys', { schema: { response: { 201: CreatedKeySchema } } }, async (request, reply) => {
     const created = await keys.create(app.now());
     await auditTrail.admin(request, 'key.create', 'ok', created.kid);
     return reply.code(201).send(created);
   });
 
-  app.post('/keys/:kid/retire', { schema: { params: KidParams } }, async (request) => {
+  app.post('/keys/:kid/retire', { schema: { params: KidParams, response: { 200: KeyResponseSchema } } }, async (request) => {
     const { kid } = request.params;
     if (kid === ENV_KID || !(await keys.retire(kid, app.now()))) {
       await auditTrail.admin(request, 'key.retire', 'key_not_found', kid);
@@ -42,7 +43,7 @@ export async function keyRoutes(parent: FastifyInstance) {
     return { key: presentKey((await keys.find(kid))!) };
   });
 
-  app.get('/keys/:kid/examples', { schema: { params: KidParams } }, async (request) => {
+  app.get('/keys/:kid/examples', { schema: { params: KidParams, response: { 200: ExamplesSchema } } }, async (request) => {
     const { kid } = request.params;
     const row = kid === ENV_KID ? undefined : await keys.find(kid);
     if (kid === ENV_KID ? !app.config.externalAuthSecret : !row || row.alg !== 'HS256' || row.retired_at !== null) throw new ParleyError('key_not_found');

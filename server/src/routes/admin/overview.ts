@@ -1,33 +1,23 @@
 /** Overview (seats, last 24 hours) and settings of the admin panel. */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { OverviewSchema, SettingsPatchSchema, SettingsSchema } from '../../../../shared/src/admin-api.js';
 
 const DAY_MS = 24 * 3600 * 1000;
-
-const SettingsPatchSchema = Type.Object(
-  {
-    seatLimit: Type.Optional(Type.Unknown()),
-    allowedOrigins: Type.Optional(Type.Unknown()),
-    tokenMaxLifetime: Type.Optional(Type.Unknown()),
-    externalAuthEnabled: Type.Optional(Type.Unknown()),
-  },
-  { additionalProperties: false },
-);
 
 export async function overviewRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { users, audit, settings, auditTrail } = app.services;
 
-  app.get('/overview', async () => {
+  app.get('/overview', { schema: { response: { 200: OverviewSchema } } }, async () => {
     const since = app.now() - DAY_MS;
     const [used, current, accountsCreated, signIns] = await Promise.all([users.countActive(), settings.get(), users.countCreatedSince(since), audit.signInsByOutcome(since)]);
     return { seats: { used, limit: current.seatLimit }, last24h: { accountsCreated, signIns } };
   });
 
-  app.get('/settings', async () => ({ settings: await settings.describe() }));
+  app.get('/settings', { schema: { response: { 200: SettingsSchema } } }, async () => ({ settings: await settings.describe() }));
 
-  app.patch('/settings', { schema: { body: SettingsPatchSchema } }, async (request) => {
+  app.patch('/settings', { schema: { body: SettingsPatchSchema, response: { 200: SettingsSchema } } }, async (request) => {
     try {
       await settings.update(request.body);
     } catch (error) {

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { presentAdminUser } from '../../admin/users.js';
 import { ParleyError } from '../../errors.js';
+import { AdminUserListSchema, AdminUserResponseSchema } from '../../../../shared/src/admin-api.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const ListQuery = Type.Object(
@@ -41,28 +42,28 @@ export async function userRoutes(parent: FastifyInstance) {
     }
   }
 
-  app.get('/users', { schema: { querystring: ListQuery } }, async (request) => userAdmin.list(request.query.q, request.query.cursor, request.query.limit ?? 50));
+  app.get('/users', { schema: { querystring: ListQuery, response: { 200: AdminUserListSchema } } }, async (request) => userAdmin.list(request.query.q, request.query.cursor, request.query.limit ?? 50));
 
-  app.get('/users/:id', { schema: { params: IdParams } }, async (request) => {
+  app.get('/users/:id', { schema: { params: IdParams, response: { 200: AdminUserResponseSchema } } }, async (request) => {
     const row = await app.services.users.findById(request.params.id);
     if (!row) throw new ParleyError('account_not_found');
     return { user: presentAdminUser(row) };
   });
 
-  app.post('/users', { schema: { body: CreateBody } }, async (request, reply) => {
+  app.post('/users', { schema: { body: CreateBody, response: { 201: AdminUserResponseSchema } } }, async (request, reply) => {
     const row = await audited(request, 'user.create', request.body.email ?? request.body.externalId ?? null, () => userAdmin.create(request.body));
     return reply.code(201).send({ user: presentAdminUser(row) });
   });
 
-  app.post('/users/:id/deactivate', { schema: { params: IdParams } }, async (request) => ({
+  app.post('/users/:id/deactivate', { schema: { params: IdParams, response: { 200: AdminUserResponseSchema } } }, async (request) => ({
     user: presentAdminUser(await audited(request, 'user.deactivate', request.params.id, () => userAdmin.deactivate(request.session!.user, request.params.id))),
   }));
 
-  app.post('/users/:id/reactivate', { schema: { params: IdParams } }, async (request) => ({
+  app.post('/users/:id/reactivate', { schema: { params: IdParams, response: { 200: AdminUserResponseSchema } } }, async (request) => ({
     user: presentAdminUser(await audited(request, 'user.reactivate', request.params.id, () => userAdmin.reactivate(request.params.id))),
   }));
 
-  app.patch('/users/:id', { schema: { params: IdParams, body: RoleBody } }, async (request) => ({
+  app.patch('/users/:id', { schema: { params: IdParams, body: RoleBody, response: { 200: AdminUserResponseSchema } } }, async (request) => ({
     user: presentAdminUser(
       await audited(request, `user.role.${request.body.role}`, request.params.id, () => userAdmin.setRole(request.session!.user, request.params.id, request.body.role)),
     ),
