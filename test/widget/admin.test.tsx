@@ -9,7 +9,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message, User } from '../../shared/src/api.js';
 import { EVENT } from '../../shared/src/constants.js';
-import type { AdminUser, AuditEntry, InboxConversation, Setting, SigningKey } from '../../widget/src/admin/api.js';
+import type { AdminApiKey, AdminUser, AuditEntry, InboxConversation, Setting, SigningKey } from '../../widget/src/admin/api.js';
 import { App } from '../../widget/src/admin/App.js';
 
 const T0 = '2026-03-01T10:00:00.000Z';
@@ -285,13 +285,14 @@ describe('navigation', () => {
       ['External auth', '#/external-auth'],
       ['Users', '#/users'],
       ['Settings', '#/settings'],
+      ['API keys', '#/api-keys'],
       ['Inbox', '#/inbox'],
       ['Audit log', '#/audit'],
     ]);
     expect(links.filter((a) => a.getAttribute('aria-current') === 'page').map(text)).toEqual(['Settings']);
     expect(text(q('h1'))).toBe('Settings');
 
-    await click(links[5]!);
+    await click(links[6]!);
     expect(location.hash).toBe('#/audit');
     expect(text(q('h1'))).toBe('Audit log');
     expect(all('nav a[aria-current=page]').map(text)).toEqual(['Audit log']);
@@ -627,6 +628,137 @@ describe('settings', () => {
     await input(control('Token maximum lifetime'), '12h');
     await click(button('Save token maximum lifetime'));
     expect(text(q('[data-setting=tokenMaxLifetime] [role=alert]'))).toBe('This setting is fixed by the environment and cannot be changed here.');
+  });
+});
+
+describe('API keys', () => {
+  const deployBot: AdminApiKey = { id: 'ak_0a1b2c3d4e5f', name: 'deploy bot', createdAt: T0, lastUsedAt: '2026-03-02T09:30:00.000Z', revokedAt: null, createdBy: { id: ADMIN.id, label: 'ada@example.com' } };
+  const oldKey: AdminApiKey = { id: 'ak_ffffffffffff', name: 'old import', createdAt: T0, lastUsedAt: null, revokedAt: '2026-03-01T12:00:00.000Z', createdBy: { id: 'usr_gone', label: null } };
+  const byOlga: AdminApiKey = { id: 'ak_123456789abc', name: 'reports', createdAt: T0, lastUsedAt: null, revokedAt: null, createdBy: { id: 'usr_olga', label: 'olga@example.com' } };
+
+  it('lists the keys with name, created, created by, last used and status; only active ones can be revoked', async () => {
+    serve({ 'GET /api/v1/admin/api-keys': () => ok({ apiKeys: [deployBot, byOlga, oldKey] }) });
+    await mount('#/api-keys');
+    expect(text(q('h1'))).toBe('API keys');
+    expect(document.title).toBe('API keys · Parley admin');
+    expect(all('nav a[aria-current=page]').map(text)).toEqual(['API keys']);
+    expect(rows('table thead tr')).toEqual([['Name', 'Created', 'Created by', 'Last used', 'Status', 'Actions']]);
+    expect(rows()).toEqual([
+      ['deploy bot', expect.any(String), 'ada@example.com (you)', expect.any(String), 'Active', 'Revoke'],
+      ['reports', expect.any(String), 'olga@example.com', 'Never', 'Active', 'Revoke'],
+      ['old import', expect.any(String), 'Deleted account', 'Never', 'Revoked', ''],
+    ]);
+    expect(q('tr[data-api-key-id=ak_0a1b2c3d4e5f] td:nth-child(4) time')?.getAttribute('dateTime')).toBe('2026-03-02T09:30:00.000Z');
+    expect(q('tr[data-api-key-id=ak_ffffffffffff]')?.className).toBe('inactive');
+    expect(text(q('section p'))).toContain('X-API-KEY');
+    expect(q<HTMLAnchorElement>('section a[href="/docs"]')).not.toBeNull();
+  });
+
+  it('with no keys says so, and a failed load is an alert', async () => {
+    serve({ 'GET /api/v1/admin/api-keys': () => ok({ apiKeys: [] }) });
+    await mount('#/api-keys');
+    expect(text(q('p.empty'))).toBe('No API keys yet.');
+    render(null, container);
+    serve({ 'GET /api/v1/admin/api-keys': () => fail(503, 'service_unavailable') });
+    await mount('#/api-keys');
+    expect(alerts()).toEqual(['Something went wrong (service_unavailable). Try again.']);
+  });
+
+  it('creating one with a name shows the key once, read-only with Copy and a warning, and forgets it when the admin leaves', async () => {
+    let keys = [byOlga];
+    const created: AdminApiKey = { ...deployBot, id: 'ak_new000000001', lastUsedAt: null };
+    serve({
+      'GET /api/v1/admin/api-keys': () => ok({ apiKeys: keys }),
+      'POST /api/v1/admin/api-keys': (call) => {
+        keys = [{ ...created, name: (call.body as { name: string }).name }, ...keys];
+        return { status: 201, body: { apiKey: keys[0], key: 'pak_shown-once-0123456789' } };
+      },
+    });
+    const writeText = vi.spyOn(navigator.clipboard, 'writeText').mockResolvedValue(undefined);
+    await mount('#/api-keys');
+
+    // A name is required; nothing is sent without one.
+    await input(control('Name'), '   ');
+    await click(button('Create API key'));
+    expect(alerts()).toEqual(['Name the key first, for example after the script or service that will use it.']);
+    expect(callsTo('POST', '/api/v1/admin/api-keys')).toHaveLength(0);
+    expect(control('Name').maxLength).toBe(100);
+
+    await input(control('Name'), '  deploy bot ');
+    await click(button('Create API key'));
+    expect(callsTo('POST', '/api/v1/admin/api-keys').map((c) => c.body)).toEqual([{ name: 'deploy bot' }]);
+    const key = control('API key “deploy bot”');
+    expect(key.value).toBe('pak_shown-once-0123456789');
+    expect(key.readOnly).toBe(true);
+    expect(text(q('.secret .warning'))).toBe(
+      'Copy this key now: it will not be shown again. Whoever has it can act as you in the admin API, so keep it in your script’s secret store, never in code or chat.',
+    );
+    expect(statuses()).toContain('API key “deploy bot” created.');
+    expect(alerts()).toEqual([]);
+    expect(control('Name').value).toBe('');
+    expect(rows().map((r) => [r[0], r[4]])).toEqual([
+      ['deploy bot', 'Active'],
+      ['reports', 'Active'],
+    ]);
+
+    await click(button('Copy the API key'));
+    expect(writeText).toHaveBeenCalledWith('pak_shown-once-0123456789');
+    expect(statuses()).toContain('Copied.');
+
+    // "Done" hides it; so does leaving the page, after which it is nowhere in the panel.
+    await click(button('Done'));
+    expect(q('#new-api-key')).toBeNull();
+    await input(control('Name'), 'second');
+    await click(button('Create API key'));
+    expect(control('API key “second”').value).toBe('pak_shown-once-0123456789');
+    await go('#/users');
+    await go('#/api-keys');
+    expect(q('#new-api-key')).toBeNull();
+    expect(container.textContent).not.toContain('pak_shown-once');
+    expect(rows().map((r) => r[0])).toEqual(['second', 'deploy bot', 'reports']);
+  });
+
+  it('revoking asks first, then posts the revoke route and shows the key revoked', async () => {
+    serve({
+      'GET /api/v1/admin/api-keys': () => ok({ apiKeys: [deployBot, byOlga] }),
+      'POST /api/v1/admin/api-keys/ak_0a1b2c3d4e5f/revoke': () => ok({ apiKey: { ...deployBot, revokedAt: '2026-03-03T00:00:00.000Z' } }),
+    });
+    await mount('#/api-keys');
+    await click(button('Revoke deploy bot'));
+    expect(callsTo('POST', '/api/v1/admin/api-keys/ak_0a1b2c3d4e5f/revoke')).toHaveLength(0);
+    expect(text(q('.confirm'))).toBe('Revoke “deploy bot”? Scripts using it are refused at once. Revoke Cancel');
+    expect(document.activeElement?.textContent).toBe('Cancel');
+    await click(button('Cancel'));
+    expect(q('.confirm')).toBeNull();
+    expect(callsTo('POST', '/api/v1/admin/api-keys/ak_0a1b2c3d4e5f/revoke')).toHaveLength(0);
+
+    await click(button('Revoke deploy bot'));
+    await click(button('Revoke', q('.confirm')!));
+    expect(callsTo('POST', '/api/v1/admin/api-keys/ak_0a1b2c3d4e5f/revoke')).toEqual([expect.objectContaining({ body: undefined })]);
+    expect(rows()).toEqual([
+      ['deploy bot', expect.any(String), 'ada@example.com (you)', expect.any(String), 'Revoked', ''],
+      ['reports', expect.any(String), 'olga@example.com', 'Never', 'Active', 'Revoke'],
+    ]);
+    expect(statuses()).toContain('API key “deploy bot” revoked: requests with it are refused from now on.');
+  });
+
+  it('revoking a key that is gone shows api_key_not_found as a sentence and reloads the list', async () => {
+    let revokedElsewhere = false;
+    serve({
+      'GET /api/v1/admin/api-keys': () => ok({ apiKeys: [revokedElsewhere ? { ...byOlga, revokedAt: T0 } : byOlga] }),
+      'POST /api/v1/admin/api-keys/ak_123456789abc/revoke': () => {
+        revokedElsewhere = true;
+        return fail(404, 'api_key_not_found');
+      },
+    });
+    await mount('#/api-keys');
+    await click(button('Revoke reports'));
+    await click(button('Revoke', q('.confirm')!));
+    expect(alerts()).toEqual(['This API key no longer exists or is already revoked.']);
+    expect(callsTo('GET', '/api/v1/admin/api-keys')).toHaveLength(2);
+    expect(rows()[0]![4]).toBe('Revoked');
+    // A 404 is no reason to leave the panel.
+    expect(q('nav')).not.toBeNull();
   });
 });
 

@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
 import { createAdminApi, isSessionError, type AdminApi } from './api.js';
+import { ApiKeysPage } from './ApiKeys.js';
 import { AuditPage } from './Audit.js';
 import { ExternalAuthPage } from './ExternalAuth.js';
 import { InboxPage } from './Inbox.js';
@@ -34,6 +35,8 @@ function Body({ route, api, me }: { route: Route; api: AdminApi; me: User }) {
       return <UsersPage api={api} me={me} />;
     case 'settings':
       return <SettingsPage api={api} />;
+    case 'api-keys':
+      return <ApiKeysPage api={api} me={me} />;
     case 'inbox':
       return <InboxPage api={api} me={me} openId={route.id} />;
     case 'audit':

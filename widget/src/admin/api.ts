@@ -86,6 +86,21 @@ export interface AuditPage {
   nextCursor: string | null;
 }
 
+/** An admin API key (`X-API-KEY`); the key itself is only in the answer that creates it. */
+export interface AdminApiKey {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  /** `label` is null when the account that created it no longer exists. */
+  createdBy: { id: string; label: string | null };
+}
+export interface CreatedApiKey {
+  apiKey: AdminApiKey;
+  key: string;
+}
+
 export interface AdminApi {
   me(): Promise<MeResponse>;
   logout(): Promise<void>;
@@ -106,6 +121,9 @@ export interface AdminApi {
   messages(conversationId: string, query: { before?: string; limit?: number }): Promise<MessagePage>;
   reply(conversationId: string, text: string, clientMessageId: string): Promise<Message>;
   audit(query: { kind?: AuditKind | ''; cursor?: string; limit?: number }): Promise<AuditPage>;
+  apiKeys(): Promise<AdminApiKey[]>;
+  createApiKey(name: string): Promise<CreatedApiKey>;
+  revokeApiKey(id: string): Promise<AdminApiKey>;
 }
 
 /** `?a=1&b=x` from the defined, non-empty values only. */
@@ -118,7 +136,8 @@ function query(params: Record<string, string | number | undefined>): string {
 
 /** True when an error means the panel cannot be used with this session at all. */
 export function isSessionError(error: unknown): error is ApiError {
-  // `user_not_found` is also a 401 sign-in outcome in shared/src/errors.ts; here it means an unknown user id.
+  // `user_not_found` is a 401 sign-in outcome; servers before `account_not_found` also answered an unknown
+  // user id with it, which is no reason to sign the panel out.
   return error instanceof ApiError && ((error.status === 401 && error.code !== 'user_not_found') || error.code === 'admin_required');
 }
 
@@ -169,5 +188,8 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     reply: async (id, text, clientMessageId) =>
       (await call<{ message: Message }>('POST', `${admin}/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
     audit: (q) => call('GET', `${admin}/audit${query(q)}`),
+    apiKeys: async () => (await call<{ apiKeys: AdminApiKey[] }>('GET', `${admin}/api-keys`)).apiKeys,
+    createApiKey: (name) => call('POST', `${admin}/api-keys`, { name }),
+    revokeApiKey: async (id) => (await call<{ apiKey: AdminApiKey }>('POST', `${admin}/api-keys/${enc(id)}/revoke`)).apiKey,
   };
 }

@@ -9,6 +9,7 @@ export const PAGES = [
   ['external-auth', 'External auth'],
   ['users', 'Users'],
   ['settings', 'Settings'],
+  ['api-keys', 'API keys'],
   ['inbox', 'Inbox'],
   ['audit', 'Audit log'],
 ] as const;
