@@ -18,6 +18,10 @@ import { createSessionRepository } from './store/sessions.js';
 import { createWriteBatcher } from './store/write-batcher.js';
 import { createUserRepository } from './store/users.js';
 import { createJtiRepository } from './store/jtis.js';
+import { createMintKeyRepository } from './store/mint-keys.js';
+import { createGrantRepository } from './store/grants.js';
+import { createOrganizationRepository } from './store/organizations.js';
+import { createApiCredentialRepository } from './store/api-credentials.js';
 import { createSettings } from './admin/settings.js';
 import { createAdminLinks } from './admin/admin-links.js';
 import { createUserAdmin } from './admin/users.js';
@@ -49,6 +53,9 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const bus = createEventBus();
   const access = createAccessControl(conversations);
   const jtis = createJtiRepository(store);
+  const mintKeys = createMintKeyRepository(store);
+  const grants = createGrantRepository(store);
+  const organizations = createOrganizationRepository(store);
   const keyRing = createKeyRing({ envSecret: config.externalAuthSecret, keys, jwksFetch, now });
   const adminSettings = createSettings({ store, config, now });
   const settings = async () => ({ ...(await adminSettings.get()), requireJti: config.requireJti });
@@ -68,7 +75,11 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
     events,
     bus,
     access,
-    signIn: createSignIn({ keyRing, keys, jtis, users, sessions, settings, now }),
+    mintKeys,
+    grants,
+    organizations,
+    apiCredentials: createApiCredentialRepository(store),
+    signIn: createSignIn({ keyRing, keys, jtis, users, sessions, settings, now, mintKeys, organizations, grants, issuer: publicUrl }),
     chat: createChatService({ store, conversations, messages, events, access, bus, now }),
     /** The key /demo signs with: the environment's, else the newest active stored HS256 key. */
     async signingKeyForDemo(): Promise<{ kid: string; secret: Uint8Array } | null> {

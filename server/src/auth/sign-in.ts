@@ -12,6 +12,12 @@ import type { KeyRing } from './key-ring.js';
 import { ENV_KID } from './key-ring.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, type Identity, verifyExternalToken } from './verify-external-token.js';
 import { createVerifiedTokenCache } from './verified-token-cache.js';
+import { EXTERNAL, type VerificationKey } from './verify-external-token.js';
+import { MINTED_LIFETIME_SECONDS, MINTED_TYP, mintedKind } from './minted-tokens.js';
+import { parseCompactJws } from './jws.js';
+import type { MintKeyRepository } from '../store/mint-keys.js';
+import type { OrganizationRepository } from '../store/organizations.js';
+import type { GrantRepository } from '../store/grants.js';
 
 export const SESSION_TTL_MS = 24 * 3600 * 1000;
 const KEY_USAGE_WRITE_INTERVAL_MS = 60_000;
@@ -34,6 +40,11 @@ export type SignInResult =
 
 export interface SignInDeps {
   keyRing: KeyRing;
+  mintKeys: MintKeyRepository;
+  organizations: OrganizationRepository;
+  grants: GrantRepository;
+  /** This instance's public URL: the issuer of the tokens it mints. */
+  issuer: () => string;
   keys: KeyRepository;
   users: UserRepository;
   sessions: SessionRepository;
@@ -48,9 +59,29 @@ export function createSignIn(deps: SignInDeps) {
   const { users } = deps;
   const lastKeyUseWrite = new Map<string, number>();
   const verifiedTokens = createVerifiedTokenCache();
+  const mintImports = new Map<string, VerificationKey>();
+
+  /** Parley's minting keys that still verify, imported once per kid. */
+  async function mintVerificationKeys(now: number): Promise<VerificationKey[]> {
+    const rows = await deps.mintKeys.verifying(now);
+    return rows.map((row) => {
+      let key = mintImports.get(row.kid);
+      if (!key) mintImports.set(row.kid, (key = { kid: row.kid, alg: 'HS256', key: new TextEncoder().encode(row.secret) }));
+      return key;
+    });
+  }
+
+  const isMinted = (token: unknown) => {
+    const parts = typeof token === 'string' ? parseCompactJws(token) : undefined;
+    return typeof parts === 'object' && parts.header['typ'] === MINTED_TYP;
+  };
 
   async function applyProfile(user: UserRow, identity: Extract<Identity, { form: 'user' }>): Promise<Resolution> {
     const { email, name, avatarUrl, metadata, isAdmin } = identity.profile;
+    if (identity.organizationId !== undefined && identity.organizationId !== user.organization_id) {
+      await users.setOrganization(user.id, identity.organizationId);
+      user = { ...user, organization_id: identity.organizationId };
+    }
     // A signed isAdmin makes a member an admin or an admin a member; an owner stays an owner.
     if (isAdmin !== undefined && user.role !== 'owner' && (user.role === 'admin') !== isAdmin) {
       await users.setRole(user.id, isAdmin ? 'admin' : 'member');
@@ -98,7 +129,7 @@ export function createSignIn(deps: SignInDeps) {
           avatarUrl: avatarUrl ?? null,
           metadata: metadata ?? {},
           role: identity.profile.isAdmin ? 'admin' : 'member',
-          organizationId: DEFAULT_ORGANIZATION_ID,
+          organizationId: identity.organizationId ?? DEFAULT_ORGANIZATION_ID,
           createdVia: 'external_token',
         },
         (await deps.settings()).seatLimit,
@@ -132,25 +163,32 @@ export function createSignIn(deps: SignInDeps) {
   return async function signIn(token: unknown): Promise<SignInResult> {
     const now = deps.now();
     const { tokenMaxLifetimeSeconds, requireJti, externalAuthEnabled } = await deps.settings();
-    if (!externalAuthEnabled && token !== undefined && token !== null && token !== '') {
+    if (!externalAuthEnabled && token !== undefined && token !== null && token !== '' && !isMinted(token)) {
       return { ok: false, code: 'external_auth_disabled', reason: 'turned off by an administrator' };
     }
-    const active = await deps.keyRing.active();
     const nowSeconds = Math.floor(now / 1000);
+    // A token Parley minted (its typ says so) is checked against Parley's own keys and issuer only.
+    const parts = typeof token === 'string' ? parseCompactJws(token) : undefined;
+    const minted = typeof parts === 'object' && parts.header['typ'] === MINTED_TYP;
+    const active = minted ? { keys: await mintVerificationKeys(now), resolveKid: undefined } : await deps.keyRing.active();
+    const maxLifetime = minted ? MINTED_LIFETIME_SECONDS : tokenMaxLifetimeSeconds;
     const verified =
-      verifiedTokens.get(token, active.keys, tokenMaxLifetimeSeconds, DEFAULT_CLOCK_TOLERANCE_SECONDS, nowSeconds) ??
+      verifiedTokens.get(token, active.keys, maxLifetime, DEFAULT_CLOCK_TOLERANCE_SECONDS, nowSeconds) ??
       (await verifyExternalToken(
         token,
         active.keys,
-        { maxLifetimeSeconds: tokenMaxLifetimeSeconds, clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_SECONDS },
+        { maxLifetimeSeconds: maxLifetime, clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_SECONDS },
         nowSeconds,
         active.resolveKid,
+        minted ? mintedKind(deps.issuer()) : EXTERNAL,
       ));
     if (!verified.ok) return verified;
-    if (typeof token === 'string') verifiedTokens.put(token, verified, active.keys, tokenMaxLifetimeSeconds);
+    if (typeof token === 'string') verifiedTokens.put(token, verified, active.keys, maxLifetime);
     if (requireJti && verified.jti === undefined) return { ok: false, code: 'token_invalid', reason: 'jti is required' };
+    if (verified.identity.form === 'user' && verified.identity.organizationId !== undefined) await deps.organizations.ensure(verified.identity.organizationId, now);
     const resolved = await resolve(verified.identity, now);
     if (!resolved.ok) return resolved;
+    if (verified.identity.form === 'user' && verified.identity.resources) await deps.grants.upsert(resolved.user.id, verified.identity.resources);
     // The code is spent only once it would have signed in, so a full instance does not burn it.
     if (verified.jti !== undefined && requireJti) {
       const first = await deps.jtis.claim(verified.issuer ?? `kid:${verified.kid}`, verified.jti, verified.expiresAt * 1000, now);

@@ -8,8 +8,20 @@
  */
 import { compactVerify } from 'jose';
 import { parseCompactJws, parseJsonObject } from './jws.js';
+import { parseResources, type ResourceGrant } from '../permissions/resources.js';
 
 export type TokenAlg = 'HS256' | 'ES256' | 'EdDSA' | 'RS256';
+
+/**
+ * Which kind of token is expected: an integrator's external token (`typ` absent or `JWT`, any issuer), or
+ * one Parley minted (`typ` of minted tokens, `iss` = this instance's public URL). A token of one kind is
+ * never accepted as the other.
+ */
+export interface TokenKind {
+  typ: string;
+  issuer?: string;
+}
+export const EXTERNAL: TokenKind = { typ: 'JWT' };
 /** The allowlist: nothing else is ever verified (`none`, HS384, PS256, … are refused). */
 export const TOKEN_ALGS: ReadonlySet<string> = new Set<TokenAlg>(['HS256', 'ES256', 'EdDSA', 'RS256']);
 
@@ -50,7 +62,15 @@ export interface UserProfileClaims {
 
 /** The three payload forms of §4.2, the first that matches winning. */
 export type Identity =
-  | { form: 'user'; externalId: string; profile: UserProfileClaims }
+  | {
+      form: 'user';
+      externalId: string;
+      profile: UserProfileClaims;
+      /** `user.organizationId`: the account's organization (PRODUCT.md §6); undefined = leave as is. */
+      organizationId: string | undefined;
+      /** `permissions.resources` of the token: grants to record for the account. */
+      resources: ResourceGrant[] | undefined;
+    }
   | { form: 'id'; id: string }
   | { form: 'email'; email: string };
 
@@ -65,7 +85,7 @@ const MAX_EMAIL_CHARS = 320;
 const MAX_NAME_CHARS = 200;
 const MAX_URL_CHARS = 2048;
 const MAX_KID_CHARS = 256;
-const PROFILE_KEYS: ReadonlySet<string> = new Set(['id', 'email', 'name', 'avatarUrl', 'isAdmin']);
+const PROFILE_KEYS: ReadonlySet<string> = new Set(['id', 'email', 'name', 'avatarUrl', 'isAdmin', 'organizationId']);
 
 const fail = (code: VerifyFailureCode, reason: string): VerifyResult => ({ ok: false, code, reason });
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -117,10 +137,20 @@ export function readIdentity(payload: Record<string, unknown>): Identity | strin
     if (avatarUrl === false) return 'user.avatarUrl must be an http(s) URL';
     const isAdmin = user['isAdmin'];
     if (isAdmin !== undefined && typeof isAdmin !== 'boolean') return 'user.isAdmin must be true or false';
+    const organizationId = user['organizationId'];
+    if (organizationId !== undefined && !isIdentifier(organizationId)) return 'user.organizationId must be a string of 1 to 256 characters';
+    let resources: ResourceGrant[] | undefined;
+    if (has(payload, 'permissions')) {
+      const permissions = payload['permissions'];
+      if (!isObject(permissions)) return 'permissions must be an object';
+      const parsed = parseResources(permissions['resources'] ?? [], 'permissions.resources');
+      if (typeof parsed === 'string') return parsed;
+      resources = parsed;
+    }
     // Object.fromEntries defines own properties, so a `__proto__` key stays a plain key.
     const rest = Object.entries(user).filter(([key]) => !PROFILE_KEYS.has(key));
     const metadata = rest.length > 0 ? Object.fromEntries(rest) : undefined;
-    return { form: 'user', externalId, profile: { email, name, avatarUrl, metadata, isAdmin } };
+    return { form: 'user', externalId, profile: { email, name, avatarUrl, metadata, isAdmin }, organizationId, resources };
   }
   if (has(payload, 'id')) {
     const id = payload['id'];
@@ -173,6 +203,7 @@ export async function verifyExternalToken(
   policy: VerifyPolicy,
   now: number,
   resolveKid?: KidResolver,
+  kind: TokenKind = EXTERNAL,
 ): Promise<VerifyResult> {
   if (token === undefined || token === null || token === '') return fail('token_missing', 'no token');
   if (keys.length === 0 && !resolveKid) return fail('external_auth_disabled', 'no key is configured');
@@ -188,7 +219,9 @@ export async function verifyExternalToken(
   if (has(header, 'b64')) return fail('token_invalid', 'b64 is not supported');
   for (const name of ['jwk', 'jku', 'x5u', 'x5c']) if (has(header, name)) return fail('token_invalid', `${name} header is refused`);
   const typ = header['typ'];
-  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) return fail('token_invalid', 'typ is not JWT');
+  if (kind.typ === 'JWT' ? typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT') : typ !== kind.typ) {
+    return fail('token_invalid', `typ is not ${kind.typ}`);
+  }
   const expectedSize = SIGNATURE_BYTES.get(tokenAlg);
   if (expectedSize !== undefined ? parts.signature.length !== expectedSize : parts.signature.length < 256) {
     return fail('token_invalid', 'signature has the wrong length');
@@ -221,6 +254,7 @@ export async function verifyExternalToken(
   const exp = checkTimeClaims(payload, policy, now);
   if (typeof exp !== 'number') return exp;
   const { jti, iss } = payload;
+  if (kind.issuer !== undefined && iss !== kind.issuer) return fail('token_invalid', 'iss is not this instance');
   if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_KID_CHARS)) return fail('token_invalid', 'jti must be a string of 1 to 256 characters');
   if (iss !== undefined && (typeof iss !== 'string' || iss.length > 2048)) return fail('token_invalid', 'iss must be a string');
   const identity = readIdentity(payload);

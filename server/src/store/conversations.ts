@@ -27,12 +27,13 @@ export function createConversationRepository({ db }: Store) {
   return {
     async create(
       executor: Kysely<Database>,
-      input: { organizationId: string; title: string; createdBy: string; participantIds: readonly string[] },
+      input: { organizationId: string; title: string; createdBy: string; participantIds: readonly string[]; documentId?: string },
       now: number,
     ): Promise<ConversationRow> {
       const row: ConversationRow = {
         id: newId('cnv'),
         organization_id: input.organizationId,
+        document_id: input.documentId ?? null,
         title: input.title,
         created_by: input.createdBy,
         created_at: now,
@@ -45,6 +46,10 @@ export function createConversationRepository({ db }: Store) {
         .execute();
       return row;
     },
+
+    /** The shared conversation of a document, if someone has opened it already. */
+    findByDocument: (organizationId: string, documentId: string) =>
+      db.selectFrom('conversations').selectAll().where('organization_id', '=', organizationId).where('document_id', '=', documentId).executeTakeFirst(),
 
     findById: (id: string) => db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst(),
 

@@ -168,6 +168,48 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_token_api_and_access': {
+      async up(db: Kysely<unknown>) {
+        // Token API credentials (PRODUCT.md §6): an apiKey (public id) and the SHA-256 of its authToken.
+        await db.schema
+          .createTable('api_credentials')
+          .addColumn('api_key', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('auth_token_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_used_at', 'bigint')
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+        // Parley's own signing keys for minted tokens: never the external secret.
+        await db.schema
+          .createTable('mint_keys')
+          .addColumn('kid', 'text', (c) => c.primaryKey())
+          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('retired_at', 'bigint')
+          .execute();
+        // Resources: organizations › folders › documents. A document's folder is what the integrator said.
+        await db.schema
+          .createTable('documents')
+          .addColumn('organization_id', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('folder_id', 'text')
+          .addPrimaryKeyConstraint('documents_pk', ['organization_id', 'id'])
+          .execute();
+        await db.schema
+          .createTable('grants')
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('organization_id', 'text', (c) => c.notNull())
+          .addColumn('resource_type', 'text', (c) => c.notNull())
+          .addColumn('resource_id', 'text', (c) => c.notNull())
+          .addColumn('access_role', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint')
+          .addPrimaryKeyConstraint('grants_pk', ['user_id', 'organization_id', 'resource_type', 'resource_id'])
+          .execute();
+        await db.schema.alterTable('conversations').addColumn('document_id', 'text').execute();
+        await db.schema.createIndex('conversations_document').on('conversations').columns(['organization_id', 'document_id']).unique().execute();
+      },
+    },
   };
 }
 

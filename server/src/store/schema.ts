@@ -61,6 +61,8 @@ export interface SessionsTable {
 export interface ConversationsTable {
   id: string;
   organization_id: string;
+  /** Set for a document room: the shared conversation of that document (PRODUCT.md §5). */
+  document_id: string | null;
   title: string;
   created_by: string | null;
   created_at: number;
@@ -147,7 +149,48 @@ export interface AdminApiKeysTable {
   revoked_at: number | null;
 }
 
+export interface ApiCredentialsTable {
+  api_key: string;
+  name: string;
+  auth_token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface MintKeysTable {
+  kid: string;
+  /** The HMAC secret (256 random bits, base64url). */
+  secret: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface DocumentsTable {
+  organization_id: string;
+  id: string;
+  folder_id: string | null;
+}
+
+export type ResourceType = 'organization' | 'folder' | 'document';
+export type AccessRole = 'viewer' | 'editor';
+
+export interface GrantsTable {
+  user_id: string;
+  organization_id: string;
+  resource_type: ResourceType;
+  /** The organization's, folder's or document's id (for an organization, its own id). */
+  resource_id: string;
+  access_role: AccessRole;
+  /** Milliseconds; the grant ends at that moment. */
+  expires_at: number | null;
+}
+
 export interface Database {
+  api_credentials: ApiCredentialsTable;
+  mint_keys: MintKeysTable;
+  documents: DocumentsTable;
+  grants: GrantsTable;
   admin_api_keys: AdminApiKeysTable;
   settings: SettingsTable;
   admin_links: AdminLinksTable;

@@ -137,6 +137,10 @@ export function createUserRepository(store: Store) {
       });
     },
 
+    async setOrganization(id: string, organizationId: string): Promise<void> {
+      await db.updateTable('users').set({ organization_id: organizationId }).where('id', '=', id).execute();
+    },
+
     async setRole(id: string, role: Role): Promise<void> {
       await db.updateTable('users').set({ role }).where('id', '=', id).execute();
     },

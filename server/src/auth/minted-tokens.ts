@@ -1,0 +1,52 @@
+/**
+ * Tokens Parley mints through its token API (PRODUCT.md §6): HS256 with Parley's own key (never the
+ * external secret), `typ` `parley-mint+jwt` so they are never taken for an external token or a session,
+ * `iss` = the public URL, expiring 48 hours after minting. They carry the same `user` and `permissions`
+ * shapes as external tokens, so one sign-in path serves both.
+ */
+import { SignJWT } from 'jose';
+import type { ResourceGrant } from '../permissions/resources.js';
+import { MINTED_TOKEN_LIFETIME_MS, type MintKeyRow } from '../store/mint-keys.js';
+import type { TokenKind } from './verify-external-token.js';
+
+export const MINTED_TYP = 'parley-mint+jwt';
+export const MINTED_LIFETIME_SECONDS = MINTED_TOKEN_LIFETIME_MS / 1000;
+
+export const mintedKind = (issuer: string): TokenKind => ({ typ: MINTED_TYP, issuer });
+
+export interface MintInput {
+  userId: string;
+  organizationId?: string | undefined;
+  email?: string | undefined;
+  name?: string | undefined;
+  isAdmin?: boolean | undefined;
+  resources?: readonly ResourceGrant[] | undefined;
+}
+
+export function mintToken(key: MintKeyRow, issuer: string, input: MintInput, nowMs: number): Promise<string> {
+  const user: Record<string, unknown> = { id: input.userId };
+  if (input.email !== undefined) user['email'] = input.email;
+  if (input.name !== undefined) user['name'] = input.name;
+  if (input.isAdmin !== undefined) user['isAdmin'] = input.isAdmin;
+  if (input.organizationId !== undefined) user['organizationId'] = input.organizationId;
+  const payload: Record<string, unknown> = { user };
+  if (input.resources && input.resources.length > 0) {
+    payload['permissions'] = {
+      resources: input.resources.map((r) => ({
+        type: r.type,
+        id: r.id,
+        ...(r.type === 'organization' ? {} : { organizationId: r.organizationId }),
+        accessRole: r.accessRole,
+        ...(r.expiresAt === null ? {} : { expiresAt: Math.floor(r.expiresAt / 1000) }),
+        ...(r.folderId === null ? {} : { folderId: r.folderId }),
+      })),
+    };
+  }
+  const iat = Math.floor(nowMs / 1000);
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256', typ: MINTED_TYP, kid: key.kid })
+    .setIssuer(issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + MINTED_LIFETIME_SECONDS)
+    .sign(new TextEncoder().encode(key.secret));
+}
