@@ -85,6 +85,19 @@ describe.each(DIALECTS)('GET /api/v1/events on %s', (dialect) => {
     expect(res.json().error.code).toBe('bad_request');
   });
 
+  it('a session ended elsewhere (another process revoked it in the database) closes the stream within a heartbeat', async () => {
+    const alice = await signIn('alice');
+    const response = await fetch(`${base}/api/v1/events`, { headers: alice });
+    const body = response.body!.getReader();
+    const user = await t.app.services.users.findByExternalId('alice');
+    // Straight to the database, as the CLI or another instance would: no in-process signal.
+    await t.db.store.db.updateTable('sessions').set({ revoked_at: t.clock.now }).where('user_id', '=', user!.id).execute();
+    const deadline = Date.now() + 3000;
+    let done = false;
+    while (!done && Date.now() < deadline) done = (await body.read()).done;
+    expect(done).toBe(true);
+  });
+
   it('logout closes the open stream', async () => {
     const alice = await signIn('alice');
     const stream = await open(alice);

@@ -68,7 +68,18 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       });
       raw.write(`retry: ${RETRY_MS}\n\n`);
 
-      const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), options.heartbeatMs);
+      // Each heartbeat also re-checks the session in the database, so a logout, deactivation or deletion made
+      // elsewhere (the CLI, another instance) closes this stream within one heartbeat.
+      const heartbeat = setInterval(() => {
+        raw.write(': heartbeat\n\n');
+        if (session.via === 'api_key') return;
+        app.services.sessions.findValid(session.token, app.now()).then(
+          (valid) => {
+            if (!valid || !valid.user.active) close();
+          },
+          () => undefined,
+        );
+      }, options.heartbeatMs);
       raw.on('close', () => {
         clearInterval(heartbeat);
         open.delete(close);
