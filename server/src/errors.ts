@@ -37,6 +37,8 @@ export const DEFAULT_MESSAGES: ReadonlyMap<ErrorCode, string> = new Map<ErrorCod
   ['api_key_invalid', 'The API key is not valid (unknown, revoked, or its creator is no longer an administrator).'],
   ['api_key_not_found', 'No API key has this id.'],
   ['conversation_not_found', 'No such conversation.'],
+  ['read_only', 'You can read this conversation but not write in it (viewer access).'],
+  ['document_not_found', 'No conversation for this document yet, or no access to it.'],
   ['message_empty', 'A message needs some text.'],
   ['message_too_long', 'A message may have at most 10,000 characters.'],
   ['client_message_id_conflict', 'This clientMessageId was already used for another conversation.'],

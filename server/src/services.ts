@@ -51,10 +51,10 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const messages = createMessageRepository(store);
   const events = createEventRepository(store);
   const bus = createEventBus();
-  const access = createAccessControl(conversations);
+  const grants = createGrantRepository(store);
+  const access = createAccessControl(conversations, grants, now);
   const jtis = createJtiRepository(store);
   const mintKeys = createMintKeyRepository(store);
-  const grants = createGrantRepository(store);
   const organizations = createOrganizationRepository(store);
   const keyRing = createKeyRing({ envSecret: config.externalAuthSecret, keys, jwksFetch, now });
   const adminSettings = createSettings({ store, config, now });

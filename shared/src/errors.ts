@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   api_key_not_found: 404,
   // chat
   conversation_not_found: 404,
+  read_only: 403,
+  document_not_found: 404,
   message_empty: 400,
   message_too_long: 400,
   client_message_id_conflict: 409,

@@ -44,12 +44,49 @@ export function createChatService(deps: ChatDeps) {
         if (!cursor) throw new ParleyError('bad_request', 'cursor is malformed');
       }
       const rows = await conversations.listForParticipant(user.id, cursor, limit + 1);
-      const page = rows.slice(0, limit);
+      // A document room stays listed only while a grant still covers its document.
+      const page = [];
+      for (const row of rows.slice(0, limit)) if (row.document_id === null || (await access.documentRole(user, row.document_id, deps.now())) !== null) page.push(row);
       const last = await messages.lastOf(page.map((r) => r.id));
       return {
         conversations: page.map((r) => presentConversation(r, last.get(r.id))),
-        nextCursor: rows.length > limit && page.length > 0 ? encodeCursor(page[page.length - 1]!) : null,
+        nextCursor: rows.length > limit && page.length > 0 ? encodeCursor(rows[limit - 1]!) : null,
       };
+    },
+
+    /**
+     * Opens a document's room (PRODUCT.md §5): an editor's first open creates the shared conversation; a
+     * viewer finds it, or none yet. Opening joins the user to it, so their stream's backlog includes it
+     * (each event is still checked against their grant when delivered).
+     */
+    async openDocument(user: UserRow, documentId: string): Promise<{ access: 'viewer' | 'editor'; conversation: Conversation | null }> {
+      const role = await access.documentRole(user, documentId, deps.now());
+      if (role === null) throw new ParleyError('document_not_found');
+      const now = deps.now();
+      let row = await conversations.findByDocument(user.organization_id, documentId);
+      if (!row && role === 'editor') {
+        try {
+          const created = await store.db.transaction().execute(async (trx) => {
+            const conversation = await conversations.create(trx, { organizationId: user.organization_id, title: documentId, createdBy: user.id, participantIds: [user.id], documentId }, now);
+            const event = await events.append(
+              trx,
+              { conversationId: conversation.id, organizationId: conversation.organization_id, documentId, type: EVENT.conversationCreated, payload: { conversation: presentConversation(conversation, undefined) } },
+              now,
+            );
+            return { conversation, event };
+          });
+          bus.publish({ event: created.event, participantIds: [user.id] });
+          row = created.conversation;
+        } catch (error) {
+          // Two editors opened the room at once: the other one created it (unique per document).
+          row = await conversations.findByDocument(user.organization_id, documentId);
+          if (!row) throw error;
+        }
+      }
+      if (!row) return { access: role, conversation: null };
+      await conversations.join(store.db, row.id, user.id, now);
+      const last = await messages.lastOf([row.id]);
+      return { access: role, conversation: presentConversation(row, last.get(row.id)) };
     },
 
     async getConversation(user: UserRow, id: string): Promise<Conversation> {
@@ -65,7 +102,7 @@ export function createChatService(deps: ChatDeps) {
       const { conversation, published } = await store.db.transaction().execute(async (trx) => {
         const row = await conversations.create(trx, { organizationId: user.organization_id, title: cleanTitle, createdBy: user.id, participantIds }, now);
         const conversation = presentConversation(row, undefined);
-        const event = await events.append(trx, { conversationId: row.id, organizationId: row.organization_id, type: EVENT.conversationCreated, payload: { conversation } }, now);
+        const event = await events.append(trx, { conversationId: row.id, organizationId: row.organization_id, documentId: null, type: EVENT.conversationCreated, payload: { conversation } }, now);
         return { conversation, published: { event, participantIds } satisfies BusEvent };
       });
       bus.publish(published);
@@ -100,7 +137,11 @@ export function createChatService(deps: ChatDeps) {
         if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
         await conversations.touch(trx, conversationId, now);
         const message = presentMessage(row);
-        const event = await events.append(trx, { conversationId, organizationId: conversation.organization_id, type: EVENT.messageCreated, payload: { message } }, now);
+        const event = await events.append(
+          trx,
+          { conversationId, organizationId: conversation.organization_id, documentId: conversation.document_id, type: EVENT.messageCreated, payload: { message } },
+          now,
+        );
         return { row, created, published: event };
       });
       if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');

@@ -17,11 +17,18 @@ export function createEventRepository(store: Store) {
     /** Appends an event inside the caller's transaction. */
     async append(
       executor: Kysely<Database>,
-      input: { conversationId: string; organizationId: string; type: string; payload: unknown },
+      input: { conversationId: string; organizationId: string; documentId: string | null; type: string; payload: unknown },
       now: number,
     ): Promise<EventRow> {
       if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK_KEY})`.execute(executor);
-      const row = { conversation_id: input.conversationId, organization_id: input.organizationId, type: input.type, payload: JSON.stringify(input.payload), created_at: now };
+      const row = {
+        conversation_id: input.conversationId,
+        organization_id: input.organizationId,
+        document_id: input.documentId,
+        type: input.type,
+        payload: JSON.stringify(input.payload),
+        created_at: now,
+      };
       const { id } = await executor.insertInto('events').values(row).returning('id').executeTakeFirstOrThrow();
       return { ...row, id: Number(id) };
     },

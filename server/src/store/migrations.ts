@@ -207,6 +207,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addPrimaryKeyConstraint('grants_pk', ['user_id', 'organization_id', 'resource_type', 'resource_id'])
           .execute();
         await db.schema.alterTable('conversations').addColumn('document_id', 'text').execute();
+        await db.schema.alterTable('events').addColumn('document_id', 'text').execute();
         await db.schema.createIndex('conversations_document').on('conversations').columns(['organization_id', 'document_id']).unique().execute();
       },
     },

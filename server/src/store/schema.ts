@@ -92,6 +92,8 @@ export interface EventsTable {
   id: Generated<number>;
   conversation_id: string;
   organization_id: string | null;
+  /** Set for events of a document room: who may see them is decided by grants, not participation. */
+  document_id: string | null;
   type: string;
   payload: string;
   created_at: number;

@@ -89,8 +89,8 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     const second = await messages.insertOnce(db.store.db, { ...input, text: 'changed' }, NOW);
     expect(first.created).toBe(true);
     expect(second).toEqual({ row: first.row, created: false });
-    const e1 = await events.append(db.store.db, { conversationId: conversation.id, organizationId: 'default', type: 'x', payload: { n: 1 } }, NOW);
-    const e2 = await events.append(db.store.db, { conversationId: conversation.id, organizationId: 'default', type: 'x', payload: { n: 2 } }, NOW);
+    const e1 = await events.append(db.store.db, { conversationId: conversation.id, organizationId: 'default', documentId: null, type: 'x', payload: { n: 1 } }, NOW);
+    const e2 = await events.append(db.store.db, { conversationId: conversation.id, organizationId: 'default', documentId: null, type: 'x', payload: { n: 2 } }, NOW);
     expect(e2.id).toBeGreaterThan(e1.id);
     expect((await events.listSince({ userId: created.user.id }, e1.id, 10)).map((e) => JSON.parse(e.payload))).toEqual([{ n: 2 }]);
     expect(await events.listSince({ userId: 'usr_other' }, 0, 10)).toEqual([]);

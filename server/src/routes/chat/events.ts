@@ -46,10 +46,15 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       const pending: BusEvent[] = [];
       const raw = reply.raw;
 
-      const send = (e: BusEvent) => {
-        if (e.event.id <= lastSent || !access.mayReceive(user, e)) return;
+      // Deliveries run one after another (access may need a lookup), so events keep their order.
+      const deliver = async (e: BusEvent): Promise<void> => {
+        if (e.event.id <= lastSent || !(await access.mayReceive(user, e)) || e.event.id <= lastSent) return;
         lastSent = e.event.id;
         raw.write(frame(e.event));
+      };
+      let chain = Promise.resolve();
+      const send = (e: BusEvent) => {
+        chain = chain.then(() => deliver(e)).catch(() => undefined);
       };
       const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
       const close = () => raw.end();
@@ -97,10 +102,10 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         } else {
           for (;;) {
             const batch = await events.listSince(access.streamScope(user), lastSent, BACKLOG_BATCH);
-            for (const event of batch) {
-              lastSent = event.id;
-              raw.write(frame(event));
-            }
+            const from = lastSent;
+            // The log already scoped these to the user's conversations (or organization); grants still apply.
+            for (const event of batch) await deliver({ event, participantIds: [user.id] });
+            lastSent = Math.max(lastSent, batch.at(-1)?.id ?? from);
             if (batch.length < BACKLOG_BATCH) break;
           }
           raw.write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
