@@ -21,6 +21,7 @@ import { chatRoutes } from './routes/chat/index.js';
 import { eventRoutes } from './routes/chat/events.js';
 import { healthRoutes } from './routes/health.js';
 import { adminRoutes } from './routes/admin/index.js';
+import { tokenApiRoutes } from './routes/token-api/index.js';
 import { pageRoutes } from './routes/pages/index.js';
 import { demoRoutes } from './routes/pages/demo.js';
 import { widgetRoutes } from './routes/widget/index.js';
@@ -75,7 +76,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ? { ...options.logger, serializers: { req: serializeRequest } } : false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: 300 },
     // The router's own errors (a malformed URL, an over-long parameter) answer in Parley's shape and never
     // echo the URL, which may hold a token.
     frameworkErrors: (error, _request, reply) => {
@@ -162,13 +163,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         },
       },
     },
-    transform: ({ schema, url }) => ({ schema: { ...(schema as object), hide: !(url.startsWith('/api/') || url === '/healthz') } as never, url }),
+    transform: ({ schema, url }) => ({ schema: { ...(schema as object), hide: !(url.startsWith('/api/') || url.startsWith('/v1/') || url.startsWith('/v2/') || url === '/healthz') } as never, url }),
   });
   app.addHook('onRequest', hostedPageSignIn);
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1' });
   await app.register(chatRoutes, { prefix: '/api/v1' });
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });
+  await app.register(tokenApiRoutes);
   await app.register(eventRoutes, { prefix: '/api/v1', heartbeatMs: options.heartbeatMs ?? 15_000 });
   await app.register(pageRoutes, { publicDir: options.publicDir });
   await app.register(widgetRoutes, { publicDir: options.publicDir });

@@ -41,6 +41,9 @@ Commands:
   users deactivate ID                  deactivate an account: frees its seat and ends its sessions
   users reactivate ID                  reactivate an account (needs a free seat)
   seats set N                          set the seat limit (unless PARLEY_SEAT_LIMIT fixes it)
+  api-credentials create --name NAME   create a token API credential; prints {"apiKey","authToken"} (shown once)
+  api-credentials list                 list token API credentials
+  api-credentials revoke API_KEY       revoke a credential: it fails at once
 
 Every command but serve takes --json: it then prints one JSON document on stdout instead of text, and a
 failure prints {"error":{"code","message"}} on stdout (and the message on stderr) and exits with 1.
@@ -338,6 +341,33 @@ function describeFailure(error: unknown): { code: string; message: string } {
   return { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
 }
 
+async function apiCredentialsCommand(config: Config, positional: string[], flags: Map<string, string>, output: Output): Promise<void> {
+  const [action, apiKey] = positional;
+  await withServices(config, async (services) => {
+    if (action === 'create') {
+      const name = flags.get('--name');
+      if (!name || name === 'true' || name.length > 100) throw new UsageError('api-credentials create needs --name (at most 100 characters)');
+      const created = await audited(services, 'api_credential.create', name, () => services.apiCredentials.create(name, Date.now()));
+      // Always JSON: this is what a deployment script stores (the authToken is not shown again).
+      out(JSON.stringify(created, null, 2));
+      if (!output.json) note('The authToken is shown once: store it in your backend now.');
+    } else if (action === 'list') {
+      const rows = await services.apiCredentials.list();
+      const credentials = rows.map((r) => ({ apiKey: r.api_key, name: r.name, createdAt: new Date(r.created_at).toISOString(), revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at).toISOString() }));
+      emit(output, { credentials }, () => {
+        for (const c of credentials) out(`${c.apiKey.padEnd(20)} ${c.revokedAt ? 'revoked' : 'active '}  ${c.name}, created ${c.createdAt}`);
+        if (credentials.length === 0) out('No API credentials.');
+      });
+    } else if (action === 'revoke') {
+      if (!apiKey) throw new UsageError('api-credentials revoke needs an API_KEY');
+      if (!(await audited(services, 'api_credential.revoke', apiKey, () => services.apiCredentials.revoke(apiKey, Date.now())))) throw new UsageError(`no active credential ${apiKey}`);
+      emit(output, { revoked: apiKey }, () => out(`revoked ${apiKey}`));
+    } else {
+      throw new UsageError('api-credentials needs create, list or revoke');
+    }
+  });
+}
+
 export async function runCli(argv: readonly string[]): Promise<number> {
   const { positional, flags } = parseArgs(argv);
   const command = positional.shift();
@@ -366,6 +396,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         return 0;
       case 'seats':
         await seatsCommand(config, positional, output);
+        return 0;
+      case 'api-credentials':
+        await apiCredentialsCommand(config, positional, flags, output);
         return 0;
       default:
         throw new UsageError(`unknown command ${command}`);

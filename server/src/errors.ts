@@ -36,6 +36,7 @@ export const DEFAULT_MESSAGES: ReadonlyMap<ErrorCode, string> = new Map<ErrorCod
   ['account_not_found', 'No account has this id.'],
   ['api_key_invalid', 'The API key is not valid (unknown, revoked, or its creator is no longer an administrator).'],
   ['api_key_not_found', 'No API key has this id.'],
+  ['api_credential_not_found', 'No active API credential has this apiKey.'],
   ['conversation_not_found', 'No such conversation.'],
   ['read_only', 'You can read this conversation but not write in it (viewer access).'],
   ['document_not_found', 'No conversation for this document yet, or no access to it.'],

@@ -58,6 +58,13 @@ export const ConversationSchema = Type.Object({
 });
 export type Conversation = Static<typeof ConversationSchema>;
 
+/** `POST /api/v1/documents/:documentId/open`: the user's access and the room (null until an editor opens it). */
+export const DocumentRoomSchema = Type.Object({
+  access: Type.Union([Type.Literal('viewer'), Type.Literal('editor')]),
+  conversation: Type.Union([ConversationSchema, Type.Null()]),
+});
+export type DocumentRoom = Static<typeof DocumentRoomSchema>;
+
 export const CreateConversationBodySchema = Type.Object(
   { title: Type.Optional(Type.String({ maxLength: 200 })) },
   { additionalProperties: false },

@@ -35,6 +35,7 @@ export const ERROR_STATUS = {
   account_not_found: 404,
   api_key_invalid: 401,
   api_key_not_found: 404,
+  api_credential_not_found: 404,
   // chat
   conversation_not_found: 404,
   read_only: 403,

@@ -86,7 +86,7 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
   }
   const db = config.kind === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url, options.schema);
   try {
-    await migrateToLatest(db as Kysely<unknown>, config.kind);
+    await migrateToLatest(db as Kysely<unknown>, config.kind, config.kind === 'postgres' ? options.schema : undefined);
   } catch (error) {
     await db.destroy();
     throw error;

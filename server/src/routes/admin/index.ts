@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { apiKeyRoutes } from './api-keys.js';
+import { apiCredentialRoutes } from './api-credentials.js';
 import { auditRoutes } from './audit.js';
 import { inboxRoutes } from './inbox.js';
 import { keyRoutes } from './keys.js';
@@ -23,4 +24,5 @@ export async function adminRoutes(app: FastifyInstance) {
   await app.register(inboxRoutes);
   await app.register(auditRoutes);
   await app.register(apiKeyRoutes);
+  await app.register(apiCredentialRoutes);
 }

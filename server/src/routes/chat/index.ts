@@ -7,6 +7,7 @@ import {
   ConversationPageQuerySchema,
   ConversationResponseSchema,
   CreateConversationBodySchema,
+  DocumentRoomSchema,
   MessagePageQuerySchema,
   MessagePageSchema,
   MessageResponseSchema,
@@ -14,6 +15,7 @@ import {
 } from '../../../../shared/src/api.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+const DocumentParams = Type.Object({ documentId: Type.String({ minLength: 1, maxLength: 256 }) });
 
 export async function chatRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -34,6 +36,12 @@ export async function chatRoutes(parent: FastifyInstance) {
       const conversation = await chat.createConversation(request.session!.user, request.body?.title);
       return reply.code(201).send({ conversation });
     },
+  );
+
+  app.post(
+    '/documents/:documentId/open',
+    { schema: { params: DocumentParams, response: { 200: DocumentRoomSchema } } },
+    async (request) => chat.openDocument(request.session!.user, request.params.documentId),
   );
 
   app.get('/conversations/:id', { schema: { params: IdParams, response: { 200: ConversationResponseSchema } } }, async (request) => ({

@@ -1,0 +1,46 @@
+/**
+ * Reading and checking a token API caller's credentials: v1 takes them in `data`, v2 in the `x-api-key` /
+ * `x-auth-token` headers or in the body. Never from the query string (a URL ends up in logs and histories).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { ApiCredentialRepository } from '../../store/api-credentials.js';
+import { invalid, TokenApiError } from './reply.js';
+
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function refuseQueryCredentials(request: FastifyRequest): void {
+  const query = request.query as Record<string, unknown> | undefined;
+  for (const name of ['apiKey', 'authToken', 'x-api-key', 'x-auth-token', 'api_key', 'auth_token']) {
+    if (query && Object.prototype.hasOwnProperty.call(query, name)) throw invalid('Credentials are not accepted in the query string: send them in the headers or the body.');
+  }
+}
+
+/** The body's `data` object, or the body itself when it has no `data` wrapper (v2 accepts both). */
+export function unwrap(body: unknown, wrapperRequired: boolean): Record<string, unknown> {
+  if (!isObject(body)) throw invalid('The body must be a JSON object.');
+  if (Object.prototype.hasOwnProperty.call(body, 'data')) {
+    if (!isObject(body['data'])) throw invalid('data must be an object.');
+    return body['data'];
+  }
+  if (wrapperRequired) throw invalid('data is required.');
+  return body;
+}
+
+export function createCredentialCheck(credentials: ApiCredentialRepository, now: () => number) {
+  return async function check(request: FastifyRequest, data: Record<string, unknown>, fromHeaders: boolean): Promise<void> {
+    refuseQueryCredentials(request);
+    const header = (name: string) => (fromHeaders ? request.headers[name] : undefined);
+    const apiKey = header('x-api-key') ?? data['apiKey'];
+    const authToken = header('x-auth-token') ?? data['authToken'];
+    if (apiKey === undefined) throw invalid(fromHeaders ? 'apiKey is required (x-api-key header or apiKey).' : 'data.apiKey is required.');
+    if (typeof apiKey !== 'string' || apiKey === '') throw invalid('apiKey must be a non-empty string.');
+    if (authToken === undefined) throw invalid(fromHeaders ? 'authToken is required (x-auth-token header or authToken).' : 'data.authToken is required.');
+    if (typeof authToken !== 'string' || authToken === '') throw invalid('authToken must be a non-empty string.');
+    if (authToken.length > 4096) throw new TokenApiError('UNAUTHENTICATED', 'Auth token not found.');
+    const verdict = await credentials.verify(apiKey, authToken, now());
+    if (verdict === 'invalid') throw new TokenApiError('UNAUTHENTICATED', 'Auth token not found.');
+    if (verdict === 'revoked') throw new TokenApiError('UNAUTHENTICATED', 'This API credential has been revoked.');
+  };
+}
+
+export type CredentialCheck = ReturnType<typeof createCredentialCheck>;

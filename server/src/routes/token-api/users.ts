@@ -1,0 +1,210 @@
+/**
+ * Users and permissions over the token API's REST (v2 shapes): `/v2/users/add|update|get|delete` and
+ * `/v2/auth/permissions/add|remove|get`. Users are named by the integrator's `userId`; every call answers
+ * one result per user, so a batch with one bad user still does the rest:
+ * `{"result":{"status":"success","message","data":{"<userId>":{"success":true|false,"message",…}}}}`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { presentAdminUser } from '../../admin/users.js';
+import { parseResources } from '../../permissions/resources.js';
+import { DEFAULT_ORGANIZATION_ID } from '../../store/migrations.js';
+import type { UserRow } from '../../store/users.js';
+import type { CredentialCheck } from './credentials.js';
+import { isObject, unwrap } from './credentials.js';
+import { invalid, sendResult } from './reply.js';
+
+type Handle = (run: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+type Result = { success: boolean; message: string } & Record<string, unknown>;
+
+const MAX_BATCH = 100;
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 256 && v.isWellFormed() && !/[\u0000-\u001f]/.test(v);
+const isEmail = (v: unknown): v is string => typeof v === 'string' && v.length <= 320 && /^[^\s@]+@[^\s@]+$/.test(v);
+
+/** `userIds: [...]` or `userId: "…"`, checked. */
+function readUserIds(data: Record<string, unknown>): string[] {
+  const ids = data['userIds'] ?? (data['userId'] !== undefined ? [data['userId']] : undefined);
+  if (ids === undefined) throw invalid('userIds (or userId) is required.');
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH) throw invalid(`userIds must be an array of 1 to ${MAX_BATCH} user ids.`);
+  for (const [i, id] of ids.entries()) if (!isId(id)) throw invalid(`userIds[${i}] must be a string of 1 to 256 characters.`);
+  return ids as string[];
+}
+
+function readUsers(data: Record<string, unknown>): Record<string, unknown>[] {
+  const users = data['users'];
+  if (users === undefined) throw invalid('users is required.');
+  if (!Array.isArray(users) || users.length === 0 || users.length > MAX_BATCH) throw invalid(`users must be an array of 1 to ${MAX_BATCH} users.`);
+  users.forEach((u, i) => {
+    if (!isObject(u)) throw invalid(`users[${i}] must be an object.`);
+    if (!isId(u['userId'])) throw invalid(`users[${i}].userId must be a string of 1 to 256 characters.`);
+    if (u['email'] !== undefined && !isEmail(u['email'])) throw invalid(`users[${i}].email must be an email address.`);
+    if (u['name'] !== undefined && (typeof u['name'] !== 'string' || u['name'].length > 200)) throw invalid(`users[${i}].name must be a string of at most 200 characters.`);
+    if (u['organizationId'] !== undefined && !isId(u['organizationId'])) throw invalid(`users[${i}].organizationId must be a string of 1 to 256 characters.`);
+    if (u['isAdmin'] !== undefined && typeof u['isAdmin'] !== 'boolean') throw invalid(`users[${i}].isAdmin must be true or false.`);
+  });
+  return users as Record<string, unknown>[];
+}
+
+export async function userApiRoutes(app: FastifyInstance, options: { checkCredentials: CredentialCheck; handle: Handle }) {
+  const { checkCredentials, handle } = options;
+  const { users, grants, organizations, userAdmin, settings } = app.services;
+
+  /** Checks the credentials, unwraps the body, and answers one result per user. */
+  const route = (path: string, message: string, run: (data: Record<string, unknown>) => Promise<Record<string, Result>>) =>
+    app.post(
+      path,
+      handle(async (request, reply) => {
+        const data = unwrap(request.body ?? {}, false);
+        await checkCredentials(request, data, true);
+        return sendResult(reply, message, await run(data));
+      }),
+    );
+
+  const byExternalId = (userId: string) => users.findByExternalId(userId);
+  const notFound = (): Result => ({ success: false, message: 'User not found.' });
+
+  route('/v2/users/add', 'Users added.', async (data) => {
+    const results: Record<string, Result> = {};
+    for (const u of readUsers(data)) {
+      const userId = u['userId'] as string;
+      if (await byExternalId(userId)) {
+        results[userId] = { success: false, message: 'User already exists.' };
+        continue;
+      }
+      const email = u['email'] as string | undefined;
+      if (email && (await users.findByEmail(email))) {
+        results[userId] = { success: false, message: 'This email address belongs to another user.' };
+        continue;
+      }
+      const organizationId = (u['organizationId'] as string | undefined) ?? DEFAULT_ORGANIZATION_ID;
+      await organizations.ensure(organizationId, app.now());
+      const created = await users.createWithinSeatLimit(
+        { externalId: userId, email: email ?? null, name: (u['name'] as string | undefined) ?? null, avatarUrl: null, metadata: {}, role: u['isAdmin'] ? 'admin' : 'member', organizationId, createdVia: 'api' },
+        (await settings.get()).seatLimit,
+        app.now(),
+      );
+      results[userId] = created.ok
+        ? { success: true, message: 'User added.', user: presentAdminUser(created.user) }
+        : { success: false, message: created.reason === 'seat_limit_reached' ? 'Every seat is taken.' : 'User already exists.' };
+    }
+    return results;
+  });
+
+  route('/v2/users/update', 'Users updated.', async (data) => {
+    const results: Record<string, Result> = {};
+    for (const u of readUsers(data)) {
+      const userId = u['userId'] as string;
+      const row = await byExternalId(userId);
+      if (!row) {
+        results[userId] = notFound();
+        continue;
+      }
+      const email = u['email'] as string | undefined;
+      const owner = email ? await users.findByEmail(email) : undefined;
+      if (owner && owner.id !== row.id) {
+        results[userId] = { success: false, message: 'This email address belongs to another user.' };
+        continue;
+      }
+      let updated: UserRow = await users.updateProfile(row.id, { ...(email !== undefined ? { email } : {}), ...(u['name'] !== undefined ? { name: u['name'] as string } : {}) });
+      if (u['organizationId'] !== undefined && u['organizationId'] !== updated.organization_id) {
+        await organizations.ensure(u['organizationId'] as string, app.now());
+        await users.setOrganization(row.id, u['organizationId'] as string);
+      }
+      if (u['isAdmin'] !== undefined && updated.role !== 'owner') await users.setRole(row.id, u['isAdmin'] ? 'admin' : 'member');
+      updated = (await users.findById(row.id))!;
+      results[userId] = { success: true, message: 'User updated.', user: presentAdminUser(updated) };
+    }
+    return results;
+  });
+
+  route('/v2/users/get', 'Users retrieved.', async (data) => {
+    const results: Record<string, Result> = {};
+    for (const userId of readUserIds(data)) {
+      const row = await byExternalId(userId);
+      results[userId] = row ? { success: true, message: 'User found.', user: presentAdminUser(row) } : notFound();
+    }
+    return results;
+  });
+
+  route('/v2/users/delete', 'Users deleted.', async (data) => {
+    const results: Record<string, Result> = {};
+    for (const userId of readUserIds(data)) {
+      const row = await byExternalId(userId);
+      if (!row) {
+        results[userId] = notFound();
+        continue;
+      }
+      try {
+        await userAdmin.remove({ ...row, role: 'owner' }, row.id);
+        results[userId] = { success: true, message: 'User deleted; their messages are kept, anonymised.' };
+      } catch (error) {
+        results[userId] = { success: false, message: (error as Error).message };
+      }
+    }
+    return results;
+  });
+
+  const readPermissionResources = (data: Record<string, unknown>) => {
+    const permissions = data['permissions'];
+    if (!isObject(permissions)) throw invalid('permissions must be an object with resources.');
+    const parsed = parseResources(permissions['resources'], 'permissions.resources');
+    if (typeof parsed === 'string') throw invalid(`${parsed}.`);
+    return parsed;
+  };
+
+  route('/v2/auth/permissions/add', 'Permissions added.', async (data) => {
+    const ids = readUserIds(data);
+    const resources = readPermissionResources(data);
+    const results: Record<string, Result> = {};
+    for (const userId of ids) {
+      const row = await byExternalId(userId);
+      if (!row) {
+        results[userId] = notFound();
+        continue;
+      }
+      const outside = resources.find((r) => r.organizationId !== row.organization_id);
+      if (outside) {
+        results[userId] = { success: false, message: `The user belongs to organization ${row.organization_id}, not ${outside.organizationId}.` };
+        continue;
+      }
+      await grants.upsert(row.id, resources);
+      results[userId] = { success: true, message: 'Permissions added.' };
+    }
+    return results;
+  });
+
+  route('/v2/auth/permissions/remove', 'Permissions removed.', async (data) => {
+    const ids = readUserIds(data);
+    const resources = readPermissionResources(data);
+    const results: Record<string, Result> = {};
+    for (const userId of ids) {
+      const row = await byExternalId(userId);
+      results[userId] = row ? { success: true, message: 'Permissions removed.', removed: await grants.remove(row.id, resources) } : notFound();
+    }
+    return results;
+  });
+
+  route('/v2/auth/permissions/get', 'Permissions retrieved.', async (data) => {
+    const results: Record<string, Result> = {};
+    for (const userId of readUserIds(data)) {
+      const row = await byExternalId(userId);
+      if (!row) {
+        results[userId] = notFound();
+        continue;
+      }
+      const list = await grants.list(row.id);
+      results[userId] = {
+        success: true,
+        message: 'Permissions found.',
+        organizationId: row.organization_id,
+        resources: list.map((g) => ({
+          type: g.resource_type,
+          id: g.resource_id,
+          organizationId: g.organization_id,
+          accessRole: g.access_role,
+          ...(g.expires_at === null ? {} : { expiresAt: Math.floor(g.expires_at / 1000) }),
+        })),
+      };
+    }
+    return results;
+  });
+}
