@@ -29,7 +29,7 @@ describe('security regressions', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: { code: 'bad_request', message: 'The request is malformed.' } });
     expect(leaks(res.body + JSON.stringify(res.headers), token)).toBe(false);
-    const long = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${'x'.repeat(300)}` , headers: { authorization: 'Bearer pss_x' } });
+    const long = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${'x'.repeat(400)}` , headers: { authorization: 'Bearer pss_x' } });
     expect(long.json()).toEqual({ error: { code: 'not_found', message: 'Not found.' } });
   });
 
