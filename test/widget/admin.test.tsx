@@ -9,7 +9,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message, User } from '../../shared/src/api.js';
 import { EVENT } from '../../shared/src/constants.js';
-import type { AdminApiKey, AdminUser, AuditEntry, InboxConversation, Setting, SigningKey } from '../../widget/src/admin/api.js';
+import type { AdminApiKey, AdminUser, AuditEntry, InboxConversation, Setting, SigningKey, TokenApiCredential } from '../../widget/src/admin/api.js';
 import { App } from '../../widget/src/admin/App.js';
 
 const T0 = '2026-03-01T10:00:00.000Z';
@@ -286,13 +286,14 @@ describe('navigation', () => {
       ['Users', '#/users'],
       ['Settings', '#/settings'],
       ['API keys', '#/api-keys'],
+      ['Token API', '#/token-api'],
       ['Inbox', '#/inbox'],
       ['Audit log', '#/audit'],
     ]);
     expect(links.filter((a) => a.getAttribute('aria-current') === 'page').map(text)).toEqual(['Settings']);
     expect(text(q('h1'))).toBe('Settings');
 
-    await click(links[6]!);
+    await click(links[7]!);
     expect(location.hash).toBe('#/audit');
     expect(text(q('h1'))).toBe('Audit log');
     expect(all('nav a[aria-current=page]').map(text)).toEqual(['Audit log']);
@@ -756,6 +757,174 @@ describe('API keys', () => {
     await click(button('Revoke', q('.confirm')!));
     expect(alerts()).toEqual(['This API key no longer exists or is already revoked.']);
     expect(callsTo('GET', '/api/v1/admin/api-keys')).toHaveLength(2);
+    expect(rows()[0]![4]).toBe('Revoked');
+    // A 404 is no reason to leave the panel.
+    expect(q('nav')).not.toBeNull();
+  });
+});
+
+describe('token API', () => {
+  const web: TokenApiCredential = { apiKey: 'pk_0a1b2c3d4e5f', name: 'web backend', createdAt: T0, lastUsedAt: '2026-03-02T09:30:00.000Z', revokedAt: null };
+  const reports: TokenApiCredential = { apiKey: 'pk_123456789abc', name: 'reports', createdAt: T0, lastUsedAt: null, revokedAt: null };
+  const old: TokenApiCredential = { apiKey: 'pk_ffffffffffff', name: 'old app', createdAt: T0, lastUsedAt: null, revokedAt: '2026-03-01T12:00:00.000Z' };
+
+  it('is in the navigation after API keys and lists name, apiKey, created, last used and status', async () => {
+    serve({ 'GET /api/v1/admin/api-credentials': () => ok({ credentials: [web, reports, old] }) });
+    await mount('#/overview');
+    const link = all<HTMLAnchorElement>('nav a').find((a) => text(a) === 'Token API')!;
+    expect(link.getAttribute('href')).toBe('#/token-api');
+    expect(text(link.parentElement!.previousElementSibling)).toBe('API keys');
+    await click(link);
+    expect(location.hash).toBe('#/token-api');
+    expect(text(q('h1'))).toBe('Token API');
+    expect(document.title).toBe('Token API · Parley admin');
+    expect(all('nav a[aria-current=page]').map(text)).toEqual(['Token API']);
+    expect(callsTo('GET', '/api/v1/admin/api-credentials')).toHaveLength(1);
+    expect(rows('table thead tr')).toEqual([['Name', 'apiKey', 'Created', 'Last used', 'Status', 'Actions']]);
+    expect(rows()).toEqual([
+      ['web backend', 'pk_0a1b2c3d4e5f', expect.any(String), expect.any(String), 'Active', 'Revoke'],
+      ['reports', 'pk_123456789abc', expect.any(String), 'Never', 'Active', 'Revoke'],
+      ['old app', 'pk_ffffffffffff', expect.any(String), 'Never', 'Revoked', ''],
+    ]);
+    expect(q('tr[data-api-key=pk_0a1b2c3d4e5f] td:nth-child(4) time')?.getAttribute('dateTime')).toBe('2026-03-02T09:30:00.000Z');
+    expect(q('tr[data-api-key=pk_ffffffffffff]')?.className).toBe('inactive');
+  });
+
+  it('shows a curl example for this instance below the list, as text, and where the token goes', async () => {
+    serve({ 'GET /api/v1/admin/api-credentials': () => ok({ credentials: [] }) });
+    await mount('#/token-api');
+    expect(text(q('p.empty'))).toBe('No credentials yet.');
+    const pre = q('pre')!;
+    // Below the list.
+    expect(q('p.empty')!.compareDocumentPosition(pre) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(pre.textContent).toBe(
+      [
+        `curl -X POST '${location.origin}/v2/auth/generate_token' \\`,
+        `  -H 'content-type: application/json' \\`,
+        `  -H "x-api-key: $PARLEY_API_KEY" \\`,
+        `  -H "x-auth-token: $PARLEY_AUTH_TOKEN" \\`,
+        `  -d '{"userId":"user-123","userProperties":{"name":"Ada","email":"ada@example.com"},"permissions":{"resources":[{"type":"document","id":"doc-1","organizationId":"acme","accessRole":"editor"}]}}'`,
+      ].join('\n'),
+    );
+    expect(pre.querySelectorAll('*').length).toBe(1); // just the <code>: text, not markup
+    expect(text(q('section.example p:last-of-type'))).toBe(
+      'The answer’s result.data.token signs that user in: put it in the widget’s data-external-auth-code attribute or pass it to Parley.identify(user, { authToken }).',
+    );
+    const writeText = vi.spyOn(navigator.clipboard, 'writeText').mockResolvedValue(undefined);
+    await click(button('Copy the example'));
+    expect(writeText).toHaveBeenCalledWith(pre.textContent);
+  });
+
+  it('a failed load is an alert', async () => {
+    serve({ 'GET /api/v1/admin/api-credentials': () => fail(503, 'service_unavailable') });
+    await mount('#/token-api');
+    expect(alerts()).toEqual(['Something went wrong (service_unavailable). Try again.']);
+  });
+
+  it('creating one shows the apiKey and the authToken once, read-only with Copy and a warning, and forgets them when the admin leaves', async () => {
+    let credentials = [reports];
+    let n = 0;
+    serve({
+      'GET /api/v1/admin/api-credentials': () => ok({ credentials }),
+      'POST /api/v1/admin/api-credentials': (call) => {
+        n += 1;
+        const credential = { apiKey: `pk_new00000000${n}`, name: (call.body as { name: string }).name, createdAt: T0, lastUsedAt: null, revokedAt: null };
+        credentials = [credential, ...credentials];
+        return { status: 201, body: { credential, apiKey: credential.apiKey, authToken: `pat_shown-once-${n}` } };
+      },
+    });
+    const writeText = vi.spyOn(navigator.clipboard, 'writeText').mockResolvedValue(undefined);
+    await mount('#/token-api');
+
+    // A name is required; nothing is sent without one.
+    await input(control('Name'), '   ');
+    await click(button('Create credential'));
+    expect(alerts()).toEqual(['Name the credential first, for example after the backend that will use it.']);
+    expect(callsTo('POST', '/api/v1/admin/api-credentials')).toHaveLength(0);
+    expect(control('Name').maxLength).toBe(100);
+
+    await input(control('Name'), '  web backend ');
+    await click(button('Create credential'));
+    expect(callsTo('POST', '/api/v1/admin/api-credentials').map((c) => c.body)).toEqual([{ name: 'web backend' }]);
+    const apiKey = control('apiKey (x-api-key)');
+    const authToken = control('authToken (x-auth-token)');
+    expect([apiKey.value, apiKey.readOnly]).toEqual(['pk_new000000001', true]);
+    expect([authToken.value, authToken.readOnly]).toEqual(['pat_shown-once-1', true]);
+    expect(text(q('.secret'))).toContain('Credential “web backend”');
+    expect(text(q('.secret .warning'))).toBe(
+      'Copy the authToken now: it will not be shown again. Whoever has both values can sign in as any of your users, so keep them in your backend’s secret store, never in code or chat.',
+    );
+    expect(statuses()).toContain('Credential “web backend” created.');
+    expect(alerts()).toEqual([]);
+    expect(control('Name').value).toBe('');
+    expect(rows().map((r) => [r[0], r[1], r[4]])).toEqual([
+      ['web backend', 'pk_new000000001', 'Active'],
+      ['reports', 'pk_123456789abc', 'Active'],
+    ]);
+    // The example never carries the secret.
+    expect(q('pre')!.textContent).not.toContain('pat_');
+
+    await click(button('Copy the apiKey'));
+    expect(writeText).toHaveBeenLastCalledWith('pk_new000000001');
+    await click(button('Copy the authToken'));
+    expect(writeText).toHaveBeenLastCalledWith('pat_shown-once-1');
+    expect(statuses()).toContain('Copied.');
+
+    // "Done" hides them; so does leaving the page, after which the authToken is nowhere in the panel.
+    await click(button('Done'));
+    expect(q('#new-credential-auth-token')).toBeNull();
+    expect(container.textContent).not.toContain('pat_shown-once');
+    await input(control('Name'), 'second');
+    await click(button('Create credential'));
+    expect(control('authToken (x-auth-token)').value).toBe('pat_shown-once-2');
+    await go('#/users');
+    await go('#/token-api');
+    expect(q('.secret')).toBeNull();
+    expect(all('input').map((i) => (i as HTMLInputElement).value)).not.toContain('pat_shown-once-2');
+    expect(container.textContent).not.toContain('pat_shown-once');
+    expect(rows().map((r) => r[0])).toEqual(['second', 'web backend', 'reports']);
+  });
+
+  it('revoking asks first, then posts the revoke route and shows the credential revoked', async () => {
+    serve({
+      'GET /api/v1/admin/api-credentials': () => ok({ credentials: [web, reports] }),
+      'POST /api/v1/admin/api-credentials/pk_0a1b2c3d4e5f/revoke': () => ok({ credential: { ...web, revokedAt: '2026-03-03T00:00:00.000Z' } }),
+    });
+    await mount('#/token-api');
+    await click(button('Revoke web backend'));
+    expect(callsTo('POST', '/api/v1/admin/api-credentials/pk_0a1b2c3d4e5f/revoke')).toHaveLength(0);
+    expect(text(q('.confirm'))).toBe(
+      'Revoke “web backend”? Token requests with it are refused at once; tokens already minted stay valid until they expire. Revoke Cancel',
+    );
+    expect(document.activeElement?.textContent).toBe('Cancel');
+    await click(button('Cancel'));
+    expect(q('.confirm')).toBeNull();
+    expect(callsTo('POST', '/api/v1/admin/api-credentials/pk_0a1b2c3d4e5f/revoke')).toHaveLength(0);
+
+    await click(button('Revoke web backend'));
+    await click(button('Revoke', q('.confirm')!));
+    expect(callsTo('POST', '/api/v1/admin/api-credentials/pk_0a1b2c3d4e5f/revoke')).toEqual([expect.objectContaining({ body: undefined })]);
+    expect(rows()).toEqual([
+      ['web backend', 'pk_0a1b2c3d4e5f', expect.any(String), expect.any(String), 'Revoked', ''],
+      ['reports', 'pk_123456789abc', expect.any(String), 'Never', 'Active', 'Revoke'],
+    ]);
+    expect(statuses()).toContain('Credential “web backend” revoked: token requests with it are refused from now on.');
+  });
+
+  it('revoking one that is gone shows api_credential_not_found as a sentence and reloads the list', async () => {
+    let revokedElsewhere = false;
+    serve({
+      'GET /api/v1/admin/api-credentials': () => ok({ credentials: [revokedElsewhere ? { ...reports, revokedAt: T0 } : reports] }),
+      'POST /api/v1/admin/api-credentials/pk_123456789abc/revoke': () => {
+        revokedElsewhere = true;
+        return fail(404, 'api_credential_not_found');
+      },
+    });
+    await mount('#/token-api');
+    await click(button('Revoke reports'));
+    await click(button('Revoke', q('.confirm')!));
+    expect(alerts()).toEqual(['This credential no longer exists or is already revoked.']);
+    expect(callsTo('GET', '/api/v1/admin/api-credentials')).toHaveLength(2);
     expect(rows()[0]![4]).toBe('Revoked');
     // A 404 is no reason to leave the panel.
     expect(q('nav')).not.toBeNull();

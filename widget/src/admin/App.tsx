@@ -13,6 +13,7 @@ import { InboxPage } from './Inbox.js';
 import { OverviewPage } from './Overview.js';
 import { href, PAGES, useRoute, type Route } from './route.js';
 import { SettingsPage } from './Settings.js';
+import { TokenApiPage } from './TokenApi.js';
 import { UsersPage } from './Users.js';
 
 type Session =
@@ -37,6 +38,8 @@ function Body({ route, api, me }: { route: Route; api: AdminApi; me: User }) {
       return <SettingsPage api={api} />;
     case 'api-keys':
       return <ApiKeysPage api={api} me={me} />;
+    case 'token-api':
+      return <TokenApiPage api={api} />;
     case 'inbox':
       return <InboxPage api={api} me={me} openId={route.id} />;
     case 'audit':

@@ -101,6 +101,23 @@ export interface CreatedApiKey {
   key: string;
 }
 
+/**
+ * A token API credential (PRODUCT.md §6): integrators send `apiKey` as `x-api-key` and the auth token as
+ * `x-auth-token` to mint user tokens; the auth token is only in the answer that creates it.
+ */
+export interface TokenApiCredential {
+  apiKey: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+export interface CreatedTokenApiCredential {
+  credential: TokenApiCredential;
+  apiKey: string;
+  authToken: string;
+}
+
 export interface AdminApi {
   me(): Promise<MeResponse>;
   logout(): Promise<void>;
@@ -124,6 +141,9 @@ export interface AdminApi {
   apiKeys(): Promise<AdminApiKey[]>;
   createApiKey(name: string): Promise<CreatedApiKey>;
   revokeApiKey(id: string): Promise<AdminApiKey>;
+  apiCredentials(): Promise<TokenApiCredential[]>;
+  createApiCredential(name: string): Promise<CreatedTokenApiCredential>;
+  revokeApiCredential(apiKey: string): Promise<TokenApiCredential>;
 }
 
 /** `?a=1&b=x` from the defined, non-empty values only. */
@@ -191,5 +211,9 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     apiKeys: async () => (await call<{ apiKeys: AdminApiKey[] }>('GET', `${admin}/api-keys`)).apiKeys,
     createApiKey: (name) => call('POST', `${admin}/api-keys`, { name }),
     revokeApiKey: async (id) => (await call<{ apiKey: AdminApiKey }>('POST', `${admin}/api-keys/${enc(id)}/revoke`)).apiKey,
+    apiCredentials: async () => (await call<{ credentials: TokenApiCredential[] }>('GET', `${admin}/api-credentials`)).credentials,
+    createApiCredential: (name) => call('POST', `${admin}/api-credentials`, { name }),
+    revokeApiCredential: async (apiKey) =>
+      (await call<{ credential: TokenApiCredential }>('POST', `${admin}/api-credentials/${enc(apiKey)}/revoke`)).credential,
   };
 }

@@ -15,6 +15,7 @@ const TEXT = new Map<string, string>([
   ['account_not_found', 'This user no longer exists. Reload the list.'],
   ['key_not_found', 'This key no longer exists or is already retired.'],
   ['api_key_not_found', 'This API key no longer exists or is already revoked.'],
+  ['api_credential_not_found', 'This credential no longer exists or is already revoked.'],
   ['conversation_not_found', 'This conversation no longer exists.'],
   ['message_empty', 'Write a message first.'],
   ['message_too_long', 'A message may have at most 10,000 characters.'],

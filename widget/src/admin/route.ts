@@ -10,6 +10,7 @@ export const PAGES = [
   ['users', 'Users'],
   ['settings', 'Settings'],
   ['api-keys', 'API keys'],
+  ['token-api', 'Token API'],
   ['inbox', 'Inbox'],
   ['audit', 'Audit log'],
 ] as const;
