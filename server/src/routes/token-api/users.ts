@@ -25,7 +25,10 @@ function readUserIds(data: Record<string, unknown>): string[] {
   const ids = data['userIds'] ?? (data['userId'] !== undefined ? [data['userId']] : undefined);
   if (ids === undefined) throw invalid('userIds (or userId) is required.');
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH) throw invalid(`userIds must be an array of 1 to ${MAX_BATCH} user ids.`);
-  for (const [i, id] of ids.entries()) if (!isId(id)) throw invalid(`userIds[${i}] must be a string of 1 to 256 characters.`);
+  for (const [i, id] of ids.entries()) {
+    if (!isId(id)) throw invalid(`userIds[${i}] must be a string of 1 to 256 characters.`);
+    if (ids.indexOf(id) !== i) throw invalid(`userIds[${i}] repeats userIds[${ids.indexOf(id)}]: results are keyed by user id.`);
+  }
   return ids as string[];
 }
 
@@ -40,6 +43,8 @@ function readUsers(data: Record<string, unknown>): Record<string, unknown>[] {
     if (u['name'] !== undefined && (typeof u['name'] !== 'string' || u['name'].length > 200)) throw invalid(`users[${i}].name must be a string of at most 200 characters.`);
     if (u['organizationId'] !== undefined && !isId(u['organizationId'])) throw invalid(`users[${i}].organizationId must be a string of 1 to 256 characters.`);
     if (u['isAdmin'] !== undefined && typeof u['isAdmin'] !== 'boolean') throw invalid(`users[${i}].isAdmin must be true or false.`);
+    const first = users.findIndex((other) => isObject(other) && other['userId'] === u['userId']);
+    if (first !== i) throw invalid(`users[${i}].userId repeats users[${first}]: results are keyed by user id.`);
   });
   return users as Record<string, unknown>[];
 }
