@@ -38,6 +38,12 @@ await esbuild.build({
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+// A token API credential in the bench database, made the way an administrator would.
+const credential = JSON.parse(
+  execSync(`${process.execPath} ${join(root, 'dist/server/cli.js')} api-credentials create --name bench --json`, {
+    env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`, LOG_LEVEL: 'silent' },
+  }).toString(),
+);
 const server = spawn(process.execPath, [join(root, 'dist/bench/server.js')], {
   env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`, PARLEY_EXTERNAL_AUTH_SECRET: secret, PARLEY_SEAT_LIMIT: '100000', PARLEY_SIGNIN_RATE_LIMIT: '0', PARLEY_SIGNIN_RATE_LIMIT_PER_KEY: '0', LOG_LEVEL: 'silent' },
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -73,6 +79,18 @@ function load(name, options, expectStatus) {
 const results = [];
 results.push(await load('baseline: bare Fastify route', { path: '/bench/baseline' }, 200));
 results.push(await load('hosted-page sign-in (GET /?externalAuthCode, 303)', { path: `/?externalAuthCode=${token}` }, 303));
+results.push(
+  await load(
+    'token API (POST /v2/auth/generate_token)',
+    {
+      path: '/v2/auth/generate_token',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': credential.apiKey, 'x-auth-token': credential.authToken },
+      body: JSON.stringify({ userId: 'bench-user', permissions: { resources: [{ type: 'document', id: 'doc-1', organizationId: 'default', accessRole: 'editor' }] } }),
+    },
+    200,
+  ),
+);
 results.push(await load('exchange (POST /api/v1/auth/exchange)', { path: '/api/v1/auth/exchange', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ externalAuthCode: token }) }, 200));
 server.kill('SIGTERM');
 rmSync(dir, { recursive: true, force: true });
