@@ -65,7 +65,16 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
     );
 
   const byExternalId = (userId: string) => users.findByExternalId(userId);
-  const notFound = (): Result => ({ success: false, message: 'User not found.' });
+
+  /** One result per user id: `run` for each known user, "User not found." for the others. */
+  async function eachUser(ids: readonly string[], run: (row: UserRow) => Promise<Result>): Promise<Record<string, Result>> {
+    const results: Record<string, Result> = {};
+    for (const userId of ids) {
+      const row = await byExternalId(userId);
+      results[userId] = row ? await run(row) : { success: false, message: 'User not found.' };
+    }
+    return results;
+  }
 
   route('/v2/users/add', 'Users added.', async (data) => {
     const results: Record<string, Result> = {};
@@ -100,7 +109,7 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
       const userId = u['userId'] as string;
       const row = await byExternalId(userId);
       if (!row) {
-        results[userId] = notFound();
+        results[userId] = { success: false, message: 'User not found.' };
         continue;
       }
       const email = u['email'] as string | undefined;
@@ -121,32 +130,20 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
     return results;
   });
 
-  route('/v2/users/get', 'Users retrieved.', async (data) => {
-    const results: Record<string, Result> = {};
-    for (const userId of readUserIds(data)) {
-      const row = await byExternalId(userId);
-      results[userId] = row ? { success: true, message: 'User found.', user: presentAdminUser(row) } : notFound();
-    }
-    return results;
-  });
+  route('/v2/users/get', 'Users retrieved.', async (data) =>
+    eachUser(readUserIds(data), async (row) => ({ success: true, message: 'User found.', user: presentAdminUser(row) })),
+  );
 
-  route('/v2/users/delete', 'Users deleted.', async (data) => {
-    const results: Record<string, Result> = {};
-    for (const userId of readUserIds(data)) {
-      const row = await byExternalId(userId);
-      if (!row) {
-        results[userId] = notFound();
-        continue;
-      }
+  route('/v2/users/delete', 'Users deleted.', async (data) =>
+    eachUser(readUserIds(data), async (row) => {
       try {
         await userAdmin.remove({ ...row, role: 'owner' }, row.id);
-        results[userId] = { success: true, message: 'User deleted; their messages are kept, anonymised.' };
+        return { success: true, message: 'User deleted; their messages are kept, anonymised.' };
       } catch (error) {
-        results[userId] = { success: false, message: (error as Error).message };
+        return { success: false, message: (error as Error).message };
       }
-    }
-    return results;
-  });
+    }),
+  );
 
   const readPermissionResources = (data: Record<string, unknown>) => {
     const permissions = data['permissions'];
@@ -159,57 +156,32 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
   route('/v2/auth/permissions/add', 'Permissions added.', async (data) => {
     const ids = readUserIds(data);
     const resources = readPermissionResources(data);
-    const results: Record<string, Result> = {};
-    for (const userId of ids) {
-      const row = await byExternalId(userId);
-      if (!row) {
-        results[userId] = notFound();
-        continue;
-      }
+    return eachUser(ids, async (row) => {
       const outside = resources.find((r) => r.organizationId !== row.organization_id);
-      if (outside) {
-        results[userId] = { success: false, message: `The user belongs to organization ${row.organization_id}, not ${outside.organizationId}.` };
-        continue;
-      }
+      if (outside) return { success: false, message: `The user belongs to organization ${row.organization_id}, not ${outside.organizationId}.` };
       await grants.upsert(row.id, resources);
-      results[userId] = { success: true, message: 'Permissions added.' };
-    }
-    return results;
+      return { success: true, message: 'Permissions added.' };
+    });
   });
 
   route('/v2/auth/permissions/remove', 'Permissions removed.', async (data) => {
     const ids = readUserIds(data);
     const resources = readPermissionResources(data);
-    const results: Record<string, Result> = {};
-    for (const userId of ids) {
-      const row = await byExternalId(userId);
-      results[userId] = row ? { success: true, message: 'Permissions removed.', removed: await grants.remove(row.id, resources) } : notFound();
-    }
-    return results;
+    return eachUser(ids, async (row) => ({ success: true, message: 'Permissions removed.', removed: await grants.remove(row.id, resources) }));
   });
 
-  route('/v2/auth/permissions/get', 'Permissions retrieved.', async (data) => {
-    const results: Record<string, Result> = {};
-    for (const userId of readUserIds(data)) {
-      const row = await byExternalId(userId);
-      if (!row) {
-        results[userId] = notFound();
-        continue;
-      }
-      const list = await grants.list(row.id);
-      results[userId] = {
-        success: true,
-        message: 'Permissions found.',
-        organizationId: row.organization_id,
-        resources: list.map((g) => ({
-          type: g.resource_type,
-          id: g.resource_id,
-          organizationId: g.organization_id,
-          accessRole: g.access_role,
-          ...(g.expires_at === null ? {} : { expiresAt: Math.floor(g.expires_at / 1000) }),
-        })),
-      };
-    }
-    return results;
-  });
+  route('/v2/auth/permissions/get', 'Permissions retrieved.', async (data) =>
+    eachUser(readUserIds(data), async (row) => ({
+      success: true,
+      message: 'Permissions found.',
+      organizationId: row.organization_id,
+      resources: (await grants.list(row.id)).map((g) => ({
+        type: g.resource_type,
+        id: g.resource_id,
+        organizationId: g.organization_id,
+        accessRole: g.access_role,
+        ...(g.expires_at === null ? {} : { expiresAt: Math.floor(g.expires_at / 1000) }),
+      })),
+    })),
+  );
 }
