@@ -51,6 +51,8 @@ export type Message = Static<typeof MessageSchema>;
 export const ConversationSchema = Type.Object({
   id: Type.String(),
   organizationId: Type.String(),
+  /** The document whose shared room this is, or null for an ordinary conversation. */
+  documentId: Type.Union([Type.String(), Type.Null()]),
   title: Type.String(),
   createdAt: IsoDate,
   lastMessageAt: Type.Union([IsoDate, Type.Null()]),

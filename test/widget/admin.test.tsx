@@ -38,7 +38,7 @@ function message(id: string, conversationId: string, text: string, createdAt: st
 }
 
 function conversation(id: string, lastMessage: Message | null, unanswered: boolean, participants: InboxConversation['participants']): InboxConversation {
-  return { id, organizationId: 'default', title: 'Support', createdAt: T0, lastMessageAt: lastMessage?.createdAt ?? null, lastMessage, unanswered, participants };
+  return { id, organizationId: 'default', documentId: null, title: 'Support', createdAt: T0, lastMessageAt: lastMessage?.createdAt ?? null, lastMessage, unanswered, participants };
 }
 
 const SETTINGS: Setting[] = [

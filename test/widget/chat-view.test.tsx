@@ -26,7 +26,7 @@ const ME: User = {
 };
 
 function conversation(id: string, title: string, createdAt: string, lastMessage: Message | null = null): Conversation {
-  return { id, organizationId: 'default', title, createdAt, lastMessageAt: lastMessage?.createdAt ?? null, lastMessage };
+  return { id, organizationId: 'default', documentId: null, title, createdAt, lastMessageAt: lastMessage?.createdAt ?? null, lastMessage };
 }
 
 function message(id: string, conversationId: string, text: string, createdAt: string, author: Partial<Message['author']> = {}, clientMessageId: string | null = null): Message {

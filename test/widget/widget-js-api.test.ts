@@ -17,6 +17,7 @@ function fakeCommands(log: string[]): Commands {
     close: () => void log.push('close'),
     toggle: () => void log.push('toggle'),
     logout: () => void log.push('logout'),
+    setDocument: (id) => void log.push(`document ${id ?? 'none'}`),
     setAuthProvider: (provider) => void log.push(`init ${provider ? 'provider' : 'none'}`),
   };
 }
@@ -108,7 +109,7 @@ describe('createParleyApi', () => {
     emitter.emit('open');
     emitter.emit('close');
     expect(heard).toEqual(['close listener']);
-    expect(Object.keys(api).sort()).toEqual(['close', 'identify', 'init', 'logout', 'on', 'open', 'toggle']);
+    expect(Object.keys(api).sort()).toEqual(['close', 'identify', 'init', 'logout', 'on', 'open', 'setDocument', 'toggle']);
   });
 
   it('a stub call made after the load (an off() kept from before it) runs at once', () => {
@@ -153,6 +154,37 @@ describe('createParleyApi', () => {
     expect(log).toEqual(['open', 'close', 'toggle', 'identify u2 tok2', 'identify u3 -', 'init none', 'logout']);
     expect(() => api.identify({ userId: '' })).toThrow(TypeError);
     expect(() => api.identify(undefined as unknown as { userId: string })).toThrow(TypeError);
+  });
+
+  it('setDocument forwards a trimmed document id, or null (undefined too) to leave the room', () => {
+    const log: string[] = [];
+    const api = createParleyApi(fakeCommands(log), createEmitter());
+    api.setDocument('doc-1');
+    api.setDocument('  doc 2/ü  ');
+    api.setDocument(null);
+    (api.setDocument as (id?: string | null) => void)();
+    api.setDocument('x'.repeat(256));
+    expect(log).toEqual(['document doc-1', 'document doc 2/ü', 'document none', 'document none', `document ${'x'.repeat(256)}`]);
+  });
+
+  it('setDocument refuses an empty, blank, over-long or non-string id with a TypeError and forwards nothing', () => {
+    const log: string[] = [];
+    const api = createParleyApi(fakeCommands(log), createEmitter());
+    for (const bad of ['', '   ', 'x'.repeat(257), 42, {}, ['doc-1'], true]) {
+      expect(() => api.setDocument(bad as string), JSON.stringify(bad)).toThrow(TypeError);
+    }
+    expect(log).toEqual([]);
+  });
+
+  it('the README snippet queues setDocument and the API replays it in order', () => {
+    const stub = snippetStub();
+    expect(typeof stub['setDocument']).toBe('function');
+    stub['setDocument']!('doc-9');
+    stub['open']!();
+    stub['setDocument']!(null);
+    const log: string[] = [];
+    createParleyApi(fakeCommands(log), createEmitter(), stub.q);
+    expect(log).toEqual(['document doc-9', 'open', 'document none']);
   });
 
   it('on from the API returns an unsubscribe function', () => {

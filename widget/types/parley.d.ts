@@ -6,7 +6,7 @@
 export type ParleyEventName = 'ready' | 'open' | 'close' | 'message' | 'unread' | 'error';
 
 export interface ParleyError {
-  /** A stable code: token_expired, seat_limit_reached, origin_not_allowed, identity_mismatch, … */
+  /** A stable code: token_expired, seat_limit_reached, origin_not_allowed, identity_mismatch, document_not_found, … */
   code: string;
   message: string;
 }
@@ -49,6 +49,12 @@ export interface ParleyApi {
   close(): void;
   toggle(): void;
   logout(): void;
+  /**
+   * Shows the shared conversation of a document (as `data-document-id` does): readable by the user's viewer
+   * grants, writable by editor grants, created by an editor's first visit. `null` goes back to the user's
+   * conversations.
+   */
+  setDocument(documentId: string | null): void;
   on<E extends ParleyEventName>(event: E, callback: (payload: ParleyEventPayloads[E]) => void): () => void;
   init(options: { authProvider?: ParleyAuthProvider }): void;
 }

@@ -50,7 +50,8 @@ export function createChatService(deps: ChatDeps) {
       const last = await messages.lastOf(page.map((r) => r.id));
       return {
         conversations: page.map((r) => presentConversation(r, last.get(r.id))),
-        nextCursor: rows.length > limit && page.length > 0 ? encodeCursor(rows[limit - 1]!) : null,
+        // The cursor follows the rows read, not the ones shown: a page of lapsed rooms must not end the list.
+        nextCursor: rows.length > limit ? encodeCursor(rows[limit - 1]!) : null,
       };
     },
 

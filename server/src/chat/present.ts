@@ -34,6 +34,7 @@ export function presentConversation(row: ConversationRow, last: MessageRow | und
   return {
     id: row.id,
     organizationId: row.organization_id,
+    documentId: row.document_id,
     title: row.title,
     createdAt: iso(row.created_at),
     lastMessageAt: row.last_message_at === null ? null : iso(row.last_message_at),

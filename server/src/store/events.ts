@@ -41,7 +41,13 @@ export function createEventRepository(store: Store) {
       let query = db.selectFrom('events').selectAll().where('id', '>', afterId);
       query =
         'userId' in scope
-          ? query.where('conversation_id', 'in', (eb) => eb.selectFrom('participants').select('conversation_id').where('user_id', '=', scope.userId))
+          ? query.where((eb) =>
+              eb.or([
+                eb('conversation_id', 'in', eb.selectFrom('participants').select('conversation_id').where('user_id', '=', scope.userId)),
+                // Document rooms are read by grant, not participation: the stream checks each one's grant.
+                eb.and([eb('document_id', 'is not', null), eb('organization_id', '=', eb.selectFrom('users').select('organization_id').where('id', '=', scope.userId))]),
+              ]),
+            )
           : query.where('organization_id', '=', scope.organizationId);
       const rows = await query
         .orderBy('id', 'asc')

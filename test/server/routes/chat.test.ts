@@ -29,6 +29,7 @@ describe.each(DIALECTS)('chat REST on %s', (dialect) => {
     expect(first.json().conversation).toEqual({
       id: expect.stringMatching(/^cnv_/),
       organizationId: 'default',
+      documentId: null,
       title: 'First',
       createdAt: '2026-11-20T12:00:00.000Z',
       lastMessageAt: null,

@@ -93,6 +93,19 @@ describe('document access matrix', () => {
     stream.close();
   });
 
+  it('resuming a stream replays a document room to a grant holder who never opened it, and to nobody else', async () => {
+    const reader = await session(await mint('late-viewer', { userProperties: { organizationId: ORG }, permissions: { resources: [{ type: 'document', id: DOC, organizationId: ORG, accessRole: 'viewer' }] } }));
+    const stranger = await session(await mint('late-stranger', { userProperties: { organizationId: ORG } }));
+    const replayed = await openSse(`${base}/api/v1/events`, { ...reader, 'last-event-id': '0' });
+    const refused = await openSse(`${base}/api/v1/events`, { ...stranger, 'last-event-id': '0' });
+    streams.push(replayed, refused);
+    const frames = await replayed.until((f) => f.some((x) => x.event === 'ready'));
+    expect(frames.some((x) => x.event === 'conversation.created' && x.data!.includes(`"documentId":"${DOC}"`))).toBe(true);
+    expect(frames.filter((x) => x.event === 'message.created').length).toBeGreaterThan(0);
+    const none = await refused.until((f) => f.some((x) => x.event === 'ready'));
+    expect(none.some((x) => x.event === 'message.created' || x.event === 'conversation.created')).toBe(false);
+  });
+
   it('a grant that expires while the stream is open stops live delivery at that second', async () => {
     const until = Math.floor(t.clock.now / 1000) + 10;
     const headers = await session(await mint('short-lived', { userProperties: { organizationId: ORG }, permissions: { resources: [{ type: 'document', id: DOC, organizationId: ORG, accessRole: 'viewer', expiresAt: until }] } }));

@@ -3,6 +3,7 @@
  * that is missing or expired, or that belongs to a member, replaces the whole panel with a plain explanation,
  * whichever request discovers it.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
 import { createAdminApi, isSessionError, type AdminApi } from './api.js';
@@ -25,6 +26,21 @@ type Session =
 
 const displayName = (u: { name: string | null; email?: string | null; externalId?: string | null; id: string }) =>
   u.name ?? u.email ?? u.externalId ?? u.id;
+
+/** What takes the whole window instead of the panel: a message (`role` alert or status), maybe with one button. */
+function Solo({ role, children, button }: { role: 'alert' | 'status'; children: ComponentChildren; button?: [label: string, onClick: () => void] }) {
+  return (
+    <main class="solo">
+      <h1>Parley admin</h1>
+      <p role={role}>{children}</p>
+      {button && (
+        <button type="button" onClick={button[1]}>
+          {button[0]}
+        </button>
+      )}
+    </main>
+  );
+}
 
 function Body({ route, api, me }: { route: Route; api: AdminApi; me: User }) {
   switch (route.page) {
@@ -84,33 +100,22 @@ export function App() {
   if (session.state === 'loading') return <p class="muted solo">Loading…</p>;
   if (session.state === 'failed')
     return (
-      <main class="solo">
-        <h1>Parley admin</h1>
-        <p role="alert">Parley could not be reached. Check the connection and try again.</p>
-        <button type="button" onClick={load}>
-          Try again
-        </button>
-      </main>
+      <Solo role="alert" button={['Try again', load]}>
+        Parley could not be reached. Check the connection and try again.
+      </Solo>
     );
   if (session.state === 'signedOut')
     return (
-      <main class="solo">
-        <h1>Parley admin</h1>
-        <p role="status">
-          {session.byUser ? 'You have signed out. To sign in again, use' : 'You are not signed in. Use'} the one-time link from the server log, or{' '}
-          <code>npm run parley -- admin sign-in-link --email …</code>.
-        </p>
-      </main>
+      <Solo role="status">
+        {session.byUser ? 'You have signed out. To sign in again, use' : 'You are not signed in. Use'} the one-time link from the server log, or{' '}
+        <code>npm run parley -- admin sign-in-link --email …</code>.
+      </Solo>
     );
   if (session.state === 'forbidden')
     return (
-      <main class="solo">
-        <h1>Parley admin</h1>
-        <p role="alert">Administrators only.</p>
-        <button type="button" onClick={signOut}>
-          Sign out
-        </button>
-      </main>
+      <Solo role="alert" button={['Sign out', signOut]}>
+        Administrators only.
+      </Solo>
     );
 
   const { me } = session;

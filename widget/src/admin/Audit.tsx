@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { AdminApi, AuditKind } from './api.js';
 import { errorText } from './errors.js';
-import { Loading, Time, useLoad } from './ui.js';
+import { Alert, appendNew, DataTable, LoadMore, Loading, TimeCell, useLoad } from './ui.js';
 
 const KINDS = new Map([
   ['admin', 'Administrative action'],
@@ -17,10 +17,7 @@ export function AuditPage({ api }: { api: AdminApi }) {
     setMore({ busy: true, error: null });
     try {
       const page = await api.audit({ kind, cursor });
-      log.set((current) => {
-        const known = new Set(current.entries.map((e) => e.id));
-        return { entries: [...current.entries, ...page.entries.filter((e) => !known.has(e.id))], nextCursor: page.nextCursor };
-      });
+      log.set((current) => ({ entries: appendNew(current.entries, page.entries), nextCursor: page.nextCursor }));
       setMore({ busy: false, error: null });
     } catch (error) {
       setMore({ busy: false, error: errorText(error) });
@@ -38,57 +35,30 @@ export function AuditPage({ api }: { api: AdminApi }) {
       </div>
       {!log.data ? (
         <Loading error={log.error} />
-      ) : log.data.entries.length === 0 ? (
-        <p class="muted">Nothing recorded yet.</p>
       ) : (
-        <div class="scroll">
-          <table class="audit">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Action</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Origin</th>
-                <th scope="col">IP</th>
-              </tr>
-            </thead>
-            <tbody>
-              {log.data.entries.map((e) => (
-                <tr key={e.id} data-entry-id={e.id}>
-                  <td>
-                    <Time iso={e.at} />
-                  </td>
-                  <td>{KINDS.get(e.kind) ?? e.kind}</td>
-                  <td class="mono">{e.action}</td>
-                  <td>{e.actor.label ?? <span class="muted">—</span>}</td>
-                  <td>
-                    <span class={`badge ${e.outcome === 'ok' ? 'on' : 'off'}`}>{e.outcome}</span>
-                  </td>
-                  <td>{e.origin ?? <span class="muted">—</span>}</td>
-                  <td class="mono">{e.ip ?? <span class="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          class="audit"
+          columns={['Time', 'Kind', 'Action', 'Actor', 'Outcome', 'Origin', 'IP']}
+          rows={log.data.entries}
+          empty={<p class="muted">Nothing recorded yet.</p>}
+          row={(e) => (
+            <tr key={e.id} data-entry-id={e.id}>
+              <TimeCell iso={e.at} />
+              <td>{KINDS.get(e.kind) ?? e.kind}</td>
+              <td class="mono">{e.action}</td>
+              <td>{e.actor.label ?? <span class="muted">—</span>}</td>
+              <td>
+                <span class={`badge ${e.outcome === 'ok' ? 'on' : 'off'}`}>{e.outcome}</span>
+              </td>
+              <td>{e.origin ?? <span class="muted">—</span>}</td>
+              <td class="mono">{e.ip ?? <span class="muted">—</span>}</td>
+            </tr>
+          )}
+        />
       )}
-      {log.data && log.error && (
-        <p role="alert" class="notice error">
-          {log.error}
-        </p>
-      )}
-      {more.error && (
-        <p role="alert" class="notice error">
-          {more.error}
-        </p>
-      )}
-      {log.data?.nextCursor && (
-        <button type="button" class="more" disabled={more.busy} onClick={() => void loadMore(log.data!.nextCursor!)}>
-          Load more
-        </button>
-      )}
+      {log.data && <Alert text={log.error} />}
+      <Alert text={more.error} />
+      <LoadMore cursor={log.data?.nextCursor} busy={more.busy} onLoad={(cursor) => void loadMore(cursor)} />
     </>
   );
 }

@@ -1,44 +1,36 @@
 /** The "Create user" form of the users page: an account made by an administrator takes a seat at once. */
 import { useState } from 'preact/hooks';
 import type { AdminApi, AdminUser, NewUser } from './api.js';
-import { errorText } from './errors.js';
-import { Notice, type Note } from './ui.js';
+import { Notice, useAction } from './ui.js';
 
 const EMPTY = { name: '', email: '', externalId: '', role: 'member' as NonNullable<NewUser['role']> };
 
 export function CreateUser({ api, onCreated }: { api: AdminApi; onCreated: (user: AdminUser) => void }) {
   const [form, setForm] = useState(EMPTY);
-  const [note, setNote] = useState<Note>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, note, run } = useAction();
   const field = (name: 'name' | 'email' | 'externalId') => ({
     id: `new-user-${name}`,
     value: form[name],
     onInput: (e: Event) => setForm({ ...form, [name]: (e.currentTarget as HTMLInputElement).value }),
   });
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setNote(null);
     const body: NewUser = { role: form.role };
     // Empty fields are left out rather than sent as "" (an email of "" is not "no email").
     if (form.name.trim()) body.name = form.name.trim();
     if (form.email.trim()) body.email = form.email.trim();
     if (form.externalId.trim()) body.externalId = form.externalId.trim();
-    try {
+    void run(async () => {
       const user = await api.createUser(body);
       setForm(EMPTY);
-      setNote({ ok: true, text: `Created ${user.name ?? user.email ?? user.externalId ?? user.id}.` });
       onCreated(user);
-    } catch (error) {
-      setNote({ ok: false, text: errorText(error) });
-    } finally {
-      setBusy(false);
-    }
+      return `Created ${user.name ?? user.email ?? user.externalId ?? user.id}.`;
+    });
   };
   return (
     <details class="card create">
       <summary>Create user</summary>
-      <form onSubmit={(e) => void submit(e)} aria-label="Create user">
+      <form onSubmit={submit} aria-label="Create user">
         <div class="fields">
           <label for="new-user-name">Name</label>
           <input {...field('name')} autocomplete="off" />

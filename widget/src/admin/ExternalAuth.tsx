@@ -5,8 +5,8 @@
  */
 import { useState } from 'preact/hooks';
 import type { AdminApi, ExampleLanguage, SigningKey } from './api.js';
-import { errorText } from './errors.js';
-import { ConfirmButton, CopyButton, Loading, lockedText, Notice, Time, useLoad, type Note } from './ui.js';
+import { SecretPanel } from './credentials.js';
+import { ConfirmButton, CopyButton, DataTable, Loading, lockedText, Notice, StatusBadge, TimeCell, useAction, useLoad } from './ui.js';
 
 const LANGUAGES: [ExampleLanguage, string][] = [
   ['node', 'Node'],
@@ -68,8 +68,7 @@ export function ExternalAuthPage({ api }: { api: AdminApi }) {
   const settings = useLoad(() => api.settings(), []);
   const [created, setCreated] = useState<{ kid: string; secret: string } | null>(null);
   const [chosen, setChosen] = useState<string | null>(null);
-  const [note, setNote] = useState<Note>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, note, run } = useAction();
 
   if (!keys.data || !settings.data) return <Loading error={keys.error ?? settings.error} />;
   const setting = settings.data.find((s) => s.name === 'externalAuthEnabled');
@@ -77,17 +76,6 @@ export function ExternalAuthPage({ api }: { api: AdminApi }) {
   const active = keys.data.keys.filter((k) => !k.retiredAt);
   const shown = chosen && active.some((k) => k.kid === chosen) ? chosen : (active[0]?.kid ?? null);
 
-  const run = async (action: () => Promise<string>) => {
-    setBusy(true);
-    setNote(null);
-    try {
-      setNote({ ok: true, text: await action() });
-    } catch (error) {
-      setNote({ ok: false, text: errorText(error) });
-    } finally {
-      setBusy(false);
-    }
-  };
   const toggle = (on: boolean) =>
     run(async () => {
       // Shown at once; put back from the server if refused.
@@ -148,22 +136,14 @@ export function ExternalAuthPage({ api }: { api: AdminApi }) {
         </div>
         <Notice note={note} />
         {created && (
-          <div class="secret" role="group" aria-labelledby="secret-label">
-            <p class="warning">
-              Copy this secret now: it will not be shown again. Keep it on your server only, for example in the <code>PARLEY_SECRET</code> environment
-              variable the examples below read.
-            </p>
-            <label id="secret-label" for="new-secret">
-              Secret of key {created.kid}
-            </label>
-            <div class="row">
-              <input id="new-secret" class="mono" readOnly value={created.secret} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
-              <CopyButton text={created.secret} name="Copy the secret" />
-              <button type="button" onClick={() => setCreated(null)}>
-                Done
-              </button>
-            </div>
-          </div>
+          <SecretPanel
+            labelId="secret-label"
+            fields={[{ id: 'new-secret', label: `Secret of key ${created.kid}`, value: created.secret, copyName: 'Copy the secret' }]}
+            onDone={() => setCreated(null)}
+          >
+            Copy this secret now: it will not be shown again. Keep it on your server only, for example in the <code>PARLEY_SECRET</code> environment
+            variable the examples below read.
+          </SecretPanel>
         )}
         <KeyTable keys={keys.data.keys} shown={shown} busy={busy} onShow={setChosen} onRetire={(kid) => void retire(kid)} />
       </section>
@@ -174,60 +154,37 @@ export function ExternalAuthPage({ api }: { api: AdminApi }) {
 }
 
 function KeyTable({ keys, shown, busy, onShow, onRetire }: { keys: SigningKey[]; shown: string | null; busy: boolean; onShow: (kid: string) => void; onRetire: (kid: string) => void }) {
-  if (keys.length === 0) return <p class="muted">No keys yet.</p>;
   return (
-    <div class="scroll">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Key ID</th>
-            <th scope="col">Algorithm</th>
-            <th scope="col">Source</th>
-            <th scope="col">Created</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Status</th>
-            <th scope="col">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((k) => (
-            <tr key={k.kid} data-kid={k.kid}>
-              <th scope="row" class="mono">
-                {k.kid}
-              </th>
-              <td>{k.alg}</td>
-              <td>{SOURCES.get(k.source) ?? k.source}</td>
-              <td>
-                <Time iso={k.createdAt} />
-              </td>
-              <td>
-                <Time iso={k.lastUsedAt} none="Never" />
-              </td>
-              <td>{k.retiredAt ? <span class="badge off">Retired</span> : <span class="badge on">Active</span>}</td>
-              <td class="actions">
-                {!k.retiredAt && (
-                  <button type="button" aria-pressed={shown === k.kid} aria-label={`Examples for ${k.kid}`} onClick={() => onShow(k.kid)}>
-                    Examples
-                  </button>
-                )}
-                {!k.retiredAt && k.source !== 'environment' && ' '}
-                {!k.retiredAt && k.source !== 'environment' && (
-                  <ConfirmButton
-                    label="Retire"
-                    name={`Retire ${k.kid}`}
-                    question={`Retire ${k.kid}? Tokens signed with it stop working.`}
-                    danger
-                    disabled={busy}
-                    onConfirm={() => onRetire(k.kid)}
-                  />
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      columns={['Key ID', 'Algorithm', 'Source', 'Created', 'Last used', 'Status']}
+      actions
+      rows={keys}
+      empty={<p class="muted">No keys yet.</p>}
+      row={(k) => (
+        <tr key={k.kid} data-kid={k.kid}>
+          <th scope="row" class="mono">
+            {k.kid}
+          </th>
+          <td>{k.alg}</td>
+          <td>{SOURCES.get(k.source) ?? k.source}</td>
+          <TimeCell iso={k.createdAt} />
+          <TimeCell iso={k.lastUsedAt} none="Never" />
+          <td>
+            <StatusBadge active={!k.retiredAt} inactive="Retired" />
+          </td>
+          <td class="actions">
+            {!k.retiredAt && (
+              <button type="button" aria-pressed={shown === k.kid} aria-label={`Examples for ${k.kid}`} onClick={() => onShow(k.kid)}>
+                Examples
+              </button>
+            )}
+            {!k.retiredAt && k.source !== 'environment' && ' '}
+            {!k.retiredAt && k.source !== 'environment' && (
+              <ConfirmButton label="Retire" subject={k.kid} question={`Retire ${k.kid}? Tokens signed with it stop working.`} danger disabled={busy} onConfirm={() => onRetire(k.kid)} />
+            )}
+          </td>
+        </tr>
+      )}
+    />
   );
 }

@@ -13,7 +13,7 @@ import { errorText } from './errors.js';
 import { initialInbox, inboxReducer } from './inbox-state.js';
 import { useLive, type LiveStatus } from './live.js';
 import { href } from './route.js';
-import { Loading, Notice, Time, type Note } from './ui.js';
+import { Alert, LoadMore, Loading, Notice, Time, type Note } from './ui.js';
 
 const LIVE_TEXT: Record<LiveStatus, string> = {
   connecting: 'Connecting…',
@@ -174,16 +174,8 @@ export function InboxPage({ api, me, openId }: { api: AdminApi; me: User; openId
             </li>
           ))}
         </ul>
-        {state.loaded && error && (
-          <p role="alert" class="notice error">
-            {error}
-          </p>
-        )}
-        {state.nextCursor && (
-          <button type="button" class="more" onClick={() => void loadPage(state.nextCursor!)}>
-            Load more
-          </button>
-        )}
+        {state.loaded && <Alert text={error} />}
+        <LoadMore cursor={state.nextCursor} onLoad={(cursor) => void loadPage(cursor)} />
       </nav>
       <section class="thread" aria-label={open ? who(open) : 'Conversation'}>
         {!openId || !thread ? (

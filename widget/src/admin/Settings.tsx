@@ -4,8 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { AdminApi, Setting, SettingName, SettingsPatch } from './api.js';
-import { errorText } from './errors.js';
-import { Loading, lockedText, Notice, useLoad, type Note } from './ui.js';
+import { Loading, lockedText, Notice, useAction, useLoad } from './ui.js';
 
 type Kind = 'number' | 'lines' | 'text';
 const FIELDS: { name: SettingName; label: string; help: string; kind: Kind }[] = [
@@ -36,26 +35,19 @@ function parse(kind: Kind, draft: string): { value: SettingsPatch[keyof Settings
 
 function Field({ api, field, setting, onSaved }: { api: AdminApi; field: (typeof FIELDS)[number]; setting: Setting; onSaved: (all: Setting[]) => void }) {
   const [draft, setDraft] = useState(() => toDraft(field.kind, setting.value));
-  const [note, setNote] = useState<Note>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, note, setNote, run } = useAction();
   const id = `setting-${field.name}`;
-  const save = async (e: Event) => {
+  const save = (e: Event) => {
     e.preventDefault();
     const parsed = parse(field.kind, draft);
     if ('problem' in parsed) return setNote({ ok: false, text: parsed.problem });
-    setBusy(true);
-    setNote(null);
-    try {
+    void run(async () => {
       const all = await api.updateSettings({ [field.name]: parsed.value });
       const saved = all.find((s) => s.name === field.name);
       if (saved) setDraft(toDraft(field.kind, saved.value));
       onSaved(all);
-      setNote({ ok: true, text: 'Saved.' });
-    } catch (error) {
-      setNote({ ok: false, text: errorText(error) });
-    } finally {
-      setBusy(false);
-    }
+      return 'Saved.';
+    });
   };
   const common = {
     id,
@@ -65,7 +57,7 @@ function Field({ api, field, setting, onSaved }: { api: AdminApi; field: (typeof
     onInput: (e: Event) => setDraft((e.currentTarget as HTMLInputElement).value),
   };
   return (
-    <form class="card setting" onSubmit={(e) => void save(e)} data-setting={field.name}>
+    <form class="card setting" onSubmit={save} data-setting={field.name}>
       <label for={id}>{field.label}</label>
       <div class="row">
         {field.kind === 'lines' ? (

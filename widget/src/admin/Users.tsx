@@ -7,8 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
 import type { AdminApi, AdminUser, CreatedVia, Role } from './api.js';
 import { CreateUser } from './CreateUser.js';
-import { errorText } from './errors.js';
-import { ConfirmButton, Loading, Notice, Time, useLoad, type Note } from './ui.js';
+import { Alert, appendNew, ConfirmButton, DataTable, LoadMore, Loading, Notice, StatusBadge, TimeCell, useAction, useLoad } from './ui.js';
 
 const VIA = new Map<CreatedVia, string>([
   ['external_token', 'External token'],
@@ -33,29 +32,13 @@ export function UsersPage({ api, me }: { api: AdminApi; me: User }) {
     return () => clearTimeout(timer);
   }, [text]);
   const list = useLoad(() => api.users({ q }), [q]);
-  const [note, setNote] = useState<Note>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const { busy, note, run: act } = useAction();
 
   const replace = (user: AdminUser) => list.set((page) => ({ ...page, users: page.users.map((u) => (u.id === user.id ? user : u)) }));
-  const act = async (key: string, action: () => Promise<string>, onError?: () => void) => {
-    setBusy(key);
-    setNote(null);
-    try {
-      setNote({ ok: true, text: await action() });
-    } catch (error) {
-      onError?.();
-      setNote({ ok: false, text: errorText(error) });
-    } finally {
-      setBusy(null);
-    }
-  };
   const loadMore = (cursor: string) =>
-    act('more', async () => {
+    act(async () => {
       const page = await api.users({ q, cursor });
-      list.set((current) => {
-        const known = new Set(current.users.map((u) => u.id));
-        return { users: [...current.users, ...page.users.filter((u) => !known.has(u.id))], nextCursor: page.nextCursor, total: page.total };
-      });
+      list.set((current) => ({ users: appendNew(current.users, page.users), nextCursor: page.nextCursor, total: page.total }));
       return '';
     });
 
@@ -64,6 +47,7 @@ export function UsersPage({ api, me }: { api: AdminApi; me: User }) {
     const name = label(u);
     // Only an owner makes or unmakes owners; the server enforces it, the panel does not offer it.
     const roleLocked = self || (me.role !== 'owner' && u.role === 'owner');
+    const activation = u.active ? 'Deactivate' : 'Reactivate';
     return (
       <tr key={u.id} data-user-id={u.id} class={u.active ? '' : 'inactive'}>
         <th scope="row">
@@ -73,22 +57,17 @@ export function UsersPage({ api, me }: { api: AdminApi; me: User }) {
         <td>{u.email ?? <span class="muted">—</span>}</td>
         <td class="mono">{u.externalId ?? <span class="muted">—</span>}</td>
         <td>{VIA.get(u.createdVia) ?? u.createdVia}</td>
-        <td>
-          <Time iso={u.createdAt} />
-        </td>
-        <td>
-          <Time iso={u.lastSeenAt} none="Never" />
-        </td>
+        <TimeCell iso={u.createdAt} />
+        <TimeCell iso={u.lastSeenAt} none="Never" />
         <td>
           <select
             aria-label={`Role of ${name}`}
             value={u.role}
-            disabled={roleLocked || busy !== null}
+            disabled={roleLocked || busy}
             onChange={(e) => {
               const select = e.currentTarget as HTMLSelectElement;
               const role = select.value as Role;
               void act(
-                u.id,
                 async () => {
                   const user = await api.setRole(u.id, role);
                   replace(user);
@@ -105,48 +84,35 @@ export function UsersPage({ api, me }: { api: AdminApi; me: User }) {
             ))}
           </select>
         </td>
-        <td>{u.active ? <span class="badge on">Active</span> : <span class="badge off">Deactivated</span>}</td>
+        <td>
+          <StatusBadge active={u.active} inactive="Deactivated" />
+        </td>
         <td class="actions">
-          {!self &&
-            (u.active ? (
-              <button
-                type="button"
-                aria-label={`Deactivate ${name}`}
-                disabled={busy !== null}
-                onClick={() =>
-                  void act(u.id, async () => {
-                    replace(await api.deactivateUser(u.id));
-                    return `${name} is deactivated: the seat is free and every session of the account has ended.`;
-                  })
-                }
-              >
-                Deactivate
-              </button>
-            ) : (
-              <button
-                type="button"
-                aria-label={`Reactivate ${name}`}
-                disabled={busy !== null}
-                onClick={() =>
-                  void act(u.id, async () => {
-                    replace(await api.reactivateUser(u.id));
-                    return `${name} is active again.`;
-                  })
-                }
-              >
-                Reactivate
-              </button>
-            ))}
+          {!self && (
+            <button
+              type="button"
+              aria-label={`${activation} ${name}`}
+              disabled={busy}
+              onClick={() =>
+                void act(async () => {
+                  replace(await (u.active ? api.deactivateUser(u.id) : api.reactivateUser(u.id)));
+                  return u.active ? `${name} is deactivated: the seat is free and every session of the account has ended.` : `${name} is active again.`;
+                })
+              }
+            >
+              {activation}
+            </button>
+          )}
           {!self && ' '}
           {!self && (
             <ConfirmButton
               label="Delete"
-              name={`Delete ${name}`}
+              subject={name}
               question={`Delete ${name}? The account is removed; its messages are kept, anonymised.`}
               danger
-              disabled={busy !== null}
+              disabled={busy}
               onConfirm={() =>
-                void act(u.id, async () => {
+                void act(async () => {
                   await api.deleteUser(u.id);
                   list.set((page) => ({ ...page, users: page.users.filter((x) => x.id !== u.id), total: page.total - 1 }));
                   return `${name} is deleted. Their messages are kept, shown as from a deleted user.`;
@@ -181,42 +147,20 @@ export function UsersPage({ api, me }: { api: AdminApi; me: User }) {
         )}
       </div>
       <Notice note={note?.text ? note : null} />
-      {list.data && list.error && (
-        <p role="alert" class="notice error">
-          {list.error}
-        </p>
-      )}
+      {list.data && <Alert text={list.error} />}
       {!list.data ? (
         <Loading error={list.error} />
-      ) : list.data.users.length === 0 ? (
-        <p class="muted empty">{q ? `No users match “${q}”.` : 'No users yet.'}</p>
       ) : (
-        <div class="scroll">
-          <table class="users">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">External ID</th>
-                <th scope="col">Created via</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>{list.data.users.map(row)}</tbody>
-          </table>
-        </div>
+        <DataTable
+          class="users"
+          columns={['Name', 'Email', 'External ID', 'Created via', 'Created', 'Last seen', 'Role', 'Status']}
+          actions
+          rows={list.data.users}
+          row={row}
+          empty={<p class="muted empty">{q ? `No users match “${q}”.` : 'No users yet.'}</p>}
+        />
       )}
-      {list.data?.nextCursor && (
-        <button type="button" class="more" disabled={busy !== null} onClick={() => void loadMore(list.data!.nextCursor!)}>
-          Load more
-        </button>
-      )}
+      <LoadMore cursor={list.data?.nextCursor} busy={busy} onLoad={(cursor) => void loadMore(cursor)} />
     </>
   );
 }

@@ -1,9 +1,9 @@
 /**
- * Small pieces every admin page uses: loading data with an error state, status and alert messages, times,
- * and a button that asks for confirmation inline (no native dialog, so it is styled, testable and never
- * blocks the page).
+ * Small pieces every admin page uses: loading data with an error state, running an action with a status
+ * message, status and alert messages, times, tables, "Load more", and a button that asks for confirmation
+ * inline (no native dialog, so it is styled, testable and never blocks the page).
  */
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from './errors.js';
 
@@ -37,6 +37,36 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
 
 export type Note = { ok: boolean; text: string } | null;
 
+export interface Action {
+  /** True while an action runs; the controls that start one are disabled meanwhile. */
+  busy: boolean;
+  note: Note;
+  setNote: (note: Note) => void;
+  /**
+   * Runs `action` and shows the sentence it answers with; when it fails, `onError` runs first (to put back
+   * what was shown early, or reload what changed elsewhere) and the error's sentence is shown instead.
+   */
+  run: (action: () => Promise<string>, onError?: (error: unknown) => void) => Promise<void>;
+}
+
+export function useAction(): Action {
+  const [note, setNote] = useState<Note>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (action: () => Promise<string>, onError?: (error: unknown) => void) => {
+    setBusy(true);
+    setNote(null);
+    try {
+      setNote({ ok: true, text: await action() });
+    } catch (error) {
+      onError?.(error);
+      setNote({ ok: false, text: errorText(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, note, setNote, run };
+}
+
 /**
  * A status (polite) or alert (assertive) message. With no note it still renders an empty status region, so
  * a later "Saved." is announced; `inline` makes it a span, for use inside a line of controls.
@@ -50,6 +80,15 @@ export function Notice({ note, inline = false }: { note: Note; inline?: boolean 
       {note?.text}
     </Tag>
   );
+}
+
+/** An error sentence, announced when it appears; nothing without one. */
+export function Alert({ text }: { text: string | null }) {
+  return text ? (
+    <p role="alert" class="notice error">
+      {text}
+    </p>
+  ) : null;
 }
 
 export function Loading({ error }: { error: string | null }) {
@@ -81,17 +120,83 @@ export function Time({ iso, none = '—' }: { iso: string | null; none?: string 
   );
 }
 
+/** A cell with a time in it (`none` when there is no time). */
+export function TimeCell(props: { iso: string | null; none?: string }) {
+  return (
+    <td>
+      <Time {...props} />
+    </td>
+  );
+}
+
+/** "Active", or what the thing is when it is not (Revoked, Retired, Deactivated). */
+export function StatusBadge({ active, inactive, title }: { active: boolean; inactive: string; title?: string }) {
+  return active ? <span class="badge on">Active</span> : <span class="badge off" title={title}>{inactive}</span>;
+}
+
+/**
+ * A table of `rows` in a horizontal scroller, or `empty` when there are none. With `actions`, a last column
+ * for each row's buttons, headed for screen readers only.
+ */
+export function DataTable<T>({ class: className, columns, actions = false, rows, row, empty }: {
+  class?: string;
+  columns: string[];
+  actions?: boolean;
+  rows: T[];
+  row: (item: T) => JSX.Element;
+  empty: JSX.Element;
+}) {
+  if (rows.length === 0) return empty;
+  return (
+    <div class="scroll">
+      <table class={className}>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th key={column} scope="col">
+                {column}
+              </th>
+            ))}
+            {actions && (
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{rows.map(row)}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The next page of `current` after `page`, leaving out what `current` already has (the list may have moved). */
+export function appendNew<T extends { id: string }>(current: T[], page: T[]): T[] {
+  const known = new Set(current.map((item) => item.id));
+  return [...current, ...page.filter((item) => !known.has(item.id))];
+}
+
+/** The button that asks for the page after `cursor`; nothing when there is no next page. */
+export function LoadMore({ cursor, busy, onLoad }: { cursor: string | null | undefined; busy?: boolean; onLoad: (cursor: string) => void }) {
+  return cursor ? (
+    <button type="button" class="more" disabled={busy} onClick={() => onLoad(cursor)}>
+      Load more
+    </button>
+  ) : null;
+}
+
 /** A button that first asks `question`, with the action and Cancel next to it; Cancel gets the focus. */
-export function ConfirmButton({ label, question, confirmLabel = label, onConfirm, danger = false, disabled = false, name }: {
+export function ConfirmButton({ label, question, confirmLabel = label, onConfirm, danger = false, disabled = false, subject }: {
   label: string;
   question: ComponentChildren;
   confirmLabel?: string;
   onConfirm: () => void;
   danger?: boolean;
   disabled?: boolean;
-  /** The accessible name of the first button when `label` alone is ambiguous in a table row. */
-  name?: string;
+  /** What the action is on, when `label` alone is ambiguous in a table row: the button is named "label subject". */
+  subject?: string;
 }) {
+  const name = subject === undefined ? undefined : `${label} ${subject}`;
   const [asking, setAsking] = useState(false);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const openRef = useRef<HTMLButtonElement>(null);

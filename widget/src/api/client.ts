@@ -3,7 +3,7 @@
  * (later) with a bearer token kept in memory. Every failure becomes an `ApiError` carrying the server's
  * stable code, or `network_error` when no answer arrived.
  */
-import type { ConversationList, Conversation, MeResponse, Message, MessagePage } from '../../../shared/src/api.js';
+import type { ConversationList, Conversation, DocumentRoom, MeResponse, Message, MessagePage } from '../../../shared/src/api.js';
 
 export type Auth = { kind: 'cookie' } | { kind: 'bearer'; token: string };
 
@@ -42,6 +42,11 @@ export interface ApiClient {
   createConversation(title?: string): Promise<Conversation>;
   listMessages(conversationId: string, before?: string): Promise<MessagePage>;
   postMessage(conversationId: string, text: string, clientMessageId: string): Promise<Message>;
+  /**
+   * A document's shared room and the user's access to it (the room is created by an editor's first open).
+   * Optional so that clients without document rooms (test fakes) still type-check.
+   */
+  openDocument?(documentId: string): Promise<DocumentRoom>;
   logout(): Promise<void>;
 }
 
@@ -73,6 +78,7 @@ export function createApiClient(baseUrl: string, auth: () => Auth, fetchImpl: ty
     listMessages: (id, before) => call('GET', `/api/v1/conversations/${enc(id)}/messages${before ? `?before=${enc(before)}` : ''}`),
     postMessage: async (id, text, clientMessageId) =>
       (await call<{ message: Message }>('POST', `/api/v1/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
+    openDocument: (id) => call('POST', `/api/v1/documents/${enc(id)}/open`),
     logout: () => call('POST', '/api/v1/auth/logout'),
   };
 }

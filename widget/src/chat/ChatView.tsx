@@ -1,6 +1,7 @@
 /**
  * The chat UI: the conversation list, the open conversation's messages (older ones paged in when scrolled
- * to the top) and the composer. Stateless about the server: everything comes from `useChat`.
+ * to the top) and the composer. Stateless about the server: everything comes from `useChat`. With a
+ * `documentId` it shows that document's room alone: no list, and for a viewer a notice instead of the composer.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
@@ -26,11 +27,17 @@ function MessageItem({ message, me, t, onRetry }: { message: DisplayMessage; me:
       <Markdown text={message.text} />
       {message.status === 'pending' && <div class="state">{t.sending}</div>}
       {message.status === 'failed' && (
-        <div class="state failed" role="alert">
-          {t.failed}{' '}
-          <button type="button" class="retry" onClick={onRetry}>
-            {t.retry}
-          </button>
+        <div class="state failed" role="alert" data-code={message.error}>
+          {message.error === 'read_only' ? (
+            t.readOnly
+          ) : (
+            <>
+              {t.failed}{' '}
+              <button type="button" class="retry" onClick={onRetry}>
+                {t.retry}
+              </button>
+            </>
+          )}
         </div>
       )}
     </li>
@@ -81,10 +88,20 @@ export interface ChatViewProps {
   t: Strings;
   /** Narrow layout (the widget): the list or one conversation, with a way back. */
   compact?: boolean;
+  /** Shows this document's room instead of the user's conversations (give the view a `key` per document). */
+  documentId?: string | null;
+  /** Told why a document room could not be opened (`document_not_found`, …). */
+  onRoomError?: (code: string) => void;
 }
 
-export function ChatView({ api, me, live, t, compact = false }: ChatViewProps) {
-  const { state, select, deselect, loadOlder, create, send } = useChat(api, me, live);
+export function ChatView({ api, me, live, t, compact = false, documentId = null, onRoomError }: ChatViewProps) {
+  const { state, select, deselect, loadOlder, create, send } = useChat(api, me, live, documentId);
+  const room = state.room;
+  const readOnly = room?.access === 'viewer';
+  const roomError = room?.status === 'error' ? room.code : null;
+  useEffect(() => {
+    if (roomError) onRoomError?.(roomError);
+  }, [roomError]);
   const listRef = useRef<HTMLOListElement>(null);
   const rootRef = useRef<HTMLDivElement>(null);
   // In the compact layout the list and the thread replace each other, taking the focused button with them:
@@ -132,8 +149,8 @@ export function ChatView({ api, me, live, t, compact = false }: ChatViewProps) {
   };
 
   return (
-    <div class={compact ? 'chat compact' : 'chat'} ref={rootRef}>
-      {!(compact && selected) && (
+    <div class={compact || room ? 'chat compact' : 'chat'} ref={rootRef} data-room={room?.status} data-access={room?.access ?? undefined}>
+      {!room && !(compact && selected) && (
       <nav class="sidebar" aria-label={t.conversations}>
         <button type="button" class="new" onClick={startConversation}>
           {t.newConversation}
@@ -151,14 +168,21 @@ export function ChatView({ api, me, live, t, compact = false }: ChatViewProps) {
         </ul>
       </nav>
       )}
-      {!(compact && !selected) && (
-      <section class="thread" aria-label={selected?.title ?? t.conversations}>
+      {(room || !(compact && !selected)) && (
+      <section class="thread" aria-label={selected?.title ?? (room ? documentId ?? '' : t.conversations)}>
         {state.error && <div class="banner" role="alert">{state.error}</div>}
-        {!selected && <p class="placeholder">{t.pickConversation}</p>}
+        {!room && !selected && <p class="placeholder">{t.pickConversation}</p>}
+        {room?.status === 'loading' && <p class="placeholder" role="status">{t.loading}</p>}
+        {room?.status === 'waiting' && <p class="placeholder" role="status">{t.documentEmpty}</p>}
+        {roomError && (
+          <p class="placeholder banner" role="alert" data-code={roomError}>
+            {roomError === 'document_not_found' ? t.documentNotFound : t.errorGeneric}
+          </p>
+        )}
         {selected && (
           <>
             <h2>
-              {compact && (
+              {compact && !room && (
                 <button type="button" class="back" aria-label={t.back} onClick={back}>
                   ‹
                 </button>
@@ -167,12 +191,18 @@ export function ChatView({ api, me, live, t, compact = false }: ChatViewProps) {
             </h2>
             <ol class="messages" ref={listRef} onScroll={onScroll} aria-live="polite" aria-relevant="additions">
               {thread?.loadingOlder && <li class="loading">{t.loadingOlder}</li>}
-              {thread && thread.items.length === 0 && <li class="empty">{t.emptyConversation}</li>}
+              {thread && thread.items.length === 0 && <li class="empty">{readOnly ? t.documentEmpty : t.emptyConversation}</li>}
               {thread?.items.map((m) => (
                 <MessageItem key={m.clientMessageId ? `${m.author.id}:${m.clientMessageId}` : m.id} message={m} me={me} t={t} onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)} />
               ))}
             </ol>
-            <Composer t={t} onSend={(text) => send(selected.id, text)} />
+            {readOnly ? (
+              <p class="readonly" role="note">
+                {t.readOnly}
+              </p>
+            ) : (
+              <Composer t={t} onSend={(text) => send(selected.id, text)} />
+            )}
           </>
         )}
       </section>

@@ -22,5 +22,8 @@ export const en = {
   liveLost: 'Connection lost. Reconnecting…',
   tooLong: 'A message may have at most 10,000 characters.',
   errorGeneric: 'Something went wrong. Try again.',
+  readOnly: 'You can read this conversation but not write in it.',
+  documentEmpty: 'No messages in this document yet.',
+  documentNotFound: 'You have no access to this document.',
 };
 export type Strings = typeof en;

@@ -1,14 +1,27 @@
 /**
  * The chat's state and actions, shared by the hosted page and the widget: conversations newest first,
  * messages per conversation (older ones paged in), optimistic sending with pending/failed states and a retry
- * that reuses the clientMessageId, and live events merged without duplicates.
+ * that reuses the clientMessageId, and live events merged without duplicates. With a document id it is a
+ * document room instead (PRODUCT.md §5): the document's one shared conversation, opened through
+ * `POST /api/v1/documents/:id/open`, read-only for a viewer, and picked up live once an editor creates it.
  */
 import { useCallback, useEffect, useReducer } from 'preact/hooks';
 import type { Conversation, Message, User } from '../../../shared/src/api.js';
 import { EVENT } from '../../../shared/src/constants.js';
-import { newClientMessageId, type ApiClient } from '../api/client.js';
+import { ApiError, newClientMessageId, type ApiClient } from '../api/client.js';
 
-export type DisplayMessage = Message & { status: 'sent' | 'pending' | 'failed' };
+/** `error`: the server's code when a send failed (`read_only` for a viewer). */
+export type DisplayMessage = Message & { status: 'sent' | 'pending' | 'failed'; error?: string };
+
+/**
+ * A document room: `loading` while it opens, `waiting` while it does not exist yet (a viewer before any
+ * editor opened it), `ready` once shown, `error` with the server's code (`document_not_found`: no grant).
+ */
+export interface RoomState {
+  status: 'loading' | 'waiting' | 'ready' | 'error';
+  access: 'viewer' | 'editor' | null;
+  code: string | null;
+}
 
 export interface Thread {
   items: DisplayMessage[];
@@ -22,6 +35,8 @@ export interface ChatState {
   selectedId: string | null;
   threads: Record<string, Thread>;
   error: string | null;
+  /** Null outside a document room. */
+  room: RoomState | null;
 }
 
 /** A stream of server-sent events: `(type, data)` callbacks; returns an unsubscribe function. */
@@ -34,7 +49,8 @@ type Action =
   | { type: 'page'; id: string; messages: Message[]; hasMore: boolean; older: boolean }
   | { type: 'loadingOlder'; id: string }
   | { type: 'message'; message: DisplayMessage }
-  | { type: 'failed'; conversationId: string; clientMessageId: string }
+  | { type: 'failed'; conversationId: string; clientMessageId: string; code: string }
+  | { type: 'room'; room: Partial<RoomState> }
   | { type: 'error'; error: string | null };
 
 const activity = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
@@ -99,29 +115,25 @@ function reducer(state: ChatState, action: Action): ChatState {
     case 'failed': {
       const thread = state.threads[action.conversationId];
       if (!thread) return state;
-      const items = thread.items.map((m) => (m.clientMessageId === action.clientMessageId && m.status === 'pending' ? { ...m, status: 'failed' as const } : m));
+      const items = thread.items.map((m) => (m.clientMessageId === action.clientMessageId && m.status === 'pending' ? { ...m, status: 'failed' as const, error: action.code } : m));
       return { ...state, threads: { ...state.threads, [action.conversationId]: { ...thread, items } } };
     }
     case 'error':
       return { ...state, error: action.error };
+    case 'room':
+      return state.room ? { ...state, room: { ...state.room, ...action.room } } : state;
   }
 }
 
-export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null };
+export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, room: null };
 
-export function useChat(api: ApiClient, me: User, live: LiveSource) {
-  const [state, dispatch] = useReducer(reducer, initialChatState);
+const codeOf = (error: unknown) => (error instanceof ApiError ? error.code : 'internal_error');
 
-  useEffect(() => {
-    api.listConversations().then(
-      (list) => dispatch({ type: 'conversations', conversations: list.conversations }),
-      (error: Error) => dispatch({ type: 'error', error: error.message }),
-    );
-    return live((type, data) => {
-      if (type === EVENT.messageCreated) dispatch({ type: 'message', message: { ...(data as { message: Message }).message, status: 'sent' } });
-      else if (type === EVENT.conversationCreated) dispatch({ type: 'upsertConversation', conversation: (data as { conversation: Conversation }).conversation });
-    });
-  }, [api, live]);
+/** Live events that may mean a room now exists: a new conversation, or the stream (re)connected. */
+export const STREAM_READY = 'ready';
+
+export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: string | null = null) {
+  const [state, dispatch] = useReducer(reducer, documentId, (doc): ChatState => ({ ...initialChatState, room: doc === null ? null : { status: 'loading', access: null, code: null } }));
 
   const select = useCallback(
     (id: string) => {
@@ -133,6 +145,57 @@ export function useChat(api: ApiClient, me: User, live: LiveSource) {
     },
     [api],
   );
+
+  useEffect(() => {
+    if (documentId === null) {
+      api.listConversations().then(
+        (list) => dispatch({ type: 'conversations', conversations: list.conversations }),
+        (error: Error) => dispatch({ type: 'error', error: error.message }),
+      );
+    }
+    let alive = true;
+    let ready = false; // the room is shown: nothing more to open
+    let inFlight = false;
+    let again = false; // something happened while opening that a "no room yet" answer may have missed
+    const open = () => {
+      if (!alive || ready || documentId === null) return;
+      if (inFlight) return void (again = true);
+      inFlight = true;
+      again = false;
+      const request = api.openDocument ? api.openDocument(documentId) : Promise.reject(new ApiError(0, 'internal_error', 'no document API'));
+      request.then(
+        ({ access, conversation }) => {
+          inFlight = false;
+          if (!alive) return;
+          if (conversation) {
+            ready = true;
+            dispatch({ type: 'upsertConversation', conversation });
+            dispatch({ type: 'room', room: { status: 'ready', access, code: null } });
+            select(conversation.id);
+          } else {
+            dispatch({ type: 'room', room: { status: 'waiting', access, code: null } });
+            if (again) open();
+          }
+        },
+        (error: unknown) => {
+          inFlight = false;
+          if (alive) dispatch({ type: 'room', room: { status: 'error', code: codeOf(error) } });
+        },
+      );
+    };
+    open();
+    const unsubscribe = live((type, data) => {
+      if (type === EVENT.messageCreated) dispatch({ type: 'message', message: { ...(data as { message: Message }).message, status: 'sent' } });
+      else if (type === EVENT.conversationCreated && documentId === null) dispatch({ type: 'upsertConversation', conversation: (data as { conversation: Conversation }).conversation });
+      // The event names no document: any new conversation (or a reconnect, which may have missed one) is a
+      // reason to ask again while the room does not exist yet.
+      if (type === EVENT.conversationCreated || type === STREAM_READY) open();
+    });
+    return () => {
+      alive = false;
+      unsubscribe();
+    };
+  }, [api, live, documentId, select]);
 
   const loadOlder = useCallback(
     (id: string, before: string) => {
@@ -174,8 +237,11 @@ export function useChat(api: ApiClient, me: User, live: LiveSource) {
       try {
         const message = await api.postMessage(conversationId, text, clientMessageId);
         dispatch({ type: 'message', message: { ...message, status: 'sent' } });
-      } catch {
-        dispatch({ type: 'failed', conversationId, clientMessageId });
+      } catch (error) {
+        const code = codeOf(error);
+        dispatch({ type: 'failed', conversationId, clientMessageId, code });
+        // The grant went down to viewer meanwhile: the room becomes read-only.
+        if (code === 'read_only') dispatch({ type: 'room', room: { access: 'viewer' } });
       }
     },
     [api, me],

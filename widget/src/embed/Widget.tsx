@@ -1,7 +1,8 @@
 /**
  * The embedded widget: a real `<button>` launcher with an unread badge and the chat panel, both inside the
  * widget's Shadow DOM. Focus moves into the panel on open and back to the launcher on close; Escape closes.
- * Every sign-in failure shows its own message in the user's language.
+ * Every sign-in failure shows its own message in the user's language. With a document id (`data-document-id`
+ * or `Parley.setDocument`) the panel shows that document's room instead of the conversation list.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Message, User } from '../../../shared/src/api.js';
@@ -9,7 +10,7 @@ import { EVENT } from '../../../shared/src/constants.js';
 import { createApiClient } from '../api/client.js';
 import { openEventStream } from '../api/event-stream.js';
 import { ChatView } from '../chat/ChatView.js';
-import type { LiveSource } from '../chat/use-chat.js';
+import { STREAM_READY, type LiveSource } from '../chat/use-chat.js';
 import { errorMessage, type LocaleStrings } from '../i18n/locales.js';
 import type { Emitter } from './js-api.js';
 import type { Session, SessionState } from './session.js';
@@ -24,10 +25,19 @@ export interface WidgetProps {
   position: 'left' | 'right';
   theme: 'light' | 'dark' | 'auto';
   initiallyOpen: boolean;
-  /** Receives the widget's open/close/toggle commands. */
-  bindControls: (controls: { open(): void; close(): void; toggle(): void }) => void;
+  /** The document whose room the panel shows at first (null: the user's conversations). */
+  documentId?: string | null;
+  /** Receives the widget's commands. */
+  bindControls: (controls: WidgetControls) => void;
   /** Overrides the idle timeout of the event stream (tests). */
   streamIdleTimeoutMs?: number;
+}
+
+export interface WidgetControls {
+  open(): void;
+  close(): void;
+  toggle(): void;
+  setDocument(documentId: string | null): void;
 }
 
 /** Fans one event stream out to the chat view, the unread counter and `Parley.on('message')`. */
@@ -44,7 +54,11 @@ function useLive(baseUrl: string, session: Session, token: string | null, idleTi
       initialLastEventId: lastEventId.current,
       onLastEventId: (id) => (lastEventId.current = id),
       onEvent: (type, data) => subscribers.current.forEach((s) => s(type, data)),
-      onState: setConnection,
+      onState: (next) => {
+        setConnection(next);
+        // Subscribers hear of every (re)connect: what happened while the stream was down may need a look.
+        if (next === 'live') subscribers.current.forEach((s) => s(STREAM_READY, null));
+      },
       onUnauthorized: () => void session.sessionExpired(),
       ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
     });
@@ -64,6 +78,7 @@ export function Widget(props: WidgetProps) {
   const [state, setState] = useState<SessionState>(session.state);
   const [open, setOpen] = useState(props.initiallyOpen);
   const [unread, setUnread] = useState(0);
+  const [documentId, setDocumentId] = useState(props.documentId ?? null);
   const launcher = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLDivElement>(null);
   const openRef = useRef(open);
@@ -107,7 +122,7 @@ export function Widget(props: WidgetProps) {
     if (next) setUnread(0);
     emitter.emit(next ? 'open' : 'close');
   };
-  useEffect(() => props.bindControls({ open: () => show(true), close: () => show(false), toggle: () => show(!openRef.current) }), []);
+  useEffect(() => props.bindControls({ open: () => show(true), close: () => show(false), toggle: () => show(!openRef.current), setDocument: setDocumentId }), []);
 
   // Focus follows the panel: into it on open, back to the launcher on close.
   const wasOpen = useRef(open);
@@ -159,7 +174,18 @@ export function Widget(props: WidgetProps) {
                 {state.code === 'token_expired' && !state.retrying ? t.gaveUp : errorMessage(t, state.code)}
               </p>
             )}
-            {me && <ChatView api={api} me={me} live={live} t={t} compact />}
+            {me && (
+              <ChatView
+                key={documentId ?? ''}
+                api={api}
+                me={me}
+                live={live}
+                t={t}
+                compact
+                documentId={documentId}
+                onRoomError={(code) => emitter.emit('error', { code, message: code === 'document_not_found' ? t.documentNotFound : t.errorGeneric })}
+              />
+            )}
           </div>
         </div>
       )}

@@ -19,6 +19,7 @@ export interface Commands {
   close(): void;
   toggle(): void;
   logout(): void;
+  setDocument(documentId: string | null): void;
   setAuthProvider(provider: AuthProvider | null): void;
 }
 
@@ -61,6 +62,12 @@ export function createParleyApi(commands: Commands, emitter: Emitter, queued: Qu
     close: () => commands.close(),
     toggle: () => commands.toggle(),
     logout: () => commands.logout(),
+    setDocument: (documentId) => {
+      if (documentId === null || documentId === undefined) return commands.setDocument(null);
+      const id = typeof documentId === 'string' ? documentId.trim() : '';
+      if (id === '' || id.length > 256) throw new TypeError('Parley.setDocument: documentId must be a non-empty string of at most 256 characters, or null');
+      commands.setDocument(id);
+    },
     on: (event, callback) => emitter.on(event, callback as (payload: unknown) => void),
     init: (options) => commands.setAuthProvider(options?.authProvider ?? null),
   };

@@ -9,7 +9,7 @@ import { pickLocale } from '../i18n/locales.js';
 import { readConfig } from './config.js';
 import { createEmitter, createParleyApi, identityMismatch, type IdentifyUser } from './js-api.js';
 import { createSession } from './session.js';
-import { Widget } from './Widget.js';
+import { Widget, type WidgetControls } from './Widget.js';
 
 type Stub = { q?: [string, ArrayLike<unknown>][]; __parley?: true };
 
@@ -20,8 +20,10 @@ function start(script: HTMLScriptElement) {
   const locale = pickLocale(config.locale, typeof navigator === 'undefined' ? [] : navigator.languages ?? []);
   const emitter = createEmitter();
   const session = createSession({ baseUrl: config.baseUrl, onError: (e) => emitter.emit('error', e) });
-  let controls = { open() {}, close() {}, toggle() {} };
+  // Commands before the widget has bound its controls are kept: the last of open/close/toggle, and the document.
+  let controls: WidgetControls | null = null;
   let pending: 'open' | 'close' | 'toggle' | null = null;
+  let documentId = config.documentId;
 
   const element = document.createElement('div');
   element.setAttribute('data-parley-widget', '');
@@ -49,9 +51,13 @@ function start(script: HTMLScriptElement) {
         }
         void session.signIn(authToken);
       },
-      open: () => (mounted ? controls.open() : (pending = 'open')),
-      close: () => (mounted ? controls.close() : (pending = 'close')),
-      toggle: () => (mounted ? controls.toggle() : (pending = 'toggle')),
+      open: () => (controls ? controls.open() : (pending = 'open')),
+      close: () => (controls ? controls.close() : (pending = 'close')),
+      toggle: () => (controls ? controls.toggle() : (pending = 'toggle')),
+      setDocument(id) {
+        documentId = id;
+        controls?.setDocument(id);
+      },
       logout: () => void session.logout(),
       setAuthProvider(provider) {
         session.setAuthProvider(provider);
@@ -79,8 +85,10 @@ function start(script: HTMLScriptElement) {
         position={config.position}
         theme={config.theme}
         initiallyOpen={config.open}
+        documentId={documentId}
         bindControls={(c) => {
           controls = c;
+          c.setDocument(documentId);
           if (pending) c[pending]();
         }}
       />,
