@@ -94,6 +94,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const jwksFetch = options.jwksFetch ?? createSafeJwksFetch({ allowPrivate: config.jwksAllowPrivate });
   app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch }));
   app.decorate('origins', createOriginPolicy(app.services.settings, () => publicUrl.value));
+  const stopBackground = await app.services.start();
+  app.addHook('onClose', async () => {
+    await stopBackground();
+  });
   app.decorateRequest('session', null);
 
   // Before any plugin registers routes (CORS adds OPTIONS *), so that every route answers errors alike.

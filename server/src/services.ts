@@ -9,6 +9,7 @@ import { createSignIn } from './auth/sign-in.js';
 import { createAccessControl } from './chat/access.js';
 import { createChatService } from './chat/chat-service.js';
 import { createEventBus } from './chat/event-bus.js';
+import { startClusterFanout } from './chat/cluster-fanout.js';
 import { createConversationRepository } from './store/conversations.js';
 import type { Store } from './store/database.js';
 import { createEventRepository } from './store/events.js';
@@ -50,7 +51,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const conversations = createConversationRepository(store);
   const messages = createMessageRepository(store);
   const events = createEventRepository(store);
-  const bus = createEventBus();
+  const bus = createEventBus({ relayed: store.dialect === 'postgres' });
   const grants = createGrantRepository(store);
   const access = createAccessControl(conversations, grants, now);
   const jtis = createJtiRepository(store);
@@ -63,6 +64,10 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const adminApiKeys = createAdminApiKeyRepository(store);
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
+    /** Starts what runs in the background (the cluster fan-out on PostgreSQL); answers the stop function. */
+    async start(): Promise<() => Promise<void>> {
+      return store.dialect === 'postgres' ? startClusterFanout({ store, events, conversations, bus }) : async () => undefined;
+    },
     settings: adminSettings,
     audit,
     auditTrail: createAuditTrail(audit, now),

@@ -14,7 +14,12 @@ export interface BusEvent {
 export type SessionEnded = { sessionId: string } | { userId: string };
 export type SessionEndedListener = (ended: SessionEnded) => void;
 
-export function createEventBus() {
+/**
+ * `publish` is what the chat service calls after a commit; `deliver` hands an event to the streams. With
+ * `relayed` (PostgreSQL, several instances) publishing does nothing: every event, local or not, reaches
+ * the streams through the cluster fan-out, in id order.
+ */
+export function createEventBus(options: { relayed?: boolean } = {}) {
   const listeners = new Set<(e: BusEvent) => void>();
   const sessionListeners = new Set<SessionEndedListener>();
   return {
@@ -23,6 +28,9 @@ export function createEventBus() {
       return () => listeners.delete(listener);
     },
     publish(e: BusEvent): void {
+      if (!options.relayed) this.deliver(e);
+    },
+    deliver(e: BusEvent): void {
       for (const listener of listeners) {
         try {
           listener(e);

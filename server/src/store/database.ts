@@ -18,6 +18,11 @@ export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
   close(): Promise<void>;
+  /**
+   * PostgreSQL only: LISTEN on `channel` over a dedicated connection, calling `onNotify` for every NOTIFY
+   * (from any instance). Answers the function that stops listening.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 export interface OpenOptions {
@@ -91,5 +96,31 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
     await db.destroy();
     throw error;
   }
-  return { db, dialect: config.kind, close: () => db.destroy() };
+  if (config.kind === 'sqlite') return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const listeners = new Set<() => Promise<void>>();
+  return {
+    db,
+    dialect: 'postgres',
+    async close() {
+      for (const stop of [...listeners]) await stop();
+      await db.destroy();
+    },
+    async listen(channel, onNotify) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new TypeError(`bad channel name ${channel}`);
+      const client = new pg.Client({ connectionString: config.url, ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}) });
+      await client.connect();
+      client.on('notification', (message) => {
+        if (message.channel === channel) onNotify(message.payload ?? '');
+      });
+      // A dropped listener connection must not take the process down; streams fall back to reconnecting.
+      client.on('error', () => undefined);
+      await client.query(`listen ${channel}`);
+      const stop = async () => {
+        listeners.delete(stop);
+        await client.end().catch(() => undefined);
+      };
+      listeners.add(stop);
+      return stop;
+    },
+  };
 }

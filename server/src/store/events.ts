@@ -7,9 +7,13 @@ import { type Kysely, sql } from 'kysely';
 import type { Store } from './database.js';
 import type { Database, EventsTable } from './schema.js';
 
+
 export type EventRow = Omit<EventsTable, 'id'> & { id: number };
 
 const EVENT_ORDER_LOCK_KEY = 0x45766e74; // "Evnt"
+
+/** The NOTIFY channel that wakes every instance's fan-out (chat/cluster-fanout.ts) when events commit. */
+export const EVENTS_CHANNEL = 'parley_events';
 
 export function createEventRepository(store: Store) {
   const { db } = store;
@@ -30,6 +34,8 @@ export function createEventRepository(store: Store) {
         created_at: now,
       };
       const { id } = await executor.insertInto('events').values(row).returning('id').executeTakeFirstOrThrow();
+      // Delivered at commit, to every instance listening (PostgreSQL only).
+      if (store.dialect === 'postgres') await sql`select pg_notify(${EVENTS_CHANNEL}, '')`.execute(executor);
       return { ...row, id: Number(id) };
     },
 
@@ -53,6 +59,12 @@ export function createEventRepository(store: Store) {
         .orderBy('id', 'asc')
         .limit(limit)
         .execute();
+      return rows.map((r) => ({ ...r, id: Number(r.id) }));
+    },
+
+    /** Every event after `afterId`, oldest first (the cluster fan-out's reader). */
+    async listAfter(afterId: number, limit: number): Promise<EventRow[]> {
+      const rows = await db.selectFrom('events').selectAll().where('id', '>', afterId).orderBy('id', 'asc').limit(limit).execute();
       return rows.map((r) => ({ ...r, id: Number(r.id) }));
     },
 

@@ -1,0 +1,44 @@
+/**
+ * Several instances on one PostgreSQL (PRODUCT.md §9): a message posted through one instance reaches an
+ * event stream held by another, live and once, and seats hold across them.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../../server/src/app.js';
+import { loadConfig } from '../../../server/src/config.js';
+import { createTestApp, TEST_SECRET, type TestApp } from '../../helpers/app.js';
+import { DIALECTS } from '../../helpers/databases.js';
+import { openSse } from '../../helpers/sse.js';
+
+describe.skipIf(!DIALECTS.includes('postgres'))('two instances on one PostgreSQL', () => {
+  let a: TestApp;
+  let b: App;
+  beforeEach(async () => {
+    a = await createTestApp({ dialect: 'postgres' });
+    b = await buildApp({ config: loadConfig({ PARLEY_EXTERNAL_AUTH_SECRET: TEST_SECRET, PARLEY_SIGNIN_RATE_LIMIT: '0', PARLEY_SEAT_LIMIT: '50' }), store: a.db.store, now: () => a.clock.now, heartbeatMs: 60_000 });
+    await b.ready();
+  });
+  afterEach(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('a message posted on instance A reaches a stream on instance B live, in order, once', async () => {
+    const exchange = await a.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await a.sign({ user: { id: 'alice' } }) } });
+    const auth = { authorization: `Bearer ${exchange.json().session.token}` };
+    const conversation = (await a.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: auth, payload: {} })).json().conversation.id;
+    const baseB = await b.listen({ port: 0, host: '127.0.0.1' });
+    const stream = await openSse(`${baseB}/api/v1/events`, auth);
+    await stream.until((f) => f.some((x) => x.event === 'ready'));
+    for (const text of ['one', 'two', 'three']) {
+      await a.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversation}/messages`, headers: auth, payload: { text, clientMessageId: text } });
+    }
+    await b.inject({ method: 'POST', url: `/api/v1/conversations/${conversation}/messages`, headers: auth, payload: { text: 'four', clientMessageId: 'four' } });
+    const frames = await stream.until((f) => f.filter((x) => x.event === 'message.created').length >= 4);
+    await new Promise((r) => setTimeout(r, 100));
+    const texts = stream.frames.filter((x) => x.event === 'message.created').map((x) => JSON.parse(x.data!).message.text);
+    expect(texts).toEqual(['one', 'two', 'three', 'four']);
+    const ids = frames.filter((x) => x.event === 'message.created').map((x) => Number(x.id));
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    stream.close();
+  });
+});
