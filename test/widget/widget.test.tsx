@@ -182,6 +182,22 @@ describe('Widget', () => {
     expect(fake.to('GET /api/v1/conversations')[0]?.headers['authorization']).toBe('Bearer sess-1');
   });
 
+  it('opened while still signing in, focus waits on the panel and moves to the first control once signed in', async () => {
+    const answer = deferred<Response>();
+    fake.on(EXCHANGE, () => answer.promise);
+    const session = newSession();
+    await mount(session);
+    const signingIn = session.signIn('code');
+    await click(launcher());
+    expect(document.activeElement).toBe(panel());
+    answer.resolve(exchangeOk('sess-1'));
+    await act(async () => {
+      await signingIn;
+    });
+    await settle();
+    expect(document.activeElement).toBe(q('.chat button.new'));
+  });
+
   describe('shows each sign-in failure of §4.3 with its own message', () => {
     it.each(OUTCOMES.filter(([code]) => code !== 'token_expired'))('%s (%i)', async (code, status) => {
       fake.on(EXCHANGE, () => errorResponse(status, code, `server says ${code}`));

@@ -124,14 +124,18 @@ export function Widget(props: WidgetProps) {
   };
   useEffect(() => props.bindControls({ open: () => show(true), close: () => show(false), toggle: () => show(!openRef.current), setDocument: setDocumentId }), []);
 
-  // Focus follows the panel: into it on open, back to the launcher on close.
+  // Focus follows the panel: into it on open, back to the launcher on close. Opened while still signing in,
+  // focus waits on the panel itself and moves to the first control once the chat has arrived.
   const wasOpen = useRef(open);
   useEffect(() => {
+    const focusFirstControl = () =>
+      (panel.current?.querySelector<HTMLElement>('textarea, .new, button:not(.close)') ?? panel.current)?.focus();
     if (open && !wasOpen.current) {
-      const target = panel.current?.querySelector<HTMLElement>('textarea, .new, button:not(.close)') ?? panel.current;
-      target?.focus();
+      focusFirstControl();
     } else if (!open && wasOpen.current) {
       launcher.current?.focus();
+    } else if (open && state.status === 'signed-in' && panel.current && (panel.current.getRootNode() as ShadowRoot | Document).activeElement === panel.current) {
+      focusFirstControl();
     }
     wasOpen.current = open;
   }, [open, state.status]);
