@@ -39,10 +39,10 @@ const WAIT = { timeout: 2000, interval: 5 };
 const OPEN_DOC_1 = 'POST /api/v1/documents/doc-1/open';
 const ROOM_ID = 'cnv_room1';
 
-const room = (title = 'doc-1', id = ROOM_ID): Conversation => ({
+const room = (title = 'doc-1', id = ROOM_ID, documentId: string | null = title): Conversation => ({
   id,
   organizationId: 'acme',
-  documentId: 'doc-1',
+  documentId,
   title,
   createdAt: '2026-01-01T10:00:00.000Z',
   lastMessageAt: null,
@@ -61,7 +61,7 @@ beforeEach(() => {
   document.body.appendChild(container);
   fake = createFakeFetch({
     'POST /api/v1/auth/exchange': () => exchangeOk('sess-1'),
-    'GET /api/v1/conversations': () => jsonResponse(200, { conversations: [room('My own chat', 'cnv_mine')], nextCursor: null }),
+    'GET /api/v1/conversations': () => jsonResponse(200, { conversations: [room('My own chat', 'cnv_mine', null)], nextCursor: null }),
     [`GET /api/v1/conversations/${ROOM_ID}/messages`]: () => jsonResponse(200, { messages: [testMessage('Earlier words', ED, ROOM_ID)], hasMore: false }),
   });
   vi.stubGlobal('fetch', fake.fetch);
@@ -334,6 +334,13 @@ describe('a document room in the widget', () => {
 });
 
 describe('setDocument', () => {
+  it('the conversation list leaves document rooms out: they belong to their document', async () => {
+    fake.on('GET /api/v1/conversations', () => jsonResponse(200, { conversations: [room('My own chat', 'cnv_mine', null), room()], nextCursor: null }));
+    await mountRoom(null);
+    await vi.waitFor(() => expect(q('[data-conversation-id=cnv_mine]')).not.toBeNull(), WAIT);
+    expect(q(`[data-conversation-id=${ROOM_ID}]`)).toBeNull();
+  });
+
   it('switches from the conversation list to a room, to another room, and back to the list with null', async () => {
     fake.on(OPEN_DOC_1, () => opened('viewer', room()));
     fake.on('POST /api/v1/documents/doc%202%2F%C3%BC/open', () => opened('editor', room('doc 2/ü', 'cnv_room2')));

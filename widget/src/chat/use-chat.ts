@@ -149,7 +149,8 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
   useEffect(() => {
     if (documentId === null) {
       api.listConversations().then(
-        (list) => dispatch({ type: 'conversations', conversations: list.conversations }),
+        // Document rooms belong to their document's page, not to the list of the user's conversations.
+        (list) => dispatch({ type: 'conversations', conversations: list.conversations.filter((c) => !c.documentId) }),
         (error: Error) => dispatch({ type: 'error', error: error.message }),
       );
     }
@@ -186,10 +187,12 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     open();
     const unsubscribe = live((type, data) => {
       if (type === EVENT.messageCreated) dispatch({ type: 'message', message: { ...(data as { message: Message }).message, status: 'sent' } });
-      else if (type === EVENT.conversationCreated && documentId === null) dispatch({ type: 'upsertConversation', conversation: (data as { conversation: Conversation }).conversation });
-      // The event names no document: any new conversation (or a reconnect, which may have missed one) is a
-      // reason to ask again while the room does not exist yet.
-      if (type === EVENT.conversationCreated || type === STREAM_READY) open();
+      else if (type === EVENT.conversationCreated) {
+        const conversation = (data as { conversation: Conversation }).conversation;
+        if (documentId === null && !conversation.documentId) dispatch({ type: 'upsertConversation', conversation });
+        // This document's room was just created (or a reconnect may have missed it): open it now.
+        if (documentId !== null && conversation.documentId === documentId) open();
+      } else if (type === STREAM_READY) open();
     });
     return () => {
       alive = false;
