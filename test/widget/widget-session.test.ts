@@ -225,4 +225,52 @@ describe('createSession', () => {
       expect(session.state).toEqual({ status: 'signed-out' });
     });
   });
+
+  it('a newer sign-in wins over an older one whose answer arrives later', async () => {
+    const fake = createFakeFetch();
+    const slow = deferred<Response>();
+    fake.on(EXCHANGE, (request) => ((request.body as { externalAuthCode: string }).externalAuthCode === 'good-A' ? slow.promise : exchangeOk('s-good-B')));
+    const session = createSession({ baseUrl: BASE, fetch: fake.fetch, sleep: async () => undefined });
+    const first = session.signIn('good-A');
+    await session.signIn('good-B');
+    slow.resolve(exchangeOk('s-good-A'));
+    await expect(first).resolves.toBe(false);
+    expect(session.state).toMatchObject({ status: 'signed-in', token: 's-good-B' });
+  });
+
+  it('a late 401 for a session already renewed is ignored', async () => {
+    const { session, errors } = setup();
+    const log: string[] = [];
+    session.setAuthProvider(scriptedProvider(log, [() => 'good-2']));
+    await session.signIn('good-1');
+    await session.sessionExpired('s-good-1');
+    expect(session.state).toMatchObject({ status: 'signed-in', token: 's-good-2' });
+    await expect(session.sessionExpired('s-good-1')).resolves.toBe(false);
+    expect(session.state).toMatchObject({ status: 'signed-in', token: 's-good-2' });
+    expect(log).toEqual(['generateToken 1']);
+    expect(errors.map((e) => e.code)).toEqual(['token_expired']);
+  });
+
+  it('after a logout in the middle of a refresh, the next person\'s refresh starts afresh', async () => {
+    const { session } = setup();
+    const log: string[] = [];
+    const hanging = deferred<string>();
+    session.setAuthProvider(scriptedProvider(log, [() => hanging.promise, () => 'good-next']));
+    await session.signIn('good-1');
+    void session.sessionExpired('s-good-1');
+    await session.logout();
+    const next = session.signIn('expired-code');
+    hanging.resolve('good-old');
+    await expect(next).resolves.toBe(true);
+    expect(session.state).toMatchObject({ status: 'signed-in', token: 's-good-next' });
+    expect(log).toEqual(['generateToken 1', 'generateToken 2']);
+  });
+
+  it('asking the provider for the first code (no code on the page) is no error', async () => {
+    const { session, errors, states } = setup();
+    session.setAuthProvider(scriptedProvider([], [() => 'good-first']));
+    await expect(session.startFromProvider()).resolves.toBe(true);
+    expect(errors).toEqual([]);
+    expect(states).toEqual(['signing-in', 'signed-in']);
+  });
 });

@@ -59,7 +59,7 @@ function useLive(baseUrl: string, session: Session, token: string | null, idleTi
         // Subscribers hear of every (re)connect: what happened while the stream was down may need a look.
         if (next === 'live') subscribers.current.forEach((s) => s(STREAM_READY, null));
       },
-      onUnauthorized: () => void session.sessionExpired(),
+      onUnauthorized: () => void session.sessionExpired(token),
       ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
     });
   }, [baseUrl, session, token, idleTimeoutMs]);
@@ -93,11 +93,18 @@ export function Widget(props: WidgetProps) {
 
   const token = state.status === 'signed-in' ? state.token : null;
   const me: User | null = state.status === 'signed-in' ? state.user : null;
+  // While a session is being renewed for the same person, the chat stays on screen (draft, open conversation,
+  // a message that failed with the old session and can be retried); a new person gets a fresh chat.
+  const lastUser = useRef<User | null>(null);
+  if (me) lastUser.current = me;
+  if (state.status === 'signed-out' || (state.status === 'error' && !state.retrying)) lastUser.current = null;
+  const renewing = !me && lastUser.current !== null && (state.status === 'signing-in' || (state.status === 'error' && state.retrying));
+  const chatUser = me ?? (renewing ? lastUser.current : null);
   const api = useMemo(
     () =>
       createApiClient(props.baseUrl, () => ({ kind: 'bearer', token: token ?? '' }), async (input, init) => {
         const response = await fetch(input, init);
-        if (response.status === 401 && token) void session.sessionExpired();
+        if (response.status === 401 && token) void session.sessionExpired(token);
         return response;
       }),
     [props.baseUrl, token, session],
@@ -115,9 +122,24 @@ export function Widget(props: WidgetProps) {
     });
   }, [live, me, emitter]);
   useEffect(() => emitter.emit('unread', { count: unread }), [unread, emitter]);
+  // Another person (or nobody) now: nothing of the previous one's unread count carries over.
+  const personId = state.status === 'signed-out' ? null : (chatUser?.id ?? undefined);
+  useEffect(() => {
+    if (personId !== undefined) setUnread(0);
+  }, [personId]);
 
+  // Closing moves focus back to the launcher unless the host page had it: a host calling `Parley.close()`
+  // while its user types in its own field keeps that focus.
+  const focusWasInside = useRef(false);
   const show = (next: boolean) => {
     if (next === openRef.current) return;
+    if (!next) {
+      // Focus is the host's when it sits on one of the host's own elements (not the page body, not us).
+      const active = document.activeElement;
+      const ourHost = (launcher.current?.getRootNode() as ShadowRoot | Document | undefined) instanceof Document ? null : (launcher.current?.getRootNode() as ShadowRoot).host;
+      const hostHasFocus = active !== null && active !== document.body && active !== ourHost && !panel.current?.contains(active) && active !== launcher.current;
+      focusWasInside.current = !hostHasFocus;
+    }
     setOpen(next);
     if (next) setUnread(0);
     emitter.emit(next ? 'open' : 'close');
@@ -133,7 +155,7 @@ export function Widget(props: WidgetProps) {
     if (open && !wasOpen.current) {
       focusFirstControl();
     } else if (!open && wasOpen.current) {
-      launcher.current?.focus();
+      if (focusWasInside.current) launcher.current?.focus();
     } else if (open && state.status === 'signed-in' && panel.current && (panel.current.getRootNode() as ShadowRoot | Document).activeElement === panel.current) {
       focusFirstControl();
     }
@@ -171,18 +193,18 @@ export function Widget(props: WidgetProps) {
             </div>
           )}
           <div class="body">
-            {(state.status === 'idle' || state.status === 'signing-in') && <p class="status" role="status">{t.signingIn}</p>}
+            {(state.status === 'idle' || state.status === 'signing-in') && !renewing && <p class="status" role="status">{t.signingIn}</p>}
             {state.status === 'signed-out' && <p class="status">{t.notSignedInBody}</p>}
             {state.status === 'error' && (
               <p class="status error" role="alert" data-code={state.code}>
                 {state.code === 'token_expired' && !state.retrying ? t.gaveUp : errorMessage(t, state.code)}
               </p>
             )}
-            {me && (
+            {chatUser && (
               <ChatView
-                key={documentId ?? ''}
+                key={`${chatUser.id}\u0000${documentId ?? ''}`}
                 api={api}
-                me={me}
+                me={chatUser}
                 live={live}
                 t={t}
                 compact

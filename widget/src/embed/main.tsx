@@ -62,7 +62,7 @@ function start(script: HTMLScriptElement) {
       setAuthProvider(provider) {
         session.setAuthProvider(provider);
         // Nothing to sign in with yet: ask the provider for the first code.
-        if (provider && !config.externalAuthCode && session.state.status === 'idle') void session.sessionExpired();
+        if (provider && !config.externalAuthCode && session.state.status === 'idle') void session.startFromProvider();
       },
     },
     emitter,

@@ -82,7 +82,9 @@ export function createSession(options: SessionOptions) {
 
   /** Signs in with a code; on an expired code, refreshes through the auth provider if there is one. */
   async function signIn(code: string): Promise<boolean> {
-    const mine = generation;
+    // A newer sign-in supersedes every older one still running (an answer arriving late, a refresh loop).
+    const mine = ++generation;
+    refreshing = null;
     set({ status: 'signing-in' });
     try {
       const { token, user } = await exchange(code);
@@ -101,7 +103,8 @@ export function createSession(options: SessionOptions) {
   /** Fetches a fresh code from the provider and signs in with it: single-flight, with backoff. */
   function refresh(): Promise<boolean> {
     if (!provider) return Promise.resolve(false);
-    refreshing ??= (async () => {
+    if (refreshing) return refreshing;
+    const loop: Promise<boolean> = (async () => {
       const mine = generation;
       try {
         for (let attempt = 0; attempt < maxAttempts; attempt++) {
@@ -129,11 +132,16 @@ export function createSession(options: SessionOptions) {
         }
         if (mine === generation) fail(new ExchangeError('token_expired', 'gave up refreshing the token'), false);
         return false;
-      } finally {
-        refreshing = null;
+      } catch {
+        return false;
       }
     })();
-    return refreshing;
+    refreshing = loop;
+    // Only this loop clears the slot: a newer sign-in may already have started another.
+    void loop.finally(() => {
+      if (refreshing === loop) refreshing = null;
+    });
+    return loop;
   }
 
   return {
@@ -148,15 +156,26 @@ export function createSession(options: SessionOptions) {
     setAuthProvider(next: AuthProvider | null) {
       provider = next;
     },
-    /** The API said the session ended: tell the integrator, then sign in again if a provider can. */
-    async sessionExpired(): Promise<boolean> {
+    /**
+     * The API said the session with `token` ended: tell the integrator, then sign in again if a provider can.
+     * A late 401 for a session already replaced is ignored.
+     */
+    async sessionExpired(token?: string): Promise<boolean> {
       if (state.status === 'signed-out') return false;
+      if (token !== undefined && (state.status !== 'signed-in' || state.token !== token)) return false;
       const canRefresh = provider !== null;
       fail(new ExchangeError('token_expired', 'The session has expired.'), canRefresh);
       return canRefresh ? refresh() : false;
     },
+    /** No code yet (`init({authProvider})` without `data-external-auth-code`): ask the provider for the first. */
+    async startFromProvider(): Promise<boolean> {
+      if (!provider || state.status !== 'idle') return false;
+      set({ status: 'signing-in' });
+      return refresh();
+    },
     async logout(): Promise<void> {
       generation++;
+      refreshing = null;
       const token = state.status === 'signed-in' ? state.token : null;
       set({ status: 'signed-out' });
       if (token) {
