@@ -12,6 +12,8 @@ import { ParleyError } from '../../errors.js';
 import type { EventRow } from '../../store/events.js';
 
 const BACKLOG_BATCH = 500;
+/** A stream whose reader has fallen this far behind is closed (it reconnects and resumes by Last-Event-ID). */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 const RETRY_MS = 2000;
 
 function parseLastEventId(raw: unknown): number | undefined {
@@ -43,27 +45,63 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
 
       let lastSent = lastEventId ?? 0;
       let live = false;
+      let closed = false;
       const pending: BusEvent[] = [];
       const raw = reply.raw;
 
+      /** Writes unless the stream has ended; a reader that stopped reading is dropped, not buffered forever. */
+      const write = (chunk: string) => {
+        if (closed || raw.writableEnded || raw.destroyed) return;
+        if (raw.writableLength > MAX_BUFFERED_BYTES) return close(true);
+        raw.write(chunk);
+      };
       // Deliveries run one after another (access may need a lookup), so events keep their order.
       const deliver = async (e: BusEvent): Promise<void> => {
         if (e.event.id <= lastSent || !(await access.mayReceive(user, e)) || e.event.id <= lastSent) return;
         lastSent = e.event.id;
-        raw.write(frame(e.event));
+        write(frame(e.event));
       };
       let chain = Promise.resolve();
       const send = (e: BusEvent) => {
         chain = chain.then(() => deliver(e)).catch(() => undefined);
       };
       const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
-      const close = () => raw.end();
-      open.add(close);
       const unsubscribeSession = bus.onSessionEnded((ended) => {
         if ('sessionId' in ended ? ended.sessionId === session.id : ended.userId === user.id) close();
       });
 
+      // Each heartbeat also re-checks the session in the database, so a logout, deactivation, deletion or
+      // change of role or organization made elsewhere (the CLI, another instance) closes this stream within one
+      // heartbeat; the client reconnects with what it is now allowed to see.
+      const heartbeat = setInterval(() => {
+        write(': heartbeat\n\n');
+        if (session.via === 'api_key') return;
+        app.services.sessions.findValid(session.token, app.now()).then(
+          (valid) => {
+            if (!valid || !valid.user.active || valid.user.role !== user.role || valid.user.organization_id !== user.organization_id) close();
+          },
+          () => undefined,
+        );
+      }, options.heartbeatMs);
+
+      /** Ends the stream and releases everything it holds, once, whatever ended it. */
+      function close(destroy = false): void {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        open.delete(close);
+        unsubscribe();
+        unsubscribeSession();
+        if (destroy) raw.destroy();
+        else if (!raw.writableEnded && !raw.destroyed) raw.end();
+      }
+      open.add(close);
+      raw.on('close', () => close());
+      raw.on('error', () => close(true));
+
       reply.hijack();
+      // The client may have gone while the session was being checked: then there is nothing to stream.
+      if (request.raw.destroyed || raw.destroyed) return close(true);
       raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
@@ -71,26 +109,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         connection: 'keep-alive',
         ...(reply.getHeader('access-control-allow-origin') ? { 'access-control-allow-origin': String(reply.getHeader('access-control-allow-origin')), vary: 'Origin' } : {}),
       });
-      raw.write(`retry: ${RETRY_MS}\n\n`);
-
-      // Each heartbeat also re-checks the session in the database, so a logout, deactivation or deletion made
-      // elsewhere (the CLI, another instance) closes this stream within one heartbeat.
-      const heartbeat = setInterval(() => {
-        raw.write(': heartbeat\n\n');
-        if (session.via === 'api_key') return;
-        app.services.sessions.findValid(session.token, app.now()).then(
-          (valid) => {
-            if (!valid || !valid.user.active) close();
-          },
-          () => undefined,
-        );
-      }, options.heartbeatMs);
-      raw.on('close', () => {
-        clearInterval(heartbeat);
-        open.delete(close);
-        unsubscribe();
-        unsubscribeSession();
-      });
+      write(`retry: ${RETRY_MS}\n\n`);
 
       try {
         if (lastEventId === undefined) {
@@ -98,7 +117,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
           // Events published since we subscribed are delivered even if they committed before `latest` was read.
           const firstPending = pending[0]?.event.id;
           lastSent = firstPending === undefined ? latest : Math.min(latest, firstPending - 1);
-          raw.write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
+          write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
         } else {
           for (;;) {
             const batch = await events.listSince(access.streamScope(user), lastSent, BACKLOG_BATCH);
@@ -108,7 +127,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
             lastSent = Math.max(lastSent, batch.at(-1)?.id ?? from);
             if (batch.length < BACKLOG_BATCH) break;
           }
-          raw.write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
+          write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
         }
         live = true;
         for (const e of pending.splice(0)) send(e);
