@@ -295,7 +295,7 @@ async function usersCommand(config: Config, positional: string[], flags: Map<str
   } else if (action === 'deactivate' || action === 'reactivate') {
     if (!id) throw new UsageError(`users ${action} needs an account ID (see \`parley users list\`)`);
     const user = await withServices(config, (services) =>
-      audited(services, `user.${action}`, id, () => (action === 'deactivate' ? services.userAdmin.deactivate(SHELL_OPERATOR, id) : services.userAdmin.reactivate(id))),
+      audited(services, `user.${action}`, id, () => (action === 'deactivate' ? services.userAdmin.deactivate(SHELL_OPERATOR, id) : services.userAdmin.reactivate(SHELL_OPERATOR, id))),
     );
     const shown = presentAdminUser(user);
     emit(output, { user: shown }, () => {

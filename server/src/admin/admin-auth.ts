@@ -4,10 +4,15 @@
  * as long as that account is an active owner or admin. Everyone else: 401 or 403 with a code.
  */
 import type { FastifyRequest } from 'fastify';
-import { isAdministrator } from '../chat/access.js';
+import { isInstanceAdministrator } from '../chat/access.js';
 import { ParleyError } from '../errors.js';
 import type { AdminApiKeyRepository } from '../store/admin-api-keys.js';
 import type { UserRepository } from '../store/users.js';
+
+/** Keys, credentials and API keys let their holder sign in as anyone, owners included: owners only. */
+export async function requireOwner(request: FastifyRequest): Promise<void> {
+  if (request.session?.user.role !== 'owner') throw new ParleyError('owner_required', 'Only an owner may create or retire keys and credentials (they can sign in as anyone).');
+}
 
 export function createAdminAuth(deps: {
   requireSession: (request: FastifyRequest) => Promise<void>;
@@ -20,12 +25,12 @@ export function createAdminAuth(deps: {
     if (header !== undefined) {
       const row = typeof header === 'string' ? await deps.apiKeys.findActive(header) : undefined;
       const creator = row ? await deps.users.findById(row.created_by) : undefined;
-      if (!row || !creator || !creator.active || !isAdministrator(creator)) throw new ParleyError('api_key_invalid');
+      if (!row || !creator || !creator.active || !isInstanceAdministrator(creator)) throw new ParleyError('api_key_invalid');
       await deps.apiKeys.markUsed(row.id, deps.now());
       request.session = { id: `api_key:${row.id}`, token: '', user: creator, expiresAt: Number.MAX_SAFE_INTEGER, via: 'api_key', apiKey: { id: row.id, name: row.name } };
       return;
     }
     await deps.requireSession(request);
-    if (!isAdministrator(request.session!.user)) throw new ParleyError('admin_required');
+    if (!isInstanceAdministrator(request.session!.user)) throw new ParleyError('admin_required');
   };
 }

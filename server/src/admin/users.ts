@@ -107,8 +107,9 @@ export function createUserAdmin(deps: { users: UserRepository; sessions: Session
       return target(id);
     },
 
-    async reactivate(id: string): Promise<UserRow> {
+    async reactivate(actor: UserRow, id: string): Promise<UserRow> {
       const row = await target(id);
+      if (row.role === 'owner' && actor.role !== 'owner') throw new ParleyError('owner_required');
       if (row.active === 1) return row;
       if (!(await users.reactivateWithinSeatLimit(id, (await deps.settings.get()).seatLimit))) throw new ParleyError('seat_limit_reached');
       return target(id);

@@ -10,6 +10,7 @@
  * writes gets 403 `read_only`.
  */
 import { ParleyError } from '../errors.js';
+import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
 import type { ConversationRepository, ConversationRow } from '../store/conversations.js';
 import type { GrantRepository } from '../store/grants.js';
 import type { AccessRole } from '../store/schema.js';
@@ -19,6 +20,14 @@ import type { BusEvent } from './event-bus.js';
 export type Access = 'read' | 'write';
 
 export const isAdministrator = (user: Pick<UserRow, 'role'>) => user.role === 'owner' || user.role === 'admin';
+
+/**
+ * Who administers the instance (the admin panel and `/api/v1/admin`): an owner, or an admin of the default
+ * organization. An admin of another organization (a signed `isAdmin` with its `organizationId`) administers
+ * that organization's conversations only.
+ */
+export const isInstanceAdministrator = (user: Pick<UserRow, 'role' | 'organization_id'>) =>
+  user.role === 'owner' || (user.role === 'admin' && user.organization_id === DEFAULT_ORGANIZATION_ID);
 
 /** How long a grant lookup is reused by the event stream (an expiry inside the window still ends it on time). */
 const GRANT_CACHE_MS = 2000;

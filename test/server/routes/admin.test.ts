@@ -90,12 +90,29 @@ describe.each(DIALECTS)('admin on %s', (dialect) => {
     expect((await call(owner, 'POST', `/api/v1/admin/api-keys/${apiKey.id}/revoke`)).json().apiKey.revokedAt).not.toBeNull();
     expect((await call({ 'x-api-key': key }, 'GET', '/api/v1/admin/users')).json().error.code).toBe('api_key_invalid');
     expect((await call(owner, 'POST', `/api/v1/admin/api-keys/${apiKey.id}/revoke`)).json().error.code).toBe('api_key_not_found');
-    // A key of a member, or of an admin who was demoted, opens nothing.
+    // Keys, credentials and API keys can sign in as anyone: an admin may list them, only an owner makes them.
     const admin = await sessionFor('admin', 'temp-admin');
-    const adminKey = (await call(admin.headers, 'POST', '/api/v1/admin/api-keys', { name: 'temp' })).json().key;
-    expect((await call({ 'x-api-key': adminKey }, 'GET', '/api/v1/admin/overview')).statusCode).toBe(200);
-    await call(owner, 'PATCH', `/api/v1/admin/users/${admin.userId}`, { role: 'member' });
-    expect((await call({ 'x-api-key': adminKey }, 'GET', '/api/v1/admin/overview')).json().error.code).toBe('api_key_invalid');
+    for (const [url, body] of [['/api/v1/admin/api-keys', { name: 'x' }], ['/api/v1/admin/keys', undefined], ['/api/v1/admin/api-credentials', { name: 'x' }]] as const) {
+      const refused = await call(admin.headers, 'POST', url, body);
+      expect([url, refused.statusCode, refused.json().error.code]).toEqual([url, 403, 'owner_required']);
+    }
+    expect((await call(admin.headers, 'GET', '/api/v1/admin/api-keys')).statusCode).toBe(200);
+    // A key whose creator is no longer an owner or admin opens nothing.
+    const second = await sessionFor('owner', 'second-owner');
+    const secondKey = (await call(second.headers, 'POST', '/api/v1/admin/api-keys', { name: 'temp' })).json().key;
+    expect((await call({ 'x-api-key': secondKey }, 'GET', '/api/v1/admin/overview')).statusCode).toBe(200);
+    await call(owner, 'PATCH', `/api/v1/admin/users/${second.userId}`, { role: 'member' });
+    expect((await call({ 'x-api-key': secondKey }, 'GET', '/api/v1/admin/overview')).json().error.code).toBe('api_key_invalid');
+  });
+
+  it('an admin of another organization administers its conversations, not the instance', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user: { id: 'globex-admin', organizationId: 'globex', isAdmin: true } }) } });
+    const headers = { authorization: `Bearer ${res.json().session.token}` };
+    expect(res.json().user).toMatchObject({ role: 'admin', organizationId: 'globex' });
+    for (const [method, url, body] of ROUTES) {
+      const refused = await call(headers, method as 'GET', url, body);
+      expect([url, refused.statusCode, refused.json().error.code]).toEqual([url, 403, 'admin_required']);
+    }
   });
 
   it('settings: read, change, refuse locked and bad values; changes take effect on sign-in', async () => {

@@ -137,9 +137,10 @@ describe('document access matrix', () => {
       payload: { userId: 'sneaky', userProperties: { organizationId: 'globex' }, permissions: { resources: [{ type: 'organization', id: ORG, accessRole: 'editor' }] } },
     });
     expect(res.json()).toEqual({ error: { message: `permissions.resources must all belong to the user's organization (globex).`, status: 'INVALID_ARGUMENT' } });
-    // An admin of globex sees none of acme's conversations.
+    // An admin of globex reads every globex conversation, and none of acme's; the instance's admin panel is not theirs.
     const globexAdmin = await session(await mint('globex-admin', { userProperties: { organizationId: 'globex', isAdmin: true } }));
-    const inbox = (await t.app.inject({ method: 'GET', url: '/api/v1/admin/conversations', headers: globexAdmin })).json();
-    expect(inbox.conversations.map((c: { organizationId: string }) => c.organizationId).every((o: string) => o === 'globex')).toBe(true);
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${roomId}/messages`, headers: globexAdmin })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${theirs.conversation.id}/messages`, headers: globexAdmin })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/admin/conversations', headers: globexAdmin })).json().error.code).toBe('admin_required');
   });
 });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ParleyError } from '../../errors.js';
+import { requireOwner } from '../../admin/admin-auth.js';
 import type { ApiCredentialRow } from '../../store/api-credentials.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -20,6 +21,7 @@ export async function apiCredentialRoutes(parent: FastifyInstance) {
   app.post(
     '/api-credentials',
     {
+      preHandler: requireOwner,
       schema: {
         body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
         response: { 201: Type.Object({ credential: Credential, apiKey: Type.String(), authToken: Type.String({ description: 'shown this once' }) }) },
@@ -34,7 +36,7 @@ export async function apiCredentialRoutes(parent: FastifyInstance) {
 
   app.post(
     '/api-credentials/:apiKey/revoke',
-    { schema: { params: Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 100 }) }), response: { 200: Type.Object({ credential: Credential }) } } },
+    { preHandler: requireOwner, schema: { params: Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 100 }) }), response: { 200: Type.Object({ credential: Credential }) } } },
     async (request) => {
       if (!(await apiCredentials.revoke(request.params.apiKey, app.now()))) {
         await auditTrail.admin(request, 'api_credential.revoke', 'api_credential_not_found', request.params.apiKey);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ParleyError } from '../../errors.js';
+import { requireOwner } from '../../admin/admin-auth.js';
 import type { AdminApiKeyRow } from '../../store/admin-api-keys.js';
 import type { UserRow } from '../../store/users.js';
 import { AdminApiKeyListSchema, AdminApiKeyResponseSchema, CreatedAdminApiKeySchema } from '../../../../shared/src/admin-api.js';
@@ -29,14 +30,14 @@ export async function apiKeyRoutes(parent: FastifyInstance) {
 
   app.get('/api-keys', { schema: { response: { 200: AdminApiKeyListSchema } } }, async () => ({ apiKeys: await Promise.all((await adminApiKeys.list()).map((row) => present(row))) }));
 
-  app.post('/api-keys', { schema: { body: CreateBody, response: { 201: CreatedAdminApiKeySchema } } }, async (request, reply) => {
+  app.post('/api-keys', { preHandler: requireOwner, schema: { body: CreateBody, response: { 201: CreatedAdminApiKeySchema } } }, async (request, reply) => {
     const actor = request.session!.user;
     const { row, key } = await adminApiKeys.create(request.body.name.trim() || 'API key', actor.id, app.now());
     await auditTrail.admin(request, 'api_key.create', 'ok', row.id);
     return reply.code(201).send({ apiKey: await present(row, actor), key });
   });
 
-  app.post('/api-keys/:id/revoke', { schema: { params: IdParams, response: { 200: AdminApiKeyResponseSchema } } }, async (request) => {
+  app.post('/api-keys/:id/revoke', { preHandler: requireOwner, schema: { params: IdParams, response: { 200: AdminApiKeyResponseSchema } } }, async (request) => {
     if (!(await adminApiKeys.revoke(request.params.id, app.now()))) {
       await auditTrail.admin(request, 'api_key.revoke', 'api_key_not_found', request.params.id);
       throw new ParleyError('api_key_not_found');

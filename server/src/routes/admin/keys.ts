@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { ENV_KID } from '../../auth/key-ring.js';
 import { signingExamples } from '../../admin/examples.js';
 import { ParleyError } from '../../errors.js';
+import { requireOwner } from '../../admin/admin-auth.js';
 import type { KeyRow } from '../../store/keys.js';
 import { CreatedKeySchema, ExamplesSchema, KeyListSchema, KeyResponseSchema } from '../../../../shared/src/admin-api.js';
 
@@ -27,13 +28,13 @@ export async function keyRoutes(parent: FastifyInstance) {
     return { enabled: (await settings.get()).externalAuthEnabled, keys: [...env, ...rows.map(presentKey)] };
   });
 
-  app.post('/keys', { schema: { response: { 201: CreatedKeySchema } } }, async (request, reply) => {
+  app.post('/keys', { preHandler: requireOwner, schema: { response: { 201: CreatedKeySchema } } }, async (request, reply) => {
     const created = await keys.create(app.now());
     await auditTrail.admin(request, 'key.create', 'ok', created.kid);
     return reply.code(201).send(created);
   });
 
-  app.post('/keys/:kid/retire', { schema: { params: KidParams, response: { 200: KeyResponseSchema } } }, async (request) => {
+  app.post('/keys/:kid/retire', { preHandler: requireOwner, schema: { params: KidParams, response: { 200: KeyResponseSchema } } }, async (request) => {
     const { kid } = request.params;
     if (kid === ENV_KID || !(await keys.retire(kid, app.now()))) {
       await auditTrail.admin(request, 'key.retire', 'key_not_found', kid);

@@ -60,7 +60,7 @@ export async function userRoutes(parent: FastifyInstance) {
   }));
 
   app.post('/users/:id/reactivate', { schema: { params: IdParams, response: { 200: AdminUserResponseSchema } } }, async (request) => ({
-    user: presentAdminUser(await audited(request, 'user.reactivate', request.params.id, () => userAdmin.reactivate(request.params.id))),
+    user: presentAdminUser(await audited(request, 'user.reactivate', request.params.id, () => userAdmin.reactivate(request.session!.user, request.params.id))),
   }));
 
   app.patch('/users/:id', { schema: { params: IdParams, body: RoleBody, response: { 200: AdminUserResponseSchema } } }, async (request) => ({

@@ -137,7 +137,8 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
   route('/v2/users/delete', 'Users deleted.', async (data) =>
     eachUser(readUserIds(data), async (row) => {
       try {
-        await userAdmin.remove({ ...row, role: 'owner' }, row.id);
+        // The token API acts as an admin: it cannot delete an owner.
+        await userAdmin.remove({ ...row, role: 'admin' }, row.id);
         return { success: true, message: 'User deleted; their messages are kept, anonymised.' };
       } catch (error) {
         return { success: false, message: (error as Error).message };
