@@ -62,6 +62,21 @@ declare module 'fastify' {
 export type App = FastifyInstance;
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** JSON.parse that refuses NUL characters in any string or key, as a coded 400. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text, (key, value: unknown) => {
+      // A sign-in code is judged by sign-in itself (a NUL makes it token_invalid, 401).
+      if (key === 'externalAuthCode') return value;
+      if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) throw new ParleyError('bad_request', 'Text may not contain NUL characters.');
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof ParleyError) throw error;
+    throw Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
+  }
+}
 const PARLEY_VERSION = '0.1.0';
 
 // Request URLs may carry an externalAuthCode: the logged URL is always redacted (PRODUCT.md §4.4).
@@ -120,6 +135,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // The API speaks JSON only; a text/plain body (a "simple" cross-site request) is refused with 415.
   app.removeContentTypeParser('text/plain');
+  // JSON whose strings hold NUL characters is refused: PostgreSQL cannot store them, and no client needs them.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.addHook('onRequest', async (request) => {
+    if (/%00/i.test(redactUrl(request.url))) throw new ParleyError('bad_request', 'The URL may not contain NUL characters.');
+  });
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
   app.decorate('signInLimiter', createSignInLimiter(app, { perAddress: config.signInRateLimit, perKey: config.signInRateLimitPerKey }));

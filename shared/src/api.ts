@@ -22,8 +22,9 @@ export type User = Static<typeof UserSchema>;
 
 export const SessionSchema = Type.Object({ token: Type.String(), expiresAt: IsoDate });
 
+// The code is optional here so that an absent one answers 401 token_missing (PRODUCT.md §4.3), not a 400.
 export const ExchangeBodySchema = Type.Object(
-  { externalAuthCode: Type.String() },
+  { externalAuthCode: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );
 export const ExchangeResponseSchema = Type.Object({ session: SessionSchema, user: UserSchema });

@@ -71,13 +71,14 @@ export function createSignIn(deps: SignInDeps) {
     });
   }
 
-  const isMinted = (token: unknown) => {
-    const parts = typeof token === 'string' ? parseCompactJws(token) : undefined;
-    return typeof parts === 'object' && parts.header['typ'] === MINTED_TYP;
-  };
 
   async function applyProfile(user: UserRow, identity: Extract<Identity, { form: 'user' }>): Promise<Resolution> {
     const { email, name, avatarUrl, metadata, isAdmin } = identity.profile;
+    // Refuse first, change after: an email_conflict must leave the account exactly as it was.
+    if (email) {
+      const owner = await users.findByEmail(email);
+      if (owner && owner.id !== user.id) return { ok: false, code: 'email_conflict', reason: 'email belongs to another account' };
+    }
     if (identity.organizationId !== undefined && identity.organizationId !== user.organization_id) {
       await users.setOrganization(user.id, identity.organizationId);
       user = { ...user, organization_id: identity.organizationId };
@@ -86,10 +87,6 @@ export function createSignIn(deps: SignInDeps) {
     if (isAdmin !== undefined && user.role !== 'owner' && (user.role === 'admin') !== isAdmin) {
       await users.setRole(user.id, isAdmin ? 'admin' : 'member');
       user = { ...user, role: isAdmin ? 'admin' : 'member' };
-    }
-    if (email) {
-      const owner = await users.findByEmail(email);
-      if (owner && owner.id !== user.id) return { ok: false, code: 'email_conflict', reason: 'email belongs to another account' };
     }
     const changed =
       (email !== undefined && email !== user.email) ||
@@ -163,7 +160,7 @@ export function createSignIn(deps: SignInDeps) {
   return async function signIn(token: unknown): Promise<SignInResult> {
     const now = deps.now();
     const { tokenMaxLifetimeSeconds, requireJti, externalAuthEnabled } = await deps.settings();
-    if (!externalAuthEnabled && token !== undefined && token !== null && token !== '' && !isMinted(token)) {
+    if (!externalAuthEnabled && token !== undefined && token !== null && token !== '') {
       return { ok: false, code: 'external_auth_disabled', reason: 'turned off by an administrator' };
     }
     const nowSeconds = Math.floor(now / 1000);

@@ -106,7 +106,7 @@ describe.each(DIALECTS)('sign-in by exchange on %s', (dialect) => {
   it('token_missing for an empty code; bad_request for a body of the wrong shape', async () => {
     expectError(await exchange(''), 401, 'token_missing');
     expectError(await exchange({ token: 'x' }), 400, 'bad_request');
-    expectError(await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: {} }), 400, 'bad_request');
+    expectError(await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: {} }), 401, 'token_missing');
     expectError(await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: '{"externalAuthCode":', headers: { 'content-type': 'application/json' } }), 400, 'bad_request');
     expectError(await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: 'x', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type');
   });

@@ -78,6 +78,13 @@ describe('the embed assets', () => {
     expect(exchange.json().user).toMatchObject({ externalId: 'demo-user', name: 'Demo User' });
   });
 
+  it('/demo does not exist when the instance listens beyond loopback, even with a loopback public URL', async () => {
+    await t.close();
+    t = await createTestApp({ env: { HOST: '0.0.0.0', PUBLIC_URL: '' } });
+    const res = await t.app.inject({ method: 'GET', url: '/demo' });
+    expect(res.statusCode).toBe(404);
+  });
+
   it('/demo does not exist on a deployed (non-loopback) instance', async () => {
     await t.close();
     t = await createTestApp({ env: { PUBLIC_URL: 'https://chat.example.com' } });

@@ -50,3 +50,16 @@ describe('security regressions', () => {
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user: { id: 'victim\ufffd' } }) } })).statusCode).toBe(200);
   });
 });
+
+describe('NUL characters (PostgreSQL cannot store them)', () => {
+  it('are refused with 400 in bodies and URLs, never a 5xx', async () => {
+    const exchange = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user: { id: 'nul' } }) } });
+    const auth = { authorization: `Bearer ${exchange.json().session.token}` };
+    const title = await t.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"title":"a\\u0000b"}' });
+    expect([title.statusCode, title.json().error.code]).toEqual([400, 'bad_request']);
+    const doc = await t.app.inject({ method: 'POST', url: '/api/v1/documents/a%00b/open', headers: auth });
+    expect([doc.statusCode, doc.json().error.code]).toEqual([400, 'bad_request']);
+    const empty = await t.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: { ...auth, 'content-type': 'application/json' }, payload: '' });
+    expect(empty.statusCode).toBe(400);
+  });
+});

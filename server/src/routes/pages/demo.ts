@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { signExternalToken } from '../../auth/sign-external-token.js';
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
 
 function page(body: string): string {
   return `<!doctype html>
@@ -30,7 +30,9 @@ export async function demoRoutes(app: FastifyInstance) {
   app.get('/demo', async (_request, reply) => {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8');
     const publicUrl = new URL(app.publicUrl.value);
-    if (!LOOPBACK.test(publicUrl.hostname)) {
+    // Both the public URL and the listen address must be loopback: HOST=0.0.0.0 without PUBLIC_URL still
+    // derives a 127.0.0.1 URL, yet the instance is reachable from the network.
+    if (!LOOPBACK.test(publicUrl.hostname) || !LOOPBACK.test(app.config.host)) {
       return reply.code(404).send(page('<h1>No demo here</h1><p>The demo page exists only on a local instance (PUBLIC_URL on 127.0.0.1 or localhost).</p>'));
     }
     const key = await app.services.signingKeyForDemo();
