@@ -16,13 +16,14 @@ function carriedToken(request: FastifyRequest): unknown {
   return fromQuery ?? (request.body as Record<string, unknown> | undefined)?.['externalAuthCode'];
 }
 
-function kidOf(request: FastifyRequest): string {
+/** The kid a sign-in token names, or null (no token, no kid): only those count against a key's limit. */
+function kidOf(request: FastifyRequest): string | null {
   const token = carriedToken(request);
-  if (typeof token !== 'string') return '-';
+  if (typeof token !== 'string') return null;
   const parts = parseCompactJws(token);
-  if (typeof parts === 'string') return '-';
+  if (typeof parts === 'string') return null;
   const kid = parts.header['kid'];
-  return typeof kid === 'string' ? kid.slice(0, 128) : '-';
+  return typeof kid === 'string' ? kid.slice(0, 128) : null;
 }
 
 export function createSignInLimiter(app: FastifyInstance, limits: { perAddress: RateLimit; perKey: RateLimit }) {
@@ -33,10 +34,17 @@ export function createSignInLimiter(app: FastifyInstance, limits: { perAddress: 
     limits.perKey.max > 0
       ? app.createRateLimit({ max: limits.perKey.max, timeWindow: limits.perKey.windowSeconds * 1000, keyGenerator: (r) => `signin:kid:${kidOf(r)}` })
       : null,
-  ].filter((c) => c !== null);
+  ] as const;
+  const [perAddress, perKey] = checks;
 
+  /**
+   * Counts a sign-in attempt against its address, and against the key its token names if it names one.
+   * Requests with no kid (token API calls, admin links, kid-less tokens) share no key bucket, so nobody can
+   * exhaust one for everybody.
+   */
   return async function check(request: FastifyRequest): Promise<LimitVerdict> {
-    for (const limit of checks) {
+    for (const limit of [perAddress, kidOf(request) === null ? null : perKey]) {
+      if (!limit) continue;
       const verdict = await limit(request);
       if (!verdict.isAllowed && verdict.isExceeded) return { limited: true, retryAfterSeconds: Math.max(1, verdict.ttlInSeconds) };
     }

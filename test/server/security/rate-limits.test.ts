@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../helpers/app.js';
+import { createTestApp, TEST_SECRET, type TestApp } from '../../helpers/app.js';
+import { craftToken } from '../../helpers/jwt.js';
 
 describe('sign-in rate limits', () => {
   let t: TestApp;
@@ -54,5 +55,17 @@ describe('sign-in rate limits', () => {
     expect(limited.statusCode).toBe(429);
     expect(limited.headers['retry-after']).toBeDefined();
     expect(limited.body).toContain('data-code="rate_limited"');
+  });
+
+  it('requests that name no key share no key bucket (nobody can exhaust one for everybody)', async () => {
+    t = await createTestApp({ env: { PARLEY_SIGNIN_RATE_LIMIT: '0', PARLEY_SIGNIN_RATE_LIMIT_PER_KEY: '2/1m' } });
+    const creds = await t.app.services.apiCredentials.create('x', t.clock.now);
+    for (let i = 0; i < 5; i++) {
+      const res = await t.app.inject({ method: 'POST', url: '/v2/auth/generate_token', headers: { 'x-api-key': creds.apiKey, 'x-auth-token': creds.authToken }, payload: { userId: `u${i}` }, remoteAddress: `10.1.0.${i}` });
+      expect(res.statusCode).toBe(200);
+    }
+    const kidless = craftToken({ alg: 'HS256' }, { user: { id: 'a' }, exp: Math.floor(t.clock.now / 1000) + 600 }, TEST_SECRET);
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: kidless }, remoteAddress: '10.2.0.1' });
+    expect(res.statusCode).toBe(200);
   });
 });

@@ -20,15 +20,16 @@ export async function authRoutes(parent: FastifyInstance) {
     { schema: { body: ExchangeBodySchema, response: { 200: ExchangeResponseSchema } } },
     async (request, reply) => {
       const origin = request.headers.origin;
-      if (origin !== undefined && !(await app.origins.isAllowed(origin))) {
-        await auditTrail.signIn(request, 'exchange', { ok: false, code: 'origin_not_allowed' });
-        throw new ParleyError('origin_not_allowed');
-      }
+      // Limited before anything else is done or written (a flood must not fill the audit log).
       const limit = await app.signInLimiter(request);
       if (limit.limited) {
         reply.header('retry-after', String(limit.retryAfterSeconds));
-        await auditTrail.signIn(request, 'exchange', { ok: false, code: 'rate_limited' });
+        request.log.info({ outcome: 'rate_limited' }, 'sign-in refused');
         throw new ParleyError('rate_limited');
+      }
+      if (origin !== undefined && !(await app.origins.isAllowed(origin))) {
+        await auditTrail.signIn(request, 'exchange', { ok: false, code: 'origin_not_allowed' });
+        throw new ParleyError('origin_not_allowed');
       }
       const result = await signIn(request.body.externalAuthCode);
       await auditTrail.signIn(request, 'exchange', result);

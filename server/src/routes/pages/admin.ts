@@ -32,7 +32,7 @@ export async function adminPageRoutes(app: FastifyInstance, options: { manifest:
     // Admin sign-in is rate limited like every sign-in: per client address.
     const limit = await app.signInLimiter(request);
     if (limit.limited) {
-      await auditTrail.admin(request, 'admin_link.use', 'rate_limited');
+      request.log.info({ outcome: 'rate_limited' }, 'admin link refused');
       return reply.code(429).header('retry-after', String(limit.retryAfterSeconds)).type('text/html; charset=utf-8').send(errorPageHtml('rate_limited'));
     }
     try {

@@ -30,7 +30,6 @@ export async function hostedPageSignIn(this: import('fastify').FastifyInstance, 
   const limit = await this.signInLimiter(request);
   if (limit.limited) {
     request.log.info({ outcome: 'rate_limited' }, 'hosted-page sign-in refused');
-    await this.services.auditTrail.signIn(request, 'link', { ok: false, code: 'rate_limited' });
     await reply.code(429).header('retry-after', String(limit.retryAfterSeconds)).type('text/html; charset=utf-8').send(errorPageHtml('rate_limited'));
     return reply;
   }
