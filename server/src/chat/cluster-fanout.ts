@@ -39,7 +39,10 @@ export async function startClusterFanout(deps: { store: Store; events: EventRepo
       return;
     }
     running = drain()
-      .catch(() => undefined)
+      .catch(() => {
+        // The database is unreachable for now: try again shortly (a reconnecting listener also wakes us).
+        setTimeout(wake, 1000).unref();
+      })
       .finally(() => {
         running = null;
       });

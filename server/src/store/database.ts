@@ -107,17 +107,49 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
     },
     async listen(channel, onNotify) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new TypeError(`bad channel name ${channel}`);
-      const client = new pg.Client({ connectionString: config.url, ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}) });
-      await client.connect();
-      client.on('notification', (message) => {
-        if (message.channel === channel) onNotify(message.payload ?? '');
-      });
-      // A dropped listener connection must not take the process down; streams fall back to reconnecting.
-      client.on('error', () => undefined);
-      await client.query(`listen ${channel}`);
+      let stopped = false;
+      let client: pg.Client | null = null;
+      let retry: ReturnType<typeof setTimeout> | undefined;
+      let attempt = 0;
+      // A dedicated connection that comes back after any drop (with backoff), LISTENs again, and then wakes
+      // the listener once so it catches up with whatever committed while it was away.
+      const connect = async (): Promise<void> => {
+        const next = new pg.Client({
+          connectionString: config.url,
+          application_name: `parley-listen:${options.schema ?? 'public'}`,
+          ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+        });
+        next.on('notification', (message) => {
+          if (message.channel === channel) onNotify(message.payload ?? '');
+        });
+        const lost = () => {
+          if (stopped || client !== next) return;
+          client = null;
+          next.end().catch(() => undefined);
+          retry = setTimeout(() => void reconnect(), Math.min(30_000, 500 * 2 ** attempt++));
+        };
+        next.on('error', lost);
+        next.on('end', lost);
+        client = next;
+        await next.connect();
+        await next.query(`listen ${channel}`);
+        attempt = 0;
+      };
+      const reconnect = async () => {
+        if (stopped) return;
+        try {
+          await connect();
+          onNotify('');
+        } catch {
+          client?.emit('error', new Error('reconnect failed'));
+        }
+      };
+      await connect();
       const stop = async () => {
+        stopped = true;
+        clearTimeout(retry);
         listeners.delete(stop);
-        await client.end().catch(() => undefined);
+        await client?.end().catch(() => undefined);
       };
       listeners.add(stop);
       return stop;

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../../server/src/app.js';
 import { loadConfig } from '../../../server/src/config.js';
 import { createTestApp, TEST_SECRET, type TestApp } from '../../helpers/app.js';
-import { DIALECTS } from '../../helpers/databases.js';
+import pg from 'pg';
+import { DIALECTS, POSTGRES_URL } from '../../helpers/databases.js';
 import { openSse } from '../../helpers/sse.js';
 
 describe.skipIf(!DIALECTS.includes('postgres'))('two instances on one PostgreSQL', () => {
@@ -41,4 +42,23 @@ describe.skipIf(!DIALECTS.includes('postgres'))('two instances on one PostgreSQL
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
     stream.close();
   });
+
+  it('a dropped LISTEN connection comes back, and nothing committed meanwhile is lost', async () => {
+    const exchange = await a.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await a.sign({ user: { id: 'bob' } }) } });
+    const auth = { authorization: `Bearer ${exchange.json().session.token}` };
+    const conversation = (await a.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: auth, payload: {} })).json().conversation.id;
+    const baseB = await b.listen({ port: 0, host: '127.0.0.1' });
+    const stream = await openSse(`${baseB}/api/v1/events`, auth);
+    await stream.until((f) => f.some((x) => x.event === 'ready'));
+    // Kill both instances' LISTEN connections (of this test's schema), as a database restart or a proxy would.
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1`, [`parley-listen:${a.db.schema}`]);
+    await admin.end();
+    await a.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversation}/messages`, headers: auth, payload: { text: 'while the listener was down', clientMessageId: 'down' } });
+    await stream.until((f) => f.some((x) => x.event === 'message.created' && x.data!.includes('while the listener was down')), 8000);
+    await a.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversation}/messages`, headers: auth, payload: { text: 'after it came back', clientMessageId: 'back' } });
+    await stream.until((f) => f.some((x) => x.event === 'message.created' && x.data!.includes('after it came back')), 8000);
+    stream.close();
+  }, 20_000);
 });
