@@ -120,6 +120,8 @@ export function createUserAdmin(deps: { users: UserRepository; sessions: Session
       if ((role === 'owner' || row.role === 'owner') && actor.role !== 'owner') throw new ParleyError('owner_required');
       if (row.role === 'owner' && role !== 'owner') await refuseLastOwner(row);
       await users.setRole(id, role);
+      // Open streams were opened under the old role: end them, the client reconnects with the new one.
+      if (role !== row.role) deps.bus.endUserSessions(id);
       return target(id);
     },
 
