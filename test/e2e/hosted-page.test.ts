@@ -1,7 +1,7 @@
 /**
  * The hosted page end to end in a real browser (Debian's Chromium driven by playwright-core) against a real
- * Parley server on a random port: sign in by link, send a message, see live messages in two tabs, and the
- * error page of an expired link. Needs the browser assets built (`node scripts/build.mjs`, which `npm test`
+ * Parley server on a random port: sign in by link, send a message, see live messages in two tabs, the
+ * error page of an expired link, and the signed-out view once the session is revoked elsewhere. Needs the browser assets built (`node scripts/build.mjs`, which `npm test`
  * runs first).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -189,5 +189,23 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
     expect(await page.content()).not.toContain(expired);
     expect(await page.locator('[data-testid=user-name]').count()).toBe(0);
     await page.close();
+  });
+
+  it('shows the signed-out view, without a reload, once the session is revoked elsewhere', async () => {
+    expect(conversationId, 'the first test signed in and opened the conversation').toBeDefined();
+    await chat.locator('[data-testid=user-name]', { hasText: 'Alice' }).waitFor();
+    await liveReady(chat);
+    await chat.evaluate(() => ((window as unknown as { parleyMarker: string }).parleyMarker = 'no-reload'));
+    const { user } = await aliceSession();
+
+    // Every session of Alice's ends (an admin, the CLI, another instance): the server closes her stream at
+    // the next heartbeat (1 s here), the EventSource's reconnect is refused with 401 and it gives up for good.
+    await app!.services.sessions.revokeAllForUser(user.id, Date.now());
+    await chat.getByRole('heading', { name: 'You are not signed in' }).waitFor({ timeout: 10_000 });
+    expect(await chat.locator('main.signed-out p').textContent()).toBe('Open the chat from the product you use: it signs you in automatically.');
+    expect(await chat.locator('ol.messages').count()).toBe(0);
+    expect(await chat.locator('[data-testid=user-name]').count()).toBe(0);
+    expect(await chat.evaluate(() => (window as unknown as { parleyMarker?: string }).parleyMarker)).toBe('no-reload');
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -300,7 +300,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     await post(bob.session.token, 'Are you there?', 'e2e-widget-bob-2');
     await badge(alice).filter({ hasText: /^2$/ }).waitFor();
     expect(await launcher(alice).getAttribute('aria-label')).toBe(`${en.openChat} (${en.unread(2)})`);
-    expect(await alice.locator('[data-parley-widget] .sr-only[aria-live=polite]').textContent()).toBe(en.unread(2));
+    expect(await alice.locator('[data-parley-widget] .parley > .sr-only[aria-live=polite]').textContent()).toBe(en.unread(2));
 
     await launcher(alice).click();
     await panel(alice).waitFor();
@@ -311,6 +311,15 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     await bobs.waitFor();
     expect(await bobs.locator('.author').textContent()).toBe('Bob');
     expect(await bobs.getAttribute('class')).toContain('theirs');
+
+    // Screen readers hear what Bob writes now, and only that: not the history the conversation opened with.
+    const announcer = alice.locator('[data-parley-widget] .announcer[aria-live=polite]');
+    expect(await announcer.locator('p').count()).toBe(0);
+    expect(await alice.locator('[data-parley-widget] [aria-live]').count()).toBe(2); // this one and the unread count
+    await post(bob.session.token, 'Still there?', 'e2e-widget-bob-3');
+    await announcer.locator('p', { hasText: 'Still there?' }).waitFor({ state: 'attached' });
+    expect(await announcer.locator('p').allTextContents()).toEqual(['Bob: Still there?']);
+    expect(await announcer.boundingBox()).toMatchObject({ width: 1, height: 1 });
   });
 
   it('works by keyboard alone: Tab reaches the launcher, Enter opens with focus inside, Escape closes back to the launcher', async () => {
@@ -358,6 +367,9 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     await page.keyboard.press('Enter');
     await items(page).and(page.locator('[data-status="sent"]')).filter({ hasText: 'Only keys here' }).waitFor();
     await expectFocus(page, { tag: 'textarea', inPanel: true });
+    // The messages are a tab stop of their own, so the keyboard can scroll them.
+    await page.keyboard.press('Shift+Tab');
+    await expectFocus(page, { tag: 'ol', className: 'messages', inPanel: true });
     // Back to the list puts focus on the conversation just left.
     await page.keyboard.press('Shift+Tab');
     await expectFocus(page, { tag: 'button', label: en.back, inPanel: true });
@@ -476,6 +488,29 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
   });
 
   it('speaks Arabic right to left with data-locale="ar" and sits on the left with data-position="left"', async () => {
+    // The launcher stays where it was when the panel opens: at the right edge by default, in Arabic too.
+    const { session } = await exchange({ user: { id: 'alice', name: 'Alice' } });
+    expect((await api('POST', '/api/v1/conversations', { token: session.token, body: { title: 'مرحبا' } })).status).toBe(201);
+    const right = await hostPage({ code: await aliceCode(), data: { locale: 'ar' } });
+    const closedRight = await launcher(right).boundingBox();
+    expect(closedRight!.x + closedRight!.width).toBeGreaterThan(900);
+    await launcher(right).click();
+    await userName(right).filter({ hasText: 'Alice' }).waitFor();
+    expect(await launcher(right).boundingBox()).toEqual(closedRight);
+    const rightPanel = await panel(right).boundingBox();
+    expect(rightPanel!.x + rightPanel!.width).toBeCloseTo(closedRight!.x + closedRight!.width, 0);
+    // The conversation list reads from the right too.
+    const item = right.locator('[data-parley-widget] ul.conversations button', { hasText: 'مرحبا' }).first();
+    expect(await item.evaluate((el) => getComputedStyle(el).textAlign)).toBe('start');
+    const gap = await item.evaluate((el) => {
+      const range = document.createRange();
+      range.selectNodeContents(el.querySelector('.title')!);
+      return el.getBoundingClientRect().right - range.getBoundingClientRect().right;
+    });
+    expect(gap).toBeLessThan(20); // the text itself, not its box, ends at the right
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await right.screenshot({ path: join(OUTPUT_DIR, 'widget-arabic-open.png') });
+
     const page = await hostPage({ code: await aliceCode(), data: { locale: 'ar', position: 'left' } });
     const button = page.getByRole('button', { name: ar.openChat, exact: true });
     await button.waitFor();
@@ -484,6 +519,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     expect(box!.x).toBeLessThan(100); // the viewport is 1000 wide: the left corner
     await button.click();
     await userName(page).filter({ hasText: 'Alice' }).waitFor();
+    expect(await launcher(page).boundingBox()).toEqual(box);
     const layout = await page.evaluate(() => {
       const root = document.querySelector('[data-parley-widget]')!.shadowRoot!;
       const panelEl = root.querySelector('.panel')!;

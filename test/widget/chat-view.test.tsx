@@ -13,6 +13,7 @@ import type { ApiClient } from '../../widget/src/api/client.js';
 import { ChatView } from '../../widget/src/chat/ChatView.js';
 import { en } from '../../widget/src/chat/strings.js';
 import type { LiveSource } from '../../widget/src/chat/use-chat.js';
+import { pickLocale } from '../../widget/src/i18n/locales.js';
 
 const ME: User = {
   id: 'usr_me',
@@ -98,9 +99,9 @@ const settle = () =>
     await new Promise((resolve) => setTimeout(resolve, 0));
   });
 
-async function mount(api: ApiClient, live: LiveSource = fakeLive().live) {
+async function mount(api: ApiClient, live: LiveSource = fakeLive().live, options: { t?: typeof en; lang?: string } = {}) {
   await act(() => {
-    render(<ChatView api={api} me={ME} live={live} t={en} />, container);
+    render(<ChatView api={api} me={ME} live={live} t={options.t ?? en} {...(options.lang ? { lang: options.lang } : {})} />, container);
   });
   await settle();
 }
@@ -109,6 +110,8 @@ const q = <E extends Element = HTMLElement>(selector: string) => container.query
 const conversationButtons = () => [...container.querySelectorAll<HTMLButtonElement>('ul.conversations button')];
 const titles = () => conversationButtons().map((b) => b.querySelector('.title')?.textContent);
 const items = () => [...container.querySelectorAll<HTMLLIElement>('ol.messages li.msg')];
+/** What screen readers are told: the hidden live region's lines. */
+const announced = () => [...container.querySelectorAll('.announcer[aria-live=polite] p')].map((p) => p.textContent);
 const itemTexts = () => items().map((li) => li.querySelector('.md')?.textContent);
 const textarea = () => {
   const el = container.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]');
@@ -366,5 +369,88 @@ describe('ChatView', () => {
       render(null, container);
     });
     expect(live.handlers.size).toBe(0);
+  });
+
+  describe('for screen readers and keyboards', () => {
+    const older = (n: number) => Array.from({ length: n }, (_, i) => message(`old${i}`, 'cnv_a', `old ${i}`, `2026-01-01T00:0${i}:00.000Z`));
+
+    it('says aloud only what others write live: not the history, not older pages, not my own sends', async () => {
+      const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z'), conversation('cnv_b', 'Beta', '2026-01-02T00:00:00.000Z')]);
+      api.listMessages.mockResolvedValueOnce({ messages: [message('m1', 'cnv_a', 'history', '2026-01-01T01:00:00.000Z')], hasMore: true });
+      api.listMessages.mockResolvedValueOnce({ messages: older(2), hasMore: false });
+      const live = fakeLive();
+      await mount(api, live.live);
+      await openConversation('Alpha');
+
+      // The list itself is not a live region: opening a conversation would read the whole history.
+      expect(q('ol.messages')?.hasAttribute('aria-live')).toBe(false);
+      expect(container.querySelectorAll('[aria-live]')).toHaveLength(1);
+      expect(announced()).toEqual([]);
+      expect(itemTexts()).toEqual(['history']);
+
+      await click(buttonNamed('Load older messages'));
+      expect(itemTexts()).toEqual(['old 0', 'old 1', 'history']);
+      expect(announced()).toEqual([]);
+
+      await type('mine');
+      await click(buttonNamed('Send'));
+      const sent = api.postMessage.mock.results[0]!.value as Promise<Message>;
+      // My own message, also as it comes back over the stream (from this tab or another one of mine).
+      await live.push(EVENT.messageCreated, { message: await sent });
+      await live.push(EVENT.messageCreated, { message: message('m_other_tab', 'cnv_a', 'from my phone', '2026-06-01T00:00:00.000Z', { id: ME.id, name: ME.name }) });
+      expect(announced()).toEqual([]);
+
+      await live.push(EVENT.messageCreated, { message: message('m2', 'cnv_a', 'live *news*', '2026-06-02T00:00:00.000Z') });
+      await live.push(EVENT.messageCreated, { message: message('m2', 'cnv_a', 'live *news*', '2026-06-02T00:00:00.000Z') });
+      await live.push(EVENT.messageCreated, { message: message('m3', 'cnv_a', 'beep', '2026-06-03T00:00:00.000Z', { type: 'assistant', id: null, name: null }) });
+      // Another conversation's message is not read out in this one.
+      await live.push(EVENT.messageCreated, { message: message('m4', 'cnv_b', 'elsewhere', '2026-06-04T00:00:00.000Z') });
+      expect(announced()).toEqual(['Bob: live *news*', 'Assistant: beep']);
+      expect(container.querySelector('.announcer')?.classList.contains('sr-only')).toBe(true);
+    });
+
+    it('a "Load older messages" button at the top of the list pages in older messages while there are any', async () => {
+      const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
+      api.listMessages.mockResolvedValueOnce({ messages: [message('m9', 'cnv_a', 'newest', '2026-01-02T00:00:00.000Z')], hasMore: true });
+      const page = deferred<MessagePage>();
+      api.listMessages.mockReturnValueOnce(page.promise);
+      api.listMessages.mockResolvedValueOnce({ messages: older(1), hasMore: false });
+      await mount(api);
+      await openConversation('Alpha');
+
+      const first = container.querySelector('ol.messages > li:first-child button');
+      expect(first?.textContent).toBe('Load older messages');
+      await click(buttonNamed('Load older messages'));
+      expect(api.listMessages).toHaveBeenLastCalledWith('cnv_a', 'm9');
+      expect(container.querySelector('ol.messages > li:first-child button')?.textContent).toBe('Loading older messages…');
+      // Clicking again while a page is on its way asks for nothing more.
+      await click(buttonNamed('Loading older messages…'));
+      expect(api.listMessages).toHaveBeenCalledTimes(2);
+
+      await act(async () => page.resolve({ messages: [message('m5', 'cnv_a', 'middle', '2026-01-01T12:00:00.000Z')], hasMore: true }));
+      await settle();
+      expect(itemTexts()).toEqual(['middle', 'newest']);
+      const button = buttonNamed('Load older messages');
+      button.focus();
+      await click(button);
+      expect(api.listMessages).toHaveBeenLastCalledWith('cnv_a', 'm5');
+      expect(itemTexts()).toEqual(['old 0', 'middle', 'newest']);
+      // No more: the button is gone, and focus stays in the list rather than falling to the page.
+      expect([...container.querySelectorAll('ol.messages button')].map((b) => b.textContent)).toEqual([]);
+      expect(document.activeElement).toBe(q('ol.messages'));
+    });
+
+    it('speaks the given language: button, times and unnamed authors', async () => {
+      const fr = pickLocale('fr', []).strings;
+      const at = '2026-01-01T14:30:00.000Z';
+      const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
+      api.listMessages.mockResolvedValueOnce({ messages: [message('m1', 'cnv_a', 'salut', at, { name: null }), message('m2', 'cnv_a', 'info', at, { type: 'system', id: null, name: null })], hasMore: true });
+      await mount(api, fakeLive().live, { t: fr, lang: 'fr' });
+      await openConversation('Alpha');
+      expect(items().map((li) => li.querySelector('.author')?.textContent)).toEqual(['Utilisateur', 'Système']);
+      expect(items()[0]!.querySelector('time')?.textContent).toBe(new Date(at).toLocaleTimeString('fr', { hour: '2-digit', minute: '2-digit' }));
+      expect(items()[0]!.querySelector('time')?.textContent).toMatch(/^\d\d:\d\d$/);
+      expect(buttonNamed('Charger les messages plus anciens')).toBeTruthy();
+    });
   });
 });

@@ -274,7 +274,7 @@ describe('a document room in the widget', () => {
     fake.on(OPEN_DOC_1, () => opened('viewer', room()));
     await mountRoom('doc-1', { locale: 'ar' });
     await vi.waitFor(() => expect(q('.readonly')?.textContent).toBe(ar.readOnly), WAIT);
-    expect(q('.parley')?.getAttribute('dir')).toBe('rtl');
+    expect(q('.panel')?.getAttribute('dir')).toBe('rtl');
     for (const strings of [fr, ar]) {
       for (const key of ['readOnly', 'documentEmpty', 'documentNotFound'] as const) {
         expect(strings[key], key).not.toBe(en[key]);

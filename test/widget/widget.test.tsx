@@ -13,7 +13,7 @@ import { EVENT } from '../../shared/src/constants.js';
 import { createEmitter, type Emitter } from '../../widget/src/embed/js-api.js';
 import { createSession, type AuthProvider, type Session } from '../../widget/src/embed/session.js';
 import { Widget } from '../../widget/src/embed/Widget.js';
-import { errorMessage, pickLocale } from '../../widget/src/i18n/locales.js';
+import { errorMessage, pickLocale, type ErrorCode, type LocaleStrings } from '../../widget/src/i18n/locales.js';
 import {
   createFakeFetch,
   deferred,
@@ -31,11 +31,12 @@ const BASE = 'https://parley.test';
 const EXCHANGE = 'POST /api/v1/auth/exchange';
 const en = pickLocale('en', []).strings;
 const fr = pickLocale('fr', []).strings;
+const ar = pickLocale('ar', []).strings;
 const BOB = { id: 'usr_bob', name: 'Bob' };
 const WAIT = { timeout: 2000, interval: 5 };
 
 /** PRODUCT.md §4.3: every sign-in failure code and its status. */
-const OUTCOMES: [code: string, status: number][] = [
+const OUTCOMES: [code: ErrorCode, status: number][] = [
   ['token_missing', 401],
   ['token_invalid', 401],
   ['token_expired', 401],
@@ -115,7 +116,7 @@ const q = (selector: string) => container.querySelector<HTMLElement>(selector);
 const launcher = () => q('button.launcher') as HTMLButtonElement;
 const panel = () => q('.panel');
 const badge = () => q('[data-testid=unread]')?.textContent ?? null;
-const liveRegion = () => q('.sr-only[aria-live=polite]')?.textContent;
+const liveRegion = () => q('.parley > .sr-only[aria-live=polite]')?.textContent;
 const events = (name: string) => heard.filter(([event]) => event === name).map(([, payload]) => payload);
 
 async function click(element: HTMLElement) {
@@ -331,13 +332,14 @@ describe('Widget', () => {
       const session = newSession();
       await mount(session);
       expect(launcher().getAttribute('aria-label')).toBe('Open chat');
-      expect(q('.parley')?.getAttribute('lang')).toBe('en');
+      expect(launcher().getAttribute('lang')).toBe('en');
 
       await mount(session, { locale: 'fr' });
-      expect(q('.parley')?.getAttribute('lang')).toBe('fr');
-      expect(q('.parley')?.getAttribute('dir')).toBe('ltr');
+      expect(launcher().getAttribute('lang')).toBe('fr');
       expect(launcher().getAttribute('aria-label')).toBe('Ouvrir le chat');
       await click(launcher());
+      expect(panel()?.getAttribute('lang')).toBe('fr');
+      expect(panel()?.getAttribute('dir')).toBe('ltr');
       expect(launcher().getAttribute('aria-label')).toBe('Fermer le chat');
       expect(q('.panel button.close')?.getAttribute('aria-label')).toBe('Fermer le chat');
       expect(q('.body .status')?.textContent).toBe('Connexion en cours…');
@@ -366,11 +368,62 @@ describe('Widget', () => {
       expect(launcher().getAttribute('aria-label')).toBe('Ouvrir le chat (2 messages non lus)');
     });
 
-    it('lays Arabic out right to left', async () => {
+    it('lays the Arabic panel out right to left, not the column that holds the launcher', async () => {
       await mount(newSession(), { locale: 'ar' });
-      expect(q('.parley')?.getAttribute('dir')).toBe('rtl');
-      expect(q('.parley')?.getAttribute('lang')).toBe('ar');
       expect(launcher().getAttribute('aria-label')).toBe('فتح الدردشة');
+      expect(launcher().getAttribute('lang')).toBe('ar');
+      await click(launcher());
+      expect(panel()?.getAttribute('dir')).toBe('rtl');
+      expect(panel()?.getAttribute('lang')).toBe('ar');
+      expect(q('.parley > .sr-only[aria-live=polite]')?.getAttribute('dir')).toBe('rtl');
+      // In a right-to-left column `align-items: flex-end` is the left: the launcher would jump across.
+      expect(q('.parley')?.hasAttribute('dir')).toBe(false);
+    });
+
+    it('has every string and every error code in French and Arabic, none of them left in English', () => {
+      const keys = (o: object) => Object.keys(o).sort();
+      for (const strings of [fr, ar]) {
+        expect(keys(strings)).toEqual(keys(en));
+        expect(keys(strings.errors)).toEqual(keys(en.errors));
+        expect(keys(strings.authors)).toEqual(keys(en.authors));
+      }
+      const english = new Set([...Object.values(en), ...Object.values(en.errors), ...Object.values(en.authors)].filter((v) => typeof v === 'string'));
+      for (const [key, value] of Object.entries(ar)) if (typeof value === 'string') expect(english.has(value), key).toBe(false);
+      for (const [code, value] of Object.entries(ar.errors)) expect(english.has(value), code).toBe(false);
+      for (const [type, value] of Object.entries(ar.authors)) expect(english.has(value), type).toBe(false);
+      for (const key of ['liveLost', 'tooLong', 'errorGeneric', 'notSignedInTitle', 'notSignedInBody', 'loadOlder'] as const) {
+        expect(fr[key], key).not.toBe(en[key]);
+      }
+      expect(new Set(OUTCOMES.map(([code]) => errorMessage(ar, code))).size).toBe(OUTCOMES.length);
+      expect(errorMessage(ar, 'no_such_code')).toBe(ar.errorGeneric);
+      expect(errorMessage(ar, 'toString')).toBe(ar.errorGeneric);
+    });
+
+    it('a locale table missing a string or an error code does not typecheck (checked by tsc)', () => {
+      const { notSignedInBody: _body, ...withoutBody } = fr;
+      // @ts-expect-error every string is required
+      const missingString: LocaleStrings = withoutBody;
+      const { internal_error: _internal, ...withoutCode } = ar.errors;
+      // @ts-expect-error every error code is required
+      const missingCode: LocaleStrings['errors'] = withoutCode;
+      expect(Object.keys(missingString)).not.toContain('notSignedInBody');
+      expect(Object.keys(missingCode)).not.toContain('internal_error');
+    });
+
+    it('counts unread messages with each language’s plural rules', () => {
+      expect([1, 2, 21].map(en.unread)).toEqual(['1 unread message', '2 unread messages', '21 unread messages']);
+      expect([1, 2].map(fr.unread)).toEqual(['1 message non lu', '2 messages non lus']);
+      // Arabic: one, two, few (3–10), many (11–99), other (100, 101…), then few again (103).
+      expect([1, 2, 3, 10, 11, 99, 100, 103].map(ar.unread)).toEqual([
+        'رسالة واحدة غير مقروءة',
+        'رسالتان غير مقروءتين',
+        '3 رسائل غير مقروءة',
+        '10 رسائل غير مقروءة',
+        '11 رسالة غير مقروءة',
+        '99 رسالة غير مقروءة',
+        '100 رسالة غير مقروءة',
+        '103 رسائل غير مقروءة',
+      ]);
     });
 
     it('picks data-locale first, then the browser’s languages, then English', () => {

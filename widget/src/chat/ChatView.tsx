@@ -1,7 +1,9 @@
 /**
  * The chat UI: the conversation list, the open conversation's messages (older ones paged in when scrolled
- * to the top) and the composer. Stateless about the server: everything comes from `useChat`. With a
- * `documentId` it shows that document's room alone: no list, and for a viewer a notice instead of the composer.
+ * to the top, or with the "Load older messages" button) and the composer. Screen readers hear only what
+ * others write live, through a hidden live region: never the history shown on opening or paged in.
+ * Stateless about the server: everything comes from `useChat`. With a `documentId` it shows that document's
+ * room alone: no list, and for a viewer a notice instead of the composer.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
@@ -11,18 +13,22 @@ import { Markdown } from './markdown.js';
 import type { Strings } from './strings.js';
 import { useChat, type DisplayMessage, type LiveSource } from './use-chat.js';
 
-function time(iso: string): string {
+function time(iso: string, lang: string | undefined): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? '' : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return Number.isNaN(date.getTime()) ? '' : date.toLocaleTimeString(lang ?? [], { hour: '2-digit', minute: '2-digit' });
 }
 
-function MessageItem({ message, me, t, onRetry }: { message: DisplayMessage; me: User; t: Strings; onRetry: () => void }) {
-  const mine = message.author.type === 'user' && message.author.id === me.id;
-  const author = mine ? t.you : (message.author.name ?? (message.author.type === 'user' ? 'User' : message.author.type));
+const isMine = (message: DisplayMessage, me: User) => message.author.type === 'user' && message.author.id === me.id;
+const authorName = (message: DisplayMessage, me: User, t: Strings) =>
+  isMine(message, me) ? t.you : (message.author.name ?? t.authors[message.author.type] ?? message.author.type);
+
+function MessageItem({ message, me, t, lang, onRetry }: { message: DisplayMessage; me: User; t: Strings; lang: string | undefined; onRetry: () => void }) {
+  const mine = isMine(message, me);
+  const author = authorName(message, me, t);
   return (
     <li class={`msg ${mine ? 'mine' : 'theirs'} ${message.status}`} data-status={message.status} data-message-id={message.id}>
       <div class="meta">
-        <span class="author">{author}</span> <time dateTime={message.createdAt}>{time(message.createdAt)}</time>
+        <span class="author">{author}</span> <time dateTime={message.createdAt}>{time(message.createdAt, lang)}</time>
       </div>
       <Markdown text={message.text} />
       {message.status === 'pending' && <div class="state">{t.sending}</div>}
@@ -86,6 +92,8 @@ export interface ChatViewProps {
   me: User;
   live: LiveSource;
   t: Strings;
+  /** The language of times (the browser's when not given). */
+  lang?: string;
   /** Narrow layout (the widget): the list or one conversation, with a way back. */
   compact?: boolean;
   /** Shows this document's room instead of the user's conversations (give the view a `key` per document). */
@@ -94,7 +102,7 @@ export interface ChatViewProps {
   onRoomError?: (code: string) => void;
 }
 
-export function ChatView({ api, me, live, t, compact = false, documentId = null, onRoomError }: ChatViewProps) {
+export function ChatView({ api, me, live, t, lang, compact = false, documentId = null, onRoomError }: ChatViewProps) {
   const { state, select, deselect, loadOlder, create, send } = useChat(api, me, live, documentId);
   const room = state.room;
   const readOnly = room?.access === 'viewer';
@@ -142,14 +150,33 @@ export function ChatView({ api, me, live, t, compact = false, documentId = null,
     if (el) el.scrollTop = el.scrollHeight;
   }, [lastId, state.selectedId]);
 
-  const onScroll = () => {
-    const el = listRef.current;
+  const loadMore = () => {
     const first = thread?.items.find((m) => m.status === 'sent');
-    if (el && el.scrollTop < 40 && thread?.hasMore && !thread.loadingOlder && first && state.selectedId) loadOlder(state.selectedId, first.id);
+    if (thread?.hasMore && !thread.loadingOlder && first && state.selectedId) loadOlder(state.selectedId, first.id);
   };
+  const onScroll = () => {
+    if (listRef.current && listRef.current.scrollTop < 40) loadMore();
+  };
+  // The button goes with the oldest page: focus it had stays in the list instead of falling to the page.
+  const olderClicked = useRef(false);
+  useEffect(() => {
+    const el = listRef.current;
+    if (!thread?.hasMore && olderClicked.current && el) {
+      olderClicked.current = false;
+      const active = (el.getRootNode() as Document | ShadowRoot).activeElement;
+      if (!active || active === document.body) el.focus();
+    }
+  }, [thread?.hasMore]);
 
   return (
     <div class={compact || room ? 'chat compact' : 'chat'} ref={rootRef} data-room={room?.status} data-access={room?.access ?? undefined}>
+      <div class="sr-only announcer" aria-live="polite">
+        {state.heard.map((m) => (
+          <p key={m.id}>
+            {authorName(m, me, t)}: {m.text}
+          </p>
+        ))}
+      </div>
       {!room && !(compact && selected) && (
       <nav class="sidebar" aria-label={t.conversations}>
         <button type="button" class="new" onClick={startConversation}>
@@ -189,11 +216,24 @@ export function ChatView({ api, me, live, t, compact = false, documentId = null,
               )}
               {selected.title}
             </h2>
-            <ol class="messages" ref={listRef} onScroll={onScroll} aria-live="polite" aria-relevant="additions">
-              {thread?.loadingOlder && <li class="loading">{t.loadingOlder}</li>}
+            <ol class="messages" ref={listRef} onScroll={onScroll} tabIndex={0}>
+              {thread?.hasMore && (
+                <li class="older">
+                  <button
+                    type="button"
+                    aria-disabled={thread.loadingOlder}
+                    onClick={() => {
+                      olderClicked.current = true;
+                      loadMore();
+                    }}
+                  >
+                    {thread.loadingOlder ? t.loadingOlder : t.loadOlder}
+                  </button>
+                </li>
+              )}
               {thread && thread.items.length === 0 && <li class="empty">{readOnly ? t.documentEmpty : t.emptyConversation}</li>}
               {thread?.items.map((m) => (
-                <MessageItem key={m.clientMessageId ? `${m.author.id}:${m.clientMessageId}` : m.id} message={m} me={me} t={t} onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)} />
+                <MessageItem key={m.clientMessageId ? `${m.author.id}:${m.clientMessageId}` : m.id} message={m} me={me} t={t} lang={lang} onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)} />
               ))}
             </ol>
             {readOnly ? (

@@ -6,6 +6,7 @@ export const en = {
   noConversations: 'No conversations yet. Start one!',
   pickConversation: 'Pick a conversation or start a new one.',
   emptyConversation: 'No messages yet. Say hello!',
+  loadOlder: 'Load older messages',
   loadingOlder: 'Loading older messages…',
   composerLabel: 'Message',
   composerPlaceholder: 'Write a message… (Enter sends, Shift+Enter for a new line)',
@@ -25,5 +26,7 @@ export const en = {
   readOnly: 'You can read this conversation but not write in it.',
   documentEmpty: 'No messages in this document yet.',
   documentNotFound: 'You have no access to this document.',
+  /** An author without a name, by type. */
+  authors: { user: 'User', assistant: 'Assistant', system: 'System' },
 };
 export type Strings = typeof en;

@@ -5,7 +5,7 @@
  * document room instead (PRODUCT.md §5): the document's one shared conversation, opened through
  * `POST /api/v1/documents/:id/open`, read-only for a viewer, and picked up live once an editor creates it.
  */
-import { useCallback, useEffect, useReducer } from 'preact/hooks';
+import { useCallback, useEffect, useReducer, useRef } from 'preact/hooks';
 import type { Conversation, Message, User } from '../../../shared/src/api.js';
 import { EVENT } from '../../../shared/src/constants.js';
 import { ApiError, newClientMessageId, type ApiClient } from '../api/client.js';
@@ -35,6 +35,8 @@ export interface ChatState {
   selectedId: string | null;
   threads: Record<string, Thread>;
   error: string | null;
+  /** The last few messages from others that arrived live in the open conversation, for screen readers. */
+  heard: DisplayMessage[];
   /** Null outside a document room. */
   room: RoomState | null;
 }
@@ -48,7 +50,8 @@ type Action =
   | { type: 'select'; id: string | null }
   | { type: 'page'; id: string; messages: Message[]; hasMore: boolean; older: boolean }
   | { type: 'loadingOlder'; id: string }
-  | { type: 'message'; message: DisplayMessage }
+  /** `announce`: a live message from someone else (said aloud if it is new in the open conversation). */
+  | { type: 'message'; message: DisplayMessage; announce?: boolean }
   | { type: 'failed'; conversationId: string; clientMessageId: string; code: string }
   | { type: 'room'; room: Partial<RoomState> }
   | { type: 'error'; error: string | null };
@@ -81,7 +84,7 @@ function reducer(state: ChatState, action: Action): ChatState {
       return { ...state, conversations: [action.conversation, ...others].sort(byActivity) };
     }
     case 'select':
-      return { ...state, selectedId: action.id };
+      return { ...state, selectedId: action.id, heard: [] };
     case 'loadingOlder': {
       const thread = state.threads[action.id];
       return thread ? { ...state, threads: { ...state.threads, [action.id]: { ...thread, loadingOlder: true } } } : state;
@@ -99,6 +102,11 @@ function reducer(state: ChatState, action: Action): ChatState {
       const thread = state.threads[message.conversationId];
       // A conversation whose first page is still loading keeps the live message; the page merges around it.
       const loading = !thread && state.selectedId === message.conversationId;
+      // Only what is new: not a duplicate delivery, not a page, not my own message.
+      const heard =
+        action.announce && state.selectedId === message.conversationId && !thread?.items.some((m) => m.id === message.id)
+          ? [...state.heard.slice(-4), message]
+          : state.heard;
       const threads = thread
         ? { ...state.threads, [message.conversationId]: { ...thread, items: mergeMessage(thread.items, message) } }
         : loading
@@ -110,7 +118,7 @@ function reducer(state: ChatState, action: Action): ChatState {
               .map((c) => (c.id === message.conversationId && activity(c) <= message.createdAt ? { ...c, lastMessage: message, lastMessageAt: message.createdAt } : c))
               .sort(byActivity)
           : state.conversations;
-      return { ...state, threads, conversations };
+      return { ...state, threads, conversations, heard };
     }
     case 'failed': {
       const thread = state.threads[action.conversationId];
@@ -125,7 +133,7 @@ function reducer(state: ChatState, action: Action): ChatState {
   }
 }
 
-export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, room: null };
+export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, heard: [], room: null };
 
 const codeOf = (error: unknown) => (error instanceof ApiError ? error.code : 'internal_error');
 
@@ -133,6 +141,8 @@ const codeOf = (error: unknown) => (error instanceof ApiError ? error.code : 'in
 export const STREAM_READY = 'ready';
 
 export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: string | null = null) {
+  const meId = useRef(me.id);
+  meId.current = me.id;
   const [state, dispatch] = useReducer(reducer, documentId, (doc): ChatState => ({ ...initialChatState, room: doc === null ? null : { status: 'loading', access: null, code: null } }));
 
   const select = useCallback(
@@ -186,8 +196,11 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     };
     open();
     const unsubscribe = live((type, data) => {
-      if (type === EVENT.messageCreated) dispatch({ type: 'message', message: { ...(data as { message: Message }).message, status: 'sent' } });
-      else if (type === EVENT.conversationCreated) {
+      if (type === EVENT.messageCreated) {
+        const message = (data as { message: Message }).message;
+        const mine = message.author.type === 'user' && message.author.id === meId.current;
+        dispatch({ type: 'message', message: { ...message, status: 'sent' }, announce: !mine });
+      } else if (type === EVENT.conversationCreated) {
         const conversation = (data as { conversation: Conversation }).conversation;
         if (documentId === null && !conversation.documentId) dispatch({ type: 'upsertConversation', conversation });
         // This document's room was just created (or a reconnect may have missed it): open it now.

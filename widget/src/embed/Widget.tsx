@@ -163,12 +163,16 @@ export function Widget(props: WidgetProps) {
   }, [open, state.status]);
 
   const label = open ? t.closeChat : t.openChat;
+  // The language and direction belong to what holds text, not to `.parley`: in its column the launcher is
+  // aligned by physical side, and a right-to-left `.parley` would move it across when the panel opens.
   return (
-    <div class={`parley ${props.position} theme-${props.theme}`} dir={props.dir} lang={props.lang}>
+    <div class={`parley ${props.position} theme-${props.theme}`}>
       {open && (
         <div
           class="panel"
           id="parley-panel"
+          dir={props.dir}
+          lang={props.lang}
           role="dialog"
           aria-label={t.chatTitle}
           ref={panel}
@@ -207,6 +211,7 @@ export function Widget(props: WidgetProps) {
                 me={chatUser}
                 live={live}
                 t={t}
+                lang={props.lang}
                 compact
                 documentId={documentId}
                 onRoomError={(code) => emitter.emit('error', { code, message: code === 'document_not_found' ? t.documentNotFound : t.errorGeneric })}
@@ -218,6 +223,7 @@ export function Widget(props: WidgetProps) {
       <button
         type="button"
         class="launcher"
+        lang={props.lang}
         ref={launcher}
         aria-label={unread > 0 ? `${label} (${t.unread(unread)})` : label}
         aria-expanded={open}
@@ -233,7 +239,7 @@ export function Widget(props: WidgetProps) {
           </span>
         )}
       </button>
-      <div class="sr-only" aria-live="polite">
+      <div class="sr-only" aria-live="polite" dir={props.dir} lang={props.lang}>
         {unread > 0 ? t.unread(unread) : ''}
       </div>
     </div>

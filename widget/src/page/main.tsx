@@ -1,40 +1,19 @@
 /**
  * The hosted chat page at `/`: signed in by its HttpOnly session cookie (set by the externalAuthCode
- * redirect), live through an EventSource on /api/v1/events, which resumes by Last-Event-ID by itself.
+ * redirect), live through an EventSource on /api/v1/events, which resumes by Last-Event-ID by itself. When
+ * the session ends (expired, or revoked elsewhere) the stream is refused and the page shows the signed-out
+ * view instead of a chat that would no longer update.
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
-import { EVENT } from '../../../shared/src/constants.js';
 import { ApiError, createApiClient } from '../api/client.js';
 import { ChatView } from '../chat/ChatView.js';
 import { en as t } from '../chat/strings.js';
-import type { LiveSource } from '../chat/use-chat.js';
+import { eventSourceLive } from './live.js';
 import './page.css';
 
 const api = createApiClient('', () => ({ kind: 'cookie' }));
-
-const eventSourceLive: LiveSource = (onEvent) => {
-  const source = new EventSource('/api/v1/events');
-  const names = [EVENT.messageCreated, EVENT.conversationCreated];
-  const listeners = names.map((name) => {
-    const listener = (e: MessageEvent<string>) => {
-      try {
-        onEvent(name, JSON.parse(e.data));
-      } catch {
-        // A malformed frame is skipped, never fatal.
-      }
-    };
-    source.addEventListener(name, listener);
-    return listener;
-  });
-  source.addEventListener('ready', () => document.body.setAttribute('data-live', 'ready'));
-  source.addEventListener('error', () => document.body.setAttribute('data-live', 'reconnecting'));
-  return () => {
-    names.forEach((name, i) => source.removeEventListener(name, listeners[i] as EventListener));
-    source.close();
-  };
-};
 
 function Page() {
   const [me, setMe] = useState<User | null | undefined>(undefined);
@@ -48,7 +27,7 @@ function Page() {
     );
   };
   useEffect(load, []);
-  const live = useMemo(() => eventSourceLive, []);
+  const live = useMemo(() => eventSourceLive(api, () => setMe(null)), []);
 
   if (failed)
     return (
