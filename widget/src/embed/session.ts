@@ -80,6 +80,14 @@ export function createSession(options: SessionOptions) {
     set({ status: 'error', code: error.code, message: error.message, retrying });
   }
 
+  /** Exchanges a code and, unless a newer sign-in has started since `mine`, becomes signed in with it. */
+  async function exchangeFor(mine: number, code: string): Promise<boolean> {
+    const { token, user } = await exchange(code);
+    if (mine !== generation) return false;
+    set({ status: 'signed-in', token, user });
+    return true;
+  }
+
   /** Signs in with a code; on an expired code, refreshes through the auth provider if there is one. */
   async function signIn(code: string): Promise<boolean> {
     // A newer sign-in supersedes every older one still running (an answer arriving late, a refresh loop).
@@ -87,10 +95,7 @@ export function createSession(options: SessionOptions) {
     refreshing = null;
     set({ status: 'signing-in' });
     try {
-      const { token, user } = await exchange(code);
-      if (mine !== generation) return false;
-      set({ status: 'signed-in', token, user });
-      return true;
+      return await exchangeFor(mine, code);
     } catch (error) {
       if (mine !== generation) return false;
       const e = error instanceof ExchangeError ? error : new ExchangeError('internal_error', String(error));
@@ -119,10 +124,7 @@ export function createSession(options: SessionOptions) {
           if (mine !== generation) return false;
           if (typeof code !== 'string' || code === '') continue;
           try {
-            const { token, user } = await exchange(code);
-            if (mine !== generation) return false;
-            set({ status: 'signed-in', token, user });
-            return true;
+            return await exchangeFor(mine, code);
           } catch (error) {
             if (error instanceof ExchangeError && !['token_expired', 'network_error', 'rate_limited', 'internal_error'].includes(error.code)) {
               fail(error, false);
