@@ -9,25 +9,19 @@
  */
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { canRunChromium, launchChromium, newBoundedContext, newBoundedPage, outputPath, WAIT_MS } from '../helpers/browser.js';
 import { CLI, spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) console.warn(`Admin panel browser test skipped: ${CHROMIUM} does not exist (install Debian's chromium package).`);
+const HAS_CHROMIUM = canRunChromium('Admin panel browser test');
 const HAS_BUILD = existsSync(CLI);
 if (HAS_CHROMIUM && !HAS_BUILD) console.warn(`Admin panel browser test skipped: ${CLI} does not exist (run \`node scripts/build.mjs\`; \`npm test\` does).`);
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const OUTPUT_DIR = join(ROOT, 'test-output');
-/** The bound of every single wait in the browser, and of running the example program. */
-const WAIT_MS = 5_000;
 /** Starting the process (migrating a new database included), under the load of the other test files. */
 const START_MS = 10_000;
 
@@ -61,9 +55,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
   let conversationId: string | undefined;
 
   async function newPage(context: BrowserContext, watch = true): Promise<Page> {
-    const page = await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
-    page.setDefaultNavigationTimeout(WAIT_MS);
+    const page = await newBoundedPage(context);
     if (watch) {
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
       page.on('console', (message) => {
@@ -96,17 +88,11 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     baseUrl = `http://127.0.0.1:${port}`;
     const [link] = await parley.waitForLine(/http:\/\/127\.0\.0\.1:\d+\/admin\/setup\?token=[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/, START_MS);
     setupLink = link;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 15_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    adminContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    adminContext.setDefaultTimeout(WAIT_MS);
+    browser = await launchChromium();
+    adminContext = await newBoundedContext(browser, { viewport: { width: 1280, height: 800 } });
     // The Copy button writes to the clipboard; the test reads it back.
     await adminContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
-    userContext = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-    userContext.setDefaultTimeout(WAIT_MS);
+    userContext = await newBoundedContext(browser, { viewport: { width: 1000, height: 700 } });
   });
 
   afterAll(async () => {
@@ -302,8 +288,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     // Seen when she signed in.
     expect(await ninaCells.nth(5).locator('time').count()).toBe(1);
 
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    await page.screenshot({ path: join(OUTPUT_DIR, 'admin-users.png'), fullPage: true });
+    await page.screenshot({ path: outputPath('admin-users.png'), fullPage: true });
 
     // Search finds her by external id.
     await page.getByLabel('Search', { exact: true }).fill(NINA.id);

@@ -7,56 +7,29 @@
  * server refuses the viewer's own post with 403 `read_only`; a user whose grant is on another document sees
  * "no access". Needs the browser assets built (`node scripts/build.mjs`).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentRoom, MessagePage } from '../../shared/src/api.js';
-import { buildApp, type App } from '../../server/src/app.js';
-import { loadConfig } from '../../server/src/config.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
-import { createTestStore, type TestStore } from '../helpers/databases.js';
-import { startHostServer, type HostServer } from '../helpers/widget-host.js';
+import { canRunChromium, closeAll, injectAxe, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, seriousAxeViolations } from '../helpers/browser.js';
+import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
+import { startHostServer, widgetParts, type HostServer } from '../helpers/widget-host.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) console.warn(`Document room browser tests skipped: ${CHROMIUM} does not exist (install Debian's chromium package).`);
+const HAS_CHROMIUM = canRunChromium('Document room browser tests');
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const OUTPUT_DIR = join(ROOT, 'test-output');
-const WAIT_MS = 5_000;
 const en = pickLocale('en', []).strings;
-const REPORT_CSP = `
-  document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));
-`;
 
 type Grant = { type: 'organization' | 'folder' | 'document'; id: string; organizationId: string; accessRole: 'viewer' | 'editor' };
 
 describe.skipIf(!HAS_CHROMIUM)('document rooms in the widget, in Chromium', () => {
-  let db: TestStore | undefined;
-  let app: App | undefined;
+  let server: LiveParley | undefined;
   let browser: Browser | undefined;
   let host: HostServer | undefined;
   let parley: string;
   let credentials: { apiKey: string; authToken: string };
   const contexts: BrowserContext[] = [];
-  let problems: string[] = [];
-  /** Console errors a test expects (a 404 the browser logs for a refused request), removed from `problems`. */
-  let expected: RegExp[] = [];
-
-  async function api<T>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: T }> {
-    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(parley + path, {
-      method,
-      headers,
-      signal: AbortSignal.timeout(WAIT_MS),
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  }
+  const problems = new PageProblems();
+  const api = apiClient(() => parley);
 
   /** A 48-hour token from the token API, as an integrator's backend gets one. */
   async function mint(userId: string, name: string, resources: Grant[]): Promise<string> {
@@ -69,18 +42,12 @@ describe.skipIf(!HAS_CHROMIUM)('document rooms in the widget, in Chromium', () =
   }
   const onDoc = (id: string, accessRole: Grant['accessRole']): Grant => ({ type: 'document', id, organizationId: 'acme', accessRole });
 
+  /** A page in a context of its own (its own cookies), its problems watched. */
   async function newPage(): Promise<Page> {
-    const context = await browser!.newContext({ viewport: { width: 1000, height: 720 } });
-    context.setDefaultTimeout(WAIT_MS);
-    await context.addInitScript({ content: REPORT_CSP });
+    const context = await newBoundedContext(browser!, { reportCsp: true });
     contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
-    page.setDefaultNavigationTimeout(WAIT_MS);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' || /Content Security Policy|CSP violation/i.test(message.text())) problems.push(`console ${message.type()}: ${message.text()}`);
-    });
+    const page = await newBoundedPage(context);
+    problems.watch(page);
     return page;
   }
 
@@ -93,44 +60,22 @@ describe.skipIf(!HAS_CHROMIUM)('document rooms in the widget, in Chromium', () =
     return page;
   }
 
-  const launcher = (page: Page) => page.locator('[data-parley-widget] button.launcher');
-  const panel = (page: Page) => page.locator('[data-parley-widget] .panel');
+  const { launcher, panel, items, composer } = widgetParts;
   const title = (page: Page) => page.locator('[data-parley-widget] .thread h2');
-  const items = (page: Page) => page.locator('[data-parley-widget] ol.messages li.msg');
   const notice = (page: Page) => page.locator('[data-parley-widget] .readonly');
-  const composer = (page: Page) => page.getByRole('textbox', { name: en.composerLabel, exact: true });
   const sendButton = (page: Page) => page.getByRole('button', { name: en.send, exact: true });
 
   beforeAll(async () => {
     host = await startHostServer();
-    db = await createTestStore('sqlite');
-    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', PARLEY_ALLOWED_ORIGINS: host.origin });
-    app = await buildApp({ config, store: db.store, heartbeatMs: 1_000 });
-    const address = await app.listen({ port: 0, host: '127.0.0.1' });
-    parley = `http://127.0.0.1:${new URL(address).port}`;
-    app.publicUrl.value = parley;
-    credentials = await app.services.apiCredentials.create('e2e', Date.now());
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 15_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    server = await startLiveParley({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', PARLEY_ALLOWED_ORIGINS: host.origin }, { heartbeatMs: 1_000 });
+    parley = server.origin;
+    credentials = await server.app.services.apiCredentials.create('e2e', Date.now());
+    browser = await launchChromium();
   });
 
-  afterEach(() => {
-    const seen = problems.filter((p) => !expected.some((e) => e.test(p)));
-    problems = [];
-    expected = [];
-    expect(seen, 'no page errors, console errors or CSP violations').toEqual([]);
-  });
+  afterEach(() => problems.check());
 
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await app?.close();
-    await db?.dispose();
-    await host?.close();
-  });
+  afterAll(() => closeAll(contexts, browser, server, host));
 
   let editor: Page;
   let viewer: Page;
@@ -183,8 +128,7 @@ describe.skipIf(!HAS_CHROMIUM)('document rooms in the widget, in Chromium', () =
     await items(viewer).filter({ hasText: 'And the schedule' }).waitFor();
     expect(await items(viewer).locator('.md').allTextContents()).toEqual(['The budget is approved', 'And the schedule']);
 
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    await panel(viewer).screenshot({ path: join(OUTPUT_DIR, 'document-room-viewer.png') });
+    await panel(viewer).screenshot({ path: outputPath('document-room-viewer.png') });
   });
 
   it("the viewer's own session cannot post in the room: 403 read_only; it can still read", async () => {
@@ -222,19 +166,13 @@ describe.skipIf(!HAS_CHROMIUM)('document rooms in the widget, in Chromium', () =
     const page = await roomPage(await mint('vic', 'Vic Viewer', [onDoc('doc-1', 'viewer')]), 'doc-1', false);
     await items(page).filter({ hasText: 'And the schedule' }).waitFor();
     await notice(page).waitFor();
-    await page.addScriptTag({ content: readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8') });
-    type AxeResult = { id: string; impact: string | null; nodes: { target: unknown }[] };
-    const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(context: Node, options: object): Promise<{ violations: AxeResult[] }> } }).axe;
-      const result = await axe.run(document, { resultTypes: ['violations'] });
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
-    });
-    expect(violations).toEqual([]);
+    await injectAxe(page);
+    expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
   it('a user whose grant is on another document sees "no access" for this one', async () => {
     // The browser logs the refused request itself.
-    expected = [/status of 404/];
+    problems.allow(/status of 404/);
     const outsider = await roomPage(await mint('otto', 'Otto', [onDoc('doc-2', 'editor')]));
     const alert = panel(outsider).locator('[data-code=document_not_found]');
     await alert.waitFor();

@@ -4,30 +4,19 @@
  * error page of an expired link, and the signed-out view once the session is revoked elsewhere. Needs the browser assets built (`node scripts/build.mjs`, which `npm test`
  * runs first).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Conversation, ExchangeResponse, Message, MessagePage } from '../../shared/src/api.js';
-import { buildApp, type App } from '../../server/src/app.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
-import { loadConfig } from '../../server/src/config.js';
-import { createTestStore, type TestStore } from '../helpers/databases.js';
+import { canRunChromium, closeAll, launchChromium, newBoundedContext, newBoundedPage, outputPath, WAIT_MS } from '../helpers/browser.js';
+import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) console.warn(`Hosted-page browser tests skipped: ${CHROMIUM} does not exist (install Debian's chromium package).`);
+const HAS_CHROMIUM = canRunChromium('Hosted-page browser tests');
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const OUTPUT_DIR = join(ROOT, 'test-output');
 const SECRET = 'e2e-secret-that-is-certainly-longer-than-32-bytes';
-/** The bound of every single wait in the browser. */
-const WAIT_MS = 5_000;
 
 describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
-  let db: TestStore | undefined;
-  let app: App | undefined;
+  let server: LiveParley | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext;
   let baseUrl: string;
@@ -36,18 +25,7 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
   const sign = (payload: Record<string, unknown>, issuedAt = Math.floor(Date.now() / 1000), expiresInSeconds = 600) =>
     signExternalToken({ secret: new TextEncoder().encode(SECRET), kid: 'env', payload, issuedAt, expiresInSeconds });
 
-  async function api<T>(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(baseUrl + path, {
-      method,
-      headers,
-      signal: AbortSignal.timeout(WAIT_MS),
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  }
+  const api = apiClient(() => baseUrl);
 
   /** A bearer session for Alice, as the widget or an SDK gets one. */
   async function aliceSession(): Promise<ExchangeResponse> {
@@ -57,9 +35,7 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
   }
 
   async function newPage(): Promise<Page> {
-    const page = await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
-    page.setDefaultNavigationTimeout(WAIT_MS);
+    const page = await newBoundedPage(context);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     return page;
   }
@@ -68,26 +44,13 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
   const liveReady = (page: Page) => page.waitForSelector('body[data-live="ready"]', { state: 'attached', timeout: WAIT_MS });
 
   beforeAll(async () => {
-    db = await createTestStore('sqlite');
-    const config = loadConfig({ PARLEY_EXTERNAL_AUTH_SECRET: SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
-    app = await buildApp({ config, store: db.store, heartbeatMs: 1_000 });
-    const address = await app.listen({ port: 0, host: '127.0.0.1' });
-    baseUrl = `http://127.0.0.1:${new URL(address).port}`;
-    app.publicUrl.value = baseUrl;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 15_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-    context.setDefaultTimeout(WAIT_MS);
+    server = await startLiveParley({ PARLEY_EXTERNAL_AUTH_SECRET: SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }, { heartbeatMs: 1_000 });
+    baseUrl = server.origin;
+    browser = await launchChromium();
+    context = await newBoundedContext(browser, { viewport: { width: 1000, height: 700 } });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await db?.dispose();
-  });
+  afterAll(() => closeAll([], browser, server));
 
   let chat: Page;
   let conversationId: string;
@@ -134,8 +97,7 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
       expect.objectContaining({ id: shownId, conversationId, text: 'Hello from **Chromium**', author: { type: 'user', id: user.id, name: 'Alice' } }),
     ]);
 
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    await chat.screenshot({ path: join(OUTPUT_DIR, 'hosted-page-chat.png') });
+    await chat.screenshot({ path: outputPath('hosted-page-chat.png') });
     expect(pageErrors).toEqual([]);
   });
 
@@ -200,7 +162,7 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
 
     // Every session of Alice's ends (an admin, the CLI, another instance): the server closes her stream at
     // the next heartbeat (1 s here), the EventSource's reconnect is refused with 401 and it gives up for good.
-    await app!.services.sessions.revokeAllForUser(user.id, Date.now());
+    await server!.app.services.sessions.revokeAllForUser(user.id, Date.now());
     await chat.getByRole('heading', { name: 'You are not signed in' }).waitFor({ timeout: 10_000 });
     expect(await chat.locator('main.signed-out p').textContent()).toBe('Open the chat from the product you use: it signs you in automatically.');
     expect(await chat.locator('ol.messages').count()).toBe(0);

@@ -5,63 +5,34 @@
  * Shadow DOM, focus, CSP, CORS, cookies and globals, live events over a real stream, and axe-core.
  * Needs the browser assets built (`node scripts/build.mjs`, which `npm test` runs first).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Conversation, ExchangeResponse, Message, MessagePage } from '../../shared/src/api.js';
-import { buildApp, type App } from '../../server/src/app.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
-import { loadConfig } from '../../server/src/config.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
-import { createTestStore, type TestStore } from '../helpers/databases.js';
-import { startHostServer, type HostPageOptions, type HostServer } from '../helpers/widget-host.js';
+import { canRunChromium, closeAll, injectAxe, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, seriousAxeViolations, WAIT_MS, type AxeResult } from '../helpers/browser.js';
+import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
+import { startHostServer, widgetParts, type HostPageOptions, type HostServer } from '../helpers/widget-host.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) console.warn(`Widget browser tests skipped: ${CHROMIUM} does not exist (install Debian's chromium package).`);
+const HAS_CHROMIUM = canRunChromium('Widget browser tests');
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const OUTPUT_DIR = join(ROOT, 'test-output');
 const SECRET = 'e2e-widget-secret-that-is-certainly-longer-than-32-bytes';
-/** The bound of every single wait in the browser. */
-const WAIT_MS = 5_000;
 const en = pickLocale('en', []).strings;
 const ar = pickLocale('ar', []).strings;
 
-/** Puts every CSP violation on the console, where the tests listen, without adding a global to the page. */
-const REPORT_CSP = `
-  document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));
-`;
-
 describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', () => {
-  let db: TestStore | undefined;
-  let app: App | undefined;
+  let server: LiveParley | undefined;
   let browser: Browser | undefined;
   let host: HostServer | undefined;
   let stranger: HostServer | undefined;
   let parley: string;
   const contexts: BrowserContext[] = [];
-  /** Page errors, console errors and CSP reports of every page, checked after each test. */
-  let problems: string[] = [];
+  const problems = new PageProblems();
 
   const sign = (payload: Record<string, unknown>) =>
     signExternalToken({ secret: new TextEncoder().encode(SECRET), kid: 'env', payload, issuedAt: Math.floor(Date.now() / 1000), expiresInSeconds: 600 });
   const aliceCode = () => sign({ user: { id: 'alice', name: 'Alice' } });
-
-  async function api<T>(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(parley + path, {
-      method,
-      headers,
-      signal: AbortSignal.timeout(WAIT_MS),
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  }
+  const api = apiClient(() => parley);
 
   /** A bearer session of its own, as an SDK or another tab of the same person gets one. */
   async function exchange(payload: Record<string, unknown>): Promise<ExchangeResponse> {
@@ -71,21 +42,14 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
   }
 
   async function newContext(): Promise<BrowserContext> {
-    const context = await browser!.newContext({ viewport: { width: 1000, height: 720 } });
-    context.setDefaultTimeout(WAIT_MS);
-    await context.addInitScript({ content: REPORT_CSP });
+    const context = await newBoundedContext(browser!, { reportCsp: true });
     contexts.push(context);
     return context;
   }
 
   async function newPage(context?: BrowserContext): Promise<Page> {
-    const page = await (context ?? (await newContext())).newPage();
-    page.setDefaultTimeout(WAIT_MS);
-    page.setDefaultNavigationTimeout(WAIT_MS);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' || /Content Security Policy|CSP violation/i.test(message.text())) problems.push(`console ${message.type()}: ${message.text()}`);
-    });
+    const page = await newBoundedPage(context ?? (await newContext()));
+    problems.watch(page);
     return page;
   }
 
@@ -99,13 +63,10 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     return target;
   }
 
+  const { launcher, panel, items, composer } = widgetParts;
   const widget = (page: Page) => page.locator('[data-parley-widget]');
-  const launcher = (page: Page) => page.locator('[data-parley-widget] button.launcher');
-  const panel = (page: Page) => page.locator('[data-parley-widget] .panel');
   const userName = (page: Page) => page.locator('[data-parley-widget] [data-testid=user-name]');
   const badge = (page: Page) => page.locator('[data-parley-widget] [data-testid=unread]');
-  const items = (page: Page) => page.locator('[data-parley-widget] ol.messages li.msg');
-  const composer = (page: Page) => page.getByRole('textbox', { name: en.composerLabel, exact: true });
 
   /** Where keyboard focus really is: through the open shadow root, with what a test needs to name it. */
   const focused = (page: Page) =>
@@ -135,40 +96,24 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
   beforeAll(async () => {
     host = await startHostServer();
     stranger = await startHostServer();
-    db = await createTestStore('sqlite');
-    const config = loadConfig({
-      PARLEY_EXTERNAL_AUTH_SECRET: SECRET,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      PARLEY_ALLOWED_ORIGINS: host.origin,
-    });
-    app = await buildApp({ config, store: db.store, heartbeatMs: 1_000 });
-    const address = await app.listen({ port: 0, host: '127.0.0.1' });
-    parley = `http://127.0.0.1:${new URL(address).port}`;
-    app.publicUrl.value = parley;
+    server = await startLiveParley(
+      {
+        PARLEY_EXTERNAL_AUTH_SECRET: SECRET,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        PARLEY_ALLOWED_ORIGINS: host.origin,
+      },
+      { heartbeatMs: 1_000 },
+    );
+    parley = server.origin;
     expect(new Set([parley, host.origin, stranger.origin]).size, 'three distinct origins').toBe(3);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 15_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
-  afterEach(async () => {
-    const seen = problems;
-    problems = [];
-    expect(seen, 'no page errors, console errors or CSP violations').toEqual([]);
-  });
+  afterEach(() => problems.check());
 
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await app?.close();
-    await db?.dispose();
-    await host?.close();
-    await stranger?.close();
-  });
+  afterAll(() => closeAll(contexts, browser, server, host, stranger));
 
   it('is a good guest: a real launcher button, only window.Parley added, no cookies, no CSP violation', async () => {
     const context = await newContext();
@@ -265,15 +210,14 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     ]);
     expect(await items(alice).count()).toBe(2);
 
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    await alice.screenshot({ path: join(OUTPUT_DIR, 'widget-open.png') });
+    await alice.screenshot({ path: outputPath('widget-open.png') });
   });
 
   it("counts another participant's messages on the launcher while closed, not the user's own, and clears on open", async () => {
     expect(conversationId, 'the previous test created the conversation').toBeDefined();
     // Conversations have only their creator today: Bob joins Alice's conversation in the database.
     const bob = await exchange({ user: { id: 'bob', name: 'Bob' } });
-    await db!.store.db.insertInto('participants').values({ conversation_id: conversationId, user_id: bob.user.id, joined_at: Date.now() }).execute();
+    await server!.db.store.db.insertInto('participants').values({ conversation_id: conversationId, user_id: bob.user.id, joined_at: Date.now() }).execute();
     const aliceElsewhere = await exchange({ user: { id: 'alice', name: 'Alice' } });
 
     await alice.locator('[data-parley-widget] .panel button.close').click();
@@ -419,7 +363,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     expect(await userName(page).count()).toBe(0);
     expect(await page.locator('[data-parley-widget] .chat').count()).toBe(0);
     // Chrome logs the refused request itself; that is the point of this test, not a problem of the page.
-    problems = problems.filter((p) => !/^console error: Failed to load resource: the server responded with a status of 403/.test(p));
+    problems.allow(/^console error: Failed to load resource: the server responded with a status of 403/);
   });
 
   it('has no serious or critical axe-core violation with the panel open', async () => {
@@ -427,8 +371,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     const page = await hostPage({ code: await aliceCode(), csp: false });
     await openPanel(page);
     await page.locator('[data-parley-widget] ul.conversations button').first().waitFor();
-    await page.addScriptTag({ content: readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8') });
-    type AxeResult = { id: string; impact: string | null; nodes: { target: unknown }[] };
+    await injectAxe(page);
     // axe really looked inside the shadow root: it checked the widget's buttons' names (targets are [host, inner]).
     const checked = await page.evaluate(async () => {
       const axe = (window as unknown as { axe: { run(context: Node, options: object): Promise<{ passes: AxeResult[] }> } }).axe;
@@ -436,21 +379,13 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
       return result.passes.flatMap((p) => p.nodes.map((n) => JSON.stringify(n.target)));
     });
     expect(checked).toEqual(expect.arrayContaining(['[["div[data-parley-widget=\\"\\"]",".launcher"]]']));
-    const seriousViolations = () =>
-      page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run(context: Node, options: object): Promise<{ violations: AxeResult[] }> } }).axe;
-        const result = await axe.run(document, { resultTypes: ['violations'] });
-        return result.violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
-      });
     // The conversation list, then a conversation with the user's and another participant's messages.
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await page.locator('[data-parley-widget] ul.conversations button').first().click();
     await items(page).filter({ hasText: 'Are you there?' }).waitFor();
     expect(await page.locator('[data-parley-widget] li.msg.mine').count()).toBeGreaterThan(0);
     expect(await page.locator('[data-parley-widget] li.msg.theirs').count()).toBeGreaterThan(0);
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
   it('answers Parley.on / Parley.open / Parley.close from the page; on returns an unsubscribe function', async () => {
@@ -508,8 +443,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
       return el.getBoundingClientRect().right - range.getBoundingClientRect().right;
     });
     expect(gap).toBeLessThan(20); // the text itself, not its box, ends at the right
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    await right.screenshot({ path: join(OUTPUT_DIR, 'widget-arabic-open.png') });
+    await right.screenshot({ path: outputPath('widget-arabic-open.png') });
 
     const page = await hostPage({ code: await aliceCode(), data: { locale: 'ar', position: 'left' } });
     const button = page.getByRole('button', { name: ar.openChat, exact: true });

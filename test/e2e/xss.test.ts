@@ -4,20 +4,16 @@
  * run: no dialog, no call to the trap function, no script/img/svg/iframe element and no javascript: link
  * inside a message, and every payload shows as its own text.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../server/src/app.js';
+import type { App } from '../../server/src/app.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
-import { loadConfig } from '../../server/src/config.js';
-import { createTestStore, type TestStore } from '../helpers/databases.js';
+import { canRunChromium, closeAll, launchChromium, WAIT_MS } from '../helpers/browser.js';
+import { startLiveParley, type LiveParley } from '../helpers/live-server.js';
 import { startHostServer, type HostServer } from '../helpers/widget-host.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) console.warn(`XSS browser tests skipped: ${CHROMIUM} does not exist.`);
+const HAS_CHROMIUM = canRunChromium('XSS browser tests');
 const SECRET = 'xss-secret-that-is-certainly-longer-than-32-bytes';
-const WAIT_MS = 5_000;
 
 export const XSS_PAYLOADS = [
   `<script>window.__xss('script')</script>`,
@@ -43,7 +39,7 @@ export const XSS_PAYLOADS = [
 ];
 
 describe.skipIf(!HAS_CHROMIUM)('XSS payloads in messages, in Chromium', () => {
-  let db: TestStore;
+  let server: LiveParley | undefined;
   let app: App;
   let browser: Browser;
   let host: HostServer;
@@ -55,13 +51,8 @@ describe.skipIf(!HAS_CHROMIUM)('XSS payloads in messages, in Chromium', () => {
 
   beforeAll(async () => {
     host = await startHostServer();
-    db = await createTestStore('sqlite');
-    app = await buildApp({
-      config: loadConfig({ PARLEY_EXTERNAL_AUTH_SECRET: SECRET, PARLEY_ALLOWED_ORIGINS: host.origin, LOG_LEVEL: 'silent' }),
-      store: db.store,
-    });
-    parley = `http://127.0.0.1:${new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port}`;
-    app.publicUrl.value = parley;
+    server = await startLiveParley({ PARLEY_EXTERNAL_AUTH_SECRET: SECRET, PARLEY_ALLOWED_ORIGINS: host.origin, LOG_LEVEL: 'silent' });
+    ({ app, origin: parley } = server);
     code = await sign();
     const session = (await app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: code } })).json().session.token as string;
     const auth = { authorization: `Bearer ${session}` };
@@ -70,19 +61,10 @@ describe.skipIf(!HAS_CHROMIUM)('XSS payloads in messages, in Chromium', () => {
       const res = await app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/messages`, headers: auth, payload: { text, clientMessageId: `xss-${i}` } });
       expect(res.statusCode).toBe(201);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 15_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await db?.dispose();
-    await host?.close();
-  });
+  afterAll(() => closeAll([], browser, server, host));
 
   async function trap(page: Page): Promise<string[]> {
     const fired: string[] = [];

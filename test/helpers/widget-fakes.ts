@@ -4,6 +4,7 @@
  * writes frames into (and that error out when the request's signal aborts, as a real fetch body does).
  */
 import type { Message, User } from '../../shared/src/api.js';
+import { messageFixture } from './fixtures.js';
 
 export interface RecordedRequest {
   method: string;
@@ -196,12 +197,6 @@ let messageSeq = 0;
 /** A message as the server presents it. */
 export function testMessage(text: string, author: { id: string; name: string }, conversationId = 'cnv_1'): Message {
   messageSeq++;
-  return {
-    id: `msg_${messageSeq}`,
-    conversationId,
-    author: { type: 'user', id: author.id, name: author.name },
-    text,
-    clientMessageId: `c_${messageSeq}`,
-    createdAt: new Date(Date.UTC(2026, 0, 1, 12, 0, messageSeq)).toISOString(),
-  };
+  const createdAt = new Date(Date.UTC(2026, 0, 1, 12, 0, messageSeq)).toISOString();
+  return messageFixture(`msg_${messageSeq}`, conversationId, text, createdAt, { type: 'user', id: author.id, name: author.name }, `c_${messageSeq}`);
 }

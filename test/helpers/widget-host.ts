@@ -4,6 +4,8 @@
  * Content-Security-Policy an integrator would use (no 'unsafe-inline').
  */
 import { createServer, type Server } from 'node:http';
+import type { Page } from 'playwright-core';
+import { pickLocale } from '../../widget/src/i18n/locales.js';
 
 export interface HostPageOptions {
   /** Parley's origin: the only origin the CSP allows, and where `widget.js` comes from. */
@@ -55,6 +57,16 @@ ${tag}
 </html>
 `;
 }
+
+const en = pickLocale('en', []).strings;
+
+/** The widget's parts on a host page, in English (playwright's CSS locators pierce its open shadow root). */
+export const widgetParts = {
+  launcher: (page: Page) => page.locator('[data-parley-widget] button.launcher'),
+  panel: (page: Page) => page.locator('[data-parley-widget] .panel'),
+  items: (page: Page) => page.locator('[data-parley-widget] ol.messages li.msg'),
+  composer: (page: Page) => page.getByRole('textbox', { name: en.composerLabel, exact: true }),
+};
 
 /** Starts a host server on a free port of 127.0.0.1. */
 export async function startHostServer(): Promise<HostServer> {

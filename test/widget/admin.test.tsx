@@ -11,6 +11,8 @@ import type { Message, User } from '../../shared/src/api.js';
 import { EVENT } from '../../shared/src/constants.js';
 import type { AdminApiKey, AdminUser, AuditEntry, InboxConversation, Setting, SigningKey, TokenApiCredential } from '../../widget/src/admin/api.js';
 import { App } from '../../widget/src/admin/App.js';
+import { addContainer, click as clickOnce, removeContainer, settle } from '../helpers/dom.js';
+import { conversationFixture, messageFixture } from '../helpers/fixtures.js';
 
 const T0 = '2026-03-01T10:00:00.000Z';
 
@@ -33,13 +35,15 @@ function user(id: string, name: string, extra: Partial<AdminUser> = {}): AdminUs
   };
 }
 
-function message(id: string, conversationId: string, text: string, createdAt: string, author: Message['author'] = { type: 'user', id: 'usr_alice', name: 'Alice' }): Message {
-  return { id, conversationId, author, text, clientMessageId: null, createdAt };
-}
+/** A message by Alice, unless told. */
+const message = (id: string, conversationId: string, text: string, createdAt: string, author: Message['author'] = { type: 'user', id: 'usr_alice', name: 'Alice' }): Message =>
+  messageFixture(id, conversationId, text, createdAt, author);
 
-function conversation(id: string, lastMessage: Message | null, unanswered: boolean, participants: InboxConversation['participants']): InboxConversation {
-  return { id, organizationId: 'default', documentId: null, title: 'Support', createdAt: T0, lastMessageAt: lastMessage?.createdAt ?? null, lastMessage, unanswered, participants };
-}
+const conversation = (id: string, lastMessage: Message | null, unanswered: boolean, participants: InboxConversation['participants']): InboxConversation => ({
+  ...conversationFixture(id, { title: 'Support', createdAt: T0, lastMessage }),
+  unanswered,
+  participants,
+});
 
 const SETTINGS: Setting[] = [
   { name: 'seatLimit', variable: 'PARLEY_SEAT_LIMIT', value: 5, locked: false },
@@ -125,26 +129,18 @@ class FakeEventSource extends EventTarget {
 
 let container: HTMLElement;
 beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
+  container = addContainer();
   FakeEventSource.instances = [];
   vi.stubGlobal('EventSource', FakeEventSource);
 });
 afterEach(() => {
   // Every request rides on the panel's session cookie, and on nothing else.
   expect(calls.filter((c) => c.credentials !== 'same-origin')).toEqual([]);
-  render(null, container);
-  container.remove();
+  removeContainer(container);
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
   history.replaceState(null, '', '#');
 });
-
-/** Lets pending promises settle and Preact re-render. */
-const settle = () =>
-  act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
 
 async function until(check: () => void, timeout = 2000) {
   const start = Date.now();
@@ -198,13 +194,8 @@ function control<E extends HTMLElement = HTMLInputElement>(name: string): E {
   return found;
 }
 
-async function click(element: HTMLElement) {
-  await act(() => {
-    element.click();
-  });
-  await settle();
-  await settle();
-}
+/** Clicks and lets what follows settle twice. */
+const click = (element: HTMLElement) => clickOnce(element, 2);
 
 async function input(element: HTMLInputElement | HTMLTextAreaElement, value: string) {
   await act(() => {

@@ -14,6 +14,9 @@ import { ChatView } from '../../widget/src/chat/ChatView.js';
 import { en } from '../../widget/src/chat/strings.js';
 import type { LiveSource } from '../../widget/src/chat/use-chat.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
+import { addContainer, click, removeContainer, settle, unmount } from '../helpers/dom.js';
+import { conversationFixture, messageFixture } from '../helpers/fixtures.js';
+import { deferred } from '../helpers/widget-fakes.js';
 
 const ME: User = {
   id: 'usr_me',
@@ -26,24 +29,11 @@ const ME: User = {
   createdAt: '2026-01-01T00:00:00.000Z',
 };
 
-function conversation(id: string, title: string, createdAt: string, lastMessage: Message | null = null): Conversation {
-  return { id, organizationId: 'default', documentId: null, title, createdAt, lastMessageAt: lastMessage?.createdAt ?? null, lastMessage };
-}
+const conversation = (id: string, title: string, createdAt: string, lastMessage: Message | null = null): Conversation => conversationFixture(id, { title, createdAt, lastMessage });
 
-function message(id: string, conversationId: string, text: string, createdAt: string, author: Partial<Message['author']> = {}, clientMessageId: string | null = null): Message {
-  return { id, conversationId, author: { type: 'user', id: 'usr_bob', name: 'Bob', ...author }, text, clientMessageId, createdAt };
-}
-
-/** A promise the test settles by hand. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+/** A message by Bob, unless `author` says otherwise. */
+const message = (id: string, conversationId: string, text: string, createdAt: string, author: Partial<Message['author']> = {}, clientMessageId: string | null = null): Message =>
+  messageFixture(id, conversationId, text, createdAt, { type: 'user', id: 'usr_bob', name: 'Bob', ...author }, clientMessageId);
 
 interface FakeApi extends ApiClient {
   listConversations: ReturnType<typeof vi.fn<ApiClient['listConversations']>>;
@@ -85,19 +75,9 @@ function fakeLive() {
 
 let container: HTMLElement;
 beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
+  container = addContainer();
 });
-afterEach(() => {
-  render(null, container);
-  container.remove();
-});
-
-/** Lets pending promises settle and Preact re-render. */
-const settle = () =>
-  act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
+afterEach(() => removeContainer(container));
 
 async function mount(api: ApiClient, live: LiveSource = fakeLive().live, options: { t?: typeof en; lang?: string } = {}) {
   await act(() => {
@@ -123,13 +103,6 @@ const buttonNamed = (name: string) => {
   if (!found) throw new Error(`no button "${name}"`);
   return found;
 };
-
-async function click(element: HTMLElement) {
-  await act(() => {
-    element.click();
-  });
-  await settle();
-}
 
 async function type(text: string) {
   await act(() => {
@@ -365,9 +338,7 @@ describe('ChatView', () => {
     const live = fakeLive();
     await mount(fakeApi(), live.live);
     expect(live.handlers.size).toBe(1);
-    await act(() => {
-      render(null, container);
-    });
+    await unmount(container);
     expect(live.handlers.size).toBe(0);
   });
 

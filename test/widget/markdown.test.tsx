@@ -3,16 +3,13 @@
 import { render } from 'preact';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Markdown } from '../../widget/src/chat/markdown.js';
+import { addContainer, removeContainer } from '../helpers/dom.js';
 
 let container: HTMLElement;
 beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
+  container = addContainer();
 });
-afterEach(() => {
-  render(null, container);
-  container.remove();
-});
+afterEach(() => removeContainer(container));
 
 function md(text: string): HTMLElement {
   render(<Markdown text={text} />, container);

@@ -7,47 +7,29 @@
  * marks the message failed with that message, and `setDocument` switches between rooms and the list.
  * A real session and Widget over a fake network (test/helpers/widget-fakes.ts).
  */
-import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Conversation, DocumentRoom } from '../../shared/src/api.js';
 import { EVENT } from '../../shared/src/constants.js';
 import { readConfig } from '../../widget/src/embed/config.js';
-import { createEmitter, type Emitter } from '../../widget/src/embed/js-api.js';
+import type { Emitter } from '../../widget/src/embed/js-api.js';
 import { createSession, type Session } from '../../widget/src/embed/session.js';
-import { Widget, type WidgetControls } from '../../widget/src/embed/Widget.js';
+import type { WidgetControls } from '../../widget/src/embed/Widget.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
-import {
-  createFakeFetch,
-  deferred,
-  errorResponse,
-  exchangeOk,
-  jsonResponse,
-  testMessage,
-  TEST_USER,
-  type FakeFetch,
-  type RecordedRequest,
-  type SseStream,
-} from '../helpers/widget-fakes.js';
+import { settle, unmount } from '../helpers/dom.js';
+import { conversationFixture } from '../helpers/fixtures.js';
+import { deferred, errorResponse, exchangeOk, jsonResponse, testMessage, TEST_USER, type FakeFetch, type RecordedRequest, type SseStream } from '../helpers/widget-fakes.js';
+import { BASE, mountWidget, newTestSession, setUpWidgetTest, tearDownWidgetTest, WAIT } from '../helpers/widget-mount.js';
 
-const BASE = 'https://parley.test';
 const en = pickLocale('en', []).strings;
 const fr = pickLocale('fr', []).strings;
 const ar = pickLocale('ar', []).strings;
 const ED = { id: 'usr_ed', name: 'Ed the editor' };
-const WAIT = { timeout: 2000, interval: 5 };
 const OPEN_DOC_1 = 'POST /api/v1/documents/doc-1/open';
 const ROOM_ID = 'cnv_room1';
 
-const room = (title = 'doc-1', id = ROOM_ID, documentId: string | null = title): Conversation => ({
-  id,
-  organizationId: 'acme',
-  documentId,
-  title,
-  createdAt: '2026-01-01T10:00:00.000Z',
-  lastMessageAt: null,
-  lastMessage: null,
-});
+const room = (title = 'doc-1', id = ROOM_ID, documentId: string | null = title): Conversation =>
+  conversationFixture(id, { organizationId: 'acme', documentId, title, createdAt: '2026-01-01T10:00:00.000Z' });
 const opened = (access: DocumentRoom['access'], conversation: Conversation | null) => jsonResponse(200, { access, conversation } satisfies DocumentRoom);
 
 let container: HTMLElement;
@@ -55,33 +37,17 @@ let fake: FakeFetch;
 let emitter: Emitter;
 let heard: [string, unknown][];
 let controls: WidgetControls;
+const bindControls = (c: WidgetControls) => (controls = c);
 
 beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  fake = createFakeFetch({
+  ({ container, fake, emitter, heard } = setUpWidgetTest({
     'POST /api/v1/auth/exchange': () => exchangeOk('sess-1'),
     'GET /api/v1/conversations': () => jsonResponse(200, { conversations: [room('My own chat', 'cnv_mine', null)], nextCursor: null }),
     [`GET /api/v1/conversations/${ROOM_ID}/messages`]: () => jsonResponse(200, { messages: [testMessage('Earlier words', ED, ROOM_ID)], hasMore: false }),
-  });
-  vi.stubGlobal('fetch', fake.fetch);
-  emitter = createEmitter();
-  heard = [];
-  for (const event of ['ready', 'open', 'close', 'message', 'unread', 'error'] as const) emitter.on(event, (payload) => heard.push([event, payload]));
+  }));
 });
 
-afterEach(async () => {
-  await act(() => {
-    render(null, container);
-  });
-  container.remove();
-  vi.unstubAllGlobals();
-});
-
-const settle = () =>
-  act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
+afterEach(() => tearDownWidgetTest(container));
 
 const q = (selector: string) => container.querySelector<HTMLElement>(selector);
 const qa = (selector: string) => [...container.querySelectorAll<HTMLElement>(selector)];
@@ -92,28 +58,10 @@ const errors = () => heard.filter(([event]) => event === 'error').map(([, payloa
 
 /** A signed-in, open widget on `documentId`, its event stream live. */
 async function mountRoom(documentId: string | null, options: { locale?: string } = {}): Promise<{ session: Session; stream: SseStream }> {
-  const session = createSession({ baseUrl: BASE, fetch: fake.fetch, onError: (e) => emitter.emit('error', e), sleep: () => new Promise<void>(() => undefined) });
+  const session = newTestSession(fake, emitter);
   await session.signIn('code');
-  const locale = pickLocale(options.locale ?? 'en', []);
   const next = fake.nextStream();
-  await act(() => {
-    render(
-      <Widget
-        baseUrl={BASE}
-        session={session}
-        emitter={emitter}
-        strings={locale.strings}
-        dir={locale.dir}
-        lang={locale.code}
-        position="right"
-        theme="auto"
-        initiallyOpen
-        documentId={documentId}
-        bindControls={(c) => (controls = c)}
-      />,
-      container,
-    );
-  });
+  await mountWidget(container, { session, emitter, bindControls }, { locale: options.locale, open: true, documentId });
   const stream = await next;
   return { session, stream };
 }
@@ -267,9 +215,7 @@ describe('a document room in the widget', () => {
     fake.on(OPEN_DOC_1, () => errorResponse(404, 'document_not_found'));
     await mountRoom('doc-1', { locale: 'fr' });
     await vi.waitFor(() => expect(q('[data-code=document_not_found]')?.textContent).toBe('Vous n’avez pas accès à ce document.'), WAIT);
-    await act(() => {
-      render(null, container);
-    });
+    await unmount(container);
 
     fake.on(OPEN_DOC_1, () => opened('viewer', room()));
     await mountRoom('doc-1', { locale: 'ar' });
@@ -372,13 +318,7 @@ describe('setDocument', () => {
   it('a room is opened only once signed in, and not at all while the panel is closed', async () => {
     fake.on(OPEN_DOC_1, () => opened('editor', room()));
     const session = createSession({ baseUrl: BASE, fetch: fake.fetch });
-    const locale = pickLocale('en', []);
-    await act(() => {
-      render(
-        <Widget baseUrl={BASE} session={session} emitter={emitter} strings={locale.strings} dir="ltr" lang="en" position="right" theme="auto" initiallyOpen={false} documentId="doc-1" bindControls={(c) => (controls = c)} />,
-        container,
-      );
-    });
+    await mountWidget(container, { session, emitter, bindControls }, { documentId: 'doc-1' });
     await act(async () => {
       await session.signIn('code');
     });

@@ -5,35 +5,22 @@
  * the launcher's unread badge fed by a fake event stream, a locale switch, and Escape. Each test renders into
  * a fresh container and unmounts after.
  */
-import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message } from '../../shared/src/api.js';
 import { EVENT } from '../../shared/src/constants.js';
-import { createEmitter, type Emitter } from '../../widget/src/embed/js-api.js';
-import { createSession, type AuthProvider, type Session } from '../../widget/src/embed/session.js';
-import { Widget } from '../../widget/src/embed/Widget.js';
+import type { Emitter } from '../../widget/src/embed/js-api.js';
+import type { AuthProvider, Session } from '../../widget/src/embed/session.js';
 import { errorMessage, pickLocale, type ErrorCode, type LocaleStrings } from '../../widget/src/i18n/locales.js';
-import {
-  createFakeFetch,
-  deferred,
-  errorResponse,
-  exchangeOk,
-  jsonResponse,
-  testMessage,
-  TEST_USER,
-  sseStream,
-  type FakeFetch,
-  type SseStream,
-} from '../helpers/widget-fakes.js';
+import { click, settle, unmount } from '../helpers/dom.js';
+import { deferred, errorResponse, exchangeOk, jsonResponse, testMessage, TEST_USER, sseStream, type FakeFetch, type SseStream } from '../helpers/widget-fakes.js';
+import { BASE, mountWidget, newTestSession, setUpWidgetTest, tearDownWidgetTest, WAIT } from '../helpers/widget-mount.js';
 
-const BASE = 'https://parley.test';
 const EXCHANGE = 'POST /api/v1/auth/exchange';
 const en = pickLocale('en', []).strings;
 const fr = pickLocale('fr', []).strings;
 const ar = pickLocale('ar', []).strings;
 const BOB = { id: 'usr_bob', name: 'Bob' };
-const WAIT = { timeout: 2000, interval: 5 };
 
 /** PRODUCT.md §4.3: every sign-in failure code and its status. */
 const OUTCOMES: [code: ErrorCode, status: number][] = [
@@ -56,61 +43,23 @@ let emitter: Emitter;
 let heard: [string, unknown][];
 
 beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  fake = createFakeFetch({
+  ({ container, fake, emitter, heard } = setUpWidgetTest({
     [EXCHANGE]: () => exchangeOk('sess-1'),
     'GET /api/v1/conversations': () => jsonResponse(200, { conversations: [], nextCursor: null }),
-  });
-  // The widget's API client and event stream use the global fetch (the session takes it as an option).
-  vi.stubGlobal('fetch', fake.fetch);
-  emitter = createEmitter();
-  heard = [];
-  for (const event of ['ready', 'open', 'close', 'message', 'unread', 'error'] as const) emitter.on(event, (payload) => heard.push([event, payload]));
+  }));
 });
 
-afterEach(async () => {
-  await act(() => {
-    render(null, container);
-  });
-  container.remove();
-  vi.unstubAllGlobals();
-});
+afterEach(() => tearDownWidgetTest(container));
 
 const newSession = (provider?: AuthProvider) => {
-  const session = createSession({ baseUrl: BASE, fetch: fake.fetch, onError: (e) => emitter.emit('error', e), sleep: () => new Promise<void>(() => undefined) });
+  const session = newTestSession(fake, emitter);
   if (provider) session.setAuthProvider(provider);
   return session;
 };
 
 let controls: { open(): void; close(): void; toggle(): void };
 
-async function mount(session: Session, options: { locale?: string; open?: boolean } = {}) {
-  const locale = pickLocale(options.locale ?? 'en', []);
-  await act(() => {
-    render(
-      <Widget
-        baseUrl={BASE}
-        session={session}
-        emitter={emitter}
-        strings={locale.strings}
-        dir={locale.dir}
-        lang={locale.code}
-        position="right"
-        theme="auto"
-        initiallyOpen={options.open ?? false}
-        bindControls={(c) => (controls = c)}
-      />,
-      container,
-    );
-  });
-}
-
-/** Lets pending promises settle and Preact re-render. */
-const settle = () =>
-  act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
+const mount = (session: Session, options: { locale?: string; open?: boolean } = {}) => mountWidget(container, { session, emitter, bindControls: (c) => (controls = c) }, options);
 
 const q = (selector: string) => container.querySelector<HTMLElement>(selector);
 const launcher = () => q('button.launcher') as HTMLButtonElement;
@@ -118,13 +67,6 @@ const panel = () => q('.panel');
 const badge = () => q('[data-testid=unread]')?.textContent ?? null;
 const liveRegion = () => q('.parley > .sr-only[aria-live=polite]')?.textContent;
 const events = (name: string) => heard.filter(([event]) => event === name).map(([, payload]) => payload);
-
-async function click(element: HTMLElement) {
-  await act(() => {
-    element.click();
-  });
-  await settle();
-}
 
 /** A signed-in widget (closed unless told) with its event stream, announced live by `ready`. */
 async function signedIn(options: { open?: boolean } = {}): Promise<{ session: Session; stream: SseStream }> {
@@ -535,9 +477,7 @@ describe('Widget', () => {
   it('stops its event stream when unmounted', async () => {
     const { stream } = await signedIn();
     expect(stream.closed).toBe(false);
-    await act(() => {
-      render(null, container);
-    });
+    await unmount(container);
     expect(stream.request.signal?.aborted).toBe(true);
   });
 });

@@ -1,0 +1,27 @@
+/**
+ * Messages and conversations as the server presents them (shared/src/api.ts), for the widget and admin
+ * panel tests: one place that knows their fields.
+ */
+import type { Conversation, Message } from '../../shared/src/api.js';
+
+/** A message by `author` (no client message id unless told). */
+export function messageFixture(id: string, conversationId: string, text: string, createdAt: string, author: Message['author'], clientMessageId: string | null = null): Message {
+  return { id, conversationId, author, text, clientMessageId, createdAt };
+}
+
+/**
+ * A conversation of the `default` organization, no document's room, with no message unless told; its
+ * `lastMessageAt` is that of `lastMessage`.
+ */
+export function conversationFixture(id: string, fields: Partial<Omit<Conversation, 'id' | 'lastMessageAt'>> = {}): Conversation {
+  const lastMessage = fields.lastMessage ?? null;
+  return {
+    id,
+    organizationId: fields.organizationId ?? 'default',
+    documentId: fields.documentId ?? null,
+    title: fields.title ?? 'New chat',
+    createdAt: fields.createdAt ?? '2026-01-01T00:00:00.000Z',
+    lastMessageAt: lastMessage?.createdAt ?? null,
+    lastMessage,
+  };
+}
