@@ -39,7 +39,7 @@ await store.db.transaction().execute(async (trx) => {
       .execute();
   }
 });
-const session = await app.services.sessions.create('usr_bench000000', Date.now(), 3600_000);
+const session = await app.services.sessions.create({ id: 'usr_bench000000', session_epoch: 0 }, Date.now(), 3600_000);
 const headers = { authorization: `Bearer ${session.token}` };
 const time = async (url: string) => {
   const runs: number[] = [];

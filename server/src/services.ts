@@ -15,8 +15,9 @@ import type { Store } from './store/database.js';
 import { createEventRepository } from './store/events.js';
 import { createKeyRepository } from './store/keys.js';
 import { createMessageRepository } from './store/messages.js';
-import { createSessionRepository } from './store/sessions.js';
-import { createWriteBatcher } from './store/write-batcher.js';
+import { createRevokedSessionRepository } from './store/sessions.js';
+import { createSessions } from './auth/sessions.js';
+import { createInstanceSecretRepository } from './store/instance-secrets.js';
 import { createUserRepository } from './store/users.js';
 import { createJtiRepository } from './store/jtis.js';
 import { createMintKeyRepository } from './store/mint-keys.js';
@@ -46,8 +47,7 @@ export interface ServiceOptions {
 export function createServices({ config, store, now, publicUrl, jwksFetch }: ServiceOptions) {
   const users = createUserRepository(store);
   const keys = createKeyRepository(store);
-  const batcher = createWriteBatcher(store);
-  const sessions = createSessionRepository(store, batcher);
+  const sessions = createSessions({ secrets: createInstanceSecretRepository(store), revoked: createRevokedSessionRepository(store), users, now });
   const conversations = createConversationRepository(store);
   const messages = createMessageRepository(store);
   const events = createEventRepository(store);
@@ -60,7 +60,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const keyRing = createKeyRing({ envSecret: config.externalAuthSecret, keys, jwksFetch, now });
   const adminSettings = createSettings({ store, config, now });
   const settings = async () => ({ ...(await adminSettings.get()), requireJti: config.requireJti });
-  const audit = createAuditRepository(store, batcher);
+  const audit = createAuditRepository(store);
   const adminApiKeys = createAdminApiKeyRepository(store);
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {

@@ -162,7 +162,7 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
 
     // Every session of Alice's ends (an admin, the CLI, another instance): the server closes her stream at
     // the next heartbeat (1 s here), the EventSource's reconnect is refused with 401 and it gives up for good.
-    await server!.app.services.sessions.revokeAllForUser(user.id, Date.now());
+    await server!.app.services.sessions.revokeAllForUser(user.id);
     await chat.getByRole('heading', { name: 'You are not signed in' }).waitFor({ timeout: 10_000 });
     expect(await chat.locator('main.signed-out p').textContent()).toBe('Open the chat from the product you use: it signs you in automatically.');
     expect(await chat.locator('ol.messages').count()).toBe(0);

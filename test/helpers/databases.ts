@@ -37,6 +37,11 @@ export interface TestStore {
   store: Store;
   database: DatabaseConfig;
   schema: string | undefined;
+  /**
+   * A second connection to the same database, as the CLI or another instance has: its writes reach this
+   * process's caches only the way a real other process's do. Closed by `dispose`.
+   */
+  elsewhere(): Promise<Store>;
   dispose(): Promise<void>;
 }
 
@@ -45,11 +50,18 @@ export async function createTestStore(dialect: DialectName): Promise<TestStore> 
     const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
     const database: DatabaseConfig = { kind: 'sqlite', path: join(dir, 'parley.db') };
     const store = await openStore(database);
+    const others: Store[] = [];
     return {
       store,
       database,
       schema: undefined,
+      async elsewhere() {
+        const other = await openStore(database);
+        others.push(other);
+        return other;
+      },
       async dispose() {
+        for (const other of others) await other.close();
         await store.close();
         rmSync(dir, { recursive: true, force: true });
       },
@@ -58,11 +70,18 @@ export async function createTestStore(dialect: DialectName): Promise<TestStore> 
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const database: DatabaseConfig = { kind: 'postgres', url: POSTGRES_URL };
   const store = await openStore(database, { schema });
+  const others: Store[] = [];
   return {
     store,
     database,
     schema,
+    async elsewhere() {
+      const other = await openStore(database, { schema });
+      others.push(other);
+      return other;
+    },
     async dispose() {
+      for (const other of others) await other.close();
       await store.close();
       const client = new pg.Client({ connectionString: POSTGRES_URL });
       await client.connect();

@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../server/src/paths.js';
 import { openStore, type Store } from '../../server/src/store/database.js';
 import { createUserRepository, type NewUser, type UserRow } from '../../server/src/store/users.js';
-import { createSessionRepository } from '../../server/src/store/sessions.js';
-import { createWriteBatcher } from '../../server/src/store/write-batcher.js';
+import { createRevokedSessionRepository } from '../../server/src/store/sessions.js';
+import { createInstanceSecretRepository } from '../../server/src/store/instance-secrets.js';
+import { createSessions, type Sessions } from '../../server/src/auth/sessions.js';
 
 const CLI = join(PROJECT_ROOT, 'dist/server/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
@@ -194,6 +195,7 @@ describe('parley users and seats', () => {
   let alice: UserRow;
   let bob: UserRow;
   let aliceSession: string;
+  let sessions: Sessions;
 
   const account = (externalId: string | null, email: string | null, name: string, role: NewUser['role'] = 'member', createdVia: NewUser['createdVia'] = 'external_token'): NewUser => ({
     externalId,
@@ -217,7 +219,10 @@ describe('parley users and seats', () => {
     owner = await create(account(null, 'owner@example.com', 'Olga Owner', 'owner', 'owner_link'), T0);
     alice = await create(account('alice', 'alice@example.com', 'Alice'), T0 + 1000);
     bob = await create(account('bob', null, 'Bob'), T0 + 2000);
-    aliceSession = (await createSessionRepository(store, createWriteBatcher(store)).create(alice.id, Date.now(), 3_600_000)).token;
+    // This process's view of sessions, with its caches: the CLI's changes must reach it from another process.
+    sessions = createSessions({ secrets: createInstanceSecretRepository(store), revoked: createRevokedSessionRepository(store), users, now: Date.now });
+    aliceSession = (await sessions.create(alice, Date.now(), 3_600_000)).token;
+    expect((await sessions.findValid(aliceSession, Date.now()))?.user.active).toBe(1);
   });
   afterAll(() => store.close());
 
@@ -284,7 +289,8 @@ describe('parley users and seats', () => {
     const deactivated = runJson(['users', 'deactivate', '--json', alice.id], usersEnv);
     expect(deactivated.status).toBe(0);
     expect(deactivated.body).toEqual({ user: expect.objectContaining({ id: alice.id, active: false }) });
-    const sessions = createSessionRepository(store, createWriteBatcher(store));
+    // The CLI committed from another process: this one sees it from its next event-loop turn (read-cache.ts).
+    await new Promise((resolve) => setImmediate(resolve));
     expect(await sessions.findValid(aliceSession, Date.now())).toBeUndefined();
 
     // Two seats used of three; lowering the limit to two leaves no free seat.

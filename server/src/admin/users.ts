@@ -10,7 +10,7 @@ import { ParleyError } from '../errors.js';
 import type { EventBus } from '../chat/event-bus.js';
 import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
 import type { Role } from '../store/schema.js';
-import type { SessionRepository } from '../store/sessions.js';
+import type { Sessions } from '../auth/sessions.js';
 import { normalizeEmail, type UserRepository, type UserRow } from '../store/users.js';
 import type { Settings } from './settings.js';
 
@@ -46,7 +46,7 @@ export interface NewAccount {
   role?: 'member' | 'admin' | undefined;
 }
 
-export function createUserAdmin(deps: { users: UserRepository; sessions: SessionRepository; bus: EventBus; settings: Settings; now: () => number }) {
+export function createUserAdmin(deps: { users: UserRepository; sessions: Sessions; bus: EventBus; settings: Settings; now: () => number }) {
   const { users } = deps;
 
   async function target(id: string): Promise<UserRow> {
@@ -61,7 +61,7 @@ export function createUserAdmin(deps: { users: UserRepository; sessions: Session
 
   function endAccess(userId: string): Promise<void> {
     deps.bus.endUserSessions(userId);
-    return deps.sessions.revokeAllForUser(userId, deps.now());
+    return deps.sessions.revokeAllForUser(userId);
   }
 
   return {

@@ -34,6 +34,18 @@ export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | un
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
+/**
+ * The protected header of what looks like a compact JWS, decoding nothing else: enough to pick a key set
+ * or a rate-limit counter before verification. Undefined when the header is not a canonical JSON object.
+ */
+export function peekJwsHeader(token: unknown): Record<string, unknown> | undefined {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES) return undefined;
+  const dot = token.indexOf('.');
+  if (dot <= 0) return undefined;
+  const headerBytes = decodeBase64Url(token.slice(0, dot));
+  return headerBytes && parseJsonObject(headerBytes);
+}
+
 /** Splits a compact JWS, or explains in a few words why it is not one. */
 export function parseCompactJws(token: string): CompactParts | string {
   if (token.length > MAX_TOKEN_BYTES) return 'longer than 8 KB';

@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { ParleyError } from '../errors.js';
-import type { SessionRepository } from '../store/sessions.js';
+import type { Sessions } from './sessions.js';
 import type { UserRow } from '../store/users.js';
 
 export const SESSION_COOKIE = 'parley_session';
@@ -40,7 +40,7 @@ export function readSessionToken(request: FastifyRequest): { token: string; via:
   return cookie ? { token: cookie, via: 'cookie' } : undefined;
 }
 
-export function createSessionAuth(options: { sessions: SessionRepository; now: () => number; ownOrigin: () => string }) {
+export function createSessionAuth(options: { sessions: Sessions; now: () => number; ownOrigin: () => string }) {
   const { sessions, now, ownOrigin } = options;
   if (typeof sessions?.findValid !== 'function') throw new TypeError('createSessionAuth needs a session repository');
 

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimit } from '../config.js';
-import { parseCompactJws } from './jws.js';
+import { peekJwsHeader } from './jws.js';
 
 export type LimitVerdict = { limited: false } | { limited: true; retryAfterSeconds: number };
 
@@ -18,11 +18,7 @@ function carriedToken(request: FastifyRequest): unknown {
 
 /** The kid a sign-in token names, or null (no token, no kid): only those count against a key's limit. */
 function kidOf(request: FastifyRequest): string | null {
-  const token = carriedToken(request);
-  if (typeof token !== 'string') return null;
-  const parts = parseCompactJws(token);
-  if (typeof parts === 'string') return null;
-  const kid = parts.header['kid'];
+  const kid = peekJwsHeader(carriedToken(request))?.['kid'];
   return typeof kid === 'string' ? kid.slice(0, 128) : null;
 }
 
@@ -43,7 +39,7 @@ export function createSignInLimiter(app: FastifyInstance, limits: { perAddress: 
    * exhaust one for everybody.
    */
   return async function check(request: FastifyRequest): Promise<LimitVerdict> {
-    for (const limit of [perAddress, kidOf(request) === null ? null : perKey]) {
+    for (const limit of [perAddress, perKey && kidOf(request) !== null ? perKey : null]) {
       if (!limit) continue;
       const verdict = await limit(request);
       if (!verdict.isAllowed && verdict.isExceeded) return { limited: true, retryAfterSeconds: Math.max(1, verdict.ttlInSeconds) };

@@ -3,7 +3,7 @@
  * the seat limit, apply the signed profile, open a fresh session. Both the hosted page and the exchange
  * endpoint call this one function; it answers a result, never throws for a bad token, and never logs one.
  */
-import type { SessionRepository } from '../store/sessions.js';
+import type { Sessions } from './sessions.js';
 import type { UserRepository, UserRow } from '../store/users.js';
 import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
 import type { KeyRepository } from '../store/keys.js';
@@ -14,7 +14,7 @@ import { DEFAULT_CLOCK_TOLERANCE_SECONDS, type Identity, verifyExternalToken } f
 import { createVerifiedTokenCache } from './verified-token-cache.js';
 import { EXTERNAL, type VerificationKey } from './verify-external-token.js';
 import { MINTED_LIFETIME_SECONDS, MINTED_TYP, mintedKind } from './minted-tokens.js';
-import { parseCompactJws } from './jws.js';
+import { peekJwsHeader } from './jws.js';
 import type { MintKeyRepository } from '../store/mint-keys.js';
 import type { OrganizationRepository } from '../store/organizations.js';
 import type { GrantRepository } from '../store/grants.js';
@@ -47,7 +47,7 @@ export interface SignInDeps {
   issuer: () => string;
   keys: KeyRepository;
   users: UserRepository;
-  sessions: SessionRepository;
+  sessions: Sessions;
   jtis: JtiRepository;
   settings: () => Promise<{ seatLimit: number; tokenMaxLifetimeSeconds: number; requireJti: boolean; externalAuthEnabled: boolean }>;
   now: () => number;
@@ -165,8 +165,7 @@ export function createSignIn(deps: SignInDeps) {
     }
     const nowSeconds = Math.floor(now / 1000);
     // A token Parley minted (its typ says so) is checked against Parley's own keys and issuer only.
-    const parts = typeof token === 'string' ? parseCompactJws(token) : undefined;
-    const minted = typeof parts === 'object' && parts.header['typ'] === MINTED_TYP;
+    const minted = peekJwsHeader(token)?.['typ'] === MINTED_TYP;
     const active = minted ? { keys: await mintVerificationKeys(now), resolveKid: undefined } : await deps.keyRing.active();
     const maxLifetime = minted ? MINTED_LIFETIME_SECONDS : tokenMaxLifetimeSeconds;
     const verified =
@@ -191,7 +190,7 @@ export function createSignIn(deps: SignInDeps) {
       const first = await deps.jtis.claim(verified.issuer ?? `kid:${verified.kid}`, verified.jti, verified.expiresAt * 1000, now);
       if (!first) return { ok: false, code: 'token_invalid', reason: 'jti was already used' };
     }
-    const session = await deps.sessions.create(resolved.user.id, now, SESSION_TTL_MS);
+    const session = await deps.sessions.create(resolved.user, now, SESSION_TTL_MS);
     const lastSeen = resolved.user.last_seen_at;
     const seen = lastSeen === null || now - lastSeen >= LAST_SEEN_WRITE_INTERVAL_MS;
     await Promise.all([seen ? users.touchLastSeen(resolved.user.id, now) : undefined, noteKeyUse(verified.kid, now)]);

@@ -4,8 +4,8 @@
  * used only while its key is still active as the very same key object (retirement or rotation ends it at
  * once), only before the token's `exp` (with the usual tolerance), and only under the same lifetime policy.
  * Account checks (deactivation, seats, one-time jti) run on every sign-in regardless, after this.
+ * Entries are keyed by the token itself (hashing it cost more than the lookup), within a character budget.
  */
-import { createHash } from 'node:crypto';
 import type { VerificationKey, VerifyResult } from './verify-external-token.js';
 
 type Verified = Extract<VerifyResult, { ok: true }>;
@@ -17,34 +17,40 @@ interface Entry {
 }
 
 const MAX_ENTRIES = 10_000;
+/** Tokens are at most 8 KB; 10,000 of a typical 300 characters take 3 M, and this bounds the unusual. */
+const MAX_CHARACTERS = 8_000_000;
 
 export function createVerifiedTokenCache(maxEntries = MAX_ENTRIES) {
   const entries = new Map<string, Entry>();
-  const keyOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+  let characters = 0;
+  const remove = (token: string) => {
+    if (entries.delete(token)) characters -= token.length;
+  };
 
   return {
     /** The cached result, if it still holds for these keys, this policy and this time (Unix seconds). */
     get(token: unknown, keys: readonly VerificationKey[], maxLifetimeSeconds: number, toleranceSeconds: number, now: number): Verified | undefined {
       if (typeof token !== 'string' || token.length > 8192) return undefined;
-      const id = keyOf(token);
-      const entry = entries.get(id);
+      const entry = entries.get(token);
       if (!entry) return undefined;
       const stillActive = keys.some((k) => k.kid === entry.result.kid && k.key === entry.key);
       if (!stillActive || entry.maxLifetimeSeconds !== maxLifetimeSeconds || entry.result.expiresAt <= now - toleranceSeconds) {
-        entries.delete(id);
+        remove(token);
         return undefined;
       }
       // Most recently used last: the Map's order is the eviction order.
-      entries.delete(id);
-      entries.set(id, entry);
+      entries.delete(token);
+      entries.set(token, entry);
       return entry.result;
     },
 
     put(token: string, result: Verified, keys: readonly VerificationKey[], maxLifetimeSeconds: number): void {
       const key = keys.find((k) => k.kid === result.kid)?.key;
       if (!key) return;
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-      entries.set(keyOf(token), { result, key, maxLifetimeSeconds });
+      remove(token);
+      while (entries.size > 0 && (entries.size >= maxEntries || characters + token.length > MAX_CHARACTERS)) remove(entries.keys().next().value as string);
+      entries.set(token, { result, key, maxLifetimeSeconds });
+      characters += token.length;
     },
 
     get size() {

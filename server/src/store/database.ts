@@ -19,6 +19,11 @@ export interface Store {
   dialect: Dialect;
   close(): Promise<void>;
   /**
+   * SQLite only: `PRAGMA data_version`, which changes whenever another connection (the CLI, another process)
+   * has committed since this one last looked. Read caches use it to stay exact (see read-cache.ts).
+   */
+  dataVersion?(): number;
+  /**
    * PostgreSQL only: LISTEN on `channel` over a dedicated connection, calling `onNotify` for every NOTIFY
    * (from any instance). Answers the function that stops listening.
    */
@@ -56,14 +61,18 @@ function withStatementCache(database: SqliteDatabase.Database) {
   };
 }
 
-function openSqlite(path: string): Kysely<Database> {
+function openSqlite(path: string): { db: Kysely<Database>; dataVersion: () => number } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) as never }) });
+  const dataVersion = database.prepare('pragma data_version').pluck();
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) as never }) }),
+    dataVersion: () => dataVersion.get() as number,
+  };
 }
 
 function openPostgres(url: string, schema: string | undefined): Kysely<Database> {
@@ -78,6 +87,16 @@ function openPostgres(url: string, schema: string | undefined): Kysely<Database>
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
+async function migrated(db: Kysely<Database>, dialect: Dialect, schema: string | undefined): Promise<Kysely<Database>> {
+  try {
+    await migrateToLatest(db as Kysely<unknown>, dialect, schema);
+    return db;
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
 /** Opens the database and applies pending migrations; the caller owns `close()`. */
 export async function openStore(config: DatabaseConfig, options: OpenOptions = {}): Promise<Store> {
   if (config.kind === 'postgres' && options.schema) {
@@ -89,14 +108,12 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
       await admin.end();
     }
   }
-  const db = config.kind === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url, options.schema);
-  try {
-    await migrateToLatest(db as Kysely<unknown>, config.kind, config.kind === 'postgres' ? options.schema : undefined);
-  } catch (error) {
-    await db.destroy();
-    throw error;
+  if (config.kind === 'sqlite') {
+    const { db, dataVersion } = openSqlite(config.path);
+    await migrated(db, 'sqlite', undefined);
+    return { db, dialect: 'sqlite', close: () => db.destroy(), dataVersion };
   }
-  if (config.kind === 'sqlite') return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const db = await migrated(openPostgres(config.url, options.schema), 'postgres', options.schema);
   const listeners = new Set<() => Promise<void>>();
   return {
     db,

@@ -7,19 +7,28 @@ import { randomBytes } from 'node:crypto';
 import type { Store } from './database.js';
 import type { AuthKeysTable } from './schema.js';
 import type { AsymmetricAlg } from '../auth/public-keys.js';
+import { readCacheOf } from './read-cache.js';
 
 export type KeyRow = AuthKeysTable;
 
 /** Key ids an administrator may choose: short, printable, and never `env`. */
 export const KID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function createKeyRepository({ db }: Store) {
-  const insert = (row: Omit<KeyRow, 'retired_at' | 'last_used_at'>) =>
-    db.insertInto('auth_keys').values({ ...row, retired_at: null, last_used_at: null }).execute();
+export function createKeyRepository(store: Store) {
+  const { db } = store;
+  // Every sign-in reads the active keys: kept in memory where that is exact (read-cache.ts); every write
+  // below forgets them.
+  const cache = readCacheOf<readonly KeyRow[]>(store, 'auth_keys');
+  const insert = async (row: Omit<KeyRow, 'retired_at' | 'last_used_at'>) => {
+    await db.insertInto('auth_keys').values({ ...row, retired_at: null, last_used_at: null }).execute();
+    cache.clear();
+  };
 
   return {
-    listActive: () =>
-      db.selectFrom('auth_keys').selectAll().where('retired_at', 'is', null).orderBy('created_at', 'desc').orderBy('kid', 'desc').execute(),
+    listActive: async (): Promise<readonly KeyRow[]> =>
+      (await cache.get('active', () =>
+        db.selectFrom('auth_keys').selectAll().where('retired_at', 'is', null).orderBy('created_at', 'desc').orderBy('kid', 'desc').execute(),
+      )) ?? [],
 
     listAll: () => db.selectFrom('auth_keys').selectAll().orderBy('created_at', 'desc').orderBy('kid', 'desc').execute(),
 
@@ -48,11 +57,13 @@ export function createKeyRepository({ db }: Store) {
     /** Retires a key for good; answers false when no active key has that kid. */
     async retire(kid: string, now: number): Promise<boolean> {
       const result = await db.updateTable('auth_keys').set({ retired_at: now }).where('kid', '=', kid).where('retired_at', 'is', null).executeTakeFirst();
+      cache.clear();
       return Number(result.numUpdatedRows) === 1;
     },
 
     async markUsed(kid: string, now: number): Promise<void> {
       await db.updateTable('auth_keys').set({ last_used_at: now }).where('kid', '=', kid).execute();
+      cache.clear();
     },
   };
 }

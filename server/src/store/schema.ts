@@ -2,7 +2,7 @@
  * The database's tables as Kysely sees them. Times are integer milliseconds since the epoch and booleans are
  * 0/1 integers, so that SQLite and PostgreSQL store and return exactly the same values.
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface OrganizationsTable {
   id: string;
@@ -30,6 +30,8 @@ export interface UsersTable {
   created_via: CreatedVia;
   created_at: number;
   last_seen_at: number | null;
+  /** Moves on when all the account's sessions end (deactivation, a role change): older sessions carry an older one. */
+  session_epoch: ColumnType<number, number | undefined, number>;
 }
 
 export type KeyAlg = 'HS256' | 'ES256' | 'EdDSA' | 'RS256' | 'JWKS';
@@ -49,13 +51,20 @@ export interface AuthKeysTable {
   last_used_at: number | null;
 }
 
-export interface SessionsTable {
-  /** SHA-256 (base64url) of the session token: a stolen database row cannot be replayed as a session. */
+/** Sessions ended before their expiry (a logout): signed session tokens carry everything else. */
+export interface RevokedSessionsTable {
+  /** The session id inside the token (128 random bits, base64url). */
   id: string;
-  user_id: string;
-  created_at: number;
+  /** The session's own expiry: past it the token is refused anyway and the row can go. */
   expires_at: number;
-  revoked_at: number | null;
+  revoked_at: number;
+}
+
+/** Secrets the instance makes for itself at first use (the key that signs session tokens). */
+export interface InstanceSecretsTable {
+  name: string;
+  value: string;
+  created_at: number;
 }
 
 export interface ConversationsTable {
@@ -201,7 +210,8 @@ export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
   auth_keys: AuthKeysTable;
-  sessions: SessionsTable;
+  revoked_sessions: RevokedSessionsTable;
+  instance_secrets: InstanceSecretsTable;
   conversations: ConversationsTable;
   participants: ParticipantsTable;
   messages: MessagesTable;

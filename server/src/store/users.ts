@@ -3,12 +3,13 @@
  * the count of active accounts and the insert happen as one atomic step, so concurrent first sign-ins (in
  * one process, or in several against one PostgreSQL) never exceed the limit.
  */
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Store } from './database.js';
 import type { CreatedVia, Role, UsersTable } from './schema.js';
 import { newId } from '../ids.js';
+import { readCacheOf } from './read-cache.js';
 
-export type UserRow = UsersTable;
+export type UserRow = Selectable<UsersTable>;
 
 export interface NewUser {
   externalId: string | null;
@@ -42,15 +43,21 @@ const SEAT_LOCK_KEY = 0x5061726c; // "Parl"
 
 export function createUserRepository(store: Store) {
   const { db } = store;
+  // Every sign-in and every API request reads an account: kept in memory where that is exact (read-cache.ts).
+  const cache = readCacheOf<UserRow>(store, 'users');
+  /** Called after every write to an account: its cached rows go, whichever key found them. */
+  const changed = (id: string) => cache.forget((row) => row.id === id);
 
   return {
-    findById: (id: string) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+    findById: (id: string) => cache.get(`id:${id}`, () => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()),
 
     findByExternalId: (externalId: string) =>
-      db.selectFrom('users').selectAll().where('external_id', '=', externalId).executeTakeFirst(),
+      cache.get(`ext:${externalId}`, () => db.selectFrom('users').selectAll().where('external_id', '=', externalId).executeTakeFirst()),
 
-    findByEmail: (email: string) =>
-      db.selectFrom('users').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst(),
+    findByEmail: (email: string) => {
+      const normalized = normalizeEmail(email);
+      return cache.get(`email:${normalized}`, () => db.selectFrom('users').selectAll().where('email_normalized', '=', normalized).executeTakeFirst());
+    },
 
     async countActive(): Promise<number> {
       const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('active', '=', 1).executeTakeFirstOrThrow();
@@ -112,15 +119,24 @@ export function createUserRepository(store: Store) {
       if (update.avatarUrl !== undefined) values.avatar_url = update.avatarUrl;
       if (update.metadata !== undefined) values.metadata = JSON.stringify(update.metadata);
       if (Object.keys(values).length > 0) await db.updateTable('users').set(values).where('id', '=', id).execute();
+      changed(id);
       return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     },
 
     async touchLastSeen(id: string, now: number): Promise<void> {
       await db.updateTable('users').set({ last_seen_at: now }).where('id', '=', id).execute();
+      changed(id);
+    },
+
+    /** Ends every session the account has (sessions are signed tokens that carry the epoch: auth/sessions.ts). */
+    async endSessions(id: string): Promise<void> {
+      await db.updateTable('users').set((eb) => ({ session_epoch: eb('session_epoch', '+', 1) })).where('id', '=', id).execute();
+      changed(id);
     },
 
     async setActive(id: string, active: boolean): Promise<void> {
       await db.updateTable('users').set({ active: active ? 1 : 0 }).where('id', '=', id).execute();
+      changed(id);
     },
 
     /** Reactivates an account if a seat is free: the same atomic count-and-write as creation. */
@@ -130,19 +146,25 @@ export function createUserRepository(store: Store) {
         where id = ${id} and active = 0 and (select count(*) from users where active = 1) < ${seatLimit}
         returning id`;
       const run = async (executor: typeof db) => (await update.execute(executor)).rows.length === 1;
-      if (store.dialect === 'sqlite') return run(db);
-      return db.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(${SEAT_LOCK_KEY})`.execute(trx);
-        return run(trx);
-      });
+      const done =
+        store.dialect === 'sqlite'
+          ? await run(db)
+          : await db.transaction().execute(async (trx) => {
+              await sql`select pg_advisory_xact_lock(${SEAT_LOCK_KEY})`.execute(trx);
+              return run(trx);
+            });
+      changed(id);
+      return done;
     },
 
     async setOrganization(id: string, organizationId: string): Promise<void> {
       await db.updateTable('users').set({ organization_id: organizationId }).where('id', '=', id).execute();
+      changed(id);
     },
 
     async setRole(id: string, role: Role): Promise<void> {
       await db.updateTable('users').set({ role }).where('id', '=', id).execute();
+      changed(id);
     },
 
     async countOwners(): Promise<number> {
@@ -191,10 +213,10 @@ export function createUserRepository(store: Store) {
     async deleteAnonymising(id: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('messages').set({ author_id: null }).where('author_id', '=', id).execute();
-        await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
         await trx.deleteFrom('participants').where('user_id', '=', id).execute();
         await trx.deleteFrom('users').where('id', '=', id).execute();
       });
+      changed(id);
     },
   };
 }

@@ -90,8 +90,9 @@ describe.each(DIALECTS)('GET /api/v1/events on %s', (dialect) => {
     const response = await fetch(`${base}/api/v1/events`, { headers: alice });
     const body = response.body!.getReader();
     const user = await t.app.services.users.findByExternalId('alice');
-    // Straight to the database, as the CLI or another instance would: no in-process signal.
-    await t.db.store.db.updateTable('sessions').set({ revoked_at: t.clock.now }).where('user_id', '=', user!.id).execute();
+    // Straight to the database over another connection, as the CLI or another instance would: no in-process signal.
+    const elsewhere = await t.db.elsewhere();
+    await elsewhere.db.updateTable('users').set((eb) => ({ session_epoch: eb('session_epoch', '+', 1) })).where('id', '=', user!.id).execute();
     const deadline = Date.now() + 3000;
     let done = false;
     while (!done && Date.now() < deadline) done = (await body.read()).done;

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKeyRepository } from '../../../server/src/store/keys.js';
-import { createSessionRepository } from '../../../server/src/store/sessions.js';
+import { createRevokedSessionRepository } from '../../../server/src/store/sessions.js';
+import { createInstanceSecretRepository } from '../../../server/src/store/instance-secrets.js';
+import { createSessions } from '../../../server/src/auth/sessions.js';
 import { createUserRepository, type NewUser } from '../../../server/src/store/users.js';
 import { createConversationRepository } from '../../../server/src/store/conversations.js';
 import { createMessageRepository } from '../../../server/src/store/messages.js';
 import { createEventRepository } from '../../../server/src/store/events.js';
-import { createWriteBatcher } from '../../../server/src/store/write-batcher.js';
 import { createTestStore, DIALECTS, type TestStore } from '../../helpers/databases.js';
 
 const NOW = 1_790_000_000_000;
@@ -61,19 +62,40 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     expect(await keys.listAll()).toHaveLength(2);
   });
 
-  it('sessions: only the hash is stored; expiry and revocation end them', async () => {
+  it('sessions: nothing is stored to open one; expiry, logout, ending all and deletion end them', async () => {
     const users = createUserRepository(db.store);
-    const sessions = createSessionRepository(db.store, createWriteBatcher(db.store));
+    const sessionsOn = (store: typeof db.store) =>
+      createSessions({ secrets: createInstanceSecretRepository(store), revoked: createRevokedSessionRepository(store), users: createUserRepository(store), now: () => NOW });
+    const sessions = sessionsOn(db.store);
     const created = await users.createWithinSeatLimit(member('a'), 5, NOW);
     if (!created.ok) throw new Error('no user');
-    const session = await sessions.create(created.user.id, NOW, 1000);
-    const stored = await db.store.db.selectFrom('sessions').selectAll().execute();
-    expect(stored.map((s) => s.id)).toEqual([session.id]);
-    expect(JSON.stringify(stored)).not.toContain(session.token);
-    expect((await sessions.findValid(session.token, NOW + 999))?.user.id).toBe(created.user.id);
+    const user = created.user;
+    const session = await sessions.create(user, NOW, 1000);
+    expect(session.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(await db.store.db.selectFrom('revoked_sessions').selectAll().execute()).toEqual([]);
+    expect((await sessions.findValid(session.token, NOW + 999))?.user.id).toBe(user.id);
     expect(await sessions.findValid(session.token, NOW + 1000)).toBeUndefined();
-    await sessions.revoke(session.id, NOW);
+
+    // Another instance on the same database (same session key) accepts it too; a logout there ends it here.
+    const elsewhere = sessionsOn(await db.elsewhere());
+    expect((await elsewhere.findValid(session.token, NOW))?.id).toBe(session.id);
+    expect(await elsewhere.revoke(session.token, NOW)).toBe(session.id);
+    // A commit by another connection is seen from the next turn of the event loop (store/read-cache.ts).
+    await new Promise((resolve) => setImmediate(resolve));
     expect(await sessions.findValid(session.token, NOW)).toBeUndefined();
+    expect(await sessions.revoke(`${session.token.slice(0, -2)}AA`, NOW)).toBeUndefined();
+
+    // Ending all of an account's sessions ends the ones it has, not the ones it opens next.
+    const [one, two] = [await sessions.create(user, NOW, 1000), await sessions.create(user, NOW, 1000)];
+    expect(one.id).not.toBe(two.id);
+    await sessions.revokeAllForUser(user.id);
+    expect(await sessions.findValid(one.token, NOW)).toBeUndefined();
+    expect(await sessions.findValid(two.token, NOW)).toBeUndefined();
+    const after = await sessions.create((await users.findById(user.id))!, NOW, 1000);
+    expect((await sessions.findValid(after.token, NOW))?.id).toBe(after.id);
+
+    await users.deleteAnonymising(user.id);
+    expect(await sessions.findValid(after.token, NOW)).toBeUndefined();
   });
 
   it('messages and events: one message per (author, clientMessageId); events resume after an id', async () => {

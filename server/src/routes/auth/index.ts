@@ -9,7 +9,6 @@ import { ParleyError } from '../../errors.js';
 import { presentUser } from '../../chat/present.js';
 import { clearSessionCookie } from './session-cookie.js';
 import { readSessionToken } from '../../auth/session-auth.js';
-import { hashSecret } from '../../ids.js';
 
 export async function authRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -57,9 +56,8 @@ export async function authRoutes(parent: FastifyInstance) {
     const carried = readSessionToken(request);
     if (carried?.via === 'cookie' && request.headers.origin !== new URL(app.publicUrl.value).origin) throw new ParleyError('csrf_rejected');
     if (carried) {
-      const id = hashSecret(carried.token);
-      await sessions.revoke(id, app.now());
-      bus.endSession(id);
+      const id = await sessions.revoke(carried.token, app.now());
+      if (id !== undefined) bus.endSession(id);
     }
     clearSessionCookie(reply, app.publicUrl.value);
     return reply.code(204).send();

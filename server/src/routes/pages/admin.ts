@@ -37,7 +37,7 @@ export async function adminPageRoutes(app: FastifyInstance, options: { manifest:
     }
     try {
       const user = await adminLinks.use((request.query as Record<string, unknown>)['token']);
-      const session = await sessions.create(user.id, app.now(), SESSION_TTL_MS);
+      const session = await sessions.create(user, app.now(), SESSION_TTL_MS);
       await app.services.users.touchLastSeen(user.id, app.now());
       setSessionCookie(reply, session.token, session.expiresAt, app.publicUrl.value);
       await auditTrail.admin(Object.assign(request, { session: { id: session.id, token: '', user, expiresAt: session.expiresAt, via: 'cookie' as const } }), 'admin_link.use', 'ok', user.id);

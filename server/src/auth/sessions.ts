@@ -1,0 +1,71 @@
+/**
+ * Sessions (PRODUCT.md §4.4): opened by a sign-in, carried as a bearer token or the hosted page's cookie,
+ * ended by expiry, logout, deactivation or deletion of the account, or an administrator ending them all.
+ *
+ * A session is a signed token (session-tokens.ts), so opening one writes nothing. Every use checks, in this
+ * order: the signature and expiry, that this session was not logged out (revoked_sessions), that the account
+ * still exists, and that its sessions were not all ended since this one began (users.session_epoch).
+ * Deactivation is left to the callers, who refuse an inactive account's session.
+ */
+import type { RevokedSessionRepository } from '../store/sessions.js';
+import type { InstanceSecretRepository } from '../store/instance-secrets.js';
+import type { UserRepository, UserRow } from '../store/users.js';
+import { pooledRandomBytes } from '../ids.js';
+import { openSessionToken, sealSessionToken } from './session-tokens.js';
+
+const SESSION_KEY = 'session_key';
+
+export interface ValidSession {
+  id: string;
+  expiresAt: number;
+  user: UserRow;
+}
+
+export function createSessions(deps: { secrets: InstanceSecretRepository; revoked: RevokedSessionRepository; users: UserRepository; now: () => number }) {
+  let key: Promise<Uint8Array> | undefined;
+  /** The instance's session key, read (or made) once; a failed read is tried again next time. */
+  function sessionKey(): Promise<Uint8Array> {
+    key ??= deps.secrets.get(SESSION_KEY, deps.now()).then(
+      (value) => Buffer.from(value, 'base64url'),
+      (error: unknown) => {
+        key = undefined;
+        throw error;
+      },
+    );
+    return key;
+  }
+
+  return {
+    /** A new session for the account: a fresh id at every sign-in. */
+    async create(user: Pick<UserRow, 'id' | 'session_epoch'>, now: number, ttlMs: number): Promise<{ token: string; id: string; expiresAt: number }> {
+      const id = pooledRandomBytes(16);
+      const expiresAt = now + ttlMs;
+      const token = sealSessionToken(await sessionKey(), id, { userId: user.id, epoch: user.session_epoch, issuedAt: now, expiresAt });
+      return { token, id: id.toString('base64url'), expiresAt };
+    },
+
+    /** The session of this token if it is still on, with its account (active or not), or undefined. */
+    async findValid(token: string, now: number): Promise<ValidSession | undefined> {
+      const claims = openSessionToken(await sessionKey(), token, now);
+      if (!claims || (await deps.revoked.isRevoked(claims.id))) return undefined;
+      const user = await deps.users.findById(claims.userId);
+      if (!user || user.session_epoch !== claims.epoch) return undefined;
+      return { id: claims.id, expiresAt: claims.expiresAt, user };
+    },
+
+    /** Logs a session out; answers its id, or undefined when the token is not a session of this instance. */
+    async revoke(token: string, now: number): Promise<string | undefined> {
+      const claims = openSessionToken(await sessionKey(), token, now);
+      if (!claims) return undefined;
+      await deps.revoked.revoke(claims.id, claims.expiresAt, now);
+      return claims.id;
+    },
+
+    /** Ends every session the account has now; sessions it opens later are not affected. */
+    revokeAllForUser(userId: string): Promise<void> {
+      return deps.users.endSessions(userId);
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;
