@@ -30,7 +30,7 @@ export interface UsersTable {
   created_via: CreatedVia;
   created_at: number;
   last_seen_at: number | null;
-  /** Moves on when all the account's sessions end (deactivation, a role change): older sessions carry an older one. */
+  /** Moves on when all the account's sessions end (a deactivation): older sessions carry an older epoch. */
   session_epoch: ColumnType<number, number | undefined, number>;
 }
 
