@@ -59,9 +59,10 @@ export function createUserAdmin(deps: { users: UserRepository; sessions: Session
     if (row.role === 'owner' && row.active === 1 && (await users.countOwners()) <= 1) throw new ParleyError('last_owner');
   }
 
-  function endAccess(userId: string): Promise<void> {
+  /** Ends the sessions first, then the open streams: a stream that reconnects in between is refused. */
+  async function endAccess(userId: string): Promise<void> {
+    await deps.sessions.revokeAllForUser(userId);
     deps.bus.endUserSessions(userId);
-    return deps.sessions.revokeAllForUser(userId);
   }
 
   return {

@@ -1,8 +1,8 @@
 /**
  * The keys that may sign an external token right now: the environment's secret (kid `env`), every
  * unretired stored key, and the keys of every registered JWK Set. Keys are imported once per kid; the list
- * of rows is read on every call, so a key retired by the CLI or another instance verifies nothing from that
- * moment on.
+ * of rows is asked of the repository on every call (exactly cached on SQLite: store/read-cache.ts), so a
+ * key retired by the CLI or another instance verifies nothing from that moment on.
  */
 import { webcrypto } from 'node:crypto';
 import { importJWK } from 'jose';

@@ -167,6 +167,8 @@ export function createSignIn(deps: SignInDeps) {
     // A token Parley minted (its typ says so) is checked against Parley's own keys and issuer only.
     const minted = peekJwsHeader(token)?.['typ'] === MINTED_TYP;
     const active = minted ? { keys: await mintVerificationKeys(now), resolveKid: undefined } : await deps.keyRing.active();
+    // A token that calls itself minted when this instance has never minted is simply not valid here.
+    if (minted && active.keys.length === 0) return { ok: false, code: 'token_invalid', reason: 'no key of this instance signed it' };
     const maxLifetime = minted ? MINTED_LIFETIME_SECONDS : tokenMaxLifetimeSeconds;
     const verified =
       verifiedTokens.get(token, active.keys, maxLifetime, DEFAULT_CLOCK_TOLERANCE_SECONDS, nowSeconds) ??

@@ -20,6 +20,8 @@ interface Pending {
 
 export function createAuditRepository({ db }: Store) {
   let pending: Pending[] = [];
+  // Batches are written one after the other, so that ids follow the order of recording on PostgreSQL too.
+  let writing: Promise<void> = Promise.resolve();
 
   const insert = (entries: readonly AuditEntry[]) => {
     const rows = entries.map((e) => sql`(${e.at}, ${e.kind}, ${e.action}, ${e.actor_id}, ${e.actor_label}, ${e.outcome}, ${e.origin}, ${e.ip}, ${e.target})`);
@@ -35,7 +37,6 @@ export function createAuditRepository({ db }: Store) {
   async function flush(): Promise<void> {
     const batch = pending;
     pending = [];
-    // One statement after the other, so that ids follow the order of recording on PostgreSQL too.
     for (let i = 0; i < batch.length; i += MAX_ROWS_PER_INSERT) {
       const chunk = batch.slice(i, i + MAX_ROWS_PER_INSERT);
       try {
@@ -51,7 +52,9 @@ export function createAuditRepository({ db }: Store) {
     /** Resolves once the entry is committed. */
     record(entry: AuditEntry): Promise<void> {
       return new Promise((resolve, reject) => {
-        if (pending.push({ entry, resolve, reject }) === 1) setImmediate(() => void flush());
+        if (pending.push({ entry, resolve, reject }) === 1) setImmediate(() => {
+          writing = writing.then(flush);
+        });
       });
     },
 

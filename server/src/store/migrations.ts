@@ -215,21 +215,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         // Sessions become signed tokens (auth/session-tokens.ts): a sign-in writes nothing for its session.
         // What remains in the database is what ends a session early. Sessions of the old kind end here.
-        await db.schema.dropTable('sessions').execute();
+        // Written to be run again after a crash half-way (SQLite runs DDL outside a transaction).
+        await db.schema.dropTable('sessions').ifExists().execute();
         await db.schema
           .createTable('revoked_sessions')
+          .ifNotExists()
           .addColumn('id', 'text', (c) => c.primaryKey())
           .addColumn('expires_at', 'bigint', (c) => c.notNull())
           .addColumn('revoked_at', 'bigint', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('revoked_sessions_expiry').on('revoked_sessions').column('expires_at').execute();
-        await db.schema.alterTable('users').addColumn('session_epoch', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.createIndex('revoked_sessions_expiry').ifNotExists().on('revoked_sessions').column('expires_at').execute();
         await db.schema
           .createTable('instance_secrets')
+          .ifNotExists()
           .addColumn('name', 'text', (c) => c.primaryKey())
           .addColumn('value', 'text', (c) => c.notNull())
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .execute();
+        await db.schema.alterTable('users').addColumn('session_epoch', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
   };

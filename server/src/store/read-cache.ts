@@ -8,8 +8,8 @@
  * - a commit by another process (the CLI, a second server on the same file): SQLite's `PRAGMA data_version`
  *   has changed, and the cache empties. The pragma opens a read transaction (a sign-in's largest cost when
  *   read at every lookup), so it is read once per turn of the event loop: a commit made elsewhere is seen
- *   from the next turn on (under a millisecond under load), as if the requests of the current turn had all
- *   arrived just before it. Each request arrives in a turn of its own.
+ *   from the next turn on (under a millisecond under load), as if the requests handled in the current
+ *   turn had all arrived just before it.
  * A load that was in flight while its cache was emptied is answered but not kept, so an old row read just
  * before a write never outlives the write.
  *
@@ -57,8 +57,8 @@ function dataVersionOf(store: Store): (() => number) | undefined {
 }
 
 /**
- * The cache named `name` on this store (one per store and name). Kept values are frozen: callers copy,
- * never mutate.
+ * The cache named `name` on this store (one per store and name). Values it answers are frozen: callers
+ * copy, never mutate.
  */
 export function readCacheOf<V extends object>(store: Store, name: string): ReadCache<V> {
   let caches = cachesOf.get(store);
@@ -66,6 +66,15 @@ export function readCacheOf<V extends object>(store: Store, name: string): ReadC
   let cache = caches.get(name);
   if (!cache) caches.set(name, (cache = createReadCache(dataVersionOf(store))));
   return cache as ReadCache<V>;
+}
+
+/**
+ * Rows, or lists of rows, frozen whether they are kept or not (and on PostgreSQL too), so that code that
+ * would change a shared row fails the same way every time, on both databases.
+ */
+function deepFreeze<V>(value: V): V {
+  if (Array.isArray(value)) for (const item of value) Object.freeze(item);
+  return typeof value === 'object' && value !== null ? Object.freeze(value) : value;
 }
 
 function createReadCache<V extends object>(dataVersion: (() => number) | undefined): ReadCache<V> {
@@ -85,16 +94,16 @@ function createReadCache<V extends object>(dataVersion: (() => number) | undefin
 
   return {
     async get(key, load) {
-      if (!dataVersion) return load();
+      if (!dataVersion) return deepFreeze(await load());
       sync(dataVersion);
       const hit = entries.get(key);
       if (hit !== undefined) return hit;
       const started = generation;
-      const value = await load();
+      const value = deepFreeze(await load());
       sync(dataVersion);
       if (value !== undefined && generation === started) {
         if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
-        entries.set(key, Object.freeze(value));
+        entries.set(key, value);
       }
       return value;
     },

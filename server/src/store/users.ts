@@ -134,8 +134,13 @@ export function createUserRepository(store: Store) {
       changed(id);
     },
 
+    /** Deactivating also ends every session, in the same statement (sessions carry the epoch). */
     async setActive(id: string, active: boolean): Promise<void> {
-      await db.updateTable('users').set({ active: active ? 1 : 0 }).where('id', '=', id).execute();
+      await db
+        .updateTable('users')
+        .set((eb) => (active ? { active: 1 } : { active: 0, session_epoch: eb('session_epoch', '+', 1) }))
+        .where('id', '=', id)
+        .execute();
       changed(id);
     },
 

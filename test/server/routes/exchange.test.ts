@@ -153,6 +153,20 @@ describe.each(DIALECTS)('sign-in by exchange on %s', (dialect) => {
     expectError(await post(), 403, 'csrf_rejected');
     expect((await post(PUBLIC_URL)).statusCode).toBe(201);
   });
+
+  it('a token whose header claims to be minted, on an instance that never minted, is token_invalid (external auth is on)', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'parley-mint+jwt' })).toString('base64url');
+    for (const code of [`${header}.`, `${header}.e30`, `${header}.e30.AAAA`]) expectError(await exchange(code), 401, 'token_invalid');
+  });
+
+  it('deactivation ends the sessions in the same write that deactivates', async () => {
+    const session = (await exchange(await t.sign({ user: { id: 'dora' } }))).json().session.token as string;
+    const user = (await t.app.services.users.findByExternalId('dora'))!;
+    await t.app.services.users.setActive(user.id, false);
+    await t.app.services.users.setActive(user.id, true);
+    expect((await t.app.services.users.findById(user.id))?.session_epoch).toBe(user.session_epoch + 1);
+    expectError(await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${session}` } }), 401, 'session_invalid');
+  });
 });
 
 describe.each(DIALECTS)('seat limit on %s', (dialect) => {

@@ -14,6 +14,8 @@ export const SIGN_IN_PARAM = 'externalAuthCode';
 export function landingUrl(requestUrl: string): string {
   const q = requestUrl.indexOf('?');
   const path = (q === -1 ? requestUrl : requestUrl.slice(0, q)).replace(/^[/\\]+/, '/');
+  // The common case, the code as the only parameter, needs no parsing.
+  if (requestUrl.startsWith(`${SIGN_IN_PARAM}=`, q + 1) && !requestUrl.includes('&', q)) return path;
   const params = new URLSearchParams(q === -1 ? '' : requestUrl.slice(q + 1));
   params.delete(SIGN_IN_PARAM);
   const search = params.toString();
