@@ -1,6 +1,8 @@
 /**
- * The server under benchmark: the real Parley app on its own database, plus one bare Fastify route in the
- * same process (`GET /bench/baseline`) as the baseline every figure is divided by. Prints its URL.
+ * The server under benchmark: the real Parley app on its own database, plus bare Fastify routes in the
+ * same process as the baselines every figure is divided by: `GET /bench/baseline` (a fixed small JSON) and
+ * `POST /bench/baseline` (parses the JSON body through the app's parser and echoes it: the same shape of
+ * request and response as the exchange and the token API, with nothing done in between). Prints its URL.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ const config = loadConfig(process.env);
 const store = await openStore(config.database);
 const app = await buildApp({ config, store, logger: false });
 app.get('/bench/baseline', async () => ({ ok: true }));
+app.post('/bench/baseline', async (request) => ({ echo: request.body }));
 // A static script the size of widget.js, for the widget-load baseline.
 const widgetSize = readFileSync(join(PUBLIC_DIR, 'widget.js')).length;
 const staticScript = `window.__staticLoaded = true;/*${'x'.repeat(Math.max(0, widgetSize - 40))}*/`;

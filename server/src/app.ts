@@ -66,6 +66,8 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 /** JSON.parse that refuses NUL characters in any string or key, as a coded 400. */
 function parseJson(text: string): unknown {
   try {
+    // JSON can only spell a NUL as the escape \u0000: without one, nothing needs the (slower) reviver.
+    if (!text.includes('\\u0000')) return JSON.parse(text);
     return JSON.parse(text, (key, value: unknown) => {
       // A sign-in code is judged by sign-in itself (a NUL makes it token_invalid, 401).
       if (key === 'externalAuthCode') return value;

@@ -59,7 +59,13 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const organizations = createOrganizationRepository(store);
   const keyRing = createKeyRing({ envSecret: config.externalAuthSecret, keys, jwksFetch, now });
   const adminSettings = createSettings({ store, config, now });
-  const settings = async () => ({ ...(await adminSettings.get()), requireJti: config.requireJti });
+  // Every sign-in asks: the combined object is made again only when the settings are.
+  let combined: { from: object; value: Awaited<ReturnType<typeof adminSettings.get>> & { requireJti: boolean } } | null = null;
+  const settings = async () => {
+    const current = await adminSettings.get();
+    if (combined?.from !== current) combined = { from: current, value: { ...current, requireJti: config.requireJti } };
+    return combined.value;
+  };
   const audit = createAuditRepository(store);
   const adminApiKeys = createAdminApiKeyRepository(store);
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });

@@ -53,9 +53,14 @@ export function createKeyRing(options: { envSecret: Uint8Array | null; keys: Key
     return source;
   }
 
+  // Without JWK Sets, the answer depends only on the rows: while the repository answers the same (cached)
+  // list, the same keys are answered.
+  let last: { rows: readonly KeyRow[]; active: ActiveKeys } | null = null;
+
   return {
     async active(): Promise<ActiveKeys> {
       const rows = await options.keys.listActive();
+      if (last?.rows === rows) return last.active;
       const keys: VerificationKey[] = envKey ? [await envKey] : [];
       const jwks: JwksSource[] = [];
       for (const row of rows) {
@@ -77,7 +82,9 @@ export function createKeyRing(options: { envSecret: Uint8Array | null; keys: Key
               }
               return undefined;
             };
-      return { keys, resolveKid };
+      const active = { keys, resolveKid };
+      last = jwks.length === 0 ? { rows, active } : null;
+      return active;
     },
   };
 }

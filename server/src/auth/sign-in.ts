@@ -195,7 +195,8 @@ export function createSignIn(deps: SignInDeps) {
     const session = await deps.sessions.create(resolved.user, now, SESSION_TTL_MS);
     const lastSeen = resolved.user.last_seen_at;
     const seen = lastSeen === null || now - lastSeen >= LAST_SEEN_WRITE_INTERVAL_MS;
-    await Promise.all([seen ? users.touchLastSeen(resolved.user.id, now) : undefined, noteKeyUse(verified.kid, now)]);
+    if (seen) await users.touchLastSeen(resolved.user.id, now);
+    await noteKeyUse(verified.kid, now);
     return { ok: true, user: seen ? { ...resolved.user, last_seen_at: now } : resolved.user, created: resolved.created, session, kid: verified.kid };
   };
 }

@@ -2,7 +2,7 @@
  * The audit log (PRODUCT.md §8): every administrative action and every sign-in attempt, with time, actor,
  * outcome code, origin and address. Never a token or a secret: callers pass labels and ids only.
  */
-import { sql } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { Store } from './database.js';
 import type { AuditLogTable } from './schema.js';
 
@@ -18,14 +18,19 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-export function createAuditRepository({ db }: Store) {
+const COLUMNS = ['at', 'kind', 'action', 'actor_id', 'actor_label', 'outcome', 'origin', 'ip', 'target'] as const;
+
+export function createAuditRepository({ db, dialect }: Store) {
   let pending: Pending[] = [];
   // Batches are written one after the other, so that ids follow the order of recording on PostgreSQL too.
   let writing: Promise<void> = Promise.resolve();
 
+  // The statement is written out directly (placeholders and values), not built node by node.
+  const placeholder = dialect === 'postgres' ? (n: number) => `$${n}` : () => '?';
   const insert = (entries: readonly AuditEntry[]) => {
-    const rows = entries.map((e) => sql`(${e.at}, ${e.kind}, ${e.action}, ${e.actor_id}, ${e.actor_label}, ${e.outcome}, ${e.origin}, ${e.ip}, ${e.target})`);
-    return sql`insert into audit_log (at, kind, action, actor_id, actor_label, outcome, origin, ip, target) values ${sql.join(rows)}`.execute(db);
+    const values: unknown[] = [];
+    const rows = entries.map((entry) => `(${COLUMNS.map((column) => (values.push(entry[column]), placeholder(values.length))).join(', ')})`);
+    return db.executeQuery(CompiledQuery.raw(`insert into audit_log (${COLUMNS.join(', ')}) values ${rows.join(', ')}`, values));
   };
 
   /**
