@@ -53,3 +53,31 @@ describe('the verified-token cache', () => {
     expect(cache.get('a', [k], 3600, 60, NOW)).toBeDefined();
   });
 });
+
+describe('the verified-token cache, bounded', () => {
+  it('keeps at most its number of entries, the least recently used going first', () => {
+    const cache = createVerifiedTokenCache(2);
+    const k = key('k1');
+    cache.put('a', result('k1'), [k], 3600);
+    cache.put('b', result('k1'), [k], 3600);
+    expect(cache.get('a', [k], 3600, 60, NOW)).toBeDefined();
+    cache.put('c', result('k1'), [k], 3600);
+    expect(cache.size).toBe(2);
+    expect(cache.get('b', [k], 3600, 60, NOW)).toBeUndefined();
+    expect(cache.get('a', [k], 3600, 60, NOW)).toBeDefined();
+    expect(cache.get('c', [k], 3600, 60, NOW)).toBeDefined();
+  });
+
+  it('keeps at most 8 million characters of tokens, however few they are', () => {
+    const cache = createVerifiedTokenCache();
+    const k = key('k1');
+    const big = (i: number) => `${i}`.padEnd(8000, 'x');
+    for (let i = 0; i < 1500; i++) cache.put(big(i), result('k1'), [k], 3600);
+    expect(cache.size).toBe(1000);
+    expect(cache.get(big(0), [k], 3600, 60, NOW)).toBeUndefined();
+    expect(cache.get(big(1499), [k], 3600, 60, NOW)).toBeDefined();
+    // Putting the same token again replaces its entry rather than counting it twice.
+    cache.put(big(1499), result('k1'), [k], 3600);
+    expect(cache.size).toBe(1000);
+  });
+});
