@@ -6,6 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store } from './database.js';
 import type { ApiCredentialsTable } from './schema.js';
+import { readCacheOf } from './read-cache.js';
 
 export type ApiCredentialRow = ApiCredentialsTable;
 const DUMMY_HASH = createHash('sha256').update('parley:no-such-credential').digest();
@@ -13,8 +14,12 @@ const USE_WRITE_INTERVAL_MS = 60_000;
 
 const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
 
-export function createApiCredentialRepository({ db }: Store) {
+export function createApiCredentialRepository(store: Store) {
+  const { db } = store;
   const lastWrite = new Map<string, number>();
+  // Every token API call checks its credential: kept in memory where that is exact (read-cache.ts).
+  const cache = readCacheOf<ApiCredentialRow>(store, 'api_credentials');
+  const changed = (apiKey: string) => cache.forget((row) => row.api_key === apiKey);
   return {
     async create(name: string, now: number): Promise<{ apiKey: string; authToken: string }> {
       const apiKey = `pk_${randomBytes(12).toString('base64url')}`;
@@ -29,7 +34,10 @@ export function createApiCredentialRepository({ db }: Store) {
 
     /** `ok`, or why not: an unknown key and a wrong token look alike to the caller; a revoked one is told. */
     async verify(apiKey: string, authToken: string, now: number): Promise<'ok' | 'invalid' | 'revoked'> {
-      const row = apiKey.length <= 200 ? await db.selectFrom('api_credentials').selectAll().where('api_key', '=', apiKey).executeTakeFirst() : undefined;
+      const row =
+        apiKey.length <= 200
+          ? await cache.get(apiKey, () => db.selectFrom('api_credentials').selectAll().where('api_key', '=', apiKey).executeTakeFirst())
+          : undefined;
       const expected = row ? Buffer.from(row.auth_token_hash, 'base64url') : DUMMY_HASH;
       const matches = expected.length === 32 && timingSafeEqual(digest(authToken), expected);
       if (!row || !matches) return 'invalid';
@@ -37,12 +45,14 @@ export function createApiCredentialRepository({ db }: Store) {
       if (now - (lastWrite.get(apiKey) ?? 0) >= USE_WRITE_INTERVAL_MS) {
         lastWrite.set(apiKey, now);
         await db.updateTable('api_credentials').set({ last_used_at: now }).where('api_key', '=', apiKey).execute();
+        changed(apiKey);
       }
       return 'ok';
     },
 
     async revoke(apiKey: string, now: number): Promise<boolean> {
       const result = await db.updateTable('api_credentials').set({ revoked_at: now }).where('api_key', '=', apiKey).where('revoked_at', 'is', null).executeTakeFirst();
+      changed(apiKey);
       return Number(result.numUpdatedRows) === 1;
     },
   };
