@@ -165,7 +165,7 @@ export function createSignIn(deps: SignInDeps) {
     }
     const nowSeconds = Math.floor(now / 1000);
     // A token Parley minted (its typ says so) is checked against Parley's own keys and issuer only.
-    const minted = peekJwsHeader(token)?.['typ'] === MINTED_TYP;
+    const minted = verifiedTokens.minted(token) ?? peekJwsHeader(token)?.['typ'] === MINTED_TYP;
     const active = minted ? { keys: await mintVerificationKeys(now), resolveKid: undefined } : await deps.keyRing.active();
     // A token that calls itself minted when this instance has never minted is simply not valid here.
     if (minted && active.keys.length === 0) return { ok: false, code: 'token_invalid', reason: 'no key of this instance signed it' };
@@ -181,7 +181,7 @@ export function createSignIn(deps: SignInDeps) {
         minted ? mintedKind(deps.issuer()) : EXTERNAL,
       ));
     if (!verified.ok) return verified;
-    if (typeof token === 'string') verifiedTokens.put(token, verified, active.keys, maxLifetime);
+    if (typeof token === 'string') verifiedTokens.put(token, verified, active.keys, maxLifetime, minted);
     if (requireJti && verified.jti === undefined) return { ok: false, code: 'token_invalid', reason: 'jti is required' };
     if (verified.identity.form === 'user' && verified.identity.organizationId !== undefined) await deps.organizations.ensure(verified.identity.organizationId, now);
     const resolved = await resolve(verified.identity, now);

@@ -12,6 +12,8 @@ type Verified = Extract<VerifyResult, { ok: true }>;
 
 interface Entry {
   result: Verified;
+  /** Whether Parley minted it: the sign-in then checks it against Parley's own keys. */
+  minted: boolean;
   key: VerificationKey['key'];
   maxLifetimeSeconds: number;
 }
@@ -28,6 +30,11 @@ export function createVerifiedTokenCache(maxEntries = MAX_ENTRIES) {
   };
 
   return {
+    /** Whether a token in the cache was one Parley minted (undefined when it is not in the cache). */
+    minted(token: unknown): boolean | undefined {
+      return typeof token === 'string' ? entries.get(token)?.minted : undefined;
+    },
+
     /** The cached result, if it still holds for these keys, this policy and this time (Unix seconds). */
     get(token: unknown, keys: readonly VerificationKey[], maxLifetimeSeconds: number, toleranceSeconds: number, now: number): Verified | undefined {
       if (typeof token !== 'string' || token.length > 8192) return undefined;
@@ -44,12 +51,12 @@ export function createVerifiedTokenCache(maxEntries = MAX_ENTRIES) {
       return entry.result;
     },
 
-    put(token: string, result: Verified, keys: readonly VerificationKey[], maxLifetimeSeconds: number): void {
+    put(token: string, result: Verified, keys: readonly VerificationKey[], maxLifetimeSeconds: number, minted: boolean): void {
       const key = keys.find((k) => k.kid === result.kid)?.key;
       if (!key) return;
       remove(token);
       while (entries.size > 0 && (entries.size >= maxEntries || characters + token.length > MAX_CHARACTERS)) remove(entries.keys().next().value as string);
-      entries.set(token, { result, key, maxLifetimeSeconds });
+      entries.set(token, { result, minted, key, maxLifetimeSeconds });
       characters += token.length;
     },
 
