@@ -1,6 +1,7 @@
 /**
  * The server under benchmark: the real Parley app on its own database, plus bare Fastify routes in the
- * same process as the baselines every figure is divided by: `GET /bench/baseline` (a fixed small JSON) and
+ * same process as the baselines every figure is divided by: `GET /bench/baseline` (a fixed small JSON, also
+ * requested with the sign-in code in its query string, the hosted page's request line) and
  * `POST /bench/baseline` (parses the JSON body through the app's parser and echoes it: the same shape of
  * request and response as the exchange and the token API, with nothing done in between). Prints its URL.
  */
