@@ -59,13 +59,6 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const organizations = createOrganizationRepository(store);
   const keyRing = createKeyRing({ envSecret: config.externalAuthSecret, keys, jwksFetch, now });
   const adminSettings = createSettings({ store, config, now });
-  // Every sign-in asks: the combined object is made again only when the settings are.
-  let combined: { from: object; value: Awaited<ReturnType<typeof adminSettings.get>> & { requireJti: boolean } } | null = null;
-  const settings = async () => {
-    const current = await adminSettings.get();
-    if (combined?.from !== current) combined = { from: current, value: { ...current, requireJti: config.requireJti } };
-    return combined.value;
-  };
   const audit = createAuditRepository(store);
   const adminApiKeys = createAdminApiKeyRepository(store);
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
@@ -90,7 +83,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
     grants,
     organizations,
     apiCredentials: createApiCredentialRepository(store),
-    signIn: createSignIn({ keyRing, keys, jtis, users, sessions, settings, now, mintKeys, organizations, grants, issuer: publicUrl }),
+    signIn: createSignIn({ keyRing, keys, jtis, users, sessions, settings: adminSettings.get, requireJti: config.requireJti, now, mintKeys, organizations, grants, issuer: publicUrl }),
     chat: createChatService({ store, conversations, messages, events, access, bus, now }),
     /** The key /demo signs with: the environment's, else the newest active stored HS256 key. */
     async signingKeyForDemo(): Promise<{ kid: string; secret: Uint8Array } | null> {

@@ -9,7 +9,10 @@
  *
  * The tag is HMAC-SHA-256 over everything before it, truncated to 128 bits (RFC 2104 §5).
  */
-import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, type KeyObject, timingSafeEqual } from 'node:crypto';
+
+/** The session key: raw bytes, or (on the hot path) imported once as a KeyObject. */
+export type SessionKey = KeyObject | Uint8Array;
 
 export const SESSION_TOKEN_PREFIX = 'pss_';
 const VERSION = 1;
@@ -36,17 +39,12 @@ export interface SessionClaims {
   expiresAt: number;
 }
 
-// Importing raw key bytes at every HMAC was half its cost: each key is imported once.
-const imported = new WeakMap<Uint8Array, KeyObject>();
-
-function tag(key: Uint8Array, body: Uint8Array): Buffer {
-  let keyObject = imported.get(key);
-  if (!keyObject) imported.set(key, (keyObject = createSecretKey(key)));
-  return createHmac('sha256', keyObject).update(body).digest().subarray(0, TAG_BYTES);
+function tag(key: SessionKey, body: Uint8Array): Buffer {
+  return createHmac('sha256', key).update(body).digest().subarray(0, TAG_BYTES);
 }
 
 /** Seals a session; `sessionId` must be 16 random bytes. */
-export function sealSessionToken(key: Uint8Array, sessionId: Uint8Array, claims: Omit<SessionClaims, 'id'>): string {
+export function sealSessionToken(key: SessionKey, sessionId: Uint8Array, claims: Omit<SessionClaims, 'id'>): string {
   const account = Buffer.from(claims.userId, 'utf8');
   if (sessionId.length !== ID_BYTES) throw new TypeError('a session id is 16 bytes');
   if (account.length === 0 || account.length > MAX_ACCOUNT_ID_BYTES) throw new TypeError('account id of unexpected length');
@@ -61,7 +59,7 @@ export function sealSessionToken(key: Uint8Array, sessionId: Uint8Array, claims:
 }
 
 /** The claims of a token sealed with `key` that has not expired at `now`; undefined for anything else. */
-export function openSessionToken(key: Uint8Array, token: string, now: number): SessionClaims | undefined {
+export function openSessionToken(key: SessionKey, token: string, now: number): SessionClaims | undefined {
   if (token.length > MAX_TOKEN_LENGTH || !TOKEN_PATTERN.test(token)) return undefined;
   const encoded = token.slice(SESSION_TOKEN_PREFIX.length);
   const bytes = Buffer.from(encoded, 'base64url');

@@ -49,7 +49,9 @@ export interface SignInDeps {
   users: UserRepository;
   sessions: Sessions;
   jtis: JtiRepository;
-  settings: () => Promise<{ seatLimit: number; tokenMaxLifetimeSeconds: number; requireJti: boolean; externalAuthEnabled: boolean }>;
+  settings: () => Promise<{ seatLimit: number; tokenMaxLifetimeSeconds: number; externalAuthEnabled: boolean }>;
+  /** PARLEY_REQUIRE_JTI: every code must carry a `jti`, usable once. Fixed at boot. */
+  requireJti: boolean;
   now: () => number;
 }
 
@@ -159,7 +161,8 @@ export function createSignIn(deps: SignInDeps) {
   /** Signs in with an external token; `token` is whatever the request carried (unknown until verified). */
   return async function signIn(token: unknown): Promise<SignInResult> {
     const now = deps.now();
-    const { tokenMaxLifetimeSeconds, requireJti, externalAuthEnabled } = await deps.settings();
+    const { tokenMaxLifetimeSeconds, externalAuthEnabled } = await deps.settings();
+    const { requireJti } = deps;
     if (!externalAuthEnabled && token !== undefined && token !== null && token !== '') {
       return { ok: false, code: 'external_auth_disabled', reason: 'turned off by an administrator' };
     }
