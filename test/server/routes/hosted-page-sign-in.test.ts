@@ -36,6 +36,14 @@ describe('GET /?externalAuthCode=… (hosted page)', () => {
     expect(res.headers['location']).toBe('/some/page?tab=2&x=y');
   });
 
+  it('keeps the parameters after a code that comes first, and drops a code that is the only one', async () => {
+    const token = await t.sign({ user: { id: 'alice' } });
+    const first = await t.app.inject({ method: 'GET', url: `/p?externalAuthCode=${token}&tab=2` });
+    expect(first.headers['location']).toBe('/p?tab=2');
+    const only = await t.app.inject({ method: 'GET', url: `/p/q?externalAuthCode=${token}` });
+    expect(only.headers['location']).toBe('/p/q');
+  });
+
   it('never redirects off-site from a protocol-relative path', async () => {
     const token = await t.sign({ user: { id: 'alice' } });
     const res = await t.app.inject({ method: 'GET', url: `//evil.example/?externalAuthCode=${token}` });
