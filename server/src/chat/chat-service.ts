@@ -43,7 +43,7 @@ export function createChatService(deps: ChatDeps) {
         cursor = decodeCursor(rawCursor);
         if (!cursor) throw new ParleyError('bad_request', 'cursor is malformed');
       }
-      const rows = await conversations.listForParticipant(user.id, cursor, limit + 1);
+      const rows = await conversations.listForParticipant({ id: user.id, organizationId: user.organization_id }, cursor, limit + 1);
       // A document room stays listed only while a grant still covers its document.
       const page = [];
       for (const row of rows.slice(0, limit)) if (row.document_id === null || (await access.documentRole(user, row.document_id, deps.now())) !== null) page.push(row);

@@ -77,14 +77,18 @@ export function createConversationRepository({ db }: Store) {
       return added !== undefined;
     },
 
-    /** A page of the user's conversations, newest activity first. */
-    listForParticipant(userId: string, cursor: ConversationCursor | undefined, limit: number) {
+    /**
+     * A page of the conversations the user takes part in within their current organization, newest activity
+     * first. Participation outlives a move to another organization; what the user may see does not.
+     */
+    listForParticipant(user: { id: string; organizationId: string }, cursor: ConversationCursor | undefined, limit: number) {
       const activity = (eb: any) => eb.fn.coalesce('conversations.last_message_at', 'conversations.created_at');
       let query = db
         .selectFrom('conversations')
         .innerJoin('participants', 'participants.conversation_id', 'conversations.id')
         .selectAll('conversations')
-        .where('participants.user_id', '=', userId);
+        .where('participants.user_id', '=', user.id)
+        .where('conversations.organization_id', '=', user.organizationId);
       if (cursor) {
         query = query.where((eb) =>
           eb.or([
