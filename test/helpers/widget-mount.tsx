@@ -15,7 +15,7 @@ import { createFakeFetch, type FakeFetch, type Handler } from './widget-fakes.js
 
 export const BASE = 'https://parley.test';
 /** The bound of every `vi.waitFor` of a widget test. */
-export const WAIT = { timeout: 2000, interval: 5 };
+export const WAIT = { timeout: 10_000, interval: 5 };
 
 /** The events of `Parley.on`. */
 const EVENTS = ['ready', 'open', 'close', 'message', 'unread', 'error'] as const;

@@ -8,6 +8,8 @@ export const MAX_TOKEN_BYTES = 8 * 1024;
 // Three non-empty base64url segments: compact JWS. A JWE has five; JSON serialisation has braces.
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+import { hasDuplicateMembers } from './json-duplicates.js';
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface CompactParts {
@@ -23,15 +25,23 @@ export function decodeBase64Url(segment: string): Uint8Array | undefined {
   return bytes.toString('base64url') === segment ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : undefined;
 }
 
-/** Parses UTF-8 JSON that must be a plain object; undefined for anything else (arrays, strings, bad UTF-8). */
+/**
+ * Parses UTF-8 JSON that must be a plain object; undefined for anything else (arrays, strings, bad UTF-8)
+ * and for an object anywhere inside that repeats a member name. RFC 7515 §4 and RFC 7519 §4 let a parser
+ * either reject duplicates or keep the last one; Parley rejects them, so that no other parser on the
+ * integrator's side (one that keeps the first) can read a different header or identity from the same token.
+ */
 export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    text = utf8.decode(bytes);
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return hasDuplicateMembers(text) ? undefined : (value as Record<string, unknown>);
 }
 
 /**

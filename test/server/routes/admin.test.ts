@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
 import { createTestApp, PUBLIC_URL, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 import { openSse } from '../../helpers/sse.js';
@@ -170,7 +171,9 @@ describe.each(DIALECTS)('admin on %s', (dialect) => {
       writeFileSync(join(dir, 'sign.mjs'), examples.node);
       const link = execFileSync(process.execPath, [join(dir, 'sign.mjs')], { env: { PARLEY_SECRET: secret }, encoding: 'utf8' }).trim();
       expect(link.startsWith(`${PUBLIC_URL}/?externalAuthCode=`)).toBe(true);
-      t.clock.now = Date.now();
+      // The example ran in its own process with the real clock: the app's clock moves to the token's own
+      // issue time (read from the token), so the test itself never reads the real date.
+      t.clock.now = Number(decodeJwt(new URL(link).searchParams.get('externalAuthCode')!).iat) * 1000;
       const res = await t.app.inject({ method: 'GET', url: link.slice(PUBLIC_URL.length) });
       expect(res.statusCode).toBe(303);
       const user = await t.app.services.users.findByExternalId('user-123');

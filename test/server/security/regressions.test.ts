@@ -34,12 +34,26 @@ describe('security regressions', () => {
   });
 
   it('OPTIONS requests use the same error handler (no library message)', async () => {
-    const res = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/auth/exchange', headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:3000' }, payload: '{"x":' });
-    expect(res.statusCode).toBeLessThan(500);
-    if (res.statusCode >= 400) expect(res.json()).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+    const preflightHeaders = {
+      'access-control-allow-origin': 'http://127.0.0.1:3000',
+      'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE',
+      'access-control-allow-headers': 'Authorization, Content-Type, Last-Event-ID',
+      'access-control-max-age': '600',
+    };
+    // A body on a preflight is never parsed: the preflight answers 204 with the CORS headers only.
+    const withBody = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/auth/exchange', headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:3000' }, payload: '{"x":' });
+    expect([withBody.statusCode, withBody.body]).toEqual([204, '']);
+    expect(withBody.headers).toMatchObject(preflightHeaders);
     const bare = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/me', headers: { origin: 'http://127.0.0.1:3000' } });
-    expect(bare.statusCode).toBeLessThan(500);
-    expect(bare.body).not.toContain('Invalid Preflight Request');
+    expect([bare.statusCode, bare.body]).toEqual([204, '']);
+    expect(bare.headers).toMatchObject(preflightHeaders);
+    // Without an Origin it is no preflight: the route has no OPTIONS handler, and the answer is Parley's 404.
+    const noOrigin = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/me' });
+    expect(noOrigin.statusCode).toBe(404);
+    expect(noOrigin.json()).toEqual({ error: { code: 'not_found', message: 'Not found.' } });
+    // An origin outside the allowlist gets no CORS headers at all.
+    const foreign = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/me', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('user.ids with lone surrogates are refused, so two cannot collapse into one account', async () => {
