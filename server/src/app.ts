@@ -9,6 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { docsRoutes } from './routes/docs.js';
 import { createSignInLimiter, type SignInLimiter } from './auth/sign-in-limits.js';
+import { createClockedStore } from './rate-limit-store.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from './config.js';
@@ -151,7 +152,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (/%00/i.test(request.url) && /%00/i.test(redactUrl(request.url))) throw new ParleyError('bad_request', 'The URL may not contain NUL characters.');
   });
   await app.register(cookie);
-  await app.register(rateLimit, { global: false });
+  // Counters read the app's clock (injected in tests), like everything else that keeps time.
+  await app.register(rateLimit, { global: false, store: createClockedStore(now) });
   app.decorate('signInLimiter', createSignInLimiter(app, { perAddress: config.signInRateLimit, perKey: config.signInRateLimitPerKey }));
   const corsCommon = {
     credentials: false,
