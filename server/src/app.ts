@@ -26,7 +26,9 @@ import { tokenApiRoutes } from './routes/token-api/index.js';
 import { pageRoutes } from './routes/pages/index.js';
 import { demoRoutes } from './routes/pages/demo.js';
 import { widgetRoutes } from './routes/widget/index.js';
-import { hostedPageSignIn } from './routes/pages/sign-in-link.js';
+import { hostedPageSignIn, SIGN_IN_PARAM } from './routes/pages/sign-in-link.js';
+import { errorPageHtml } from './routes/pages/error-page.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './store/unavailable.js';
 import { createServices, type Services } from './services.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { createSafeJwksFetch, type JwksFetch } from './auth/jwks.js';
@@ -120,6 +122,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Before any plugin registers routes (CORS adds OPTIONS *), so that every route answers errors alike.
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // The database is unreachable for now (a restart, a failover): a 503 to retry, never a 500; a page (the
+    // hosted page's sign-in included) answers it as an HTML error page.
+    if (isDatabaseUnavailable(error) || (error instanceof ParleyError && error.code === 'database_unavailable')) {
+      request.log.warn({ err: error, url: redactUrl(request.url) }, 'database unavailable');
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)).header('cache-control', 'no-store');
+      const page = (request.method === 'GET' || request.method === 'HEAD') && !request.url.startsWith('/api/');
+      if (page && ((request.headers.accept ?? '').includes('text/html') || Object.hasOwn((request.query as object | undefined) ?? {}, SIGN_IN_PARAM))) {
+        return reply.code(503).type('text/html; charset=utf-8').send(errorPageHtml('database_unavailable'));
+      }
+      return sendError(reply, 'database_unavailable');
+    }
     if (error instanceof ParleyError) return sendError(reply, error.code, error.message);
     if (error.validation) return sendError(reply, 'bad_request', `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params|headers)/, '')}`);
     switch (error.code) {

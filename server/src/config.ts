@@ -7,6 +7,8 @@ import { Buffer } from 'node:buffer';
 
 export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** SQLite's `PRAGMA synchronous` in WAL mode: `normal` survives a process crash, `full` also a power loss. */
+export type SqliteSynchronous = 'normal' | 'full';
 
 export interface Config {
   port: number;
@@ -29,6 +31,8 @@ export interface Config {
   signInRateLimitPerKey: RateLimit;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (rate limits, logs). */
   trustProxy: boolean;
+  /** SQLite only: `normal` loses no commit when the process crashes; `full` none when the machine loses power. */
+  sqliteSynchronous: SqliteSynchronous;
   logLevel: LogLevel;
   /** Variables that the environment (or a flag) set explicitly: these are locked in the admin panel. */
   fromEnvironment: ReadonlySet<string>;
@@ -155,6 +159,11 @@ export function parseRateLimit(raw: string): RateLimit {
   return { max: Number(match[1]), windowSeconds: parseDuration(match[2] as string) };
 }
 
+function parseSqliteSynchronous(raw: string): SqliteSynchronous {
+  if (raw !== 'normal' && raw !== 'full') throw new Error('must be normal or full');
+  return raw;
+}
+
 function parseLogLevel(raw: string): LogLevel {
   if (!LOG_LEVELS.has(raw)) throw new Error(`must be one of ${[...LOG_LEVELS].join(', ')}`);
   return raw as LogLevel;
@@ -174,6 +183,7 @@ const SETTINGS = [
   { key: 'signInRateLimit', variable: 'PARLEY_SIGNIN_RATE_LIMIT', flag: '--signin-rate-limit', parse: parseRateLimit, fallback: { max: 300, windowSeconds: 60 } },
   { key: 'signInRateLimitPerKey', variable: 'PARLEY_SIGNIN_RATE_LIMIT_PER_KEY', flag: '--signin-rate-limit-per-key', parse: parseRateLimit, fallback: { max: 6000, windowSeconds: 60 } },
   { key: 'trustProxy', variable: 'PARLEY_TRUST_PROXY', flag: '--trust-proxy', parse: parseBoolean, fallback: false },
+  { key: 'sqliteSynchronous', variable: 'PARLEY_SQLITE_SYNCHRONOUS', flag: '--sqlite-synchronous', parse: parseSqliteSynchronous, fallback: 'normal' },
   { key: 'logLevel', variable: 'LOG_LEVEL', flag: '--log-level', parse: parseLogLevel, fallback: 'info' },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -45,6 +45,7 @@ export const DEFAULT_MESSAGES: ReadonlyMap<ErrorCode, string> = new Map<ErrorCod
   ['client_message_id_conflict', 'This clientMessageId was already used for another conversation.'],
   ['internal_error', 'Something went wrong on our side.'],
   ['service_unavailable', 'The service is not ready.'],
+  ['database_unavailable', 'The database cannot be reached right now. Try again shortly.'],
 ]);
 
 export class ParleyError extends Error {

@@ -13,7 +13,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, { sqliteSynchronous: config.sqliteSynchronous });
   const app = await buildApp({ config, store, logger: { level: config.logLevel } });
   let address: string;
   try {

@@ -46,6 +46,8 @@ export const ERROR_STATUS = {
   // anything unexpected
   internal_error: 500,
   service_unavailable: 503,
+  /** The database cannot be reached for now: retry after the response's Retry-After. */
+  database_unavailable: 503,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

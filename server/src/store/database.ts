@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import type { DatabaseConfig } from '../config.js';
+import type { DatabaseConfig, SqliteSynchronous } from '../config.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -33,11 +33,33 @@ export interface Store {
 export interface OpenOptions {
   /** PostgreSQL only: the schema to create and use (tests give each run its own). */
   schema?: string;
+  /**
+   * SQLite only: `PRAGMA synchronous`. In WAL mode `normal` (the default) loses no commit when the process
+   * crashes, but the last commits before a power loss or an OS crash may roll back; `full` syncs the WAL at
+   * every commit and survives those too, at the cost of one fsync per write.
+   */
+  sqliteSynchronous?: SqliteSynchronous;
 }
 
 const INT8_OID = 20;
 
 const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * How long a connection attempt may take before it counts as a failure (503 to the request that waited),
+ * rather than hanging while a host that dropped off the network never answers. The pool's limit includes the
+ * wait for a free connection.
+ */
+const POOL_CONNECT_TIMEOUT_MS = 5000;
+const LISTEN_CONNECT_TIMEOUT_MS = 2000;
+/**
+ * The LISTEN connection's reconnect delays: 100 ms doubling up to 1 s, so that it is back (and the relay has
+ * caught up) within about a second of the database's return, at one attempt a second while it is away.
+ */
+const LISTEN_RETRY_FIRST_MS = 100;
+const LISTEN_RETRY_MAX_MS = 1000;
+
+const ignore = () => undefined;
 
 /**
  * better-sqlite3 behind a cache of prepared statements: Kysely's driver prepares every query it runs, and
@@ -61,11 +83,11 @@ function withStatementCache(database: SqliteDatabase.Database) {
   };
 }
 
-function openSqlite(path: string): { db: Kysely<Database>; dataVersion: () => number } {
+function openSqlite(path: string, synchronous: SqliteSynchronous): { db: Kysely<Database>; dataVersion: () => number } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
   database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
+  database.pragma(synchronous === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   const dataVersion = database.prepare('pragma data_version').pluck();
@@ -80,10 +102,20 @@ function openPostgres(url: string, schema: string | undefined): Kysely<Database>
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
     // bigint columns hold millisecond times and counts, all far below 2^53.
     types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text')) } as never,
   });
+  // An idle connection that the server drops (a restart, a failover) is reported here; without a listener it
+  // would end the process. The pool has already discarded it, and the next query reconnects or fails with a
+  // connection error that the request answers as 503.
+  pool.on('error', ignore);
+  // A connection in use (inside a transaction, say) that drops emits 'error' on the client itself, where the
+  // pool listens only while it is idle: the query in flight fails, and the pool discards the client when it
+  // comes back.
+  pool.on('connect', (client) => client.on('error', ignore));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -100,7 +132,8 @@ async function migrated(db: Kysely<Database>, dialect: Dialect, schema: string |
 /** Opens the database and applies pending migrations; the caller owns `close()`. */
 export async function openStore(config: DatabaseConfig, options: OpenOptions = {}): Promise<Store> {
   if (config.kind === 'postgres' && options.schema) {
-    const admin = new pg.Client({ connectionString: config.url });
+    const admin = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS });
+    admin.on('error', ignore); // a drop surfaces as the failed query below
     await admin.connect();
     try {
       await admin.query(`create schema if not exists ${options.schema}`);
@@ -109,7 +142,7 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
     }
   }
   if (config.kind === 'sqlite') {
-    const { db, dataVersion } = openSqlite(config.path);
+    const { db, dataVersion } = openSqlite(config.path, options.sqliteSynchronous ?? 'normal');
     await migrated(db, 'sqlite', undefined);
     return { db, dialect: 'sqlite', close: () => db.destroy(), dataVersion };
   }
@@ -125,48 +158,72 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
     async listen(channel, onNotify) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new TypeError(`bad channel name ${channel}`);
       let stopped = false;
+      /** The connection in use or being opened; null while waiting to reconnect. */
       let client: pg.Client | null = null;
       let retry: ReturnType<typeof setTimeout> | undefined;
-      let attempt = 0;
-      // A dedicated connection that comes back after any drop (with backoff), LISTENs again, and then wakes
-      // the listener once so it catches up with whatever committed while it was away.
-      const connect = async (): Promise<void> => {
+      let failures = 0;
+
+      // A dedicated connection that comes back after any drop (retrying every second at most while the
+      // database is away), LISTENs again, and then wakes the listener once so it catches up with whatever
+      // committed while it was away.
+      const open = async (): Promise<pg.Client> => {
         const next = new pg.Client({
           connectionString: config.url,
           application_name: `parley-listen:${options.schema ?? 'public'}`,
+          connectionTimeoutMillis: LISTEN_CONNECT_TIMEOUT_MS,
+          keepAlive: true,
           ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
         });
         next.on('notification', (message) => {
           if (message.channel === channel) onNotify(message.payload ?? '');
         });
-        const lost = () => {
-          if (stopped || client !== next) return;
-          client = null;
-          next.end().catch(() => undefined);
-          retry = setTimeout(() => void reconnect(), Math.min(30_000, 500 * 2 ** attempt++));
-        };
-        next.on('error', lost);
-        next.on('end', lost);
+        // A drop emits 'error', 'end' or both, at any time, even during connect: the first one counts.
+        next.on('error', () => lost(next));
+        next.on('end', () => lost(next));
         client = next;
         await next.connect();
         await next.query(`listen ${channel}`);
-        attempt = 0;
+        return next;
       };
-      const reconnect = async () => {
-        if (stopped) return;
-        try {
-          await connect();
-          onNotify('');
-        } catch {
-          client?.emit('error', new Error('reconnect failed'));
-        }
+      const lost = (which: pg.Client) => {
+        if (client !== which) return;
+        client = null;
+        which.end().catch(ignore);
+        if (stopped || retry !== undefined) return;
+        retry = setTimeout(reconnect, Math.min(LISTEN_RETRY_MAX_MS, LISTEN_RETRY_FIRST_MS * 2 ** failures++));
       };
-      await connect();
+      const reconnect = () => {
+        retry = undefined;
+        if (stopped || client) return;
+        open().then(
+          (next) => {
+            if (stopped || client !== next) return;
+            failures = 0;
+            onNotify('');
+          },
+          // open() set `client` before it could fail: this schedules the next attempt (unless a drop already did).
+          () => {
+            if (client) lost(client);
+          },
+        );
+      };
+      try {
+        await open();
+      } catch (error) {
+        // The first connection is the caller's to report: no retries behind its back.
+        stopped = true;
+        const failed = client as pg.Client | null; // open() set it before it failed
+        client = null;
+        await failed?.end().catch(ignore);
+        throw error;
+      }
       const stop = async () => {
         stopped = true;
         clearTimeout(retry);
         listeners.delete(stop);
-        await client?.end().catch(() => undefined);
+        const last = client;
+        client = null;
+        await last?.end().catch(ignore);
       };
       listeners.add(stop);
       return stop;

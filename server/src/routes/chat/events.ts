@@ -1,8 +1,13 @@
 /**
- * `GET /api/v1/events`: the user's live events as server-sent events (PRODUCT.md §5). On connect the
- * stream subscribes first, then replays the log after `Last-Event-ID` (header, or `lastEventId` in the query
- * for the first connect of an EventSource), then flushes what arrived meanwhile, so nothing is missed and
- * nothing is sent twice. Without a Last-Event-ID it starts at the newest event, announced by `ready`.
+ * `GET /api/v1/events`: the user's live events as server-sent events. On connect the stream subscribes
+ * first, then replays the log after `Last-Event-ID` (header, or `lastEventId` in the query for the first
+ * connect of an EventSource), then flushes what arrived meanwhile, so nothing is missed and nothing is sent
+ * twice. Without a Last-Event-ID it starts at the newest event, announced by `ready`.
+ *
+ * While the database is away an open stream stays open (heartbeats go on; the session re-check waits for
+ * the database's return). An event whose delivery needs the database (a document room's grant) is tried
+ * again with a short backoff; if that still fails the stream closes, and the client, told `retry:` at the
+ * start, reconnects with its Last-Event-ID and gets the event from the log: an event is never skipped.
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -10,11 +15,15 @@ import { Type } from '@sinclair/typebox';
 import type { BusEvent } from '../../chat/event-bus.js';
 import { ParleyError } from '../../errors.js';
 import type { EventRow } from '../../store/events.js';
+import { isDatabaseUnavailable } from '../../store/unavailable.js';
 
 const BACKLOG_BATCH = 500;
 /** A stream whose reader has fallen this far behind is closed (it reconnects and resumes by Last-Event-ID). */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 const RETRY_MS = 2000;
+/** A failed grant lookup is tried again after 100, 200, 400 and 800 ms, then the stream closes. */
+const GRANT_RETRY_FIRST_MS = 100;
+const GRANT_RETRIES = 4;
 
 function parseLastEventId(raw: unknown): number | undefined {
   if (raw === undefined || raw === '') return undefined;
@@ -55,15 +64,51 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         if (raw.writableLength > MAX_BUFFERED_BYTES) return close(true);
         raw.write(chunk);
       };
+      /** Resolves after `ms`, or as soon as the stream closes. */
+      let wakeUp: (() => void) | undefined;
+      const pause = (ms: number) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      /**
+       * Whether the event is for this user, asking again while the lookup fails; undefined once the stream has
+       * closed (it closes itself when the lookups keep failing, so that the client resumes from the log).
+       */
+      const mayReceive = async (e: BusEvent): Promise<boolean | undefined> => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const allowed = await access.mayReceive(user, e);
+            return closed ? undefined : allowed;
+          } catch (error) {
+            if (closed) return undefined;
+            if (attempt >= GRANT_RETRIES) {
+              request.log[isDatabaseUnavailable(error) ? 'warn' : 'error']({ err: error, eventId: e.event.id }, 'event stream closed: access check failed');
+              close();
+              return undefined;
+            }
+            await pause(GRANT_RETRY_FIRST_MS * 2 ** attempt);
+            if (closed) return undefined;
+          }
+        }
+      };
       // Deliveries run one after another (access may need a lookup), so events keep their order.
       const deliver = async (e: BusEvent): Promise<void> => {
-        if (e.event.id <= lastSent || !(await access.mayReceive(user, e)) || e.event.id <= lastSent) return;
+        if (closed || e.event.id <= lastSent) return;
+        if (!(await mayReceive(e)) || e.event.id <= lastSent) return;
         lastSent = e.event.id;
         write(frame(e.event));
       };
       let chain = Promise.resolve();
       const send = (e: BusEvent) => {
-        chain = chain.then(() => deliver(e)).catch(() => undefined);
+        // deliver() handles its own failures; anything else ends the stream rather than skip an event.
+        chain = chain.then(() => deliver(e)).catch((error: unknown) => {
+          request.log.error({ err: error }, 'event stream failed');
+          close();
+        });
       };
       const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
       const unsubscribeSession = bus.onSessionEnded((ended) => {
@@ -89,6 +134,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         if (closed) return;
         closed = true;
         clearInterval(heartbeat);
+        wakeUp?.();
         open.delete(close);
         unsubscribe();
         unsubscribeSession();
@@ -124,6 +170,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
             const from = lastSent;
             // The log already scoped these to the user's conversations (or organization); grants still apply.
             for (const event of batch) await deliver({ event, participantIds: [user.id] });
+            if (closed) return;
             lastSent = Math.max(lastSent, batch.at(-1)?.id ?? from);
             if (batch.length < BACKLOG_BATCH) break;
           }
@@ -132,7 +179,8 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         live = true;
         for (const e of pending.splice(0)) send(e);
       } catch (error) {
-        request.log.error({ err: error }, 'event stream failed');
+        // The client reconnects after `retry:` with its Last-Event-ID, and the replay starts over.
+        request.log[isDatabaseUnavailable(error) ? 'warn' : 'error']({ err: error }, 'event stream failed');
         close();
       }
     },
