@@ -34,6 +34,7 @@ import { createAdminAuth } from './admin/admin-auth.js';
 import { createAdminApiKeyRepository } from './store/admin-api-keys.js';
 import { createAdminLinkRepository } from './store/admin-links.js';
 import type { JwksFetch } from './auth/jwks.js';
+import { createUseCases } from './use-cases/index.js';
 
 export interface ServiceOptions {
   config: Config;
@@ -61,12 +62,15 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const adminSettings = createSettings({ store, config, now });
   const audit = createAuditRepository(store);
   const adminApiKeys = createAdminApiKeyRepository(store);
+  const useCases = createUseCases({ store, audit, bus, seatLimit: async () => (await adminSettings.get()).seatLimit, now });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
     /** Starts what runs in the background (the cluster fan-out on PostgreSQL); answers the stop function. */
     async start(): Promise<() => Promise<void>> {
       return store.dialect === 'postgres' ? startClusterFanout({ store, events, conversations, bus }) : async () => undefined;
     },
+    /** The application layer (use-cases/): the only door through which administrative changes are made. */
+    useCases,
     settings: adminSettings,
     audit,
     auditTrail: createAuditTrail(audit, now),

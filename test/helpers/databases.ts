@@ -29,6 +29,24 @@ async function postgresAnswers(): Promise<string | null> {
 const postgresProblem = await postgresAnswers();
 if (postgresProblem) console.warn(`PostgreSQL tests skipped: ${POSTGRES_URL} does not answer (${postgresProblem}).`);
 
+/**
+ * Kysely's migrator introspects the tables of every schema, and PostgreSQL's `pg_get_serial_sequence` then
+ * fails with 'schema "t_…" does not exist' when another test drops its schema at that moment. Opening a store
+ * (migrations included) holds this advisory lock shared, dropping a schema holds it exclusively.
+ */
+const SCHEMA_LOCK = 7_201_226;
+
+async function withSchemaLock<T>(mode: 'shared' | 'exclusive', run: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(mode === 'shared' ? 'select pg_advisory_lock_shared($1)' : 'select pg_advisory_lock($1)', [SCHEMA_LOCK]);
+    return await run();
+  } finally {
+    await client.end(); // ends the session, and with it the lock
+  }
+}
+
 export type DialectName = 'sqlite' | 'postgres';
 /** The dialects to run on: `describe.each(DIALECTS)`. */
 export const DIALECTS: DialectName[] = postgresProblem ? ['sqlite'] : ['sqlite', 'postgres'];
@@ -69,24 +87,26 @@ export async function createTestStore(dialect: DialectName): Promise<TestStore> 
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const database: DatabaseConfig = { kind: 'postgres', url: POSTGRES_URL };
-  const store = await openStore(database, { schema });
+  const store = await withSchemaLock('shared', () => openStore(database, { schema }));
   const others: Store[] = [];
   return {
     store,
     database,
     schema,
     async elsewhere() {
-      const other = await openStore(database, { schema });
+      const other = await withSchemaLock('shared', () => openStore(database, { schema }));
       others.push(other);
       return other;
     },
     async dispose() {
       for (const other of others) await other.close();
       await store.close();
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
+      await withSchemaLock('exclusive', async () => {
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        await client.query(`drop schema if exists ${schema} cascade`);
+        await client.end();
+      });
     },
   };
 }

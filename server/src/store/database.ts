@@ -17,6 +17,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** Inside a transaction (store/transaction.ts): the store it runs on, whose caches it shares. */
+  root?: Store;
   close(): Promise<void>;
   /**
    * SQLite only: `PRAGMA data_version`, which changes whenever another connection (the CLI, another process)

@@ -4,6 +4,7 @@
  * parent covers its children (organization › folder › document).
  */
 import type { Store } from './database.js';
+import { transact } from './transaction.js';
 import type { AccessRole, GrantsTable } from './schema.js';
 import type { ResourceGrant } from '../permissions/resources.js';
 
@@ -14,7 +15,7 @@ export function createGrantRepository({ db }: Store) {
     /** Adds or replaces grants, and records what they say about documents' folders. */
     async upsert(userId: string, grants: readonly ResourceGrant[]): Promise<void> {
       if (grants.length === 0) return;
-      await db.transaction().execute(async (trx) => {
+      await transact(db, async (trx) => {
         for (const g of grants) {
           await trx
             .insertInto('grants')

@@ -61,6 +61,11 @@ function dataVersionOf(store: Store): (() => number) | undefined {
  * copy, never mutate.
  */
 export function readCacheOf<V extends object>(store: Store, name: string): ReadCache<V> {
+  // Inside a transaction: the root's cache, for forgetting only; what a transaction reads is never kept.
+  if (store.root) {
+    const root = readCacheOf<V>(store.root, name);
+    return { get: async (_key, load) => deepFreeze(await load()), forget: (matches) => root.forget(matches), clear: () => root.clear() };
+  }
   let caches = cachesOf.get(store);
   if (!caches) cachesOf.set(store, (caches = new Map()));
   let cache = caches.get(name);

@@ -5,6 +5,7 @@
  */
 import { type Selectable, sql } from 'kysely';
 import type { Store } from './database.js';
+import { transact } from './transaction.js';
 import type { CreatedVia, Role, UsersTable } from './schema.js';
 import { newId } from '../ids.js';
 import { readCacheOf } from './read-cache.js';
@@ -102,7 +103,7 @@ export function createUserRepository(store: Store) {
       };
       if (store.dialect === 'sqlite') return run(db); // one statement; SQLite serialises writers
       // Under READ COMMITTED two inserts could both see a free seat: queue them on one advisory lock.
-      return db.transaction().execute(async (trx) => {
+      return transact(db, async (trx) => {
         await sql`select pg_advisory_xact_lock(${SEAT_LOCK_KEY})`.execute(trx);
         return run(trx);
       });
@@ -154,7 +155,7 @@ export function createUserRepository(store: Store) {
       const done =
         store.dialect === 'sqlite'
           ? await run(db)
-          : await db.transaction().execute(async (trx) => {
+          : await transact(db, async (trx) => {
               await sql`select pg_advisory_xact_lock(${SEAT_LOCK_KEY})`.execute(trx);
               return run(trx);
             });
@@ -216,7 +217,7 @@ export function createUserRepository(store: Store) {
 
     /** Deletes an account; its messages stay, with no author (shown as a deleted user). */
     async deleteAnonymising(id: string): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await transact(db, async (trx) => {
         await trx.updateTable('messages').set({ author_id: null }).where('author_id', '=', id).execute();
         await trx.deleteFrom('participants').where('user_id', '=', id).execute();
         await trx.deleteFrom('users').where('id', '=', id).execute();

@@ -173,15 +173,19 @@ describe.each(DIALECTS)('admin on %s', (dialect) => {
       expect(link.startsWith(`${PUBLIC_URL}/?externalAuthCode=`)).toBe(true);
       // The example ran in its own process with the real clock: the app's clock moves to the token's own
       // issue time (read from the token), so the test itself never reads the real date.
+      const testTime = t.clock.now;
       t.clock.now = Number(decodeJwt(new URL(link).searchParams.get('externalAuthCode')!).iat) * 1000;
       const res = await t.app.inject({ method: 'GET', url: link.slice(PUBLIC_URL.length) });
       expect(res.statusCode).toBe(303);
+      t.clock.now = testTime; // back to the test's own time, where the owner's session lives
       const user = await t.app.services.users.findByExternalId('user-123');
       expect(user).toMatchObject({ email: 'ada@example.com', name: 'Ada Lovelace' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    expect((await call(owner, 'POST', `/api/v1/admin/keys/${kid}/retire`)).json().key.retiredAt).not.toBeNull();
+    const retired = await call(owner, 'POST', `/api/v1/admin/keys/${kid}/retire`);
+    expect(retired.statusCode, retired.body).toBe(200);
+    expect(retired.json().key.retiredAt).not.toBeNull();
     expect((await call(owner, 'POST', `/api/v1/admin/keys/${kid}/retire`)).json().error.code).toBe('key_not_found');
     expect((await call(owner, 'POST', '/api/v1/admin/keys/env/retire')).json().error.code).toBe('key_not_found');
   });

@@ -31,9 +31,9 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
   });
 
   it('migrations are idempotent: opening the same database twice works', async () => {
-    const { openStore } = await import('../../../server/src/store/database.js');
-    const again = await openStore(db.database, db.schema ? { schema: db.schema } : {});
-    await again.close();
+    // elsewhere() opens the same database (and schema) again, migrations included; dispose closes it.
+    const again = await db.elsewhere();
+    expect(await createUserRepository(again).countActive()).toBe(0);
   });
 
   it('users: seat-limited creation, unique external id and email, case-insensitive email lookup', async () => {

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { ENV_KID } from '../../auth/key-ring.js';
 import { signingExamples } from '../../admin/examples.js';
 import { ParleyError } from '../../errors.js';
-import { requireOwner } from '../../admin/admin-auth.js';
+import { contextOf } from '../context.js';
 import type { KeyRow } from '../../store/keys.js';
 import { CreatedKeySchema, ExamplesSchema, KeyListSchema, KeyResponseSchema } from '../../../../shared/src/admin-api.js';
 
@@ -18,7 +18,7 @@ function presentKey(row: KeyRow) {
 
 export async function keyRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { keys, settings, auditTrail } = app.services;
+  const { keys, settings, useCases } = app.services;
 
   app.get('/keys', { schema: { response: { 200: KeyListSchema } } }, async () => {
     const rows = await keys.listAll();
@@ -28,21 +28,13 @@ export async function keyRoutes(parent: FastifyInstance) {
     return { enabled: (await settings.get()).externalAuthEnabled, keys: [...env, ...rows.map(presentKey)] };
   });
 
-  app.post('/keys', { preHandler: requireOwner, schema: { response: { 201: CreatedKeySchema } } }, async (request, reply) => {
-    const created = await keys.create(app.now());
-    await auditTrail.admin(request, 'key.create', 'ok', created.kid);
-    return reply.code(201).send(created);
-  });
+  app.post('/keys', { schema: { response: { 201: CreatedKeySchema } } }, async (request, reply) =>
+    reply.code(201).send(await useCases.keys.createKey(contextOf(request))),
+  );
 
-  app.post('/keys/:kid/retire', { preHandler: requireOwner, schema: { params: KidParams, response: { 200: KeyResponseSchema } } }, async (request) => {
-    const { kid } = request.params;
-    if (kid === ENV_KID || !(await keys.retire(kid, app.now()))) {
-      await auditTrail.admin(request, 'key.retire', 'key_not_found', kid);
-      throw new ParleyError('key_not_found', kid === ENV_KID ? 'The env key is retired by unsetting PARLEY_EXTERNAL_AUTH_SECRET.' : undefined);
-    }
-    await auditTrail.admin(request, 'key.retire', 'ok', kid);
-    return { key: presentKey((await keys.find(kid))!) };
-  });
+  app.post('/keys/:kid/retire', { schema: { params: KidParams, response: { 200: KeyResponseSchema } } }, async (request) => ({
+    key: presentKey(await useCases.keys.retireKey(contextOf(request), request.params.kid)),
+  }));
 
   app.get('/keys/:kid/examples', { schema: { params: KidParams, response: { 200: ExamplesSchema } } }, async (request) => {
     const { kid } = request.params;
