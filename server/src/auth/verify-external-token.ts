@@ -1,5 +1,5 @@
 /**
- * Verification of an `externalAuthCode` (PRODUCT.md §4.1–§4.3) as one plain function: the token, the active
+ * Verification of an `externalAuthCode` (docs/external-auth.md) as one plain function: the token, the active
  * keys, the policy and the current time go in; a typed identity or a failure code comes out. Nothing here
  * reads a database, a clock or the network, and nothing throws for any input.
  *
@@ -9,6 +9,7 @@
 import { compactVerify } from 'jose';
 import { parseCompactJws, parseJsonObject } from './jws.js';
 import { parseResources, type ResourceGrant } from '../permissions/resources.js';
+import { parseAvatarUrl, parseEmail, parseFlag, parseId, parseName, type Field } from '../../../shared/src/fields.js';
 
 export type TokenAlg = 'HS256' | 'ES256' | 'EdDSA' | 'RS256';
 
@@ -56,17 +57,17 @@ export interface UserProfileClaims {
   avatarUrl: string | null | undefined;
   /** Every other key of `user`; undefined when there are none. */
   metadata: Record<string, unknown> | undefined;
-  /** `user.isAdmin` of a signed token (PRODUCT.md §6): true makes the account an admin, false a member. */
+  /** `user.isAdmin` of a signed token (docs/token-api.md): true makes the account an admin, false a member. */
   isAdmin: boolean | undefined;
 }
 
-/** The three payload forms of §4.2, the first that matches winning. */
+/** The three payload forms (docs/external-auth.md), the first that matches winning. */
 export type Identity =
   | {
       form: 'user';
       externalId: string;
       profile: UserProfileClaims;
-      /** `user.organizationId`: the account's organization (PRODUCT.md §6); undefined = leave as is. */
+      /** `user.organizationId`: the account's organization (docs/token-api.md); undefined = leave as is. */
       organizationId: string | undefined;
       /** `permissions.resources` of the token: grants to record for the account. */
       resources: ResourceGrant[] | undefined;
@@ -80,65 +81,42 @@ export type VerifyResult =
   | { ok: true; kid: string; identity: Identity; expiresAt: number; jti: string | undefined; issuer: string | undefined }
   | { ok: false; code: VerifyFailureCode; reason: string };
 
-export const MAX_EXTERNAL_ID_CHARS = 256;
-const MAX_EMAIL_CHARS = 320;
-const MAX_NAME_CHARS = 200;
-const MAX_URL_CHARS = 2048;
 const MAX_KID_CHARS = 256;
 const PROFILE_KEYS: ReadonlySet<string> = new Set(['id', 'email', 'name', 'avatarUrl', 'isAdmin', 'organizationId']);
 
 const fail = (code: VerifyFailureCode, reason: string): VerifyResult => ({ ok: false, code, reason });
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const has = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
-// Control characters in an identifier are never meant; they are how log and header injection start.
-// Lone surrogates are refused too: databases store them differently, so two ids could become one account.
-const hasControl = (s: string) => /[\u0000-\u001f\u007f]/.test(s) || !s.isWellFormed();
-const isEmail = (s: string) => s.length <= MAX_EMAIL_CHARS && /^[^\s@]+@[^\s@]+$/.test(s) && !hasControl(s);
 
-function optionalString(value: unknown, max: number, check?: (s: string) => boolean): string | null | undefined | false {
-  if (value === undefined || value === null) return value;
-  if (typeof value !== 'string' || value.length > max || hasControl(value)) return false;
-  if (check && !check(value)) return false;
-  return value;
+/** A profile claim: absent (leave as is), null (clear), or a value its field rule accepts. */
+function optionalClaim(value: unknown, parse: (value: unknown) => Field<string>): Field<string | null | undefined> {
+  return value === undefined || value === null ? { ok: true, value } : parse(value);
 }
 
-function isHttpUrl(s: string): boolean {
-  try {
-    const url = new URL(s);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
-/** A non-empty string of at most 256 characters, in NFC, without control characters. */
-function isIdentifier(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length >= 1 &&
-    value.length <= MAX_EXTERNAL_ID_CHARS &&
-    !hasControl(value) &&
-    value === value.normalize('NFC')
-  );
-}
-
-/** Reads the identity from a verified payload, or says why it has none. */
+/**
+ * Reads the identity from a verified payload, or says why it has none. Every field is read by its rule in
+ * shared/src/fields.ts, the same rule the token API and the admin REST apply, so what they accept signs in.
+ */
 export function readIdentity(payload: Record<string, unknown>): Identity | string {
   if (has(payload, 'user')) {
     const user = payload['user'];
     if (!isObject(user)) return 'user is not an object';
-    const externalId = user['id'];
-    if (!isIdentifier(externalId)) return 'user.id must be a string of 1 to 256 characters';
-    const email = optionalString(user['email'], MAX_EMAIL_CHARS, isEmail);
-    const name = optionalString(user['name'], MAX_NAME_CHARS);
-    const avatarUrl = optionalString(user['avatarUrl'], MAX_URL_CHARS, isHttpUrl);
-    if (email === false) return 'user.email is not an email address';
-    if (name === false) return 'user.name must be a string of at most 200 characters';
-    if (avatarUrl === false) return 'user.avatarUrl must be an http(s) URL';
-    const isAdmin = user['isAdmin'];
-    if (isAdmin !== undefined && typeof isAdmin !== 'boolean') return 'user.isAdmin must be true or false';
-    const organizationId = user['organizationId'];
-    if (organizationId !== undefined && !isIdentifier(organizationId)) return 'user.organizationId must be a string of 1 to 256 characters';
+    const externalId = parseId(user['id']);
+    if (!externalId.ok) return `user.id ${externalId.reason}`;
+    const email = optionalClaim(user['email'], parseEmail);
+    if (!email.ok) return `user.email ${email.reason}`;
+    const name = optionalClaim(user['name'], parseName);
+    if (!name.ok) return `user.name ${name.reason}`;
+    const avatarUrl = optionalClaim(user['avatarUrl'], parseAvatarUrl);
+    if (!avatarUrl.ok) return `user.avatarUrl ${avatarUrl.reason}`;
+    const isAdmin = user['isAdmin'] === undefined ? undefined : parseFlag(user['isAdmin']);
+    if (isAdmin && !isAdmin.ok) return `user.isAdmin ${isAdmin.reason}`;
+    let organizationId: string | undefined;
+    if (user['organizationId'] !== undefined) {
+      const parsed = parseId(user['organizationId']);
+      if (!parsed.ok) return `user.organizationId ${parsed.reason}`;
+      organizationId = parsed.value;
+    }
     let resources: ResourceGrant[] | undefined;
     if (has(payload, 'permissions')) {
       const permissions = payload['permissions'];
@@ -150,24 +128,24 @@ export function readIdentity(payload: Record<string, unknown>): Identity | strin
     // Object.fromEntries defines own properties, so a `__proto__` key stays a plain key.
     const rest = Object.entries(user).filter(([key]) => !PROFILE_KEYS.has(key));
     const metadata = rest.length > 0 ? Object.fromEntries(rest) : undefined;
-    return { form: 'user', externalId, profile: { email, name, avatarUrl, metadata, isAdmin }, organizationId, resources };
+    const profile = { email: email.value, name: name.value, avatarUrl: avatarUrl.value, metadata, isAdmin: isAdmin?.value };
+    return { form: 'user', externalId: externalId.value, profile, organizationId, resources };
   }
   if (has(payload, 'id')) {
     const id = payload['id'];
-    // The seed's own example signs `{ id: 1234 }`: an integer id is read as its decimal string.
+    // Integrators sign `{ id: 1234 }`: an integer id is read as its decimal string.
     if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return { form: 'id', id: String(id) };
-    if (!isIdentifier(id)) return 'id must be a string of 1 to 256 characters';
-    return { form: 'id', id };
+    const parsed = parseId(id);
+    return parsed.ok ? { form: 'id', id: parsed.value } : `id ${parsed.reason}`;
   }
   if (has(payload, 'email')) {
-    const email = payload['email'];
-    if (typeof email !== 'string' || !isEmail(email)) return 'email is not an email address';
-    return { form: 'email', email };
+    const email = parseEmail(payload['email']);
+    return email.ok ? { form: 'email', email: email.value } : `email ${email.reason}`;
   }
   return 'payload has none of user, id or email';
 }
 
-/** Checks exp, nbf, iat and the lifetime rule of §4.2 at `now` (seconds). */
+/** Checks exp, nbf, iat and the lifetime rule (docs/external-auth.md) at `now` (seconds). */
 export function checkTimeClaims(payload: Record<string, unknown>, policy: VerifyPolicy, now: number): VerifyResult | number {
   const { exp, iat, nbf } = payload;
   const tolerance = policy.clockToleranceSeconds;

@@ -1,9 +1,11 @@
 /**
- * Resource grants as integrators write them (PRODUCT.md §6, seeds/003): `{type, id, organizationId,
- * accessRole, expiresAt}`, for an organization, a folder or a document, read from the token API's bodies and
- * from signed tokens. Bad input is answered with a message that names the field.
+ * Resource grants as integrators write them (docs/token-api.md): `{type, id, organizationId, accessRole,
+ * expiresAt, folderId}`, for an organization, a folder or a document, read from the token API's bodies and
+ * from signed tokens with this one function, so both read the same. Every id follows the id rule of
+ * shared/src/fields.ts. Bad input is answered with a message that names the field.
  */
 import type { AccessRole, ResourceType } from '../store/schema.js';
+import { parseId } from '../../../shared/src/fields.js';
 
 export interface ResourceGrant {
   type: ResourceType;
@@ -20,7 +22,6 @@ export const MAX_RESOURCES = 100;
 const TYPES: ReadonlySet<string> = new Set(['organization', 'folder', 'document']);
 const ROLES: ReadonlySet<string> = new Set(['viewer', 'editor']);
 
-const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 256 && v.isWellFormed() && !/[\u0000-\u001f]/.test(v);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses a list of resources; answers the list, or a message naming the first bad field. */
@@ -31,24 +32,36 @@ export function parseResources(value: unknown, path: string): ResourceGrant[] | 
   for (const [i, item] of value.entries()) {
     const at = `${path}[${i}]`;
     if (!isObject(item)) return `${at} must be an object`;
-    const { type, id, organizationId, accessRole, expiresAt, folderId } = item;
+    const { type, accessRole, expiresAt } = item;
     if (typeof type !== 'string' || !TYPES.has(type)) return `${at}.type must be "organization", "folder" or "document"`;
-    if (!isId(id)) return `${at}.id must be a string of 1 to 256 characters`;
-    if (type !== 'organization' && !isId(organizationId)) return `${at}.organizationId is required for a ${type}`;
-    if (organizationId !== undefined && !isId(organizationId)) return `${at}.organizationId must be a string of 1 to 256 characters`;
-    if (type === 'organization' && organizationId !== undefined && organizationId !== id) return `${at}.organizationId must equal id for an organization`;
+    const id = parseId(item['id']);
+    if (!id.ok) return `${at}.id ${id.reason}`;
+    if (type !== 'organization' && item['organizationId'] === undefined) return `${at}.organizationId is required for a ${type}`;
+    let organizationId = id.value;
+    if (item['organizationId'] !== undefined) {
+      const parsed = parseId(item['organizationId']);
+      if (!parsed.ok) return `${at}.organizationId ${parsed.reason}`;
+      if (type === 'organization' && parsed.value !== id.value) return `${at}.organizationId must equal id for an organization`;
+      organizationId = parsed.value;
+    }
     if (accessRole !== undefined && (typeof accessRole !== 'string' || !ROLES.has(accessRole))) return `${at}.accessRole must be "viewer" or "editor"`;
     if (expiresAt !== undefined && expiresAt !== null && (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0)) {
       return `${at}.expiresAt must be a Unix time in seconds`;
     }
-    if (folderId !== undefined && (type !== 'document' || !isId(folderId))) return `${at}.folderId is only for a document, as a string`;
+    let folderId: string | null = null;
+    if (item['folderId'] !== undefined) {
+      if (type !== 'document') return `${at}.folderId is only for a document`;
+      const parsed = parseId(item['folderId']);
+      if (!parsed.ok) return `${at}.folderId ${parsed.reason}`;
+      folderId = parsed.value;
+    }
     grants.push({
       type: type as ResourceType,
-      id,
-      organizationId: type === 'organization' ? id : (organizationId as string),
+      id: id.value,
+      organizationId,
       accessRole: (accessRole as AccessRole | undefined) ?? 'editor',
       expiresAt: typeof expiresAt === 'number' ? expiresAt * 1000 : null,
-      folderId: typeof folderId === 'string' ? folderId : null,
+      folderId,
     });
   }
   return grants;

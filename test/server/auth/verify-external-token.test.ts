@@ -27,7 +27,7 @@ async function expectCode(token: unknown, code: string, keys = KEYS) {
   if (!result.ok) expect(result.code).toBe(code);
 }
 
-describe('verifyExternalToken: outcomes of §4.3', () => {
+describe('verifyExternalToken: outcomes', () => {
   it('token_missing for undefined, null and the empty string', async () => {
     for (const token of [undefined, null, '']) await expectCode(token, 'token_missing');
   });
@@ -61,7 +61,7 @@ describe('verifyExternalToken: outcomes of §4.3', () => {
   });
 });
 
-describe('verifyExternalToken: format and algorithm (§4.2), before any crypto', () => {
+describe('verifyExternalToken: format and algorithm, before any crypto', () => {
   const valid = sign({ user: { id: 'alice' } });
 
   it.each([
@@ -113,7 +113,7 @@ describe('verifyExternalToken: format and algorithm (§4.2), before any crypto',
   });
 });
 
-describe('verifyExternalToken: keys of §4.1', () => {
+describe('verifyExternalToken: keys', () => {
   const keys = [key('env', SECRET), key('k_two', OTHER)];
 
   it('a token with a kid is checked against that key only', async () => {
@@ -133,7 +133,7 @@ describe('verifyExternalToken: keys of §4.1', () => {
   });
 });
 
-describe('verifyExternalToken: time claims of §4.2', () => {
+describe('verifyExternalToken: time claims', () => {
   it('exp is required and must be a finite number', async () => {
     await expectCode(craftToken({ alg: 'HS256' }, { user: { id: 'a' } }, SECRET), 'token_invalid');
     await expectCode(craftToken({ alg: 'HS256' }, { user: { id: 'a' }, exp: String(NOW + 60) }, SECRET), 'token_invalid');
@@ -160,7 +160,7 @@ describe('verifyExternalToken: time claims of §4.2', () => {
   });
 });
 
-describe('verifyExternalToken: payload forms of §4.2', () => {
+describe('verifyExternalToken: payload forms', () => {
   const identity = async (payload: Record<string, unknown>) => {
     const result = await verify(sign(payload));
     if (!result.ok) throw new Error(`expected ok, got ${result.code}: ${result.reason}`);
@@ -181,7 +181,7 @@ describe('verifyExternalToken: payload forms of §4.2', () => {
     expect(await identity({ email: 'e@x.io' })).toEqual({ form: 'email', email: 'e@x.io' });
   });
 
-  it('id may be an integer, as in the seed example', async () => {
+  it('id may be an integer, read as its decimal string', async () => {
     expect(await identity({ id: 1234 })).toEqual({ form: 'id', id: '1234' });
   });
 
@@ -220,8 +220,34 @@ describe('verifyExternalToken: payload forms of §4.2', () => {
     ['id empty', () => sign({ id: '' })],
     ['email not a string', () => sign({ email: ['a@x.io'] })],
     ['email of 10,000 characters', () => sign({ email: `${'a'.repeat(10_000)}@x.io` })],
+    ['email with the Kelvin sign, which NFC turns into K', () => sign({ email: '\u212Aevin@x' })],
+    ['email in fullwidth letters, which NFKC changes', () => sign({ email: '\uff4bevin@x' })],
+    ['user.email with the Kelvin sign', () => sign({ user: { id: 'a', email: '\u212Aevin@x' } })],
+    ['user.id with DEL', () => sign({ user: { id: 'victim\u007f' } })],
+    ['user.name with a newline', () => sign({ user: { id: 'a', name: 'Ada\nAdmin' } })],
+    ['user.organizationId not in NFC', () => sign({ user: { id: 'a', organizationId: 'e\u0301' } })],
+    ['a resource id with DEL', () => sign({ user: { id: 'a' }, permissions: { resources: [{ type: 'organization', id: 'o\u007f' }] } })],
+    ['a resource id not in NFC', () => sign({ user: { id: 'a' }, permissions: { resources: [{ type: 'document', id: 'e\u0301', organizationId: 'o' }] } })],
+    ['a folderId with a newline', () => sign({ user: { id: 'a' }, permissions: { resources: [{ type: 'document', id: 'd', organizationId: 'o', folderId: 'f\nx' }] } })],
   ])('token_invalid: %s', async (_name, make) => {
     await expectCode(make(), 'token_invalid');
+  });
+
+  it('says which field broke which rule', async () => {
+    const reason = async (payload: Record<string, unknown>) => {
+      const result = await verify(sign(payload));
+      return result.ok ? 'accepted' : result.reason;
+    };
+    expect(await reason({ email: '\u212Aevin@x' })).toBe('email must not change under Unicode NFC or NFKC normalisation');
+    expect(await reason({ user: { id: 'victim\u007f' } })).toBe('user.id must not contain control characters (U+0000 to U+001F, U+007F)');
+    expect(await reason({ user: { id: 'e\u0301' } })).toBe('user.id must be in Unicode NFC');
+    expect(await reason({ user: { id: 'a', name: 'x\ny' } })).toBe('user.name must not contain control characters (U+0000 to U+001F, U+007F)');
+    expect(await reason({ user: { id: 'a' }, permissions: { resources: [{ type: 'organization', id: 'e\u0301' }] } })).toBe('permissions.resources[0].id must be in Unicode NFC');
+  });
+
+  it('accepts an email in any script that normalisation leaves alone, and null to clear profile fields', async () => {
+    expect(await identity({ email: 'jos\u00e9@exemple.fr' })).toEqual({ form: 'email', email: 'jos\u00e9@exemple.fr' });
+    expect(await identity({ user: { id: 'a', email: null, name: null, avatarUrl: null } })).toMatchObject({ profile: { email: null, name: null, avatarUrl: null } });
   });
 
   it('accepts user.id of exactly 256 characters', async () => {
