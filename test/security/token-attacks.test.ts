@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { createTestApp, TEST_SECRET, type TestApp } from '../helpers/app.js';
 import { startOutboundTrap, type OutboundTrap } from '../helpers/outbound-trap.js';
+import { followSignInFailure, sessionCookieOf } from '../helpers/hosted-page.js';
 import { attackerKeys, b64u, everyCase, forge, leakedPiece, nonCanonicalSpellings, signatureOf, type Segment, type Signer } from '../helpers/attack-tokens.js';
 import { verifyExternalToken, type VerificationKey } from '../../server/src/auth/verify-external-token.js';
 
@@ -63,10 +64,14 @@ async function countUsers(): Promise<number> {
   return Number(row.n);
 }
 
-function hostedPage(token: string, path = '/') {
+/** The page a browser ends on: a failed sign-in's 303 (its Location checked for the token) is followed. */
+async function hostedPage(token: string, path = '/') {
   requestCount++;
   const sep = path.includes('?') ? '&' : '?';
-  return t.app.inject({ method: 'GET', url: `${path}${sep}externalAuthCode=${encodeURIComponent(token)}`, headers: { accept: 'text/html' }, remoteAddress: nextIp() });
+  const remoteAddress = nextIp();
+  const first = await t.app.inject({ method: 'GET', url: `${path}${sep}externalAuthCode=${encodeURIComponent(token)}`, headers: { accept: 'text/html' }, remoteAddress });
+  expect(leakedPiece(token, JSON.stringify(first.headers)), 'the redirect echoes the token').toBeUndefined();
+  return followSignInFailure(t.app, first, { remoteAddress });
 }
 
 function exchange(token: string) {
@@ -97,7 +102,7 @@ async function expectRefused(c: Omit<AttackCase, 'family'> & { family?: string }
   expect(page.statusCode, `${label}: hosted page status (body ${page.body.slice(0, 200)})`).toBe(401);
   expect(page.headers['content-type'], `${label}: hosted page type`).toBe('text/html; charset=utf-8');
   expect(page.body, `${label}: hosted page code`).toContain(`data-code="${code}"`);
-  expect(page.headers['set-cookie'], `${label}: hosted page cookie`).toBeUndefined();
+  expect(sessionCookieOf(page), `${label}: hosted page cookie`).toBeUndefined();
 
   const api = await exchange(token);
   expect(api.statusCode, `${label}: exchange status (body ${api.body.slice(0, 200)})`).toBe(401);
@@ -569,7 +574,8 @@ describe('oversized tokens are refused before any cryptography', () => {
     expect(page.statusCode).toBeLessThan(500);
     // Through inject there is no HTTP parser: the sign-in code itself refuses the size.
     expect(page.body).toContain('data-code="token_invalid"');
-    for (const res of [api, page]) expect(res.headers['set-cookie']).toBeUndefined();
+    expect(api.headers['set-cookie']).toBeUndefined();
+    expect(sessionCookieOf(page)).toBeUndefined();
     expect(await countUsers()).toBe(before);
     expectNoLeak(token, '1 MB', [api, page]);
     attackCount++;

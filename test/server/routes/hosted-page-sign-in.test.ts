@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { craftToken } from '../../helpers/jwt.js';
+import { openHostedPage } from '../../helpers/hosted-page.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -71,8 +72,10 @@ describe('GET /?externalAuthCode=… (hosted page)', () => {
     ['token_expired', 401, async () => t.sign({ user: { id: 'a' } }, { iat: Math.floor(t.clock.now / 1000) - 7200, expiresIn: 3600 })],
     ['user_not_found', 401, async () => t.sign({ id: 'usr_nobody' })],
     ['token_missing', 401, async () => ''],
-  ])('renders the %s page with status %i', async (code, status, make) => {
-    const res = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${encodeURIComponent(await make())}` });
+  ])('lands without the code on the %s page with status %i', async (code, status, make) => {
+    const redirect = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${encodeURIComponent(await make())}` });
+    expect([redirect.statusCode, redirect.headers['location']]).toEqual([303, '/']);
+    const res = await openHostedPage(t.app, `/?externalAuthCode=${encodeURIComponent(await make())}`);
     expect(res.statusCode).toBe(status);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['cache-control']).toBe('no-store');
@@ -83,7 +86,7 @@ describe('GET /?externalAuthCode=… (hosted page)', () => {
 
   it('a repeated externalAuthCode parameter is token_invalid', async () => {
     const token = await t.sign({ user: { id: 'a' } });
-    const res = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${token}&externalAuthCode=${token}` });
+    const res = await openHostedPage(t.app, `/?externalAuthCode=${token}&externalAuthCode=${token}`);
     expect(res.statusCode).toBe(401);
     expect(res.body).toContain('data-code="token_invalid"');
   });
@@ -92,7 +95,7 @@ describe('GET /?externalAuthCode=… (hosted page)', () => {
     await t.close();
     t = await createTestApp({ env: { PARLEY_SEAT_LIMIT: '1' } });
     await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${await t.sign({ user: { id: 'first' } })}` });
-    const res = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${await t.sign({ user: { id: 'second' } })}` });
+    const res = await openHostedPage(t.app, `/?externalAuthCode=${await t.sign({ user: { id: 'second' } })}`);
     expect(res.statusCode).toBe(403);
     expect(res.body).toContain('This chat is full');
     expect(res.body).toContain('Contact your administrator');
@@ -102,7 +105,7 @@ describe('GET /?externalAuthCode=… (hosted page)', () => {
   it('external_auth_disabled (403) when no key is configured', async () => {
     await t.close();
     t = await createTestApp({ env: { PARLEY_EXTERNAL_AUTH_SECRET: '' } });
-    const res = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${await t.sign({ user: { id: 'a' } })}` });
+    const res = await openHostedPage(t.app, `/?externalAuthCode=${await t.sign({ user: { id: 'a' } })}`);
     expect(res.statusCode).toBe(403);
     expect(res.body).toContain('data-code="external_auth_disabled"');
   });

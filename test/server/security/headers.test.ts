@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
+import { openHostedPage } from '../../helpers/hosted-page.js';
 
 describe('hardened responses', () => {
   let t: TestApp;
@@ -11,7 +12,7 @@ describe('hardened responses', () => {
     t = await createTestApp({ env: { PARLEY_ALLOWED_ORIGINS: 'https://app.example.com' } });
     const pages = [
       await t.app.inject({ method: 'GET', url: '/' }),
-      await t.app.inject({ method: 'GET', url: '/?externalAuthCode=bad' }),
+      await openHostedPage(t.app, '/?externalAuthCode=bad'),
       await t.app.inject({ method: 'GET', url: '/nope', headers: { accept: 'text/html' } }),
       await t.app.inject({ method: 'GET', url: '/demo' }),
     ];

@@ -3,6 +3,7 @@ import { buildApp } from '../../../server/src/app.js';
 import { loadConfig } from '../../../server/src/config.js';
 import { createTestApp, TEST_SECRET, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
+import { openHostedPage } from '../../helpers/hosted-page.js';
 
 describe.each(DIALECTS)('PARLEY_REQUIRE_JTI on %s', (dialect) => {
   let t: TestApp;
@@ -19,8 +20,9 @@ describe.each(DIALECTS)('PARLEY_REQUIRE_JTI on %s', (dialect) => {
     const again = await exchangeOn(t.app, token);
     expect(again.statusCode).toBe(401);
     expect(again.json().error.code).toBe('token_invalid');
-    const hosted = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${token}` });
+    const hosted = await openHostedPage(t.app, `/?externalAuthCode=${token}`);
     expect(hosted.statusCode).toBe(401);
+    expect(hosted.body).toContain('data-code="token_invalid"');
     // Another issuer may use the same jti.
     expect((await exchangeOn(t.app, await t.sign({ user: { id: 'a' }, jti: 'once-1', iss: 'https://other.example' }))).statusCode).toBe(200);
   });

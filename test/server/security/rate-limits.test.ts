@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_SECRET, type TestApp } from '../../helpers/app.js';
 import { craftToken } from '../../helpers/jwt.js';
+import { openHostedPage, sessionCookieOf } from '../../helpers/hosted-page.js';
 
 describe('sign-in rate limits', () => {
   let t: TestApp;
@@ -18,11 +19,11 @@ describe('sign-in rate limits', () => {
     expect(limited.statusCode).toBe(429);
     expect(limited.json()).toEqual({ error: { code: 'rate_limited', message: 'Too many attempts. Try again shortly.' } });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    const page = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${token}` });
+    const page = await openHostedPage(t.app, `/?externalAuthCode=${token}`);
     expect(page.statusCode).toBe(429);
     expect(page.body).toContain('data-code="rate_limited"');
     expect(page.headers['retry-after']).toBeDefined();
-    expect(page.headers['set-cookie']).toBeUndefined();
+    expect(sessionCookieOf(page)).toBeUndefined();
     // Another address is not affected.
     const other = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: token }, remoteAddress: '10.0.0.9' });
     expect(other.statusCode).toBe(200);
@@ -46,8 +47,8 @@ describe('sign-in rate limits', () => {
 
   it('counts bad attempts too: guessing is limited like signing in', async () => {
     t = await createTestApp({ env: { PARLEY_SIGNIN_RATE_LIMIT: '2/1m', PARLEY_SIGNIN_RATE_LIMIT_PER_KEY: '0' } });
-    for (let i = 0; i < 2; i++) expect((await t.app.inject({ method: 'GET', url: `/?externalAuthCode=bad-${i}` })).statusCode).toBe(401);
-    expect((await t.app.inject({ method: 'GET', url: '/?externalAuthCode=bad-3' })).statusCode).toBe(429);
+    for (let i = 0; i < 2; i++) expect((await openHostedPage(t.app, `/?externalAuthCode=bad-${i}`)).statusCode).toBe(401);
+    expect((await openHostedPage(t.app, '/?externalAuthCode=bad-3')).statusCode).toBe(429);
   });
 
   it("limits the admin panel's one-time links too", async () => {

@@ -21,6 +21,8 @@ const EXPLANATIONS: ReadonlyMap<ErrorCode, Explanation> = new Map<ErrorCode, Exp
   ['link_used', { title: 'This link has already been used', body: 'One-time links work once. Ask for a new one: an owner can run `npm run parley -- admin sign-in-link --email you@example.com` on the server.' }],
   ['link_invalid', { title: 'This link is not valid', body: 'Check that you copied the whole link from the server log or the command output, or ask for a new one.' }],
   ['rate_limited', { title: 'Too many attempts', body: 'Too many sign-in attempts came from here. Wait a minute and try again.' }],
+  ['session_invalid', { title: 'This sign-in has ended', body: 'This sign-in was already completed, or waited too long. Open the chat again from the product you came from.' }],
+  ['csrf_rejected', { title: 'Request from another site', body: 'This request did not come from the chat itself, so nothing was changed. Open the chat again from the product you came from.' }],
 ]);
 
 const FALLBACK: Explanation = { title: 'Something went wrong', body: 'The chat could not be opened. Try again in a moment.' };

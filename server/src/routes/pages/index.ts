@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { PUBLIC_DIR } from '../../paths.js';
 import { frameAncestors } from '../../security-headers.js';
 import { adminPageRoutes } from './admin.js';
+import { accountSwitchRoutes } from './account-switch.js';
 
 
 const HASHED = /-[A-Z0-9]{8}\.(js|css)$/;
@@ -63,6 +64,7 @@ export async function pageRoutes(app: FastifyInstance, options: { publicDir?: st
   const manifest = readManifest(publicDir);
   const shell = shellHtml(manifest);
   await app.register(adminPageRoutes, { manifest });
+  await app.register(accountSwitchRoutes);
 
   await app.register(fastifyStatic, {
     root: join(publicDir, 'assets'),

@@ -1,38 +1,41 @@
 /**
  * The hosted-page sign-in (PRODUCT.md §4.4): a page request on any path with `?externalAuthCode=…` signs
- * in, sets a fresh session cookie and answers 303 to the same URL without the code; a failure answers the
- * error page for its code with the code's status. Runs as an onRequest hook so every page path honours it.
+ * in, sets a fresh session cookie and answers 303 to the same URL without the code. Runs as an onRequest
+ * hook so every page path honours it. Two cases do not end there (docs/external-auth.md):
+ * - a failure also answers 303 to the URL without the code, and the page there shows the error
+ *   (sign-in-failure.ts), so a code that may be valid for days never stays in the address bar;
+ * - a browser already signed in as another account is asked first (account-switch.ts), so a page on
+ *   another site cannot swap the visitor into the attacker's account by sending them to a link.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS } from '../../../../shared/src/errors.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setSessionCookie } from '../auth/session-cookie.js';
-import { errorPageHtml } from './error-page.js';
+import { askToSwitchAccount, liveCookieAccount } from './account-switch.js';
+import { landingUrl, originForm, SIGN_IN_PARAM } from './landing-url.js';
+import { answerSignInFailure, clearSignInFailure, rememberSignInFailure, SIGN_IN_FAILURE_COOKIE } from './sign-in-failure.js';
 
-export const SIGN_IN_PARAM = 'externalAuthCode';
+export { landingUrl, SIGN_IN_PARAM };
 
-/** The URL to land on: same path and other parameters, without the code, never protocol-relative. */
-export function landingUrl(requestUrl: string): string {
-  const q = requestUrl.indexOf('?');
-  const path = (q === -1 ? requestUrl : requestUrl.slice(0, q)).replace(/^[/\\]+/, '/');
-  // The common case, the code as the only parameter, needs no parsing.
-  if (requestUrl.startsWith(`${SIGN_IN_PARAM}=`, q + 1) && !requestUrl.includes('&', q)) return path;
-  const params = new URLSearchParams(q === -1 ? '' : requestUrl.slice(q + 1));
-  params.delete(SIGN_IN_PARAM);
-  const search = params.toString();
-  return search ? `${path}?${search}` : path;
-}
-
-export async function hostedPageSignIn(this: import('fastify').FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function hostedPageSignIn(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'HEAD') return;
-  if (request.url.startsWith('/api/') || request.url.startsWith('/assets/')) return;
+  const target = originForm(request.url);
+  if (target.startsWith('/api/') || target.startsWith('/assets/')) return;
   const query = request.query as Record<string, unknown> | undefined;
-  if (!query || !Object.prototype.hasOwnProperty.call(query, SIGN_IN_PARAM)) return;
+  const hasCode = query !== undefined && Object.prototype.hasOwnProperty.call(query, SIGN_IN_PARAM);
+  const failure = request.cookies[SIGN_IN_FAILURE_COOKIE];
+  // A failure is shown once, by the first page that sees it; a fresh code replaces it.
+  if (failure !== undefined) clearSignInFailure(reply, this.publicUrl.value);
+  if (!hasCode) {
+    if (failure !== undefined && answerSignInFailure(reply, failure)) return reply;
+    return;
+  }
 
   reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
+  const landing = landingUrl(request.url);
   const limit = await this.signInLimiter(request);
   if (limit.limited) {
     request.log.info({ outcome: 'rate_limited' }, 'hosted-page sign-in refused');
-    await reply.code(429).header('retry-after', String(limit.retryAfterSeconds)).type('text/html; charset=utf-8').send(errorPageHtml('rate_limited'));
+    rememberSignInFailure(reply, this.publicUrl.value, 'rate_limited', limit.retryAfterSeconds);
+    await reply.code(303).header('location', landing).send();
     return reply;
   }
   const code = query[SIGN_IN_PARAM];
@@ -40,11 +43,19 @@ export async function hostedPageSignIn(this: import('fastify').FastifyInstance, 
   await this.services.auditTrail.signIn(request, 'link', result);
   if (!result.ok) {
     request.log.info({ outcome: result.code, reason: result.reason }, 'hosted-page sign-in refused');
-    await reply.code(ERROR_STATUS[result.code]).type('text/html; charset=utf-8').send(errorPageHtml(result.code));
+    rememberSignInFailure(reply, this.publicUrl.value, result.code);
+    await reply.code(303).header('location', landing).send();
+    return reply;
+  }
+  const current = await liveCookieAccount(this, request);
+  if (current && current.id !== result.user.id) {
+    // The session signIn opened is never handed out; the question carries a short-lived pending one.
+    request.log.info({ outcome: 'asked', userId: result.user.id }, 'hosted-page sign-in asks before switching account');
+    await askToSwitchAccount(this, reply, { current, next: result.user, landing });
     return reply;
   }
   request.log.info({ outcome: 'ok', userId: result.user.id, created: result.created }, 'hosted-page signed in');
   setSessionCookie(reply, result.session.token, result.session.expiresAt, this.publicUrl.value);
-  await reply.code(303).header('location', landingUrl(request.url)).send();
+  await reply.code(303).header('location', landing).send();
   return reply;
 }
