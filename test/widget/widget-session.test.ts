@@ -70,15 +70,32 @@ describe('createSession', () => {
     expect(errors).toEqual([{ code: 'seat_limit_reached', message: 'Every seat is taken.' }]);
   });
 
-  it('says network_error when Parley cannot be reached and internal_error for an answer without a code', async () => {
-    const { fake, session, errors } = setup();
+  it('says network_error when Parley cannot be reached and internal_error for an answer without a code, trying the same code again with backoff', async () => {
+    const { fake, session, errors, log } = setup();
     fake.on(EXCHANGE, () => Promise.reject(new TypeError('Failed to fetch')));
-    await session.signIn('good-1');
+    await expect(session.signIn('good-1')).resolves.toBe(false);
+    expect(fake.to(EXCHANGE)).toHaveLength(5);
+    expect(log).toEqual(['sleep 1000', 'sleep 2000', 'sleep 4000', 'sleep 8000']);
+    // The first failure (retrying) and giving up: not one event per attempt.
+    expect(errors.map((e) => e.code)).toEqual(['network_error', 'network_error']);
+    expect(session.state).toMatchObject({ status: 'error', code: 'network_error', retrying: false });
     // A proxy's HTML error page: no JSON, no code.
     fake.on(EXCHANGE, () => ({ status: 502, ok: false, body: null, json: () => Promise.reject(new SyntaxError('Unexpected token <')) }) as unknown as Response);
     await session.signIn('good-1');
-    expect(errors.map((e) => e.code)).toEqual(['network_error', 'internal_error']);
-    expect(session.state).toMatchObject({ status: 'error', code: 'internal_error', message: 'HTTP 502' });
+    expect(errors.map((e) => e.code)).toEqual(['network_error', 'network_error', 'internal_error', 'internal_error']);
+    expect(session.state).toMatchObject({ status: 'error', code: 'internal_error', message: 'HTTP 502', retrying: false });
+  });
+
+  it('a database briefly down (503 database_unavailable) signs in with the same code once it is back', async () => {
+    const { fake, session, errors, log, states } = setup();
+    let calls = 0;
+    fake.on(EXCHANGE, () => (++calls <= 2 ? errorResponse(503, 'database_unavailable', 'The database is unavailable.') : exchangeOk('s-good-1')));
+    await expect(session.signIn('good-1')).resolves.toBe(true);
+    expect(fake.to(EXCHANGE).map((r) => r.body)).toEqual([{ externalAuthCode: 'good-1' }, { externalAuthCode: 'good-1' }, { externalAuthCode: 'good-1' }]);
+    expect(log).toEqual(['sleep 1000', 'sleep 2000']);
+    expect(errors).toEqual([{ code: 'database_unavailable', message: 'The database is unavailable.' }]);
+    expect(states).toEqual(['signing-in', 'error', 'error', 'signed-in']);
+    expect(session.state).toMatchObject({ status: 'signed-in', token: 's-good-1' });
   });
 
   it('an expired code without a provider fails for good: token_expired, not retrying', async () => {

@@ -36,6 +36,8 @@ export class ExchangeError extends Error {
 }
 
 const REFRESH_BASE_DELAY_MS = 1000;
+/** Failures that say nothing about the code itself: the same code is tried again. */
+const TRANSIENT = ['network_error', 'database_unavailable', 'internal_error'];
 
 export function createSession(options: SessionOptions) {
   const fetchImpl = options.fetch ?? fetch.bind(globalThis);
@@ -75,8 +77,8 @@ export function createSession(options: SessionOptions) {
     return { token: ok.session.token, user: ok.user };
   }
 
-  function fail(error: ExchangeError, retrying: boolean) {
-    options.onError?.({ code: error.code, message: error.message });
+  function fail(error: ExchangeError, retrying: boolean, report = true) {
+    if (report) options.onError?.({ code: error.code, message: error.message });
     set({ status: 'error', code: error.code, message: error.message, retrying });
   }
 
@@ -88,20 +90,30 @@ export function createSession(options: SessionOptions) {
     return true;
   }
 
-  /** Signs in with a code; on an expired code, refreshes through the auth provider if there is one. */
+  /**
+   * Signs in with a code; on an expired code, refreshes through the auth provider if there is one. A failure
+   * no fault of the code (Parley unreachable, its database briefly down, an answer without a code) is tried
+   * again with the same code, with backoff, up to the attempt limit; the integrator hears of the first
+   * failure and of giving up.
+   */
   async function signIn(code: string): Promise<boolean> {
     // A newer sign-in supersedes every older one still running (an answer arriving late, a refresh loop).
     const mine = ++generation;
     refreshing = null;
     set({ status: 'signing-in' });
-    try {
-      return await exchangeFor(mine, code);
-    } catch (error) {
-      if (mine !== generation) return false;
-      const e = error instanceof ExchangeError ? error : new ExchangeError('internal_error', String(error));
-      const canRefresh = e.code === 'token_expired' && provider !== null;
-      fail(e, canRefresh);
-      return canRefresh ? refresh() : false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await exchangeFor(mine, code);
+      } catch (error) {
+        if (mine !== generation) return false;
+        const e = error instanceof ExchangeError ? error : new ExchangeError('internal_error', String(error));
+        const again = TRANSIENT.includes(e.code) && attempt + 1 < maxAttempts;
+        const canRefresh = e.code === 'token_expired' && provider !== null;
+        fail(e, again || canRefresh, attempt === 0 || !again);
+        if (!again) return canRefresh ? refresh() : false;
+        await sleep(REFRESH_BASE_DELAY_MS * 2 ** attempt);
+        if (mine !== generation) return false;
+      }
     }
   }
 
@@ -126,7 +138,7 @@ export function createSession(options: SessionOptions) {
           try {
             return await exchangeFor(mine, code);
           } catch (error) {
-            if (error instanceof ExchangeError && !['token_expired', 'network_error', 'rate_limited', 'internal_error'].includes(error.code)) {
+            if (error instanceof ExchangeError && error.code !== 'token_expired' && error.code !== 'rate_limited' && !TRANSIENT.includes(error.code)) {
               fail(error, false);
               return false;
             }

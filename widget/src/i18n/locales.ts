@@ -20,6 +20,7 @@ const enErrors = {
   session_invalid: 'Your session has ended. Signing you in again…',
   network_error: 'The chat cannot be reached. Check your connection.',
   internal_error: 'Something went wrong on our side. Try again later.',
+  database_unavailable: 'The chat is briefly unavailable. Trying again…',
 };
 
 /** The sign-in error codes the widget explains in every locale. */
@@ -100,6 +101,7 @@ const fr: LocaleStrings = {
     session_invalid: 'Votre session a pris fin. Reconnexion en cours…',
     network_error: 'Le chat est injoignable. Vérifiez votre connexion.',
     internal_error: 'Une erreur est survenue de notre côté. Réessayez plus tard.',
+    database_unavailable: 'Le chat est momentanément indisponible. Nouvel essai…',
   },
 };
 
@@ -157,6 +159,7 @@ const ar: LocaleStrings = {
     session_invalid: 'انتهت جلستك. جارٍ تسجيل دخولك مجددًا…',
     network_error: 'تعذر الوصول إلى الدردشة. تحقق من اتصالك.',
     internal_error: 'حدث خطأ من جهتنا. حاول مرة أخرى لاحقًا.',
+    database_unavailable: 'الدردشة غير متاحة مؤقتًا. جارٍ إعادة المحاولة…',
   },
 };
 
