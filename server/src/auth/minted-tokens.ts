@@ -1,8 +1,9 @@
 /**
- * Tokens Parley mints through its token API (PRODUCT.md §6): HS256 with Parley's own key (never the
+ * Tokens Parley mints through its token API (docs/token-api.md): HS256 with Parley's own key (never the
  * external secret), `typ` `parley-mint+jwt` so they are never taken for an external token or a session,
  * `iss` = the public URL, expiring 48 hours after minting. They carry the same `user` and `permissions`
- * shapes as external tokens, so one sign-in path serves both.
+ * shapes as external tokens, so one sign-in path serves both. A `MintInput` holds values already read by
+ * the field rules of shared/src/fields.ts, the ones sign-in applies, so what is minted signs in.
  */
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { ResourceGrant } from '../permissions/resources.js';

@@ -74,6 +74,19 @@ describe.each(DIALECTS)('token API on %s', (dialect) => {
     ['v1 missing userId', '/v1/auth/token/get', 'CREDS_V1_NO_USER', {}, 400, 'INVALID_ARGUMENT', 'data.userId is required.'],
     ['v1 userId a number', '/v1/auth/token/get', 'CREDS_V1_NUMBER', {}, 400, 'INVALID_ARGUMENT', 'data.userId must be a string of 1 to 256 characters.'],
     ['v2 missing credentials', '/v2/auth/generate_token', { userId: 'u' }, {}, 400, 'INVALID_ARGUMENT', 'apiKey is required (x-api-key header or apiKey).'],
+    ['v2 name with a newline', '/v2/auth/generate_token', { userId: 'u', userProperties: { name: 'Ada\nAdmin' } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userProperties.name must not contain control characters (U+0000 to U+001F, U+007F).'],
+    ['v2 userId with DEL', '/v2/auth/generate_token', { userId: 'victim\u007f' }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userId must not contain control characters (U+0000 to U+001F, U+007F).'],
+    ['v2 userId in NFD', '/v2/auth/generate_token', { userId: 'Jos\u0065\u0301' }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userId must be in Unicode NFC.'],
+    ['v1 userId in NFD', '/v1/auth/token/get', 'CREDS_V1_NFD', {}, 400, 'INVALID_ARGUMENT', 'data.userId must be in Unicode NFC.'],
+    ['v2 email with the Kelvin sign', '/v2/auth/generate_token', { userId: 'u', userProperties: { email: '\u212Aevin@x' } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userProperties.email must not change under Unicode NFC or NFKC normalisation.'],
+    ['v2 organizationId with DEL', '/v2/auth/generate_token', { userId: 'u', userProperties: { organizationId: 'o\u007f' } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userProperties.organizationId must not contain control characters (U+0000 to U+001F, U+007F).'],
+    ['v2 resource id with DEL', '/v2/auth/generate_token', { userId: 'u', permissions: { resources: [{ type: 'organization', id: 'o\u007f' }] } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'permissions.resources[0].id must not contain control characters (U+0000 to U+001F, U+007F).'],
+    ['v2 folderId in NFD', '/v2/auth/generate_token', { userId: 'u', permissions: { resources: [{ type: 'document', id: 'd', organizationId: 'o', folderId: 'e\u0301' }] } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'permissions.resources[0].folderId must be in Unicode NFC.'],
+    ['v2 isAdmin a string', '/v2/auth/generate_token', { userId: 'u', userProperties: { isAdmin: 'true' } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userProperties.isAdmin must be true or false.'],
+    ['v2 NUL in userId', '/v2/auth/generate_token', { userId: 'a\u0000' }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userId must not contain control characters (U+0000 to U+001F, U+007F).'],
+    ['v2 NUL in a resource', '/v2/auth/generate_token', { data: { userId: 'u', permissions: { resources: [{ type: 'organization', id: 'o' }, { type: 'organization', id: 'p\u0000' }] } } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'data.permissions.resources[1].id must not contain control characters (U+0000 to U+001F, U+007F).'],
+    ['v2 NUL in a member name', '/v2/auth/generate_token', { userId: 'u', userProperties: { 'x\u0000': 1 } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userProperties."x\\u0000" (a member name) must not contain control characters (U+0000 to U+001F, U+007F).'],
+    ['v1 NUL in apiKey', '/v1/auth/token/get', { data: { apiKey: 'pk_\u0000', authToken: 'x', userId: 'u' } }, {}, 400, 'INVALID_ARGUMENT', 'data.apiKey must not contain control characters (U+0000 to U+001F, U+007F).'],
     ['v2 bad email', '/v2/auth/generate_token', { userId: 'u', userProperties: { email: 'nope' } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userProperties.email must be an email address.'],
     ['v2 bad resource', '/v2/auth/generate_token', { userId: 'u', permissions: { resources: [{ type: 'folder', id: 'f' }] } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'permissions.resources[0].organizationId is required for a folder.'],
     ['v2 bad role', '/v2/auth/generate_token', { userId: 'u', permissions: { resources: [{ type: 'organization', id: 'o', accessRole: 'owner' }] } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'permissions.resources[0].accessRole must be "viewer" or "editor".'],
@@ -85,6 +98,7 @@ describe.each(DIALECTS)('token API on %s', (dialect) => {
     const bodies: Record<string, unknown> = {
       CREDS_V1_NO_USER: { data: { apiKey, authToken } },
       CREDS_V1_NUMBER: { data: { apiKey, authToken, userId: 42 } },
+      CREDS_V1_NFD: { data: { apiKey, authToken, userId: 'e\u0301' } },
     };
     const headerSets: Record<string, Record<string, string>> = {
       HEADERS: v2Headers(),
@@ -105,6 +119,16 @@ describe.each(DIALECTS)('token API on %s', (dialect) => {
       const res = await post('/v2/auth/generate_token', body, v2Headers());
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
     }
+  });
+
+  it('permissions.resources that would make a token longer than sign-in accepts (8 KB) are refused, naming the field', async () => {
+    const resources = Array.from({ length: 40 }, (_, i) => ({ type: 'document', id: `doc-${i}-${'d'.repeat(100)}`, organizationId: 'acme' }));
+    const res = await post('/v2/auth/generate_token', { userId: 'u', permissions: { resources } }, v2Headers());
+    failure(res, 400, 'INVALID_ARGUMENT', /^permissions\.resources make the token \d+ characters long, and sign-in accepts at most 8192: send fewer or shorter resources\.$/);
+    // Half as many fit, and sign in.
+    const fits = await post('/v2/auth/generate_token', { userId: 'u', permissions: { resources: resources.slice(0, 20) } }, v2Headers());
+    expect(fits.statusCode).toBe(200);
+    expect((await post('/api/v1/auth/exchange', { externalAuthCode: fits.json().result.data.token })).statusCode).toBe(200);
   });
 
   it('a revoked credential fails at once; the admin can create and revoke credentials over REST', async () => {

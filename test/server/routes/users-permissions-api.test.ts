@@ -72,6 +72,26 @@ describe('v2 users and permissions REST', () => {
     expect((await call('/v2/auth/permissions/get', { userId: 'ada' })).json().result.data.ada.resources).toHaveLength(1);
   });
 
+  it('users and ids sign-in would refuse are refused, naming the field; what is added signs in', async () => {
+    const refused = async (url: string, body: unknown, message: string) =>
+      expect((await call(url, body)).json(), `${url} ${JSON.stringify(body)}`).toEqual({ error: { message, status: 'INVALID_ARGUMENT' } });
+    const control = 'must not contain control characters (U+0000 to U+001F, U+007F).';
+    await refused('/v2/users/add', { users: [{ userId: 'ok' }, { userId: 'victim\u007f' }] }, `users[1].userId ${control}`);
+    await refused('/v2/users/add', { users: [{ userId: 'Jose\u0301' }] }, 'users[0].userId must be in Unicode NFC.');
+    await refused('/v2/users/add', { users: [{ userId: 'ada', name: 'Ada\nAdmin' }] }, `users[0].name ${control}`);
+    await refused('/v2/users/update', { users: [{ userId: 'ada', email: '\u212Aevin@x' }] }, 'users[0].email must not change under Unicode NFC or NFKC normalisation.');
+    await refused('/v2/users/add', { users: [{ userId: 'ada', organizationId: 'e\u0301' }] }, 'users[0].organizationId must be in Unicode NFC.');
+    await refused('/v2/users/get', { userIds: ['ok', 'a\u001b[31m'] }, `userIds[1] ${control}`);
+    await refused('/v2/auth/permissions/add', { userId: 'ada', permissions: { resources: [{ type: 'document', id: 'd\u007f', organizationId: 'acme' }] } }, `permissions.resources[0].id ${control}`);
+    expect(await t.app.services.users.findByExternalId('ok')).toBeUndefined();
+
+    const added = (await call('/v2/users/add', { users: [{ userId: 'Jos\u00e9', name: 'José', email: 'jos\u00e9@example.com' }] })).json().result.data;
+    expect(added['Jos\u00e9'].success).toBe(true);
+    const token = (await call('/v2/auth/generate_token', { userId: 'Jos\u00e9', userProperties: { email: 'jos\u00e9@example.com' } })).json().result.data.token;
+    const signedIn = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: token } });
+    expect(signedIn.json().user).toMatchObject({ id: added['Jos\u00e9'].user.id, externalId: 'Jos\u00e9' });
+  });
+
   it('bad input names the field; bad credentials are UNAUTHENTICATED; no body causes a 5xx', async () => {
     expect((await call('/v2/users/add', { users: [{ userId: 5 }] })).json()).toEqual({ error: { message: 'users[0].userId must be a string of 1 to 256 characters.', status: 'INVALID_ARGUMENT' } });
     expect((await call('/v2/users/get', {})).json().error.message).toBe('userIds (or userId) is required.');

@@ -7,46 +7,58 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { presentAdminUser } from '../../admin/users.js';
 import { parseResources } from '../../permissions/resources.js';
+import { parseEmail, parseFlag, parseId, parseName, type Field } from '../../../../shared/src/fields.js';
 import { DEFAULT_ORGANIZATION_ID } from '../../store/migrations.js';
 import type { UserRow } from '../../store/users.js';
 import type { CredentialCheck } from './credentials.js';
 import { isObject, unwrap } from './credentials.js';
-import { invalid, sendResult } from './reply.js';
+import { field, invalid, sendResult } from './reply.js';
 
 type Handle = (run: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 type Result = { success: boolean; message: string } & Record<string, unknown>;
+/** One user of `/v2/users/add|update`, every field read by its rule. */
+interface UserInput {
+  userId: string;
+  name: string | undefined;
+  email: string | undefined;
+  organizationId: string | undefined;
+  isAdmin: boolean | undefined;
+}
 
 const MAX_BATCH = 100;
-const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 256 && v.isWellFormed() && !/[\u0000-\u001f]/.test(v);
-const isEmail = (v: unknown): v is string => typeof v === 'string' && v.length <= 320 && /^[^\s@]+@[^\s@]+$/.test(v);
 
 /** `userIds: [...]` or `userId: "…"`, checked. */
 function readUserIds(data: Record<string, unknown>): string[] {
   const ids = data['userIds'] ?? (data['userId'] !== undefined ? [data['userId']] : undefined);
   if (ids === undefined) throw invalid('userIds (or userId) is required.');
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH) throw invalid(`userIds must be an array of 1 to ${MAX_BATCH} user ids.`);
-  for (const [i, id] of ids.entries()) {
-    if (!isId(id)) throw invalid(`userIds[${i}] must be a string of 1 to 256 characters.`);
-    if (ids.indexOf(id) !== i) throw invalid(`userIds[${i}] repeats userIds[${ids.indexOf(id)}]: results are keyed by user id.`);
-  }
-  return ids as string[];
+  const userIds = ids.map((id, i) => field(`userIds[${i}]`, parseId(id)));
+  userIds.forEach((id, i) => {
+    if (userIds.indexOf(id) !== i) throw invalid(`userIds[${i}] repeats userIds[${userIds.indexOf(id)}]: results are keyed by user id.`);
+  });
+  return userIds;
 }
 
-function readUsers(data: Record<string, unknown>): Record<string, unknown>[] {
+function readUsers(data: Record<string, unknown>): UserInput[] {
   const users = data['users'];
   if (users === undefined) throw invalid('users is required.');
   if (!Array.isArray(users) || users.length === 0 || users.length > MAX_BATCH) throw invalid(`users must be an array of 1 to ${MAX_BATCH} users.`);
-  users.forEach((u, i) => {
+  const read = users.map((u, i): UserInput => {
     if (!isObject(u)) throw invalid(`users[${i}] must be an object.`);
-    if (!isId(u['userId'])) throw invalid(`users[${i}].userId must be a string of 1 to 256 characters.`);
-    if (u['email'] !== undefined && !isEmail(u['email'])) throw invalid(`users[${i}].email must be an email address.`);
-    if (u['name'] !== undefined && (typeof u['name'] !== 'string' || u['name'].length > 200)) throw invalid(`users[${i}].name must be a string of at most 200 characters.`);
-    if (u['organizationId'] !== undefined && !isId(u['organizationId'])) throw invalid(`users[${i}].organizationId must be a string of 1 to 256 characters.`);
-    if (u['isAdmin'] !== undefined && typeof u['isAdmin'] !== 'boolean') throw invalid(`users[${i}].isAdmin must be true or false.`);
-    const first = users.findIndex((other) => isObject(other) && other['userId'] === u['userId']);
+    const optional = <T>(key: string, parse: (value: unknown) => Field<T>) => (u[key] === undefined ? undefined : field(`users[${i}].${key}`, parse(u[key])));
+    return {
+      userId: field(`users[${i}].userId`, parseId(u['userId'])),
+      email: optional('email', parseEmail),
+      name: optional('name', parseName),
+      organizationId: optional('organizationId', parseId),
+      isAdmin: optional('isAdmin', parseFlag),
+    };
+  });
+  read.forEach((u, i) => {
+    const first = read.findIndex((other) => other.userId === u.userId);
     if (first !== i) throw invalid(`users[${i}].userId repeats users[${first}]: results are keyed by user id.`);
   });
-  return users as Record<string, unknown>[];
+  return read;
 }
 
 export async function userApiRoutes(app: FastifyInstance, options: { checkCredentials: CredentialCheck; handle: Handle }) {
@@ -79,20 +91,19 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
   route('/v2/users/add', 'Users added.', async (data) => {
     const results: Record<string, Result> = {};
     for (const u of readUsers(data)) {
-      const userId = u['userId'] as string;
+      const { userId, email } = u;
       if (await byExternalId(userId)) {
         results[userId] = { success: false, message: 'User already exists.' };
         continue;
       }
-      const email = u['email'] as string | undefined;
       if (email && (await users.findByEmail(email))) {
         results[userId] = { success: false, message: 'This email address belongs to another user.' };
         continue;
       }
-      const organizationId = (u['organizationId'] as string | undefined) ?? DEFAULT_ORGANIZATION_ID;
+      const organizationId = u.organizationId ?? DEFAULT_ORGANIZATION_ID;
       await organizations.ensure(organizationId, app.now());
       const created = await users.createWithinSeatLimit(
-        { externalId: userId, email: email ?? null, name: (u['name'] as string | undefined) ?? null, avatarUrl: null, metadata: {}, role: u['isAdmin'] ? 'admin' : 'member', organizationId, createdVia: 'api' },
+        { externalId: userId, email: email ?? null, name: u.name ?? null, avatarUrl: null, metadata: {}, role: u.isAdmin ? 'admin' : 'member', organizationId, createdVia: 'api' },
         (await settings.get()).seatLimit,
         app.now(),
       );
@@ -106,24 +117,23 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
   route('/v2/users/update', 'Users updated.', async (data) => {
     const results: Record<string, Result> = {};
     for (const u of readUsers(data)) {
-      const userId = u['userId'] as string;
+      const { userId, email, name, organizationId, isAdmin } = u;
       const row = await byExternalId(userId);
       if (!row) {
         results[userId] = { success: false, message: 'User not found.' };
         continue;
       }
-      const email = u['email'] as string | undefined;
       const owner = email ? await users.findByEmail(email) : undefined;
       if (owner && owner.id !== row.id) {
         results[userId] = { success: false, message: 'This email address belongs to another user.' };
         continue;
       }
-      let updated: UserRow = await users.updateProfile(row.id, { ...(email !== undefined ? { email } : {}), ...(u['name'] !== undefined ? { name: u['name'] as string } : {}) });
-      if (u['organizationId'] !== undefined && u['organizationId'] !== updated.organization_id) {
-        await organizations.ensure(u['organizationId'] as string, app.now());
-        await users.setOrganization(row.id, u['organizationId'] as string);
+      let updated: UserRow = await users.updateProfile(row.id, { ...(email !== undefined ? { email } : {}), ...(name !== undefined ? { name } : {}) });
+      if (organizationId !== undefined && organizationId !== updated.organization_id) {
+        await organizations.ensure(organizationId, app.now());
+        await users.setOrganization(row.id, organizationId);
       }
-      if (u['isAdmin'] !== undefined && updated.role !== 'owner') await users.setRole(row.id, u['isAdmin'] ? 'admin' : 'member');
+      if (isAdmin !== undefined && updated.role !== 'owner') await users.setRole(row.id, isAdmin ? 'admin' : 'member');
       updated = (await users.findById(row.id))!;
       results[userId] = { success: true, message: 'User updated.', user: presentAdminUser(updated) };
     }
