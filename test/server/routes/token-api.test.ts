@@ -73,7 +73,7 @@ describe.each(DIALECTS)('token API on %s', (dialect) => {
     ['v1 missing apiKey', '/v1/auth/token/get', { data: { authToken: 'x', userId: 'u' } }, {}, 400, 'INVALID_ARGUMENT', 'data.apiKey is required.'],
     ['v1 missing userId', '/v1/auth/token/get', 'CREDS_V1_NO_USER', {}, 400, 'INVALID_ARGUMENT', 'data.userId is required.'],
     ['v1 userId a number', '/v1/auth/token/get', 'CREDS_V1_NUMBER', {}, 400, 'INVALID_ARGUMENT', 'data.userId must be a string of 1 to 256 characters.'],
-    ['v2 missing credentials', '/v2/auth/generate_token', { userId: 'u' }, {}, 400, 'INVALID_ARGUMENT', 'apiKey is required (x-api-key header or apiKey).'],
+    ['v2 missing credentials', '/v2/auth/generate_token', { userId: 'u' }, {}, 400, 'INVALID_ARGUMENT', 'apiKey is required (x-api-key or x-velt-api-key header, or apiKey).'],
     ['v2 name with a newline', '/v2/auth/generate_token', { userId: 'u', userProperties: { name: 'Ada\nAdmin' } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userProperties.name must not contain control characters (U+0000 to U+001F, U+007F).'],
     ['v2 userId with DEL', '/v2/auth/generate_token', { userId: 'victim\u007f' }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userId must not contain control characters (U+0000 to U+001F, U+007F).'],
     ['v2 userId in NFD', '/v2/auth/generate_token', { userId: 'Jos\u0065\u0301' }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userId must be in Unicode NFC.'],
@@ -87,6 +87,7 @@ describe.each(DIALECTS)('token API on %s', (dialect) => {
     ['v2 NUL in a resource', '/v2/auth/generate_token', { data: { userId: 'u', permissions: { resources: [{ type: 'organization', id: 'o' }, { type: 'organization', id: 'p\u0000' }] } } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'data.permissions.resources[1].id must not contain control characters (U+0000 to U+001F, U+007F).'],
     ['v2 NUL in a member name', '/v2/auth/generate_token', { userId: 'u', userProperties: { 'x\u0000': 1 } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userProperties."x\\u0000" (a member name) must not contain control characters (U+0000 to U+001F, U+007F).'],
     ['v1 NUL in apiKey', '/v1/auth/token/get', { data: { apiKey: 'pk_\u0000', authToken: 'x', userId: 'u' } }, {}, 400, 'INVALID_ARGUMENT', 'data.apiKey must not contain control characters (U+0000 to U+001F, U+007F).'],
+    ['v2 Velt and Parley headers that differ', '/v2/auth/generate_token', { userId: 'u' }, 'DIFFERENT_KEYS', 400, 'INVALID_ARGUMENT', 'The x-api-key and x-velt-api-key headers differ: send one of them.'],
     ['v2 bad email', '/v2/auth/generate_token', { userId: 'u', userProperties: { email: 'nope' } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'userProperties.email must be an email address.'],
     ['v2 bad resource', '/v2/auth/generate_token', { userId: 'u', permissions: { resources: [{ type: 'folder', id: 'f' }] } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'permissions.resources[0].organizationId is required for a folder.'],
     ['v2 bad role', '/v2/auth/generate_token', { userId: 'u', permissions: { resources: [{ type: 'organization', id: 'o', accessRole: 'owner' }] } }, 'HEADERS', 400, 'INVALID_ARGUMENT', 'permissions.resources[0].accessRole must be "viewer" or "editor".'],
@@ -105,6 +106,7 @@ describe.each(DIALECTS)('token API on %s', (dialect) => {
       WRONG_TOKEN: { 'x-api-key': apiKey, 'x-auth-token': `${authToken.slice(0, -1)}x` },
       SHORT_TOKEN: { 'x-api-key': apiKey, 'x-auth-token': 'short' },
       HUGE_TOKEN: { 'x-api-key': apiKey, 'x-auth-token': 'x'.repeat(5000) },
+      DIFFERENT_KEYS: { 'x-api-key': apiKey, 'x-velt-api-key': 'pk_other', 'x-auth-token': authToken },
     };
     const res = await post(url, typeof body === 'string' ? bodies[body] : body, typeof headers === 'string' ? headerSets[headers] : headers);
     failure(res, status, kind, message);
@@ -119,6 +121,21 @@ describe.each(DIALECTS)('token API on %s', (dialect) => {
       const res = await post('/v2/auth/generate_token', body, v2Headers());
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
     }
+  });
+
+  it("v2 takes Velt's header names, x-velt-api-key and x-velt-auth-token, on every route; never in the query string", async () => {
+    const velt = { 'x-velt-api-key': apiKey, 'x-velt-auth-token': authToken };
+    const res = await post('/v2/auth/generate_token', { userId: 'velt-user' }, velt);
+    expect(res.statusCode).toBe(200);
+    expect((await post('/api/v1/auth/exchange', { externalAuthCode: res.json().result.data.token })).json().user.externalId).toBe('velt-user');
+    // Both names at once, agreeing, and one of each kind.
+    expect((await post('/v2/auth/generate_token', { userId: 'velt-user' }, { ...velt, ...v2Headers() })).statusCode).toBe(200);
+    expect((await post('/v2/auth/generate_token', { userId: 'velt-user' }, { 'x-velt-api-key': apiKey, 'x-auth-token': authToken })).statusCode).toBe(200);
+    expect((await post('/v2/users/get', { userId: 'velt-user' }, velt)).json().result.data['velt-user'].success).toBe(true);
+    failure(await post('/v2/auth/generate_token', { userId: 'u' }, { ...velt, 'x-velt-auth-token': `${authToken.slice(0, -1)}x` }), 401, 'UNAUTHENTICATED', 'Auth token not found.');
+    failure(await post(`/v2/auth/generate_token?x-velt-api-key=${apiKey}`, { userId: 'u' }, velt), 400, 'INVALID_ARGUMENT', /query string/);
+    // v1 reads its credentials from data only, as before.
+    failure(await post('/v1/auth/token/get', { data: { userId: 'u' } }, velt), 400, 'INVALID_ARGUMENT', 'data.apiKey is required.');
   });
 
   it('permissions.resources that would make a token longer than sign-in accepts (8 KB) are refused, naming the field', async () => {

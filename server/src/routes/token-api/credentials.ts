@@ -1,6 +1,8 @@
 /**
  * Reading and checking a token API caller's credentials: v1 takes them in `data`, v2 in the `x-api-key` /
- * `x-auth-token` headers or in the body. Never from the query string (a URL ends up in logs and histories).
+ * `x-auth-token` headers (or Velt's names for them, `x-velt-api-key` / `x-velt-auth-token`, so an
+ * integrator's existing server code works unchanged) or in the body. Never from the query string (a URL
+ * ends up in logs and histories).
  */
 import type { FastifyRequest } from 'fastify';
 import type { ApiCredentialRepository } from '../../store/api-credentials.js';
@@ -10,7 +12,7 @@ export const isObject = (v: unknown): v is Record<string, unknown> => typeof v =
 
 function refuseQueryCredentials(request: FastifyRequest): void {
   const query = request.query as Record<string, unknown> | undefined;
-  for (const name of ['apiKey', 'authToken', 'x-api-key', 'x-auth-token', 'api_key', 'auth_token']) {
+  for (const name of ['apiKey', 'authToken', 'x-api-key', 'x-auth-token', 'x-velt-api-key', 'x-velt-auth-token', 'api_key', 'auth_token']) {
     if (query && Object.prototype.hasOwnProperty.call(query, name)) throw invalid('Credentials are not accepted in the query string: send them in the headers or the body.');
   }
 }
@@ -26,15 +28,21 @@ export function unwrap(body: unknown, wrapperRequired: boolean): Record<string, 
   return body;
 }
 
+/** A credential from either of its two header names; both at once must agree. */
+function fromHeaders(request: FastifyRequest, names: readonly [string, string]): unknown {
+  const [own, velt] = names.map((name) => request.headers[name]);
+  if (own !== undefined && velt !== undefined && own !== velt) throw invalid(`The ${names[0]} and ${names[1]} headers differ: send one of them.`);
+  return own ?? velt;
+}
+
 export function createCredentialCheck(credentials: ApiCredentialRepository, now: () => number) {
-  return async function check(request: FastifyRequest, data: Record<string, unknown>, fromHeaders: boolean): Promise<void> {
+  return async function check(request: FastifyRequest, data: Record<string, unknown>, headers: boolean): Promise<void> {
     refuseQueryCredentials(request);
-    const header = (name: string) => (fromHeaders ? request.headers[name] : undefined);
-    const apiKey = header('x-api-key') ?? data['apiKey'];
-    const authToken = header('x-auth-token') ?? data['authToken'];
-    if (apiKey === undefined) throw invalid(fromHeaders ? 'apiKey is required (x-api-key header or apiKey).' : 'data.apiKey is required.');
+    const apiKey = (headers ? fromHeaders(request, ['x-api-key', 'x-velt-api-key']) : undefined) ?? data['apiKey'];
+    const authToken = (headers ? fromHeaders(request, ['x-auth-token', 'x-velt-auth-token']) : undefined) ?? data['authToken'];
+    if (apiKey === undefined) throw invalid(headers ? 'apiKey is required (x-api-key or x-velt-api-key header, or apiKey).' : 'data.apiKey is required.');
     if (typeof apiKey !== 'string' || apiKey === '') throw invalid('apiKey must be a non-empty string.');
-    if (authToken === undefined) throw invalid(fromHeaders ? 'authToken is required (x-auth-token header or authToken).' : 'data.authToken is required.');
+    if (authToken === undefined) throw invalid(headers ? 'authToken is required (x-auth-token or x-velt-auth-token header, or authToken).' : 'data.authToken is required.');
     if (typeof authToken !== 'string' || authToken === '') throw invalid('authToken must be a non-empty string.');
     if (authToken.length > 4096) throw new TokenApiError('UNAUTHENTICATED', 'Auth token not found.');
     const verdict = await credentials.verify(apiKey, authToken, now());
