@@ -1,11 +1,13 @@
 /**
- * The settings an administrator can change (PRODUCT.md §3, §8): seat limit, allowed origins, token maximum
- * lifetime, and the external-auth switch. A setting the environment sets is locked; the others live in the
+ * The settings an administrator can change (docs/admin-api.md): seat limit, allowed origins, token maximum
+ * lifetime, and the external-auth switch. Each value is read by its rule in shared/src/fields.ts, the one
+ * the environment's value follows too. A setting the environment sets is locked; the others live in the
  * `settings` table. Reads are cached for a second, so a change made by another instance or the CLI shows
  * within a second, and one made here shows at once.
  */
 import { ParleyError } from '../errors.js';
-import { parseDuration, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { parseDuration, parseFlag, parseOriginList, parseSeatCount, type Field } from '../../../shared/src/fields.js';
 import type { Store } from '../store/database.js';
 
 export interface EffectiveSettings {
@@ -40,18 +42,10 @@ export function formatDuration(seconds: number): string {
   return `${seconds}s`;
 }
 
-function checkOrigin(value: unknown): string {
-  if (typeof value !== 'string') throw new ParleyError('bad_request', 'allowedOrigins must be a list of origins');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ParleyError('bad_request', `allowedOrigins: "${value.slice(0, 100)}" is not an origin like https://app.example.com`);
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== value.replace(/\/$/, '')) {
-    throw new ParleyError('bad_request', `allowedOrigins: "${value.slice(0, 100)}" is not an origin (scheme, host and port only)`);
-  }
-  return url.origin;
+/** The value a field rule accepted, or `bad_request` naming the setting. */
+function setting<T>(name: string, parsed: Field<T>): T {
+  if (!parsed.ok) throw new ParleyError('bad_request', `${name} ${parsed.reason}`);
+  return parsed.value;
 }
 
 export function createSettings(options: { store: Store; config: Config; now: () => number }) {
@@ -114,33 +108,18 @@ export function createSettings(options: { store: Store; config: Config; now: () 
       };
       if (patch.seatLimit !== undefined) {
         locked('PARLEY_SEAT_LIMIT');
-        if (!Number.isSafeInteger(patch.seatLimit) || (patch.seatLimit as number) < 0 || (patch.seatLimit as number) > 1e9) {
-          throw new ParleyError('bad_request', 'seatLimit must be a whole number from 0');
-        }
-        writes.push(['seatLimit', patch.seatLimit]);
+        writes.push(['seatLimit', setting('seatLimit', parseSeatCount(patch.seatLimit))]);
       }
       if (patch.allowedOrigins !== undefined) {
         locked('PARLEY_ALLOWED_ORIGINS');
-        const value = patch.allowedOrigins;
-        if (value === null) writes.push(['allowedOrigins', null]);
-        else if (!Array.isArray(value) || value.length > 100) throw new ParleyError('bad_request', 'allowedOrigins must be a list of origins, or null');
-        else if (value.length === 1 && value[0] === '*') writes.push(['allowedOrigins', ['*']]);
-        else writes.push(['allowedOrigins', value.length === 0 ? null : [...new Set(value.map(checkOrigin))]]);
+        writes.push(['allowedOrigins', setting('allowedOrigins', parseOriginList(patch.allowedOrigins))]);
       }
       if (patch.tokenMaxLifetime !== undefined) {
         locked('PARLEY_TOKEN_MAX_LIFETIME');
-        let seconds: number;
-        try {
-          if (typeof patch.tokenMaxLifetime !== 'string') throw new Error();
-          seconds = parseDuration(patch.tokenMaxLifetime);
-        } catch {
-          throw new ParleyError('bad_request', 'tokenMaxLifetime must be a duration such as 3600, 30m, 12h or 7d');
-        }
-        writes.push(['tokenMaxLifetimeSeconds', seconds]);
+        writes.push(['tokenMaxLifetimeSeconds', setting('tokenMaxLifetime', parseDuration(patch.tokenMaxLifetime))]);
       }
       if (patch.externalAuthEnabled !== undefined) {
-        if (typeof patch.externalAuthEnabled !== 'boolean') throw new ParleyError('bad_request', 'externalAuthEnabled must be true or false');
-        writes.push(['externalAuthEnabled', patch.externalAuthEnabled]);
+        writes.push(['externalAuthEnabled', setting('externalAuthEnabled', parseFlag(patch.externalAuthEnabled))]);
       }
       for (const [name, value] of writes) await put(name, value);
       cached = null;

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ParleyError } from '../../errors.js';
+import { parseName } from '../../../../shared/src/fields.js';
+import { readField } from './read-field.js';
 import { requireOwner } from '../../admin/admin-auth.js';
 import type { ApiCredentialRow } from '../../store/api-credentials.js';
 
@@ -28,7 +30,7 @@ export async function apiCredentialRoutes(parent: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { apiKey, authToken } = await apiCredentials.create(request.body.name.trim() || 'API credential', app.now());
+      const { apiKey, authToken } = await apiCredentials.create(readField('name', parseName(request.body.name)).trim() || 'API credential', app.now());
       await auditTrail.admin(request, 'api_credential.create', 'ok', apiKey);
       return reply.code(201).send({ credential: present((await apiCredentials.find(apiKey))!), apiKey, authToken });
     },

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ParleyError } from '../../errors.js';
+import { parseName } from '../../../../shared/src/fields.js';
+import { readField } from './read-field.js';
 import { requireOwner } from '../../admin/admin-auth.js';
 import type { AdminApiKeyRow } from '../../store/admin-api-keys.js';
 import type { UserRow } from '../../store/users.js';
@@ -32,7 +34,7 @@ export async function apiKeyRoutes(parent: FastifyInstance) {
 
   app.post('/api-keys', { preHandler: requireOwner, schema: { body: CreateBody, response: { 201: CreatedAdminApiKeySchema } } }, async (request, reply) => {
     const actor = request.session!.user;
-    const { row, key } = await adminApiKeys.create(request.body.name.trim() || 'API key', actor.id, app.now());
+    const { row, key } = await adminApiKeys.create(readField('name', parseName(request.body.name)).trim() || 'API key', actor.id, app.now());
     await auditTrail.admin(request, 'api_key.create', 'ok', row.id);
     return reply.code(201).send({ apiKey: await present(row, actor), key });
   });

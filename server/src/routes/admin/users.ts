@@ -5,6 +5,8 @@ import { Type } from '@sinclair/typebox';
 import { presentAdminUser } from '../../admin/users.js';
 import { ParleyError } from '../../errors.js';
 import { AdminUserListSchema, AdminUserResponseSchema } from '../../../../shared/src/admin-api.js';
+import { MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, parseEmail, parseId, parseName } from '../../../../shared/src/fields.js';
+import { readOptionalField } from './read-field.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const ListQuery = Type.Object(
@@ -17,9 +19,10 @@ const ListQuery = Type.Object(
 );
 const CreateBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' })),
-    externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    // The shape only; what each may contain is the rule of shared/src/fields.ts, checked in the handler.
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NAME_CHARS })),
+    email: Type.Optional(Type.String({ maxLength: MAX_EMAIL_CHARS, description: 'an email address' })),
+    externalId: Type.Optional(Type.String({ maxLength: MAX_ID_CHARS, description: 'the id your backend signs as user.id' })),
     role: Type.Optional(Type.Union([Type.Literal('member'), Type.Literal('admin')])),
   },
   { additionalProperties: false },
@@ -51,7 +54,14 @@ export async function userRoutes(parent: FastifyInstance) {
   });
 
   app.post('/users', { schema: { body: CreateBody, response: { 201: AdminUserResponseSchema } } }, async (request, reply) => {
-    const row = await audited(request, 'user.create', request.body.email ?? request.body.externalId ?? null, () => userAdmin.create(request.body));
+    const { body } = request;
+    const input = {
+      name: readOptionalField('name', body.name, parseName),
+      email: readOptionalField('email', body.email, parseEmail),
+      externalId: readOptionalField('externalId', body.externalId, parseId),
+      role: body.role,
+    };
+    const row = await audited(request, 'user.create', input.email ?? input.externalId ?? null, () => userAdmin.create(input));
     return reply.code(201).send({ user: presentAdminUser(row) });
   });
 
