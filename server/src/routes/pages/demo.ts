@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { signExternalToken } from '../../auth/sign-external-token.js';
+import { frameAncestors } from '../../security-headers.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
 
@@ -48,7 +49,12 @@ export async function demoRoutes(app: FastifyInstance) {
       issuedAt: Math.floor(app.now() / 1000),
       expiresInSeconds: 3600,
     });
-    reply.header('content-security-policy', `default-src 'none'; script-src ${publicUrl.origin}; style-src ${publicUrl.origin}; connect-src ${publicUrl.origin}; img-src https: data:`);
+    // Like every page of Parley's, it may be framed only by Parley and the allowed origins (clickjacking).
+    const { allowedOrigins } = await app.services.settings.get();
+    reply.header(
+      'content-security-policy',
+      `default-src 'none'; script-src ${publicUrl.origin}; style-src ${publicUrl.origin}; connect-src ${publicUrl.origin}; img-src https: data:; base-uri 'none'; form-action 'none'; ${frameAncestors(allowedOrigins)}`,
+    );
     return reply.send(
       page(`<h1>A host page</h1>
 <p>This page embeds Parley as any site would, with one tag, for a demo user signed with key <code>${key.kid}</code>.
