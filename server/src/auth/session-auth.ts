@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { ParleyError } from '../errors.js';
+import { isSameOriginRequest } from './csrf.js';
 import type { Sessions } from './sessions.js';
 import type { UserRow } from '../store/users.js';
 
@@ -47,12 +48,12 @@ export function createSessionAuth(options: { sessions: Sessions; now: () => numb
   return async function requireSession(request: FastifyRequest): Promise<void> {
     const carried = readSessionToken(request);
     if (!carried) throw new ParleyError('session_missing');
-    if (carried.via === 'cookie' && !SAFE_METHODS.has(request.method) && request.headers.origin !== ownOrigin()) {
+    if (carried.via === 'cookie' && !SAFE_METHODS.has(request.method) && !isSameOriginRequest(request, ownOrigin())) {
       throw new ParleyError('csrf_rejected');
     }
     const found = await sessions.findValid(carried.token, now());
     if (!found) throw new ParleyError('session_invalid');
-    // A deactivated account's sessions end at once (PRODUCT.md §4.5).
+    // A deactivated account's sessions end at once (docs/external-auth.md, Sessions).
     if (!found.user.active) throw new ParleyError('session_invalid');
     request.session = { id: found.id, token: carried.token, user: found.user, expiresAt: found.expiresAt, via: carried.via };
   };

@@ -9,6 +9,7 @@ import { ParleyError } from '../../errors.js';
 import { presentUser } from '../../chat/present.js';
 import { clearSessionCookie } from './session-cookie.js';
 import { readSessionToken } from '../../auth/session-auth.js';
+import { isSameOriginRequest } from '../../auth/csrf.js';
 
 export async function authRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -54,7 +55,7 @@ export async function authRoutes(parent: FastifyInstance) {
   // Logout is idempotent: an unknown or ended session still clears the cookie and answers 204.
   app.post('/auth/logout', async (request, reply) => {
     const carried = readSessionToken(request);
-    if (carried?.via === 'cookie' && request.headers.origin !== new URL(app.publicUrl.value).origin) throw new ParleyError('csrf_rejected');
+    if (carried?.via === 'cookie' && !isSameOriginRequest(request, new URL(app.publicUrl.value).origin)) throw new ParleyError('csrf_rejected');
     if (carried) {
       const id = await sessions.revoke(carried.token, app.now());
       if (id !== undefined) bus.endSession(id);
