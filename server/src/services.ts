@@ -62,7 +62,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const adminSettings = createSettings({ store, config, now });
   const audit = createAuditRepository(store);
   const adminApiKeys = createAdminApiKeyRepository(store);
-  const useCases = createUseCases({ store, audit, bus, seatLimit: async () => (await adminSettings.get()).seatLimit, now });
+  const useCases = createUseCases({ store, audit, bus, settings: adminSettings, now });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
     /** Starts what runs in the background (the cluster fan-out on PostgreSQL); answers the stop function. */

@@ -77,9 +77,9 @@ export function createSettings(options: { store: Store; config: Config; now: () 
     return value;
   }
 
-  async function put(name: string, value: unknown): Promise<void> {
+  async function put(into: Store, name: string, value: unknown): Promise<void> {
     const row = { name, value: JSON.stringify(value), updated_at: options.now() };
-    await store.db
+    await into.db
       .insertInto('settings')
       .values(row)
       .onConflict((oc) => oc.column('name').doUpdateSet({ value: row.value, updated_at: row.updated_at }))
@@ -100,8 +100,11 @@ export function createSettings(options: { store: Store; config: Config; now: () 
       ];
     },
 
-    /** Validates every field first, then writes them; a locked field is `setting_locked`. */
-    async update(patch: SettingsPatch): Promise<void> {
+    /**
+     * Validates every field first, then writes them (into `tx`, a use case's transaction, when given); a
+     * locked field is `setting_locked`.
+     */
+    async update(patch: SettingsPatch, tx: Store = store): Promise<void> {
       const writes: [string, unknown][] = [];
       const locked = (variable: string) => {
         if (env.has(variable)) throw new ParleyError('setting_locked', `${variable} is set in the environment, so it cannot be changed here.`);
@@ -121,7 +124,7 @@ export function createSettings(options: { store: Store; config: Config; now: () 
       if (patch.externalAuthEnabled !== undefined) {
         writes.push(['externalAuthEnabled', setting('externalAuthEnabled', parseFlag(patch.externalAuthEnabled))]);
       }
-      for (const [name, value] of writes) await put(name, value);
+      for (const [name, value] of writes) await put(tx, name, value);
       cached = null;
     },
   };

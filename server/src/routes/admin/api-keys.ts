@@ -2,10 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ParleyError } from '../../errors.js';
 import { parseName } from '../../../../shared/src/fields.js';
 import { readField } from './read-field.js';
-import { requireOwner } from '../../admin/admin-auth.js';
+import { contextOf } from '../context.js';
 import type { AdminApiKeyRow } from '../../store/admin-api-keys.js';
 import type { UserRow } from '../../store/users.js';
 import { AdminApiKeyListSchema, AdminApiKeyResponseSchema, CreatedAdminApiKeySchema } from '../../../../shared/src/admin-api.js';
@@ -16,7 +15,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export async function apiKeyRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { adminApiKeys, users, auditTrail } = app.services;
+  const { adminApiKeys, users, useCases } = app.services;
 
   async function present(row: AdminApiKeyRow, creator?: UserRow) {
     const by = creator ?? (await users.findById(row.created_by));
@@ -32,19 +31,13 @@ export async function apiKeyRoutes(parent: FastifyInstance) {
 
   app.get('/api-keys', { schema: { response: { 200: AdminApiKeyListSchema } } }, async () => ({ apiKeys: await Promise.all((await adminApiKeys.list()).map((row) => present(row))) }));
 
-  app.post('/api-keys', { preHandler: requireOwner, schema: { body: CreateBody, response: { 201: CreatedAdminApiKeySchema } } }, async (request, reply) => {
-    const actor = request.session!.user;
-    const { row, key } = await adminApiKeys.create(readField('name', parseName(request.body.name)).trim() || 'API key', actor.id, app.now());
-    await auditTrail.admin(request, 'api_key.create', 'ok', row.id);
-    return reply.code(201).send({ apiKey: await present(row, actor), key });
+  app.post('/api-keys', { schema: { body: CreateBody, response: { 201: CreatedAdminApiKeySchema } } }, async (request, reply) => {
+    const ctx = contextOf(request);
+    const { row, key } = await useCases.credentials.createAdminApiKey(ctx, readField('name', parseName(request.body.name)).trim() || 'API key');
+    return reply.code(201).send({ apiKey: await present(row, request.session!.user), key });
   });
 
-  app.post('/api-keys/:id/revoke', { preHandler: requireOwner, schema: { params: IdParams, response: { 200: AdminApiKeyResponseSchema } } }, async (request) => {
-    if (!(await adminApiKeys.revoke(request.params.id, app.now()))) {
-      await auditTrail.admin(request, 'api_key.revoke', 'api_key_not_found', request.params.id);
-      throw new ParleyError('api_key_not_found');
-    }
-    await auditTrail.admin(request, 'api_key.revoke', 'ok', request.params.id);
-    return { apiKey: await present((await adminApiKeys.find(request.params.id))!) };
-  });
+  app.post('/api-keys/:id/revoke', { schema: { params: IdParams, response: { 200: AdminApiKeyResponseSchema } } }, async (request) => ({
+    apiKey: await present(await useCases.credentials.revokeAdminApiKey(contextOf(request), request.params.id)),
+  }));
 }

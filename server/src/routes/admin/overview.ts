@@ -2,12 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { OverviewSchema, SettingsPatchSchema, SettingsSchema } from '../../../../shared/src/admin-api.js';
+import { contextOf } from '../context.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
 export async function overviewRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { users, audit, settings, auditTrail } = app.services;
+  const { users, audit, settings, useCases } = app.services;
 
   app.get('/overview', { schema: { response: { 200: OverviewSchema } } }, async () => {
     const since = app.now() - DAY_MS;
@@ -18,13 +19,7 @@ export async function overviewRoutes(parent: FastifyInstance) {
   app.get('/settings', { schema: { response: { 200: SettingsSchema } } }, async () => ({ settings: await settings.describe() }));
 
   app.patch('/settings', { schema: { body: SettingsPatchSchema, response: { 200: SettingsSchema } } }, async (request) => {
-    try {
-      await settings.update(request.body);
-    } catch (error) {
-      await auditTrail.admin(request, 'settings.update', (error as { code?: string }).code ?? 'internal_error');
-      throw error;
-    }
-    await auditTrail.admin(request, 'settings.update', 'ok', Object.keys(request.body).join(','));
+    await useCases.settings.changeSettings(contextOf(request), request.body);
     return { settings: await settings.describe() };
   });
 }

@@ -7,6 +7,7 @@ import { ParleyError } from '../../errors.js';
 import { AdminUserListSchema, AdminUserResponseSchema } from '../../../../shared/src/admin-api.js';
 import { MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, parseEmail, parseId, parseName } from '../../../../shared/src/fields.js';
 import { readOptionalField } from './read-field.js';
+import { contextOf } from '../context.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const ListQuery = Type.Object(
@@ -31,19 +32,7 @@ const RoleBody = Type.Object({ role: Type.Union([Type.Literal('member'), Type.Li
 
 export async function userRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { userAdmin, auditTrail } = app.services;
-
-  /** Runs an action and records it in the audit log with its outcome, failed or not. */
-  async function audited<T>(request: Parameters<typeof auditTrail.admin>[0], action: string, target: string | null, run: () => Promise<T>): Promise<T> {
-    try {
-      const result = await run();
-      await auditTrail.admin(request, action, 'ok', target);
-      return result;
-    } catch (error) {
-      await auditTrail.admin(request, action, (error as { code?: string }).code ?? 'internal_error', target);
-      throw error;
-    }
-  }
+  const { userAdmin, useCases } = app.services;
 
   app.get('/users', { schema: { querystring: ListQuery, response: { 200: AdminUserListSchema } } }, async (request) => userAdmin.list(request.query.q, request.query.cursor, request.query.limit ?? 50));
 
@@ -61,26 +50,24 @@ export async function userRoutes(parent: FastifyInstance) {
       externalId: readOptionalField('externalId', body.externalId, parseId),
       role: body.role,
     };
-    const row = await audited(request, 'user.create', input.email ?? input.externalId ?? null, () => userAdmin.create(input));
+    const row = await useCases.users.createUser(contextOf(request), input);
     return reply.code(201).send({ user: presentAdminUser(row) });
   });
 
   app.post('/users/:id/deactivate', { schema: { params: IdParams, response: { 200: AdminUserResponseSchema } } }, async (request) => ({
-    user: presentAdminUser(await audited(request, 'user.deactivate', request.params.id, () => userAdmin.deactivate(request.session!.user, request.params.id))),
+    user: presentAdminUser(await useCases.users.deactivateUser(contextOf(request), request.params.id)),
   }));
 
   app.post('/users/:id/reactivate', { schema: { params: IdParams, response: { 200: AdminUserResponseSchema } } }, async (request) => ({
-    user: presentAdminUser(await audited(request, 'user.reactivate', request.params.id, () => userAdmin.reactivate(request.session!.user, request.params.id))),
+    user: presentAdminUser(await useCases.users.reactivateUser(contextOf(request), request.params.id)),
   }));
 
   app.patch('/users/:id', { schema: { params: IdParams, body: RoleBody, response: { 200: AdminUserResponseSchema } } }, async (request) => ({
-    user: presentAdminUser(
-      await audited(request, `user.role.${request.body.role}`, request.params.id, () => userAdmin.setRole(request.session!.user, request.params.id, request.body.role)),
-    ),
+    user: presentAdminUser(await useCases.users.setRole(contextOf(request), request.params.id, request.body.role)),
   }));
 
   app.delete('/users/:id', { schema: { params: IdParams } }, async (request, reply) => {
-    await audited(request, 'user.delete', request.params.id, () => userAdmin.remove(request.session!.user, request.params.id));
+    await useCases.users.deleteUser(contextOf(request), request.params.id);
     return reply.code(204).send();
   });
 }
