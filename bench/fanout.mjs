@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret!!';
-const quantile = (xs, q) => {
+export const quantile = (xs, q) => {
   if (xs.length === 0) return NaN;
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -18,7 +18,7 @@ const quantile = (xs, q) => {
 const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function startProcess(script, env) {
+export async function startProcess(script, env) {
   const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const base = await new Promise((resolve, reject) => {
     child.stdout.once('data', (c) => resolve(c.toString().trim().split('\n')[0]));
@@ -28,7 +28,7 @@ async function startProcess(script, env) {
 }
 
 /** Opens `count` SSE streams; each calls onFrame(event, data, receivedAt). Resolves once all are ready. */
-async function openStreams(url, headers, count, onFrame, readyEvent) {
+export async function openStreams(url, headers, count, onFrame, readyEvent) {
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   const requests = [];
   let ready = 0;
@@ -70,6 +70,9 @@ export async function measureFanout({ streams, messages = 100, root }) {
     PARLEY_SEAT_LIMIT: '1000',
     PARLEY_SIGNIN_RATE_LIMIT: '0',
     PARLEY_SIGNIN_RATE_LIMIT_PER_KEY: '0',
+    // One account holds every stream and posts every message: the fan-out is measured, not the account limits.
+    PARLEY_MESSAGE_RATE_LIMIT: '0',
+    PARLEY_STREAMS_PER_ACCOUNT: '0',
     LOG_LEVEL: 'silent',
   });
   const token = await new SignJWT({ user: { id: 'fanout', name: 'Fan Out' } }).setProtectedHeader({ alg: 'HS256', kid: 'env' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
