@@ -29,6 +29,11 @@ export interface Config {
   /** Sign-in attempts per client address, and per signing key, in a window. */
   signInRateLimit: RateLimit;
   signInRateLimitPerKey: RateLimit;
+  /** Messages one account may post, and conversations it may create, in a sliding window. */
+  messageRateLimit: RateLimit;
+  conversationRateLimit: RateLimit;
+  /** Event streams one account may hold open; one more closes its oldest. 0 = no limit. */
+  streamsPerAccount: number;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (rate limits, logs). */
   trustProxy: boolean;
   /** SQLite only: `normal` loses no commit when the process crashes; `full` none when the machine loses power. */
@@ -164,6 +169,11 @@ function parseSqliteSynchronous(raw: string): SqliteSynchronous {
   return raw;
 }
 
+function parseStreamLimit(raw: string): number {
+  if (!/^\d{1,6}$/.test(raw)) throw new Error('must be a non-negative integer (0 = no limit)');
+  return Number(raw);
+}
+
 function parseLogLevel(raw: string): LogLevel {
   if (!LOG_LEVELS.has(raw)) throw new Error(`must be one of ${[...LOG_LEVELS].join(', ')}`);
   return raw as LogLevel;
@@ -182,6 +192,9 @@ const SETTINGS = [
   { key: 'jwksAllowPrivate', variable: 'PARLEY_JWKS_ALLOW_PRIVATE', flag: '--jwks-allow-private', parse: parseBoolean, fallback: false },
   { key: 'signInRateLimit', variable: 'PARLEY_SIGNIN_RATE_LIMIT', flag: '--signin-rate-limit', parse: parseRateLimit, fallback: { max: 300, windowSeconds: 60 } },
   { key: 'signInRateLimitPerKey', variable: 'PARLEY_SIGNIN_RATE_LIMIT_PER_KEY', flag: '--signin-rate-limit-per-key', parse: parseRateLimit, fallback: { max: 6000, windowSeconds: 60 } },
+  { key: 'messageRateLimit', variable: 'PARLEY_MESSAGE_RATE_LIMIT', flag: '--message-rate-limit', parse: parseRateLimit, fallback: { max: 30, windowSeconds: 10 } },
+  { key: 'conversationRateLimit', variable: 'PARLEY_CONVERSATION_RATE_LIMIT', flag: '--conversation-rate-limit', parse: parseRateLimit, fallback: { max: 10, windowSeconds: 60 } },
+  { key: 'streamsPerAccount', variable: 'PARLEY_STREAMS_PER_ACCOUNT', flag: '--streams-per-account', parse: parseStreamLimit, fallback: 10 },
   { key: 'trustProxy', variable: 'PARLEY_TRUST_PROXY', flag: '--trust-proxy', parse: parseBoolean, fallback: false },
   { key: 'sqliteSynchronous', variable: 'PARLEY_SQLITE_SYNCHRONOUS', flag: '--sqlite-synchronous', parse: parseSqliteSynchronous, fallback: 'normal' },
   { key: 'logLevel', variable: 'LOG_LEVEL', flag: '--log-level', parse: parseLogLevel, fallback: 'info' },

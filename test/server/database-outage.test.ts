@@ -137,6 +137,8 @@ describe.skipIf(skipReason !== null)('a PostgreSQL outage under traffic', () => 
         PARLEY_SEAT_LIMIT: '50',
         PARLEY_SIGNIN_RATE_LIMIT: '0',
         PARLEY_SIGNIN_RATE_LIMIT_PER_KEY: '0',
+        // One account posts a steady stream of messages on a frozen clock: not what the account limit is for.
+        PARLEY_MESSAGE_RATE_LIMIT: '0',
       });
       const clock = { now: Date.UTC(2026, 10, 20, 12, 0, 0) };
       store = await openStore(config.database);

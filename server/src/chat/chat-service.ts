@@ -58,14 +58,16 @@ export function createChatService(deps: ChatDeps) {
     /**
      * Opens a document's room (PRODUCT.md §5): an editor's first open creates the shared conversation; a
      * viewer finds it, or none yet. Opening joins the user to it, so their stream's backlog includes it
-     * (each event is still checked against their grant when delivered).
+     * (each event is still checked against their grant when delivered). `beforeCreate` runs (and may throw,
+     * say for a rate limit) only when this open would create the room.
      */
-    async openDocument(user: UserRow, documentId: string): Promise<{ access: 'viewer' | 'editor'; conversation: Conversation | null }> {
+    async openDocument(user: UserRow, documentId: string, beforeCreate: () => void = () => undefined): Promise<{ access: 'viewer' | 'editor'; conversation: Conversation | null }> {
       const role = await access.documentRole(user, documentId, deps.now());
       if (role === null) throw new ParleyError('document_not_found');
       const now = deps.now();
       let row = await conversations.findByDocument(user.organization_id, documentId);
       if (!row && role === 'editor') {
+        beforeCreate();
         try {
           const created = await store.db.transaction().execute(async (trx) => {
             const conversation = await conversations.create(trx, { organizationId: user.organization_id, title: documentId, createdBy: user.id, participantIds: [user.id], documentId }, now);

@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { BusEvent } from '../../chat/event-bus.js';
+import { accountLimitsOf } from '../../chat/account-limits.js';
 import { ParleyError } from '../../errors.js';
 import type { EventRow } from '../../store/events.js';
 import { isDatabaseUnavailable } from '../../store/unavailable.js';
@@ -156,6 +157,11 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         ...(reply.getHeader('access-control-allow-origin') ? { 'access-control-allow-origin': String(reply.getHeader('access-control-allow-origin')), vary: 'Origin' } : {}),
       });
       write(`retry: ${RETRY_MS}\n\n`);
+      // At most PARLEY_STREAMS_PER_ACCOUNT open streams: one more closes the oldest, which is told why first.
+      raw.once('close', accountLimitsOf(app).openStream(user.id, (reason) => {
+        write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+        close();
+      }));
 
       try {
         if (lastEventId === undefined) {

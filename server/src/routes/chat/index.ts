@@ -1,5 +1,9 @@
-/** Conversations and messages over REST (PRODUCT.md §5), for the signed-in user. */
-import type { FastifyInstance } from 'fastify';
+/**
+ * Conversations and messages over REST (PRODUCT.md §5), for the signed-in user. Posting a message and
+ * creating a conversation (a document room's first open included) count against the account's limits
+ * (chat/account-limits.ts): beyond them, `429 rate_limited` with Retry-After.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
@@ -13,13 +17,23 @@ import {
   MessageResponseSchema,
   PostMessageBodySchema,
 } from '../../../../shared/src/api.js';
+import { accountLimitsOf, type LimitVerdict } from '../../chat/account-limits.js';
+import { ParleyError } from '../../errors.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const DocumentParams = Type.Object({ documentId: Type.String({ minLength: 1, maxLength: 256 }) });
 
+/** Goes on unless the account is over a limit: then `429 rate_limited` with Retry-After. */
+function enforce(reply: FastifyReply, verdict: LimitVerdict): void {
+  if (!verdict.limited) return;
+  reply.header('retry-after', String(verdict.retryAfterSeconds));
+  throw new ParleyError('rate_limited', `Too many requests from this account. Try again in ${verdict.retryAfterSeconds} s.`);
+}
+
 export async function chatRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { chat, requireSession } = app.services;
+  const limits = accountLimitsOf(app);
   app.addHook('onRequest', requireSession);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
@@ -33,6 +47,7 @@ export async function chatRoutes(parent: FastifyInstance) {
     '/conversations',
     { schema: { body: Type.Optional(CreateConversationBodySchema), response: { 201: ConversationResponseSchema } } },
     async (request, reply) => {
+      enforce(reply, limits.conversation(request.session!.user.id));
       const conversation = await chat.createConversation(request.session!.user, request.body?.title);
       return reply.code(201).send({ conversation });
     },
@@ -41,7 +56,8 @@ export async function chatRoutes(parent: FastifyInstance) {
   app.post(
     '/documents/:documentId/open',
     { schema: { params: DocumentParams, response: { 200: DocumentRoomSchema } } },
-    async (request) => chat.openDocument(request.session!.user, request.params.documentId),
+    async (request, reply) =>
+      chat.openDocument(request.session!.user, request.params.documentId, () => enforce(reply, limits.conversation(request.session!.user.id))),
   );
 
   app.get('/conversations/:id', { schema: { params: IdParams, response: { 200: ConversationResponseSchema } } }, async (request) => ({
@@ -58,6 +74,7 @@ export async function chatRoutes(parent: FastifyInstance) {
     '/conversations/:id/messages',
     { schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
     async (request, reply) => {
+      enforce(reply, limits.message(request.session!.user.id));
       const { message, created } = await chat.postMessage(request.session!.user, request.params.id, request.body.text, request.body.clientMessageId);
       return reply.code(created ? 201 : 200).send({ message });
     },

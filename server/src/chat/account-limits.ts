@@ -1,0 +1,121 @@
+/**
+ * Per-account limits on what one signed-in account can make Parley do (docs/security.md): messages and
+ * conversations per window (`PARLEY_MESSAGE_RATE_LIMIT`, `PARLEY_CONVERSATION_RATE_LIMIT`) and open event
+ * streams (`PARLEY_STREAMS_PER_ACCOUNT`). A sign-in limit counts per address; these count per account, so a
+ * session token spread over many addresses is held too.
+ *
+ * Windows slide: an action is allowed while fewer than `max` of the account's earlier ones fall within the
+ * last `windowSeconds`, and a refusal says when the oldest leaves the window (Retry-After). Time is the
+ * app's clock. Counters are in memory, per instance, like the sign-in limits.
+ *
+ * Streams are a registry rather than a counter: opening one beyond the limit closes the account's oldest,
+ * which is first told why (`closeWithReason('too_many_streams')`), so a client that leaked streams keeps its
+ * newest ones working.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { RateLimit } from '../config.js';
+
+export type StreamCloseReason = 'too_many_streams';
+
+export interface AccountLimitOptions {
+  messages: RateLimit;
+  conversations: RateLimit;
+  /** Open event streams per account; 0 = no limit. */
+  streamsPerAccount: number;
+  now: () => number;
+}
+
+/** Beyond this many tracked accounts, windows that have emptied are swept before a new one is added. */
+const SWEEP_AT = 10_000;
+
+export type LimitVerdict = { limited: false } | { limited: true; retryAfterSeconds: number };
+
+/** A sliding-window counter per account: the times of its recent actions, oldest first. */
+function createWindowCounter(limit: RateLimit, now: () => number) {
+  const windowMs = limit.windowSeconds * 1000;
+  const recent = new Map<string, number[]>();
+
+  function sweep(at: number): void {
+    for (const [key, times] of recent) if (times[times.length - 1]! <= at - windowMs) recent.delete(key);
+  }
+
+  /** Counts one action of `accountId` if the limit allows it; a refusal says how many seconds to wait. */
+  return function take(accountId: string): LimitVerdict {
+    if (limit.max <= 0) return { limited: false };
+    const at = now();
+    let times = recent.get(accountId);
+    if (!times) {
+      if (recent.size >= SWEEP_AT) sweep(at);
+      recent.set(accountId, (times = []));
+    }
+    while (times.length > 0 && times[0]! <= at - windowMs) times.shift();
+    if (times.length >= limit.max) return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil((times[0]! + windowMs - at) / 1000)) };
+    times.push(at);
+    return { limited: false };
+  };
+}
+
+export function createAccountLimits(options: AccountLimitOptions) {
+  if (typeof options.now !== 'function') throw new TypeError('createAccountLimits needs the app clock');
+  const streams = new Map<string, { closeWithReason: (reason: StreamCloseReason) => void }[]>();
+
+  return {
+    /** Counts a message an account posts, unless it is over the limit. */
+    message: createWindowCounter(options.messages, options.now),
+    /** Counts a conversation an account creates, unless it is over the limit. */
+    conversation: createWindowCounter(options.conversations, options.now),
+
+    /**
+     * Registers an open event stream of `accountId`; answers the function that unregisters it (call it when
+     * the stream ends, any number of times). When the account already has the maximum, its oldest stream is
+     * unregistered and `closeWithReason` is called on it, synchronously.
+     */
+    openStream(accountId: string, closeWithReason: (reason: StreamCloseReason) => void): () => void {
+      const entry = { closeWithReason };
+      let open = streams.get(accountId);
+      if (!open) streams.set(accountId, (open = []));
+      open.push(entry);
+      const max = options.streamsPerAccount;
+      while (max > 0 && open.length > max) {
+        const oldest = open.shift()!;
+        try {
+          oldest.closeWithReason('too_many_streams');
+        } catch {
+          // A stream that fails to close itself must not keep the new one from opening.
+        }
+      }
+      return () => {
+        const list = streams.get(accountId);
+        if (!list) return;
+        const index = list.indexOf(entry);
+        if (index !== -1) list.splice(index, 1);
+        if (list.length === 0) streams.delete(accountId);
+      };
+    },
+
+    /** How many streams the account has open (for tests and the log). */
+    openStreams: (accountId: string) => streams.get(accountId)?.length ?? 0,
+  };
+}
+
+export type AccountLimits = ReturnType<typeof createAccountLimits>;
+
+const perApp = new WeakMap<object, AccountLimits>();
+
+/**
+ * The app's one set of account limits, made from its configuration and clock at first use. The chat routes
+ * and the event stream route are separate plugins; both reach the same counters through this.
+ */
+export function accountLimitsOf(app: FastifyInstance): AccountLimits {
+  let limits = perApp.get(app.services);
+  if (!limits) {
+    limits = createAccountLimits({
+      messages: app.config.messageRateLimit,
+      conversations: app.config.conversationRateLimit,
+      streamsPerAccount: app.config.streamsPerAccount,
+      now: app.now,
+    });
+    perApp.set(app.services, limits);
+  }
+  return limits;
+}
