@@ -62,7 +62,8 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const adminSettings = createSettings({ store, config, now });
   const audit = createAuditRepository(store);
   const adminApiKeys = createAdminApiKeyRepository(store);
-  const useCases = createUseCases({ store, audit, bus, settings: adminSettings, now });
+  const adminLinks = createAdminLinks({ links: createAdminLinkRepository(store), users, settings: adminSettings, now });
+  const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, now });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
     /** Starts what runs in the background (the cluster fan-out on PostgreSQL); answers the stop function. */
@@ -74,7 +75,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
     settings: adminSettings,
     audit,
     auditTrail: createAuditTrail(audit, now),
-    adminLinks: createAdminLinks({ links: createAdminLinkRepository(store), users, settings: adminSettings, now }),
+    adminLinks,
     userAdmin: createUserAdmin({ users, sessions, bus, settings: adminSettings, now }),
     inbox: createInbox({ conversations, messages }),
     users,

@@ -1,13 +1,14 @@
 /**
- * The way into the admin panel (PRODUCT.md §8). A fresh instance (no owner yet) logs a one-time owner
+ * The way into the admin panel (docs/admin-api.md). A fresh instance (no owner yet) logs a one-time owner
  * set-up link at every start; `parley admin create-owner --email` prints one for a named owner; `parley admin
  * sign-in-link --email` prints a one-time sign-in link (15 minutes) for an existing owner or admin. Visiting
  * a link uses it up, whatever happens next.
  */
 import { ParleyError } from '../errors.js';
-import type { AdminLinkRepository } from '../store/admin-links.js';
+import { createAdminLinkRepository, type AdminLinkRepository } from '../store/admin-links.js';
+import type { Store } from '../store/database.js';
 import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
-import type { UserRepository, UserRow } from '../store/users.js';
+import { createUserRepository, type UserRepository, type UserRow } from '../store/users.js';
 import type { Settings } from './settings.js';
 import { isAdministrator } from '../chat/access.js';
 
@@ -27,18 +28,18 @@ export function createAdminLinks(deps: { links: AdminLinkRepository; users: User
       return url(publicUrl, await links.create({ purpose: 'owner_setup', userId: null, email: null, expiresAt: null }, now));
     },
 
-    /** `parley admin create-owner --email`: a one-time link that creates this owner. */
-    async createOwnerLink(publicUrl: string, email: string): Promise<string> {
-      if (await users.findByEmail(email)) throw new ParleyError('email_conflict', `An account with ${email} exists already: use \`admin sign-in-link\`.`);
-      return url(publicUrl, await links.create({ purpose: 'owner_setup', userId: null, email, expiresAt: null }, deps.now()));
+    /** `parley admin create-owner --email`: a one-time link that creates this owner (written into `tx` when given). */
+    async createOwnerLink(publicUrl: string, email: string, tx?: Store): Promise<string> {
+      if (await (tx ? createUserRepository(tx) : users).findByEmail(email)) throw new ParleyError('email_conflict', `An account with ${email} exists already: use \`admin sign-in-link\`.`);
+      return url(publicUrl, await (tx ? createAdminLinkRepository(tx) : links).create({ purpose: 'owner_setup', userId: null, email, expiresAt: null }, deps.now()));
     },
 
     /** `parley admin sign-in-link --email`: a 15-minute one-time link for an existing owner or admin. */
-    async signInLink(publicUrl: string, email: string): Promise<string> {
-      const user = await users.findByEmail(email);
+    async signInLink(publicUrl: string, email: string, tx?: Store): Promise<string> {
+      const user = await (tx ? createUserRepository(tx) : users).findByEmail(email);
       if (!user || !user.active || !isAdministrator(user)) throw new ParleyError('admin_required', `No active owner or admin has the email ${email}.`);
       const now = deps.now();
-      return url(publicUrl, await links.create({ purpose: 'sign_in', userId: user.id, email: null, expiresAt: now + SIGN_IN_LINK_TTL_MS }, now));
+      return url(publicUrl, await (tx ? createAdminLinkRepository(tx) : links).create({ purpose: 'sign_in', userId: user.id, email: null, expiresAt: now + SIGN_IN_LINK_TTL_MS }, now));
     },
 
     /**

@@ -5,21 +5,22 @@
 import { derivePublicUrl } from '../config.js';
 import { ParleyError } from '../errors.js';
 import { presentAdminUser, type AdminUser } from '../admin/users.js';
-import { UsageError, wholeNumber } from './args.js';
-import { SHELL_OPERATOR, withServices, type Command } from './shell.js';
+import { fieldFlag, UsageError, wholeNumber } from './args.js';
+import { parseEmail, parseSeatCountText } from '../../../shared/src/fields.js';
+import { withServices, type Command } from './shell.js';
+import { cliContext } from '../use-cases/actor.js';
 
 export const adminCommand: Command = async (shell, { positional, flags }) => {
   const { config, output } = shell;
   const [action] = positional;
   const email = flags.get('--email');
   if (action !== 'create-owner' && action !== 'sign-in-link') throw new UsageError('admin needs create-owner or sign-in-link');
-  if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError(`admin ${action} needs --email`);
+  if (!email || email === 'true') throw new UsageError(`admin ${action} needs --email`);
+  fieldFlag('--email', email, parseEmail);
   const base = derivePublicUrl(config, config.port);
   // The audit entry names the email, never the link (it is a credential until used).
-  const link = await withServices(shell, (services, audit) =>
-    audit.around(action === 'create-owner' ? 'admin_link.create_owner' : 'admin_link.sign_in', email, () =>
-      action === 'create-owner' ? services.adminLinks.createOwnerLink(base, email) : services.adminLinks.signInLink(base, email),
-    ),
+  const link = await withServices(shell, (services) =>
+    action === 'create-owner' ? services.useCases.adminLinks.createOwnerLink(cliContext(), base, email) : services.useCases.adminLinks.signInLink(cliContext(), base, email),
   );
   output.emit({ link }, () => {
     output.line(action === 'create-owner' ? 'Open this one-time link to become an owner of this Parley instance:' : 'Open this one-time sign-in link within 15 minutes:');
@@ -55,8 +56,8 @@ export const usersCommand: Command = async (shell, { positional, flags }) => {
     });
   } else if (action === 'deactivate' || action === 'reactivate') {
     if (!id) throw new UsageError(`users ${action} needs an account ID (see \`parley users list\`)`);
-    const user = await withServices(shell, (services, audit) =>
-      audit.around(`user.${action}`, id, () => (action === 'deactivate' ? services.userAdmin.deactivate(SHELL_OPERATOR, id) : services.userAdmin.reactivate(SHELL_OPERATOR, id))),
+    const user = await withServices(shell, (services) =>
+      action === 'deactivate' ? services.useCases.users.deactivateUser(cliContext(), id) : services.useCases.users.reactivateUser(cliContext(), id),
     );
     const shown = presentAdminUser(user);
     output.emit({ user: shown }, () => {
@@ -72,23 +73,22 @@ export const seatsCommand: Command = async (shell, { positional }) => {
   const { output } = shell;
   const [action, raw] = positional;
   if (action !== 'set') throw new UsageError('seats needs set N');
-  const seatLimit = wholeNumber(raw, 'seats set N', 0, 1e9);
-  const { used } = await withServices(shell, (services, audit) =>
-    audit.around('settings.update', 'seatLimit', async () => {
-      try {
-        await services.settings.update({ seatLimit });
-      } catch (error) {
-        if (error instanceof ParleyError && error.code === 'setting_locked') {
-          throw new ParleyError(
-            'setting_locked',
-            'The seat limit is fixed by PARLEY_SEAT_LIMIT in the environment: change it there (and restart the server), or unset it to manage the limit with `parley seats set` and the admin panel.',
-          );
-        }
-        throw error;
+  if (raw === undefined) throw new UsageError('seats set N needs N, a whole number');
+  const seatLimit = fieldFlag('seats set N', raw, parseSeatCountText);
+  const { used } = await withServices(shell, async (services) => {
+    try {
+      await services.useCases.settings.changeSettings(cliContext(), { seatLimit });
+    } catch (error) {
+      if (error instanceof ParleyError && error.code === 'setting_locked') {
+        throw new ParleyError(
+          'setting_locked',
+          'The seat limit is fixed by PARLEY_SEAT_LIMIT in the environment: change it there (and restart the server), or unset it to manage the limit with `parley seats set` and the admin panel.',
+        );
       }
-      return { used: await services.users.countActive() };
-    }),
-  );
+      throw error;
+    }
+    return { used: await services.users.countActive() };
+  });
   output.emit({ seatLimit, used }, () => {
     output.line(`Seat limit set to ${seatLimit} (${used} in use).`);
     if (used > seatLimit) output.note('More accounts are active than the new limit allows: none is deactivated, but no account is created or reactivated until enough are deactivated.');

@@ -1,15 +1,20 @@
 /** `parley api-credentials …`: the token API's credentials (create, list, revoke). */
-import { UsageError } from './args.js';
+import { fieldFlag, UsageError } from './args.js';
+import { parseName } from '../../../shared/src/fields.js';
 import { withServices, type Command } from './shell.js';
+import { ParleyError } from '../errors.js';
+import { cliContext } from '../use-cases/actor.js';
 
 export const apiCredentialsCommand: Command = (shell, { positional, flags }) => {
-  const { now, output } = shell;
+  const { output } = shell;
   const [action, apiKey] = positional;
-  return withServices(shell, async (services, audit) => {
+  return withServices(shell, async (services) => {
     if (action === 'create') {
       const name = flags.get('--name');
       if (!name || name === 'true' || name.length > 100) throw new UsageError('api-credentials create needs --name (at most 100 characters)');
-      const created = await audit.around('api_credential.create', name, () => services.apiCredentials.create(name, now()));
+      fieldFlag('--name', name, parseName);
+      const { row, authToken } = await services.useCases.credentials.createApiCredential(cliContext(), name);
+      const created = { apiKey: row.api_key, authToken };
       // Always JSON: this is what a deployment script stores (the authToken is not shown again).
       output.document(created);
       if (!output.json) output.note('The authToken is shown once: store it in your backend now.');
@@ -22,7 +27,12 @@ export const apiCredentialsCommand: Command = (shell, { positional, flags }) => 
       });
     } else if (action === 'revoke') {
       if (!apiKey) throw new UsageError('api-credentials revoke needs an API_KEY');
-      if (!(await audit.around('api_credential.revoke', apiKey, () => services.apiCredentials.revoke(apiKey, now())))) throw new UsageError(`no active credential ${apiKey}`);
+      try {
+        await services.useCases.credentials.revokeApiCredential(cliContext(), apiKey);
+      } catch (error) {
+        if (error instanceof ParleyError && error.code === 'api_credential_not_found') throw new UsageError(`no active credential ${apiKey}`);
+        throw error;
+      }
       output.emit({ revoked: apiKey }, () => output.line(`revoked ${apiKey}`));
     } else {
       throw new UsageError('api-credentials needs create, list or revoke');

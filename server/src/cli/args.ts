@@ -2,6 +2,7 @@
  * The `parley` command line's words: `--flags` and positional arguments, and the checks commands make of
  * them. A bad argument is a `UsageError`, which the CLI answers with its message and the usage text.
  */
+import type { Field } from '../../../shared/src/fields.js';
 
 /** The person at the shell typed something the CLI does not accept (reported with code `usage`). */
 export class UsageError extends Error {
@@ -40,4 +41,14 @@ export function wholeNumber(raw: string | undefined, what: string, min: number, 
   const value = raw !== undefined && /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
   if (!(value >= min && value <= max)) throw new UsageError(`${what} must be a whole number from ${min} to ${max}`);
   return value;
+}
+
+/**
+ * A flag's value read with the field rule every other door uses (shared/src/fields.ts), or a usage error
+ * naming the flag and the rule it breaks.
+ */
+export function fieldFlag<T>(flag: string, raw: string, parse: (value: unknown) => Field<T>): T {
+  const parsed = parse(raw);
+  if (!parsed.ok) throw new UsageError(`${flag} ${parsed.reason}`);
+  return parsed.value;
 }

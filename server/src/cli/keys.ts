@@ -4,15 +4,17 @@
  * never holds an integrator's private key.
  */
 import { readFileSync } from 'node:fs';
-import { derivePublicUrl, parseDuration } from '../config.js';
+import { derivePublicUrl } from '../config.js';
+import { parseDuration, parseEmail, parseId, parseName } from '../../../shared/src/fields.js';
 import { ENV_KID } from '../auth/key-ring.js';
 import { ASYMMETRIC_ALGS, KeyFormatError, parsePublicKey, type AsymmetricAlg } from '../auth/public-keys.js';
 import { checkJwksUrl } from '../auth/jwks.js';
 import { signExternalToken } from '../auth/sign-external-token.js';
 import { ParleyError } from '../errors.js';
-import { createKeyRepository, KID_PATTERN, type KeyRow } from '../store/keys.js';
-import { UsageError } from './args.js';
-import { withServices, withStore, type Command } from './shell.js';
+import { KID_PATTERN, type KeyRow } from '../store/keys.js';
+import { fieldFlag, UsageError } from './args.js';
+import { withServices, type Command } from './shell.js';
+import { cliContext } from '../use-cases/actor.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -24,26 +26,27 @@ const ENV_KEY = { kid: ENV_KID, alg: 'HS256', source: 'environment', jwksUrl: nu
 
 export const tokenCommand: Command = async (shell, { flags }) => {
   const { config, now, output } = shell;
-  const userId = flags.get('--user-id');
-  if (!userId || userId === 'true') throw new UsageError('token needs --user-id');
-  const expiresIn = parseDuration(flags.get('--expires-in') ?? '1h');
+  const rawUserId = flags.get('--user-id');
+  if (!rawUserId || rawUserId === 'true') throw new UsageError('token needs --user-id');
+  const userId = fieldFlag('--user-id', rawUserId, parseId);
+  const expiresIn = fieldFlag('--expires-in', flags.get('--expires-in') ?? '1h', parseDuration);
   if (expiresIn > config.tokenMaxLifetimeSeconds) throw new UsageError('--expires-in is longer than PARLEY_TOKEN_MAX_LIFETIME');
   const wantedKid = flags.get('--kid');
-  const { kid, secret } = await withStore(shell, async (store) => {
-    const keys = createKeyRepository(store);
+  const { kid, secret } = await withServices(shell, async (services) => {
+    const { keys } = services;
     if (config.externalAuthSecret && (wantedKid === undefined || wantedKid === ENV_KID)) return { kid: ENV_KID, secret: config.externalAuthSecret };
     const active = (await keys.listActive()).filter((k) => k.alg === 'HS256' && k.secret !== null);
     const chosen = wantedKid ? active.find((k) => k.kid === wantedKid) : active[0];
     if (chosen) return { kid: chosen.kid, secret: new TextEncoder().encode(chosen.secret!) };
     if (wantedKid) throw new UsageError(`no active key ${wantedKid}`);
-    const created = await keys.create(now());
+    const created = await services.useCases.keys.createKey(cliContext());
     output.note(`No signing key yet: created ${created.kid}, so external auth is now enabled on this instance.`);
     return { kid: created.kid, secret: new TextEncoder().encode(created.secret) };
   });
   const user: Record<string, string> = { id: userId };
   for (const [flag, claim] of [['--email', 'email'], ['--name', 'name']] as const) {
     const value = flags.get(flag);
-    if (value !== undefined) user[claim] = value;
+    if (value !== undefined) user[claim] = fieldFlag(flag, value, claim === 'email' ? parseEmail : parseName);
   }
   const token = await signExternalToken({ secret, kid, payload: { user }, issuedAt: Math.floor(now() / 1000), expiresInSeconds: expiresIn });
   const base = derivePublicUrl(config, config.port);
@@ -62,13 +65,13 @@ export const tokenCommand: Command = async (shell, { flags }) => {
 };
 
 export const keysCommand: Command = (shell, { positional, flags }) => {
-  const { config, now, output } = shell;
+  const { config, output } = shell;
   const [action, kid] = positional;
-  return withServices(shell, async (services, audit) => {
+  return withServices(shell, async (services) => {
+    const ctx = cliContext();
     const { keys } = services;
     if (action === 'create') {
-      const created = await keys.create(now());
-      await audit.record('key.create', 'ok', created.kid);
+      const created = await services.useCases.keys.createKey(ctx);
       output.emit({ kid: created.kid, secret: created.secret }, () => {
         output.line(`kid:    ${created.kid}`);
         output.line(`secret: ${created.secret}`);
@@ -88,9 +91,8 @@ export const keysCommand: Command = (shell, { positional, flags }) => {
       } catch (error) {
         throw new UsageError(error instanceof KeyFormatError ? error.message : `cannot read ${file}`);
       }
-      await keys.addPublicKey(newKid, alg as AsymmetricAlg, jwk, now());
-      await audit.record('key.add', 'ok', newKid);
-      output.emit({ key: presentKey((await keys.find(newKid))!) }, () => output.line(`registered ${alg} public key ${newKid}`));
+      const added = await services.useCases.keys.addPublicKey(ctx, newKid, alg as AsymmetricAlg, jwk);
+      output.emit({ key: presentKey(added) }, () => output.line(`registered ${alg} public key ${newKid}`));
     } else if (action === 'add-jwks') {
       const url = flags.get('--url');
       if (!url || url === 'true') throw new UsageError('keys add-jwks needs --url https://…');
@@ -100,9 +102,8 @@ export const keysCommand: Command = (shell, { positional, flags }) => {
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
-      const added = await keys.addJwks(checked, now());
-      await audit.record('key.add_jwks', 'ok', added);
-      output.emit({ key: presentKey((await keys.find(added))!) }, () => output.line(`registered JWK Set ${added} → ${checked}`));
+      const added = await services.useCases.keys.addJwks(ctx, checked);
+      output.emit({ key: presentKey(added) }, () => output.line(`registered JWK Set ${added.kid} → ${checked}`));
     } else if (action === 'list') {
       const all = await keys.listAll();
       const enabled = (await services.settings.get()).externalAuthEnabled;
@@ -120,10 +121,13 @@ export const keysCommand: Command = (shell, { positional, flags }) => {
     } else if (action === 'retire') {
       if (!kid) throw new UsageError('keys retire needs a KID');
       if (kid === ENV_KID) throw new UsageError('the env key is retired by unsetting PARLEY_EXTERNAL_AUTH_SECRET');
-      await audit.around('key.retire', kid, async () => {
-        if (!(await keys.retire(kid, now()))) throw new ParleyError('key_not_found', `no active key ${kid}`);
-      });
-      output.emit({ key: presentKey((await keys.find(kid))!) }, () => output.line(`retired ${kid}`));
+      let retired: KeyRow;
+      try {
+        retired = await services.useCases.keys.retireKey(ctx, kid);
+      } catch (error) {
+        throw error instanceof ParleyError && error.code === 'key_not_found' ? new ParleyError('key_not_found', `no active key ${kid}`) : error;
+      }
+      output.emit({ key: presentKey(retired) }, () => output.line(`retired ${kid}`));
     } else {
       throw new UsageError('keys needs create, add, add-jwks, list or retire');
     }

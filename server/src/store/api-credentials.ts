@@ -32,8 +32,8 @@ export function createApiCredentialRepository(store: Store) {
 
     find: (apiKey: string) => db.selectFrom('api_credentials').selectAll().where('api_key', '=', apiKey).executeTakeFirst(),
 
-    /** `ok`, or why not: an unknown key and a wrong token look alike to the caller; a revoked one is told. */
-    async verify(apiKey: string, authToken: string, now: number): Promise<'ok' | 'invalid' | 'revoked'> {
+    /** The credential, or why not: an unknown key and a wrong token look alike to the caller; a revoked one is told. */
+    async verify(apiKey: string, authToken: string, now: number): Promise<ApiCredentialRow | 'invalid' | 'revoked'> {
       const row =
         apiKey.length <= 200
           ? await cache.get(apiKey, () => db.selectFrom('api_credentials').selectAll().where('api_key', '=', apiKey).executeTakeFirst())
@@ -47,7 +47,7 @@ export function createApiCredentialRepository(store: Store) {
         await db.updateTable('api_credentials').set({ last_used_at: now }).where('api_key', '=', apiKey).execute();
         changed(apiKey);
       }
-      return 'ok';
+      return row;
     },
 
     async revoke(apiKey: string, now: number): Promise<boolean> {

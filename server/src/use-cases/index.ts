@@ -3,23 +3,29 @@
  * request came from). They are the only code that changes administrative data, and each writes its audit
  * entry in the transaction of its change (audited.ts). Routes and the CLI parse, call one, and render.
  */
+import type { AdminLinks } from '../admin/admin-links.js';
 import type { Settings } from '../admin/settings.js';
 import type { EventBus } from '../chat/event-bus.js';
 import type { AuditRepository } from '../store/audit.js';
 import type { Store } from '../store/database.js';
+import { createAdminLinkUseCases } from './admin-links.js';
 import { createAudited } from './audited.js';
 import { createCredentialUseCases } from './credentials.js';
 import { createKeyUseCases } from './keys.js';
 import { createSettingsUseCases } from './settings.js';
+import { createTenantUserUseCases } from './tenant-users.js';
 import { createUserUseCases } from './users.js';
 
-export function createUseCases(deps: { store: Store; audit: AuditRepository; bus: EventBus; settings: Settings; now: () => number }) {
+export function createUseCases(deps: { store: Store; audit: AuditRepository; bus: EventBus; settings: Settings; adminLinks: AdminLinks; now: () => number }) {
   const audited = createAudited(deps);
+  const seatLimit = async () => (await deps.settings.get()).seatLimit;
   return {
     keys: createKeyUseCases({ audited, now: deps.now }),
     credentials: createCredentialUseCases({ audited, now: deps.now }),
-    users: createUserUseCases({ audited, bus: deps.bus, seatLimit: async () => (await deps.settings.get()).seatLimit, now: deps.now }),
+    users: createUserUseCases({ audited, bus: deps.bus, seatLimit, now: deps.now }),
+    tenantUsers: createTenantUserUseCases({ audited, bus: deps.bus, seatLimit, now: deps.now }),
     settings: createSettingsUseCases({ audited, settings: deps.settings }),
+    adminLinks: createAdminLinkUseCases({ audited, adminLinks: deps.adminLinks }),
   };
 }
 

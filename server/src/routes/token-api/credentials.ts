@@ -5,6 +5,7 @@
  * ends up in logs and histories).
  */
 import type { FastifyRequest } from 'fastify';
+import type { Context } from '../../use-cases/actor.js';
 import type { ApiCredentialRepository } from '../../store/api-credentials.js';
 import { invalid, TokenApiError } from './reply.js';
 
@@ -36,7 +37,8 @@ function fromHeaders(request: FastifyRequest, names: readonly [string, string]):
 }
 
 export function createCredentialCheck(credentials: ApiCredentialRepository, now: () => number) {
-  return async function check(request: FastifyRequest, data: Record<string, unknown>, headers: boolean): Promise<void> {
+  /** Checks the request's credential; answers the use-case context it acts in (the credential as actor). */
+  return async function check(request: FastifyRequest, data: Record<string, unknown>, headers: boolean): Promise<Context> {
     refuseQueryCredentials(request);
     const apiKey = (headers ? fromHeaders(request, ['x-api-key', 'x-velt-api-key']) : undefined) ?? data['apiKey'];
     const authToken = (headers ? fromHeaders(request, ['x-auth-token', 'x-velt-auth-token']) : undefined) ?? data['authToken'];
@@ -48,6 +50,8 @@ export function createCredentialCheck(credentials: ApiCredentialRepository, now:
     const verdict = await credentials.verify(apiKey, authToken, now());
     if (verdict === 'invalid') throw new TokenApiError('UNAUTHENTICATED', 'Auth token not found.');
     if (verdict === 'revoked') throw new TokenApiError('UNAUTHENTICATED', 'This API credential has been revoked.');
+    const origin = typeof request.headers.origin === 'string' ? request.headers.origin : null;
+    return { actor: { kind: 'token_api', credential: { apiKey: verdict.api_key, name: verdict.name } }, origin, ip: request.ip };
   };
 }
 

@@ -13,6 +13,7 @@ import { CONTROL_REASON, parseEmail, parseFlag, parseId, parseName, type Field }
 import { createCredentialCheck, isObject, unwrap } from './credentials.js';
 import { field, invalid, sendResult, sendTokenApiError, TokenApiError } from './reply.js';
 import { userApiRoutes } from './users.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../store/unavailable.js';
 
 interface TokenRequest {
   userId: string;
@@ -128,6 +129,10 @@ export async function tokenApiRoutes(app: FastifyInstance) {
     if (error instanceof TokenApiError) return sendTokenApiError(reply, error);
     const tooLarge = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
     const message = tooLarge ? 'The body is too large.' : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send the body as application/json.' : 'The body is not valid JSON.';
+    // The database is briefly unreachable: a 503 to retry (with Retry-After), never a 500.
+    if (isDatabaseUnavailable(error)) {
+      return reply.code(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)).header('cache-control', 'no-store').send({ error: { message: 'The service is briefly unavailable. Try again shortly.', status: 'UNAVAILABLE' } });
+    }
     if ((error.statusCode ?? 500) < 500) return sendTokenApiError(reply, invalid(message));
     return reply.code(500).header('cache-control', 'no-store').send({ error: { message: 'Something went wrong on our side.', status: 'INTERNAL' } });
   });

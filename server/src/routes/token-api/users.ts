@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { presentAdminUser } from '../../admin/users.js';
 import { parseResources } from '../../permissions/resources.js';
 import { parseEmail, parseFlag, parseId, parseName, type Field } from '../../../../shared/src/fields.js';
-import { DEFAULT_ORGANIZATION_ID } from '../../store/migrations.js';
+import { ParleyError } from '../../errors.js';
+import type { Context } from '../../use-cases/actor.js';
 import type { UserRow } from '../../store/users.js';
 import type { CredentialCheck } from './credentials.js';
 import { isObject, unwrap } from './credentials.js';
@@ -26,6 +27,17 @@ interface UserInput {
 }
 
 const MAX_BATCH = 100;
+
+/** The messages integrators' code already reads for each refusal (the token API's v2 wording). */
+const ADD_REFUSALS: ReadonlyMap<string, string> = new Map([
+  ['external_id_conflict', 'User already exists.'],
+  ['email_conflict', 'This email address belongs to another user.'],
+  ['seat_limit_reached', 'Every seat is taken.'],
+]);
+const UPDATE_REFUSALS: ReadonlyMap<string, string> = new Map([
+  ['account_not_found', 'User not found.'],
+  ['email_conflict', 'This email address belongs to another user.'],
+]);
 
 /** `userIds: [...]` or `userId: "…"`, checked. */
 function readUserIds(data: Record<string, unknown>): string[] {
@@ -63,16 +75,16 @@ function readUsers(data: Record<string, unknown>): UserInput[] {
 
 export async function userApiRoutes(app: FastifyInstance, options: { checkCredentials: CredentialCheck; handle: Handle }) {
   const { checkCredentials, handle } = options;
-  const { users, grants, organizations, userAdmin, settings } = app.services;
+  const { users, grants, useCases } = app.services;
 
-  /** Checks the credentials, unwraps the body, and answers one result per user. */
-  const route = (path: string, message: string, run: (data: Record<string, unknown>) => Promise<Record<string, Result>>) =>
+  /** Checks the credentials, unwraps the body, and answers one result per user, acting as the credential. */
+  const route = (path: string, message: string, run: (data: Record<string, unknown>, ctx: Context) => Promise<Record<string, Result>>) =>
     app.post(
       path,
       handle(async (request, reply) => {
         const data = unwrap(request.body ?? {}, false);
-        await checkCredentials(request, data, true);
-        return sendResult(reply, message, await run(data));
+        const ctx = await checkCredentials(request, data, true);
+        return sendResult(reply, message, await run(data, ctx));
       }),
     );
 
@@ -88,54 +100,34 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
     return results;
   }
 
-  route('/v2/users/add', 'Users added.', async (data) => {
+  /** A refusal of a use case as one user's result (the batch goes on); anything else fails the call. */
+  const refusal = (error: unknown, messages: ReadonlyMap<string, string>): Result => {
+    if (!(error instanceof ParleyError)) throw error;
+    return { success: false, message: messages.get(error.code) ?? error.message };
+  };
+
+  route('/v2/users/add', 'Users added.', async (data, ctx) => {
     const results: Record<string, Result> = {};
     for (const u of readUsers(data)) {
-      const { userId, email } = u;
-      if (await byExternalId(userId)) {
-        results[userId] = { success: false, message: 'User already exists.' };
-        continue;
+      try {
+        const created = await useCases.tenantUsers.addUser(ctx, { externalId: u.userId, email: u.email, name: u.name, organizationId: u.organizationId, isAdmin: u.isAdmin });
+        results[u.userId] = { success: true, message: 'User added.', user: presentAdminUser(created) };
+      } catch (error) {
+        results[u.userId] = refusal(error, ADD_REFUSALS);
       }
-      if (email && (await users.findByEmail(email))) {
-        results[userId] = { success: false, message: 'This email address belongs to another user.' };
-        continue;
-      }
-      const organizationId = u.organizationId ?? DEFAULT_ORGANIZATION_ID;
-      await organizations.ensure(organizationId, app.now());
-      const created = await users.createWithinSeatLimit(
-        { externalId: userId, email: email ?? null, name: u.name ?? null, avatarUrl: null, metadata: {}, role: u.isAdmin ? 'admin' : 'member', organizationId, createdVia: 'api' },
-        (await settings.get()).seatLimit,
-        app.now(),
-      );
-      results[userId] = created.ok
-        ? { success: true, message: 'User added.', user: presentAdminUser(created.user) }
-        : { success: false, message: created.reason === 'seat_limit_reached' ? 'Every seat is taken.' : 'User already exists.' };
     }
     return results;
   });
 
-  route('/v2/users/update', 'Users updated.', async (data) => {
+  route('/v2/users/update', 'Users updated.', async (data, ctx) => {
     const results: Record<string, Result> = {};
     for (const u of readUsers(data)) {
-      const { userId, email, name, organizationId, isAdmin } = u;
-      const row = await byExternalId(userId);
-      if (!row) {
-        results[userId] = { success: false, message: 'User not found.' };
-        continue;
+      try {
+        const updated = await useCases.tenantUsers.updateUser(ctx, { externalId: u.userId, email: u.email, name: u.name, organizationId: u.organizationId, isAdmin: u.isAdmin });
+        results[u.userId] = { success: true, message: 'User updated.', user: presentAdminUser(updated) };
+      } catch (error) {
+        results[u.userId] = refusal(error, UPDATE_REFUSALS);
       }
-      const owner = email ? await users.findByEmail(email) : undefined;
-      if (owner && owner.id !== row.id) {
-        results[userId] = { success: false, message: 'This email address belongs to another user.' };
-        continue;
-      }
-      let updated: UserRow = await users.updateProfile(row.id, { ...(email !== undefined ? { email } : {}), ...(name !== undefined ? { name } : {}) });
-      if (organizationId !== undefined && organizationId !== updated.organization_id) {
-        await organizations.ensure(organizationId, app.now());
-        await users.setOrganization(row.id, organizationId);
-      }
-      if (isAdmin !== undefined && updated.role !== 'owner') await users.setRole(row.id, isAdmin ? 'admin' : 'member');
-      updated = (await users.findById(row.id))!;
-      results[userId] = { success: true, message: 'User updated.', user: presentAdminUser(updated) };
     }
     return results;
   });
@@ -144,14 +136,14 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
     eachUser(readUserIds(data), async (row) => ({ success: true, message: 'User found.', user: presentAdminUser(row) })),
   );
 
-  route('/v2/users/delete', 'Users deleted.', async (data) =>
+  route('/v2/users/delete', 'Users deleted.', async (data, ctx) =>
     eachUser(readUserIds(data), async (row) => {
       try {
-        // The token API acts as an admin: it cannot delete an owner.
-        await userAdmin.remove({ ...row, role: 'admin' }, row.id);
+        // The credential acts with an admin's rights: it cannot delete an owner.
+        await useCases.users.deleteUser(ctx, row.id);
         return { success: true, message: 'User deleted; their messages are kept, anonymised.' };
       } catch (error) {
-        return { success: false, message: (error as Error).message };
+        return refusal(error, new Map());
       }
     }),
   );
@@ -164,21 +156,21 @@ export async function userApiRoutes(app: FastifyInstance, options: { checkCreden
     return parsed;
   };
 
-  route('/v2/auth/permissions/add', 'Permissions added.', async (data) => {
+  route('/v2/auth/permissions/add', 'Permissions added.', async (data, ctx) => {
     const ids = readUserIds(data);
     const resources = readPermissionResources(data);
     return eachUser(ids, async (row) => {
       const outside = resources.find((r) => r.organizationId !== row.organization_id);
       if (outside) return { success: false, message: `The user belongs to organization ${row.organization_id}, not ${outside.organizationId}.` };
-      await grants.upsert(row.id, resources);
+      await useCases.tenantUsers.grant(ctx, row, resources);
       return { success: true, message: 'Permissions added.' };
     });
   });
 
-  route('/v2/auth/permissions/remove', 'Permissions removed.', async (data) => {
+  route('/v2/auth/permissions/remove', 'Permissions removed.', async (data, ctx) => {
     const ids = readUserIds(data);
     const resources = readPermissionResources(data);
-    return eachUser(ids, async (row) => ({ success: true, message: 'Permissions removed.', removed: await grants.remove(row.id, resources) }));
+    return eachUser(ids, async (row) => ({ success: true, message: 'Permissions removed.', removed: await useCases.tenantUsers.revoke(ctx, row, resources) }));
   });
 
   route('/v2/auth/permissions/get', 'Permissions retrieved.', async (data) =>
