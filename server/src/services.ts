@@ -76,7 +76,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
     audit,
     auditTrail: createAuditTrail(audit, now),
     adminLinks,
-    userAdmin: createUserAdmin({ users, sessions, bus, settings: adminSettings, now }),
+    userAdmin: createUserAdmin({ users }),
     inbox: createInbox({ conversations, messages }),
     users,
     keys,
