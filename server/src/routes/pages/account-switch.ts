@@ -12,6 +12,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_STATUS, type ErrorCode } from '../../../../shared/src/errors.js';
+import { isSameOriginRequest } from '../../auth/csrf.js';
 import { SESSION_COOKIE } from '../../auth/session-auth.js';
 import { SESSION_TTL_MS } from '../../auth/sign-in.js';
 import type { UserRow } from '../../store/users.js';
@@ -94,8 +95,7 @@ export async function accountSwitchRoutes(app: FastifyInstance) {
   });
 
   app.post(CONTINUE_PATH, async (request, reply) => {
-    const fetchSite = request.headers['sec-fetch-site'];
-    if (request.headers.origin !== new URL(app.publicUrl.value).origin || (fetchSite !== undefined && fetchSite !== 'same-origin')) {
+    if (!isSameOriginRequest(request, new URL(app.publicUrl.value).origin)) {
       request.log.info({ outcome: 'csrf_rejected' }, 'account switch refused');
       return refuse(reply, 'csrf_rejected');
     }
