@@ -20,6 +20,12 @@ describe('pooled random bytes', () => {
     expect(kept.equals(copy)).toBe(true);
   });
 
+  it('hands out bytes in memory of their own: the pool (ids not yet issued) is not reachable through them', () => {
+    const bytes = pooledRandomBytes(16);
+    expect(bytes.buffer.byteLength).toBe(16);
+    expect(bytes.byteOffset).toBe(0);
+  });
+
   it('answers sizes larger than the pool straight from the CSPRNG', () => {
     expect(pooledRandomBytes(10_000).length).toBe(10_000);
   });
