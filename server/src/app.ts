@@ -84,7 +84,8 @@ function parseJson(text: string): unknown {
 }
 const PARLEY_VERSION = '0.1.0';
 
-// Request URLs may carry an externalAuthCode: the logged URL is always redacted (PRODUCT.md §4.4).
+// Request URLs may carry an externalAuthCode: the logged URL is always redacted
+// (docs/external-auth.md, Logs).
 function serializeRequest(request: FastifyRequest) {
   return { method: request.method, url: redactUrl(request.url), remoteAddress: request.ip };
 }

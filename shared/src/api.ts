@@ -22,7 +22,8 @@ export type User = Static<typeof UserSchema>;
 
 export const SessionSchema = Type.Object({ token: Type.String(), expiresAt: IsoDate });
 
-// The code is optional here so that an absent one answers 401 token_missing (PRODUCT.md §4.3), not a 400.
+// The code is optional here so that an absent one answers 401 token_missing, not a 400
+// (docs/external-auth.md, Outcomes).
 export const ExchangeBodySchema = Type.Object(
   { externalAuthCode: Type.Optional(Type.String()) },
   { additionalProperties: false },

@@ -3,7 +3,7 @@
  * `message`; the server's error handler and the widget's messages are both keyed by this table.
  */
 export const ERROR_STATUS = {
-  // §4.3 sign-in outcomes
+  // sign-in outcomes (docs/external-auth.md, Outcomes)
   token_missing: 401,
   token_invalid: 401,
   token_expired: 401,

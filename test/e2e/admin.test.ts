@@ -216,7 +216,8 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     expect(printed).toMatch(new RegExp(`^${baseUrl.replace(/[.]/g, '\\.')}/\\?externalAuthCode=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
     signInLink = printed;
 
-    // The token is what §4.2 describes: HS256 over the UTF-8 bytes of the secret string, the kid in the header.
+    // The token is what docs/external-auth.md describes: HS256 over the UTF-8 bytes of the secret string
+    // (docs/admin-api.md, External auth keys), the kid in the header.
     const token = new URL(printed).searchParams.get('externalAuthCode')!;
     const [h, p, s] = token.split('.') as [string, string, string];
     expect(decodePart(h)).toEqual({ alg: 'HS256', typ: 'JWT', kid });

@@ -1,11 +1,11 @@
 /**
- * Document rooms end to end in a real browser (issue 5 item 6; PRODUCT.md §5–§7): a real Parley server on a
- * random port, tokens minted by the token API (`POST /v2/auth/generate_token` with an API credential) with
- * document grants, and host pages on another origin (strict CSP) embedding `widget.js` with
- * `data-document-id="doc-1"`. A viewer and an editor open the same room in two browser contexts: the
- * editor's message reaches the viewer live, the viewer has no composer but the read-only notice, and the
- * server refuses the viewer's own post with 403 `read_only`; a user whose grant is on another document sees
- * "no access". Needs the browser assets built (`node scripts/build.mjs`).
+ * Document rooms end to end in a real browser (issue 5 item 6; docs/token-api.md, Organizations, grants,
+ * document rooms; README.md, The widget): a real Parley server on a random port, tokens minted by the token
+ * API (`POST /v2/auth/generate_token` with an API credential) with document grants, and host pages on another
+ * origin (strict CSP) embedding `widget.js` with `data-document-id="doc-1"`. A viewer and an editor open the
+ * same room in two browser contexts: the editor's message reaches the viewer live, the viewer has no composer
+ * but the read-only notice, and the server refuses the viewer's own post with 403 `read_only`; a user whose
+ * grant is on another document sees "no access". Needs the browser assets built (`node scripts/build.mjs`).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -29,7 +29,10 @@ export interface HostServer {
 
 const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
-/** The strict policy of PRODUCT.md §7 / issue 3: only Parley's origin may provide scripts, styles and connections. */
+/**
+ * A strict host-page policy (README.md, The widget; issue 3): only Parley's origin may provide scripts,
+ * styles and connections.
+ */
 export function strictCsp(parley: string): string {
   return `default-src 'none'; script-src ${parley}; style-src ${parley}; connect-src ${parley}; img-src ${parley} data:`;
 }

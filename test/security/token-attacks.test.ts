@@ -1,5 +1,5 @@
 /**
- * Black-box attacks on external-token sign-in (PRODUCT.md §4, docs/external-auth.md), against the real app.
+ * Black-box attacks on external-token sign-in (docs/external-auth.md), against the real app.
  * Every case goes through both doors, the hosted page (`GET /…?externalAuthCode=`) and the exchange
  * (`POST /api/v1/auth/exchange`), and must be refused with 401 and its code, with no cookie, no new account,
  * no token in any log line or response, and no outbound network request of any kind.

@@ -12,7 +12,7 @@ const problems = (env: Record<string, string>) => {
 };
 
 describe('loadConfig', () => {
-  it('has the defaults of PRODUCT.md §3', () => {
+  it('has the defaults of README.md, Configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       port: 3000,

@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 /**
- * The embedded widget (widget/src/embed/Widget.tsx) with a real session (createSession) over a fake
- * network: the signing-in state, one message per sign-in failure of PRODUCT.md §4.3 in the user's language,
- * the launcher's unread badge fed by a fake event stream, a locale switch, and Escape. Each test renders into
- * a fresh container and unmounts after.
+ * The embedded widget (widget/src/embed/Widget.tsx) with a real session (createSession) over a fake network:
+ * the signing-in state, one message per sign-in failure of docs/external-auth.md (Outcomes) in the user's
+ * language, the launcher's unread badge fed by a fake event stream, a locale switch, and Escape. Each test
+ * renders into a fresh container and unmounts after.
  */
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -22,7 +22,10 @@ const fr = pickLocale('fr', []).strings;
 const ar = pickLocale('ar', []).strings;
 const BOB = { id: 'usr_bob', name: 'Bob' };
 
-/** PRODUCT.md §4.3: every sign-in failure code and its status. */
+/**
+ * docs/external-auth.md, Outcomes: every sign-in failure code and its status; and rate_limited
+ * (docs/security.md, Token acceptance).
+ */
 const OUTCOMES: [code: ErrorCode, status: number][] = [
   ['token_missing', 401],
   ['token_invalid', 401],
@@ -141,7 +144,7 @@ describe('Widget', () => {
     expect(document.activeElement).toBe(q('.chat button.new'));
   });
 
-  describe('shows each sign-in failure of §4.3 with its own message', () => {
+  describe('shows each sign-in failure of docs/external-auth.md with its own message', () => {
     it.each(OUTCOMES.filter(([code]) => code !== 'token_expired'))('%s (%i)', async (code, status) => {
       fake.on(EXCHANGE, () => errorResponse(status, code, `server says ${code}`));
       const session = newSession();

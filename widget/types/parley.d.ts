@@ -1,5 +1,5 @@
 /**
- * Type declarations for `window.Parley`, the JS API of widget.js (PRODUCT.md §7). Reference this file (or
+ * Type declarations for `window.Parley`, the JS API of widget.js (README.md, JS API). Reference this file (or
  * copy it) in an integrating app: `/// <reference path="parley.d.ts" />`.
  */
 

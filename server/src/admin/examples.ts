@@ -1,8 +1,9 @@
 /**
- * Signing examples for the admin panel (PRODUCT.md §8): complete programs in Node, Python, PHP and Go that
- * sign an externalAuthCode for one key, with its real kid, a lifetime inside the maximum, and the `user`
- * payload form of §4.2, and print the hosted-page link. The secret comes from the PARLEY_SECRET environment
- * variable, never from the page. The Node one uses only node:crypto, and a test runs it.
+ * Signing examples for the admin panel (docs/admin-api.md, External auth keys): complete programs in Node,
+ * Python, PHP and Go that sign an externalAuthCode for one key, with its real kid, a lifetime inside the
+ * maximum, and the `user` payload form (docs/external-auth.md, The token), and print the hosted-page link.
+ * The secret comes from the PARLEY_SECRET environment variable, never from the page. The Node one uses only
+ * node:crypto, and a test runs it.
  */
 
 export interface ExampleInput {

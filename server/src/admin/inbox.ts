@@ -1,7 +1,8 @@
 /**
- * The administrators' inbox (PRODUCT.md §8): every conversation of the organization, newest activity
- * first, with its participants and whether it waits for an answer (its last message is not from an owner
- * or admin). Reading and answering go through the chat service, whose access check lets administrators in.
+ * The administrators' inbox (docs/admin-api.md, Inbox): every conversation of the organization, newest
+ * activity first, with its participants and whether it waits for an answer (its last message is not from an
+ * owner or admin). Reading and answering go through the chat service, whose access check lets administrators
+ * in.
  */
 import type { Conversation } from '../../../shared/src/api.js';
 import { isAdministrator } from '../chat/access.js';

@@ -1,6 +1,6 @@
 /**
- * The shape checks a token passes before any cryptography (PRODUCT.md §4.2): size, compact serialisation,
- * canonical base64url, a JSON object header. They are cheap, total, and never throw.
+ * The shape checks a token passes before any cryptography (docs/external-auth.md, The token, 1–3): size,
+ * compact serialisation, canonical base64url, a JSON object header. They are cheap, total, and never throw.
  */
 
 export const MAX_TOKEN_BYTES = 8 * 1024;

@@ -1,5 +1,5 @@
 /**
- * Integrators' public keys (PRODUCT.md §4.1, "later" keys): ES256 (P-256), EdDSA (Ed25519) and RS256 (at
+ * Integrators' public keys (docs/external-auth.md, Keys): ES256 (P-256), EdDSA (Ed25519) and RS256 (at
  * least 2048 bits), given as PEM or JWK. They are checked once, on registration, and stored as public JWKs;
  * private key material is refused so that it never reaches Parley by mistake.
  */

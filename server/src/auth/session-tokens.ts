@@ -1,8 +1,8 @@
 /**
- * Parley's session tokens (PRODUCT.md §4.4), as plain functions: sealed with the instance's session key,
- * opened with the same key and a clock. A token carries its session id, account, issue and expiry times,
- * so a sign-in writes no session row and a request needs no session lookup; what can end a session early
- * (a logout, a deactivation) is checked by auth/sessions.ts.
+ * Parley's session tokens (docs/external-auth.md, Sessions), as plain functions: sealed with the instance's
+ * session key, opened with the same key and a clock. A token carries its session id, account, issue and
+ * expiry times, so a sign-in writes no session row and a request needs no session lookup; what can end a
+ * session early (a logout, a deactivation) is checked by auth/sessions.ts.
  *
  *   pss_ base64url( version 1 | session id 16 | account's session epoch 4 | issued at ms 6 | expires at ms 6 |
  *                   account id (UTF-8) | tag 16 )

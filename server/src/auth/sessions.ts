@@ -1,6 +1,7 @@
 /**
- * Sessions (PRODUCT.md §4.4): opened by a sign-in, carried as a bearer token or the hosted page's cookie,
- * ended by expiry, logout, deactivation or deletion of the account, or an administrator ending them all.
+ * Sessions (docs/external-auth.md, Sessions): opened by a sign-in, carried as a bearer token or the hosted
+ * page's cookie, ended by expiry, logout, deactivation or deletion of the account, or an administrator ending
+ * them all.
  *
  * A session is a signed token (session-tokens.ts), so opening one writes nothing. Every use checks, in this
  * order: the signature and expiry, that this session was not logged out (revoked_sessions), that the account

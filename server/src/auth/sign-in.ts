@@ -1,7 +1,8 @@
 /**
- * Sign-in by external token, end to end (PRODUCT.md §4.2–§4.5): verify, find or create the account within
- * the seat limit, apply the signed profile, open a fresh session. Both the hosted page and the exchange
- * endpoint call this one function; it answers a result, never throws for a bad token, and never logs one.
+ * Sign-in by external token, end to end (docs/external-auth.md: The token, Outcomes, Sessions, Seats):
+ * verify, find or create the account within the seat limit, apply the signed profile, open a fresh session.
+ * Both the hosted page and the exchange endpoint call this one function; it answers a result, never throws
+ * for a bad token, and never logs one.
  */
 import type { Sessions } from './sessions.js';
 import type { UserRepository, UserRow } from '../store/users.js';

@@ -1,7 +1,7 @@
 /**
- * One-time administrator links (PRODUCT.md §8): the owner set-up link of a fresh instance, and sign-in
- * links printed by the CLI. The database keeps the token's SHA-256; using a link marks it used in the same
- * statement that checks it, so two visits cannot both succeed.
+ * One-time administrator links (docs/admin-api.md, Owner set-up): the owner set-up link of a fresh instance,
+ * and sign-in links printed by the CLI. The database keeps the token's SHA-256; using a link marks it used in
+ * the same statement that checks it, so two visits cannot both succeed.
  */
 import type { Store } from './database.js';
 import type { AdminLinksTable } from './schema.js';

@@ -1,7 +1,8 @@
 /**
- * Token API credentials (PRODUCT.md §6): an `apiKey` (public id) and an `authToken` (secret, shown once,
- * stored as SHA-256). The check hashes the presented token and compares fixed-length digests in constant
- * time, so neither its length nor its content changes the timing, and an unknown apiKey costs the same.
+ * Token API credentials (docs/token-api.md, Credentials): an `apiKey` (public id) and an `authToken` (secret,
+ * shown once, stored as SHA-256). The check hashes the presented token and compares fixed-length digests in
+ * constant time, so neither its length nor its content changes the timing, and an unknown apiKey costs the
+ * same.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store } from './database.js';

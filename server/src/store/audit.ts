@@ -1,6 +1,6 @@
 /**
- * The audit log (PRODUCT.md §8): every administrative action and every sign-in attempt, with time, actor,
- * outcome code, origin and address. Never a token or a secret: callers pass labels and ids only.
+ * The audit log (docs/admin-api.md, Audit log): every administrative action and every sign-in attempt, with
+ * time, actor, outcome code, origin and address. Never a token or a secret: callers pass labels and ids only.
  */
 import { CompiledQuery } from 'kysely';
 import type { Store } from './database.js';

@@ -1,7 +1,7 @@
 /**
- * External-auth keys stored in the database (PRODUCT.md §4.1): HS256 secrets Parley generates, integrators'
- * public keys (ES256, EdDSA, RS256) and JWK Set URLs. The environment's secret is not stored here; the key
- * ring adds it as kid `env`.
+ * External-auth keys stored in the database (docs/external-auth.md, Keys): HS256 secrets Parley generates,
+ * integrators' public keys (ES256, EdDSA, RS256) and JWK Set URLs. The environment's secret is not stored
+ * here; the key ring adds it as kid `env`.
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from './database.js';

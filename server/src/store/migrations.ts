@@ -170,7 +170,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
     '0004_token_api_and_access': {
       async up(db: Kysely<unknown>) {
-        // Token API credentials (PRODUCT.md §6): an apiKey (public id) and the SHA-256 of its authToken.
+        // Token API credentials (docs/token-api.md, Credentials): an apiKey (public id) and the SHA-256 of
+        // its authToken.
         await db.schema
           .createTable('api_credentials')
           .addColumn('api_key', 'text', (c) => c.primaryKey())

@@ -1,6 +1,7 @@
 /**
- * Parley's own keys for the tokens its token API mints (PRODUCT.md §6): never the external secret. The
- * newest key signs; a rotated-out key still verifies for the 48 hours its tokens may live, then nothing.
+ * Parley's own keys for the tokens its token API mints (docs/token-api.md, Minted tokens): never the external
+ * secret. The newest key signs; a rotated-out key still verifies for the 48 hours its tokens may live, then
+ * nothing.
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from './database.js';

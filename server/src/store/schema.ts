@@ -18,7 +18,10 @@ export interface UsersTable {
   /** The integrator's `user.id`; null for accounts made in Parley itself. */
   external_id: string | null;
   email: string | null;
-  /** NFC + lower case, for the case-insensitive lookup and the uniqueness rule of §4.2. */
+  /**
+   * NFC + lower case, for the case-insensitive `email` sign-in and for uniqueness: no two accounts share an
+   * email compared this way (docs/external-auth.md, The token; `email_conflict` in Outcomes).
+   */
   email_normalized: string | null;
   name: string | null;
   avatar_url: string | null;
@@ -70,7 +73,10 @@ export interface InstanceSecretsTable {
 export interface ConversationsTable {
   id: string;
   organization_id: string;
-  /** Set for a document room: the shared conversation of that document (PRODUCT.md §5). */
+  /**
+   * Set for a document room: the shared conversation of that document (docs/token-api.md, Organizations,
+   * grants, document rooms).
+   */
   document_id: string | null;
   title: string;
   created_by: string | null;

@@ -1,5 +1,6 @@
 /**
- * Accounts. Creation goes through `createWithinSeatLimit`, the one place that enforces PRODUCT.md §4.5:
+ * Accounts. Creation goes through `createWithinSeatLimit`, the one place that enforces the seat limit
+ * (docs/external-auth.md, Seats):
  * the count of active accounts and the insert happen as one atomic step, so concurrent first sign-ins (in
  * one process, or in several against one PostgreSQL) never exceed the limit.
  */

@@ -1,6 +1,7 @@
 /**
- * Several instances on one PostgreSQL (PRODUCT.md §9): a message posted through one instance reaches an
- * event stream held by another, live and once, and seats hold across them.
+ * Several instances on one PostgreSQL (README.md, the PostgreSQL paragraph of Where things are): a message
+ * posted through one instance reaches an event stream held by another, live and once, and seats hold across
+ * them.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../../server/src/app.js';

@@ -1,8 +1,9 @@
 /**
- * Token API credentials (PRODUCT.md §6): the apiKey / authToken pairs an integrator's backend sends as
- * `x-api-key` / `x-auth-token` to `POST /v2/auth/generate_token` (or in `data` to `POST /v1/auth/token/get`)
- * to mint a sign-in token for one of its users. Listed by name and apiKey; created with a name (the authToken
- * is shown once, in this page's state only, so leaving the page forgets it); revoked after a confirmation.
+ * Token API credentials (docs/token-api.md, Credentials): the apiKey / authToken pairs an integrator's
+ * backend sends as `x-api-key` / `x-auth-token` to `POST /v2/auth/generate_token` (or in `data` to
+ * `POST /v1/auth/token/get`) to mint a sign-in token for one of its users. Listed by name and apiKey; created
+ * with a name (the authToken is shown once, in this page's state only, so leaving the page forgets it);
+ * revoked after a confirmation.
  */
 import type { AdminApi, CreatedTokenApiCredential, TokenApiCredential } from './api.js';
 import { CredentialsCard, RevokeCells, SecretPanel, useCredentials } from './credentials.js';

@@ -102,8 +102,8 @@ export interface CreatedApiKey {
 }
 
 /**
- * A token API credential (PRODUCT.md §6): integrators send `apiKey` as `x-api-key` and the auth token as
- * `x-auth-token` to mint user tokens; the auth token is only in the answer that creates it.
+ * A token API credential (docs/token-api.md, Credentials): integrators send `apiKey` as `x-api-key` and the
+ * auth token as `x-auth-token` to mint user tokens; the auth token is only in the answer that creates it.
  */
 export interface TokenApiCredential {
   apiKey: string;

@@ -1,7 +1,7 @@
 /**
- * A safe subset of Markdown (PRODUCT.md §5) rendered to Preact nodes, never to an HTML string: paragraphs,
- * line breaks, **bold**, *italic*, `code`, fenced code blocks, bulleted and numbered lists, and links to
- * http(s) and mailto addresses only. Anything else (HTML included) is text.
+ * A safe subset of Markdown (docs/security.md, Content) rendered to Preact nodes, never to an HTML string:
+ * paragraphs, line breaks, **bold**, *italic*, `code`, fenced code blocks, bulleted and numbered lists, and
+ * links to http(s) and mailto addresses only. Anything else (HTML included) is text.
  */
 import type { ComponentChildren } from 'preact';
 

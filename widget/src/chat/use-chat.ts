@@ -2,8 +2,9 @@
  * The chat's state and actions, shared by the hosted page and the widget: conversations newest first,
  * messages per conversation (older ones paged in), optimistic sending with pending/failed states and a retry
  * that reuses the clientMessageId, and live events merged without duplicates. With a document id it is a
- * document room instead (PRODUCT.md §5): the document's one shared conversation, opened through
- * `POST /api/v1/documents/:id/open`, read-only for a viewer, and picked up live once an editor creates it.
+ * document room instead (docs/token-api.md, Organizations, grants, document rooms): the document's one shared
+ * conversation, opened through `POST /api/v1/documents/:id/open`, read-only for a viewer, and picked up live
+ * once an editor creates it.
  */
 import { useCallback, useEffect, useReducer, useRef } from 'preact/hooks';
 import type { Conversation, Message, User } from '../../../shared/src/api.js';

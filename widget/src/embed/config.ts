@@ -1,4 +1,4 @@
-/** The widget's configuration, read from its own script tag's `data-*` attributes (PRODUCT.md §7). */
+/** The widget's configuration, read from its own script tag's `data-*` attributes (README.md, The widget). */
 
 export interface WidgetConfig {
   baseUrl: string;

@@ -1,5 +1,5 @@
 /**
- * `window.Parley` (PRODUCT.md §7): the integrator's handle on the widget. Events are emitted to `on`
+ * `window.Parley` (README.md, JS API): the integrator's handle on the widget. Events are emitted to `on`
  * subscribers; a subscriber that throws is isolated from the others and from the widget. Calls queued by
  * the README's snippet before the bundle loaded (`Parley.q`) are replayed in order.
  */
@@ -103,8 +103,9 @@ export function peekClaims(token: string): Record<string, unknown> | null {
 }
 
 /**
- * Checks `identify(user, {authToken})` (PRODUCT.md §6): the token's user id must be `user.userId`, and its
- * organizationId and email, where the token has them, must match. Answers an error code or null.
+ * Checks `identify(user, {authToken})` (docs/token-api.md, Minted tokens): the token's user id must be
+ * `user.userId`, and its organizationId and email, where the token has them, must match. Answers an error
+ * code or null.
  */
 export function identityMismatch(user: IdentifyUser, token: string): string | null {
   const claims = peekClaims(token);

@@ -1,6 +1,7 @@
 /**
- * `/api/v1/auth/exchange`, `/api/v1/me`, `/api/v1/auth/logout` (PRODUCT.md §4.4). The exchange is how the
- * widget and SDK turn an externalAuthCode into a bearer session; the code travels only in the body.
+ * `/api/v1/auth/exchange`, `/api/v1/me`, `/api/v1/auth/logout` (README.md, API; docs/external-auth.md,
+ * Sessions). The exchange is how the widget and SDK turn an externalAuthCode into a bearer session; the code
+ * travels only in the body.
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';

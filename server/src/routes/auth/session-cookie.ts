@@ -1,4 +1,7 @@
-/** The hosted page's session cookie (PRODUCT.md §4.4): HttpOnly, SameSite=Lax, Secure under https. */
+/**
+ * The hosted page's session cookie (docs/external-auth.md, Sessions): HttpOnly, SameSite=Lax, Secure under
+ * https.
+ */
 import type { FastifyReply } from 'fastify';
 import { SESSION_COOKIE } from '../../auth/session-auth.js';
 

@@ -1,6 +1,7 @@
 /**
- * The embed (PRODUCT.md §7): `/widget.js` and its stylesheet `/widget.css`, each with a content-hash ETag
- * and a five-minute cache, so host pages revalidate cheaply and a release reaches them all within minutes.
+ * The embed (README.md, The widget): `/widget.js` and its stylesheet `/widget.css`, each with a content-hash
+ * ETag and a five-minute cache, so host pages revalidate cheaply and a release reaches them all within
+ * minutes.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
