@@ -1,5 +1,5 @@
 /**
- * Every setting of PRODUCT.md §3, in one table: its environment variable, its `--flag` twin on
+ * Every setting of README.md, Configuration, in one table: its environment variable, its `--flag` twin on
  * `parley serve`, its default and its parser. `loadConfig` reads them once, at boot, and either returns a
  * typed, frozen `Config` or throws a `ConfigError` naming every variable that is wrong.
  */

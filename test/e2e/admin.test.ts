@@ -1,5 +1,5 @@
 /**
- * The newcomer's path of the admin panel end to end (issue 4, first paragraph), in Debian's Chromium driven
+ * The newcomer's path of the admin panel end to end, in Debian's Chromium driven
  * by playwright-core: a fresh Parley started as a real process the way `npm start` does, its one-time owner
  * link read from the log; the owner turns on external auth and creates a key, signs a token by running the
  * panel's own Node example, and the end user it names signs in on the hosted page (a second browser

@@ -1,5 +1,5 @@
 /**
- * Document rooms end to end in a real browser (issue 5 item 6; docs/token-api.md, Organizations, grants,
+ * Document rooms end to end in a real browser (docs/token-api.md, Organizations, grants,
  * document rooms; README.md, The widget): a real Parley server on a random port, tokens minted by the token
  * API (`POST /v2/auth/generate_token` with an API credential) with document grants, and host pages on another
  * origin (strict CSP) embedding `widget.js` with `data-document-id="doc-1"`. A viewer and an editor open the

@@ -30,7 +30,7 @@ export interface HostServer {
 const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /**
- * A strict host-page policy (README.md, The widget; issue 3): only Parley's origin may provide scripts,
+ * A strict host-page policy (README.md, The widget): only Parley's origin may provide scripts,
  * styles and connections.
  */
 export function strictCsp(parley: string): string {

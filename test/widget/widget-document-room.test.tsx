@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 /**
  * Document rooms in the embedded widget (docs/token-api.md, Organizations, grants, document rooms; README.md,
- * The widget; issue 5 item 6): with a document id the panel opens that document's shared conversation through
+ * The widget): with a document id the panel opens that document's shared conversation through
  * `POST /api/v1/documents/:id/open`, an editor gets the composer, a viewer the messages live and a read-only
  * notice instead, a viewer who comes before the room exists waits and picks it up live, `document_not_found`
  * has its own message, a 403 `read_only` on a post marks the message failed with that message, and

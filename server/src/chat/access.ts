@@ -1,6 +1,6 @@
 /**
  * Who may read and write which conversation: the one place every chat route, the inbox, document rooms and
- * the event stream ask (PRODUCT.md §5, §6).
+ * the event stream ask (docs/security.md, Access to conversations; docs/token-api.md, Organizations, grants, document rooms).
  * - Nothing outside the user's organization, ever.
  * - An owner or admin: every conversation of their organization.
  * - A member: the conversations they take part in; and a document room if a grant covers the document

@@ -1,5 +1,5 @@
 /**
- * The chat of PRODUCT.md §5: conversations, messages and their events. Every write commits the row and its
+ * The chat (README.md, API): conversations, messages and their events. Every write commits the row and its
  * event in one transaction, then publishes the event to the bus, so a stream sees nothing that did not
  * commit and a resumed stream finds in the log everything it missed.
  */
@@ -56,7 +56,7 @@ export function createChatService(deps: ChatDeps) {
     },
 
     /**
-     * Opens a document's room (PRODUCT.md §5): an editor's first open creates the shared conversation; a
+     * Opens a document's room (docs/token-api.md, Organizations, grants, document rooms): an editor's first open creates the shared conversation; a
      * viewer finds it, or none yet. Opening joins the user to it, so their stream's backlog includes it
      * (each event is still checked against their grant when delivered). `beforeCreate` runs (and may throw,
      * say for a rate limit) only when this open would create the room.

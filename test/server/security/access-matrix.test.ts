@@ -1,5 +1,5 @@
 /**
- * Access control as a matrix (issue 5): role × resource level × grant state → what a user may do with a
+ * Access control as a matrix: role × resource level × grant state → what a user may do with a
  * document room, over REST (read, write) and over the event stream (live delivery), plus two organizations
  * that never see each other. Grants arrive the way integrators send them: in tokens minted by the token API.
  */

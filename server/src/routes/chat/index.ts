@@ -1,5 +1,5 @@
 /**
- * Conversations and messages over REST (PRODUCT.md §5), for the signed-in user. Posting a message and
+ * Conversations and messages over REST (README.md, API), for the signed-in user. Posting a message and
  * creating a conversation (a document room's first open included) count against the account's limits
  * (chat/account-limits.ts): beyond them, `429 rate_limited` with Retry-After.
  */

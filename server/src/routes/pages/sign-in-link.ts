@@ -1,5 +1,5 @@
 /**
- * The hosted-page sign-in (PRODUCT.md §4.4): a page request on any path with `?externalAuthCode=…` signs
+ * The hosted-page sign-in (docs/external-auth.md, The hosted page): a page request on any path with `?externalAuthCode=…` signs
  * in, sets a fresh session cookie and answers 303 to the same URL without the code. Runs as an onRequest
  * hook so every page path honours it. Two cases do not end there (docs/external-auth.md):
  * - a failure also answers 303 to the URL without the code, and the page there shows the error
