@@ -7,6 +7,7 @@ import { createKeyRing } from './auth/key-ring.js';
 import { createSessionAuth } from './auth/session-auth.js';
 import { createSignIn } from './auth/sign-in.js';
 import { createAccessControl } from './chat/access.js';
+import { changesOf } from './store/changes.js';
 import { createChatService } from './chat/chat-service.js';
 import { createEventBus } from './chat/event-bus.js';
 import { startClusterFanout } from './chat/cluster-fanout.js';
@@ -54,7 +55,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const events = createEventRepository(store);
   const bus = createEventBus({ relayed: store.dialect === 'postgres' });
   const grants = createGrantRepository(store);
-  const access = createAccessControl(conversations, grants, now);
+  const access = createAccessControl({ conversations, grants, changes: changesOf(store), now });
   const jtis = createJtiRepository(store);
   const mintKeys = createMintKeyRepository(store);
   const organizations = createOrganizationRepository(store);
@@ -68,7 +69,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   return {
     /** Starts what runs in the background (the cluster fan-out on PostgreSQL); answers the stop function. */
     async start(): Promise<() => Promise<void>> {
-      return store.dialect === 'postgres' ? startClusterFanout({ store, events, conversations, bus }) : async () => undefined;
+      return store.dialect === 'postgres' ? startClusterFanout({ store, events, conversations, bus, changes: changesOf(store) }) : async () => undefined;
     },
     /** The application layer (use-cases/): the only door through which administrative changes are made. */
     useCases,

@@ -13,6 +13,8 @@ import { ParleyError } from '../errors.js';
 import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
 import type { ConversationRepository, ConversationRow } from '../store/conversations.js';
 import type { GrantRepository } from '../store/grants.js';
+import type { Changes } from '../store/changes.js';
+import { indexGrants, type GrantIndex } from './grant-index.js';
 import type { AccessRole } from '../store/schema.js';
 import type { UserRow } from '../store/users.js';
 import type { BusEvent } from './event-bus.js';
@@ -29,23 +31,22 @@ export const isAdministrator = (user: Pick<UserRow, 'role'>) => user.role === 'o
 export const isInstanceAdministrator = (user: Pick<UserRow, 'role' | 'organization_id'>) =>
   user.role === 'owner' || (user.role === 'admin' && user.organization_id === DEFAULT_ORGANIZATION_ID);
 
-/** How long a grant lookup is reused by the event stream (an expiry inside the window still ends it on time). */
-const GRANT_CACHE_MS = 2000;
-const GRANT_CACHE_SIZE = 10_000;
+/** What one event stream may receive; `close` when the stream ends. */
+export interface StreamAccess {
+  mayReceive(e: BusEvent): Promise<boolean>;
+  close(): void;
+}
 
-export function createAccessControl(conversations: ConversationRepository, grants: GrantRepository, now: () => number) {
-  const cache = new Map<string, { role: AccessRole | null; until: number | null; at: number }>();
+export function createAccessControl(deps: { conversations: ConversationRepository; grants: GrantRepository; changes: Changes; now: () => number }) {
+  const { conversations, grants, changes, now } = deps;
 
-  /** The user's role on a document of their organization at `at` (administrators: editor). */
+  /**
+   * The user's role on a document of their organization at `at` (administrators: editor), asked of the
+   * database at every request: a grant changed or removed counts from the next request on.
+   */
   async function documentRole(user: UserRow, documentId: string, at: number): Promise<AccessRole | null> {
     if (isAdministrator(user)) return 'editor';
-    const key = `${user.id}\u0000${user.organization_id}\u0000${documentId}`;
-    const hit = cache.get(key);
-    if (hit && at - hit.at < GRANT_CACHE_MS && (hit.until === null || at < hit.until)) return hit.role;
-    const found = await grants.roleFor(user.id, user.organization_id, documentId, at);
-    if (cache.size >= GRANT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-    cache.set(key, { role: found?.role ?? null, until: found?.until ?? null, at });
-    return found?.role ?? null;
+    return (await grants.roleFor(user.id, user.organization_id, documentId, at))?.role ?? null;
   }
 
   return {
@@ -70,11 +71,44 @@ export function createAccessControl(conversations: ConversationRepository, grant
     streamScope: (user: UserRow): { userId: string } | { organizationId: string } =>
       isAdministrator(user) ? { organizationId: user.organization_id } : { userId: user.id },
 
-    /** Whether an event reaches this user's stream, decided when it is delivered. */
-    async mayReceive(user: UserRow, e: BusEvent): Promise<boolean> {
-      if (e.event.organization_id !== user.organization_id) return false;
-      if (e.event.document_id !== null) return (await documentRole(user, e.event.document_id, now())) !== null;
-      return isAdministrator(user) || e.participantIds.includes(user.id);
+    /**
+     * What one event stream of `user` may receive, decided when each event is delivered. The account's grants
+     * are loaded once (at the first document-room event), indexed by document, and loaded again only after a
+     * change to them is announced (store/changes.ts): delivering a room event asks the database nothing,
+     * and the first event after a change follows the new grants.
+     */
+    forStream(user: UserRow): StreamAccess {
+      let index: Promise<GrantIndex> | null = null;
+      const folders = new Map<string, string | null>();
+      const unsubscribe = changes.subscribe((topic) => {
+        if (topic === `grants:${user.id}` || topic === '*') index = null;
+        if (topic === 'documents' || topic === '*') folders.clear();
+      });
+      const load = (): Promise<GrantIndex> => {
+        const loading = grants.list(user.id).then((rows) => indexGrants(rows, user.organization_id));
+        // A failed load is not kept: the next event asks again.
+        loading.catch(() => {
+          if (index === loading) index = null;
+        });
+        return (index = loading);
+      };
+      const folderOf = async (documentId: string): Promise<string | null> => {
+        if (folders.has(documentId)) return folders.get(documentId)!;
+        const folder = await grants.folderOf(user.organization_id, documentId);
+        folders.set(documentId, folder);
+        return folder;
+      };
+      return {
+        async mayReceive(e) {
+          if (e.event.organization_id !== user.organization_id) return false;
+          const documentId = e.event.document_id;
+          if (documentId === null) return isAdministrator(user) || e.participantIds.includes(user.id);
+          if (isAdministrator(user)) return true;
+          const held = await (index ?? load());
+          return held.roleFor(documentId, held.hasFolderGrants ? await folderOf(documentId) : null, now()) !== null;
+        },
+        close: unsubscribe,
+      };
     },
   };
 }

@@ -8,7 +8,8 @@
  * database went away), the relay tries the same step again shortly, and the event is neither lost nor sent
  * twice.
  */
-import type { Store } from '../store/database.js';
+import { LISTEN_RESUMED, type Store } from '../store/database.js';
+import { CHANGE_PREFIX, type Changes } from '../store/changes.js';
 import type { ConversationRepository } from '../store/conversations.js';
 import { EVENTS_CHANNEL, type EventRepository } from '../store/events.js';
 import type { EventBus } from './event-bus.js';
@@ -23,11 +24,12 @@ export interface ClusterFanoutDeps {
   events: Pick<EventRepository, 'latestId' | 'listAfter'>;
   conversations: Pick<ConversationRepository, 'participantIds'>;
   bus: Pick<EventBus, 'deliver'>;
+  changes: Pick<Changes, 'heard'>;
 }
 
 /** Starts relaying committed events from the database to the local bus; answers the stop function. */
 export async function startClusterFanout(deps: ClusterFanoutDeps): Promise<() => Promise<void>> {
-  const { store, events, conversations, bus } = deps;
+  const { store, events, conversations, bus, changes } = deps;
   if (!store.listen) throw new TypeError('cluster fan-out needs a store that can LISTEN (PostgreSQL)');
   let cursor = await events.latestId();
   let running: Promise<void> | null = null;
@@ -79,7 +81,13 @@ export async function startClusterFanout(deps: ClusterFanoutDeps): Promise<() =>
         if (again) wake();
       });
   };
-  const stop = await store.listen(EVENTS_CHANNEL, wake);
+  // The channel also carries changes (store/changes.ts), in commit order with the events: hand those to the
+  // change feed. After a reconnect, announcements may have been missed: everything counts as changed.
+  const stop = await store.listen(EVENTS_CHANNEL, (payload) => {
+    if (payload.startsWith(CHANGE_PREFIX)) return changes.heard(payload.slice(CHANGE_PREFIX.length));
+    if (payload === LISTEN_RESUMED) changes.heard('*');
+    wake();
+  });
   wake(); // anything committed between reading the cursor and listening
   return async () => {
     stopped = true;

@@ -43,6 +43,13 @@ export interface OpenOptions {
   sqliteSynchronous?: SqliteSynchronous;
 }
 
+/**
+ * What a listener hears once its connection is back after a drop: notifications sent meanwhile are lost, so
+ * it catches up (the fan-out reads the events it missed; caches of changes start afresh). NOTIFY payloads
+ * of Parley are never `*`.
+ */
+export const LISTEN_RESUMED = '*';
+
 const INT8_OID = 20;
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -201,7 +208,7 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
           (next) => {
             if (stopped || client !== next) return;
             failures = 0;
-            onNotify('');
+            onNotify(LISTEN_RESUMED);
           },
           // open() set `client` before it could fail: this schedules the next attempt (unless a drop already did).
           () => {

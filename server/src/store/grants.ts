@@ -5,12 +5,15 @@
  */
 import type { Store } from './database.js';
 import { transact } from './transaction.js';
+import { changesOf } from './changes.js';
 import type { AccessRole, GrantsTable } from './schema.js';
 import type { ResourceGrant } from '../permissions/resources.js';
 
 export type GrantRow = GrantsTable;
 
-export function createGrantRepository({ db }: Store) {
+export function createGrantRepository(store: Store) {
+  const { db } = store;
+  const changes = changesOf(store);
   return {
     /** Adds or replaces grants, and records what they say about documents' folders. */
     async upsert(userId: string, grants: readonly ResourceGrant[]): Promise<void> {
@@ -30,6 +33,9 @@ export function createGrantRepository({ db }: Store) {
               .execute();
           }
         }
+        // In the transaction of the write: every instance hears it at commit (store/changes.ts).
+        await changes.announce(trx, `grants:${userId}`);
+        if (grants.some((g) => g.type === 'document' && g.folderId)) await changes.announce(trx, 'documents');
       });
     },
 
@@ -45,7 +51,14 @@ export function createGrantRepository({ db }: Store) {
           .executeTakeFirst();
         removed += Number(result.numDeletedRows);
       }
+      if (removed > 0) await changes.announce(db, `grants:${userId}`);
       return removed;
+    },
+
+    /** The folder a document belongs to, as grants have recorded it; null when none has. */
+    async folderOf(organizationId: string, documentId: string): Promise<string | null> {
+      const row = await db.selectFrom('documents').select('folder_id').where('organization_id', '=', organizationId).where('id', '=', documentId).executeTakeFirst();
+      return row?.folder_id ?? null;
     },
 
     list: (userId: string) => db.selectFrom('grants').selectAll().where('user_id', '=', userId).orderBy('organization_id').orderBy('resource_type').orderBy('resource_id').execute(),

@@ -75,7 +75,7 @@ describe('cluster fan-out', () => {
     const bus = createEventBus({ relayed: true });
     const received: BusEvent[] = [];
     bus.subscribe((e) => received.push(e));
-    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds }, bus });
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds }, bus, changes: { heard: () => undefined } });
 
     database.log.push(row(1, 'c1'), row(2, 'c2'), row(3, 'c1'));
     database.notify();
@@ -117,7 +117,7 @@ describe('cluster fan-out', () => {
     const bus = createEventBus({ relayed: true });
     const received: number[] = [];
     bus.subscribe((e) => received.push(e.event.id));
-    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => ['alice'] }, bus });
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => ['alice'] }, bus, changes: { heard: () => undefined } });
     await vi.advanceTimersByTimeAsync(0);
 
     down = true;
@@ -142,7 +142,7 @@ describe('cluster fan-out', () => {
       database.listAfterCalls.push(afterId);
       throw connectionError();
     });
-    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => [] }, bus: createEventBus({ relayed: true }) });
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => [] }, bus: createEventBus({ relayed: true }), changes: { heard: () => undefined } });
     await vi.advanceTimersByTimeAsync(350);
     await stop();
     const calls = database.listAfterCalls.length;

@@ -58,6 +58,8 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       let closed = false;
       const pending: BusEvent[] = [];
       const raw = reply.raw;
+      // The account's grants, held for this stream and reloaded when they change (chat/access.ts).
+      const streamAccess = access.forStream(user);
 
       /** Writes unless the stream has ended; a reader that stopped reading is dropped, not buffered forever. */
       const write = (chunk: string) => {
@@ -82,7 +84,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       const mayReceive = async (e: BusEvent): Promise<boolean | undefined> => {
         for (let attempt = 0; ; attempt++) {
           try {
-            const allowed = await access.mayReceive(user, e);
+            const allowed = await streamAccess.mayReceive(e);
             return closed ? undefined : allowed;
           } catch (error) {
             if (closed) return undefined;
@@ -139,6 +141,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         open.delete(close);
         unsubscribe();
         unsubscribeSession();
+        streamAccess.close();
         if (destroy) raw.destroy();
         else if (!raw.writableEnded && !raw.destroyed) raw.end();
       }

@@ -1,0 +1,39 @@
+/**
+ * An account's grants, indexed for the question an event stream asks of every document-room event: what role
+ * does this account have on document D (of folder F) at time t? Pure: built from the grant rows, answered
+ * from memory. The rule: the strongest grant covering the document (on its organization, its folder or the
+ * document itself) that has not expired; `editor` beats `viewer`.
+ */
+import type { AccessRole } from '../store/schema.js';
+import type { GrantRow } from '../store/grants.js';
+
+export interface GrantIndex {
+  /** Whether any grant is on a folder (only then does a document's folder matter). */
+  readonly hasFolderGrants: boolean;
+  roleFor(documentId: string, folderId: string | null, at: number): AccessRole | null;
+}
+
+export function indexGrants(rows: readonly GrantRow[], organizationId: string): GrantIndex {
+  const byKey = new Map<string, GrantRow[]>();
+  let hasFolderGrants = false;
+  for (const row of rows) {
+    if (row.organization_id !== organizationId) continue;
+    if (row.resource_type === 'folder') hasFolderGrants = true;
+    const key = `${row.resource_type}\u0000${row.resource_id}`;
+    const list = byKey.get(key);
+    if (list) list.push(row);
+    else byKey.set(key, [row]);
+  }
+  return {
+    hasFolderGrants,
+    roleFor(documentId, folderId, at) {
+      const covering = [
+        ...(byKey.get(`organization\u0000${organizationId}`) ?? []),
+        ...(byKey.get(`document\u0000${documentId}`) ?? []),
+        ...(folderId === null ? [] : (byKey.get(`folder\u0000${folderId}`) ?? [])),
+      ].filter((g) => g.expires_at === null || g.expires_at > at);
+      if (covering.length === 0) return null;
+      return covering.some((g) => g.access_role === 'editor') ? 'editor' : 'viewer';
+    },
+  };
+}
