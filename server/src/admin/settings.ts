@@ -2,13 +2,16 @@
  * The settings an administrator can change (docs/admin-api.md): seat limit, allowed origins, token maximum
  * lifetime, and the external-auth switch. Each value is read by its rule in shared/src/fields.ts, the one
  * the environment's value follows too. A setting the environment sets is locked; the others live in the
- * `settings` table. Reads are cached for a second, so a change made by another instance or the CLI shows
- * within a second, and one made here shows at once.
+ * `settings` table. Every request reads them, so they are kept in memory (store/read-cache.ts), exactly: a
+ * change made here counts from the next request; one made by another process on SQLite (the CLI) from the
+ * next turn of the event loop; one made by another instance on PostgreSQL as soon as its announcement
+ * arrives, at the change's commit.
  */
 import { ParleyError } from '../errors.js';
 import type { Config } from '../config.js';
 import { parseDuration, parseFlag, parseOriginList, parseSeatCount, type Field } from '../../../shared/src/fields.js';
 import type { Store } from '../store/database.js';
+import { announceCacheChange, readCacheOf } from '../store/read-cache.js';
 
 export interface EffectiveSettings {
   seatLimit: number;
@@ -33,7 +36,6 @@ export interface SettingsPatch {
   externalAuthEnabled?: unknown;
 }
 
-const CACHE_MS = 1000;
 const UNITS: [number, string][] = [[604_800, 'w'], [86_400, 'd'], [3600, 'h'], [60, 'm']];
 
 /** 604800 → "7d"; the largest unit that divides it. */
@@ -51,7 +53,7 @@ function setting<T>(name: string, parsed: Field<T>): T {
 export function createSettings(options: { store: Store; config: Config; now: () => number }) {
   const { store, config } = options;
   const env = config.fromEnvironment;
-  let cached: { at: number; value: EffectiveSettings } | null = null;
+  const cache = readCacheOf<EffectiveSettings>(store, 'settings', { announced: true });
 
   async function stored(): Promise<Map<string, unknown>> {
     const rows = await store.db.selectFrom('settings').selectAll().execute();
@@ -70,11 +72,7 @@ export function createSettings(options: { store: Store; config: Config; now: () 
   }
 
   async function get(): Promise<EffectiveSettings> {
-    const now = options.now();
-    if (cached && now - cached.at < CACHE_MS && now >= cached.at) return cached.value;
-    const value = await load();
-    cached = { at: now, value };
-    return value;
+    return (await cache.get('effective', load))!;
   }
 
   async function put(into: Store, name: string, value: unknown): Promise<void> {
@@ -84,6 +82,8 @@ export function createSettings(options: { store: Store; config: Config; now: () 
       .values(row)
       .onConflict((oc) => oc.column('name').doUpdateSet({ value: row.value, updated_at: row.updated_at }))
       .execute();
+    cache.clear();
+    await announceCacheChange(into, into.db, 'settings');
   }
 
   return {
@@ -125,7 +125,6 @@ export function createSettings(options: { store: Store; config: Config; now: () 
         writes.push(['externalAuthEnabled', setting('externalAuthEnabled', parseFlag(patch.externalAuthEnabled))]);
       }
       for (const [name, value] of writes) await put(tx, name, value);
-      cached = null;
     },
   };
 }

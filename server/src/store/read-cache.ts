@@ -14,9 +14,12 @@
  * before a write never outlives the write.
  *
  * On PostgreSQL several instances write to one database and there is no such cheap exact signal, so there
- * the caches are off and every read goes to the database.
+ * the caches are off and every read goes to the database, except for rows that are read at every request,
+ * change rarely, and announce every write (`announced`, today the settings): those are kept until the change
+ * feed (store/changes.ts) says they changed, which every instance hears at the write's commit.
  */
 import type { Store } from './database.js';
+import { changesOf } from './changes.js';
 
 const MAX_ENTRIES = 10_000;
 
@@ -60,17 +63,29 @@ function dataVersionOf(store: Store): (() => number) | undefined {
  * The cache named `name` on this store (one per store and name). Values it answers are frozen: callers
  * copy, never mutate.
  */
-export function readCacheOf<V extends object>(store: Store, name: string): ReadCache<V> {
+export function readCacheOf<V extends object>(store: Store, name: string, options: { announced?: boolean } = {}): ReadCache<V> {
   // Inside a transaction: the root's cache, for forgetting only; what a transaction reads is never kept.
   if (store.root) {
-    const root = readCacheOf<V>(store.root, name);
+    const root = readCacheOf<V>(store.root, name, options);
     return { get: async (_key, load) => deepFreeze(await load()), forget: (matches) => root.forget(matches), clear: () => root.clear() };
   }
   let caches = cachesOf.get(store);
   if (!caches) cachesOf.set(store, (caches = new Map()));
   let cache = caches.get(name);
-  if (!cache) caches.set(name, (cache = createReadCache(dataVersionOf(store))));
+  if (!cache) {
+    // On PostgreSQL a cache is on only for rows whose every write announces itself (`announced`): it is kept
+    // until the change feed says `cache:<name>` (or that announcements were missed).
+    const announced = options.announced === true && store.dialect === 'postgres';
+    const created = createReadCache<object>(dataVersionOf(store), announced);
+    if (announced) changesOf(store).subscribe((topic) => (topic === `cache:${name}` || topic === '*') && created.clear());
+    caches.set(name, (cache = created));
+  }
   return cache as ReadCache<V>;
+}
+
+/** Announces, through `db` (the write's own transaction or connection), that the cache `name` is stale everywhere. */
+export function announceCacheChange(store: Store, db: Store['db'], name: string): Promise<void> {
+  return changesOf(store).announce(db, `cache:${name}`);
 }
 
 /**
@@ -82,7 +97,7 @@ function deepFreeze<V>(value: V): V {
   return typeof value === 'object' && value !== null ? Object.freeze(value) : value;
 }
 
-function createReadCache<V extends object>(dataVersion: (() => number) | undefined): ReadCache<V> {
+function createReadCache<V extends object>(dataVersion: (() => number) | undefined, announced = false): ReadCache<V> {
   const entries = new Map<string, V>();
   let version = Number.NaN;
   // Bumped by every forgetting; a load that started under an older generation is not kept.
@@ -99,13 +114,13 @@ function createReadCache<V extends object>(dataVersion: (() => number) | undefin
 
   return {
     async get(key, load) {
-      if (!dataVersion) return deepFreeze(await load());
-      sync(dataVersion);
+      if (!dataVersion && !announced) return deepFreeze(await load());
+      if (dataVersion) sync(dataVersion);
       const hit = entries.get(key);
       if (hit !== undefined) return hit;
       const started = generation;
       const value = deepFreeze(await load());
-      sync(dataVersion);
+      if (dataVersion) sync(dataVersion);
       if (value !== undefined && generation === started) {
         if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
         entries.set(key, value);
