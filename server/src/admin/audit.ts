@@ -1,28 +1,34 @@
 /**
- * What goes into the audit log, in one place: sign-in attempts (from the hosted page and the exchange) and
- * administrative actions, each with the actor, the outcome code, the request's origin and address. Labels
+ * What goes into the audit log from a request: sign-in attempts (the hosted page, the exchange, admin links)
+ * and administrative actions, each with the actor, the outcome code, the request's origin and address. Labels
  * are ids and names, never tokens or secrets.
  */
 import type { FastifyRequest } from 'fastify';
-import type { SignInResult } from '../auth/sign-in.js';
+import type { UserRow } from '../store/users.js';
 import type { AuditRepository, AuditRow } from '../store/audit.js';
 
 const originOf = (request: FastifyRequest) => (typeof request.headers.origin === 'string' ? request.headers.origin.slice(0, 200) : null);
 
 export function createAuditTrail(audit: AuditRepository, now: () => number) {
   return {
-    signIn(request: FastifyRequest, door: 'link' | 'exchange', result: SignInResult | { ok: false; code: string }): Promise<void> {
+    /**
+     * A sign-in attempt at a door. The hosted page and the exchange are sign-ins (`sign_in.link`,
+     * `sign_in.exchange`, the account by its external id); using an admin panel link is an administrative
+     * action (`admin_link.use`, the account by its email or name, the account as its target).
+     */
+    signIn(request: FastifyRequest, door: 'link' | 'exchange' | 'admin_link', result: { ok: true; user: UserRow } | { ok: false; code: string }): Promise<void> {
       const user = result.ok ? result.user : null;
+      const admin = door === 'admin_link';
       return audit.record({
         at: now(),
-        kind: 'sign_in',
-        action: `sign_in.${door}`,
+        kind: admin ? 'admin' : 'sign_in',
+        action: admin ? 'admin_link.use' : `sign_in.${door}`,
         actor_id: user?.id ?? null,
-        actor_label: user ? (user.external_id ?? user.email ?? user.id) : null,
+        actor_label: user ? (admin ? (user.email ?? user.name ?? user.id) : (user.external_id ?? user.email ?? user.id)) : null,
         outcome: result.ok ? 'ok' : result.code,
         origin: originOf(request),
         ip: request.ip,
-        target: null,
+        target: admin ? (user?.id ?? null) : null,
       });
     },
 

@@ -11,34 +11,28 @@ import { presentUser } from '../../chat/present.js';
 import { clearSessionCookie } from './session-cookie.js';
 import { readSessionToken } from '../../auth/session-auth.js';
 import { isSameOriginRequest } from '../../auth/csrf.js';
+import { signInAtDoor } from './sign-in-door.js';
 
 export async function authRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { signIn, sessions, requireSession, bus, auditTrail } = app.services;
+  const { signIn, sessions, requireSession, bus } = app.services;
 
   app.post(
     '/auth/exchange',
     { schema: { body: ExchangeBodySchema, response: { 200: ExchangeResponseSchema } } },
     async (request, reply) => {
       const origin = request.headers.origin;
-      // Limited before anything else is done or written (a flood must not fill the audit log).
-      const limit = await app.signInLimiter(request);
-      if (limit.limited) {
-        reply.header('retry-after', String(limit.retryAfterSeconds));
-        request.log.info({ outcome: 'rate_limited' }, 'sign-in refused');
-        throw new ParleyError('rate_limited');
-      }
-      if (origin !== undefined && !(await app.origins.isAllowed(origin))) {
-        await auditTrail.signIn(request, 'exchange', { ok: false, code: 'origin_not_allowed' });
-        throw new ParleyError('origin_not_allowed');
-      }
-      const result = await signIn(request.body.externalAuthCode);
-      await auditTrail.signIn(request, 'exchange', result);
+      const result = await signInAtDoor(
+        app,
+        request,
+        'exchange',
+        () => signIn(request.body.externalAuthCode),
+        async () => (origin !== undefined && !(await app.origins.isAllowed(origin)) ? 'origin_not_allowed' : null),
+      );
       if (!result.ok) {
-        request.log.info({ outcome: result.code, reason: result.reason }, 'sign-in refused');
+        if (result.retryAfterSeconds !== undefined) reply.header('retry-after', String(result.retryAfterSeconds));
         throw new ParleyError(result.code);
       }
-      request.log.info({ outcome: 'ok', userId: result.user.id, created: result.created }, 'signed in');
       reply.header('cache-control', 'no-store');
       return {
         session: { token: result.session.token, expiresAt: new Date(result.session.expiresAt).toISOString() },

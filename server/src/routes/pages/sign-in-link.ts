@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setSessionCookie } from '../auth/session-cookie.js';
+import { signInAtDoor } from '../auth/sign-in-door.js';
 import { askToSwitchAccount, liveCookieAccount } from './account-switch.js';
 import { landingUrl, originForm, SIGN_IN_PARAM } from './landing-url.js';
 import { answerSignInFailure, clearSignInFailure, rememberSignInFailure, SIGN_IN_FAILURE_COOKIE } from './sign-in-failure.js';
@@ -31,30 +32,20 @@ export async function hostedPageSignIn(this: FastifyInstance, request: FastifyRe
 
   reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
   const landing = landingUrl(request.url);
-  const limit = await this.signInLimiter(request);
-  if (limit.limited) {
-    request.log.info({ outcome: 'rate_limited' }, 'hosted-page sign-in refused');
-    rememberSignInFailure(reply, this.publicUrl.value, 'rate_limited', limit.retryAfterSeconds);
-    await reply.code(303).header('location', landing).send();
-    return reply;
-  }
   const code = query[SIGN_IN_PARAM];
-  const result = await this.services.signIn(Array.isArray(code) ? {} : code);
-  await this.services.auditTrail.signIn(request, 'link', result);
+  const result = await signInAtDoor(this, request, 'link', () => this.services.signIn(Array.isArray(code) ? {} : code));
   if (!result.ok) {
-    request.log.info({ outcome: result.code, reason: result.reason }, 'hosted-page sign-in refused');
-    rememberSignInFailure(reply, this.publicUrl.value, result.code);
+    rememberSignInFailure(reply, this.publicUrl.value, result.code, result.retryAfterSeconds);
     await reply.code(303).header('location', landing).send();
     return reply;
   }
   const current = await liveCookieAccount(this, request);
   if (current && current.id !== result.user.id) {
     // The session signIn opened is never handed out; the question carries a short-lived pending one.
-    request.log.info({ outcome: 'asked', userId: result.user.id }, 'hosted-page sign-in asks before switching account');
+    request.log.info({ outcome: 'asked', userId: result.user.id }, 'hosted-page sign-in: asks before switching account');
     await askToSwitchAccount(this, reply, { current, next: result.user, landing });
     return reply;
   }
-  request.log.info({ outcome: 'ok', userId: result.user.id, created: result.created }, 'hosted-page signed in');
   setSessionCookie(reply, result.session.token, result.session.expiresAt, this.publicUrl.value);
   await reply.code(303).header('location', landing).send();
   return reply;
