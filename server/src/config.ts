@@ -4,6 +4,7 @@
  * typed, frozen `Config` or throws a `ConfigError` naming every variable that is wrong.
  */
 import { Buffer } from 'node:buffer';
+import { parseDuration as parseDurationField, parseOriginList, parseSeatCountText, type Field } from '../../shared/src/fields.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -65,7 +66,6 @@ interface Setting<K extends keyof Config> {
 }
 
 const LOG_LEVELS: ReadonlySet<string> = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-const DURATION_UNITS = new Map([['s', 1], ['m', 60], ['h', 3600], ['d', 86_400], ['w', 604_800]]);
 
 function parsePort(raw: string): number {
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65_535) throw new Error('must be an integer from 0 to 65535');
@@ -115,40 +115,28 @@ function parseSecret(raw: string): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-function parseSeatLimit(raw: string): number {
-  if (!/^\d{1,9}$/.test(raw)) throw new Error('must be a non-negative integer');
-  return Number(raw);
+/** A field rule of shared/src/fields.ts as a configuration parser: its value, or its reason as the error. */
+function byRule<T>(rule: (value: unknown) => Field<T>): (raw: string) => T {
+  return (raw) => {
+    const parsed = rule(raw);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    return parsed.value;
+  };
 }
 
+const parseSeatLimit = byRule(parseSeatCountText);
+
+/** `https://a.example,https://b.example` or `*`: the rule of every other door (shared/src/fields.ts). */
 function parseOrigins(raw: string): readonly string[] {
   const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (items.length === 0) throw new Error('must list at least one origin, or *');
-  if (items.includes('*')) {
-    if (items.length > 1) throw new Error('* cannot be combined with other origins');
-    return ['*'];
-  }
-  return items.map((item) => {
-    let url: URL;
-    try {
-      url = new URL(item);
-    } catch {
-      throw new Error(`"${item}" is not an origin like https://app.example.com`);
-    }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== item.replace(/\/$/, '')) {
-      throw new Error(`"${item}" is not an origin like https://app.example.com (scheme, host and port only)`);
-    }
-    return url.origin;
-  });
+  const parsed = parseOriginList(items);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.value ?? [];
 }
 
-/** `3600`, `90s`, `30m`, `12h`, `7d`, `1w` → seconds (at least 1). */
-export function parseDuration(raw: string): number {
-  const match = /^(\d{1,9})([smhdw]?)$/.exec(raw.trim());
-  if (!match) throw new Error('must be a duration such as 3600, 30m, 12h or 7d');
-  const seconds = Number(match[1]) * (DURATION_UNITS.get(match[2] || 's') ?? 1);
-  if (seconds < 1) throw new Error('must be at least one second');
-  return seconds;
-}
+/** `3600`, `90s`, `30m`, `12h`, `7d`, `1w` → seconds (at least 1), by the rule of shared/src/fields.ts. */
+export const parseDuration = byRule(parseDurationField);
 
 function parseBoolean(raw: string): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;

@@ -88,3 +88,15 @@ describe('loadConfig', () => {
     expect([parseDuration('3600'), parseDuration('90s'), parseDuration('30m'), parseDuration('7d'), parseDuration('1w')]).toEqual([3600, 90, 1800, 604_800, 604_800]);
   });
 });
+
+describe('the environment follows the field rules of every other door (shared/src/fields.ts)', () => {
+  it('reads origins, seat limits and durations as the admin settings do', () => {
+    expect(loadConfig({ PARLEY_ALLOWED_ORIGINS: 'https://a.example, https://b.example/,https://a.example' }).allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(loadConfig({ PARLEY_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
+    expect(problems({ PARLEY_ALLOWED_ORIGINS: 'https://A.example' })).toEqual([expect.stringMatching(/^PARLEY_ALLOWED_ORIGINS \(--allowed-origins\): must be origins like https:\/\/app.example.com .*"https:\/\/A.example" is not one$/)]);
+    expect(problems({ PARLEY_ALLOWED_ORIGINS: '*,https://a.example' })).toEqual(['PARLEY_ALLOWED_ORIGINS (--allowed-origins): may not combine * with other origins']);
+    expect(problems({ PARLEY_SEAT_LIMIT: '1000000000' })).toEqual(['PARLEY_SEAT_LIMIT (--seat-limit): must be a whole number from 0 to 999,999,999']);
+    expect(problems({ PARLEY_TOKEN_MAX_LIFETIME: '0s' })).toEqual(['PARLEY_TOKEN_MAX_LIFETIME (--token-max-lifetime): must be at least one second']);
+    expect(parseDuration(' 12h ')).toBe(43_200);
+  });
+});

@@ -27,7 +27,7 @@ describe('parley serve', () => {
     const result = run(['serve', '--port', '0'], { PARLEY_SEAT_LIMIT: '-1' });
     expect(result.status).toBe(1);
     // Exactly the message: no stack trace.
-    expect(result.stderr).toBe('parley: Invalid configuration:\n  PARLEY_SEAT_LIMIT (--seat-limit): must be a non-negative integer\n');
+    expect(result.stderr).toBe('parley: Invalid configuration:\n  PARLEY_SEAT_LIMIT (--seat-limit): must be a whole number from 0 to 999,999,999\n');
     expect(result.stdout).not.toContain('listening');
   });
 
