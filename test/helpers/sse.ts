@@ -13,6 +13,8 @@ export interface SseReader {
   until(predicate: (frames: SseFrame[]) => boolean, timeoutMs?: number): Promise<SseFrame[]>;
   close(): void;
   status: number;
+  /** Resolves when the server ends the stream (or the test closes it). */
+  ended: Promise<void>;
 }
 
 export async function openSse(url: string, headers: Record<string, string>): Promise<SseReader> {
@@ -20,6 +22,9 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
   const response = await fetch(url, { headers, signal: controller.signal });
   const frames: SseFrame[] = [];
   const waiters = new Set<() => void>();
+  let markEnded: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (markEnded = resolve));
+  if (!response.body) markEnded();
   if (response.body) {
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
@@ -50,6 +55,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
       } catch {
         // aborted
       }
+      markEnded();
     })();
   }
   return {
@@ -73,5 +79,6 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
       });
     },
     close: () => controller.abort(),
+    ended,
   };
 }

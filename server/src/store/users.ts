@@ -7,6 +7,7 @@
 import { type Selectable, sql } from 'kysely';
 import type { Store } from './database.js';
 import { transact } from './transaction.js';
+import { changesOf } from './changes.js';
 import type { CreatedVia, Role, UsersTable } from './schema.js';
 import { newId } from '../ids.js';
 import { readCacheOf } from './read-cache.js';
@@ -49,6 +50,12 @@ export function createUserRepository(store: Store) {
   const cache = readCacheOf<UserRow>(store, 'users');
   /** Called after every write to an account: its cached rows go, whichever key found them. */
   const changed = (id: string) => cache.forget((row) => row.id === id);
+  /**
+   * What the account may see has changed (its sessions, role, organization, existence): announced in the
+   * write's statement or transaction, so every instance closes the account's open event streams at once and
+   * they reconnect under the new rules (store/changes.ts).
+   */
+  const accessChanged = (id: string) => changesOf(store).announce(db, `account:${id}`);
 
   return {
     findById: (id: string) => cache.get(`id:${id}`, () => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()),
@@ -134,6 +141,7 @@ export function createUserRepository(store: Store) {
     async endSessions(id: string): Promise<void> {
       await db.updateTable('users').set((eb) => ({ session_epoch: eb('session_epoch', '+', 1) })).where('id', '=', id).execute();
       changed(id);
+      await accessChanged(id);
     },
 
     /** Deactivating also ends every session, in the same statement (sessions carry the epoch). */
@@ -144,6 +152,7 @@ export function createUserRepository(store: Store) {
         .where('id', '=', id)
         .execute();
       changed(id);
+      if (!active) await accessChanged(id);
     },
 
     /** Reactivates an account if a seat is free: the same atomic count-and-write as creation. */
@@ -167,11 +176,13 @@ export function createUserRepository(store: Store) {
     async setOrganization(id: string, organizationId: string): Promise<void> {
       await db.updateTable('users').set({ organization_id: organizationId }).where('id', '=', id).execute();
       changed(id);
+      await accessChanged(id);
     },
 
     async setRole(id: string, role: Role): Promise<void> {
       await db.updateTable('users').set({ role }).where('id', '=', id).execute();
       changed(id);
+      await accessChanged(id);
     },
 
     async countOwners(): Promise<number> {
@@ -222,6 +233,7 @@ export function createUserRepository(store: Store) {
         await trx.updateTable('messages').set({ author_id: null }).where('author_id', '=', id).execute();
         await trx.deleteFrom('participants').where('user_id', '=', id).execute();
         await trx.deleteFrom('users').where('id', '=', id).execute();
+        await changesOf(store).announce(trx, `account:${id}`);
       });
       changed(id);
     },

@@ -84,3 +84,29 @@ describe.each(DIALECTS)('grant changes, on %s', (dialect) => {
     expect(texts(stream.frames)).toEqual(['before', 'granted again']);
   });
 });
+
+describe.each(DIALECTS)('account changes close the account’s streams at once, on %s', (dialect) => {
+  it('a move to another organization made through another instance ends the stream without waiting for a heartbeat', async () => {
+    const t = await createTestApp({ dialect, heartbeatMs: 600_000 });
+    const other =
+      dialect === 'postgres'
+        ? await buildApp({ config: loadConfig({ PUBLIC_URL, PARLEY_EXTERNAL_AUTH_SECRET: TEST_SECRET, PARLEY_SIGNIN_RATE_LIMIT: '0' }), store: t.db.store, now: () => t.clock.now, heartbeatMs: 600_000 })
+        : t.app;
+    try {
+      await other.ready();
+      const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const creds = await t.app.services.apiCredentials.create('moves', t.clock.now);
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user: { id: 'mover' } }) } });
+      const stream = await openSse(`${base}/api/v1/events`, { authorization: `Bearer ${res.json().session.token}` });
+      await stream.until((f) => f.some((x) => x.event === 'ready'));
+      const moved = await other.inject({ method: 'POST', url: '/v2/users/update', headers: { 'x-api-key': creds.apiKey, 'x-auth-token': creds.authToken }, payload: { users: [{ userId: 'mover', organizationId: 'elsewhere' }] } });
+      expect(moved.json().result.data.mover.success).toBe(true);
+      // Bounded: a heartbeat (ten minutes away) is not what closes it.
+      await Promise.race([stream.ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the stream stayed open')), 5000))]);
+      stream.close();
+    } finally {
+      if (other !== t.app) await other.close();
+      await t.close();
+    }
+  });
+});

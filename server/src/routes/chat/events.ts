@@ -16,6 +16,7 @@ import type { BusEvent } from '../../chat/event-bus.js';
 import { accountLimitsOf } from '../../chat/account-limits.js';
 import { ParleyError } from '../../errors.js';
 import type { EventRow } from '../../store/events.js';
+import { changesOf } from '../../store/changes.js';
 import { isDatabaseUnavailable } from '../../store/unavailable.js';
 
 const BACKLOG_BATCH = 500;
@@ -117,6 +118,11 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       const unsubscribeSession = bus.onSessionEnded((ended) => {
         if ('sessionId' in ended ? ended.sessionId === session.id : ended.userId === user.id) close();
       });
+      // A change to what the account may see, made on any instance (store/changes.ts): the client reconnects
+      // and is checked again.
+      const unsubscribeChanges = changesOf(app.store).subscribe((topic) => {
+        if (topic === `account:${user.id}`) close();
+      });
 
       // Each heartbeat also re-checks the session in the database, so a logout, deactivation, deletion or
       // change of role or organization made elsewhere (the CLI, another instance) closes this stream within one
@@ -141,6 +147,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         open.delete(close);
         unsubscribe();
         unsubscribeSession();
+        unsubscribeChanges();
         streamAccess.close();
         if (destroy) raw.destroy();
         else if (!raw.writableEnded && !raw.destroyed) raw.end();
