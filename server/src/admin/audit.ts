@@ -1,6 +1,6 @@
 /**
- * What goes into the audit log from a request: sign-in attempts (the hosted page, the exchange, admin links)
- * and administrative actions, each with the actor, the outcome code, the request's origin and address. Labels
+ * What a sign-in door writes into the audit log (administrative changes are written by their use cases,
+ * use-cases/audited.ts): each attempt with the actor, the outcome code, the request's origin and address. Labels
  * are ids and names, never tokens or secrets.
  */
 import type { FastifyRequest } from 'fastify';
@@ -29,23 +29,6 @@ export function createAuditTrail(audit: AuditRepository, now: () => number) {
         origin: originOf(request),
         ip: request.ip,
         target: admin ? (user?.id ?? null) : null,
-      });
-    },
-
-    admin(request: FastifyRequest, action: string, outcome: string, target: string | null = null): Promise<void> {
-      const actor = request.session?.user ?? null;
-      const apiKey = request.session?.apiKey;
-      const label = actor ? (actor.email ?? actor.name ?? actor.id) : null;
-      return audit.record({
-        at: now(),
-        kind: 'admin',
-        action,
-        actor_id: actor?.id ?? null,
-        actor_label: apiKey ? `API key "${apiKey.name}" of ${label}` : label,
-        outcome,
-        origin: originOf(request),
-        ip: request.ip,
-        target,
       });
     },
   };
