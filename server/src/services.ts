@@ -64,7 +64,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const audit = createAuditRepository(store);
   const adminApiKeys = createAdminApiKeyRepository(store);
   const adminLinks = createAdminLinks({ links: createAdminLinkRepository(store), users, settings: adminSettings, now });
-  const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, now });
+  const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, sessions, users, now });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
     /** Starts what runs in the background (the cluster fan-out on PostgreSQL); answers the stop function. */

@@ -6,6 +6,8 @@
 import type { AdminLinks } from '../admin/admin-links.js';
 import type { Settings } from '../admin/settings.js';
 import type { EventBus } from '../chat/event-bus.js';
+import type { Sessions } from '../auth/sessions.js';
+import type { UserRepository } from '../store/users.js';
 import type { AuditRepository } from '../store/audit.js';
 import type { Store } from '../store/database.js';
 import { createAdminLinkUseCases } from './admin-links.js';
@@ -16,7 +18,7 @@ import { createSettingsUseCases } from './settings.js';
 import { createTenantUserUseCases } from './tenant-users.js';
 import { createUserUseCases } from './users.js';
 
-export function createUseCases(deps: { store: Store; audit: AuditRepository; bus: EventBus; settings: Settings; adminLinks: AdminLinks; now: () => number }) {
+export function createUseCases(deps: { store: Store; audit: AuditRepository; bus: EventBus; settings: Settings; adminLinks: AdminLinks; sessions: Sessions; users: UserRepository; now: () => number }) {
   const audited = createAudited(deps);
   const seatLimit = async () => (await deps.settings.get()).seatLimit;
   return {
@@ -25,7 +27,7 @@ export function createUseCases(deps: { store: Store; audit: AuditRepository; bus
     users: createUserUseCases({ audited, bus: deps.bus, seatLimit, now: deps.now }),
     tenantUsers: createTenantUserUseCases({ audited, bus: deps.bus, seatLimit, now: deps.now }),
     settings: createSettingsUseCases({ audited, settings: deps.settings }),
-    adminLinks: createAdminLinkUseCases({ audited, adminLinks: deps.adminLinks }),
+    adminLinks: createAdminLinkUseCases({ audited, adminLinks: deps.adminLinks, sessions: deps.sessions, users: deps.users, now: deps.now }),
   };
 }
 

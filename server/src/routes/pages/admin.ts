@@ -5,17 +5,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ERROR_STATUS } from '../../../../shared/src/errors.js';
-import { ParleyError } from '../../errors.js';
 import { setSessionCookie } from '../auth/session-cookie.js';
 import { signInAtDoor } from '../auth/sign-in-door.js';
-import { SESSION_TTL_MS } from '../../auth/sign-in.js';
 import { ADMIN_LINK_PATH } from '../../admin/admin-links.js';
 import { errorPageHtml } from './error-page.js';
 import { pageCsp, shellHtml, type Manifest } from './index.js';
 
 export async function adminPageRoutes(app: FastifyInstance, options: { manifest: Manifest }) {
   const shell = shellHtml(options.manifest, 'admin', 'Parley admin');
-  const { adminLinks, sessions } = app.services;
+  const { useCases } = app.services;
 
   for (const path of ['/admin', '/admin/']) {
     app.get(path, async (_request, reply) =>
@@ -30,17 +28,7 @@ export async function adminPageRoutes(app: FastifyInstance, options: { manifest:
 
   app.get(ADMIN_LINK_PATH, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-    const result = await signInAtDoor(app, request, 'admin_link', async () => {
-      try {
-        const user = await adminLinks.use((request.query as Record<string, unknown>)['token']);
-        const session = await sessions.create(user, app.now(), SESSION_TTL_MS);
-        await app.services.users.touchLastSeen(user.id, app.now());
-        return { ok: true, user, created: user.created_via === 'owner_link' && user.last_seen_at === null, session };
-      } catch (error) {
-        if (error instanceof ParleyError) return { ok: false, code: error.code };
-        throw error;
-      }
-    });
+    const result = await signInAtDoor(app, request, 'admin_link', () => useCases.adminLinks.signInWithLink((request.query as Record<string, unknown>)['token']));
     if (!result.ok) {
       if (result.retryAfterSeconds !== undefined) reply.header('retry-after', String(result.retryAfterSeconds));
       return reply.code(ERROR_STATUS[result.code]).type('text/html; charset=utf-8').send(errorPageHtml(result.code));
