@@ -126,13 +126,20 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
       expect(await item.locator('em').textContent()).toBe('REST');
       expect(await page.evaluate(() => (window as unknown as { parleyMarker?: string }).parleyMarker)).toBe('no-reload');
     }
-    // Once each: give a duplicate a moment to show up, then count.
     await vi.waitFor(async () => expect(await chat.locator('ul.conversations .preview').textContent()).toBe('Posted over *REST*'), { timeout: WAIT_MS, interval: 50 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Once each: a sentinel posted after it. Each tab's stream delivers in order, so once a tab shows the
+    // sentinel, a duplicate of either message would have shown up before it.
+    const sentinel = await api<{ message: Message }>('POST', `/api/v1/conversations/${conversationId}/messages`, {
+      token: session.token,
+      body: { text: 'Sentinel', clientMessageId: 'e2e-rest-sentinel' },
+    });
+    expect(sentinel.status).toBe(201);
     for (const page of [chat, second]) {
+      await page.locator(`ol.messages li.msg[data-message-id="${sentinel.body.message.id}"][data-status="sent"]`).waitFor();
       expect(await page.locator('ol.messages li.msg').allTextContents()).toEqual([
         expect.stringContaining('Hello from Chromium'),
         expect.stringContaining('Posted over REST'),
+        expect.stringContaining('Sentinel'),
       ]);
     }
     await second.close();

@@ -203,12 +203,20 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     await live.waitFor();
     expect(await live.locator('em').textContent()).toBe('REST');
     expect(await alice.evaluate(() => document.body.dataset['marker'])).toBe('no-reload');
-    await new Promise((resolve) => setTimeout(resolve, 300)); // give a duplicate the time to show up
+    // Once each: a sentinel posted after both. The stream delivers in order, so once the widget shows the
+    // sentinel, a duplicate of either message (the echo of the widget's own one included) would have shown first.
+    const sentinel = await api<{ message: Message }>('POST', `/api/v1/conversations/${conversationId}/messages`, {
+      token: other.session.token,
+      body: { text: 'Sentinel', clientMessageId: 'e2e-widget-rest-sentinel' },
+    });
+    expect(sentinel.status).toBe(201);
+    await alice.locator(`[data-parley-widget] li.msg[data-message-id="${sentinel.body.message.id}"][data-status="sent"]`).waitFor();
     expect(await items(alice).allTextContents()).toEqual([
       expect.stringContaining('Hello from the widget'),
       expect.stringContaining('Posted over REST'),
+      expect.stringContaining('Sentinel'),
     ]);
-    expect(await items(alice).count()).toBe(2);
+    expect(await items(alice).count()).toBe(3);
 
     await alice.screenshot({ path: outputPath('widget-open.png') });
   });

@@ -35,10 +35,12 @@ describe.skipIf(!DIALECTS.includes('postgres'))('two instances on one PostgreSQL
       await a.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversation}/messages`, headers: auth, payload: { text, clientMessageId: text } });
     }
     await b.inject({ method: 'POST', url: `/api/v1/conversations/${conversation}/messages`, headers: auth, payload: { text: 'four', clientMessageId: 'four' } });
-    const frames = await stream.until((f) => f.filter((x) => x.event === 'message.created').length >= 4);
-    await new Promise((r) => setTimeout(r, 100));
-    const texts = stream.frames.filter((x) => x.event === 'message.created').map((x) => JSON.parse(x.data!).message.text);
-    expect(texts).toEqual(['one', 'two', 'three', 'four']);
+    // Once: a sentinel posted after the four. The stream delivers in order, so once it has arrived, any
+    // duplicate of one of the four would have arrived before it.
+    await a.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversation}/messages`, headers: auth, payload: { text: 'sentinel', clientMessageId: 'sentinel' } });
+    const frames = await stream.until((f) => f.some((x) => x.event === 'message.created' && JSON.parse(x.data!).message.text === 'sentinel'));
+    const texts = frames.filter((x) => x.event === 'message.created').map((x) => JSON.parse(x.data!).message.text);
+    expect(texts).toEqual(['one', 'two', 'three', 'four', 'sentinel']);
     const ids = frames.filter((x) => x.event === 'message.created').map((x) => Number(x.id));
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
     stream.close();

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
-import { openSse, type SseReader } from '../../helpers/sse.js';
+import { openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';
 
 type Role = 'member' | 'admin';
 type Level = 'organization' | 'folder' | 'document';
@@ -42,6 +42,21 @@ describe('document access matrix', () => {
     if (level === 'folder') return [{ type: 'folder', id: FOLDER, organizationId: ORG, accessRole: role, expiresAt }];
     return [{ type: 'document', id: DOC, organizationId: ORG, accessRole: role, expiresAt }];
   }
+
+  /** Creates a conversation of the user's own (a sentinel they may see on their stream); answers its id. */
+  async function ownConversation(headers: Record<string, string>, title: string): Promise<string> {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/conversations', headers, payload: { title } });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json().conversation.id;
+  }
+  /** The stream's events past `ready` (no heartbeats, no comments), as [type, id of their conversation]. */
+  const events = (frames: SseFrame[]) =>
+    frames
+      .filter((x) => x.event !== undefined && x.event !== 'ready')
+      .map((x) => {
+        const data = JSON.parse(x.data!);
+        return [x.event, data.conversation?.id ?? data.message?.conversationId];
+      });
 
   beforeAll(async () => {
     t = await createTestApp({ heartbeatMs: 60_000, env: { PARLEY_SEAT_LIMIT: '500' } });
@@ -86,9 +101,11 @@ describe('document access matrix', () => {
     if (canRead) {
       await stream.until((f) => f.some((x) => x.data?.includes(marker)));
     } else {
-      // The bus is in-process and synchronous: give it a moment, then nothing may have arrived.
-      await new Promise((r) => setTimeout(r, 150));
-      expect(stream.frames.some((x) => x.data?.includes(marker))).toBe(false);
+      // A sentinel after the marker: the user's own new conversation, which they do see. The stream delivers
+      // in order, so once it has arrived the marker would have arrived before it: the sentinel is all there is.
+      const sentinel = await ownConversation(headers, `sentinel for ${userId}`);
+      const frames = await stream.until((f) => f.some((x) => x.event === 'conversation.created' && x.data!.includes(sentinel)));
+      expect(events(frames)).toEqual([['conversation.created', sentinel]]);
     }
     stream.close();
   });
@@ -116,8 +133,14 @@ describe('document access matrix', () => {
     await stream.until((f) => f.some((x) => x.data?.includes('before expiry')));
     t.clock.now = until * 1000;
     await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${roomId}/messages`, headers: editor, payload: { text: 'after expiry', clientMessageId: 'after-expiry' } });
-    await new Promise((r) => setTimeout(r, 150));
-    expect(stream.frames.some((x) => x.data?.includes('after expiry'))).toBe(false);
+    // A sentinel after it, which the user does see: once it has arrived, 'after expiry' would have arrived before.
+    const sentinel = await ownConversation(headers, 'sentinel after expiry');
+    const frames = await stream.until((f) => f.some((x) => x.event === 'conversation.created' && x.data!.includes(sentinel)));
+    expect(events(frames)).toEqual([
+      ['message.created', roomId],
+      ['conversation.created', sentinel],
+    ]);
+    expect(frames.filter((x) => x.event === 'message.created').map((x) => JSON.parse(x.data!).message.text)).toEqual(['before expiry']);
     expect((await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${roomId}/messages`, headers })).statusCode).toBe(404);
     stream.close();
   });
