@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Both cores: most tests wait on a database, a socket or a browser, and Vitest's default leaves one idle.
+    maxWorkers: 2,
   },
 });

@@ -209,7 +209,8 @@ describe('a document room in the widget', () => {
     expect(q('.composer')).toBeNull();
     expect(q('ol.messages')).toBeNull();
     expect(q('nav.sidebar')).toBeNull();
-    expect(errors()).toEqual([{ code: 'document_not_found', message: en.documentNotFound }]);
+    // The error event follows the alert's render: wait for it rather than assume the same turn.
+    await vi.waitFor(() => expect(errors()).toEqual([{ code: 'document_not_found', message: en.documentNotFound }]), WAIT);
   });
 
   it('speaks French and Arabic in a room', async () => {
