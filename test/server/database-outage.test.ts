@@ -23,6 +23,7 @@ import { loadConfig } from '../../server/src/config.js';
 import { openStore, type Store } from '../../server/src/store/database.js';
 import { PUBLIC_URL, TEST_SECRET } from '../helpers/app.js';
 import { openSse, type SseFrame, type SseReader } from '../helpers/sse.js';
+import { followSignInFailure } from '../helpers/hosted-page.js';
 
 const run = promisify(execFile);
 
@@ -199,7 +200,8 @@ describe.skipIf(skipReason !== null)('a PostgreSQL outage under traffic', () => 
           record('health', healthDown, await live.inject({ method: 'GET', url: '/healthz' }));
           if (n % 5 === 0) {
             const pageDown = down;
-            record('page', pageDown, await live.inject({ method: 'GET', url: `/?externalAuthCode=${code}`, headers: { accept: 'text/html' } }));
+            // A failed sign-in leaves the code behind (303 without it) and the page there shows the 503.
+            record('page', pageDown, await followSignInFailure(live, await live.inject({ method: 'GET', url: `/?externalAuthCode=${code}`, headers: { accept: 'text/html' } })));
           }
           await new Promise((resolve) => setTimeout(resolve, 15));
         }

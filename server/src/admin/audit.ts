@@ -16,7 +16,7 @@ export function createAuditTrail(audit: AuditRepository, now: () => number) {
      * `sign_in.exchange`, the account by its external id); using an admin panel link is an administrative
      * action (`admin_link.use`, the account by its email or name, the account as its target).
      */
-    signIn(request: FastifyRequest, door: 'link' | 'exchange' | 'admin_link', result: { ok: true; user: UserRow } | { ok: false; code: string }): Promise<void> {
+    signIn(request: FastifyRequest, door: 'link' | 'exchange' | 'admin_link', result: { ok: true; user: UserRow; asked?: boolean } | { ok: false; code: string }): Promise<void> {
       const user = result.ok ? result.user : null;
       const admin = door === 'admin_link';
       return audit.record({
@@ -25,7 +25,7 @@ export function createAuditTrail(audit: AuditRepository, now: () => number) {
         action: admin ? 'admin_link.use' : `sign_in.${door}`,
         actor_id: user?.id ?? null,
         actor_label: user ? (admin ? (user.email ?? user.name ?? user.id) : (user.external_id ?? user.email ?? user.id)) : null,
-        outcome: result.ok ? 'ok' : result.code,
+        outcome: result.ok ? (result.asked ? 'switch_asked' : 'ok') : result.code,
         origin: originOf(request),
         ip: request.ip,
         target: admin ? (user?.id ?? null) : null,

@@ -89,6 +89,11 @@ export function createSettings(options: { store: Store; config: Config; now: () 
   return {
     get,
 
+    /** Forgets what this instance holds (after a change committed: see use-cases/settings.ts). */
+    forget(): void {
+      cache.clear();
+    },
+
     /** Every setting with its value and whether the environment locks it, for the admin panel. */
     async describe(): Promise<SettingView[]> {
       const s = await get();

@@ -80,9 +80,14 @@ export function createAccessControl(deps: { conversations: ConversationRepositor
     forStream(user: UserRow): StreamAccess {
       let index: Promise<GrantIndex> | null = null;
       const folders = new Map<string, string | null>();
+      // Bumped when the documents' folders change: a lookup that started before is answered, not kept.
+      let folderGeneration = 0;
       const unsubscribe = changes.subscribe((topic) => {
         if (topic === `grants:${user.id}` || topic === '*') index = null;
-        if (topic === 'documents' || topic === '*') folders.clear();
+        if (topic === 'documents' || topic === '*') {
+          folders.clear();
+          folderGeneration++;
+        }
       });
       const load = (): Promise<GrantIndex> => {
         const loading = grants.list(user.id).then((rows) => indexGrants(rows, user.organization_id));
@@ -94,8 +99,9 @@ export function createAccessControl(deps: { conversations: ConversationRepositor
       };
       const folderOf = async (documentId: string): Promise<string | null> => {
         if (folders.has(documentId)) return folders.get(documentId)!;
+        const started = folderGeneration;
         const folder = await grants.folderOf(user.organization_id, documentId);
-        folders.set(documentId, folder);
+        if (started === folderGeneration) folders.set(documentId, folder);
         return folder;
       };
       return {

@@ -128,7 +128,12 @@ export function createChatService(deps: ChatDeps) {
      * Posts a message once per (author, clientMessageId): a retry answers the stored message with
      * `created: false` and publishes nothing.
      */
-    async postMessage(user: UserRow, conversationId: string, text: string, clientMessageId: string): Promise<{ message: Message; created: boolean }> {
+    /**
+     * Posts a message once per `clientMessageId`; a retry answers the stored message (`created: false`).
+     * `beforeCreate` (the per-account limit) runs only for a new message, inside its transaction: a refusal
+     * rolls it back, and a retry never counts.
+     */
+    async postMessage(user: UserRow, conversationId: string, text: string, clientMessageId: string, beforeCreate?: () => void): Promise<{ message: Message; created: boolean }> {
       if (text.trim() === '') throw new ParleyError('message_empty');
       if (characterCount(text) > MESSAGE_MAX_CHARS) throw new ParleyError('message_too_long');
       const conversation = await access.requireConversation(user, conversationId, 'write');
@@ -136,6 +141,7 @@ export function createChatService(deps: ChatDeps) {
       const result = await store.db.transaction().execute(async (trx) => {
         const { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId }, now);
         if (!created) return { row, created, published: undefined };
+        if (row.conversation_id === conversationId) beforeCreate?.();
         // An administrator answering from the inbox joins the conversation, so it is theirs to follow.
         if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
         await conversations.touch(trx, conversationId, now);

@@ -5,8 +5,9 @@
  * - SQLite (one process serves the file): subscribers hear it at once. The single connection serialises the
  *   write and any reload behind it, so a reload never reads the old rows.
  * - PostgreSQL (several instances): the announcement is a NOTIFY on the events channel, sent in the writer's
- *   transaction, so every instance hears it at commit, in commit order with the events themselves (one
- *   channel, one listening connection: chat/cluster-fanout.ts relays it to `heard`).
+ *   transaction, so every instance hears it at commit, on the connection that hears the events (relayed by
+ *   chat/cluster-fanout.ts to `heard` as soon as it arrives; events are applied once the relay has read
+ *   them, so an event committed just before a change may be judged by the change: docs/operations.md).
  */
 import { sql, type Kysely } from 'kysely';
 import type { Store } from './database.js';

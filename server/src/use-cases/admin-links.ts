@@ -18,12 +18,16 @@ export function createAdminLinkUseCases(deps: { audited: Audited; adminLinks: Ad
   };
   return {
     createOwnerLink(ctx: Context, publicUrl: string, email: string): Promise<string> {
-      requireOwner(ctx);
-      return deps.audited(ctx, 'admin_link.create_owner', email, (tx) => deps.adminLinks.createOwnerLink(publicUrl, email, tx));
+      return deps.audited(ctx, 'admin_link.create_owner', email, (tx) => {
+        requireOwner(ctx);
+        return deps.adminLinks.createOwnerLink(publicUrl, email, tx);
+      });
     },
     signInLink(ctx: Context, publicUrl: string, email: string): Promise<string> {
-      requireOwner(ctx);
-      return deps.audited(ctx, 'admin_link.sign_in', email, (tx) => deps.adminLinks.signInLink(publicUrl, email, tx));
+      return deps.audited(ctx, 'admin_link.sign_in', email, (tx) => {
+        requireOwner(ctx);
+        return deps.adminLinks.signInLink(publicUrl, email, tx);
+      });
     },
     /**
      * Signs in with a one-time link (the visitor has no account to act as yet): uses it up, creates the

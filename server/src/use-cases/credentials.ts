@@ -15,12 +15,12 @@ export function createCredentialUseCases(deps: { audited: Audited; now: () => nu
   const { audited, now } = deps;
   return {
     createApiCredential(ctx: Context, name: string): Promise<{ row: ApiCredentialRow; authToken: string }> {
-      requireOwnerRights(ctx, 'create or retire keys and credentials');
       return audited(
         ctx,
         'api_credential.create',
         null,
         async (tx) => {
+          requireOwnerRights(ctx, 'create or retire keys and credentials');
           const credentials = createApiCredentialRepository(tx);
           const { apiKey, authToken } = await credentials.create(name, now());
           return { row: (await credentials.find(apiKey))!, authToken };
@@ -30,8 +30,8 @@ export function createCredentialUseCases(deps: { audited: Audited; now: () => nu
     },
 
     revokeApiCredential(ctx: Context, apiKey: string): Promise<ApiCredentialRow> {
-      requireOwnerRights(ctx, 'create or retire keys and credentials');
       return audited(ctx, 'api_credential.revoke', apiKey, async (tx) => {
+        requireOwnerRights(ctx, 'create or retire keys and credentials');
         const credentials = createApiCredentialRepository(tx);
         if (!(await credentials.revoke(apiKey, now()))) throw new ParleyError('api_credential_not_found');
         return (await credentials.find(apiKey))!;
@@ -39,15 +39,17 @@ export function createCredentialUseCases(deps: { audited: Audited; now: () => nu
     },
 
     createAdminApiKey(ctx: Context, name: string): Promise<{ row: AdminApiKeyRow; key: string }> {
-      requireOwnerRights(ctx, 'create or retire keys and credentials');
-      const owner = actingUserOf(ctx.actor);
-      if (!owner) throw new ParleyError('owner_required', 'An admin API key belongs to the owner who creates it: create it signed in to the admin panel.');
-      return audited(ctx, 'api_key.create', null, (tx) => createAdminApiKeyRepository(tx).create(name, owner.id, now()), ({ row }) => row.id);
+      return audited(ctx, 'api_key.create', null, (tx) => {
+        requireOwnerRights(ctx, 'create or retire keys and credentials');
+        const owner = actingUserOf(ctx.actor);
+        if (!owner) throw new ParleyError('owner_required', 'An admin API key belongs to the owner who creates it: create it signed in to the admin panel.');
+        return createAdminApiKeyRepository(tx).create(name, owner.id, now());
+      }, ({ row }) => row.id);
     },
 
     revokeAdminApiKey(ctx: Context, id: string): Promise<AdminApiKeyRow> {
-      requireOwnerRights(ctx, 'create or retire keys and credentials');
       return audited(ctx, 'api_key.revoke', id, async (tx) => {
+        requireOwnerRights(ctx, 'create or retire keys and credentials');
         const apiKeys = createAdminApiKeyRepository(tx);
         if (!(await apiKeys.revoke(id, now()))) throw new ParleyError('api_key_not_found');
         return (await apiKeys.find(id))!;

@@ -20,14 +20,16 @@ export function createKeyUseCases(deps: { audited: Audited; now: () => number })
   return {
     /** A new HS256 key with a fresh kid; the secret is answered this once. */
     createKey(ctx: Context): Promise<{ kid: string; secret: string }> {
-      requireOwnerRights(ctx, 'create or retire keys and credentials');
-      return audited(ctx, 'key.create', null, (tx) => createKeyRepository(tx).create(now()), (created) => created.kid);
+      return audited(ctx, 'key.create', null, (tx) => {
+        requireOwnerRights(ctx, 'create or retire keys and credentials');
+        return createKeyRepository(tx).create(now());
+      }, (created) => created.kid);
     },
 
     /** Registers a checked public JWK (auth/public-keys.ts) under the integrator's kid. */
     addPublicKey(ctx: Context, kid: string, alg: AsymmetricAlg, jwk: object): Promise<KeyRow> {
-      requireOwnerRights(ctx, 'add keys');
       return audited(ctx, 'key.add', kid, async (tx) => {
+        requireOwnerRights(ctx, 'add keys');
         const keys = createKeyRepository(tx);
         if (kid === ENV_KID || (await keys.find(kid))) throw new ParleyError('bad_request', `A key ${kid} exists already.`);
         await keys.addPublicKey(kid, alg, jwk, now());
@@ -37,12 +39,12 @@ export function createKeyUseCases(deps: { audited: Audited; now: () => number })
 
     /** Registers a JWK Set URL that `auth/jwks.ts` has checked; answers the key row (kid `jwks_…`). */
     addJwks(ctx: Context, url: string): Promise<KeyRow> {
-      requireOwnerRights(ctx, 'add keys');
       return audited(
         ctx,
         'key.add_jwks',
         null,
         async (tx) => {
+          requireOwnerRights(ctx, 'add keys');
           const keys = createKeyRepository(tx);
           return (await keys.find(await keys.addJwks(url, now())))!;
         },
@@ -52,8 +54,8 @@ export function createKeyUseCases(deps: { audited: Audited; now: () => number })
 
     /** Retires an active stored key: tokens signed with it stop working at once. */
     retireKey(ctx: Context, kid: string): Promise<KeyRow> {
-      requireOwnerRights(ctx, 'create or retire keys and credentials');
       return audited(ctx, 'key.retire', kid, async (tx) => {
+        requireOwnerRights(ctx, 'create or retire keys and credentials');
         if (kid === ENV_KID) throw new ParleyError('key_not_found', 'The env key is retired by unsetting PARLEY_EXTERNAL_AUTH_SECRET.');
         const keys = createKeyRepository(tx);
         if (!(await keys.retire(kid, now()))) throw new ParleyError('key_not_found');

@@ -10,9 +10,14 @@ import type { Audited } from './audited.js';
 
 export function createSettingsUseCases(deps: { audited: Audited; settings: Settings }) {
   return {
-    changeSettings(ctx: Context, patch: SettingsPatch): Promise<void> {
-      if (rightsOf(ctx.actor) === 'member') throw new ParleyError('admin_required');
-      return deps.audited(ctx, 'settings.update', Object.keys(patch).join(','), (tx) => deps.settings.update(patch, tx));
+    async changeSettings(ctx: Context, patch: SettingsPatch): Promise<void> {
+      await deps.audited(ctx, 'settings.update', Object.keys(patch).join(','), async (tx) => {
+        if (rightsOf(ctx.actor) === 'member') throw new ParleyError('admin_required');
+        await deps.settings.update(patch, tx);
+      });
+      // Once more after the commit: on PostgreSQL a read on another connection during the transaction may
+      // have kept the old value (this instance's own announcement would clear it, but only a moment later).
+      deps.settings.forget();
     },
   };
 }

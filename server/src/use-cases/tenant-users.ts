@@ -2,7 +2,7 @@
  * An integrator's backend managing the users it signs in, over the token API's REST: add and update users
  * (named by the integrator's user id), and grant or remove their permissions on organizations, folders and
  * documents. The actor is the token API credential, with an admin's rights: it never makes or touches an
- * owner. A move to another organization or a change of role ends the account's open event streams, which
+ * owner (nor changes, moves or deletes one). A move to another organization or a change of role ends the account's open event streams, which
  * reconnect with what the account may now see.
  */
 import type { EventBus } from '../chat/event-bus.js';
@@ -41,7 +41,9 @@ export function createTenantUserUseCases(deps: { audited: Audited; bus: EventBus
           now(),
         );
         if (created.ok) return created.user;
-        throw new ParleyError(created.reason === 'seat_limit_reached' ? 'seat_limit_reached' : 'external_id_conflict');
+        if (created.reason === 'seat_limit_reached') throw new ParleyError('seat_limit_reached');
+        // Another request took the id or the email between the checks and the insert.
+        throw new ParleyError(input.email && (await users.findByEmail(input.email)) ? 'email_conflict' : 'external_id_conflict');
       });
     },
 
@@ -52,6 +54,8 @@ export function createTenantUserUseCases(deps: { audited: Audited; bus: EventBus
         const users = createUserRepository(tx);
         const row = await users.findByExternalId(input.externalId);
         if (!row) throw new ParleyError('account_not_found');
+        // An admin's rights: an owner's account is not the token API's to change, move or demote.
+        if (row.role === 'owner') throw new ParleyError('owner_required');
         const holder = input.email ? await users.findByEmail(input.email) : undefined;
         if (holder && holder.id !== row.id) throw new ParleyError('email_conflict');
         await users.updateProfile(row.id, { ...(input.email !== undefined ? { email: input.email } : {}), ...(input.name !== undefined ? { name: input.name } : {}) });
@@ -60,7 +64,7 @@ export function createTenantUserUseCases(deps: { audited: Audited; bus: EventBus
           await users.setOrganization(row.id, input.organizationId);
           endStreams = true;
         }
-        const role = input.isAdmin === undefined || row.role === 'owner' ? row.role : input.isAdmin ? 'admin' : 'member';
+        const role = input.isAdmin === undefined ? row.role : input.isAdmin ? 'admin' : 'member';
         if (role !== row.role) {
           await users.setRole(row.id, role);
           endStreams = true;

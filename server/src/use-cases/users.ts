@@ -41,9 +41,9 @@ export function createUserUseCases(deps: { audited: Audited; bus: EventBus; seat
   return {
     /** An account made by an administrator (no external token yet), within the seat limit. */
     async createUser(ctx: Context, input: NewAccount): Promise<UserRow> {
-      if (rightsOf(ctx.actor) === 'member') throw new ParleyError('admin_required');
       const seatLimit = await deps.seatLimit();
       return audited(ctx, 'user.create', input.email ?? input.externalId ?? null, async (tx) => {
+        if (rightsOf(ctx.actor) === 'member') throw new ParleyError('admin_required');
         const users = createUserRepository(tx);
         if (input.email && (await users.findByEmail(input.email))) throw new ParleyError('email_conflict');
         if (input.externalId && (await users.findByExternalId(input.externalId))) throw new ParleyError('external_id_conflict');

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
+import { followSignInFailure } from '../../helpers/hosted-page.js';
 
 const busy = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
 const refused = () => new AggregateError([Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })]);
@@ -42,10 +43,12 @@ describe('a request while the database is unavailable', () => {
     expect(res.json().error.code).toBe('database_unavailable');
   });
 
-  it('the hosted page sign-in answers a 503 HTML page', async () => {
+  it('the hosted page sign-in leaves the address bar without the code and shows a 503 HTML page there', async () => {
     vi.spyOn(t.app.services, 'signIn').mockRejectedValue(busy());
     const code = await t.sign({ user: { id: 'bob' } });
-    const res = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${code}` });
+    const first = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${code}` });
+    expect([first.statusCode, first.headers['location']]).toEqual([303, '/']);
+    const res = await followSignInFailure(t.app, first);
     expect(res.statusCode).toBe(503);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['retry-after']).toBe('2');

@@ -17,6 +17,8 @@ export interface DoorSuccess {
   user: UserRow;
   created: boolean;
   session: { token: string; id: string; expiresAt: number };
+  /** The door asks the browser first before it signs in (another account's session is open): audited as `switch_asked`. */
+  asked?: boolean;
 }
 export type DoorFailure = { ok: false; code: ErrorCode; reason?: string };
 export type DoorOutcome = DoorSuccess | (DoorFailure & { retryAfterSeconds?: number });

@@ -27,6 +27,9 @@ const RETRY_MS = 2000;
 const GRANT_RETRY_FIRST_MS = 100;
 const GRANT_RETRIES = 4;
 
+/** A module constant, compiled once per process (app.ts). */
+const EventsQuery = Type.Object({ lastEventId: Type.Optional(Type.String({ maxLength: 20 })) });
+
 function parseLastEventId(raw: unknown): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new ParleyError('bad_request', 'Last-Event-ID must be a non-negative integer.');
@@ -48,7 +51,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
 
   app.get(
     '/events',
-    { onRequest: requireSession, schema: { querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ maxLength: 20 })) }) } },
+    { onRequest: requireSession, schema: { querystring: EventsQuery } },
     async (request, reply) => {
       const session = request.session!;
       const user = session.user;
@@ -118,17 +121,8 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       const unsubscribeSession = bus.onSessionEnded((ended) => {
         if ('sessionId' in ended ? ended.sessionId === session.id : ended.userId === user.id) close();
       });
-      // A change to what the account may see, made on any instance (store/changes.ts): the client reconnects
-      // and is checked again.
-      const unsubscribeChanges = changesOf(app.store).subscribe((topic) => {
-        if (topic === `account:${user.id}`) close();
-      });
-
-      // Each heartbeat also re-checks the session in the database, so a logout, deactivation, deletion or
-      // change of role or organization made elsewhere (the CLI, another instance) closes this stream within one
-      // heartbeat; the client reconnects with what it is now allowed to see.
-      const heartbeat = setInterval(() => {
-        write(': heartbeat\n\n');
+      /** Closes the stream if its session or account no longer is what it was when the stream opened. */
+      const recheck = () => {
         if (session.via === 'api_key') return;
         app.services.sessions.findValid(session.token, app.now()).then(
           (valid) => {
@@ -136,6 +130,21 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
           },
           () => undefined,
         );
+      };
+      // A change to what the account may see, made on any instance (store/changes.ts): the client reconnects
+      // and is checked again. After a dropped LISTEN connection (`*`) announcements may have been missed:
+      // the session is checked at once.
+      const unsubscribeChanges = changesOf(app.store).subscribe((topic) => {
+        if (topic === `account:${user.id}`) close();
+        else if (topic === '*') recheck();
+      });
+
+      // Each heartbeat also re-checks the session in the database, so a logout, deactivation, deletion or
+      // change of role or organization made by another process on SQLite (the CLI) closes this stream within
+      // one heartbeat; the client reconnects with what it is now allowed to see.
+      const heartbeat = setInterval(() => {
+        write(': heartbeat\n\n');
+        recheck();
       }, options.heartbeatMs);
 
       /** Ends the stream and releases everything it holds, once, whatever ended it. */

@@ -74,8 +74,8 @@ export async function chatRoutes(parent: FastifyInstance) {
     '/conversations/:id/messages',
     { schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
     async (request, reply) => {
-      enforce(reply, limits.message(request.session!.user.id));
-      const { message, created } = await chat.postMessage(request.session!.user, request.params.id, request.body.text, request.body.clientMessageId);
+      const user = request.session!.user;
+      const { message, created } = await chat.postMessage(user, request.params.id, request.body.text, request.body.clientMessageId, () => enforce(reply, limits.message(user.id)));
       return reply.code(created ? 201 : 200).send({ message });
     },
   );

@@ -117,6 +117,7 @@ export async function accountSwitchRoutes(app: FastifyInstance) {
     if (spent !== undefined) bus.endSession(spent);
     const session = await sessions.create(found.user, now, SESSION_TTL_MS);
     request.log.info({ outcome: 'ok', userId: found.user.id }, 'hosted-page signed in after switching account');
+    await app.services.auditTrail.signIn(request, 'link', { ok: true, user: found.user });
     setSessionCookie(reply, session.token, session.expiresAt, app.publicUrl.value);
     return reply.code(303).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('location', landingUrl(next)).send();
   });

@@ -8,6 +8,7 @@
 import type { FastifyReply } from 'fastify';
 import { ERROR_STATUS, type ErrorCode } from '../../../../shared/src/errors.js';
 import { errorPageHtml } from './error-page.js';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../../store/unavailable.js';
 
 export const SIGN_IN_FAILURE_COOKIE = 'parley_sign_in_error';
 const MAX_AGE_SECONDS = 60;
@@ -24,6 +25,7 @@ const SIGN_IN_FAILURES: ReadonlySet<string> = new Set<ErrorCode>([
   'seat_limit_reached',
   'user_deactivated',
   'rate_limited',
+  'database_unavailable',
 ]);
 
 const cookieOptions = (publicUrl: string) => ({ httpOnly: true, sameSite: 'lax' as const, secure: publicUrl.startsWith('https:'), path: '/' });
@@ -53,6 +55,7 @@ export function answerSignInFailure(reply: FastifyReply, raw: string): boolean {
   if (!failure) return false;
   reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
   if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(failure.retryAfterSeconds));
+  if (failure.code === 'database_unavailable') reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
   void reply.code(ERROR_STATUS[failure.code]).type('text/html; charset=utf-8').send(errorPageHtml(failure.code));
   return true;
 }

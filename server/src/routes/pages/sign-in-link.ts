@@ -9,7 +9,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setSessionCookie } from '../auth/session-cookie.js';
-import { signInAtDoor } from '../auth/sign-in-door.js';
+import { signInAtDoor, type DoorOutcome } from '../auth/sign-in-door.js';
+import { isDatabaseUnavailable } from '../../store/unavailable.js';
 import { askToSwitchAccount, liveCookieAccount } from './account-switch.js';
 import { landingUrl, originForm, SIGN_IN_PARAM } from './landing-url.js';
 import { answerSignInFailure, clearSignInFailure, rememberSignInFailure, SIGN_IN_FAILURE_COOKIE } from './sign-in-failure.js';
@@ -33,14 +34,25 @@ export async function hostedPageSignIn(this: FastifyInstance, request: FastifyRe
   reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
   const landing = landingUrl(request.url);
   const code = query[SIGN_IN_PARAM];
-  const result = await signInAtDoor(this, request, 'link', () => this.services.signIn(Array.isArray(code) ? {} : code));
+  let current: Awaited<ReturnType<typeof liveCookieAccount>> = undefined;
+  const result = await signInAtDoor(this, request, 'link', async () => {
+    const signedIn = await this.services.signIn(Array.isArray(code) ? {} : code);
+    if (!signedIn.ok) return signedIn;
+    // Another account's session is open in this browser: the door asks first (and the audit says so).
+    current = await liveCookieAccount(this, request);
+    return current && current.id !== signedIn.user.id ? { ...signedIn, asked: true } : signedIn;
+  }).catch((error: unknown) => {
+    // The database is briefly unreachable: the code still leaves the address bar; the page says so (503).
+    if (!isDatabaseUnavailable(error)) throw error;
+    request.log.warn({ err: error }, 'hosted-page sign-in: database unavailable');
+    return { ok: false, code: 'database_unavailable' } as DoorOutcome;
+  });
   if (!result.ok) {
     rememberSignInFailure(reply, this.publicUrl.value, result.code, result.retryAfterSeconds);
     await reply.code(303).header('location', landing).send();
     return reply;
   }
-  const current = await liveCookieAccount(this, request);
-  if (current && current.id !== result.user.id) {
+  if (result.asked && current) {
     // The session signIn opened is never handed out; the question carries a short-lived pending one.
     request.log.info({ outcome: 'asked', userId: result.user.id }, 'hosted-page sign-in: asks before switching account');
     await askToSwitchAccount(this, reply, { current, next: result.user, landing });
