@@ -4,12 +4,15 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { ParleyError } from '../errors.js';
-import type { Context } from '../use-cases/actor.js';
+import type { Actor, Context } from '../use-cases/actor.js';
+
+/** The context of `actor` acting through `request`: where it came from, as the audit log records it. */
+export function contextFrom(request: FastifyRequest, actor: Actor): Context {
+  return { actor, origin: typeof request.headers.origin === 'string' ? request.headers.origin : null, ip: request.ip };
+}
 
 export function contextOf(request: FastifyRequest): Context {
   const session = request.session;
   if (!session) throw new ParleyError('session_missing');
-  const origin = typeof request.headers.origin === 'string' ? request.headers.origin : null;
-  const actor = session.apiKey ? { kind: 'admin_api_key' as const, user: session.user, apiKey: session.apiKey } : { kind: 'user' as const, user: session.user };
-  return { actor, origin, ip: request.ip };
+  return contextFrom(request, session.apiKey ? { kind: 'admin_api_key', user: session.user, apiKey: session.apiKey } : { kind: 'user', user: session.user });
 }

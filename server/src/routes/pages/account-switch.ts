@@ -17,7 +17,7 @@ import { SESSION_COOKIE } from '../../auth/session-auth.js';
 import { SESSION_TTL_MS } from '../../auth/sign-in.js';
 import type { UserRow } from '../../store/users.js';
 import { setSessionCookie } from '../auth/session-cookie.js';
-import { errorPageHtml } from './error-page.js';
+import { errorPageHtml, staticPageHtml } from './error-page.js';
 import { landingUrl } from './landing-url.js';
 
 export const CONTINUE_PATH = '/sign-in/continue';
@@ -41,18 +41,11 @@ export async function liveCookieAccount(app: FastifyInstance, request: FastifyRe
 function questionHtml(current: UserRow, next: UserRow, pending: string, landing: string): string {
   const a = shownName(current);
   const b = shownName(next);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="strict-origin">
-<title>Switch account? · Parley</title>
-<link rel="stylesheet" href="/assets/error.css">
-</head>
-<body>
-<main class="error" data-code="switch_account">
-<h1>Switch account?</h1>
+  return staticPageHtml({
+    title: 'Switch account?',
+    code: 'switch_account',
+    referrer: 'strict-origin',
+    content: `<h1>Switch account?</h1>
 <p>You are signed in as <strong>${a}</strong>. Continue as <strong>${b}</strong>?</p>
 <p>Continue only if you opened this chat link yourself.</p>
 <form method="post" action="${CONTINUE_PATH}">
@@ -60,11 +53,8 @@ function questionHtml(current: UserRow, next: UserRow, pending: string, landing:
 <input type="hidden" name="next" value="${escapeHtml(landing)}">
 <button type="submit">Continue as ${b}</button>
 </form>
-<p><a href="${escapeHtml(landing)}">Stay as ${a}</a></p>
-</main>
-</body>
-</html>
-`;
+<p><a href="${escapeHtml(landing)}">Stay as ${a}</a></p>`,
+  });
 }
 
 /**

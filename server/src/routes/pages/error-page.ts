@@ -27,24 +27,31 @@ const EXPLANATIONS: ReadonlyMap<ErrorCode, Explanation> = new Map<ErrorCode, Exp
 
 const FALLBACK: Explanation = { title: 'Something went wrong', body: 'The chat could not be opened. Try again in a moment.' };
 
-export function errorPageHtml(code: ErrorCode): string {
-  const { title, body } = EXPLANATIONS.get(code) ?? FALLBACK;
+/**
+ * The shell of Parley's own static pages (the error page, the account-switch question): no script, its one
+ * stylesheet, a `main.error` tagged with `data-code`. `title` is plain text; `content` is HTML the caller
+ * has escaped.
+ */
+export function staticPageHtml(page: { title: string; code: string; referrer: 'no-referrer' | 'strict-origin'; content: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${title} · Parley</title>
+<meta name="referrer" content="${page.referrer}">
+<title>${page.title} · Parley</title>
 <link rel="stylesheet" href="/assets/error.css">
 </head>
 <body>
-<main class="error" data-code="${code}">
-<h1>${title}</h1>
-<p>${body}</p>
-<p class="code">Error code: <code>${code}</code></p>
+<main class="error" data-code="${page.code}">
+${page.content}
 </main>
 </body>
 </html>
 `;
+}
+
+export function errorPageHtml(code: ErrorCode): string {
+  const { title, body } = EXPLANATIONS.get(code) ?? FALLBACK;
+  return staticPageHtml({ title, code, referrer: 'no-referrer', content: `<h1>${title}</h1>\n<p>${body}</p>\n<p class="code">Error code: <code>${code}</code></p>` });
 }

@@ -6,6 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Context } from '../../use-cases/actor.js';
+import { contextFrom } from '../context.js';
 import type { ApiCredentialRepository } from '../../store/api-credentials.js';
 import { invalid, TokenApiError } from './reply.js';
 
@@ -50,8 +51,7 @@ export function createCredentialCheck(credentials: ApiCredentialRepository, now:
     const verdict = await credentials.verify(apiKey, authToken, now());
     if (verdict === 'invalid') throw new TokenApiError('UNAUTHENTICATED', 'Auth token not found.');
     if (verdict === 'revoked') throw new TokenApiError('UNAUTHENTICATED', 'This API credential has been revoked.');
-    const origin = typeof request.headers.origin === 'string' ? request.headers.origin : null;
-    return { actor: { kind: 'token_api', credential: { apiKey: verdict.api_key, name: verdict.name } }, origin, ip: request.ip };
+    return contextFrom(request, { kind: 'token_api', credential: { apiKey: verdict.api_key, name: verdict.name } });
   };
 }
 
