@@ -9,7 +9,7 @@ import type { Store } from './database.js';
 import type { Database } from './schema.js';
 
 /** The store a transaction belongs to (itself, outside one). */
-export const rootOf = (store: Store): Store => store.root ?? store;
+const rootOf = (store: Store): Store => store.root ?? store;
 
 /** Runs `run` in a transaction over `store`; inside one already, it joins it. */
 export function inTransaction<T>(store: Store, run: (tx: Store) => Promise<T>): Promise<T> {

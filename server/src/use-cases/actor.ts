@@ -26,7 +26,6 @@ export interface Context {
 }
 
 export const cliContext = (): Context => ({ actor: { kind: 'cli' }, origin: null, ip: null });
-export const systemContext = (task: string): Context => ({ actor: { kind: 'system', task }, origin: null, ip: null });
 
 /** The role whose rights the actor has. */
 export function rightsOf(actor: Actor): Role {

@@ -11,6 +11,8 @@ import { loadConfig } from '../../../server/src/config.js';
 import { createTestApp, PUBLIC_URL, TEST_SECRET, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 import { openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';
+import { changesOf } from '../../../server/src/store/changes.js';
+import { createUserRepository } from '../../../server/src/store/users.js';
 
 const DOC = 'doc-grants';
 const texts = (frames: SseFrame[]) => frames.filter((f) => f.event === 'message.created').map((f) => JSON.parse(f.data!).message.text as string);
@@ -106,6 +108,26 @@ describe.each(DIALECTS)('account changes close the account’s streams at once, 
       stream.close();
     } finally {
       if (other !== t.app) await other.close();
+      await t.close();
+    }
+  });
+});
+
+describe('a listener that was away re-checks every open stream', () => {
+  it('after announcements may have been missed (*), a stream whose account was deactivated elsewhere closes at once', async () => {
+    const t = await createTestApp({ heartbeatMs: 600_000 });
+    try {
+      const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user: { id: 'gone' } }) } });
+      const stream = await openSse(`${base}/api/v1/events`, { authorization: `Bearer ${res.json().session.token}` });
+      await stream.until((f) => f.some((x) => x.event === 'ready'));
+      // Deactivated through another connection: nothing is announced to this process.
+      const elsewhere = await t.db.elsewhere();
+      await createUserRepository(elsewhere).setActive(res.json().user.id, false);
+      changesOf(t.db.store).heard('*');
+      await Promise.race([stream.ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the stream stayed open')), 5000))]);
+      stream.close();
+    } finally {
       await t.close();
     }
   });
