@@ -4,6 +4,7 @@ import { mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { compressTree } from './compress.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
@@ -54,6 +55,7 @@ async function buildBrowser() {
   await esbuild.build({ ...common, entryPoints: [join(root, 'widget/src/embed/main.tsx')], outfile: join(publicDir, 'widget.js'), format: 'iife', jsx: 'automatic', jsxImportSource: 'preact' });
   await esbuild.build({ ...common, entryPoints: [join(root, 'widget/src/embed/widget.css')], outfile: join(publicDir, 'widget.css') });
   writeFileSync(join(publicDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  await compressTree(publicDir);
 }
 
 // `--server` rebuilds only the server (the CLI must not touch the assets a running server is serving).
