@@ -3,6 +3,7 @@
  * official plugins, the services as typed decorators, one error handler, then one plugin per route area.
  * It never listens and never reads process.env.
  */
+import compress from '@fastify/compress';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
@@ -13,6 +14,7 @@ import { docsRoutes } from './routes/docs.js';
 import { createSignInLimiter, type SignInLimiter } from './auth/sign-in-limits.js';
 import { createClockedStore } from './rate-limit-store.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { constants as zlibConstants } from 'node:zlib';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from './config.js';
 import { derivePublicUrl } from './config.js';
@@ -217,6 +219,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         (error: Error) => callback(error, { ...corsCommon, origin: false }),
       );
     },
+  });
+
+  // Responses over 1 KB (API JSON, HTML pages) are compressed for clients that accept it; brotli at quality 4,
+  // near gzip's CPU cost. Not compressed here: event streams (written to the socket after hijack, and
+  // text/event-stream is not a compressible type), nor the embed and /assets/ files, which were
+  // compressed at build time and carry their Content-Encoding. Request bodies are not decompressed.
+  await app.register(compress, {
+    threshold: 1024,
+    encodings: ['br', 'gzip'],
+    brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } },
+    globalDecompression: false,
   });
 
   app.setNotFoundHandler((request, reply) => {

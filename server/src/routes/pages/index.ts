@@ -66,13 +66,20 @@ export async function pageRoutes(app: FastifyInstance, options: { publicDir?: st
   await app.register(adminPageRoutes, { manifest });
   await app.register(accountSwitchRoutes);
 
+  // The build writes a .br and a .gz beside every asset (scripts/compress.mjs): @fastify/static picks one by
+  // Accept-Encoding, adds Vary, and its ETag (size and mtime of the file sent) differs per coding.
   await app.register(fastifyStatic, {
     root: join(publicDir, 'assets'),
     prefix: '/assets/',
     cacheControl: false,
+    preCompressed: true,
     setHeaders(res, path) {
-      res.header('cache-control', HASHED.test(path) ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
+      // `path` is the file sent: `page-XXXXXXXX.js.br` is as immutable as `page-XXXXXXXX.js`.
+      res.header('cache-control', HASHED.test(path.replace(/\.(br|gz)$/, '')) ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
       res.header('x-content-type-options', 'nosniff');
+      // The widget imports its panel from here, from the host page's origin: a module script needs CORS.
+      res.header('access-control-allow-origin', '*');
+      res.header('cross-origin-resource-policy', 'cross-origin');
     },
   });
 
