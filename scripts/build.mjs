@@ -60,3 +60,4 @@ async function buildBrowser() {
 
 // `--server` rebuilds only the server (the CLI must not touch the assets a running server is serving).
 await Promise.all(process.argv.includes('--server') ? [buildServer()] : [buildServer(), buildBrowser()]);
+if (!process.argv.includes('--server')) await (await import('./build-react.mjs')).buildReact();
