@@ -25,10 +25,27 @@ export const OverviewSchema = Type.Object({
   last24h: Type.Object({ accountsCreated: Type.Integer(), signIns: Type.Record(Type.String(), Type.Integer(), { description: 'sign-in attempts by outcome code' }) }),
 });
 
+/** Every setting `GET /api/v1/admin/settings` lists, in its order: the instance's, then the widget's. */
+export const SETTING_NAMES = [
+  'seatLimit',
+  'allowedOrigins',
+  'tokenMaxLifetime',
+  'externalAuthEnabled',
+  'widgetTeamName',
+  'widgetAvatarUrl',
+  'widgetTitle',
+  'widgetAccentColor',
+  'widgetLauncherIconUrl',
+  'widgetPosition',
+  'widgetGreeting',
+  'widgetReplyTime',
+] as const;
+export type SettingName = (typeof SETTING_NAMES)[number];
+
 export const SettingsSchema = Type.Object({
   settings: Type.Array(
     Type.Object({
-      name: Type.Union([Type.Literal('seatLimit'), Type.Literal('allowedOrigins'), Type.Literal('tokenMaxLifetime'), Type.Literal('externalAuthEnabled')]),
+      name: Type.Union(SETTING_NAMES.map((name) => Type.Literal(name))),
       variable: Nullable(Type.String()),
       value: Type.Unknown(),
       locked: Type.Boolean(),
@@ -41,6 +58,14 @@ export const SettingsPatchSchema = Type.Object(
     allowedOrigins: Type.Optional(Type.Unknown({ description: 'a list of origins, ["*"], or null for the public URL only' })),
     tokenMaxLifetime: Type.Optional(Type.Unknown({ description: 'a duration such as 3600, 30m, 12h or 7d' })),
     externalAuthEnabled: Type.Optional(Type.Unknown({ description: 'true or false' })),
+    widgetTeamName: Type.Optional(Type.Unknown({ description: 'at most 60 characters, or null' })),
+    widgetAvatarUrl: Type.Optional(Type.Unknown({ description: 'an https URL, or null' })),
+    widgetTitle: Type.Optional(Type.Unknown({ description: "the panel's title: at most 60 characters, or null" })),
+    widgetAccentColor: Type.Optional(Type.Unknown({ description: '#rrggbb, or null for the widget’s own' })),
+    widgetLauncherIconUrl: Type.Optional(Type.Unknown({ description: 'an https URL, the URL of the uploaded icon, or null' })),
+    widgetPosition: Type.Optional(Type.Unknown({ description: 'right or left' })),
+    widgetGreeting: Type.Optional(Type.Unknown({ description: 'texts by locale (en, fr, ar) of at most 200 characters; {name} is the user’s first name' })),
+    widgetReplyTime: Type.Optional(Type.Unknown({ description: 'texts by locale (en, fr, ar) of at most 80 characters' })),
   },
   { additionalProperties: false },
 );

@@ -36,6 +36,10 @@ export const ERROR_STATUS = {
   api_key_invalid: 401,
   api_key_not_found: 404,
   api_credential_not_found: 404,
+  /** An uploaded launcher icon over 64 KB. */
+  icon_too_large: 413,
+  /** An uploaded launcher icon whose bytes are not PNG, JPEG, GIF or WebP. */
+  icon_type_unsupported: 415,
   // chat
   conversation_not_found: 404,
   read_only: 403,

@@ -164,3 +164,102 @@ export function parseSeatCountText(value: unknown): Field<number> {
   if (typeof value !== 'string' || !/^\d{1,9}$/.test(value)) return no('must be a whole number from 0 to 999,999,999');
   return parseSeatCount(Number(value));
 }
+
+// ── The widget's look and words (docs/admin-api.md, Widget) ──────────────────────────────────────────────
+
+/** The locales the widget speaks (widget/src/i18n/locales.ts), in which its texts may be set. */
+export const WIDGET_LOCALES = ['en', 'fr', 'ar'] as const;
+export type WidgetLocale = (typeof WIDGET_LOCALES)[number];
+/** Texts by locale; a locale without one is absent. */
+export type LocalizedText = Readonly<Partial<Record<WidgetLocale, string>>>;
+
+export const MAX_WIDGET_LABEL_CHARS = 60;
+export const MAX_WIDGET_GREETING_CHARS = 200;
+export const MAX_WIDGET_REPLY_TIME_CHARS = 80;
+
+const WIDGET_LOCALE_SET: ReadonlySet<string> = new Set(WIDGET_LOCALES);
+const HEX_COLOR = /^#[0-9a-f]{6}$/i;
+
+/** One line of text of at most `max` characters after trimming, or `null` for none (also `""` and blanks). */
+function optionalLine(value: unknown, max: number): Field<string | null> {
+  if (value === null) return ok(null);
+  if (typeof value !== 'string') return no(`must be a string of at most ${max} characters, or null`);
+  const reason = plainTextReason(value);
+  if (reason) return no(reason);
+  const text = value.trim();
+  if (text.length > max) return no(`must be a string of at most ${max} characters, or null`);
+  return ok(text === '' ? null : text);
+}
+
+/**
+ * A short label of the widget (the team name, the panel's title): at most 60 characters after trimming,
+ * without control characters or lone surrogates; `null`, `""` or blanks for none.
+ */
+export function parseWidgetLabel(value: unknown): Field<string | null> {
+  return optionalLine(value, MAX_WIDGET_LABEL_CHARS);
+}
+
+/**
+ * An image URL every host page loads (the team's avatar, the launcher icon): an absolute `https:` URL of at
+ * most 2048 characters that the WHATWG URL parser reads, without control characters, lone surrogates or
+ * credentials (`user:password@` would be shown to every visitor); `null` or `""` for none. Kept as given.
+ */
+export function parseHttpsUrl(value: unknown): Field<string | null> {
+  if (value === null || value === '') return ok(null);
+  const rule = `must be an https URL of at most ${MAX_URL_CHARS} characters, or null`;
+  if (typeof value !== 'string' || value.length > MAX_URL_CHARS) return no(rule);
+  const reason = plainTextReason(value);
+  if (reason) return no(reason);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return no(rule);
+  }
+  if (url.protocol !== 'https:') return no(rule);
+  if (url.username || url.password) return no('must not carry a user name or password');
+  return ok(value);
+}
+
+/** The accent colour: `#rrggbb` in either case, answered in lower case; `null` for the widget's own. */
+export function parseAccentColor(value: unknown): Field<string | null> {
+  if (value === null) return ok(null);
+  return typeof value === 'string' && HEX_COLOR.test(value) ? ok(value.toLowerCase()) : no('must be a colour written #rrggbb, or null');
+}
+
+/** Where the launcher sits: `"right"` or `"left"`. */
+export function parseWidgetPosition(value: unknown): Field<'right' | 'left'> {
+  return value === 'right' || value === 'left' ? ok(value) : no('must be "right" or "left"');
+}
+
+/**
+ * Texts by widget locale (`{"en": "Hi {name}", "fr": "Bonjour {name}"}`), each one line of at most `max`
+ * characters after trimming; a locale may be absent, `null` or `""` (no text in it); `null` for none at all.
+ * A key that is not a widget locale is refused.
+ */
+function parseLocalizedText(value: unknown, max: number): Field<LocalizedText> {
+  if (value === null) return ok({});
+  if (typeof value !== 'object' || Array.isArray(value)) return no(`must be an object of texts by locale (${WIDGET_LOCALES.join(', ')}), or null`);
+  const given = new Map(Object.entries(value as Record<string, unknown>));
+  for (const key of given.keys()) {
+    if (!WIDGET_LOCALE_SET.has(key)) return no(`has no locale ${JSON.stringify(key.slice(0, 20))} (the locales are ${WIDGET_LOCALES.join(', ')})`);
+  }
+  const texts: Partial<Record<WidgetLocale, string>> = {};
+  for (const locale of WIDGET_LOCALES) {
+    if (!given.has(locale)) continue;
+    const text = optionalLine(given.get(locale), max);
+    if (!text.ok) return no(`in ${locale} ${text.reason}`);
+    if (text.value !== null) texts[locale] = text.value;
+  }
+  return ok(texts);
+}
+
+/** The home view's greeting by locale, at most 200 characters each; `{name}` stands for the user's first name. */
+export function parseWidgetGreeting(value: unknown): Field<LocalizedText> {
+  return parseLocalizedText(value, MAX_WIDGET_GREETING_CHARS);
+}
+
+/** The expected reply time by locale (`"We usually answer within a day"`), at most 80 characters each. */
+export function parseWidgetReplyTime(value: unknown): Field<LocalizedText> {
+  return parseLocalizedText(value, MAX_WIDGET_REPLY_TIME_CHARS);
+}

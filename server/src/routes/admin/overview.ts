@@ -1,8 +1,9 @@
-/** Overview (seats, last 24 hours) and settings of the admin panel. */
+/** Overview (seats, last 24 hours) and settings of the admin panel, the uploaded launcher icon included. */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { OverviewSchema, SettingsPatchSchema, SettingsSchema } from '../../../../shared/src/admin-api.js';
 import { contextOf } from '../context.js';
+import { launcherIconRoutes } from './launcher-icon.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -16,10 +17,12 @@ export async function overviewRoutes(parent: FastifyInstance) {
     return { seats: { used, limit: current.seatLimit }, last24h: { accountsCreated, signIns } };
   });
 
-  app.get('/settings', { schema: { response: { 200: SettingsSchema } } }, async () => ({ settings: await settings.describe() }));
+  app.get('/settings', { schema: { response: { 200: SettingsSchema } } }, async () => ({ settings: await settings.describe(app.publicUrl.value) }));
 
   app.patch('/settings', { schema: { body: SettingsPatchSchema, response: { 200: SettingsSchema } } }, async (request) => {
-    await useCases.settings.changeSettings(contextOf(request), request.body);
-    return { settings: await settings.describe() };
+    await useCases.settings.changeSettings(contextOf(request), request.body, { publicUrl: app.publicUrl.value });
+    return { settings: await settings.describe(app.publicUrl.value) };
   });
+
+  await app.register(launcherIconRoutes);
 }
