@@ -12,7 +12,6 @@ import { negotiateEncoding, type ContentCoding } from '../../http/accept-encodin
 import { ifNoneMatchMatches } from '../../http/entity-tags.js';
 import { PUBLIC_DIR } from '../../paths.js';
 import { widgetSettingsRoutes } from './settings.js';
-import { widgetSettingsRoutes } from './settings.js';
 
 /** The embed files under the public folder, served at `/<name>`, with their media type. */
 const EMBED_FILES: readonly (readonly [name: string, type: string])[] = [
@@ -69,7 +68,6 @@ function varyOnAcceptEncoding(reply: FastifyReply): void {
 
 export async function widgetRoutes(app: FastifyInstance, options: { publicDir?: string | undefined }) {
   const publicDir = options.publicDir ?? PUBLIC_DIR;
-  await app.register(widgetSettingsRoutes);
   await app.register(widgetSettingsRoutes);
 
   for (const [name, type] of EMBED_FILES) {
