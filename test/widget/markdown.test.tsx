@@ -94,6 +94,63 @@ describe('Markdown', () => {
     expect([...root.querySelectorAll('ol li')].map((li) => li.textContent)).toEqual(['first', 'second']);
   });
 
+  it('renders a list right after a line of text, without a blank line between them', () => {
+    const root = md('Here:\n- a\n- **b**');
+    expect(tags(root)).toEqual(['p', 'ul', 'li', 'li', 'strong']);
+    expect(root.querySelector('p')?.textContent).toBe('Here:');
+    expect([...root.querySelectorAll('li')].map((li) => li.textContent)).toEqual(['a', 'b']);
+  });
+
+  it('renders a numbered list after text, and text after a list as a paragraph of its own', () => {
+    const root = md('Steps:\n1. open it\n2. *save*\nThat is all.');
+    expect(tags(root)).toEqual(['p', 'ol', 'li', 'li', 'em', 'p']);
+    expect([...root.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['Steps:', 'That is all.']);
+    expect([...root.querySelectorAll('ol li')].map((li) => li.textContent)).toEqual(['open it', 'save']);
+    expect(root.querySelector('ol')?.hasAttribute('start')).toBe(false);
+  });
+
+  it('keeps a sentence that starts with a number other than 1 in its paragraph', () => {
+    const root = md('The answer is\n42. Really.');
+    expect(tags(root)).toEqual(['p', 'br']);
+    expect(root.textContent).toBe('The answer is42. Really.');
+  });
+
+  it('numbers an ordered list from its first number, and switches between kinds of list', () => {
+    const root = md('3. three\n4. four\n- a bullet');
+    expect(tags(root)).toEqual(['ol', 'li', 'li', 'ul', 'li']);
+    expect(root.querySelector('ol')?.getAttribute('start')).toBe('3');
+  });
+
+  it('nests indented items and keeps indented text in the item above it', () => {
+    const root = md('- fruit\n  - apple\n  - pear\n    ripe **soon**\n- veg\n  1. leek\n     only the white part');
+    expect(tags(root)).toEqual(['ul', 'li', 'ul', 'li', 'li', 'br', 'strong', 'li', 'ol', 'li', 'br']);
+    const outer = [...root.querySelectorAll(':scope > ul > li')];
+    expect(outer).toHaveLength(2);
+    expect([...outer[0]!.querySelectorAll('ul > li')].map((li) => li.textContent)).toEqual(['apple', 'pearripe soon']);
+    expect(outer[1]!.querySelector('ol > li')?.textContent).toBe('leekonly the white part');
+  });
+
+  it('stops nesting at six levels', () => {
+    const text = Array.from({ length: 10 }, (_, i) => `${' '.repeat(2 * i)}- level ${i + 1}`).join('\n');
+    const root = md(text);
+    expect(root.querySelectorAll('ul')).toHaveLength(6);
+    expect(root.querySelectorAll('li')).toHaveLength(10);
+    expect(root.querySelector('ul ul ul ul ul ul ul')).toBeNull();
+  });
+
+  it('keeps HTML in list items and their nested text as text', () => {
+    const text = 'Look:\n- <img src=x onerror="alert(1)">\n  <script>alert(2)</script>\n1. [x](javascript:alert(3))';
+    const root = md(text);
+    expect(container.querySelector('img, script, a, [onerror]')).toBeNull();
+    expect(tags(root)).toEqual(['p', 'ul', 'li', 'br', 'ol', 'li']);
+    expect([...root.querySelectorAll('li')].map((li) => li.textContent)).toEqual(['<img src=x onerror="alert(1)"><script>alert(2)</script>', '[x](javascript:alert(3))']);
+  });
+
+  it('makes a code block focusable, so a keyboard can scroll a long line', () => {
+    const root = md('```\n' + 'x'.repeat(300) + '\n```');
+    expect(root.querySelector('pre')?.getAttribute('tabindex')).toBe('0');
+  });
+
   it('makes mailto: links, but no other scheme besides http(s)', () => {
     const root = md('[write us](mailto:help@example.com)');
     const link = root.querySelector('a')!;
