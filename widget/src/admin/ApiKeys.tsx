@@ -53,6 +53,7 @@ export function ApiKeysPage({ api, me }: { api: AdminApi; me: User }) {
         )}
         table={(list) => (
           <DataTable
+            label="API keys"
             columns={['Name', 'Created', 'Created by', 'Last used', 'Status']}
             actions
             rows={list}

@@ -38,6 +38,7 @@ export function AuditPage({ api }: { api: AdminApi }) {
       ) : (
         <DataTable
           class="audit"
+          label="Audit log entries"
           columns={['Time', 'Kind', 'Action', 'Actor', 'Outcome', 'Origin', 'IP']}
           rows={log.data.entries}
           empty={<p class="muted">Nothing recorded yet.</p>}

@@ -156,6 +156,7 @@ export function ExternalAuthPage({ api }: { api: AdminApi }) {
 function KeyTable({ keys, shown, busy, onShow, onRetire }: { keys: SigningKey[]; shown: string | null; busy: boolean; onShow: (kid: string) => void; onRetire: (kid: string) => void }) {
   return (
     <DataTable
+      label="Signing keys"
       columns={['Key ID', 'Algorithm', 'Source', 'Created', 'Last used', 'Status']}
       actions
       rows={keys}

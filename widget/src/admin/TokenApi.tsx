@@ -76,6 +76,7 @@ export function TokenApiPage({ api }: { api: AdminApi }) {
         )}
         table={(list) => (
           <DataTable
+            label="Token API credentials"
             columns={['Name', 'apiKey', 'Created', 'Last used', 'Status']}
             actions
             rows={list}

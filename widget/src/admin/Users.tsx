@@ -153,6 +153,7 @@ export function UsersPage({ api, me }: { api: AdminApi; me: User }) {
       ) : (
         <DataTable
           class="users"
+          label="Users"
           columns={['Name', 'Email', 'External ID', 'Created via', 'Created', 'Last seen', 'Role', 'Status']}
           actions
           rows={list.data.users}

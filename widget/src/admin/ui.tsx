@@ -4,7 +4,7 @@
  * inline (no native dialog, so it is styled, testable and never blocks the page).
  */
 import type { ComponentChildren, JSX } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { errorText } from './errors.js';
 
 export interface Loaded<T> {
@@ -136,20 +136,27 @@ export function StatusBadge({ active, inactive, title }: { active: boolean; inac
 
 /**
  * A table of `rows` in a horizontal scroller, or `empty` when there are none. With `actions`, a last column
- * for each row's buttons, headed for screen readers only.
+ * for each row's buttons, headed for screen readers only. A wide table scrolls inside its region instead of
+ * the page (data tables are exempt from reflow, WCAG 1.4.10); the region is focusable, so a keyboard can
+ * scroll it, and named by the table's caption (`label`, for screen readers: the section's heading shows it).
  */
-export function DataTable<T>({ class: className, columns, actions = false, rows, row, empty }: {
+export function DataTable<T>({ class: className, label, columns, actions = false, rows, row, empty }: {
   class?: string;
+  label: string;
   columns: string[];
   actions?: boolean;
   rows: T[];
   row: (item: T) => JSX.Element;
   empty: JSX.Element;
 }) {
+  const captionId = useId();
   if (rows.length === 0) return empty;
   return (
-    <div class="scroll">
+    <div class="scroll" role="region" aria-labelledby={captionId} tabIndex={0}>
       <table class={className}>
+        <caption id={captionId} class="sr-only">
+          {label}
+        </caption>
         <thead>
           <tr>
             {columns.map((column) => (
