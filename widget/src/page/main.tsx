@@ -32,13 +32,19 @@ function Page() {
   if (failed)
     return (
       <main class="signed-out">
+        <h1>Parley</h1>
         <p role="alert">{t.errorGeneric}</p>
         <button type="button" onClick={load}>
           {t.retry}
         </button>
       </main>
     );
-  if (me === undefined) return <p class="loading">{t.loading}</p>;
+  if (me === undefined)
+    return (
+      <main class="signed-out">
+        <p class="loading">{t.loading}</p>
+      </main>
+    );
   if (me === null)
     return (
       <main class="signed-out">
@@ -49,7 +55,7 @@ function Page() {
   return (
     <div class="page">
       <header class="top">
-        <strong>Parley</strong>
+        <h1 class="brand">Parley</h1>
         <span class="who">
           {t.signedInAs} <span data-testid="user-name">{me.name ?? me.email ?? me.externalId ?? me.id}</span>
         </span>
@@ -62,7 +68,9 @@ function Page() {
           {t.signOut}
         </button>
       </header>
-      <ChatView api={api} me={me} live={live} t={t} />
+      <main class="main">
+        <ChatView api={api} me={me} live={live} t={t} />
+      </main>
     </div>
   );
 }
