@@ -6,8 +6,8 @@
  */
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Conversation, ConversationList, Message, MessagePage, User } from '../../shared/src/api.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConversationList, Message, MessagePage } from '../../shared/src/api.js';
 import { EVENT } from '../../shared/src/constants.js';
 import type { ApiClient } from '../../widget/src/api/client.js';
 import { ChatView } from '../../widget/src/chat/ChatView.js';
@@ -15,63 +15,8 @@ import { en } from '../../widget/src/chat/strings.js';
 import type { LiveSource } from '../../widget/src/chat/use-chat.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
 import { addContainer, click, removeContainer, settle, unmount } from '../helpers/dom.js';
-import { conversationFixture, messageFixture } from '../helpers/fixtures.js';
 import { deferred } from '../helpers/widget-fakes.js';
-
-const ME: User = {
-  id: 'usr_me',
-  externalId: 'me',
-  email: null,
-  name: 'Mia',
-  avatarUrl: null,
-  role: 'member',
-  organizationId: 'default',
-  createdAt: '2026-01-01T00:00:00.000Z',
-};
-
-const conversation = (id: string, title: string, createdAt: string, lastMessage: Message | null = null): Conversation => conversationFixture(id, { title, createdAt, lastMessage });
-
-/** A message by Bob, unless `author` says otherwise. */
-const message = (id: string, conversationId: string, text: string, createdAt: string, author: Partial<Message['author']> = {}, clientMessageId: string | null = null): Message =>
-  messageFixture(id, conversationId, text, createdAt, { type: 'user', id: 'usr_bob', name: 'Bob', ...author }, clientMessageId);
-
-interface FakeApi extends ApiClient {
-  listConversations: ReturnType<typeof vi.fn<ApiClient['listConversations']>>;
-  createConversation: ReturnType<typeof vi.fn<ApiClient['createConversation']>>;
-  listMessages: ReturnType<typeof vi.fn<ApiClient['listMessages']>>;
-  postMessage: ReturnType<typeof vi.fn<ApiClient['postMessage']>>;
-}
-
-function fakeApi(conversations: Conversation[] = [], pages: Record<string, Message[]> = {}): FakeApi {
-  return {
-    me: vi.fn(async () => ({ user: ME, session: { expiresAt: '2026-12-31T00:00:00.000Z' } })),
-    listConversations: vi.fn(async (): Promise<ConversationList> => ({ conversations, nextCursor: null })),
-    createConversation: vi.fn(async () => conversation('cnv_new', 'New chat', new Date().toISOString())),
-    listMessages: vi.fn(async (id: string): Promise<MessagePage> => ({ messages: pages[id] ?? [], hasMore: false })),
-    postMessage: vi.fn(async (conversationId: string, text: string, clientMessageId: string) =>
-      message(`msg_${clientMessageId}`, conversationId, text, new Date().toISOString(), { id: ME.id, name: ME.name }, clientMessageId),
-    ),
-    logout: vi.fn(async () => undefined),
-  };
-}
-
-/** A live source the test pushes events into; counts subscriptions so a leak would show. */
-function fakeLive() {
-  const handlers = new Set<(type: string, data: unknown) => void>();
-  const live: LiveSource = (onEvent) => {
-    handlers.add(onEvent);
-    return () => handlers.delete(onEvent);
-  };
-  return {
-    live,
-    handlers,
-    async push(type: string, data: unknown) {
-      await act(() => {
-        for (const handler of handlers) handler(type, data);
-      });
-    },
-  };
-}
+import { conversation, fakeApi, fakeLive, ME, message } from './chat-fakes.js';
 
 let container: HTMLElement;
 beforeEach(() => {
@@ -293,15 +238,45 @@ describe('ChatView', () => {
     expect(titles()).toEqual(['Zed', 'Alpha']);
   });
 
-  it('New conversation creates, selects and lists it', async () => {
-    const api = fakeApi();
+  it('New conversation shows a composer in the thread; only the first message creates the conversation, with that message', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
+    const answer = deferred<Awaited<ReturnType<ApiClient['createConversation']>>>();
+    api.createConversation.mockReturnValueOnce(answer.promise);
     await mount(api);
     await click(buttonNamed('New conversation'));
+    expect(api.createConversation).not.toHaveBeenCalled();
+    expect(q('section.thread h2')?.textContent).toBe('New conversation');
+    expect(document.activeElement).toBe(textarea());
+    expect(titles()).toEqual(['Alpha']);
+    // Clicking around creates nothing either.
+    await click(buttonNamed('New conversation'));
+    await click(q('section.thread')!);
+    expect(api.createConversation).not.toHaveBeenCalled();
+
+    await type('Hello team\nsecond line');
+    await key({ key: 'Enter' });
     expect(api.createConversation).toHaveBeenCalledTimes(1);
-    expect(titles()).toEqual(['New chat']);
-    expect(q('section.thread h2')?.textContent).toBe('New chat');
-    expect(q('p.empty')).toBeNull();
-    expect(textarea()).toBeTruthy();
+    const body = api.createConversation.mock.calls[0]![0]!;
+    expect(body).toEqual({ message: { text: 'Hello team\nsecond line', clientMessageId: expect.stringMatching(/^c_[0-9a-f]{32}$/) } });
+    expect(api.postMessage).not.toHaveBeenCalled();
+    // The thread opens at once with the message pending, titled by its first line.
+    expect(q('section.thread h2')?.textContent).toBe('Hello team');
+    expect(items().map((li) => li.dataset['status'])).toEqual(['pending']);
+    expect(titles()).toEqual(['Hello team', 'Alpha']);
+    expect(document.activeElement).toBe(textarea());
+
+    const first = message('msg_first', 'cnv_new', 'Hello team\nsecond line', '2026-05-01T00:00:00.000Z', { id: ME.id, name: ME.name }, body.message!.clientMessageId);
+    await act(async () => answer.resolve(conversation('cnv_new', 'Hello team', '2026-05-01T00:00:00.000Z', first)));
+    await settle();
+    expect(items().map((li) => [li.dataset['status'], li.dataset['messageId']])).toEqual([['sent', 'msg_first']]);
+    expect(q('button[aria-current="true"]')?.dataset['conversationId']).toBe('cnv_new');
+    expect(titles()).toEqual(['Hello team', 'Alpha']);
+
+    // The next message goes to the conversation created.
+    await type('and more');
+    await key({ key: 'Enter' });
+    expect(api.postMessage.mock.calls[0]!.slice(0, 2)).toEqual(['cnv_new', 'and more']);
+    expect(api.createConversation).toHaveBeenCalledTimes(1);
   });
 
   it('Enter sends; Shift+Enter does not', async () => {

@@ -1,37 +1,38 @@
 /**
- * The chat UI: the conversation list, the open conversation's messages (older ones paged in when scrolled
- * to the top, or with the "Load older messages" button) and the composer. Screen readers hear only what
- * others write live, through a hidden live region: never the history shown on opening or paged in.
- * Stateless about the server: everything comes from `useChat`. With a `documentId` it shows that document's
- * room alone: no list, and for a viewer a notice instead of the composer.
+ * The chat UI. In the compact layout (the widget) with nothing open it is a home: the team, a greeting, a
+ * composer whose first message creates a conversation, and the user's conversations; the wide layout (the
+ * hosted page) keeps a sidebar and a thread, and its "New conversation" shows a composer in the thread. No
+ * conversation is ever created empty. A thread shows its messages (older ones paged in when scrolled to the
+ * top, or with the "Load older messages" button), "Seen" under my last message once another participant has
+ * read it, and the composer. Screen readers hear only what others write live, through a hidden live region:
+ * never the history shown on opening or paged in. Stateless about the server: everything comes from
+ * `useChat`. With a `documentId` it shows that document's room alone: no list, and for a viewer a notice
+ * instead of the composer.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
 import { MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
 import type { ApiClient } from '../api/client.js';
+import { ConversationList } from './conversation-list.js';
+import { authorName, isMine, time } from './format.js';
+import { Home, type HomeInfo } from './home.js';
 import { Markdown } from './markdown.js';
 import type { Strings } from './strings.js';
 import { useChat, type DisplayMessage, type LiveSource } from './use-chat.js';
+import { useThreadScroll } from './use-scroll.js';
 
-function time(iso: string, lang: string | undefined): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? '' : date.toLocaleTimeString(lang ?? [], { hour: '2-digit', minute: '2-digit' });
-}
-
-const isMine = (message: DisplayMessage, me: User) => message.author.type === 'user' && message.author.id === me.id;
-const authorName = (message: DisplayMessage, me: User, t: Strings) =>
-  isMine(message, me) ? t.you : (message.author.name ?? t.authors[message.author.type] ?? message.author.type);
-
-function MessageItem({ message, me, t, lang, onRetry }: { message: DisplayMessage; me: User; t: Strings; lang: string | undefined; onRetry: () => void }) {
+function MessageItem({ message, me, t, lang, seen, onRetry }: { message: DisplayMessage; me: User; t: Strings; lang: string | undefined; seen: boolean; onRetry: () => void }) {
   const mine = isMine(message, me);
-  const author = authorName(message, me, t);
   return (
     <li class={`msg ${mine ? 'mine' : 'theirs'} ${message.status}`} data-status={message.status} data-message-id={message.id}>
       <div class="meta">
-        <span class="author">{author}</span> <time dateTime={message.createdAt}>{time(message.createdAt, lang)}</time>
+        <span class="author">{authorName(message, me, t)}</span> <time dateTime={message.createdAt}>{time(message.createdAt, lang)}</time>
       </div>
-      <Markdown text={message.text} />
+      <div class="text" dir="auto">
+        <Markdown text={message.text} />
+      </div>
       {message.status === 'pending' && <div class="state">{t.sending}</div>}
+      {seen && <div class="state seen">{t.seen}</div>}
       {message.status === 'failed' && (
         <div class="state failed" role="alert" data-code={message.error}>
           {message.error === 'read_only' ? (
@@ -69,6 +70,7 @@ function Composer({ t, onSend }: { t: Strings; onSend: (text: string) => void })
       <textarea
         aria-label={t.composerLabel}
         placeholder={t.composerPlaceholder}
+        title={t.composerHint}
         value={text}
         rows={2}
         onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
@@ -100,10 +102,19 @@ export interface ChatViewProps {
   documentId?: string | null;
   /** Told why a document room could not be opened (`document_not_found`, …). */
   onRoomError?: (code: string) => void;
+  /**
+   * Whether the view is shown (default true; the widget keeps it mounted while its panel is hidden): only a
+   * shown conversation is marked read, and a thread shown again is scrolled back to where it was.
+   */
+  visible?: boolean;
+  /** What the compact layout's home says about the team (the chat's defaults for what is missing). */
+  home?: HomeInfo;
 }
 
-export function ChatView({ api, me, live, t, lang, compact = false, documentId = null, onRoomError }: ChatViewProps) {
-  const { state, select, deselect, loadOlder, create, send } = useChat(api, me, live, documentId);
+export function ChatView({ api, me, live, t, lang, compact = false, documentId = null, onRoomError, visible = true, home }: ChatViewProps) {
+  const { state, select, deselect, loadOlder, start, send } = useChat(api, me, live, documentId, visible);
+  // The wide layout's "New conversation": a composer in the thread until its first message is sent.
+  const [drafting, setDrafting] = useState(false);
   const room = state.room;
   const readOnly = room?.access === 'viewer';
   const roomError = room?.status === 'error' ? room.code : null;
@@ -112,49 +123,60 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
   }, [roomError]);
   const listRef = useRef<HTMLOListElement>(null);
   const rootRef = useRef<HTMLDivElement>(null);
-  // In the compact layout the list and the thread replace each other, taking the focused button with them:
-  // move focus to where the user went (the composer, or back to the list) instead of losing it.
-  const focusNext = useRef<{ to: 'composer' } | { to: 'list'; id: string } | null>(null);
+  // Views replace each other (home and thread, draft and thread), taking the focused control with them: focus
+  // goes to the composer of where the user went. At first, only focus waiting on what holds the view (the
+  // widget's panel, opened before the chat arrived) moves in: focus on the host page stays there.
+  const focusNext = useRef<'composer' | 'mount' | null>('mount');
   useEffect(() => {
-    const intent = focusNext.current;
     const root = rootRef.current;
-    if (!intent || !root) return;
-    const target =
-      intent.to === 'composer'
-        ? root.querySelector<HTMLElement>('.composer textarea')
-        : (root.querySelector<HTMLElement>(`[data-conversation-id="${intent.id}"]`) ?? root.querySelector<HTMLElement>('.new'));
+    const intent = focusNext.current;
+    if (!root || !intent || !visible) return;
+    if (intent === 'mount') {
+      focusNext.current = null;
+      const active = (root.getRootNode() as Document | ShadowRoot).activeElement;
+      if (!active || active === document.body || !active.contains(root)) return;
+    }
+    const target = root.querySelector<HTMLElement>('.composer textarea');
     if (target) {
       target.focus();
       focusNext.current = null;
     }
   });
   const openConversation = (id: string) => {
-    if (compact) focusNext.current = { to: 'composer' };
+    if (compact) focusNext.current = 'composer';
+    setDrafting(false);
     select(id);
   };
-  const startConversation = () => {
-    if (compact) focusNext.current = { to: 'composer' };
-    void create();
+  const begin = (text: string) => {
+    focusNext.current = 'composer';
+    setDrafting(false);
+    start(text);
+  };
+  const newConversation = () => {
+    focusNext.current = 'composer';
+    setDrafting(true);
+    deselect();
   };
   const back = () => {
-    if (state.selectedId) focusNext.current = { to: 'list', id: state.selectedId };
+    focusNext.current = 'composer';
     deselect();
   };
   const selected = state.conversations.find((c) => c.id === state.selectedId) ?? null;
   const thread = state.selectedId ? state.threads[state.selectedId] : undefined;
-  const lastId = thread?.items[thread.items.length - 1]?.id;
-
-  // Keep the newest message in view when one arrives.
-  useEffect(() => {
-    const el = listRef.current;
-    if (el) el.scrollTop = el.scrollHeight;
-  }, [lastId, state.selectedId]);
+  const items = thread?.items ?? [];
+  const scroll = useThreadScroll(listRef, selected && thread ? selected.id : null, items, visible);
+  // "Seen" goes under my last sent message once another participant's marker is at it or after it.
+  const mineAt = items.findLastIndex((m) => m.status === 'sent' && isMine(m, me));
+  const seenAt = selected ? items.findIndex((m) => m.id === state.seen[selected.id]) : -1;
+  const H = compact ? 'h3' : 'h2';
+  const title = selected ? (selected.title ?? (room ? documentId : t.newConversation)) : null;
 
   const loadMore = () => {
-    const first = thread?.items.find((m) => m.status === 'sent');
+    const first = items.find((m) => m.status === 'sent');
     if (thread?.hasMore && !thread.loadingOlder && first && state.selectedId) loadOlder(state.selectedId, first.id);
   };
   const onScroll = () => {
+    scroll.onScroll();
     if (listRef.current && listRef.current.scrollTop < 40) loadMore();
   };
   // The button goes with the oldest page: focus it had stays in the list instead of falling to the page.
@@ -168,6 +190,13 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
     }
   }, [thread?.hasMore]);
 
+  const list = (
+    <>
+      {state.loaded && state.conversations.length === 0 && <p class="empty">{t.noConversations}</p>}
+      <ConversationList conversations={state.conversations} selectedId={state.selectedId} me={me} t={t} lang={lang} onOpen={openConversation} />
+    </>
+  );
+
   return (
     <div class={compact || room ? 'chat compact' : 'chat'} ref={rootRef} data-room={room?.status} data-access={room?.access ?? undefined}>
       <div class="sr-only announcer" aria-live="polite">
@@ -177,75 +206,97 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
           </p>
         ))}
       </div>
-      {!room && !(compact && selected) && (
-      <nav class="sidebar" aria-label={t.conversations}>
-        <button type="button" class="new" onClick={startConversation}>
-          {t.newConversation}
-        </button>
-        {state.loaded && state.conversations.length === 0 && <p class="empty">{t.noConversations}</p>}
-        <ul class="conversations">
-          {state.conversations.map((c) => (
-            <li key={c.id}>
-              <button type="button" class={c.id === state.selectedId ? 'active' : ''} aria-current={c.id === state.selectedId ? 'true' : undefined} data-conversation-id={c.id} onClick={() => openConversation(c.id)}>
-                <span class="title">{c.title}</span>
-                {c.lastMessage && <span class="preview">{c.lastMessage.text.slice(0, 80)}</span>}
-              </button>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      {compact && !room && !selected && (
+        <div class="home">
+          <Home home={home} t={t} />
+          {state.error && <div class="banner" role="alert">{state.error}</div>}
+          <Composer t={t} onSend={begin} />
+          {list}
+        </div>
       )}
-      {(room || !(compact && !selected)) && (
-      <section class="thread" aria-label={selected?.title ?? (room ? documentId ?? '' : t.conversations)}>
-        {state.error && <div class="banner" role="alert">{state.error}</div>}
-        {!room && !selected && <p class="placeholder">{t.pickConversation}</p>}
-        {room?.status === 'loading' && <p class="placeholder" role="status">{t.loading}</p>}
-        {room?.status === 'waiting' && <p class="placeholder" role="status">{t.documentEmpty}</p>}
-        {roomError && (
-          <p class="placeholder banner" role="alert" data-code={roomError}>
-            {roomError === 'document_not_found' ? t.documentNotFound : t.errorGeneric}
-          </p>
-        )}
-        {selected && (
-          <>
-            <h2>
-              {compact && !room && (
-                <button type="button" class="back" aria-label={t.back} onClick={back}>
-                  ‹
-                </button>
-              )}
-              {selected.title}
-            </h2>
-            <ol class="messages" ref={listRef} onScroll={onScroll} tabIndex={0}>
-              {thread?.hasMore && (
-                <li class="older">
-                  <button
-                    type="button"
-                    aria-disabled={thread.loadingOlder}
-                    onClick={() => {
-                      olderClicked.current = true;
-                      loadMore();
-                    }}
-                  >
-                    {thread.loadingOlder ? t.loadingOlder : t.loadOlder}
+      {!compact && !room && (
+        <nav class="sidebar" aria-label={t.conversations}>
+          <button type="button" class="new" onClick={newConversation}>
+            {t.newConversation}
+          </button>
+          {list}
+        </nav>
+      )}
+      {(room || selected || !compact) && (
+        <section class="thread" aria-label={title ?? (drafting ? t.newConversation : t.conversations)}>
+          {state.error && <div class="banner" role="alert">{state.error}</div>}
+          {!room && !selected && !drafting && <p class="placeholder">{t.pickConversation}</p>}
+          {!room && !selected && drafting && (
+            <>
+              <div class="head">
+                <H>{t.newConversation}</H>
+              </div>
+              <p class="placeholder">{t.emptyConversation}</p>
+              <Composer t={t} onSend={begin} />
+            </>
+          )}
+          {room?.status === 'loading' && <p class="placeholder" role="status">{t.loading}</p>}
+          {room?.status === 'waiting' && <p class="placeholder" role="status">{t.documentEmpty}</p>}
+          {roomError && (
+            <p class="placeholder banner" role="alert" data-code={roomError}>
+              {roomError === 'document_not_found' ? t.documentNotFound : t.errorGeneric}
+            </p>
+          )}
+          {selected && (
+            <>
+              <div class="head">
+                {compact && !room && (
+                  <button type="button" class="back" aria-label={t.back} onClick={back}>
+                    ‹
                   </button>
-                </li>
+                )}
+                <H dir="auto">{title}</H>
+              </div>
+              <div class="pane">
+                <ol class="messages" ref={listRef} onScroll={onScroll} tabIndex={0}>
+                  {thread?.hasMore && (
+                    <li class="older">
+                      <button
+                        type="button"
+                        aria-disabled={thread.loadingOlder}
+                        onClick={() => {
+                          olderClicked.current = true;
+                          loadMore();
+                        }}
+                      >
+                        {thread.loadingOlder ? t.loadingOlder : t.loadOlder}
+                      </button>
+                    </li>
+                  )}
+                  {thread && items.length === 0 && <li class="empty">{readOnly ? t.documentEmpty : t.emptyConversation}</li>}
+                  {items.map((m, i) => (
+                    <MessageItem
+                      key={m.clientMessageId ? `${m.author.id}:${m.clientMessageId}` : m.id}
+                      message={m}
+                      me={me}
+                      t={t}
+                      lang={lang}
+                      seen={i === mineAt && seenAt >= i}
+                      onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)}
+                    />
+                  ))}
+                </ol>
+                {scroll.below && (
+                  <button type="button" class="jump" onClick={scroll.jump}>
+                    {t.newMessages}
+                  </button>
+                )}
+              </div>
+              {readOnly ? (
+                <p class="readonly" role="note">
+                  {t.readOnly}
+                </p>
+              ) : (
+                <Composer t={t} onSend={(text) => send(selected.id, text)} />
               )}
-              {thread && thread.items.length === 0 && <li class="empty">{readOnly ? t.documentEmpty : t.emptyConversation}</li>}
-              {thread?.items.map((m) => (
-                <MessageItem key={m.clientMessageId ? `${m.author.id}:${m.clientMessageId}` : m.id} message={m} me={me} t={t} lang={lang} onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)} />
-              ))}
-            </ol>
-            {readOnly ? (
-              <p class="readonly" role="note">
-                {t.readOnly}
-              </p>
-            ) : (
-              <Composer t={t} onSend={(text) => send(selected.id, text)} />
-            )}
-          </>
-        )}
-      </section>
+            </>
+          )}
+        </section>
       )}
     </div>
   );

@@ -9,7 +9,9 @@ export const en = {
   loadOlder: 'Load older messages',
   loadingOlder: 'Loading older messages…',
   composerLabel: 'Message',
-  composerPlaceholder: 'Write a message… (Enter sends, Shift+Enter for a new line)',
+  composerPlaceholder: 'Write a message…',
+  /** The composer's description (its tooltip): the keys. */
+  composerHint: 'Enter sends, Shift+Enter adds a new line',
   send: 'Send',
   sending: 'Sending…',
   failed: 'Not sent.',
@@ -26,6 +28,16 @@ export const en = {
   readOnly: 'You can read this conversation but not write in it.',
   documentEmpty: 'No messages in this document yet.',
   documentNotFound: 'You have no access to this document.',
+  /** The home view's team when the administrator named none. */
+  teamName: 'Our team',
+  /** The home view's reply time when the administrator set none. */
+  replyTime: 'We reply as soon as we can.',
+  /** Shown over the thread when messages arrived below what the user is reading. */
+  newMessages: 'New messages ↓',
+  /** Under my last message once another participant has read it. */
+  seen: 'Seen',
+  /** A count of unread messages (a conversation's unread dot says it to screen readers). */
+  unread: (n: number) => (n === 1 ? '1 unread message' : `${n} unread messages`),
   /** An author without a name, by type. */
   authors: { user: 'User', assistant: 'Assistant', system: 'System' },
 };

@@ -1,13 +1,16 @@
 /**
- * The chat's state and actions, shared by the hosted page and the widget: conversations newest first,
- * messages per conversation (older ones paged in), optimistic sending with pending/failed states and a retry
- * that reuses the clientMessageId, and live events merged without duplicates. With a document id it is a
+ * The chat's state and actions, shared by the hosted page and the widget: conversations newest first with
+ * the user's unread counts, messages per conversation (older ones paged in), optimistic sending with
+ * pending/failed states and a retry that reuses the clientMessageId, and live events merged without
+ * duplicates. A conversation is created with its first message (never empty): until the server answers it
+ * is a local draft whose id starts with `new:`. The open conversation is marked read while it is visible, and
+ * others' read markers say which of my messages were seen. With a document id it is a
  * document room instead (docs/token-api.md, Organizations, grants, document rooms): the document's one shared
  * conversation, opened through `POST /api/v1/documents/:id/open`, read-only for a viewer, and picked up live
  * once an editor creates it.
  */
-import { useCallback, useEffect, useReducer, useRef } from 'preact/hooks';
-import type { Conversation, Message, User } from '../../../shared/src/api.js';
+import { useCallback, useEffect, useLayoutEffect, useReducer, useRef } from 'preact/hooks';
+import type { Conversation, ConversationReadEvent, ConversationSummary, Message, User } from '../../../shared/src/api.js';
 import { EVENT } from '../../../shared/src/constants.js';
 import { ApiError, newClientMessageId, type ApiClient } from '../api/client.js';
 
@@ -30,8 +33,11 @@ export interface Thread {
   loadingOlder: boolean;
 }
 
+/** A conversation with the user's read state when the server gave it (the list does, events do not). */
+export type ChatConversation = Conversation & Partial<Pick<ConversationSummary, 'unreadCount' | 'lastReadMessageId'>>;
+
 export interface ChatState {
-  conversations: Conversation[];
+  conversations: ChatConversation[];
   loaded: boolean;
   selectedId: string | null;
   threads: Record<string, Thread>;
@@ -40,14 +46,21 @@ export interface ChatState {
   heard: DisplayMessage[];
   /** Null outside a document room. */
   room: RoomState | null;
+  /** Per conversation, the latest message another participant has read up to. */
+  seen: Record<string, string>;
 }
 
 /** A stream of server-sent events: `(type, data)` callbacks; returns an unsubscribe function. */
 export type LiveSource = (onEvent: (type: string, data: unknown) => void) => () => void;
 
 type Action =
-  | { type: 'conversations'; conversations: Conversation[] }
-  | { type: 'upsertConversation'; conversation: Conversation }
+  | { type: 'conversations'; conversations: ChatConversation[] }
+  /** `known`: only update a conversation already listed (a rename must not add a room to the list). */
+  | { type: 'upsertConversation'; conversation: ChatConversation; known?: boolean }
+  /** The server created the draft `draftId` as `conversation`. */
+  | { type: 'created'; draftId: string; conversation: ChatConversation }
+  /** `mine`: my own marker (from here or another tab of mine); otherwise another participant's. */
+  | { type: 'read'; conversationId: string; messageId: string; mine: boolean }
   | { type: 'select'; id: string | null }
   | { type: 'page'; id: string; messages: Message[]; hasMore: boolean; older: boolean }
   | { type: 'loadingOlder'; id: string }
@@ -57,8 +70,8 @@ type Action =
   | { type: 'room'; room: Partial<RoomState> }
   | { type: 'error'; error: string | null };
 
-const activity = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
-const byActivity = (a: Conversation, b: Conversation) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0);
+const activity = (c: ChatConversation) => c.lastMessageAt ?? c.createdAt;
+const byActivity = (a: ChatConversation, b: ChatConversation) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0);
 
 /** Oldest first; pending messages (not yet on the server) after every sent one. */
 const byTime = (a: DisplayMessage, b: DisplayMessage) =>
@@ -76,13 +89,58 @@ function mergeMessage(items: DisplayMessage[], message: DisplayMessage): Display
   return next;
 }
 
+/** The prefix of a conversation's id before the server has created it; its first message's clientMessageId follows. */
+export const DRAFT = 'new:';
+
+/**
+ * A conversation as the server now sends it, keeping what this view knows better: my unread count (an
+ * event's copy is not per user) and a newer last message.
+ */
+const mergeConversation = (old: ChatConversation | undefined, c: ChatConversation): ChatConversation =>
+  old
+    ? { ...old, ...c, unreadCount: old.unreadCount ?? c.unreadCount, lastReadMessageId: old.lastReadMessageId ?? c.lastReadMessageId, ...(activity(old) > activity(c) ? { lastMessage: old.lastMessage, lastMessageAt: old.lastMessageAt } : {}) }
+    : c;
+
+function upsert(state: ChatState, conversation: ChatConversation, known = false): ChatState {
+  // My draft's conversation announced before the POST answered: it is the draft, created.
+  const draftId = DRAFT + conversation.lastMessage?.clientMessageId;
+  if (state.conversations.some((c) => c.id === draftId)) return created(state, draftId, conversation);
+  const old = state.conversations.find((c) => c.id === conversation.id);
+  if (known && !old) return state;
+  const others = state.conversations.filter((c) => c !== old);
+  return { ...state, conversations: [mergeConversation(old, conversation), ...others].sort(byActivity) };
+}
+
+/** The draft's thread and selection move to the created conversation. */
+function created(state: ChatState, draftId: string, conversation: ChatConversation): ChatState {
+  const { [draftId]: draft, ...threads } = state.threads;
+  const next = upsert({ ...state, conversations: state.conversations.filter((c) => c.id !== draftId), threads }, conversation);
+  if (draft) {
+    const items = draft.items.map((m) => ({ ...m, conversationId: conversation.id }));
+    const last = conversation.lastMessage;
+    next.threads = { ...next.threads, [conversation.id]: { ...draft, items: last ? mergeMessage(items, { ...last, status: 'sent' }) : items } };
+  }
+  if (state.selectedId === draftId) next.selectedId = conversation.id;
+  return next;
+}
+
 function reducer(state: ChatState, action: Action): ChatState {
   switch (action.type) {
     case 'conversations':
       return { ...state, loaded: true, conversations: [...action.conversations].sort(byActivity) };
-    case 'upsertConversation': {
-      const others = state.conversations.filter((c) => c.id !== action.conversation.id);
-      return { ...state, conversations: [action.conversation, ...others].sort(byActivity) };
+    case 'upsertConversation':
+      return upsert(state, action.conversation, action.known);
+    case 'created':
+      return created(state, action.draftId, action.conversation);
+    case 'read': {
+      const { conversationId: id, messageId, mine } = action;
+      if (mine)
+        return { ...state, conversations: state.conversations.map((c) => (c.id === id && c.lastMessage?.id === messageId ? { ...c, unreadCount: 0, lastReadMessageId: messageId } : c)) };
+      // Of two participants' markers, the later one (as far as the loaded messages tell).
+      const items = state.threads[id]?.items ?? [];
+      const at = (messageId?: string) => items.findIndex((m) => m.id === messageId);
+      const old = state.seen[id];
+      return { ...state, seen: { ...state.seen, [id]: old && at(old) > at(messageId) ? old : messageId } };
     }
     case 'select':
       return { ...state, selectedId: action.id, heard: [] };
@@ -113,10 +171,16 @@ function reducer(state: ChatState, action: Action): ChatState {
         : loading
           ? { ...state.threads, [message.conversationId]: { items: [message], hasMore: false, loadingOlder: false } }
           : state.threads;
+      // A live message from someone else counts as unread once (not again when delivered twice, nor when the
+      // list already had it); the open conversation is marked read again right after, while it is visible.
       const conversations =
         message.status === 'sent'
           ? state.conversations
-              .map((c) => (c.id === message.conversationId && activity(c) <= message.createdAt ? { ...c, lastMessage: message, lastMessageAt: message.createdAt } : c))
+              .map((c) =>
+                c.id === message.conversationId && activity(c) <= message.createdAt && c.lastMessage?.id !== message.id
+                  ? { ...c, lastMessage: message, lastMessageAt: message.createdAt, unreadCount: (c.unreadCount ?? 0) + (action.announce ? 1 : 0) }
+                  : c,
+              )
               .sort(byActivity)
           : state.conversations;
       return { ...state, threads, conversations, heard };
@@ -134,14 +198,21 @@ function reducer(state: ChatState, action: Action): ChatState {
   }
 }
 
-export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, heard: [], room: null };
+export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, heard: [], room: null, seen: {} };
 
 const codeOf = (error: unknown) => (error instanceof ApiError ? error.code : 'internal_error');
 
 /** Live events that may mean a room now exists: a new conversation, or the stream (re)connected. */
 export const STREAM_READY = 'ready';
 
-export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: string | null = null) {
+/** The title the server gives a conversation from its first message: the first non-blank line, 80 characters. */
+const titleOf = (text: string) => text.trim().split('\n')[0]!.trim().slice(0, 80);
+
+/**
+ * The chat of `me`: `visible` says whether the view is shown (the widget's panel may be hidden), and only a
+ * visible open conversation is marked read.
+ */
+export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: string | null = null, visible = true) {
   const meId = useRef(me.id);
   meId.current = me.id;
   const [state, dispatch] = useReducer(reducer, documentId, (doc): ChatState => ({ ...initialChatState, room: doc === null ? null : { status: 'loading', access: null, code: null } }));
@@ -157,6 +228,15 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     [api],
   );
 
+  // Read while shown: on opening a conversation with unread messages, on one arriving while it is open, and
+  // when the hidden view is shown again. Before paint, so the unread dot never flashes on the open one.
+  const open = state.conversations.find((c) => c.id === state.selectedId);
+  const toRead = visible && open?.unreadCount ? open.lastMessage?.id : undefined;
+  useLayoutEffect(() => {
+    if (!open || !toRead) return;
+    dispatch({ type: 'read', conversationId: open.id, messageId: toRead, mine: true });
+    api.markRead?.(open.id, toRead).catch(() => undefined);
+  }, [toRead]);
   useEffect(() => {
     if (documentId === null) {
       api.listConversations().then(
@@ -169,7 +249,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     let ready = false; // the room is shown: nothing more to open
     let inFlight = false;
     let again = false; // something happened while opening that a "no room yet" answer may have missed
-    const open = () => {
+    const openRoom = () => {
       if (!alive || ready || documentId === null) return;
       if (inFlight) return void (again = true);
       inFlight = true;
@@ -186,7 +266,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
             select(conversation.id);
           } else {
             dispatch({ type: 'room', room: { status: 'waiting', access, code: null } });
-            if (again) open();
+            if (again) openRoom();
           }
         },
         (error: unknown) => {
@@ -195,7 +275,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
         },
       );
     };
-    open();
+    openRoom();
     const unsubscribe = live((type, data) => {
       if (type === EVENT.messageCreated) {
         const message = (data as { message: Message }).message;
@@ -205,8 +285,13 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
         const conversation = (data as { conversation: Conversation }).conversation;
         if (documentId === null && !conversation.documentId) dispatch({ type: 'upsertConversation', conversation });
         // This document's room was just created (or a reconnect may have missed it): open it now.
-        if (documentId !== null && conversation.documentId === documentId) open();
-      } else if (type === STREAM_READY) open();
+        if (documentId !== null && conversation.documentId === documentId) openRoom();
+      } else if (type === EVENT.conversationUpdated) {
+        dispatch({ type: 'upsertConversation', conversation: (data as { conversation: Conversation }).conversation, known: true });
+      } else if (type === EVENT.conversationRead) {
+        const read = data as ConversationReadEvent;
+        dispatch({ type: 'read', conversationId: read.conversationId, messageId: read.messageId, mine: read.userId === meId.current });
+      } else if (type === STREAM_READY) openRoom();
     });
     return () => {
       alive = false;
@@ -225,18 +310,10 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     [api],
   );
 
-  const create = useCallback(async () => {
-    try {
-      const conversation = await api.createConversation();
-      dispatch({ type: 'upsertConversation', conversation });
-      dispatch({ type: 'page', id: conversation.id, messages: [], hasMore: false, older: false });
-      dispatch({ type: 'select', id: conversation.id });
-    } catch (error) {
-      dispatch({ type: 'error', error: (error as Error).message });
-    }
-  }, [api]);
-
-  /** Sends (or re-sends, with the same clientMessageId) a message, showing it at once as pending. */
+  /**
+   * Sends (or re-sends, with the same clientMessageId) a message, showing it at once as pending. In a draft
+   * the message creates the conversation; a retry answers the same one.
+   */
   const send = useCallback(
     async (conversationId: string, text: string, clientMessageId: string = newClientMessageId()) => {
       dispatch({
@@ -252,8 +329,13 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
         },
       });
       try {
-        const message = await api.postMessage(conversationId, text, clientMessageId);
-        dispatch({ type: 'message', message: { ...message, status: 'sent' } });
+        if (conversationId.startsWith(DRAFT)) {
+          const conversation = await api.createConversation({ message: { text, clientMessageId } });
+          dispatch({ type: 'created', draftId: conversationId, conversation });
+        } else {
+          const message = await api.postMessage(conversationId, text, clientMessageId);
+          dispatch({ type: 'message', message: { ...message, status: 'sent' } });
+        }
       } catch (error) {
         const code = codeOf(error);
         dispatch({ type: 'failed', conversationId, clientMessageId, code });
@@ -264,7 +346,21 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     [api, me],
   );
 
+  /** Opens a draft conversation holding `text` as its pending first message, and creates it with that message. */
+  const start = useCallback(
+    (text: string) => {
+      const clientMessageId = newClientMessageId();
+      const id = DRAFT + clientMessageId;
+      const now = new Date().toISOString();
+      dispatch({ type: 'upsertConversation', conversation: { id, organizationId: me.organizationId, documentId: null, title: titleOf(text), createdAt: now, lastMessageAt: null, lastMessage: null } });
+      dispatch({ type: 'page', id, messages: [], hasMore: false, older: false });
+      dispatch({ type: 'select', id });
+      void send(id, text, clientMessageId);
+    },
+    [me, send],
+  );
+
   const deselect = useCallback(() => dispatch({ type: 'select', id: null }), []);
 
-  return { state, select, deselect, loadOlder, create, send, clearError: () => dispatch({ type: 'error', error: null }) };
+  return { state, select, deselect, loadOlder, start, send, clearError: () => dispatch({ type: 'error', error: null }) };
 }

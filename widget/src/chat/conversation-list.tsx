@@ -1,0 +1,54 @@
+/**
+ * The user's conversations, one button each: the title (a placeholder until the first message gives one),
+ * when the last message was written, who wrote it and its first line, and a dot for unread messages that
+ * screen readers hear as "N unread messages".
+ */
+import type { User } from '../../../shared/src/api.js';
+import { authorName, when } from './format.js';
+import type { Strings } from './strings.js';
+import type { ChatConversation } from './use-chat.js';
+
+export interface ConversationListProps {
+  conversations: ChatConversation[];
+  selectedId: string | null;
+  me: User;
+  t: Strings;
+  lang: string | undefined;
+  onOpen: (id: string) => void;
+}
+
+export function ConversationList({ conversations, selectedId, me, t, lang, onOpen }: ConversationListProps) {
+  const now = new Date();
+  return (
+    <ul class="conversations" aria-label={t.conversations}>
+      {conversations.map((c) => {
+        const last = c.lastMessage;
+        const unread = c.unreadCount ?? 0;
+        const current = c.id === selectedId;
+        return (
+          <li key={c.id}>
+            <button type="button" class={current ? 'active' : ''} aria-current={current ? 'true' : undefined} data-conversation-id={c.id} data-unread={unread || undefined} onClick={() => onOpen(c.id)}>
+              <span class="title" dir="auto">
+                {c.title ?? t.newConversation}
+              </span>
+              {last && <time dateTime={last.createdAt}>{when(last.createdAt, lang, now)}</time>}
+              {last && (
+                <span class="last">
+                  <span class="by">{authorName(last, me, t)}:</span>{' '}
+                  <span class="preview" dir="auto">
+                    {last.text.slice(0, 120).replace(/\s+/g, ' ')}
+                  </span>
+                </span>
+              )}
+              {unread > 0 && (
+                <span class="dot">
+                  <span class="sr-only">{t.unread(unread)}</span>
+                </span>
+              )}
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
