@@ -89,6 +89,15 @@ export const InboxConversationSchema = Type.Composite([
   Type.Object({ unanswered: Type.Boolean(), participants: Type.Array(Type.Object({ id: Type.String(), name: Nullable(Type.String()) })) }),
 ]);
 export const InboxListSchema = Type.Object({ conversations: Type.Array(InboxConversationSchema), nextCursor: Nullable(Type.String()) });
+export const InboxConversationResponseSchema = Type.Object({ conversation: InboxConversationSchema });
+/** `PATCH /api/v1/admin/conversations/:id`: the fields to change (at least one). */
+export const ConversationPatchSchema = Type.Object(
+  {
+    // What a title may contain is the rule of shared/src/fields.ts (parseTitle), checked by the route.
+    title: Type.Optional(Type.String({ description: '1 to 200 characters after trimming, no control characters' })),
+  },
+  { additionalProperties: false, minProperties: 1, description: 'The fields to change; each absent one stays as it is' },
+);
 
 export const AuditEntrySchema = Type.Object({
   id: Type.String(),

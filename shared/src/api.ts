@@ -55,12 +55,28 @@ export const ConversationSchema = Type.Object({
   organizationId: Type.String(),
   /** The document whose shared room this is, or null for an ordinary conversation. */
   documentId: Type.Union([Type.String(), Type.Null()]),
-  title: Type.String(),
+  title: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'Given when created or renamed; else taken from the first message (its first non-blank line, at most 80 characters); null while a conversation created without one has no message. A document room\'s is its document id.',
+  }),
   createdAt: IsoDate,
   lastMessageAt: Type.Union([IsoDate, Type.Null()]),
   lastMessage: Type.Union([MessageSchema, Type.Null()]),
 });
 export type Conversation = Static<typeof ConversationSchema>;
+
+/** A conversation in the caller's list, with where the caller stands in it. */
+export const ConversationSummarySchema = Type.Composite(
+  [
+    ConversationSchema,
+    Type.Object({
+      unreadCount: Type.Integer({ minimum: 0, description: "Messages by others after the caller's read marker (the caller's own never count)." }),
+      lastReadMessageId: Type.Union([Type.String(), Type.Null()], { description: 'The last message the caller has read, or null before any.' }),
+    }),
+  ],
+  { description: 'A conversation with the read state of the caller' },
+);
+export type ConversationSummary = Static<typeof ConversationSummarySchema>;
 
 /** `POST /api/v1/documents/:documentId/open`: the user's access and the room (null until an editor opens it). */
 export const DocumentRoomSchema = Type.Object({
@@ -69,16 +85,6 @@ export const DocumentRoomSchema = Type.Object({
 });
 export type DocumentRoom = Static<typeof DocumentRoomSchema>;
 
-export const CreateConversationBodySchema = Type.Object(
-  { title: Type.Optional(Type.String({ maxLength: 200 })) },
-  { additionalProperties: false },
-);
-export const ConversationResponseSchema = Type.Object({ conversation: ConversationSchema });
-export const ConversationListSchema = Type.Object({
-  conversations: Type.Array(ConversationSchema),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-});
-export type ConversationList = Static<typeof ConversationListSchema>;
 
 export const PostMessageBodySchema = Type.Object(
   {
@@ -89,6 +95,37 @@ export const PostMessageBodySchema = Type.Object(
   { additionalProperties: false },
 );
 export type PostMessageBody = Static<typeof PostMessageBodySchema>;
+
+export const CreateConversationBodySchema = Type.Object(
+  {
+    // What a title may contain is the rule of shared/src/fields.ts (parseTitle), checked by the route.
+    title: Type.Optional(Type.String({ description: '1 to 200 characters after trimming; blank or absent: taken from the first message' })),
+    message: Type.Optional(
+      Type.Object(PostMessageBodySchema.properties, {
+        additionalProperties: false,
+        description: 'The first message, created with the conversation in one transaction. A retry with the same clientMessageId answers 200 with the same conversation.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateConversationBody = Static<typeof CreateConversationBodySchema>;
+export const ConversationResponseSchema = Type.Object({ conversation: ConversationSchema });
+export const ConversationListSchema = Type.Object({
+  conversations: Type.Array(ConversationSummarySchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type ConversationList = Static<typeof ConversationListSchema>;
+
+/** `POST /api/v1/conversations/:id/read`: the caller has read up to this message of the conversation. */
+export const MarkReadBodySchema = Type.Object(
+  { messageId: Type.String({ minLength: 1, maxLength: 64, description: 'A message of this conversation; an older one than the marker changes nothing' }) },
+  { additionalProperties: false },
+);
+export const MarkReadResponseSchema = Type.Object({
+  unreadCount: Type.Integer({ minimum: 0, description: "Messages by others still after the caller's read marker" }),
+});
+export type MarkReadResponse = Static<typeof MarkReadResponseSchema>;
 export const MessageResponseSchema = Type.Object({ message: MessageSchema });
 export const MessagePageQuerySchema = Type.Object(
   {
@@ -116,4 +153,14 @@ export interface MessageCreatedEvent {
 }
 export interface ConversationCreatedEvent {
   conversation: Conversation;
+}
+/** `conversation.updated`: the conversation as it is now (renamed, or titled by its first message). */
+export interface ConversationUpdatedEvent {
+  conversation: Conversation;
+}
+/** `conversation.read`: `userId` (a Parley user id) has read up to `messageId` (their marker moved forward). */
+export interface ConversationReadEvent {
+  conversationId: string;
+  userId: string;
+  messageId: string;
 }

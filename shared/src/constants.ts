@@ -7,5 +7,9 @@ export const CLIENT_MESSAGE_ID_MAX = 128;
 export const EVENT = {
   messageCreated: 'message.created',
   conversationCreated: 'conversation.created',
+  /** A conversation's title changed (renamed, or given by its first message): `{conversation}`. */
+  conversationUpdated: 'conversation.updated',
+  /** A participant's read marker moved forward: `{conversationId, userId, messageId}`. */
+  conversationRead: 'conversation.read',
 } as const;
 export type EventName = (typeof EVENT)[keyof typeof EVENT];

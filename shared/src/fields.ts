@@ -4,7 +4,8 @@
  * value every other door accepts, and a token Parley mints always signs in. Each parser is a pure function of
  * an `unknown`: it answers the value to use, or a reason that reads after the field's name
  * (`userId must be in Unicode NFC`). Routes keep their JSON Schemas for the shape of a body; what a string
- * may contain is decided here. Lengths are counted as JavaScript counts them, in UTF-16 code units.
+ * may contain is decided here. Lengths are counted as JavaScript counts them, in UTF-16 code units, except a
+ * conversation title's, which is counted in characters (code points) as a person reads it, like a message.
  *
  * Kept free of dependencies so that the widget can share it without growing.
  */
@@ -17,6 +18,10 @@ export const MAX_NAME_CHARS = 200;
 export const MAX_URL_CHARS = 2048;
 export const MAX_ORIGINS = 100;
 export const MAX_SEAT_COUNT = 999_999_999;
+/** A conversation title given by a person, in characters (code points). */
+export const MAX_TITLE_CHARS = 200;
+/** A title taken from a conversation's first message, in characters (code points). */
+export const MAX_DERIVED_TITLE_CHARS = 80;
 
 const ok = <T>(value: T): Field<T> => ({ ok: true, value });
 const no = (reason: string): Field<never> => ({ ok: false, reason });
@@ -163,6 +168,38 @@ export function parseSeatCount(value: unknown): Field<number> {
 export function parseSeatCountText(value: unknown): Field<number> {
   if (typeof value !== 'string' || !/^\d{1,9}$/.test(value)) return no('must be a whole number from 0 to 999,999,999');
   return parseSeatCount(Number(value));
+}
+
+/** Characters as a person counts them: code points, so an emoji is one. */
+const codePoints = (s: string): string[] => Array.from(s);
+
+/**
+ * A conversation title given by a person (creating a conversation, an administrator renaming one): a string
+ * of 1 to 200 characters (code points) once surrounding whitespace is trimmed, without control characters
+ * (so no line break) or lone surrogates. Answers the trimmed title.
+ */
+export function parseTitle(value: unknown): Field<string> {
+  const rule = `must be a string of 1 to ${MAX_TITLE_CHARS} characters (surrounding spaces do not count)`;
+  if (typeof value !== 'string') return no(rule);
+  const title = value.trim();
+  if (title === '' || codePoints(title).length > MAX_TITLE_CHARS) return no(rule);
+  const reason = plainTextReason(title);
+  return reason ? no(reason) : ok(title);
+}
+
+/**
+ * The title a conversation created without one takes from its first message: the message's first line
+ * that is not blank, trimmed, of at most 80 characters (code points: an emoji is one); a longer line is cut
+ * to its first 79 characters followed by "…". Null when the text has no such line.
+ */
+export function titleFromMessage(text: string): string | null {
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    const chars = codePoints(trimmed);
+    return chars.length <= MAX_DERIVED_TITLE_CHARS ? trimmed : `${chars.slice(0, MAX_DERIVED_TITLE_CHARS - 1).join('')}…`;
+  }
+  return null;
 }
 
 // ── The widget's look and words (docs/admin-api.md, Widget) ──────────────────────────────────────────────

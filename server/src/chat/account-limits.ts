@@ -30,8 +30,15 @@ const SWEEP_AT = 10_000;
 
 export type LimitVerdict = { limited: false } | { limited: true; retryAfterSeconds: number };
 
+/** Counts one action of an account if the limit allows it; a refusal says how many seconds to wait. */
+export interface WindowCounter {
+  (accountId: string): LimitVerdict;
+  /** What counting now would answer, without counting. */
+  check(accountId: string): LimitVerdict;
+}
+
 /** A sliding-window counter per account: the times of its recent actions, oldest first. */
-function createWindowCounter(limit: RateLimit, now: () => number) {
+function createWindowCounter(limit: RateLimit, now: () => number): WindowCounter {
   const windowMs = limit.windowSeconds * 1000;
   const recent = new Map<string, number[]>();
 
@@ -39,31 +46,55 @@ function createWindowCounter(limit: RateLimit, now: () => number) {
     for (const [key, times] of recent) if (times[times.length - 1]! <= at - windowMs) recent.delete(key);
   }
 
-  /** Counts one action of `accountId` if the limit allows it; a refusal says how many seconds to wait. */
-  return function take(accountId: string): LimitVerdict {
-    if (limit.max <= 0) return { limited: false };
-    const at = now();
+  /** The account's times still in the window, and the verdict on one more action. */
+  function judge(accountId: string, at: number): { times: number[]; verdict: LimitVerdict } {
     let times = recent.get(accountId);
     if (!times) {
       if (recent.size >= SWEEP_AT) sweep(at);
       recent.set(accountId, (times = []));
     }
     while (times.length > 0 && times[0]! <= at - windowMs) times.shift();
-    if (times.length >= limit.max) return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil((times[0]! + windowMs - at) / 1000)) };
-    times.push(at);
-    return { limited: false };
+    if (times.length >= limit.max) return { times, verdict: { limited: true, retryAfterSeconds: Math.max(1, Math.ceil((times[0]! + windowMs - at) / 1000)) } };
+    return { times, verdict: { limited: false } };
+  }
+
+  const take = (accountId: string): LimitVerdict => {
+    if (limit.max <= 0) return { limited: false };
+    const at = now();
+    const { times, verdict } = judge(accountId, at);
+    if (!verdict.limited) times.push(at);
+    return verdict;
   };
+  const check = (accountId: string): LimitVerdict => (limit.max <= 0 ? { limited: false } : judge(accountId, now()).verdict);
+  return Object.assign(take, { check });
+}
+
+/** Counts one action on each counter if every one allows it; otherwise none, answering the first refusal. */
+function takeEach(accountId: string, counters: readonly WindowCounter[]): LimitVerdict {
+  for (const counter of counters) {
+    const verdict = counter.check(accountId);
+    if (verdict.limited) return verdict;
+  }
+  for (const counter of counters) counter(accountId);
+  return { limited: false };
 }
 
 export function createAccountLimits(options: AccountLimitOptions) {
   if (typeof options.now !== 'function') throw new TypeError('createAccountLimits needs the app clock');
   const streams = new Map<string, { closeWithReason: (reason: StreamCloseReason) => void }[]>();
+  const message = createWindowCounter(options.messages, options.now);
+  const conversation = createWindowCounter(options.conversations, options.now);
 
   return {
     /** Counts a message an account posts, unless it is over the limit. */
-    message: createWindowCounter(options.messages, options.now),
+    message,
     /** Counts a conversation an account creates, unless it is over the limit. */
-    conversation: createWindowCounter(options.conversations, options.now),
+    conversation,
+    /**
+     * Counts a conversation created with its first message: one conversation and one message, or neither
+     * when either limit refuses.
+     */
+    conversationWithMessage: (accountId: string) => takeEach(accountId, [conversation, message]),
 
     /**
      * Registers an open event stream of `accountId`; answers the function that unregisters it (call it when

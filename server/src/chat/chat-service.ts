@@ -3,14 +3,18 @@
  * event in one transaction, then publishes the event to the bus, so a stream sees nothing that did not
  * commit and a resumed stream finds in the log everything it missed.
  */
-import type { Conversation, Message } from '../../../shared/src/api.js';
+import type { Kysely } from 'kysely';
+import type { Conversation, ConversationSummary, Message } from '../../../shared/src/api.js';
 import { EVENT, MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
+import { titleFromMessage } from '../../../shared/src/fields.js';
 import { ParleyError } from '../errors.js';
 import type { Store } from '../store/database.js';
 import type { ConversationRepository, ConversationCursor } from '../store/conversations.js';
 import { decodeCursor, encodeCursor } from '../store/conversations.js';
 import type { EventRepository } from '../store/events.js';
-import type { MessageRepository } from '../store/messages.js';
+import type { Database } from '../store/schema.js';
+import type { MessageRepository, MessageRow } from '../store/messages.js';
+import { createReadMarkerRepository, type ReadMarkerRepository } from '../store/read-markers.js';
 import type { UserRow } from '../store/users.js';
 import { isAdministrator, type AccessControl } from './access.js';
 import type { EventBus, BusEvent } from './event-bus.js';
@@ -24,6 +28,24 @@ export interface ChatDeps {
   access: AccessControl;
   bus: EventBus;
   now: () => number;
+  /** Defaults to the read markers of `store`. */
+  readMarkers?: ReadMarkerRepository;
+}
+
+/** A new conversation's first message, and its title if the user gave one. */
+export interface FirstMessage {
+  title: string | undefined;
+  text: string;
+  clientMessageId: string;
+}
+
+/** Thrown inside a transaction to roll it back: a concurrent request stored this clientMessageId first. */
+class StoredMeanwhile extends Error {}
+
+/** The message rules of every door that posts one: not blank, at most 10,000 characters. */
+function checkMessageText(text: string): void {
+  if (text.trim() === '') throw new ParleyError('message_empty');
+  if (characterCount(text) > MESSAGE_MAX_CHARS) throw new ParleyError('message_too_long');
 }
 
 /** Counts characters as code points, as a person would (an emoji is one). */
@@ -35,9 +57,35 @@ export function characterCount(text: string): number {
 
 export function createChatService(deps: ChatDeps) {
   const { store, conversations, messages, events, access, bus } = deps;
+  const readMarkers = deps.readMarkers ?? createReadMarkerRepository(store);
+
+  /**
+   * For a retry of a creation: the conversation whose first message `user` sent under `clientMessageId`,
+   * if they created it; undefined if they sent no such message. The id of any other message (a later one
+   * of a conversation, one in a conversation now out of the user's reach) is `client_message_id_conflict`.
+   */
+  async function createdWith(user: UserRow, clientMessageId: string): Promise<Conversation | undefined> {
+    const message = await messages.findByClientMessageId(user.id, clientMessageId);
+    if (!message) return undefined;
+    const row = await conversations.findById(message.conversation_id);
+    const isFirst = row !== undefined && (await messages.firstSeqOf(row.id)) === message.seq;
+    if (!row || !isFirst || row.created_by !== user.id || row.document_id !== null || row.organization_id !== user.organization_id) {
+      throw new ParleyError('client_message_id_conflict');
+    }
+    const last = await messages.lastOf([row.id]);
+    return presentConversation(row, last.get(row.id));
+  }
+
+  /** Titles an untitled conversation from its first message (`message`); undefined if another came first. */
+  async function titleFrom(trx: Kysely<Database>, conversationId: string, message: MessageRow): Promise<Conversation | undefined> {
+    const title = titleFromMessage(message.text);
+    const row = title === null ? undefined : await conversations.titleIfUntitled(trx, conversationId, title);
+    return row ? presentConversation(row, message) : undefined;
+  }
 
   return {
-    async listConversations(user: UserRow, rawCursor: string | undefined, limit: number): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
+    /** A page of the user's conversations, newest activity first, each with the user's read state. */
+    async listConversations(user: UserRow, rawCursor: string | undefined, limit: number): Promise<{ conversations: ConversationSummary[]; nextCursor: string | null }> {
       let cursor: ConversationCursor | undefined;
       if (rawCursor !== undefined) {
         cursor = decodeCursor(rawCursor);
@@ -47,9 +95,10 @@ export function createChatService(deps: ChatDeps) {
       // A document room stays listed only while a grant still covers its document.
       const page = [];
       for (const row of rows.slice(0, limit)) if (row.document_id === null || (await access.documentRole(user, row.document_id, deps.now())) !== null) page.push(row);
-      const last = await messages.lastOf(page.map((r) => r.id));
+      const ids = page.map((r) => r.id);
+      const [last, reads] = await Promise.all([messages.lastOf(ids), readMarkers.readStateOf(user.id, ids)]);
       return {
-        conversations: page.map((r) => presentConversation(r, last.get(r.id))),
+        conversations: page.map((r): ConversationSummary => ({ ...presentConversation(r, last.get(r.id)), ...(reads.get(r.id) ?? { unreadCount: 0, lastReadMessageId: null }) })),
         // The cursor follows the rows read, not the ones shown: a page of lapsed rooms must not end the list.
         nextCursor: rows.length > limit ? encodeCursor(rows[limit - 1]!) : null,
       };
@@ -98,18 +147,61 @@ export function createChatService(deps: ChatDeps) {
       return presentConversation(row, last.get(row.id));
     },
 
+    /**
+     * An empty conversation. Without a title (`title` is one the field rule accepted) it has none until its
+     * first message gives it one.
+     */
     async createConversation(user: UserRow, title: string | undefined): Promise<Conversation> {
       const now = deps.now();
-      const cleanTitle = title?.trim() || 'New conversation';
       const participantIds = [user.id];
       const { conversation, published } = await store.db.transaction().execute(async (trx) => {
-        const row = await conversations.create(trx, { organizationId: user.organization_id, title: cleanTitle, createdBy: user.id, participantIds }, now);
+        const row = await conversations.create(trx, { organizationId: user.organization_id, title: title ?? null, createdBy: user.id, participantIds }, now);
         const conversation = presentConversation(row, undefined);
         const event = await events.append(trx, { conversationId: row.id, organizationId: row.organization_id, documentId: null, type: EVENT.conversationCreated, payload: { conversation } }, now);
         return { conversation, published: { event, participantIds } satisfies BusEvent };
       });
       bus.publish(published);
       return conversation;
+    },
+
+    /**
+     * A conversation created with its first message, in one transaction: `conversation.created` (the
+     * conversation as answered, its first message included), then `message.created`. Without a title it
+     * takes the message's (fields.ts, titleFromMessage). A retry with the same clientMessageId answers the
+     * conversation it created (`created: false`) and creates nothing. `beforeCreate` (the per-account
+     * limits) runs only when this call creates, inside its transaction: a refusal rolls everything back.
+     */
+    async startConversation(user: UserRow, first: FirstMessage, beforeCreate?: () => void): Promise<{ conversation: Conversation; created: boolean }> {
+      checkMessageText(first.text);
+      const earlier = await createdWith(user, first.clientMessageId);
+      if (earlier) return { conversation: earlier, created: false };
+      const now = deps.now();
+      const participantIds = [user.id];
+      try {
+        const result = await store.db.transaction().execute(async (trx) => {
+          const title = first.title ?? titleFromMessage(first.text);
+          const row = await conversations.create(trx, { organizationId: user.organization_id, title, createdBy: user.id, participantIds }, now);
+          const { row: message, created } = await messages.insertOnce(trx, { conversationId: row.id, authorType: 'user', authorId: user.id, text: first.text, clientMessageId: first.clientMessageId }, now);
+          if (!created) throw new StoredMeanwhile();
+          beforeCreate?.();
+          await conversations.touch(trx, row.id, now);
+          await readMarkers.advance(trx, row.id, user.id, message.seq, now);
+          const conversation = presentConversation({ ...row, last_message_at: now }, message);
+          const scope = { conversationId: row.id, organizationId: row.organization_id, documentId: null };
+          const published = [
+            await events.append(trx, { ...scope, type: EVENT.conversationCreated, payload: { conversation } }, now),
+            await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(message) } }, now),
+          ];
+          return { conversation, published };
+        });
+        for (const event of result.published) bus.publish({ event, participantIds });
+        return { conversation: result.conversation, created: true };
+      } catch (error) {
+        if (!(error instanceof StoredMeanwhile)) throw error;
+        const stored = await createdWith(user, first.clientMessageId);
+        if (!stored) throw new TypeError('a message stored meanwhile is not found');
+        return { conversation: stored, created: false };
+      }
     },
 
     async listMessages(user: UserRow, conversationId: string, before: string | undefined, limit: number): Promise<{ messages: Message[]; hasMore: boolean }> {
@@ -125,37 +217,65 @@ export function createChatService(deps: ChatDeps) {
     },
 
     /**
-     * Posts a message once per (author, clientMessageId): a retry answers the stored message with
-     * `created: false` and publishes nothing.
-     */
-    /**
      * Posts a message once per `clientMessageId`; a retry answers the stored message (`created: false`).
      * `beforeCreate` (the per-account limit) runs only for a new message, inside its transaction: a refusal
-     * rolls it back, and a retry never counts.
+     * rolls it back, and a retry never counts. The author's read marker moves to their message; the first
+     * message of an untitled conversation gives it its title (`conversation.updated`, after
+     * `message.created`).
      */
     async postMessage(user: UserRow, conversationId: string, text: string, clientMessageId: string, beforeCreate?: () => void): Promise<{ message: Message; created: boolean }> {
-      if (text.trim() === '') throw new ParleyError('message_empty');
-      if (characterCount(text) > MESSAGE_MAX_CHARS) throw new ParleyError('message_too_long');
+      checkMessageText(text);
       const conversation = await access.requireConversation(user, conversationId, 'write');
       const now = deps.now();
       const result = await store.db.transaction().execute(async (trx) => {
         const { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId }, now);
-        if (!created) return { row, created, published: undefined };
-        if (row.conversation_id === conversationId) beforeCreate?.();
+        if (!created) return { row, created, published: [] };
+        beforeCreate?.();
         // An administrator answering from the inbox joins the conversation, so it is theirs to follow.
         if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
         await conversations.touch(trx, conversationId, now);
-        const message = presentMessage(row);
-        const event = await events.append(
-          trx,
-          { conversationId, organizationId: conversation.organization_id, documentId: conversation.document_id, type: EVENT.messageCreated, payload: { message } },
-          now,
-        );
-        return { row, created, published: event };
+        await readMarkers.advance(trx, conversationId, user.id, row.seq, now);
+        const scope = { conversationId, organizationId: conversation.organization_id, documentId: conversation.document_id };
+        const published = [await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(row) } }, now)];
+        const titled = conversation.title === null ? await titleFrom(trx, conversationId, row) : undefined;
+        if (titled) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: titled } }, now));
+        return { row, created, published };
       });
       if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');
-      if (result.published) bus.publish({ event: result.published, participantIds: await conversations.participantIds(conversationId) });
+      if (result.published.length > 0) {
+        const participantIds = await conversations.participantIds(conversationId);
+        for (const event of result.published) bus.publish({ event, participantIds });
+      }
       return { message: presentMessage(result.row), created: result.created };
+    },
+
+    /**
+     * Moves the user's read marker in the conversation forward to `messageId` (an older message changes
+     * nothing) and answers how many messages by others remain unread. A move is announced to whoever
+     * follows the conversation (`conversation.read`), the user's other devices included.
+     */
+    async markRead(user: UserRow, conversationId: string, messageId: string): Promise<{ unreadCount: number }> {
+      const conversation = await access.requireConversation(user, conversationId, 'read');
+      const message = await messages.findById(messageId);
+      if (!message || message.conversation_id !== conversationId) throw new ParleyError('bad_request', 'messageId is not a message of this conversation.');
+      const now = deps.now();
+      const published = await store.db.transaction().execute(async (trx) => {
+        if (!(await readMarkers.advance(trx, conversationId, user.id, message.seq, now))) return undefined;
+        return events.append(
+          trx,
+          {
+            conversationId,
+            organizationId: conversation.organization_id,
+            documentId: conversation.document_id,
+            type: EVENT.conversationRead,
+            payload: { conversationId, userId: user.id, messageId: message.id },
+          },
+          now,
+        );
+      });
+      if (published) bus.publish({ event: published, participantIds: await conversations.participantIds(conversationId) });
+      const state = (await readMarkers.readStateOf(user.id, [conversationId])).get(conversationId);
+      return { unreadCount: state?.unreadCount ?? 0 };
     },
   };
 }

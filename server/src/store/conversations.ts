@@ -27,7 +27,7 @@ export function createConversationRepository({ db }: Store) {
   return {
     async create(
       executor: Kysely<Database>,
-      input: { organizationId: string; title: string; createdBy: string; participantIds: readonly string[]; documentId?: string },
+      input: { organizationId: string; title: string | null; createdBy: string; participantIds: readonly string[]; documentId?: string },
       now: number,
     ): Promise<ConversationRow> {
       const row: ConversationRow = {
@@ -129,6 +129,17 @@ export function createConversationRepository({ db }: Store) {
     async touch(executor: Kysely<Database>, id: string, now: number): Promise<void> {
       await executor.updateTable('conversations').set({ last_message_at: now }).where('id', '=', id).execute();
     },
+
+    /**
+     * Gives an untitled conversation its title (from its first message); answers the updated row, or
+     * undefined when it had one already (another first message came first).
+     */
+    titleIfUntitled: (executor: Kysely<Database>, id: string, title: string) =>
+      executor.updateTable('conversations').set({ title }).where('id', '=', id).where('title', 'is', null).returningAll().executeTakeFirst(),
+
+    /** Changes what an administrator may change (the title, for now); answers the updated row. */
+    update: (executor: Kysely<Database>, id: string, patch: { title?: string }) =>
+      executor.updateTable('conversations').set(patch).where('id', '=', id).returningAll().executeTakeFirst(),
   };
 }
 

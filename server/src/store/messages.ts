@@ -49,6 +49,16 @@ export function createMessageRepository({ db }: Store) {
 
     findById: (id: string) => selectMessages(db).where('messages.id', '=', id).executeTakeFirst(),
 
+    /** The message this author sent with this clientMessageId, if any. */
+    findByClientMessageId: (authorId: string, clientMessageId: string) =>
+      selectMessages(db).where('messages.author_id', '=', authorId).where('messages.client_message_id', '=', clientMessageId).executeTakeFirst(),
+
+    /** The `seq` of the conversation's first message, if it has one. */
+    async firstSeqOf(conversationId: string): Promise<number | undefined> {
+      const row = await db.selectFrom('messages').select((eb) => eb.fn.min('seq').as('seq')).where('conversation_id', '=', conversationId).executeTakeFirst();
+      return row?.seq === null || row?.seq === undefined ? undefined : Number(row.seq);
+    },
+
     /** Up to `limit` messages before `beforeSeq` (or the newest), returned oldest first. */
     async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
       let query = selectMessages(db).where('messages.conversation_id', '=', conversationId);

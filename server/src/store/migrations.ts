@@ -3,11 +3,13 @@
  * only difference is how an auto-incrementing key is declared.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { titleFromMessage } from '../../../shared/src/fields.js';
 import type { Dialect } from './database.js';
 
 export const DEFAULT_ORGANIZATION_ID = 'default';
 
-function migrations(dialect: Dialect): Record<string, Migration> {
+/** Every migration, by name in the order applied (exported for the tests of one migration's upgrade). */
+export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
   const serial = (name: string) =>
     dialect === 'postgres'
       ? sql`${sql.ref(name)} bigserial primary key`
@@ -236,12 +238,110 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('users').addColumn('session_epoch', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    '0006_titles_and_read_markers': {
+      async up(db: Kysely<unknown>) {
+        // Titles become optional: a conversation created without one takes its first message's, and has none
+        // (null) until then. SQLite cannot drop a NOT NULL, so there the table is rebuilt
+        // (https://www.sqlite.org/lang_altertable.html#otheralter), all of it in one transaction.
+        if (dialect === 'postgres') {
+          await sql`alter table conversations alter column title drop not null`.execute(db);
+          await titlesAndReadMarkers(db);
+          return;
+        }
+        // Off while the old table is dropped (it would cascade to participants and messages); only outside
+        // a transaction does the pragma take effect.
+        await sql`pragma foreign_keys = off`.execute(db);
+        try {
+          await sql`begin`.execute(db);
+          try {
+            // Written to be run again after a crash between the commit and the migration's bookkeeping.
+            await sql`drop table if exists conversations_rebuilt`.execute(db);
+            await sql`create table conversations_rebuilt (
+              id text primary key,
+              organization_id text not null references organizations(id),
+              title text,
+              created_by text,
+              created_at bigint not null,
+              last_message_at bigint,
+              document_id text
+            )`.execute(db);
+            await sql`insert into conversations_rebuilt (id, organization_id, title, created_by, created_at, last_message_at, document_id)
+              select id, organization_id, title, created_by, created_at, last_message_at, document_id from conversations`.execute(db);
+            await sql`drop table conversations`.execute(db);
+            await sql`alter table conversations_rebuilt rename to conversations`.execute(db);
+            await db.schema.createIndex('conversations_document').on('conversations').columns(['organization_id', 'document_id']).unique().execute();
+            const broken = await sql`pragma foreign_key_check`.execute(db);
+            if (broken.rows.length > 0) throw new Error(`foreign keys broken by the rebuild of conversations: ${JSON.stringify(broken.rows.slice(0, 5))}`);
+            await titlesAndReadMarkers(db);
+            await sql`commit`.execute(db);
+          } catch (error) {
+            await sql`rollback`.execute(db).catch(() => undefined);
+            throw error;
+          }
+        } finally {
+          await sql`pragma foreign_keys = on`.execute(db);
+        }
+      },
+    },
   };
+}
+
+/** The tables `titlesAndReadMarkers` touches, as they are at that migration. */
+interface TitleMigrationTables {
+  conversations: { id: string; title: string | null; document_id: string | null };
+  messages: { seq: number; conversation_id: string; text: string };
+}
+
+const TITLE_BATCH = 500;
+
+/**
+ * Migration 0006's data and table (both dialects): the old placeholder title 'New conversation' is
+ * replaced by the first message's title (shared/src/fields.ts, titleFromMessage), or null in a
+ * conversation without messages, which the clients show as a placeholder in the reader's language; document
+ * rooms keep their document id. Then the table of read markers.
+ */
+async function titlesAndReadMarkers(unknownDb: Kysely<unknown>): Promise<void> {
+  const db = unknownDb as unknown as Kysely<TitleMigrationTables>;
+  for (let after = ''; ; ) {
+    const ids = (
+      await db
+        .selectFrom('conversations')
+        .select('id')
+        .where('title', '=', 'New conversation')
+        .where('document_id', 'is', null)
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(TITLE_BATCH)
+        .execute()
+    ).map((r) => r.id);
+    if (ids.length === 0) break;
+    const firsts = await db
+      .selectFrom('messages')
+      .select(['conversation_id', 'text'])
+      .where('seq', 'in', (eb) => eb.selectFrom('messages').select((e) => e.fn.min('seq').as('seq')).where('conversation_id', 'in', ids).groupBy('conversation_id'))
+      .execute();
+    const firstText = new Map(firsts.map((m) => [m.conversation_id, m.text]));
+    for (const id of ids) {
+      const text = firstText.get(id);
+      await db.updateTable('conversations').set({ title: text === undefined ? null : titleFromMessage(text) }).where('id', '=', id).execute();
+    }
+    after = ids[ids.length - 1]!;
+  }
+
+  await unknownDb.schema
+    .createTable('read_markers')
+    .ifNotExists()
+    .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('seq', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('read_markers_pk', ['conversation_id', 'user_id'])
+    .execute();
 }
 
 /** Applies every migration not yet applied; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const provider: MigrationProvider = { getMigrations: async () => schemaMigrations(dialect) };
   // With a schema of its own, the migration bookkeeping lives there too (Kysely would otherwise look for it
   // across every schema, and see another store's).
   const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();

@@ -78,7 +78,11 @@ export interface ConversationsTable {
    * grants, document rooms).
    */
   document_id: string | null;
-  title: string;
+  /**
+   * Given at creation or by a rename, else set from the first message (chat/chat-service.ts); null until
+   * then. A document room's is its document id.
+   */
+  title: string | null;
   created_by: string | null;
   created_at: number;
   last_message_at: number | null;
@@ -100,6 +104,14 @@ export interface MessagesTable {
   text: string;
   client_message_id: string | null;
   created_at: number;
+}
+
+/** How far a participant has read a conversation: up to the message with this `seq`, which only grows. */
+export interface ReadMarkersTable {
+  conversation_id: string;
+  user_id: string;
+  seq: number;
+  updated_at: number;
 }
 
 export interface EventsTable {
@@ -221,5 +233,6 @@ export interface Database {
   conversations: ConversationsTable;
   participants: ParticipantsTable;
   messages: MessagesTable;
+  read_markers: ReadMarkersTable;
   events: EventsTable;
 }

@@ -12,6 +12,7 @@ import type { AuditRepository } from '../store/audit.js';
 import type { Store } from '../store/database.js';
 import { createAdminLinkUseCases } from './admin-links.js';
 import { createAudited } from './audited.js';
+import { createConversationUseCases } from './conversations.js';
 import { createCredentialUseCases } from './credentials.js';
 import { createKeyUseCases } from './keys.js';
 import { createSettingsUseCases } from './settings.js';
@@ -28,6 +29,7 @@ export function createUseCases(deps: { store: Store; audit: AuditRepository; bus
     tenantUsers: createTenantUserUseCases({ audited, bus: deps.bus, seatLimit, now: deps.now }),
     settings: createSettingsUseCases({ audited, settings: deps.settings }),
     adminLinks: createAdminLinkUseCases({ audited, adminLinks: deps.adminLinks, sessions: deps.sessions, users: deps.users, now: deps.now }),
+    conversations: createConversationUseCases({ audited, bus: deps.bus, now: deps.now }),
   };
 }
 

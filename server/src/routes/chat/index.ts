@@ -1,7 +1,8 @@
 /**
  * Conversations and messages over REST (README.md, API), for the signed-in user. Posting a message and
- * creating a conversation (a document room's first open included) count against the account's limits
- * (chat/account-limits.ts): beyond them, `429 rate_limited` with Retry-After.
+ * creating a conversation (a document room's first open included; one created with its first message counts
+ * as both) count against the account's limits (chat/account-limits.ts): beyond them, `429 rate_limited`
+ * with Retry-After.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -12,13 +13,17 @@ import {
   ConversationResponseSchema,
   CreateConversationBodySchema,
   DocumentRoomSchema,
+  MarkReadBodySchema,
+  MarkReadResponseSchema,
   MessagePageQuerySchema,
   MessagePageSchema,
   MessageResponseSchema,
   PostMessageBodySchema,
 } from '../../../../shared/src/api.js';
+import { parseTitle } from '../../../../shared/src/fields.js';
 import { accountLimitsOf, type LimitVerdict } from '../../chat/account-limits.js';
 import { ParleyError } from '../../errors.js';
+import { readField } from '../admin/read-field.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const DocumentParams = Type.Object({ documentId: Type.String({ minLength: 1, maxLength: 256 }) });
@@ -45,11 +50,19 @@ export async function chatRoutes(parent: FastifyInstance) {
 
   app.post(
     '/conversations',
-    { schema: { body: Type.Optional(CreateConversationBodySchema), response: { 201: ConversationResponseSchema } } },
+    { schema: { body: Type.Optional(CreateConversationBodySchema), response: { 200: ConversationResponseSchema, 201: ConversationResponseSchema } } },
     async (request, reply) => {
-      enforce(reply, limits.conversation(request.session!.user.id));
-      const conversation = await chat.createConversation(request.session!.user, request.body?.title);
-      return reply.code(201).send({ conversation });
+      const user = request.session!.user;
+      const body = request.body ?? {};
+      // A blank title is no title: the first message gives one.
+      const title = body.title === undefined || body.title.trim() === '' ? undefined : readField('title', parseTitle(body.title));
+      if (body.message) {
+        const first = { title, text: body.message.text, clientMessageId: body.message.clientMessageId };
+        const { conversation, created } = await chat.startConversation(user, first, () => enforce(reply, limits.conversationWithMessage(user.id)));
+        return reply.code(created ? 201 : 200).send({ conversation });
+      }
+      enforce(reply, limits.conversation(user.id));
+      return reply.code(201).send({ conversation: await chat.createConversation(user, title) });
     },
   );
 
@@ -68,6 +81,12 @@ export async function chatRoutes(parent: FastifyInstance) {
     '/conversations/:id/messages',
     { schema: { params: IdParams, querystring: MessagePageQuerySchema, response: { 200: MessagePageSchema } } },
     async (request) => chat.listMessages(request.session!.user, request.params.id, request.query.before, request.query.limit ?? 50),
+  );
+
+  app.post(
+    '/conversations/:id/read',
+    { schema: { params: IdParams, body: MarkReadBodySchema, response: { 200: MarkReadResponseSchema } } },
+    async (request) => chat.markRead(request.session!.user, request.params.id, request.body.messageId),
   );
 
   app.post(
