@@ -137,6 +137,8 @@ export interface AdminApi {
   conversations(query: { cursor?: string; limit?: number }): Promise<InboxPage>;
   messages(conversationId: string, query: { before?: string; limit?: number }): Promise<MessagePage>;
   reply(conversationId: string, text: string, clientMessageId: string): Promise<Message>;
+  /** Renames a conversation (1 to 200 characters after trimming); answers it as the inbox shows it. */
+  renameConversation(conversationId: string, title: string): Promise<InboxConversation>;
   audit(query: { kind?: AuditKind | ''; cursor?: string; limit?: number }): Promise<AuditPage>;
   apiKeys(): Promise<AdminApiKey[]>;
   createApiKey(name: string): Promise<CreatedApiKey>;
@@ -207,6 +209,7 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     messages: (id, q) => call('GET', `${admin}/conversations/${enc(id)}/messages${query(q)}`),
     reply: async (id, text, clientMessageId) =>
       (await call<{ message: Message }>('POST', `${admin}/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
+    renameConversation: async (id, title) => (await call<{ conversation: InboxConversation }>('PATCH', `${admin}/conversations/${enc(id)}`, { title })).conversation,
     audit: (q) => call('GET', `${admin}/audit${query(q)}`),
     apiKeys: async () => (await call<{ apiKeys: AdminApiKey[] }>('GET', `${admin}/api-keys`)).apiKeys,
     createApiKey: (name) => call('POST', `${admin}/api-keys`, { name }),

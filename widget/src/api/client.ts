@@ -3,7 +3,7 @@
  * (later) with a bearer token kept in memory. Every failure becomes an `ApiError` carrying the server's
  * stable code, or `network_error` when no answer arrived.
  */
-import type { ConversationList, Conversation, DocumentRoom, MeResponse, Message, MessagePage } from '../../../shared/src/api.js';
+import type { ConversationList, Conversation, DocumentRoom, MarkReadResponse, MeResponse, Message, MessagePage } from '../../../shared/src/api.js';
 
 export type Auth = { kind: 'cookie' } | { kind: 'bearer'; token: string };
 
@@ -36,10 +36,26 @@ export async function readResponse(response: Response): Promise<unknown> {
   );
 }
 
+/** What `createConversation` sends: an optional title and an optional first message. */
+export interface NewConversation {
+  title?: string;
+  message?: { text: string; clientMessageId: string };
+}
+
 export interface ApiClient {
   me(): Promise<MeResponse>;
   listConversations(cursor?: string): Promise<ConversationList>;
-  createConversation(title?: string): Promise<Conversation>;
+  /**
+   * Starts a conversation. With `message`, the conversation and its first message are created together (a
+   * retry with the same clientMessageId answers the same conversation); without a title it takes the
+   * message's. With neither, an empty untitled conversation.
+   */
+  createConversation(body?: NewConversation): Promise<Conversation>;
+  /**
+   * Moves the user's read marker forward to `messageId` (never back); answers what is still unread.
+   * Optional, like `openDocument`, so that test fakes without read state still type-check.
+   */
+  markRead?(conversationId: string, messageId: string): Promise<MarkReadResponse>;
   listMessages(conversationId: string, before?: string): Promise<MessagePage>;
   postMessage(conversationId: string, text: string, clientMessageId: string): Promise<Message>;
   /**
@@ -74,7 +90,14 @@ export function createApiClient(baseUrl: string, auth: () => Auth, fetchImpl: ty
   return {
     me: () => call('GET', '/api/v1/me'),
     listConversations: (cursor) => call('GET', `/api/v1/conversations${cursor ? `?cursor=${enc(cursor)}` : ''}`),
-    createConversation: async (title) => (await call<{ conversation: Conversation }>('POST', '/api/v1/conversations', title ? { title } : {})).conversation,
+    createConversation: async (body = {}) =>
+      (
+        await call<{ conversation: Conversation }>('POST', '/api/v1/conversations', {
+          ...(body.title ? { title: body.title } : {}),
+          ...(body.message ? { message: { text: body.message.text, clientMessageId: body.message.clientMessageId } } : {}),
+        })
+      ).conversation,
+    markRead: (id, messageId) => call('POST', `/api/v1/conversations/${enc(id)}/read`, { messageId }),
     listMessages: (id, before) => call('GET', `/api/v1/conversations/${enc(id)}/messages${before ? `?before=${enc(before)}` : ''}`),
     postMessage: async (id, text, clientMessageId) =>
       (await call<{ message: Message }>('POST', `/api/v1/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
