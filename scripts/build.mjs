@@ -8,6 +8,9 @@ import { compressTree } from './compress.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
+// The widget's locales: one module each (widget/src/i18n/<code>.ts), so a host page downloads one table.
+const WIDGET_LOCALES = ['en', 'fr', 'ar'];
+const LOCALE_ENTRIES = Object.fromEntries(WIDGET_LOCALES.map((code) => [`locale-${code}`, join(root, `widget/src/i18n/${code}.ts`)]));
 
 async function buildServer() {
   await esbuild.build({
@@ -29,7 +32,8 @@ async function buildBrowser() {
   rmSync(publicDir, { recursive: true, force: true });
   mkdirSync(join(publicDir, 'assets'), { recursive: true });
   const result = await esbuild.build({
-    entryPoints: { page: join(root, 'widget/src/page/main.tsx'), admin: join(root, 'widget/src/admin/main.tsx') },
+    // The widget's panel is here too: a hashed ES module (cached for a year) that the loader imports.
+    entryPoints: { page: join(root, 'widget/src/page/main.tsx'), admin: join(root, 'widget/src/admin/main.tsx'), panel: join(root, 'widget/src/embed/panel.tsx'), ...LOCALE_ENTRIES },
     outdir: join(publicDir, 'assets'),
     entryNames: '[name]-[hash]',
     bundle: true,
@@ -50,9 +54,12 @@ async function buildBrowser() {
     manifest[key] = `/assets/${name}`;
   }
   copyFileSync(join(root, 'widget/src/page/error.css'), join(publicDir, 'assets/error.css'));
-  // The embed: fixed names (served with an ETag and a short cache, so a release reaches every host page).
+  // The embed's loader: fixed names (served with an ETag and a short cache, so a release reaches every host
+  // page), naming the panel's hashed files.
   const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', target: ['chrome100', 'firefox100', 'safari15'] };
-  await esbuild.build({ ...common, entryPoints: [join(root, 'widget/src/embed/main.tsx')], outfile: join(publicDir, 'widget.js'), format: 'iife', jsx: 'automatic', jsxImportSource: 'preact' });
+  const locales = Object.fromEntries(WIDGET_LOCALES.map((code) => [code, manifest[`locale-${code}.js`]]));
+  const panel = { js: manifest['panel.js'], css: manifest['panel.css'], locales };
+  await esbuild.build({ ...common, entryPoints: [join(root, 'widget/src/embed/main.ts')], outfile: join(publicDir, 'widget.js'), format: 'iife', define: { __PARLEY_PANEL__: JSON.stringify(panel) } });
   await esbuild.build({ ...common, entryPoints: [join(root, 'widget/src/embed/widget.css')], outfile: join(publicDir, 'widget.css') });
   writeFileSync(join(publicDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   await compressTree(publicDir);

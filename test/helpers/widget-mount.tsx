@@ -8,6 +8,8 @@ import { act } from 'preact/test-utils';
 import { vi } from 'vitest';
 import { createEmitter, type Emitter } from '../../widget/src/embed/js-api.js';
 import { createSession, type Session } from '../../widget/src/embed/session.js';
+import type { Appearance } from '../../widget/src/embed/contract.js';
+import { createLauncher } from '../../widget/src/embed/launcher.js';
 import { Widget, type WidgetControls } from '../../widget/src/embed/Widget.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
 import { addContainer, unmount } from './dom.js';
@@ -58,15 +60,43 @@ export interface MountWidgetOptions {
   open?: boolean;
   /** `data-document-id`: the document whose room the panel shows. */
   documentId?: string | null;
+  /** The administrator's appearance settings (none by default). */
+  appearance?: Partial<Appearance>;
 }
 
-/** Renders the Widget into `container` on the right, with the automatic theme, as the embed script does. */
+/** The controls a container's Widget bound (a re-render with other props keeps the same ones). */
+const boundControls = new WeakMap<HTMLElement, WidgetControls>();
+
+/** The appearance of an instance whose administrator set nothing. */
+export const NO_APPEARANCE: Appearance = {
+  teamName: null,
+  avatarUrl: null,
+  title: null,
+  accentColor: null,
+  onAccentColor: null,
+  launcherIconUrl: null,
+  position: 'right',
+  greeting: null,
+  replyTime: null,
+};
+
+/**
+ * Renders the Widget into `container` with a launcher (launcher.ts) whose clicks toggle the panel, as the
+ * loader does in the widget's shadow root.
+ */
 export async function mountWidget(
   container: HTMLElement,
   { session, emitter, bindControls }: { session: Session; emitter: Emitter; bindControls: (controls: WidgetControls) => void },
   options: MountWidgetOptions = {},
 ): Promise<void> {
   const locale = pickLocale(options.locale ?? 'en', []);
+  // The panel renders into the container itself (so unmounting the container unmounts it), the launcher
+  // beside it once rendered (Preact's first render would drop a node it does not own); a new mount (another
+  // locale) replaces the previous launcher.
+  container.querySelector(':scope > .parley')?.remove();
+  const wrapper = document.createElement('div');
+  wrapper.className = 'parley right theme-auto';
+  const launcher = createLauncher(wrapper, locale.strings, locale, () => boundControls.get(container)?.toggle());
   await act(() => {
     render(
       <Widget
@@ -76,13 +106,17 @@ export async function mountWidget(
         strings={locale.strings}
         dir={locale.dir}
         lang={locale.code}
-        position="right"
-        theme="auto"
+        appearance={{ ...NO_APPEARANCE, ...options.appearance }}
+        launcher={launcher}
         initiallyOpen={options.open ?? false}
         documentId={options.documentId}
-        bindControls={bindControls}
+        bindControls={(c) => {
+          boundControls.set(container, c);
+          bindControls(c);
+        }}
       />,
       container,
     );
   });
+  container.append(wrapper);
 }

@@ -84,7 +84,7 @@ describe('a document room in the widget', () => {
     expect(fake.to('GET /api/v1/conversations')).toHaveLength(0);
     expect(q('nav.sidebar')).toBeNull();
     expect(q('button.back')).toBeNull();
-    expect(q('.thread h2')?.textContent).toBe('doc-1');
+    expect(q('.thread h3')?.textContent).toBe('doc-1');
     expect(q('.chat')?.dataset['room']).toBe('ready');
     expect(q('.chat')?.dataset['access']).toBe('editor');
     expect(q('.composer textarea')?.getAttribute('aria-label')).toBe(en.composerLabel);
@@ -121,7 +121,7 @@ describe('a document room in the widget', () => {
     const { stream } = await mountRoom('doc-1');
     await vi.waitFor(() => expect(texts()).toEqual(['Earlier words']), WAIT);
     expect(q('.chat')?.dataset['access']).toBe('viewer');
-    expect(q('.thread h2')?.textContent).toBe('doc-1');
+    expect(q('.thread h3')?.textContent).toBe('doc-1');
     const notice = q('.readonly');
     expect(notice?.textContent).toBe('You can read this conversation but not write in it.');
     expect(notice?.textContent).toBe(en.readOnly);
@@ -165,7 +165,7 @@ describe('a document room in the widget', () => {
     push(stream, 11, EVENT.conversationCreated, { conversation: room() });
     await vi.waitFor(() => expect(texts()).toEqual(['Earlier words']), WAIT);
     expect(opens()).toHaveLength(before + 1);
-    expect(q('.thread h2')?.textContent).toBe('doc-1');
+    expect(q('.thread h3')?.textContent).toBe('doc-1');
     expect(q('.readonly')?.textContent).toBe(en.readOnly);
     expect(q('.composer')).toBeNull();
     // The room was not added as a "conversation" of some list: there is none.
@@ -295,7 +295,7 @@ describe('setDocument', () => {
     fake.on('GET /api/v1/conversations/cnv_room2/messages', () => jsonResponse(200, { messages: [testMessage('In room two', ED, 'cnv_room2')], hasMore: false }));
     await mountRoom(null);
     await vi.waitFor(() => expect(q('[data-conversation-id=cnv_mine]')).not.toBeNull(), WAIT);
-    expect(q('button.new')?.textContent).toBe(en.newConversation);
+    expect(q('.hero')).not.toBeNull();
     expect(opens()).toHaveLength(0);
 
     await act(() => controls.setDocument('doc-1'));
@@ -306,15 +306,16 @@ describe('setDocument', () => {
 
     await act(() => controls.setDocument('doc 2/ü'));
     await vi.waitFor(() => expect(texts()).toEqual(['In room two']), WAIT);
-    expect(q('.thread h2')?.textContent).toBe('doc 2/ü');
+    expect(q('.thread h3')?.textContent).toBe('doc 2/ü');
     expect(q('.composer textarea')).not.toBeNull();
     expect(q('.readonly')).toBeNull();
 
     await act(() => controls.setDocument(null));
     await vi.waitFor(() => expect(q('[data-conversation-id=cnv_mine]')).not.toBeNull(), WAIT);
     expect(q('.chat')?.dataset['room']).toBeUndefined();
-    expect(q('button.new')).not.toBeNull();
-    expect(fake.to('GET /api/v1/conversations')).toHaveLength(2);
+    expect(q('.hero')).not.toBeNull();
+    // Once for the launcher's unread count on sign-in, then by the list each time it is shown.
+    expect(fake.to('GET /api/v1/conversations')).toHaveLength(3);
   });
 
   it('a room is opened only once signed in, and not at all while the panel is closed', async () => {

@@ -172,7 +172,7 @@ describe('createSession', () => {
       { code: 'token_expired', message: 'The session has expired.' },
       { code: 'token_expired', message: 'gave up refreshing the token' },
     ]);
-    expect(session.state).toEqual({ status: 'error', code: 'token_expired', message: 'gave up refreshing the token', retrying: false });
+    expect(session.state).toEqual({ status: 'error', code: 'token_expired', message: 'gave up refreshing the token', retrying: false, reason: 'gave_up' });
   });
 
   it('stops refreshing at once on a refusal no retry can fix (e.g. user_deactivated)', async () => {

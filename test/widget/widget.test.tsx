@@ -66,7 +66,7 @@ const mount = (session: Session, options: { locale?: string; open?: boolean } = 
 
 const q = (selector: string) => container.querySelector<HTMLElement>(selector);
 const launcher = () => q('button.launcher') as HTMLButtonElement;
-const panel = () => q('.panel');
+const panel = () => q('.panel:not([hidden])');
 const badge = () => q('[data-testid=unread]')?.textContent ?? null;
 const liveRegion = () => q('.parley > .sr-only[aria-live=polite]')?.textContent;
 const events = (name: string) => heard.filter(([event]) => event === name).map(([, payload]) => payload);
@@ -124,7 +124,9 @@ describe('Widget', () => {
     await settle();
     expect(q('[data-testid=user-name]')?.textContent).toBe('Mia');
     expect(q('.body .status')).toBeNull();
-    expect(q('.chat button.new')?.textContent).toBe(en.newConversation);
+    // The home view: the greeting with the user's first name, and a composer.
+    expect(q('.chat .hero .greeting')?.textContent).toBe('Hi Mia 👋 — ask us anything');
+    expect(q('.chat .composer textarea')).not.toBeNull();
     expect(fake.to('GET /api/v1/conversations')[0]?.headers['authorization']).toBe('Bearer sess-1');
   });
 
@@ -141,7 +143,7 @@ describe('Widget', () => {
       await signingIn;
     });
     await settle();
-    expect(document.activeElement).toBe(q('.chat button.new'));
+    expect(document.activeElement).toBe(q('.chat .composer textarea'));
   });
 
   describe('shows each sign-in failure of docs/external-auth.md with its own message', () => {
@@ -175,7 +177,7 @@ describe('Widget', () => {
       expect(alert?.textContent).toBe('Your sign-in has expired. Signing you in again…');
     });
 
-    it('token_expired with nothing to sign in again with: says so instead of promising it', async () => {
+    it('a first code already expired, with nothing to get another: says the link expired, not that a renewal failed', async () => {
       fake.on(EXCHANGE, () => errorResponse(401, 'token_expired'));
       const session = newSession();
       await mount(session, { open: true });
@@ -184,7 +186,23 @@ describe('Widget', () => {
       });
       const alert = q('.panel [data-code]');
       expect(alert?.getAttribute('data-code')).toBe('token_expired');
-      expect(alert?.textContent).toBe(en.gaveUp);
+      expect(alert?.textContent).toBe(en.codeExpired);
+    });
+
+    it('a session that ends with nothing to renew it says so; a signed-out user is told they signed out', async () => {
+      const session = newSession();
+      await session.signIn('code');
+      await mount(session, { open: true });
+      await act(async () => {
+        await session.sessionExpired();
+      });
+      expect(q('.panel [data-code]')?.textContent).toBe(en.sessionEnded);
+      await act(async () => {
+        await session.logout();
+      });
+      expect(q('.body .status')?.textContent).toBe(en.signedOut);
+      // Every ending has its own words, in every locale.
+      for (const strings of [en, fr]) expect(new Set([strings.codeExpired, strings.sessionEnded, strings.gaveUp, strings.signedOut, strings.errors.user_deactivated, strings.errors.origin_not_allowed]).size).toBe(6);
     });
 
     it('no two codes share a message, in English or French', () => {
@@ -268,7 +286,7 @@ describe('Widget', () => {
       stream.write(frames);
       await vi.waitFor(() => expect(events('message')).toHaveLength(100), WAIT);
       await settle();
-      expect(badge()).toBe('99+');
+      await vi.waitFor(() => expect(badge()).toBe('99+'), WAIT);
       expect(launcher().getAttribute('aria-label')).toBe(`${en.openChat} (${en.unread(100)})`);
     });
   });
@@ -305,8 +323,8 @@ describe('Widget', () => {
       await mount(session, { locale: 'fr', open: true });
       const stream = await next;
       await settle();
-      expect(q('.chat button.new')?.textContent).toBe('Nouvelle conversation');
-      expect(q('.chat .empty')?.textContent).toBe('Aucune conversation pour l’instant. Lancez-en une !');
+      expect(q('.chat .hero .greeting')?.textContent).toBe(fr.greeting.replace('{name}', 'Mia'));
+      expect(q('.chat .composer textarea')?.getAttribute('placeholder')).toBe(fr.composerPlaceholder);
       await click(launcher());
       stream.send({ id: 1, event: 'ready' });
       pushMessage(stream, 2, testMessage('Bonjour', BOB));
@@ -389,7 +407,7 @@ describe('Widget', () => {
       expect(launcher().getAttribute('aria-expanded')).toBe('true');
       const inside = document.activeElement as HTMLElement;
       expect(panel()!.contains(inside)).toBe(true);
-      expect(inside.textContent).toBe(en.newConversation);
+      expect(inside).toBe(q('.chat .composer textarea'));
 
       await act(() => {
         inside.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));

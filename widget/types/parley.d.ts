@@ -43,6 +43,10 @@ export interface ParleyAuthProvider {
   generateToken(): Promise<string> | string;
 }
 
+export interface ParleySubscribable<T> {
+  subscribe(callback: (payload: T) => void): { unsubscribe(): void };
+}
+
 export interface ParleyApi {
   identify(user: ParleyUser, options?: { authToken?: string }): void;
   open(): void;
@@ -55,7 +59,10 @@ export interface ParleyApi {
    * conversations.
    */
   setDocument(documentId: string | null): void;
+  /** Calls `callback` at each event; answers a function that stops it. */
   on<E extends ParleyEventName>(event: E, callback: (payload: ParleyEventPayloads[E]) => void): () => void;
+  /** Velt's shape: `Parley.on('error').subscribe(cb)` answers `{ unsubscribe() }`. */
+  on<E extends ParleyEventName>(event: E): ParleySubscribable<ParleyEventPayloads[E]>;
   init(options: { authProvider?: ParleyAuthProvider }): void;
 }
 

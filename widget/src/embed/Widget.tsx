@@ -1,6 +1,8 @@
 /**
- * The embedded widget: a real `<button>` launcher with an unread badge and the chat panel, both inside the
- * widget's Shadow DOM. Focus moves into the panel on open and back to the launcher on close; Escape closes.
+ * The embedded widget's panel, inside the widget's Shadow DOM beside the loader's launcher (launcher.ts),
+ * whose label and unread badge it keeps up to date. The panel stays mounted while closed (hidden), so a
+ * thread, its scroll position and a draft are where the user left them. Focus moves into the panel on open
+ * and back to the launcher on close; Escape closes.
  * Every sign-in failure shows its own message in the user's language. With a document id (`data-document-id`
  * or `Parley.setDocument`) the panel shows that document's room instead of the conversation list.
  */
@@ -11,9 +13,11 @@ import { createApiClient } from '../api/client.js';
 import { openEventStream } from '../api/event-stream.js';
 import { ChatView } from '../chat/ChatView.js';
 import { STREAM_READY, type LiveSource } from '../chat/use-chat.js';
-import { errorMessage, type LocaleStrings } from '../i18n/locales.js';
+import { errorMessage, type LocaleStrings } from '../i18n/locale-strings.js';
+import type { Appearance } from './contract.js';
 import type { Emitter } from './js-api.js';
-import type { Session, SessionState } from './session.js';
+import type { Launcher } from './launcher.js';
+import type { Session, SessionEndReason, SessionState } from './session.js';
 
 export interface WidgetProps {
   baseUrl: string;
@@ -22,8 +26,9 @@ export interface WidgetProps {
   strings: LocaleStrings;
   dir: 'ltr' | 'rtl';
   lang: string;
-  position: 'left' | 'right';
-  theme: 'light' | 'dark' | 'auto';
+  appearance: Appearance;
+  /** The loader's launcher: the panel tells it whether it is open and how many messages are unread. */
+  launcher: Launcher;
   initiallyOpen: boolean;
   /** The document whose room the panel shows at first (null: the user's conversations). */
   documentId?: string | null;
@@ -73,16 +78,32 @@ function useLive(baseUrl: string, session: Session, token: string | null, idleTi
   return { live, connection };
 }
 
+/** Why a code or session that expired could not be renewed, in the user's words. */
+function expiredText(t: LocaleStrings, reason: SessionEndReason | undefined): string {
+  return reason === 'first_code' ? t.codeExpired : reason === 'session_ended' ? t.sessionEnded : t.gaveUp;
+}
+
+/** The home view's words: the administrator's, with the user's first name in the greeting, else the locale's. */
+function homeOf(look: Appearance, user: User, t: LocaleStrings) {
+  const first = (user.name ?? '').trim().split(/\s+/)[0] ?? '';
+  const greeting = (look.greeting ?? t.greeting).replace(/\s*\{name\}/g, first ? ` ${first}` : '').trim();
+  return { teamName: look.teamName, avatarUrl: look.avatarUrl, greeting, replyTime: look.replyTime };
+}
+
 export function Widget(props: WidgetProps) {
   const { strings: t, session, emitter } = props;
   const [state, setState] = useState<SessionState>(session.state);
   const [open, setOpen] = useState(props.initiallyOpen);
   const [unread, setUnread] = useState(0);
   const [documentId, setDocumentId] = useState(props.documentId ?? null);
-  const launcher = useRef<HTMLButtonElement>(null);
+  const launcher = props.launcher;
   const panel = useRef<HTMLDivElement>(null);
   const openRef = useRef(open);
   openRef.current = open;
+  // The chat is mounted on the first open and then kept (hidden while closed): a document room or a list is
+  // never fetched for a panel nobody opened.
+  const [opened, setOpened] = useState(open);
+  if (open && !opened) setOpened(true);
 
   useEffect(() => {
     const unsubscribe = session.subscribe(setState);
@@ -111,6 +132,21 @@ export function Widget(props: WidgetProps) {
   );
   const { live, connection } = useLive(props.baseUrl, session, token, props.streamIdleTimeoutMs);
 
+  // Unread: the server's count on sign-in (it survives reloads and devices), then messages from others that
+  // arrive while the panel is closed.
+  // The larger of the two: a message that arrived live before the list was read is in both.
+  useEffect(() => {
+    if (!token || documentId) return; // a document room's badge counts what arrives live
+    let alive = true;
+    api.listConversations().then(
+      (list) => {
+        const count = list.conversations.reduce((n, c) => n + (c.documentId ? 0 : (c.unreadCount ?? 0)), 0);
+        if (alive && !openRef.current) setUnread((n) => Math.max(n, count));
+      },
+      () => undefined, // the badge stays as it is; the list shows the error when opened
+    );
+    return () => void (alive = false);
+  }, [api]);
   // Unread: messages from others that arrive while the panel is closed.
   useEffect(() => {
     if (!me) return;
@@ -121,7 +157,11 @@ export function Widget(props: WidgetProps) {
       if (message.author.id !== me.id && !openRef.current) setUnread((n) => n + 1);
     });
   }, [live, me, emitter]);
-  useEffect(() => emitter.emit('unread', { count: unread }), [unread, emitter]);
+  useEffect(() => {
+    launcher.setUnread(unread);
+    emitter.emit('unread', { count: unread });
+  }, [unread, emitter]);
+  useEffect(() => launcher.setOpen(open), [open]);
   // Another person (or nobody) now: nothing of the previous one's unread count carries over.
   const personId = state.status === 'signed-out' ? null : (chatUser?.id ?? undefined);
   useEffect(() => {
@@ -136,8 +176,9 @@ export function Widget(props: WidgetProps) {
     if (!next) {
       // Focus is the host's when it sits on one of the host's own elements (not the page body, not us).
       const active = document.activeElement;
-      const ourHost = (launcher.current?.getRootNode() as ShadowRoot | Document | undefined) instanceof Document ? null : (launcher.current?.getRootNode() as ShadowRoot).host;
-      const hostHasFocus = active !== null && active !== document.body && active !== ourHost && !panel.current?.contains(active) && active !== launcher.current;
+      const rootNode = launcher.element.getRootNode();
+      const ourHost = rootNode instanceof ShadowRoot ? rootNode.host : null;
+      const hostHasFocus = active !== null && active !== document.body && active !== ourHost && !panel.current?.contains(active) && active !== launcher.element;
       focusWasInside.current = !hostHasFocus;
     }
     setOpen(next);
@@ -155,92 +196,69 @@ export function Widget(props: WidgetProps) {
     if (open && !wasOpen.current) {
       focusFirstControl();
     } else if (!open && wasOpen.current) {
-      if (focusWasInside.current) launcher.current?.focus();
+      if (focusWasInside.current) launcher.element.focus();
     } else if (open && state.status === 'signed-in' && panel.current && (panel.current.getRootNode() as ShadowRoot | Document).activeElement === panel.current) {
       focusFirstControl();
     }
     wasOpen.current = open;
   }, [open, state.status]);
 
-  const label = open ? t.closeChat : t.openChat;
-  // The language and direction belong to what holds text, not to `.parley`: in its column the launcher is
-  // aligned by physical side, and a right-to-left `.parley` would move it across when the panel opens.
+  const title = props.appearance.title ?? t.chatTitle;
+  // The language and direction belong to what holds text, not to the loader's `.parley`: in its column the
+  // launcher is aligned by physical side, and a right-to-left `.parley` would move it across.
   return (
-    <div class={`parley ${props.position} theme-${props.theme}`}>
-      {open && (
-        <div
-          class="panel"
-          id="parley-panel"
-          dir={props.dir}
-          lang={props.lang}
-          role="dialog"
-          aria-label={t.chatTitle}
-          ref={panel}
-          tabIndex={-1}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') {
-              e.stopPropagation();
-              show(false);
-            }
-          }}
-        >
-          <header class="bar">
-            <h2>{t.chatTitle}</h2>
-            {me && <span class="who" data-testid="user-name">{me.name ?? me.email ?? me.externalId ?? me.id}</span>}
-            <button type="button" class="close" aria-label={t.closeChat} onClick={() => show(false)}>
-              ×
-            </button>
-          </header>
-          {connection === 'reconnecting' && me && (
-            <div class="banner" role="status">
-              {t.liveLost}
-            </div>
-          )}
-          <div class="body">
-            {(state.status === 'idle' || state.status === 'signing-in') && !renewing && <p class="status" role="status">{t.signingIn}</p>}
-            {state.status === 'signed-out' && <p class="status">{t.notSignedInBody}</p>}
-            {state.status === 'error' && (
-              <p class="status error" role="alert" data-code={state.code}>
-                {state.code === 'token_expired' && !state.retrying ? t.gaveUp : errorMessage(t, state.code)}
-              </p>
-            )}
-            {chatUser && (
-              <ChatView
-                key={`${chatUser.id}\u0000${documentId ?? ''}`}
-                api={api}
-                me={chatUser}
-                live={live}
-                t={t}
-                lang={props.lang}
-                compact
-                documentId={documentId}
-                onRoomError={(code) => emitter.emit('error', { code, message: code === 'document_not_found' ? t.documentNotFound : t.errorGeneric })}
-              />
-            )}
-          </div>
+    <div
+      class="panel"
+      id="parley-panel"
+      hidden={!open}
+      dir={props.dir}
+      lang={props.lang}
+      role="dialog"
+      aria-label={title}
+      ref={panel}
+      tabIndex={-1}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          show(false);
+        }
+      }}
+    >
+      <div class="bar">
+        <h2>{title}</h2>
+        {me && <span class="who" data-testid="user-name">{me.name ?? me.email ?? me.externalId ?? me.id}</span>}
+        <button type="button" class="close" aria-label={t.closeChat} onClick={() => show(false)}>
+          ×
+        </button>
+      </div>
+      {connection === 'reconnecting' && me && (
+        <div class="banner" role="status">
+          {t.liveLost}
         </div>
       )}
-      <button
-        type="button"
-        class="launcher"
-        lang={props.lang}
-        ref={launcher}
-        aria-label={unread > 0 ? `${label} (${t.unread(unread)})` : label}
-        aria-expanded={open}
-        aria-controls="parley-panel"
-        onClick={() => show(!open)}
-      >
-        <svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true">
-          <path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" />
-        </svg>
-        {unread > 0 && (
-          <span class="badge" data-testid="unread">
-            {unread > 99 ? '99+' : unread}
-          </span>
+      <div class="body">
+        {(state.status === 'idle' || state.status === 'signing-in') && !renewing && <p class="status" role="status">{t.signingIn}</p>}
+        {state.status === 'signed-out' && <p class="status">{t.signedOut}</p>}
+        {state.status === 'error' && (
+          <p class="status error" role="alert" data-code={state.code}>
+            {state.code === 'token_expired' && !state.retrying ? expiredText(t, state.reason) : errorMessage(t, state.code)}
+          </p>
         )}
-      </button>
-      <div class="sr-only" aria-live="polite" dir={props.dir} lang={props.lang}>
-        {unread > 0 ? t.unread(unread) : ''}
+        {chatUser && opened && (
+          <ChatView
+            key={`${chatUser.id}\u0000${documentId ?? ''}`}
+            api={api}
+            me={chatUser}
+            live={live}
+            t={t}
+            lang={props.lang}
+            compact
+            visible={open}
+            home={homeOf(props.appearance, chatUser, t)}
+            documentId={documentId}
+            onRoomError={(code) => emitter.emit('error', { code, message: code === 'document_not_found' ? t.documentNotFound : t.errorGeneric })}
+          />
+        )}
       </div>
     </div>
   );

@@ -68,7 +68,13 @@ export function createParleyApi(commands: Commands, emitter: Emitter, queued: Qu
       if (id === '' || id.length > 256) throw new TypeError('Parley.setDocument: documentId must be a non-empty string of at most 256 characters, or null');
       commands.setDocument(id);
     },
-    on: (event, callback) => emitter.on(event, callback as (payload: unknown) => void),
+    // `on(name, cb)` answers an off function; `on(name)` answers Velt's shape, `{ subscribe(cb) }` whose
+    // result has `unsubscribe()` (`client.on('error').subscribe(…)`).
+    on: ((event: ParleyEvent, callback?: (payload: unknown) => void) => {
+      if (callback !== undefined) return emitter.on(event, callback);
+      emitter.on(event, () => undefined)(); // checks the event name now, as the two-argument form does
+      return { subscribe: (cb: (payload: unknown) => void) => ({ unsubscribe: emitter.on(event, cb) }) };
+    }) as ParleyApi['on'],
     init: (options) => commands.setAuthProvider(options?.authProvider ?? null),
   };
   const unsubscribes = new Map<ArrayLike<unknown>, () => void>();

@@ -10,11 +10,17 @@ export interface AuthProvider {
   generateToken(): Promise<string> | string;
 }
 
+/**
+ * Why a `token_expired` ended the session for good: the code given was already expired (`first_code`), a
+ * session ended with no auth provider to renew it (`session_ended`), or the provider failed every attempt.
+ */
+export type SessionEndReason = 'first_code' | 'session_ended' | 'gave_up';
+
 export type SessionState =
   | { status: 'idle' }
   | { status: 'signing-in' }
   | { status: 'signed-in'; user: User; token: string }
-  | { status: 'error'; code: string; message: string; retrying: boolean }
+  | { status: 'error'; code: string; message: string; retrying: boolean; reason?: SessionEndReason }
   | { status: 'signed-out' };
 
 export interface SessionOptions {
@@ -77,9 +83,9 @@ export function createSession(options: SessionOptions) {
     return { token: ok.session.token, user: ok.user };
   }
 
-  function fail(error: ExchangeError, retrying: boolean, report = true) {
+  function fail(error: ExchangeError, retrying: boolean, report = true, reason?: SessionEndReason) {
     if (report) options.onError?.({ code: error.code, message: error.message });
-    set({ status: 'error', code: error.code, message: error.message, retrying });
+    set({ status: 'error', code: error.code, message: error.message, retrying, ...(reason ? { reason } : {}) });
   }
 
   /** Exchanges a code and, unless a newer sign-in has started since `mine`, becomes signed in with it. */
@@ -109,7 +115,7 @@ export function createSession(options: SessionOptions) {
         const e = error instanceof ExchangeError ? error : new ExchangeError('internal_error', String(error));
         const again = TRANSIENT.includes(e.code) && attempt + 1 < maxAttempts;
         const canRefresh = e.code === 'token_expired' && provider !== null;
-        fail(e, again || canRefresh, attempt === 0 || !again);
+        fail(e, again || canRefresh, attempt === 0 || !again, e.code === 'token_expired' ? 'first_code' : undefined);
         if (!again) return canRefresh ? refresh() : false;
         await sleep(REFRESH_BASE_DELAY_MS * 2 ** attempt);
         if (mine !== generation) return false;
@@ -144,7 +150,7 @@ export function createSession(options: SessionOptions) {
             }
           }
         }
-        if (mine === generation) fail(new ExchangeError('token_expired', 'gave up refreshing the token'), false);
+        if (mine === generation) fail(new ExchangeError('token_expired', 'gave up refreshing the token'), false, true, 'gave_up');
         return false;
       } catch {
         return false;
@@ -178,7 +184,7 @@ export function createSession(options: SessionOptions) {
       if (state.status === 'signed-out') return false;
       if (token !== undefined && (state.status !== 'signed-in' || state.token !== token)) return false;
       const canRefresh = provider !== null;
-      fail(new ExchangeError('token_expired', 'The session has expired.'), canRefresh);
+      fail(new ExchangeError('token_expired', 'The session has expired.'), canRefresh, true, 'session_ended');
       return canRefresh ? refresh() : false;
     },
     /** No code yet (`init({authProvider})` without `data-external-auth-code`): ask the provider for the first. */

@@ -53,7 +53,7 @@ export async function demoRoutes(app: FastifyInstance) {
     const { allowedOrigins } = await app.services.settings.get();
     reply.header(
       'content-security-policy',
-      `default-src 'none'; script-src ${publicUrl.origin}; style-src ${publicUrl.origin}; connect-src ${publicUrl.origin}; img-src https: data:; base-uri 'none'; form-action 'none'; ${frameAncestors(allowedOrigins)}`,
+      `default-src 'none'; script-src ${publicUrl.origin}; style-src ${publicUrl.origin}; connect-src ${publicUrl.origin}; img-src ${publicUrl.origin} https: data:; base-uri 'none'; form-action 'none'; ${frameAncestors(allowedOrigins)}`,
     );
     return reply.send(
       page(`<h1>A host page</h1>

@@ -1,0 +1,28 @@
+/**
+ * The panel's entry (an ES module under /assets/, content-hashed): the chat, drawn into the loader's shadow
+ * root with its own stylesheet (panel.css). The loader imports it on first open, on `data-open` or when the
+ * browser is idle, with the table of the user's locale (one module per locale), and calls `mount` once.
+ */
+import { render } from 'preact';
+import type { PanelHost, PanelControls } from './contract.js';
+import { Widget } from './Widget.js';
+import './panel.css';
+
+export function mount(host: PanelHost, bind: (controls: PanelControls) => void): void {
+  render(
+    <Widget
+      baseUrl={host.baseUrl}
+      session={host.session}
+      emitter={host.emitter}
+      strings={host.strings}
+      dir={host.locale.dir}
+      lang={host.locale.code}
+      appearance={host.appearance}
+      launcher={host.launcher}
+      initiallyOpen={host.initiallyOpen}
+      documentId={host.documentId}
+      bindControls={bind}
+    />,
+    host.root,
+  );
+}
