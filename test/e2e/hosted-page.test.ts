@@ -1,14 +1,14 @@
 /**
  * The hosted page end to end in a real browser (Debian's Chromium driven by playwright-core) against a real
- * Parley server on a random port: sign in by link, send a message, see live messages in two tabs, the
- * error page of an expired link, and the signed-out view once the session is revoked elsewhere. Needs the browser assets built (`node scripts/build.mjs`, which `npm test`
+ * Parley server on a random port: sign in by link, send a message, see live messages in two tabs, a phone's
+ * width, the error page of an expired link, and the signed-out view once the session is revoked elsewhere. Needs the browser assets built (`node scripts/build.mjs`, which `npm test`
  * runs first).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Conversation, ExchangeResponse, Message, MessagePage } from '../../shared/src/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
-import { canRunChromium, closeAll, launchChromium, newBoundedContext, newBoundedPage, outputPath, WAIT_MS } from '../helpers/browser.js';
+import { canRunChromium, closeAll, launchChromium, newBoundedContext, newBoundedPage, outputPath, sideways, WAIT_MS } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
 
 const HAS_CHROMIUM = canRunChromium('Hosted-page browser tests');
@@ -89,7 +89,7 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
     const { session, user } = await aliceSession();
     const list = await api<{ conversations: Conversation[] }>('GET', '/api/v1/conversations', { token: session.token });
     expect(list.status).toBe(200);
-    expect(list.body.conversations.map((c) => c.title)).toEqual(['New conversation']);
+    expect(list.body.conversations.map((c) => c.title)).toEqual(['Hello from **Chromium**']);
     conversationId = list.body.conversations[0]!.id;
     const page = await api<MessagePage>('GET', `/api/v1/conversations/${conversationId}/messages`, { token: session.token });
     expect(page.status).toBe(200);
@@ -106,7 +106,7 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
     const second = await newPage();
     await second.goto(`${baseUrl}/`);
     await second.locator('[data-testid=user-name]', { hasText: 'Alice' }).waitFor();
-    await second.locator('ul.conversations button', { hasText: 'New conversation' }).click();
+    await second.locator(`ul.conversations button[data-conversation-id="${conversationId}"]`).click();
     await messageItems(second, 'Hello from Chromium').waitFor();
     await Promise.all([liveReady(chat), liveReady(second)]);
     // A marker that a reload would wipe.
@@ -143,6 +143,26 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
       ]);
     }
     await second.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('fits a phone: the list and a conversation with a long code line never scroll the page sideways', async () => {
+    const phone = await newBoundedContext(browser!, { viewport: { width: 375, height: 667 } });
+    const page = await newBoundedPage(phone);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const code = await sign({ user: { id: 'pat', name: 'Pat' } });
+    const exchange = await api<ExchangeResponse>('POST', '/api/v1/auth/exchange', { body: { externalAuthCode: code } });
+    const { token } = exchange.body.session;
+    const created = await api<{ conversation: Conversation }>('POST', '/api/v1/conversations', { token, body: { title: 'On a phone' } });
+    const text = `Here:\n- a list\n\n\`\`\`\n${'x'.repeat(40)} at verify (server/src/auth/session-auth.ts:123:45)\n\`\`\`\n${'averyveryverylongword'.repeat(4)}`;
+    expect((await api('POST', `/api/v1/conversations/${created.body.conversation.id}/messages`, { token, body: { text, clientMessageId: 'phone-1' } })).status).toBe(201);
+
+    await page.goto(`${baseUrl}/?externalAuthCode=${encodeURIComponent(await sign({ user: { id: 'pat', name: 'Pat' } }))}`);
+    await page.locator('ul.conversations button').first().click();
+    await page.locator('ol.messages li.msg pre').waitFor();
+    expect(await sideways(page)).toEqual([]);
+    await page.screenshot({ path: outputPath('hosted-page-phone.png') });
+    await phone.close();
     expect(pageErrors).toEqual([]);
   });
 

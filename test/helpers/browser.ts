@@ -1,7 +1,7 @@
 /**
  * What the browser tests (test/e2e) share: Debian's Chromium driven by playwright-core, launched with the
  * standard flags, the skip reason when it is missing, contexts and pages whose every wait is bounded, a log of
- * the problems the pages report, axe-core, and where screenshots go.
+ * the problems the pages report, axe-core, what overflows sideways, and where screenshots go.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -110,4 +110,29 @@ export function seriousAxeViolations(page: Page): Promise<{ id: string; impact: 
 export function outputPath(name: string): string {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   return join(OUTPUT_DIR, name);
+}
+
+/**
+ * What scrolls or is cut off sideways on `page`: the page itself, and every visible element whose content is
+ * wider than its box, but a data table's region and a code block (scrollable and focusable on purpose), text
+ * cut with an ellipsis, and what is visually hidden (1 px boxes for screen readers). Empty when it all fits.
+ */
+export function sideways(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    const name = (el: Element) => `${el.tagName.toLowerCase()}${[...el.classList].map((c) => `.${c}`).join('')}`;
+    const root = document.scrollingElement!;
+    if (root.scrollWidth > innerWidth) found.push(`the page: ${root.scrollWidth} px wide in ${innerWidth}`);
+    for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+      if (el.scrollWidth <= el.clientWidth + 1 || el.clientWidth <= 1 || el.closest('.scroll[role=region], pre')) continue;
+      const style = getComputedStyle(el);
+      if (style.overflowX === 'visible' || style.textOverflow === 'ellipsis' || el.getClientRects().length === 0) continue;
+      found.push(`${name(el)}: ${el.scrollWidth} px of content in ${el.clientWidth}`);
+    }
+    for (const el of document.querySelectorAll<HTMLElement>('main *')) {
+      const box = el.getBoundingClientRect();
+      if (box.width > 1 && box.right > innerWidth + 1 && !el.closest('.scroll[role=region], pre')) found.push(`${name(el)}: ends at ${Math.round(box.right)} px`);
+    }
+    return found;
+  });
 }
