@@ -1,10 +1,13 @@
 /**
  * Settings the panel may change, each saved on its own; one fixed by the environment is shown read-only with
- * the variable that fixes it. External auth's on/off switch lives on the external auth page.
+ * the variable that fixes it. External auth's on/off switch lives on the external auth page. Below them, the
+ * widget's look and words (WidgetSettings.tsx).
  */
 import { useState } from 'preact/hooks';
 import type { AdminApi, Setting, SettingName, SettingsPatch } from './api.js';
 import { Loading, lockedText, Notice, useAction, useLoad } from './ui.js';
+import { draftOf } from './widget-draft.js';
+import { WidgetSettings } from './WidgetSettings.js';
 
 type Kind = 'number' | 'lines' | 'text';
 const FIELDS: { name: SettingName; label: string; help: string; kind: Kind }[] = [
@@ -85,12 +88,14 @@ export function SettingsPage({ api }: { api: AdminApi }) {
   const settings = useLoad(() => api.settings(), []);
   if (!settings.data) return <Loading error={settings.error} />;
   const byName = new Map(settings.data.map((s) => [s.name, s]));
+  const saved = (all: Setting[]) => settings.set(() => all);
   return (
     <>
       {FIELDS.map((field) => {
         const setting = byName.get(field.name);
-        return setting && <Field key={field.name} api={api} field={field} setting={setting} onSaved={(all) => settings.set(() => all)} />;
+        return setting && <Field key={field.name} api={api} field={field} setting={setting} onSaved={saved} />;
       })}
+      {draftOf(settings.data) && <WidgetSettings api={api} settings={settings.data} onSaved={saved} />}
     </>
   );
 }
