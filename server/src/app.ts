@@ -207,13 +207,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     strictPreflight: false,
   };
   await app.register(cors, {
-    // Browsers on allowed origins may call the API with a bearer session; cookies stay first-party. The
-    // exchange alone answers every origin, so that a page outside the allowlist can read its 403
-    // `origin_not_allowed` (the route refuses it; no credentials travel, nothing is readable but the error).
+    // Browsers on allowed origins may call the API with a bearer session; cookies stay first-party. Two
+    // routes answer every origin: the exchange, so that a page outside the allowlist can read its 403
+    // `origin_not_allowed` (the route refuses it; no credentials travel, nothing is readable but the error),
+    // and the widget's public appearance (what any visitor of any page embedding it sees anyway).
     delegator: (request, callback) => {
       const origin = request.headers.origin;
-      const isExchange = request.url.split('?')[0] === '/api/v1/auth/exchange';
-      if (origin === undefined || isExchange) return callback(null, { ...corsCommon, origin: origin !== undefined });
+      const path = request.url.split('?')[0];
+      const anyOrigin = path === '/api/v1/auth/exchange' || path === '/api/v1/widget/settings';
+      if (origin === undefined || anyOrigin) return callback(null, { ...corsCommon, origin: origin !== undefined });
       app.origins.isAllowed(origin).then(
         (allowed) => callback(null, { ...corsCommon, origin: allowed }),
         (error: Error) => callback(error, { ...corsCommon, origin: false }),

@@ -169,8 +169,12 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     expect(await launcher(alice).getAttribute('aria-expanded')).toBe('true');
     expect(await launcher(alice).getAttribute('aria-label')).toBe(en.closeChat);
 
-    await alice.getByRole('button', { name: en.newConversation, exact: true }).click();
-    await composer(alice).click();
+    // The home view: the greeting with Alice's first name and a composer that has focus; writing creates the
+    // conversation with its first message, and opening the panel created nothing.
+    expect(await alice.locator('[data-parley-widget] .hero .greeting').textContent()).toBe('Hi Alice 👋 — ask us anything');
+    await expectFocus(alice, { tag: 'textarea', inPanel: true });
+    const before = await exchange({ user: { id: 'alice', name: 'Alice' } });
+    expect((await api<{ conversations: Conversation[] }>('GET', '/api/v1/conversations', { token: before.session.token })).body.conversations).toEqual([]);
     await composer(alice).pressSequentially('Hello from the **widget**', { delay: 5 });
     await composer(alice).press('Enter');
     const sent = items(alice).and(alice.locator('[data-status="sent"]')).filter({ hasText: 'Hello from the widget' });
@@ -185,7 +189,8 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     const other = await exchange({ user: { id: 'alice', name: 'Alice' } });
     const list = await api<{ conversations: Conversation[] }>('GET', '/api/v1/conversations', { token: other.session.token });
     expect(list.status).toBe(200);
-    expect(list.body.conversations.map((c) => c.title)).toEqual(['New conversation']);
+    // Its title is its first message's first line.
+    expect(list.body.conversations.map((c) => c.title)).toEqual(['Hello from the **widget**']);
     conversationId = list.body.conversations[0]!.id;
     const page = await api<MessagePage>('GET', `/api/v1/conversations/${conversationId}/messages`, { token: other.session.token });
     expect(page.body.messages).toEqual([
@@ -229,7 +234,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     const aliceElsewhere = await exchange({ user: { id: 'alice', name: 'Alice' } });
 
     await alice.locator('[data-parley-widget] .panel button.close').click();
-    await panel(alice).waitFor({ state: 'detached' });
+    await panel(alice).waitFor({ state: 'hidden' });
     expect(await badge(alice).count()).toBe(0);
 
     const post = async (token: string, text: string, clientMessageId: string) => {
@@ -256,9 +261,9 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
 
     await launcher(alice).click();
     await panel(alice).waitFor();
-    await badge(alice).waitFor({ state: 'detached' });
+    await badge(alice).waitFor({ state: 'hidden' });
     expect(await launcher(alice).getAttribute('aria-label')).toBe(en.closeChat);
-    await alice.locator('[data-parley-widget] ul.conversations button', { hasText: 'New conversation' }).click();
+    // Reopened, the panel is back in the thread it was closed on.
     const bobs = items(alice).filter({ hasText: 'Are you there?' });
     await bobs.waitFor();
     expect(await bobs.locator('.author').textContent()).toBe('Bob');
@@ -284,12 +289,12 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
 
     await page.keyboard.press('Enter');
     await userName(page).filter({ hasText: 'Kim' }).waitFor();
-    // Kim has no conversation yet: focus lands on the panel's first control, which starts one.
-    await expectFocus(page, { tag: 'button', label: en.newConversation, inPanel: true });
+    // The home view: focus lands in its composer, ready to write the first message.
+    await expectFocus(page, { tag: 'textarea', label: en.composerLabel, inPanel: true });
     expect(await launcher(page).getAttribute('aria-expanded')).toBe('true');
 
     await page.keyboard.press('Escape');
-    await panel(page).waitFor({ state: 'detached' });
+    await panel(page).waitFor({ state: 'hidden' });
     await expectFocus(page, { tag: 'button', className: 'launcher', label: en.openChat, inWidget: true });
     expect(await launcher(page).getAttribute('aria-expanded')).toBe('false');
 
@@ -300,45 +305,44 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     await page.keyboard.press('Shift+Tab');
     await expectFocus(page, { tag: 'button', className: 'close', label: en.closeChat, inPanel: true });
     await page.keyboard.press('Escape');
-    await panel(page).waitFor({ state: 'detached' });
+    await panel(page).waitFor({ state: 'hidden' });
     await expectFocus(page, { tag: 'button', className: 'launcher', inWidget: true });
   });
 
-  it('keyboard only, end to end: Tab, Enter, Enter starts a conversation with focus in the composer, type, Enter, Escape', async () => {
+  it('keyboard only, end to end: Tab, Enter, type the first message, Enter, back to the home view, Escape', async () => {
     const page = await hostPage({ code: await sign({ user: { id: 'kbd', name: 'Keyboard' } }) });
     await page.locator('body').focus();
     await page.keyboard.press('Tab');
     await expectFocus(page, { tag: 'button', className: 'launcher', inWidget: true });
     await page.keyboard.press('Enter');
     await userName(page).filter({ hasText: 'Keyboard' }).waitFor();
-    await expectFocus(page, { tag: 'button', label: en.newConversation, inPanel: true });
-    await page.keyboard.press('Enter');
-    // The list gives way to the new conversation: focus follows into its composer instead of being lost.
     await expectFocus(page, { tag: 'textarea', inPanel: true });
     await page.keyboard.type('Only keys here');
     await page.keyboard.press('Enter');
+    // The conversation exists now, with this first message, and its thread took the home view's place:
+    // focus follows into the thread's composer instead of being lost.
     await items(page).and(page.locator('[data-status="sent"]')).filter({ hasText: 'Only keys here' }).waitFor();
     await expectFocus(page, { tag: 'textarea', inPanel: true });
+    expect(await page.locator('[data-parley-widget] .thread h3').textContent()).toContain('Only keys here');
     // The messages are a tab stop of their own, so the keyboard can scroll them.
     await page.keyboard.press('Shift+Tab');
     await expectFocus(page, { tag: 'ol', className: 'messages', inPanel: true });
-    // Back to the list puts focus on the conversation just left.
     await page.keyboard.press('Shift+Tab');
     await expectFocus(page, { tag: 'button', label: en.back, inPanel: true });
     await page.keyboard.press('Enter');
-    await expectFocus(page, { tag: 'button', inPanel: true, className: '' });
-    expect((await focused(page))?.label).toContain('New conversation');
+    // Home again: its composer has focus, and the list shows the conversation with its last message.
+    await expectFocus(page, { tag: 'textarea', inPanel: true });
+    expect(await page.locator('[data-parley-widget] ul.conversations button .title').allTextContents()).toEqual(['Only keys here']);
     await page.keyboard.press('Escape');
-    await panel(page).waitFor({ state: 'detached' });
+    await panel(page).waitFor({ state: 'hidden' });
     await expectFocus(page, { tag: 'button', className: 'launcher', inWidget: true });
   });
 
   it('sends from the composer with Enter (Shift+Enter breaks the line), then Escape returns focus to the launcher', async () => {
     const page = await hostPage({ code: await sign({ user: { id: 'kim', name: 'Kim' } }) });
     await openPanel(page, 'Kim');
-    await page.getByRole('button', { name: en.newConversation, exact: true }).click();
-    // Focus is put in the composer without a pointer; from here on only keys are used.
-    await composer(page).focus();
+    // The home composer has focus without a pointer; from here on only keys are used.
+    await expectFocus(page, { tag: 'textarea', inPanel: true });
     await page.keyboard.type('Typed without');
     await page.keyboard.press('Shift+Enter');
     await page.keyboard.type('a mouse');
@@ -352,7 +356,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     await expectFocus(page, { tag: 'textarea', inPanel: true });
 
     await page.keyboard.press('Escape');
-    await panel(page).waitFor({ state: 'detached' });
+    await panel(page).waitFor({ state: 'hidden' });
     await expectFocus(page, { tag: 'button', className: 'launcher', label: en.openChat, inWidget: true });
   });
 
@@ -426,7 +430,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
       return heard;
     });
     expect(calls).toEqual(['close']);
-    await panel(page).waitFor({ state: 'detached' });
+    await panel(page).waitFor({ state: 'hidden' });
     expect(await launcher(page).getAttribute('aria-expanded')).toBe('false');
   });
 

@@ -62,6 +62,8 @@ type Action =
   /** `mine`: my own marker (from here or another tab of mine); otherwise another participant's. */
   | { type: 'read'; conversationId: string; messageId: string; mine: boolean }
   | { type: 'select'; id: string | null }
+  /** The view is shown again: what arrived while it was hidden is history now, not news to say aloud. */
+  | { type: 'hush' }
   | { type: 'page'; id: string; messages: Message[]; hasMore: boolean; older: boolean }
   | { type: 'loadingOlder'; id: string }
   /** `announce`: a live message from someone else (said aloud if it is new in the open conversation). */
@@ -144,6 +146,8 @@ function reducer(state: ChatState, action: Action): ChatState {
     }
     case 'select':
       return { ...state, selectedId: action.id, heard: [] };
+    case 'hush':
+      return state.heard.length ? { ...state, heard: [] } : state;
     case 'loadingOlder': {
       const thread = state.threads[action.id];
       return thread ? { ...state, threads: { ...state.threads, [action.id]: { ...thread, loadingOlder: true } } } : state;
@@ -227,6 +231,10 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     },
     [api],
   );
+
+  useLayoutEffect(() => {
+    if (visible) dispatch({ type: 'hush' });
+  }, [visible]);
 
   // Read while shown: on opening a conversation with unread messages, on one arriving while it is open, and
   // when the hidden view is shown again. Before paint, so the unread dot never flashes on the open one.

@@ -1,7 +1,7 @@
 /**
  * What the embedded widget reads about its own look, without a session (docs/admin-api.md, Widget):
- * `GET /api/v1/widget/settings?locale=…`, readable from the allowed origins like the rest of the API (the
- * app's CORS policy) and cached for a minute; and `GET /widget/launcher-icon/<hash>.<ext>`, the uploaded
+ * `GET /api/v1/widget/settings?locale=…`, readable from any origin (app.ts's CORS policy: it is what every
+ * visitor of an embedding page sees) and cached for a minute; and `GET /widget/launcher-icon/<hash>.<ext>`, the uploaded
  * launcher icon, which any page may show and every cache may keep for a year (its name changes with it).
  */
 import type { FastifyInstance } from 'fastify';
