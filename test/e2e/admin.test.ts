@@ -335,7 +335,9 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     await item.click();
     await page.waitForURL(`${baseUrl}/admin#/inbox/${conversationId}`);
     await page.locator('section.thread h2').waitFor();
-    expect(await text(page, 'section.thread h2')).toBe(`${NINA.name} · New conversation`);
+    expect(await text(page, 'section.thread h2')).toBe(NINA.name);
+    // Titled by its first message.
+    expect(await text(page, 'section.thread [data-testid=conversation-title]')).toBe(QUESTION);
     const question = page.locator('section.thread ol.messages li.msg', { hasText: QUESTION });
     await question.waitFor();
     expect(await question.getAttribute('class')).toBe('msg theirs');

@@ -1015,6 +1015,78 @@ describe('inbox', () => {
     expect(listed()[0]).toEqual(['Dan Unanswered', 'marked']);
   });
 
+  it('renames the open conversation from its header: the field gets focus, submitting saves the trimmed title, the list follows', async () => {
+    inbox();
+    routes.set('PATCH /api/v1/admin/conversations/cnv_a', (call) =>
+      ok({ conversation: { ...conversation('cnv_a', fromAlice, true, [{ id: 'usr_alice', name: 'Alice' }]), title: (call.body as { title: string }).title } }),
+    );
+    await mount('#/inbox/cnv_a');
+    expect(text(q('.thread-head h2'))).toBe('Alice');
+    expect(text(q('[data-testid=conversation-title]'))).toBe('Support');
+    const rename = button('Rename conversation');
+    await click(rename);
+    const field = control('Conversation title');
+    expect(document.activeElement).toBe(field);
+    expect(field.value).toBe('Support');
+
+    await input(field, '  Refund for order 42  ');
+    // A browser submits the form on Enter (the Chromium test presses it); happy-dom does not.
+    await act(() => field.form!.requestSubmit());
+    await settle();
+    await settle();
+    expect(callsTo('PATCH', '/api/v1/admin/conversations/cnv_a').map((c) => c.body)).toEqual([{ title: 'Refund for order 42' }]);
+    expect(text(q('[data-testid=conversation-title]'))).toBe('Refund for order 42');
+    expect(q('ul.conversations a[data-conversation-id=cnv_a] .subject')?.textContent).toBe('Refund for order 42');
+    expect(statuses()).toContain('Conversation renamed.');
+    expect(document.activeElement).toBe(button('Rename conversation'));
+  });
+
+  it('Escape cancels a rename without a request; an empty title and a refusal are alerts, and the field keeps the text', async () => {
+    inbox();
+    routes.set('PATCH /api/v1/admin/conversations/cnv_a', () => fail(404, 'conversation_not_found'));
+    await mount('#/inbox/cnv_a');
+    await click(button('Rename conversation'));
+    await input(control('Conversation title'), 'Something else');
+    await press(control('Conversation title'), { key: 'Escape' });
+    expect(q('form.rename-form')).toBeNull();
+    expect(text(q('[data-testid=conversation-title]'))).toBe('Support');
+    expect(document.activeElement).toBe(button('Rename conversation'));
+
+    await click(button('Rename conversation'));
+    expect(control('Conversation title').value).toBe('Support');
+    await input(control('Conversation title'), '   ');
+    await click(button('Save'));
+    expect(alerts()).toEqual(['Give the conversation a title, or press Escape to keep this one.']);
+    expect(calls.filter((c) => c.method === 'PATCH')).toEqual([]);
+
+    await input(control('Conversation title'), 'Gone');
+    await click(button('Save'));
+    expect(callsTo('PATCH', '/api/v1/admin/conversations/cnv_a')).toHaveLength(1);
+    expect(alerts()).toEqual(['This conversation no longer exists.']);
+    const field = control('Conversation title');
+    expect(field.value).toBe('Gone');
+    expect(field.getAttribute('aria-invalid')).toBe('true');
+    expect(text(container.querySelector(`#${field.getAttribute('aria-describedby')}`))).toBe('This conversation no longer exists.');
+    await click(button('Cancel'));
+    expect(text(q('[data-testid=conversation-title]'))).toBe('Support');
+  });
+
+  it('an untitled conversation says so, and takes its title live when it gets one', async () => {
+    serve({
+      'GET /api/v1/admin/conversations': () => ok({ conversations: [{ ...conversation('cnv_u', null, false, []), title: null }], nextCursor: null }),
+      'GET /api/v1/admin/conversations/cnv_u/messages': () => ok({ messages: [], hasMore: false }),
+    });
+    await mount('#/inbox/cnv_u');
+    expect(text(q('ul.conversations a .title'))).toBe('Untitled conversation');
+    // No one has written yet: the heading is the title, and the line under it offers only Rename.
+    expect(text(q('.thread-head h2'))).toBe('Untitled conversation');
+    expect(q('[data-testid=conversation-title]')).toBeNull();
+    expect(button('Rename conversation')).toBeTruthy();
+    await FakeEventSource.instances[0]!.emit(EVENT.conversationUpdated, { conversation: { ...conversationFixture('cnv_u', { title: 'Where is my order?', createdAt: T0 }) } });
+    expect(text(q('ul.conversations a .title'))).toBe('Where is my order?');
+    expect(text(q('.thread-head h2'))).toBe('Where is my order?');
+  });
+
   it('a failed reply keeps the text and says why; the retry reuses the clientMessageId', async () => {
     inbox();
     let first = true;

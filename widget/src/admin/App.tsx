@@ -72,6 +72,10 @@ export function App() {
   const route = useRoute();
   const heading = useRef<HTMLHeadingElement>(null);
   const shownPage = useRef<string | null>(null);
+  // Below 768 px the sections are behind a Menu button (admin.css); choosing one closes it again.
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => setMenuOpen(false), [route.page, route.id]);
   const title = PAGES.find(([name]) => name === route.page)![1];
 
   const load = () => {
@@ -125,6 +129,9 @@ export function App() {
         <a class="brand" href={href('overview')}>
           Parley admin
         </a>
+        <button type="button" class="menu" ref={menuButton} aria-expanded={menuOpen} aria-controls="admin-sections" onClick={() => setMenuOpen((open) => !open)}>
+          Menu
+        </button>
         <span class="who">
           Signed in as <strong data-testid="admin-name">{displayName(me)}</strong>
         </span>
@@ -132,7 +139,17 @@ export function App() {
           Sign out
         </button>
       </header>
-      <nav class="side" aria-label="Admin sections">
+      <nav
+        id="admin-sections"
+        class={menuOpen ? 'side open' : 'side'}
+        aria-label="Admin sections"
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && menuOpen) {
+            setMenuOpen(false);
+            menuButton.current?.focus();
+          }
+        }}
+      >
         <ul>
           {PAGES.map(([name, label]) => (
             <li key={name}>

@@ -1,14 +1,17 @@
 /**
  * The inbox: every conversation of the organization (newest activity first, unanswered ones marked) and the
- * open one's messages with a composer; the admin's answer reaches the user live, and the users' messages
- * reach the admin live.
+ * open one's messages with a composer and its title, which the admin can rename; the admin's answer reaches
+ * the user live, and the users' messages reach the admin live. Below 768 px the list and the open
+ * conversation are two screens (admin.css): the route says which one shows, and a Back link leads from the
+ * conversation to the list, with focus following.
  */
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
-import type { Message, User } from '../../../shared/src/api.js';
+import type { Conversation, Message, User } from '../../../shared/src/api.js';
 import { EVENT, MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
 import { newClientMessageId } from '../api/client.js';
 import { Markdown } from '../chat/markdown.js';
 import type { AdminApi, InboxConversation } from './api.js';
+import { ConversationTitle, UNTITLED } from './ConversationTitle.js';
 import { errorText } from './errors.js';
 import { initialInbox, inboxReducer } from './inbox-state.js';
 import { useLive, type LiveStatus } from './live.js';
@@ -23,7 +26,11 @@ const LIVE_TEXT: Record<LiveStatus, string> = {
   unsupported: 'Live updates are not available in this browser.',
 };
 
-const who = (c: InboxConversation) => c.participants.map((p) => p.name ?? 'Unnamed user').join(', ') || c.title || 'Conversation';
+/** Who wrote in a conversation; its title when no one has yet. */
+const who = (c: InboxConversation) => c.participants.map((p) => p.name ?? 'Unnamed user').join(', ') || c.title || UNTITLED;
+
+/** Whether the inbox shows the list and the conversation as two screens (the width admin.css switches at). */
+const twoScreens = () => typeof matchMedia === 'function' && matchMedia('(max-width: 767.98px)').matches;
 
 function Composer({ onSend }: { onSend: (text: string, clientMessageId: string) => Promise<boolean> }) {
   const [text, setText] = useState('');
@@ -96,6 +103,26 @@ export function InboxPage({ api, me, openId }: { api: AdminApi; me: User; openId
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<Note>(null);
   const listRef = useRef<HTMLOListElement>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
+  // On two screens, the link or Back that was used goes away with its screen: focus moves to where the admin
+  // went (the conversation's heading, or back to its entry in the list) instead of being lost.
+  const focusNext = useRef<{ to: 'thread' } | { to: 'list'; id: string } | null>(null);
+  const shownId = useRef<string | null>(null);
+  useEffect(() => {
+    if (openId !== shownId.current && twoScreens()) focusNext.current = openId ? { to: 'thread' } : shownId.current ? { to: 'list', id: shownId.current } : null;
+    shownId.current = openId;
+  }, [openId]);
+  useEffect(() => {
+    const intent = focusNext.current;
+    const root = rootRef.current;
+    if (!intent || !root) return;
+    const target =
+      intent.to === 'thread' ? root.querySelector<HTMLElement>('.thread h2') : root.querySelector<HTMLElement>(`[data-conversation-id="${CSS.escape(intent.id)}"]`);
+    if (target) {
+      target.focus();
+      focusNext.current = null;
+    }
+  });
 
   const loadPage = (cursor?: string) =>
     api.conversations(cursor ? { cursor } : {}).then(
@@ -106,6 +133,7 @@ export function InboxPage({ api, me, openId }: { api: AdminApi; me: User; openId
     (type, data) => {
       if (type === EVENT.messageCreated) dispatch({ type: 'message', message: (data as { message: Message }).message });
       else if (type === EVENT.conversationCreated) dispatch({ type: 'conversation', conversation: (data as { conversation: InboxConversation }).conversation });
+      else if (type === EVENT.conversationUpdated) dispatch({ type: 'updated', conversation: (data as { conversation: Conversation }).conversation });
     },
     // A stream refused for good usually means the session ended; asking who we are lets the panel say so.
     () => void api.me().catch(() => {}),
@@ -150,9 +178,13 @@ export function InboxPage({ api, me, openId }: { api: AdminApi; me: User; openId
     }
   };
 
+  const rename = async (id: string, title: string) => {
+    dispatch({ type: 'updated', conversation: await api.renameConversation(id, title) });
+  };
+
   const open = state.conversations.find((c) => c.id === openId);
   return (
-    <div class="chat inbox">
+    <div class={`chat inbox ${openId ? 'showing-thread' : 'showing-list'}`} ref={rootRef}>
       <nav class="sidebar" aria-label="Conversations">
         <p role="status" class={`live ${live}`}>
           {LIVE_TEXT[live]}
@@ -168,6 +200,7 @@ export function InboxPage({ api, me, openId }: { api: AdminApi; me: User; openId
                   {c.unanswered && ' '}
                   {c.unanswered && <span class="badge unanswered">Unanswered</span>}
                 </span>
+                {c.participants.length > 0 && <span class="subject">{c.title ?? UNTITLED}</span>}
                 {c.lastMessage && <span class="preview">{c.lastMessage.text.slice(0, 80)}</span>}
                 <Time iso={c.lastMessageAt ?? c.createdAt} />
               </a>
@@ -182,10 +215,15 @@ export function InboxPage({ api, me, openId }: { api: AdminApi; me: User; openId
           <p class="placeholder">Pick a conversation to read and answer it.</p>
         ) : (
           <>
-            <h2>
-              {open ? who(open) : 'Conversation'}
-              {open && open.participants.length > 0 && open.title && <span class="muted"> · {open.title}</span>}
-            </h2>
+            <div class="thread-head">
+              <a class="back" href={href('inbox')} aria-label="Back to conversations">
+                <span aria-hidden="true">‹</span>
+              </a>
+              <div class="heading">
+                <h2 tabIndex={-1}>{open ? who(open) : 'Conversation'}</h2>
+                {open && <ConversationTitle key={open.id} title={open.title} showTitle={open.participants.length > 0} onRename={(title) => rename(open.id, title)} />}
+              </div>
+            </div>
             <ol class="messages" ref={listRef} aria-live="polite" aria-relevant="additions">
               {thread.hasMore && thread.messages[0] && (
                 <li class="older">

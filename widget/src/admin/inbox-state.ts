@@ -30,6 +30,8 @@ export interface InboxState {
 export type InboxAction =
   | { type: 'page'; page: InboxPage; append: boolean }
   | { type: 'conversation'; conversation: Conversation }
+  /** The conversation as it is now (renamed here or elsewhere, or titled by its first message). */
+  | { type: 'updated'; conversation: Conversation }
   | { type: 'message'; message: Message }
   | { type: 'open'; id: string | null }
   | { type: 'thread'; id: string; messages: Message[]; hasMore: boolean; older: boolean };
@@ -75,6 +77,11 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
       const author = action.conversation.lastMessage?.author.id;
       const added: InboxConversation = { ...action.conversation, unanswered: action.conversation.lastMessage !== null && !(author && state.staff.has(author)), participants: [] };
       return { ...state, conversations: [added, ...state.conversations].sort(byActivity) };
+    }
+    case 'updated': {
+      const { id, title } = action.conversation;
+      if (!state.conversations.some((c) => c.id === id && c.title !== title)) return state;
+      return { ...state, conversations: state.conversations.map((c) => (c.id === id ? { ...c, title } : c)) };
     }
     case 'message': {
       const { message } = action;

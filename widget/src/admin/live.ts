@@ -18,7 +18,7 @@ export function useLive(onEvent: (type: string, data: unknown) => void, onClosed
       return;
     }
     const source = new EventSource('/api/v1/events');
-    for (const name of [EVENT.messageCreated, EVENT.conversationCreated]) {
+    for (const name of [EVENT.messageCreated, EVENT.conversationCreated, EVENT.conversationUpdated]) {
       source.addEventListener(name, (e: MessageEvent<string>) => {
         let data: unknown;
         try {
