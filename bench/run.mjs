@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import * as esbuild from 'esbuild';
 import { SignJWT } from 'jose';
-import { measureWidgetLoad } from './widget-load.mjs';
+import { measureWidgetLoad, widgetLoadTable } from './widget-load.mjs';
 import { measureFanout } from './fanout.mjs';
 import { measureProvisioning } from './provisioning.mjs';
 import { documentRoomsTable, measureDocumentRooms } from './document-rooms.mjs';
@@ -158,18 +158,7 @@ try {
 } catch {}
 
 async function measureWidget() {
-  const widget = await measureWidgetLoad({ runs: quick ? 5 : 20 });
-  return widget
-    ? [
-        `| widget load (headless Chromium, host page on another origin, median of ${widget.runs}, cold cache) | ms | × baseline |`,
-        '|---|---|---|',
-        `| baseline: a static script of widget.js's size from the same server | ${widget.baselineMs.toFixed(0)} | 1.00 |`,
-        `| launcher visible | ${widget.launcherMs.toFixed(0)} | ${(widget.launcherMs / widget.baselineMs).toFixed(2)} |`,
-        `| panel showing the signed-in user (data-open="true") | ${widget.signedInMs.toFixed(0)} | ${(widget.signedInMs / widget.baselineMs).toFixed(2)} |`,
-        '',
-        `Everything the host page downloads before the panel is usable (widget.js + widget.css): ${widget.gzipBytes} bytes gzip (budget 20,480).`,
-      ].join('\n')
-    : 'Widget load: skipped (no /usr/bin/chromium).';
+  return widgetLoadTable(await measureWidgetLoad({ runs: quick ? 5 : 15 }));
 }
 
 async function measureFanouts() {
