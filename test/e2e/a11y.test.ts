@@ -1,10 +1,11 @@
 /**
  * Accessibility of every page Parley serves itself, by axe-core in Debian's Chromium at a desktop size
- * (1280 × 800) and a phone size (375 × 667), and in the dark colour scheme: the hosted chat page (the list, a conversation open, signed
- * out), every admin panel page (the inbox with a conversation open too), the panel signed out, and the
- * static pages (an error page, a used one-time link, the account-switch question). Every rule axe runs by
- * default plus those tagged wcag22aa and best-practice (test/helpers/axe.ts); a single violation of any
- * impact fails, and the test prints each one (rule, impact, element).
+ * (1280 × 800) and a phone size (375 × 667), and in the dark colour scheme: the hosted chat page (the list,
+ * a conversation open, signed out), every admin panel page (the inbox with a conversation open, and its
+ * rename form showing an error), the panel's menu open on a phone, the panel signed out, and the static
+ * pages (an error page, a used one-time link, the account-switch question). Every rule axe runs by default
+ * plus those tagged wcag22aa and best-practice (test/helpers/axe.ts); a single violation of any impact
+ * fails, and the test prints each one (rule, impact, element).
  * Needs the browser assets built (`node scripts/build.mjs`, which `npm test` runs first).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -131,7 +132,25 @@ describe.skipIf(!HAS_CHROMIUM)('accessibility of every page, by axe-core in Chro
     ['admin token API', adminPage('#/token-api', 'Token API', (page) => page.locator('table tbody tr').first().waitFor())],
     ['admin inbox', adminPage('#/inbox', 'Inbox', (page) => page.locator('ul.conversations a').nth(1).waitFor())],
     ['admin inbox, a conversation open', (v) => adminPage(`#/inbox/${conversationId}`, 'Inbox', (page) => page.locator('ol.messages li.msg').nth(MESSAGES.length - 1).waitFor())(v)],
+    [
+      'admin inbox, renaming a conversation',
+      (v) =>
+        adminPage(`#/inbox/${conversationId}`, 'Inbox', async (page) => {
+          await page.getByRole('button', { name: 'Rename conversation', exact: true }).click();
+          await page.getByRole('textbox', { name: 'Conversation title', exact: true }).fill(' ');
+          await page.getByRole('button', { name: 'Save', exact: true }).click();
+          await page.locator('form.rename-form [role=alert]').waitFor();
+        })(v),
+    ],
     ['admin audit log', adminPage('#/audit', 'Audit log', (page) => page.locator('table tbody tr').first().waitFor())],
+    [
+      'admin panel with its menu open (a phone) or its sections',
+      adminPage('#/overview', 'Overview', async (page) => {
+        const menu = page.getByRole('button', { name: 'Menu', exact: true });
+        if (await menu.isVisible()) await menu.click();
+        await page.getByRole('navigation', { name: 'Admin sections' }).waitFor();
+      }),
+    ],
     ['admin panel, signed out', (v) => open(anonymousContext, v, '/admin', (page) => page.getByText('You are not signed in.').waitFor())],
     ['a one-time link used already', (v) => open(anonymousContext, v, setupLink.slice(baseUrl.length), (page) => page.locator('main.error[data-code=link_used]').waitFor())],
     [
