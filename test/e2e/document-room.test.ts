@@ -61,7 +61,7 @@ describe.skipIf(!HAS_CHROMIUM)('document rooms in the widget, in Chromium', () =
   }
 
   const { launcher, panel, items, composer } = widgetParts;
-  const title = (page: Page) => page.locator('[data-parley-widget] .thread h2');
+  const title = (page: Page) => page.locator('[data-parley-widget] .thread h3');
   const notice = (page: Page) => page.locator('[data-parley-widget] .readonly');
   const sendButton = (page: Page) => page.getByRole('button', { name: en.send, exact: true });
 
@@ -153,8 +153,9 @@ describe.skipIf(!HAS_CHROMIUM)('document rooms in the widget, in Chromium', () =
 
   it('Parley.setDocument(null) goes back to the conversation list, and setDocument(id) into the room again', async () => {
     await editor.evaluate(() => (window as unknown as { Parley: { setDocument(id: string | null): void } }).Parley.setDocument(null));
-    await editor.getByRole('button', { name: en.newConversation, exact: true }).waitFor();
-    expect(await composer(editor).count()).toBe(0);
+    // The home view: its greeting and its composer for a new conversation (the room's thread is gone).
+    await editor.locator('[data-parley-widget] .hero .greeting').waitFor();
+    expect(await items(editor).count()).toBe(0);
     await editor.evaluate(() => (window as unknown as { Parley: { setDocument(id: string | null): void } }).Parley.setDocument('doc-1'));
     await items(editor).filter({ hasText: 'And the schedule' }).waitFor();
     expect(await title(editor).textContent()).toBe('doc-1');

@@ -18,7 +18,7 @@ export interface RecordedRequest {
 
 export type Handler = (request: RecordedRequest) => Response | Promise<Response>;
 
-/** A minimal Response: what the widget reads (status, ok, json(), body). */
+/** A minimal Response: what the widget reads (status, ok, json(), body, clone()). */
 export function jsonResponse(status: number, body?: unknown): Response {
   const text = body === undefined ? '' : JSON.stringify(body);
   return {
@@ -28,6 +28,7 @@ export function jsonResponse(status: number, body?: unknown): Response {
     headers: new Headers({ 'content-type': 'application/json' }),
     json: async () => JSON.parse(text) as unknown,
     text: async () => text,
+    clone: () => jsonResponse(status, body),
   } as unknown as Response;
 }
 

@@ -189,6 +189,22 @@ describe('Widget', () => {
       expect(alert?.textContent).toBe(en.codeExpired);
     });
 
+    it('an account deactivated while its panel is open: the stream answers 403 user_deactivated and the panel says the account was deactivated, without trying again', async () => {
+      const session = newSession();
+      await session.signIn('code');
+      session.setAuthProvider({ generateToken: () => 'fresh-code' });
+      const first = fake.nextStream();
+      await mount(session, { open: true });
+      const stream = await first;
+      fake.on('GET /api/v1/events', () => errorResponse(403, 'user_deactivated', 'Your account has been deactivated.'));
+      stream.end(); // the server closes a deactivated account's streams; the reconnect is refused
+      await vi.waitFor(() => expect(q('.panel [data-code]')?.getAttribute('data-code')).toBe('user_deactivated'), WAIT);
+      expect(q('.panel [data-code]')?.textContent).toBe(en.errors['user_deactivated']);
+      expect(events('error').at(-1)).toEqual({ code: 'user_deactivated', message: 'The account has been deactivated.' });
+      // No new code is asked for: none could help.
+      expect(fake.to(EXCHANGE)).toHaveLength(1);
+    });
+
     it('a session that ends with nothing to renew it says so; a signed-out user is told they signed out', async () => {
       const session = newSession();
       await session.signIn('code');

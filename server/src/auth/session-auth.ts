@@ -52,9 +52,9 @@ export function createSessionAuth(options: { sessions: Sessions; now: () => numb
       throw new ParleyError('csrf_rejected');
     }
     const found = await sessions.findValid(carried.token, now());
-    if (!found) throw new ParleyError('session_invalid');
-    // A deactivated account's sessions end at once (docs/external-auth.md, Sessions).
-    if (!found.user.active) throw new ParleyError('session_invalid');
+    // A deactivated account's sessions end at once (docs/external-auth.md, Sessions), and say why.
+    if (!found) throw new ParleyError((await sessions.endedByDeactivation(carried.token, now())) ? 'user_deactivated' : 'session_invalid');
+    if (!found.user.active) throw new ParleyError('user_deactivated');
     request.session = { id: found.id, token: carried.token, user: found.user, expiresAt: found.expiresAt, via: carried.via };
   };
 }

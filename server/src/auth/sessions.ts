@@ -58,6 +58,18 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
       return { id: claims.id, expiresAt: claims.expiresAt, user };
     },
 
+    /**
+     * Whether a token that is no longer a session (findValid said so) ended because its account was
+     * deactivated: it is still genuine and unexpired, and its account exists but is inactive. The caller
+     * then says `user_deactivated` rather than `session_invalid`, so the person is told why.
+     */
+    async endedByDeactivation(token: string, now: number): Promise<boolean> {
+      const claims = openSessionToken(await sessionKey(), token, now);
+      if (!claims || (await deps.revoked.isRevoked(claims.id))) return false;
+      const user = await deps.users.findById(claims.userId);
+      return user !== undefined && !user.active;
+    },
+
     /** Logs a session out; answers its id, or undefined when the token is not a session of this instance. */
     async revoke(token: string, now: number): Promise<string | undefined> {
       const claims = openSessionToken(await sessionKey(), token, now);

@@ -102,7 +102,7 @@ describe.each(DIALECTS)('changes made elsewhere reach sign-in and sessions, on %
     const elsewhere = await t.db.elsewhere();
     await elsewhere.db.updateTable('users').set({ active: 0 }).where('id', '=', alice.userId).execute();
     await nextTurn();
-    expectError(await me(alice.token), 401, 'session_invalid');
+    expectError(await me(alice.token), 403, 'user_deactivated');
     expectError(await exchange(await t.sign({ user: { id: 'alice' } })), 403, 'user_deactivated');
     expectError(await exchange(await t.sign({ id: alice.userId })), 403, 'user_deactivated');
     expectError(await exchange(await t.sign({ email: 'alice@example.com' })), 403, 'user_deactivated');
@@ -170,8 +170,9 @@ describe.each(DIALECTS)('changes made elsewhere reach sign-in and sessions, on %
     const deactivated = await t.app.inject({ method: 'POST', url: `/api/v1/admin/users/${one.userId}/deactivate`, headers: owner });
     expect(deactivated.statusCode).toBe(200);
     expect(deactivated.json().user).toMatchObject({ id: one.userId, active: false });
-    expectError(await me(one.token), 401, 'session_invalid');
-    expectError(await me(two.token), 401, 'session_invalid');
+    // Ended, and saying why; once reactivated, the old sessions are merely ended.
+    expectError(await me(one.token), 403, 'user_deactivated');
+    expectError(await me(two.token), 403, 'user_deactivated');
     expectError(await exchange(await t.sign({ user: { id: 'alice' } })), 403, 'user_deactivated');
 
     const reactivated = await t.app.inject({ method: 'POST', url: `/api/v1/admin/users/${one.userId}/reactivate`, headers: owner });
@@ -199,7 +200,7 @@ describe.each(DIALECTS)('changes made elsewhere reach sign-in and sessions, on %
       const deactivated = await other.inject({ method: 'POST', url: `/api/v1/admin/users/${alice.userId}/deactivate`, headers: owner });
       expect(deactivated.statusCode).toBe(200);
       await nextTurn();
-      expectError(await me(alice.token), 401, 'session_invalid');
+      expectError(await me(alice.token), 403, 'user_deactivated');
       expectError(await exchange(await t.sign({ user: { id: 'alice' } })), 403, 'user_deactivated');
       // Reactivated there: a new sign-in works here, the old session stays ended.
       expect((await other.inject({ method: 'POST', url: `/api/v1/admin/users/${alice.userId}/reactivate`, headers: owner })).statusCode).toBe(200);

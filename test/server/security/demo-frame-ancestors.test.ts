@@ -14,7 +14,7 @@ describe('/demo framing', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('<h1>A host page</h1>');
     expect(res.headers['content-security-policy']).toBe(
-      "default-src 'none'; script-src http://127.0.0.1:3000; style-src http://127.0.0.1:3000; connect-src http://127.0.0.1:3000; img-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self' https://app.example.com",
+      "default-src 'none'; script-src http://127.0.0.1:3000; style-src http://127.0.0.1:3000; connect-src http://127.0.0.1:3000; img-src http://127.0.0.1:3000 https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self' https://app.example.com",
     );
   });
 

@@ -12,8 +12,11 @@ export interface EventStreamOptions {
   onEvent: (type: string, data: unknown) => void;
   /** Connection state for the UI: `live` after `ready`, `reconnecting` while retrying. */
   onState?: (state: 'connecting' | 'live' | 'reconnecting') => void;
-  /** A 401 ends the stream: the owner decides whether to sign in again. */
-  onUnauthorized?: () => void;
+  /**
+   * A 401 (the session ended) or a 403 `user_deactivated` ends the stream with the server's code: the owner
+   * decides whether to sign in again.
+   */
+  onUnauthorized?: (code: string) => void;
   /** Resume after this id (a stream reopened for a new session must not skip what happened meanwhile). */
   initialLastEventId?: number | null;
   /** Told every id delivered, so the owner can pass it to the next stream. */
@@ -95,10 +98,14 @@ export function openEventStream(options: EventStreamOptions): () => void {
       if (lastId !== null) headers['last-event-id'] = String(lastId);
       touch();
       const response = await fetchImpl(options.url, { headers, signal: current.signal, cache: 'no-store' });
-      if (response.status === 401) {
+      if (response.status === 401 || response.status === 403) {
         clearTimeout(idleTimer);
-        options.onUnauthorized?.();
-        return;
+        const code = await response.json().then((b: { error?: { code?: unknown } }) => b.error?.code, () => undefined);
+        if (response.status === 401 || code === 'user_deactivated') {
+          options.onUnauthorized?.(typeof code === 'string' ? code : 'session_invalid');
+          return;
+        }
+        throw new Error(`HTTP ${response.status}`);
       }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

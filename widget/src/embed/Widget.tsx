@@ -64,7 +64,7 @@ function useLive(baseUrl: string, session: Session, token: string | null, idleTi
         // Subscribers hear of every (re)connect: what happened while the stream was down may need a look.
         if (next === 'live') subscribers.current.forEach((s) => s(STREAM_READY, null));
       },
-      onUnauthorized: () => void session.sessionExpired(token),
+      onUnauthorized: (code) => void session.sessionExpired(token, code),
       ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
     });
   }, [baseUrl, session, token, idleTimeoutMs]);
@@ -125,7 +125,12 @@ export function Widget(props: WidgetProps) {
     () =>
       createApiClient(props.baseUrl, () => ({ kind: 'bearer', token: token ?? '' }), async (input, init) => {
         const response = await fetch(input, init);
-        if (response.status === 401 && token) void session.sessionExpired(token);
+        if (token && response.status === 401) void session.sessionExpired(token);
+        else if (token && response.status === 403) {
+          // A deactivated account: the session ended for a reason the person should hear.
+          const code = await response.clone().json().then((b: { error?: { code?: unknown } }) => b.error?.code, () => undefined);
+          if (code === 'user_deactivated') void session.sessionExpired(token, code);
+        }
         return response;
       }),
     [props.baseUrl, token, session],
@@ -136,7 +141,8 @@ export function Widget(props: WidgetProps) {
   // arrive while the panel is closed.
   // The larger of the two: a message that arrived live before the list was read is in both.
   useEffect(() => {
-    if (!token || documentId) return; // a document room's badge counts what arrives live
+    // A document room's badge counts what arrives live; an open panel's list reads the counts itself.
+    if (!token || documentId || openRef.current) return;
     let alive = true;
     api.listConversations().then(
       (list) => {

@@ -171,10 +171,11 @@ export function startLoader(script: HTMLScriptElement, deps: LoaderDeps): void {
     launcher.setIcon(look.launcherIconUrl);
     shadow.appendChild(wrapper);
     emitter.emit('ready');
-    if (config.open) command('open');
-    else (deps.whenIdle ?? defaultIdle)(() => void loadPanel());
+    if (!config.open) (deps.whenIdle ?? defaultIdle)(() => void loadPanel());
   });
   (document.body ?? document.documentElement).appendChild(element);
+  // Open on load: the panel's files are fetched now, beside the stylesheet and the brand, not after them.
+  if (config.open) command('open');
 
   if (config.externalAuthCode) void session.signIn(config.externalAuthCode);
 }

@@ -177,12 +177,18 @@ export function createSession(options: SessionOptions) {
       provider = next;
     },
     /**
-     * The API said the session with `token` ended: tell the integrator, then sign in again if a provider can.
+     * The API said the session with `token` ended (`code`: `user_deactivated` when the account was
+     * deactivated): tell the integrator, then sign in again if a provider can and the account still may.
      * A late 401 for a session already replaced is ignored.
      */
-    async sessionExpired(token?: string): Promise<boolean> {
+    async sessionExpired(token?: string, code?: string): Promise<boolean> {
       if (state.status === 'signed-out') return false;
       if (token !== undefined && (state.status !== 'signed-in' || state.token !== token)) return false;
+      // Deactivated: no new code can help, the person is told why.
+      if (code === 'user_deactivated') {
+        fail(new ExchangeError(code, 'The account has been deactivated.'), false);
+        return false;
+      }
       const canRefresh = provider !== null;
       fail(new ExchangeError('token_expired', 'The session has expired.'), canRefresh, true, 'session_ended');
       return canRefresh ? refresh() : false;
