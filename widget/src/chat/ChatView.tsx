@@ -126,11 +126,13 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
   // Views replace each other (home and thread, draft and thread), taking the focused control with them: focus
   // goes to the composer of where the user went. At first, only focus waiting on what holds the view (the
   // widget's panel, opened before the chat arrived) moves in: focus on the host page stays there.
-  const focusNext = useRef<'composer' | 'mount' | null>('mount');
+  // An intent waits for the view it names (the old view's composer may still be there for a render).
+  const focusNext = useRef<((view: string) => boolean) | 'mount' | null>('mount');
   useEffect(() => {
     const root = rootRef.current;
     const intent = focusNext.current;
     if (!root || !intent || !visible) return;
+    if (typeof intent === 'function' && !intent(view)) return;
     if (intent === 'mount') {
       focusNext.current = null;
       const active = (root.getRootNode() as Document | ShadowRoot).activeElement;
@@ -143,25 +145,27 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
     }
   });
   const openConversation = (id: string) => {
-    if (compact) focusNext.current = 'composer';
+    if (compact) focusNext.current = (v) => v === `c:${id}`;
     setDrafting(false);
     select(id);
   };
   const begin = (text: string) => {
-    focusNext.current = 'composer';
+    focusNext.current = (v) => v.startsWith('c:');
     setDrafting(false);
     start(text);
   };
   const newConversation = () => {
-    focusNext.current = 'composer';
+    focusNext.current = (v) => v === 'draft';
     setDrafting(true);
     deselect();
   };
   const back = () => {
-    focusNext.current = 'composer';
+    focusNext.current = (v) => v === 'home';
     deselect();
   };
   const selected = state.conversations.find((c) => c.id === state.selectedId) ?? null;
+  /** Which view shows: a conversation, the draft (wide layout), or the home. */
+  const view = selected ? `c:${selected.id}` : drafting ? 'draft' : 'home';
   const thread = state.selectedId ? state.threads[state.selectedId] : undefined;
   const items = thread?.items ?? [];
   const scroll = useThreadScroll(listRef, selected && thread ? selected.id : null, items, visible);
