@@ -416,6 +416,19 @@ describe('Widget', () => {
   });
 
   describe('open and close', () => {
+    it('close, open and toggle in one turn each see the one before: three events, closed in the end, the launcher saying so at once', async () => {
+      await signedIn({ open: true });
+      await act(() => {
+        controls.close();
+        controls.open();
+        controls.toggle();
+      });
+      expect(events('close')).toHaveLength(2);
+      expect(events('open')).toHaveLength(1);
+      expect(panel()).toBeNull();
+      expect(launcher().getAttribute('aria-expanded')).toBe('false');
+    });
+
     it('Escape closes the panel, emits close once and gives focus back to the launcher', async () => {
       await signedIn();
       await click(launcher());

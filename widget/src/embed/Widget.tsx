@@ -6,7 +6,7 @@
  * Every sign-in failure shows its own message in the user's language. With a document id (`data-document-id`
  * or `Parley.setDocument`) the panel shows that document's room instead of the conversation list.
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Message, User } from '../../../shared/src/api.js';
 import { EVENT } from '../../../shared/src/constants.js';
 import { createApiClient } from '../api/client.js';
@@ -167,7 +167,8 @@ export function Widget(props: WidgetProps) {
     launcher.setUnread(unread);
     emitter.emit('unread', { count: unread });
   }, [unread, emitter]);
-  useEffect(() => launcher.setOpen(open), [open]);
+  // In the same commit as the panel's own change: the launcher never says open while the panel is hidden.
+  useLayoutEffect(() => launcher.setOpen(open), [open]);
   // Another person (or nobody) now: nothing of the previous one's unread count carries over.
   const personId = state.status === 'signed-out' ? null : (chatUser?.id ?? undefined);
   useEffect(() => {
@@ -188,6 +189,8 @@ export function Widget(props: WidgetProps) {
       focusWasInside.current = !hostHasFocus;
     }
     setOpen(next);
+    // Calls in one turn (close, open, toggle) see each other before the render.
+    openRef.current = next;
     if (next) setUnread(0);
     emitter.emit(next ? 'open' : 'close');
   };
