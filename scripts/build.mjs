@@ -1,6 +1,6 @@
 // Builds what Parley serves and runs: the server (dist/server, packages left external) and the browser
 // bundles (dist/public/assets, content-hashed, with dist/public/manifest.json naming them).
-import { mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -27,9 +27,27 @@ async function buildServer() {
   });
 }
 
+/**
+ * Empties dist/public but for the previous build's hashed assets: a host page whose cached widget.js (five
+ * minutes) names the previous panel still finds it after a release, rather than a 404 that leaves it without
+ * a chat until reloaded. Older builds' files go.
+ */
+function keepOnlyPreviousRelease(publicDir) {
+  let previous = {};
+  try {
+    previous = JSON.parse(readFileSync(join(publicDir, 'manifest.json'), 'utf8'));
+  } catch {
+    // no previous build
+  }
+  const keep = new Set(Object.values(previous).flatMap((url) => [basename(url), `${basename(url)}.br`, `${basename(url)}.gz`]));
+  const assets = join(publicDir, 'assets');
+  for (const name of existsSync(assets) ? readdirSync(assets) : []) if (!keep.has(name)) rmSync(join(assets, name), { force: true });
+  for (const name of existsSync(publicDir) ? readdirSync(publicDir) : []) if (name !== 'assets') rmSync(join(publicDir, name), { recursive: true, force: true });
+}
+
 async function buildBrowser() {
   const publicDir = join(out, 'public');
-  rmSync(publicDir, { recursive: true, force: true });
+  keepOnlyPreviousRelease(publicDir);
   mkdirSync(join(publicDir, 'assets'), { recursive: true });
   const result = await esbuild.build({
     // The widget's panel is here too: a hashed ES module (cached for a year) that the loader imports.

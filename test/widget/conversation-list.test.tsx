@@ -127,6 +127,26 @@ describe('the conversation list', () => {
     expect(unread('cnv_a')).toBeNull();
   });
 
+  it('does not mark read while the browser hides the page (a background tab), and does once it shows it again', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
+    const live = fakeLive();
+    let state: DocumentVisibilityState = 'visible';
+    const spy = vi.spyOn(document, 'visibilityState', 'get').mockImplementation(() => state);
+    try {
+      await mountChat(container, { api, live: live.live });
+      await click(row('cnv_a'));
+      state = 'hidden';
+      await act(() => void document.dispatchEvent(new Event('visibilitychange')));
+      await live.push(EVENT.messageCreated, { message: message('m1', 'cnv_a', 'while in another tab', '2026-01-01T01:00:00.000Z') });
+      expect(api.markRead).not.toHaveBeenCalled();
+      state = 'visible';
+      await act(() => void document.dispatchEvent(new Event('visibilitychange')));
+      expect(api.markRead.mock.calls).toEqual([['cnv_a', 'm1']]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('a read in another tab of mine clears the count; a failed markRead changes nothing shown', async () => {
     const last = message('m1', 'cnv_a', 'hello', '2026-01-01T01:00:00.000Z');
     const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z', last, 1), conversation('cnv_b', 'Beta', '2026-01-01T00:00:00.000Z', message('m2', 'cnv_b', 'yo', '2026-01-01T00:30:00.000Z'), 1)]);

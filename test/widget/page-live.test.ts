@@ -46,12 +46,12 @@ const unauthorized = () => new ApiError(401, 'session_invalid', 'no session');
 const meOk = () => ({ user: { id: 'usr_a' }, session: { expiresAt: '2030-01-01T00:00:00.000Z' } }) as never;
 
 let heard: [string, unknown][];
-let signedOut: ReturnType<typeof vi.fn<() => void>>;
+let signedOut: ReturnType<typeof vi.fn<(code: string) => void>>;
 
 beforeEach(() => {
   FakeEventSource.all = [];
   heard = [];
-  signedOut = vi.fn<() => void>();
+  signedOut = vi.fn<(code: string) => void>();
   vi.stubGlobal('EventSource', FakeEventSource);
   vi.useFakeTimers();
 });
@@ -95,6 +95,23 @@ describe('the hosted page’s live events', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(api.me).toHaveBeenCalledTimes(1);
     expect(signedOut).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeEventSource.all).toHaveLength(1);
+  });
+
+  it('a deactivated account (403 user_deactivated) is signed out with its code, never retried; renames and reads are passed on', async () => {
+    const { api } = subscribe(async () => {
+      throw new ApiError(403, 'user_deactivated', 'deactivated');
+    });
+    const source = FakeEventSource.all[0]!;
+    source.emit('ready', {}, '1');
+    source.emit(EVENT.conversationUpdated, { conversation: { id: 'c1', title: 'Renamed' } }, '2');
+    source.emit(EVENT.conversationRead, { conversationId: 'c1', userId: 'usr_b', messageId: 'm1' }, '3');
+    expect(heard.map(([type]) => type)).toEqual([EVENT.conversationUpdated, EVENT.conversationRead]);
+    source.fail(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.me).toHaveBeenCalledTimes(1);
+    expect(signedOut).toHaveBeenCalledWith('user_deactivated');
     await vi.advanceTimersByTimeAsync(60_000);
     expect(FakeEventSource.all).toHaveLength(1);
   });

@@ -8,13 +8,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PanelControls, PanelFiles, PanelHost } from '../../widget/src/embed/contract.js';
-import { startLoader } from '../../widget/src/embed/loader.js';
+import { APPEARANCE_TIMEOUT_MS, startLoader } from '../../widget/src/embed/loader.js';
 import { PHONE_QUERY } from '../../widget/src/embed/phone.js';
 import type { ParleyApi } from '../../widget/types/parley.js';
 import { en } from '../../widget/src/i18n/en.js';
 import { fr } from '../../widget/src/i18n/fr.js';
 import { BASE, WAIT } from '../helpers/widget-mount.js';
-import { createFakeFetch, errorResponse, jsonResponse, type FakeFetch } from '../helpers/widget-fakes.js';
+import { createFakeFetch, errorResponse, jsonResponse, type FakeFetch, type Handler } from '../helpers/widget-fakes.js';
 
 const FILES: PanelFiles = { js: '/assets/panel-AAAA.js', css: '/assets/panel-BBBB.css', locales: { en: '/assets/locale-en-C.js', fr: '/assets/locale-fr-D.js', ar: '/assets/locale-ar-E.js' } };
 const SETTINGS = '/api/v1/widget/settings';
@@ -32,7 +32,7 @@ interface Loaded {
 const parley = () => (window as unknown as { Parley: ParleyApi & { q?: unknown } }).Parley;
 
 /** Starts the loader for a tag with these data attributes, over a fake network and a fake panel module. */
-function load(data: Record<string, string> = {}, settings: () => Response = () => jsonResponse(200, { widget: {} }), failImport = false): Loaded {
+function load(data: Record<string, string> = {}, settings: Handler = () => jsonResponse(200, { widget: {} }), failImport = false): Loaded {
   const fake = createFakeFetch({ [`GET ${SETTINGS}`]: settings });
   const loaded: Loaded = { fake, imported: [], mounted: [], commands: [], idle: [], shadow: () => document.querySelector('[data-parley-widget]')!.shadowRoot! };
   const script = document.createElement('script');
@@ -206,7 +206,41 @@ describe('the loader', () => {
     launcher(loaded)!.click();
     await vi.waitFor(() => expect(errors).toEqual([{ code: 'network_error', message: 'The chat could not be loaded.' }]), { ...WAIT, timeout: 2000 });
     launcher(loaded)!.click();
-    await vi.waitFor(() => expect(loaded.imported).toHaveLength(4), WAIT);
+    // Under other URLs: a browser would answer a module that failed once with the same failure.
+    await vi.waitFor(() => expect(loaded.imported.slice(2)).toEqual([`${BASE}${FILES.js}?retry=2`, `${BASE}/assets/locale-en-C.js?retry=2`]), WAIT);
+  });
+
+  it('an idle preload that fails is no error of the integrator: it is tried again when someone opens the chat', async () => {
+    const loaded = load({}, undefined, true);
+    const errors: unknown[] = [];
+    parley().on('error', (e) => errors.push(e));
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    await drawn(loaded);
+    loaded.idle[0]!();
+    await vi.waitFor(() => expect(console.error).toHaveBeenCalled(), WAIT);
+    expect(errors).toEqual([]);
+    launcher(loaded)!.click();
+    await vi.waitFor(() => expect(errors).toHaveLength(1), WAIT);
+    expect(loaded.imported).toHaveLength(4);
+  });
+
+  it('an appearance that does not answer in time gives way to the defaults: the launcher is drawn anyway', async () => {
+    vi.useFakeTimers();
+    try {
+      // A request that hangs until it is aborted, as fetch does.
+      const loaded = load({}, (r) => new Promise<Response>((_, reject) => r.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))));
+      stylesheetsLoad(loaded);
+      await vi.advanceTimersByTimeAsync(APPEARANCE_TIMEOUT_MS - 1);
+      expect(launcher(loaded)).toBeNull();
+      expect(loaded.fake.requests[0]!.signal?.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(loaded.fake.requests[0]!.signal?.aborted).toBe(true);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(launcher(loaded)).not.toBeNull();
+      expect(brand(loaded)).toEqual(['', '']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('loaded twice, the first copy stays in charge', async () => {
@@ -258,6 +292,25 @@ describe('on a phone', () => {
     emitter.emit('close'); // what the panel does when told to close
     expect(back).not.toHaveBeenCalled();
     expect(document.documentElement.style.overflow).toBe('');
+  });
+
+  it("closed and opened again in one turn: the late popstate of closing's own Back does not close the panel again", async () => {
+    phone();
+    vi.spyOn(history, 'pushState').mockImplementation(() => undefined);
+    vi.spyOn(history, 'back').mockImplementation(() => undefined);
+    const loaded = load();
+    await drawn(loaded);
+    launcher(loaded)!.click();
+    stylesheetsLoad(loaded);
+    await vi.waitFor(() => expect(loaded.mounted).toHaveLength(1), WAIT);
+    const emitter = loaded.mounted[0]!.emitter;
+    emitter.emit('open');
+    emitter.emit('close'); // goes back: its popstate arrives later
+    emitter.emit('open');
+    window.dispatchEvent(new PopStateEvent('popstate')); // the late one, ours
+    expect(loaded.commands).not.toContain('close');
+    window.dispatchEvent(new PopStateEvent('popstate')); // the user's Back
+    expect(loaded.commands.at(-1)).toBe('close');
   });
 
   it('on a wide screen nothing of the host page is touched', async () => {

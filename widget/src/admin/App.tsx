@@ -66,7 +66,7 @@ function Body({ route, api, me }: { route: Route; api: AdminApi; me: User }) {
 export function App() {
   const [session, setSession] = useState<Session>({ state: 'loading' });
   const api = useMemo(
-    () => createAdminApi((error) => setSession(error.status === 401 ? { state: 'signedOut', byUser: false } : { state: 'forbidden' })),
+    () => createAdminApi((error) => setSession(error.status === 401 || error.code === 'user_deactivated' ? { state: 'signedOut', byUser: false } : { state: 'forbidden' })),
     [],
   );
   const route = useRoute();

@@ -160,7 +160,7 @@ function query(params: Record<string, string | number | undefined>): string {
 export function isSessionError(error: unknown): error is ApiError {
   // `user_not_found` is a 401 sign-in outcome; servers before `account_not_found` also answered an unknown
   // user id with it, which is no reason to sign the panel out.
-  return error instanceof ApiError && ((error.status === 401 && error.code !== 'user_not_found') || error.code === 'admin_required');
+  return error instanceof ApiError && ((error.status === 401 && error.code !== 'user_not_found') || error.code === 'admin_required' || error.code === 'user_deactivated');
 }
 
 export function createAdminApi(onSessionError: (error: ApiError) => void = () => {}): AdminApi {

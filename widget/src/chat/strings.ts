@@ -22,6 +22,7 @@ export const en = {
   loading: 'Loading…',
   notSignedInTitle: 'You are not signed in',
   notSignedInBody: 'Open the chat from the product you use: it signs you in automatically.',
+  accountDeactivated: 'Your chat account has been deactivated. Contact your administrator.',
   liveLost: 'Connection lost. Reconnecting…',
   tooLong: 'A message may have at most 10,000 characters.',
   errorGeneric: 'Something went wrong. Try again.',

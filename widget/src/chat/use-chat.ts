@@ -9,7 +9,7 @@
  * conversation, opened through `POST /api/v1/documents/:id/open`, read-only for a viewer, and picked up live
  * once an editor creates it.
  */
-import { useCallback, useEffect, useLayoutEffect, useReducer, useRef } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { Conversation, ConversationReadEvent, ConversationSummary, Message, User } from '../../../shared/src/api.js';
 import { EVENT } from '../../../shared/src/constants.js';
 import { ApiError, newClientMessageId, type ApiClient } from '../api/client.js';
@@ -216,6 +216,18 @@ const titleOf = (text: string) => text.trim().split('\n')[0]!.trim().slice(0, 80
  * The chat of `me`: `visible` says whether the view is shown (the widget's panel may be hidden), and only a
  * visible open conversation is marked read.
  */
+/** Whether the browser shows the page (not a background tab, not a minimised window): nothing is read unseen. */
+function usePageShown(): boolean {
+  const shown = () => typeof document === 'undefined' || document.visibilityState !== 'hidden';
+  const [value, setValue] = useState(shown);
+  useEffect(() => {
+    const update = () => setValue(shown());
+    document.addEventListener('visibilitychange', update);
+    return () => document.removeEventListener('visibilitychange', update);
+  }, []);
+  return value;
+}
+
 export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: string | null = null, visible = true) {
   const meId = useRef(me.id);
   meId.current = me.id;
@@ -239,7 +251,8 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
   // Read while shown: on opening a conversation with unread messages, on one arriving while it is open, and
   // when the hidden view is shown again. Before paint, so the unread dot never flashes on the open one.
   const open = state.conversations.find((c) => c.id === state.selectedId);
-  const toRead = visible && open?.unreadCount ? open.lastMessage?.id : undefined;
+  const pageShown = usePageShown();
+  const toRead = visible && pageShown && open?.unreadCount ? open.lastMessage?.id : undefined;
   useLayoutEffect(() => {
     if (!open || !toRead) return;
     dispatch({ type: 'read', conversationId: open.id, messageId: toRead, mine: true });

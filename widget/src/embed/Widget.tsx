@@ -86,7 +86,7 @@ function expiredText(t: LocaleStrings, reason: SessionEndReason | undefined): st
 /** The home view's words: the administrator's, with the user's first name in the greeting, else the locale's. */
 function homeOf(look: Appearance, user: User, t: LocaleStrings) {
   const first = (user.name ?? '').trim().split(/\s+/)[0] ?? '';
-  const greeting = (look.greeting ?? t.greeting).replace(/\s*\{name\}/g, first ? ` ${first}` : '').trim();
+  const greeting = (look.greeting ?? t.greeting).replace(/\s*\{name\}/g, () => (first ? ` ${first}` : '')).trim();
   return { teamName: look.teamName, avatarUrl: look.avatarUrl, greeting, replyTime: look.replyTime };
 }
 
@@ -194,6 +194,10 @@ export function Widget(props: WidgetProps) {
     if (next) setUnread(0);
     emitter.emit(next ? 'open' : 'close');
   };
+  // Open from the start (data-open): the host and the phone layout hear of it as of any opening.
+  useEffect(() => {
+    if (props.initiallyOpen) emitter.emit('open');
+  }, []);
   useEffect(() => props.bindControls({ open: () => show(true), close: () => show(false), toggle: () => show(!openRef.current), setDocument: setDocumentId }), []);
 
   // Focus follows the panel: into it on open, back to the launcher on close. Opened while still signing in,

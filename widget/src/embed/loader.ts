@@ -27,6 +27,8 @@ export interface LoaderDeps {
   fetch?: typeof fetch;
 }
 
+export const APPEARANCE_TIMEOUT_MS = 3000;
+
 const DEFAULT_APPEARANCE: Appearance = {
   teamName: null,
   avatarUrl: null,
@@ -42,11 +44,16 @@ const DEFAULT_APPEARANCE: Appearance = {
 /** The administrator's appearance (a failure keeps the defaults: the chat works without its brand). */
 async function fetchAppearance(fetchImpl: typeof fetch, config: WidgetConfig, locale: string): Promise<Appearance> {
   let settings: Partial<Appearance> = {};
+  // The launcher waits for the brand, but not for a request that hangs.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), APPEARANCE_TIMEOUT_MS);
   try {
-    const response = await fetchImpl(`${config.baseUrl}/api/v1/widget/settings?locale=${locale}`, { credentials: 'omit' });
+    const response = await fetchImpl(`${config.baseUrl}/api/v1/widget/settings?locale=${locale}`, { credentials: 'omit', signal: abort.signal });
     if (response.ok) settings = ((await response.json()) as { widget?: Partial<Appearance> }).widget ?? {};
   } catch {
-    // unreachable or not JSON: the defaults
+    // unreachable, too slow or not JSON: the defaults
+  } finally {
+    clearTimeout(timer);
   }
   const appearance: Appearance = { ...DEFAULT_APPEARANCE, ...settings };
   // The tag's attributes win over the settings, for this page only.
@@ -97,14 +104,18 @@ export function startLoader(script: HTMLScriptElement, deps: LoaderDeps): void {
 
   let panel: Promise<void> | null = null;
   let panelSheet: Promise<void> | null = null;
+  // Browsers remember a module that failed to load: a retry asks for it under another URL.
+  let attempts = 0;
   const appearance = fetchAppearance(fetchImpl, config, locale.code);
   const launcher = createLauncher(wrapper, LAUNCHER_STRINGS.get(locale.code)!, locale, () => (controls ? controls.toggle() : command('toggle')));
 
   function loadPanel(): Promise<void> {
+    if (panel) return panel;
     const table = deps.panel.locales[locale.code] ?? deps.panel.locales['en']!;
-    panel ??= Promise.all([
-      deps.importModule(config.baseUrl + deps.panel.js) as Promise<PanelModule>,
-      deps.importModule(config.baseUrl + table) as Promise<LocaleModule>,
+    const retry = attempts++ > 0 ? `?retry=${attempts}` : '';
+    panel = Promise.all([
+      deps.importModule(config.baseUrl + deps.panel.js + retry) as Promise<PanelModule>,
+      deps.importModule(config.baseUrl + table + retry) as Promise<LocaleModule>,
       (panelSheet ??= link(deps.panel.css)),
       appearance,
     ]).then(
@@ -120,8 +131,9 @@ export function startLoader(script: HTMLScriptElement, deps: LoaderDeps): void {
         ),
       (error: unknown) => {
         panel = null; // a later open tries again, from a closed panel
+        // The integrator hears of it when someone asked for the chat, not of an idle preload that failed.
+        if (pending === 'open') emitter.emit('error', { code: 'network_error', message: 'The chat could not be loaded.' });
         pending = null;
-        emitter.emit('error', { code: 'network_error', message: 'The chat could not be loaded.' });
         console.error('Parley: the panel could not be loaded', error);
       },
     );

@@ -13,7 +13,13 @@ export function followPhoneLayout(emitter: Emitter, close: () => void, element: 
   const html = document.documentElement;
   let saved: string | null = null;
   let pushed = false;
+  // history.back() answers later, with a popstate of its own: that one is ours, not the user's Back (the
+  // panel may have been opened again meanwhile).
+  let ownBacks = 0;
+  let listening = false;
   const onPopState = () => {
+    if (ownBacks > 0) return void ownBacks--;
+    if (!pushed) return;
     // Back was pressed while the panel was open: our entry is gone, close without going back again.
     pushed = false;
     close();
@@ -25,15 +31,16 @@ export function followPhoneLayout(emitter: Emitter, close: () => void, element: 
     element.toggleAttribute('data-open', true);
     history.pushState(history.state, '');
     pushed = true;
-    addEventListener('popstate', onPopState);
+    if (!listening) addEventListener('popstate', onPopState);
+    listening = true;
   });
   emitter.on('close', () => {
     element.removeAttribute('data-open');
     if (saved !== null) html.style.overflow = saved;
     saved = null;
-    removeEventListener('popstate', onPopState);
     if (pushed) {
       pushed = false;
+      ownBacks++;
       history.back();
     }
   });

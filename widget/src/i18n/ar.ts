@@ -26,6 +26,7 @@ export const ar: LocaleStrings = {
   signedInAs: 'تم تسجيل الدخول باسم',
   loading: 'جارٍ التحميل…',
   notSignedInTitle: 'لم تسجّل الدخول',
+  accountDeactivated: 'تم تعطيل حسابك. تواصل مع المسؤول.',
   notSignedInBody: 'افتح الدردشة من المنتج الذي تستخدمه: سيسجّل دخولك تلقائيًا.',
   liveLost: 'انقطع الاتصال. جارٍ إعادة الاتصال…',
   tooLong: 'لا يمكن أن تتجاوز الرسالة 10000 حرف.',

@@ -26,6 +26,7 @@ export const fr: LocaleStrings = {
   signedInAs: 'Connecté en tant que',
   loading: 'Chargement…',
   notSignedInTitle: 'Vous n’êtes pas connecté',
+  accountDeactivated: 'Votre compte de chat a été désactivé. Contactez votre administrateur.',
   notSignedInBody: 'Ouvrez le chat depuis le produit que vous utilisez : il vous connecte automatiquement.',
   liveLost: 'Connexion perdue. Reconnexion…',
   tooLong: 'Un message compte au plus 10 000 caractères.',

@@ -7,10 +7,14 @@ import type { LiveSource } from '../chat/use-chat.js';
 /**
  * Live events through an EventSource. It reconnects by itself after a drop, but gives up for good when a
  * reconnect is answered with anything but a stream (401 once the session has ended, or a proxy's 5xx):
- * then the page asks the server who it is: a 401 means signed out (`onSignedOut`); otherwise a new
+ * then the page asks the server who it is: a 401 (or a deactivated account's 403) means signed out
+ * (`onSignedOut`, with the code); otherwise a new
  * EventSource is opened, with backoff, resuming after the last event seen.
  */
-export function eventSourceLive(api: Pick<ApiClient, 'me'>, onSignedOut: () => void): LiveSource {
+/** A 401, or the 403 of a deactivated account: this session is over, no retry brings it back. */
+export const sessionEnded = (e: unknown): e is ApiError => e instanceof ApiError && (e.status === 401 || e.code === 'user_deactivated');
+
+export function eventSourceLive(api: Pick<ApiClient, 'me'>, onSignedOut: (code: string) => void): LiveSource {
   return (onEvent) => {
     let source: EventSource | undefined;
     let lastEventId = '';
@@ -23,7 +27,7 @@ export function eventSourceLive(api: Pick<ApiClient, 'me'>, onSignedOut: () => v
     function connect() {
       const current = new EventSource(lastEventId ? `/api/v1/events?lastEventId=${encodeURIComponent(lastEventId)}` : '/api/v1/events');
       source = current;
-      for (const name of [EVENT.messageCreated, EVENT.conversationCreated]) {
+      for (const name of [EVENT.messageCreated, EVENT.conversationCreated, EVENT.conversationUpdated, EVENT.conversationRead]) {
         current.addEventListener(name, (e: MessageEvent<string>) => {
           lastEventId = e.lastEventId || lastEventId;
           try {
@@ -41,7 +45,7 @@ export function eventSourceLive(api: Pick<ApiClient, 'me'>, onSignedOut: () => v
       current.addEventListener('error', () => {
         document.body.setAttribute('data-live', 'reconnecting');
         if (stopped || current.readyState !== EventSource.CLOSED) return;
-        api.me().then(retry, (e: unknown) => (e instanceof ApiError && e.status === 401 ? !stopped && onSignedOut() : retry()));
+        api.me().then(retry, (e: unknown) => (sessionEnded(e) ? !stopped && onSignedOut(e.code) : retry()));
       });
     }
     connect();

@@ -7,27 +7,33 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
-import { ApiError, createApiClient } from '../api/client.js';
+import { createApiClient } from '../api/client.js';
 import { ChatView } from '../chat/ChatView.js';
 import { en as t } from '../chat/strings.js';
-import { eventSourceLive } from './live.js';
+import { eventSourceLive, sessionEnded } from './live.js';
 import './page.css';
 
 const api = createApiClient('', () => ({ kind: 'cookie' }));
 
 function Page() {
   const [me, setMe] = useState<User | null | undefined>(undefined);
+  // Why there is no one signed in: a deactivated account is told so.
+  const [ended, setEnded] = useState<string | null>(null);
+  const signedOut = (code: string) => {
+    setEnded(code);
+    setMe(null);
+  };
   const [failed, setFailed] = useState(false);
   const load = () => {
     setFailed(false);
     api.me().then(
       (r) => setMe(r.user),
-      // Only a 401 means "not signed in"; anything else is a failure worth a retry.
-      (e: unknown) => (e instanceof ApiError && e.status === 401 ? setMe(null) : setFailed(true)),
+      // Only a 401 (or a deactivated account) means "not signed in"; anything else is worth a retry.
+      (e: unknown) => (sessionEnded(e) ? signedOut(e.code) : setFailed(true)),
     );
   };
   useEffect(load, []);
-  const live = useMemo(() => eventSourceLive(api, () => setMe(null)), []);
+  const live = useMemo(() => eventSourceLive(api, signedOut), []);
 
   if (failed)
     return (
@@ -49,7 +55,7 @@ function Page() {
     return (
       <main class="signed-out">
         <h1>{t.notSignedInTitle}</h1>
-        <p>{t.notSignedInBody}</p>
+        <p role={ended === 'user_deactivated' ? 'alert' : undefined}>{ended === 'user_deactivated' ? t.accountDeactivated : t.notSignedInBody}</p>
       </main>
     );
   return (
