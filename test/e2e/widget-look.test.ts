@@ -52,7 +52,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget as people see it, in Chromium', () =>
 
   beforeAll(async () => {
     host = await startHostServer();
-    server = await startLiveParley({ PARLEY_EXTERNAL_AUTH_SECRET: SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', PARLEY_ALLOWED_ORIGINS: host.origin, PARLEY_SEAT_LIMIT: '100' });
+    server = await startLiveParley({ PARLEY_EXTERNAL_AUTH_SECRET: SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', PARLEY_ALLOWED_ORIGINS: host.origin, PARLEY_SEAT_LIMIT: '100', PARLEY_MESSAGE_RATE_LIMIT: '0' });
     parley = server.origin;
     browser = await launchChromium();
   });
@@ -181,6 +181,61 @@ describe.skipIf(!HAS_CHROMIUM)('the widget as people see it, in Chromium', () =>
       expect(await launcher(page).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(15, 118, 110)');
       const box = (await launcher(page).boundingBox())!;
       expect(Math.round(page.viewportSize()!.height - (box.y + box.height))).toBe(60);
+    });
+  });
+
+  describe('a thread keeps its place', () => {
+    it('a new message while scrolled up shows "New messages ↓" and leaves the view; closing and reopening returns to the same place', async () => {
+      const code = await sign({ user: { id: 'scroller', name: 'Sam' } });
+      const sam = await api<ExchangeResponse>('POST', '/api/v1/auth/exchange', { body: { externalAuthCode: code } });
+      const token = sam.body.session.token;
+      const created = await api<{ conversation: { id: string } }>('POST', '/api/v1/conversations', { token, body: { message: { text: 'Message 0', clientMessageId: 'scroll-0' } } });
+      const id = created.body.conversation.id;
+      for (let i = 1; i < 40; i++) expect((await api('POST', `/api/v1/conversations/${id}/messages`, { token, body: { text: `Message ${i}`, clientMessageId: `scroll-${i}` } })).status).toBe(201);
+
+      const page = await open({ code });
+      await launcher(page).click();
+      await inWidget(page, `[data-conversation-id="${id}"]`).click();
+      await items(page).filter({ hasText: 'Message 39' }).waitFor();
+      const list = inWidget(page, 'ol.messages');
+      const atBottom = () => list.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 2);
+      await expect.poll(atBottom).toBe(true);
+      // Up a little, to read an older message.
+      await list.evaluate((el) => el.scrollTo({ top: 200 }));
+      await expect.poll(() => list.evaluate((el) => Math.round(el.scrollTop))).toBe(200);
+      expect((await api('POST', `/api/v1/conversations/${id}/messages`, { token, body: { text: 'Message 40, from elsewhere', clientMessageId: 'scroll-40' } })).status).toBe(201);
+      const jump = inWidget(page, 'button.jump');
+      await jump.waitFor();
+      expect(await jump.textContent()).toBe(en.newMessages);
+      expect(await list.evaluate((el) => Math.round(el.scrollTop))).toBe(200);
+
+      // Closed and opened again: the same thread, at the same place.
+      await inWidget(page, '.panel button.close').click();
+      await panel(page).waitFor({ state: 'hidden' });
+      await launcher(page).click();
+      await panel(page).waitFor();
+      await expect.poll(() => list.evaluate((el) => Math.round(el.scrollTop))).toBe(200);
+
+      await jump.click();
+      await expect.poll(atBottom).toBe(true);
+      await jump.waitFor({ state: 'detached' });
+    });
+
+    it('the French placeholder fits its composer', async () => {
+      const fr = pickLocale('fr', []).strings;
+      const page = await open({ code: await sign({ user: { id: 'fr', name: 'Zoé' } }), data: { locale: 'fr' } });
+      await launcher(page).click();
+      const textarea = page.getByRole('textbox', { name: fr.composerLabel, exact: true });
+      await textarea.waitFor();
+      const fit = await textarea.evaluate((el: HTMLTextAreaElement) => {
+        const style = getComputedStyle(el);
+        const context = document.createElement('canvas').getContext('2d')!;
+        context.font = `${style.fontSize} ${style.fontFamily}`;
+        const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return { text: context.measureText(el.placeholder).width, room, placeholder: el.placeholder };
+      });
+      expect(fit.placeholder).toBe(fr.composerPlaceholder);
+      expect(fit.text).toBeLessThan(fit.room);
     });
   });
 
