@@ -110,7 +110,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)('Settings › Widget in Chromium', 
     await page.getByLabel('Avatar URL').fill(AVATAR);
     await page.getByLabel('Avatar URL').press('Tab');
     await page.locator('[data-testid=preview-avatar]').waitFor();
-    expect(await page.locator('[data-testid=preview-avatar]').evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth)).toBe(1);
+    await expect.poll(() => page.locator('[data-testid=preview-avatar]').evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth)).toBe(1);
     await page.close();
   });
 

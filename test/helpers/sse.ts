@@ -1,4 +1,6 @@
 /** Reads a server-sent event stream with fetch, the way the widget will: frames parsed as they arrive. */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../server/src/store/schema.js';
 
 export interface SseFrame {
   id?: string;
@@ -81,4 +83,15 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
     close: () => controller.abort(),
     ended,
   };
+}
+
+/**
+ * Headers that open a stream from now on: `Last-Event-ID` is the newest event committed. Without it, a stream
+ * on PostgreSQL starts after the last event its instance has relayed, and may still deliver events committed
+ * just before it opened (LISTEN brings them a moment later): a test counting events would count those too.
+ */
+export async function fromNow(db: Kysely<Database>, headers: Record<string, string>): Promise<Record<string, string>> {
+  const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('last')).executeTakeFirst();
+  const last = Number(row?.last ?? 0);
+  return last > 0 ? { ...headers, 'last-event-id': String(last) } : headers;
 }

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
-import { openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';
+import { fromNow, openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';
 
 type Headers = Record<string, string>;
 
@@ -24,7 +24,7 @@ describe.each(DIALECTS)('conversation titles on %s', (dialect) => {
   const post = (headers: Headers, id: string, text: string, clientMessageId: string) => call(headers, 'POST', `/api/v1/conversations/${id}/messages`, { text, clientMessageId });
   const typed = (frames: SseFrame[]) => frames.filter((f) => f.event !== undefined && f.event !== 'ready').map((f) => [f.event, JSON.parse(f.data!)]);
   async function openStream(headers: Headers): Promise<SseReader> {
-    const stream = await openSse(`${base}/api/v1/events`, headers);
+    const stream = await openSse(`${base}/api/v1/events`, await fromNow(t.db.store.db, headers));
     streams.push(stream);
     await stream.until((f) => f.some((x) => x.event === 'ready'));
     return stream;

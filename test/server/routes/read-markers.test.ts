@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
-import { openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';
+import { fromNow, openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';
 
 type Headers = Record<string, string>;
 interface Who {
@@ -46,7 +46,7 @@ describe.each(DIALECTS)('read markers on %s', (dialect) => {
     );
   const typed = (frames: SseFrame[]) => frames.filter((f) => f.event !== undefined && f.event !== 'ready').map((f) => [f.event, JSON.parse(f.data!)]);
   async function openStream(who: Who): Promise<SseReader> {
-    const stream = await openSse(`${base}/api/v1/events`, who.headers);
+    const stream = await openSse(`${base}/api/v1/events`, await fromNow(t.db.store.db, who.headers));
     streams.push(stream);
     await stream.until((f) => f.some((x) => x.event === 'ready'));
     return stream;

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
-import { openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';
+import { fromNow, openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';
 
 type Headers = Record<string, string>;
 
@@ -41,7 +41,7 @@ describe.each(DIALECTS)('renaming a conversation on %s', (dialect) => {
 
   it('answers 200 with the inbox shape, audits it, and tells the participants with conversation.updated', async () => {
     const conversation = (await call(alice.headers, 'POST', '/api/v1/conversations', { message: { text: 'printer jammed', clientMessageId: 'q1' } })).json().conversation;
-    const stream = await openSse(`${base}/api/v1/events`, alice.headers);
+    const stream = await openSse(`${base}/api/v1/events`, await fromNow(t.db.store.db, alice.headers));
     streams.push(stream);
     await stream.until((f) => f.some((x) => x.event === 'ready'));
     t.clock.now += 1000;
@@ -91,7 +91,7 @@ describe.each(DIALECTS)('renaming a conversation on %s', (dialect) => {
 
   it('a title breaking the rule, no field or an unknown field is 400 bad_request, and nothing changes or is announced', async () => {
     const conversation = (await call(alice.headers, 'POST', '/api/v1/conversations', { title: 'Kept' })).json().conversation;
-    const stream = await openSse(`${base}/api/v1/events`, alice.headers);
+    const stream = await openSse(`${base}/api/v1/events`, await fromNow(t.db.store.db, alice.headers));
     streams.push(stream);
     await stream.until((f) => f.some((x) => x.event === 'ready'));
     const rule = 'title must be a string of 1 to 200 characters (surrounding spaces do not count)';
