@@ -4,7 +4,7 @@
  * screen readers hear as "N unread messages".
  */
 import type { User } from '../../../shared/src/api.js';
-import { authorName, when } from './format.js';
+import { authorName, preview, when } from './format.js';
 import type { Strings } from './strings.js';
 import type { ChatConversation } from './use-chat.js';
 
@@ -36,7 +36,7 @@ export function ConversationList({ conversations, selectedId, me, t, lang, onOpe
                 <span class="last">
                   <span class="by">{authorName(last, me, t)}:</span>{' '}
                   <span class="preview" dir="auto">
-                    {last.text.slice(0, 120).replace(/\s+/g, ' ')}
+                    {preview(last.text)}
                   </span>
                 </span>
               )}

@@ -25,3 +25,17 @@ export const isMine = (message: Message, me: User) => message.author.type === 'u
 /** "You" for my messages, else the author's name, else what kind of author it is. */
 export const authorName = (message: Message, me: User, t: Strings) =>
   isMine(message, me) ? t.you : (message.author.name ?? t.authors[message.author.type] ?? message.author.type);
+
+/**
+ * A message's text as one line for a list: its Markdown marks (emphasis, code, list and quote markers,
+ * headings, link brackets) dropped, whitespace folded, at most `max` characters.
+ */
+export function preview(text: string, max = 120): string {
+  return text
+    .replace(/^\s*(?:[-*+]|\d+[.)]|>|#{1,6})\s+/gm, '')
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/\*+|`+|~~|__/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, max);
+}
