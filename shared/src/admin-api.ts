@@ -88,6 +88,10 @@ export const InboxConversationSchema = Type.Composite([
   ConversationSchema,
   Type.Object({ unanswered: Type.Boolean(), participants: Type.Array(Type.Object({ id: Type.String(), name: Nullable(Type.String()) })) }),
 ]);
+/** `GET /api/v1/admin/inbox/counts`: how many conversations wait for an answer (their last message is not an administrator's). */
+export const InboxCountsSchema = Type.Object({ waiting: Type.Integer({ minimum: 0, description: 'Conversations whose last message is not from an owner or admin.' }) });
+export type InboxCounts = Static<typeof InboxCountsSchema>;
+
 export const InboxListSchema = Type.Object({ conversations: Type.Array(InboxConversationSchema), nextCursor: Nullable(Type.String()) });
 export const InboxConversationResponseSchema = Type.Object({ conversation: InboxConversationSchema });
 /** `PATCH /api/v1/admin/conversations/:id`: the fields to change (at least one). */

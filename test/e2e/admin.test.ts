@@ -68,7 +68,9 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
 
   /** Goes to a panel page the way a person does, by its link in the navigation, and waits for its heading. */
   async function openSection(page: Page, label: string): Promise<void> {
-    await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name: label, exact: true }).click();
+    // Inbox's name also says how many conversations wait for an answer: "Inbox (1 waiting for an answer)".
+    const name = new RegExp(`^${label}( \\(\\d+ waiting for an answer\\))?$`);
+    await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name }).click();
     await page.locator('main.content > h1', { hasText: label }).waitFor();
     expect(await page.locator('main.content > h1').textContent()).toBe(label);
   }
@@ -327,6 +329,9 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     const item = page.locator('ul.conversations a[data-conversation-id]');
     await item.waitFor();
     expect(await item.count()).toBe(1);
+    // The tab title and the navigation count the conversation that waits for an answer.
+    await vi.waitFor(async () => expect(await page.title()).toBe('(1) Inbox · Parley admin'), { timeout: WAIT_MS, interval: 50 });
+    expect(await page.locator('nav.side a[href="#/inbox"] [data-testid=waiting] [aria-hidden]').textContent()).toBe('1');
     conversationId = (await item.getAttribute('data-conversation-id'))!;
     expect(await text(page, 'ul.conversations a .title')).toBe(`${NINA.name} Unanswered`);
     expect(await item.locator('.badge.unanswered').textContent()).toBe('Unanswered');
@@ -355,6 +360,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     expect(await answered.locator('.author').textContent()).toBe('You');
     expect(await reply.inputValue()).toBe('');
     await vi.waitFor(async () => expect(await item.locator('.badge.unanswered').count()).toBe(0), { timeout: WAIT_MS, interval: 50 });
+    await vi.waitFor(async () => expect(await page.title()).toBe('Inbox · Parley admin'), { timeout: WAIT_MS, interval: 50 });
     expect(await item.locator('.preview').textContent()).toBe(ANSWER);
 
     // Her view: the answer arrives live, from the owner, without a reload.

@@ -949,6 +949,29 @@ describe('inbox', () => {
   const listed = () => all('ul.conversations a').map((a) => [text(a.querySelector('.title')), a.querySelector('.badge') ? 'marked' : '']);
   const thread = () => all('ol.messages li.msg').map((li) => `${text(li.querySelector('.author'))}: ${text(li.querySelector('.md'))}`);
 
+  it('every page counts the conversations waiting for an answer, live: in the tab title and beside Inbox', async () => {
+    let waiting = 2;
+    inbox();
+    routes.set('GET /api/v1/admin/inbox/counts', () => ok({ waiting }));
+    await mount('#/overview');
+    expect(document.title).toBe('(2) Overview · Parley admin');
+    expect(text(q('nav.side a[href="#/inbox"] [data-testid=waiting]'))).toBe('2(2 waiting for an answer)');
+    // A user writes: asked again, once.
+    waiting = 3;
+    const before = callsTo('GET', '/api/v1/admin/inbox/counts').length;
+    await FakeEventSource.instances[0]!.emit(EVENT.messageCreated, { message: message('msg_9', 'cnv_b', 'Hello?', '2026-03-01T11:00:00.000Z', { type: 'user', id: 'usr_bob', name: 'Bob' }) });
+    await vi.waitFor(() => expect(document.title).toBe('(3) Overview · Parley admin'));
+    expect(callsTo('GET', '/api/v1/admin/inbox/counts')).toHaveLength(before + 1);
+    // Nothing waits: no count at all.
+    waiting = 0;
+    await FakeEventSource.instances[0]!.emit(EVENT.conversationCreated, { conversation: { id: 'cnv_z' } });
+    await vi.waitFor(() => expect(document.title).toBe('Overview · Parley admin'));
+    expect(q('[data-testid=waiting]')).toBeNull();
+    // The inbox shares the one stream.
+    await click(q('nav.side a[href="#/inbox"]')!);
+    expect(FakeEventSource.instances.filter((s) => s.readyState !== FakeEventSource.CLOSED)).toHaveLength(1);
+  });
+
   it('lists conversations newest activity first with participants, marking the unanswered ones', async () => {
     inbox();
     await mount('#/inbox');

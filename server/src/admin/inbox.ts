@@ -45,6 +45,11 @@ export function createInbox(deps: { conversations: ConversationRepository; messa
       };
     },
 
+    /** How many conversations of the administrator's organization wait for an answer. */
+    waiting(admin: UserRow): Promise<number> {
+      return deps.conversations.countWaiting(admin.organization_id);
+    },
+
     /** One conversation as the inbox shows it (the answer to a change made to it). */
     async one(row: ConversationRow): Promise<InboxConversation> {
       return (await present([row]))[0]!;

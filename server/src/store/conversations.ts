@@ -114,6 +114,23 @@ export function createConversationRepository({ db }: Store) {
       return query.orderBy((eb) => activity(eb), 'desc').orderBy('id', 'desc').limit(limit).execute();
     },
 
+    /**
+     * How many of the organization's conversations wait for an answer: their last message is not from an
+     * owner or admin (as the inbox marks them). One query, over the (conversation_id, seq) index.
+     */
+    async countWaiting(organizationId: string): Promise<number> {
+      const row = await db
+        .selectFrom('conversations as c')
+        .innerJoin('messages as m', 'm.conversation_id', 'c.id')
+        .leftJoin('users as u', 'u.id', 'm.author_id')
+        .where('c.organization_id', '=', organizationId)
+        .where('m.seq', '=', (eb) => eb.selectFrom('messages as l').select((l) => l.fn.max('l.seq').as('s')).whereRef('l.conversation_id', '=', 'c.id'))
+        .where((eb) => eb.or([eb('u.role', 'is', null), eb('u.role', 'not in', ['owner', 'admin'])]))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
     /** The participants of these conversations, with their name and role. */
     async participantsOf(conversationIds: readonly string[]): Promise<{ conversation_id: string; id: string; name: string | null; role: string }[]> {
       if (conversationIds.length === 0) return [];

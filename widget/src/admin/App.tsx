@@ -6,11 +6,13 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
+import { EVENT } from '../../../shared/src/constants.js';
 import { createAdminApi, isSessionError, type AdminApi } from './api.js';
 import { ApiKeysPage } from './ApiKeys.js';
 import { AuditPage } from './Audit.js';
 import { ExternalAuthPage } from './ExternalAuth.js';
 import { InboxPage } from './Inbox.js';
+import { useLive } from './live.js';
 import { OverviewPage } from './Overview.js';
 import { href, PAGES, useRoute, type Route } from './route.js';
 import { SettingsPage } from './Settings.js';
@@ -40,6 +42,39 @@ function Solo({ role, children, button }: { role: 'alert' | 'status'; children: 
       )}
     </main>
   );
+}
+
+/**
+ * The number of conversations waiting for an answer, kept live: asked again at every new message or
+ * conversation (one request at a time; events during one ask once more after it).
+ */
+function useWaiting(api: AdminApi): number | null {
+  const [waiting, setWaiting] = useState<number | null>(null);
+  const asking = useRef<'idle' | 'busy' | 'again'>('idle');
+  const ask = () => {
+    if (asking.current !== 'idle') return void (asking.current = 'again');
+    asking.current = 'busy';
+    api.inboxCounts().then(
+      (counts) => setWaiting(counts.waiting),
+      () => undefined, // the count stays as it was; the next event asks again
+    ).finally(() => {
+      const again = asking.current === 'again';
+      asking.current = 'idle';
+      if (again) ask();
+    });
+  };
+  useEffect(ask, [api]);
+  useLive((type) => (type === EVENT.messageCreated || type === EVENT.conversationCreated) && ask(), () => undefined);
+  return waiting;
+}
+
+/** The signed-in panel's frame: the waiting count in the tab title and beside Inbox, live. */
+function Waiting({ api, title, children }: { api: AdminApi; title: string; children: (waiting: number | null) => ComponentChildren }) {
+  const waiting = useWaiting(api);
+  useEffect(() => {
+    document.title = `${waiting ? `(${waiting}) ` : ''}${title} · Parley admin`;
+  }, [waiting, title]);
+  return <>{children(waiting)}</>;
 }
 
 function Body({ route, api, me }: { route: Route; api: AdminApi; me: User }) {
@@ -90,7 +125,6 @@ export function App() {
   const ready = session.state === 'ready';
   useEffect(() => {
     if (!ready) return;
-    document.title = `${title} · Parley admin`;
     // Moving between pages moves focus to the new page's heading, as a page load would; not on first load.
     if (shownPage.current !== null && shownPage.current !== route.page) heading.current?.focus();
     shownPage.current = route.page;
@@ -124,48 +158,59 @@ export function App() {
 
   const { me } = session;
   return (
-    <div class="admin">
-      <header class="bar">
-        <a class="brand" href={href('overview')}>
-          Parley admin
-        </a>
-        <button type="button" class="menu" ref={menuButton} aria-expanded={menuOpen} aria-controls="admin-sections" onClick={() => setMenuOpen((open) => !open)}>
-          Menu
-        </button>
-        <span class="who">
-          Signed in as <strong data-testid="admin-name">{displayName(me)}</strong>
-        </span>
-        <button type="button" onClick={signOut}>
-          Sign out
-        </button>
-      </header>
-      <nav
-        id="admin-sections"
-        class={menuOpen ? 'side open' : 'side'}
-        aria-label="Admin sections"
-        onKeyDown={(e) => {
-          if (e.key === 'Escape' && menuOpen) {
-            setMenuOpen(false);
-            menuButton.current?.focus();
-          }
-        }}
-      >
-        <ul>
-          {PAGES.map(([name, label]) => (
-            <li key={name}>
-              <a href={href(name)} aria-current={route.page === name ? 'page' : undefined}>
-                {label}
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <main class={`content ${route.page}`}>
-        <h1 ref={heading} tabIndex={-1}>
-          {title}
-        </h1>
-        <Body route={route} api={api} me={me} />
-      </main>
-    </div>
+    <Waiting api={api} title={title}>
+      {(waiting) => (
+        <div class="admin">
+          <header class="bar">
+            <a class="brand" href={href('overview')}>
+              Parley admin
+            </a>
+            <button type="button" class="menu" ref={menuButton} aria-expanded={menuOpen} aria-controls="admin-sections" onClick={() => setMenuOpen((open) => !open)}>
+              Menu
+            </button>
+            <span class="who">
+              Signed in as <strong data-testid="admin-name">{displayName(me)}</strong>
+            </span>
+            <button type="button" onClick={signOut}>
+              Sign out
+            </button>
+          </header>
+          <nav
+            id="admin-sections"
+            class={menuOpen ? 'side open' : 'side'}
+            aria-label="Admin sections"
+            onKeyDown={(e) => {
+              if (e.key === 'Escape' && menuOpen) {
+                setMenuOpen(false);
+                menuButton.current?.focus();
+              }
+            }}
+          >
+            <ul>
+              {PAGES.map(([name, label]) => (
+                <li key={name}>
+                  <a href={href(name)} aria-current={route.page === name ? 'page' : undefined}>
+                    {label}
+                    {name === 'inbox' && waiting ? (
+                      <span class="count" data-testid="waiting">
+                        {' '}
+                        <span aria-hidden="true">{waiting}</span>
+                        <span class="sr-only">({waiting} waiting for an answer)</span>
+                      </span>
+                    ) : null}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <main class={`content ${route.page}`}>
+            <h1 ref={heading} tabIndex={-1}>
+              {title}
+            </h1>
+            <Body route={route} api={api} me={me} />
+          </main>
+        </div>
+      )}
+    </Waiting>
   );
 }

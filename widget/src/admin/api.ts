@@ -64,6 +64,11 @@ export interface InboxConversation extends Conversation {
   unanswered: boolean;
   participants: { id: string; name: string | null }[];
 }
+/** `GET /api/v1/admin/inbox/counts`. */
+export interface InboxCounts {
+  waiting: number;
+}
+
 export interface InboxPage {
   conversations: InboxConversation[];
   nextCursor: string | null;
@@ -137,6 +142,8 @@ export interface AdminApi {
   conversations(query: { cursor?: string; limit?: number }): Promise<InboxPage>;
   messages(conversationId: string, query: { before?: string; limit?: number }): Promise<MessagePage>;
   reply(conversationId: string, text: string, clientMessageId: string): Promise<Message>;
+  /** How many conversations wait for an answer (their last message is not an administrator's). */
+  inboxCounts(): Promise<InboxCounts>;
   /** Renames a conversation (1 to 200 characters after trimming); answers it as the inbox shows it. */
   renameConversation(conversationId: string, title: string): Promise<InboxConversation>;
   audit(query: { kind?: AuditKind | ''; cursor?: string; limit?: number }): Promise<AuditPage>;
@@ -209,6 +216,7 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     messages: (id, q) => call('GET', `${admin}/conversations/${enc(id)}/messages${query(q)}`),
     reply: async (id, text, clientMessageId) =>
       (await call<{ message: Message }>('POST', `${admin}/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
+    inboxCounts: () => call('GET', `${admin}/inbox/counts`),
     renameConversation: async (id, title) => (await call<{ conversation: InboxConversation }>('PATCH', `${admin}/conversations/${enc(id)}`, { title })).conversation,
     audit: (q) => call('GET', `${admin}/audit${query(q)}`),
     apiKeys: async () => (await call<{ apiKeys: AdminApiKey[] }>('GET', `${admin}/api-keys`)).apiKeys,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ConversationPageQuerySchema, MessagePageQuerySchema, MessagePageSchema, MessageResponseSchema, PostMessageBodySchema } from '../../../../shared/src/api.js';
-import { ConversationPatchSchema, InboxConversationResponseSchema, InboxListSchema } from '../../../../shared/src/admin-api.js';
+import { ConversationPatchSchema, InboxConversationResponseSchema, InboxCountsSchema, InboxListSchema } from '../../../../shared/src/admin-api.js';
 import { parseTitle } from '../../../../shared/src/fields.js';
 import type { ConversationPatch } from '../../use-cases/conversations.js';
 import { contextOf } from '../context.js';
@@ -18,6 +18,8 @@ export async function inboxRoutes(parent: FastifyInstance) {
   app.get('/conversations', { schema: { querystring: ConversationPageQuerySchema, response: { 200: InboxListSchema } } }, async (request) =>
     inbox.list(request.session!.user, request.query.cursor, request.query.limit ?? 30),
   );
+
+  app.get('/inbox/counts', { schema: { response: { 200: InboxCountsSchema } } }, async (request) => ({ waiting: await inbox.waiting(request.session!.user) }));
 
   app.get('/conversations/:id/messages', { schema: { params: IdParams, querystring: MessagePageQuerySchema, response: { 200: MessagePageSchema } } }, async (request) =>
     chat.listMessages(request.session!.user, request.params.id, request.query.before, request.query.limit ?? 50),
