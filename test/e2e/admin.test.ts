@@ -133,8 +133,10 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     expect(await again.locator('h1').textContent()).toBe('This link has already been used');
     expect(await again.locator('main.error').getAttribute('data-code')).toBe('link_used');
     expect(await again.locator('main.error p').first().textContent()).toBe(
-      'One-time links work once. Ask for a new one: an owner can run `npm run parley -- admin sign-in-link --email you@example.com` on the server.',
+      'One-time links work once. Ask for a new one: an owner can run npm run parley -- admin sign-in-link --email you@example.com on the server.',
     );
+    // The command is code, not backticks.
+    expect(await again.locator('main.error p').first().locator('code').textContent()).toBe('npm run parley -- admin sign-in-link --email you@example.com');
     await again.close();
     expect(problems).toEqual([]);
   });

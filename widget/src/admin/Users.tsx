@@ -87,6 +87,8 @@ export function UsersPage({ api, me }: { api: AdminApi; me: User }) {
         <td>
           <StatusBadge active={u.active} inactive="Deactivated" />
         </td>
+        {/* What a signed `{ id }` payload names (docs/external-auth.md). */}
+        <td class="mono">{u.id}</td>
         <td class="actions">
           {!self && (
             <button
@@ -154,7 +156,7 @@ export function UsersPage({ api, me }: { api: AdminApi; me: User }) {
         <DataTable
           class="users"
           label="Users"
-          columns={['Name', 'Email', 'External ID', 'Created via', 'Created', 'Last seen', 'Role', 'Status']}
+          columns={['Name', 'Email', 'External ID', 'Created via', 'Created', 'Last seen', 'Role', 'Status', 'Parley ID']}
           actions
           rows={list.data.users}
           row={row}

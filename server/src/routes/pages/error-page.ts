@@ -6,6 +6,7 @@ import type { ErrorCode } from '../../../../shared/src/errors.js';
 
 interface Explanation {
   title: string;
+  /** HTML: static text, with a command in <code>. */
   body: string;
 }
 
@@ -18,7 +19,7 @@ const EXPLANATIONS: ReadonlyMap<ErrorCode, Explanation> = new Map<ErrorCode, Exp
   ['email_conflict', { title: 'Email address already in use', body: 'Your email address already belongs to another chat account, so a new one cannot be created. Contact your administrator.' }],
   ['seat_limit_reached', { title: 'This chat is full', body: 'Every seat on this chat instance is taken, so no new account can be created. Contact your administrator to free a seat or raise the limit.' }],
   ['user_deactivated', { title: 'Account deactivated', body: 'Your chat account has been deactivated. Contact your administrator if you think this is a mistake.' }],
-  ['link_used', { title: 'This link has already been used', body: 'One-time links work once. Ask for a new one: an owner can run `npm run parley -- admin sign-in-link --email you@example.com` on the server.' }],
+  ['link_used', { title: 'This link has already been used', body: 'One-time links work once. Ask for a new one: an owner can run <code>npm run parley -- admin sign-in-link --email you@example.com</code> on the server.' }],
   ['link_invalid', { title: 'This link is not valid', body: 'Check that you copied the whole link from the server log or the command output, or ask for a new one.' }],
   ['rate_limited', { title: 'Too many attempts', body: 'Too many sign-in attempts came from here. Wait a minute and try again.' }],
   ['session_invalid', { title: 'This sign-in has ended', body: 'This sign-in was already completed, or waited too long. Open the chat again from the product you came from.' }],
