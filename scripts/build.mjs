@@ -1,10 +1,11 @@
 // Builds what Parley serves and runs: the server (dist/server, packages left external) and the browser
 // bundles (dist/public/assets, content-hashed, with dist/public/manifest.json naming them).
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { compressTree } from './compress.mjs';
+import { keepOnlyPreviousRelease } from './keep-previous-release.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
@@ -25,24 +26,6 @@ async function buildServer() {
     logLevel: 'warning',
     banner: { js: '#!/usr/bin/env node' },
   });
-}
-
-/**
- * Empties dist/public but for the previous build's hashed assets: a host page whose cached widget.js (five
- * minutes) names the previous panel still finds it after a release, rather than a 404 that leaves it without
- * a chat until reloaded. Older builds' files go.
- */
-function keepOnlyPreviousRelease(publicDir) {
-  let previous = {};
-  try {
-    previous = JSON.parse(readFileSync(join(publicDir, 'manifest.json'), 'utf8'));
-  } catch {
-    // no previous build
-  }
-  const keep = new Set(Object.values(previous).flatMap((url) => [basename(url), `${basename(url)}.br`, `${basename(url)}.gz`]));
-  const assets = join(publicDir, 'assets');
-  for (const name of existsSync(assets) ? readdirSync(assets) : []) if (!keep.has(name)) rmSync(join(assets, name), { force: true });
-  for (const name of existsSync(publicDir) ? readdirSync(publicDir) : []) if (name !== 'assets') rmSync(join(publicDir, name), { recursive: true, force: true });
 }
 
 async function buildBrowser() {

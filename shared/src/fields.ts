@@ -94,15 +94,23 @@ export function parseName(value: unknown): Field<string> {
  */
 export function parseAvatarUrl(value: unknown): Field<string> {
   if (typeof value !== 'string' || value.length > MAX_URL_CHARS) return no(`must be an http(s) URL of at most ${MAX_URL_CHARS} characters`);
-  const reason = plainTextReason(value);
-  if (reason) return no(reason);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return no('must be an http(s) URL');
-  }
+  const url = absoluteUrl(value);
+  if (typeof url === 'string') return no(url || 'must be an http(s) URL');
   return url.protocol === 'https:' || url.protocol === 'http:' ? ok(value) : no('must be an http(s) URL');
+}
+
+/**
+ * A string of at most MAX_URL_CHARS read by the WHATWG URL parser as an absolute URL, or why not: the plain
+ * text rule's reason (control characters, lone surrogates), or '' when it is no URL at all.
+ */
+function absoluteUrl(value: string): URL | string {
+  const reason = plainTextReason(value);
+  if (reason) return reason;
+  try {
+    return new URL(value);
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -245,14 +253,8 @@ export function parseHttpsUrl(value: unknown): Field<string | null> {
   if (value === null || value === '') return ok(null);
   const rule = `must be an https URL of at most ${MAX_URL_CHARS} characters, or null`;
   if (typeof value !== 'string' || value.length > MAX_URL_CHARS) return no(rule);
-  const reason = plainTextReason(value);
-  if (reason) return no(reason);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return no(rule);
-  }
+  const url = absoluteUrl(value);
+  if (typeof url === 'string') return no(url || rule);
   if (url.protocol !== 'https:') return no(rule);
   if (url.username || url.password) return no('must not carry a user name or password');
   return ok(value);

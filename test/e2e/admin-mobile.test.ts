@@ -13,6 +13,7 @@ import type { Conversation, ExchangeResponse } from '../../shared/src/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { canRunChromium, closeAll, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, sideways } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
+import { PAGES } from '../../widget/src/admin/route.js';
 
 const HAS_CHROMIUM = canRunChromium('Admin panel phone-size browser tests');
 const SECRET = 'mobile-secret-that-is-certainly-longer-than-32-bytes';
@@ -26,16 +27,6 @@ const MESSAGES = [
   'Steps:\n- open the app\n- click **Sign in**',
 ];
 
-const PAGES = [
-  ['overview', 'Overview'],
-  ['external-auth', 'External auth'],
-  ['users', 'Users'],
-  ['settings', 'Settings'],
-  ['api-keys', 'API keys'],
-  ['token-api', 'Token API'],
-  ['inbox', 'Inbox'],
-  ['audit', 'Audit log'],
-] as const;
 
 describe.skipIf(!HAS_CHROMIUM)('the admin panel at 375 × 667 in Chromium', () => {
   let server: LiveParley | undefined;

@@ -10,6 +10,7 @@ import { createEmitter, type Emitter } from '../../widget/src/embed/js-api.js';
 import { createSession, type Session } from '../../widget/src/embed/session.js';
 import type { Appearance } from '../../widget/src/embed/contract.js';
 import { createLauncher } from '../../widget/src/embed/launcher.js';
+import { DEFAULT_APPEARANCE } from '../../widget/src/embed/loader.js';
 import { Widget, type WidgetControls } from '../../widget/src/embed/Widget.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
 import { addContainer, unmount } from './dom.js';
@@ -67,18 +68,6 @@ export interface MountWidgetOptions {
 /** The controls a container's Widget bound (a re-render with other props keeps the same ones). */
 const boundControls = new WeakMap<HTMLElement, WidgetControls>();
 
-/** The appearance of an instance whose administrator set nothing. */
-export const NO_APPEARANCE: Appearance = {
-  teamName: null,
-  avatarUrl: null,
-  title: null,
-  accentColor: null,
-  onAccentColor: null,
-  launcherIconUrl: null,
-  position: 'right',
-  greeting: null,
-  replyTime: null,
-};
 
 /**
  * Renders the Widget into `container` with a launcher (launcher.ts) whose clicks toggle the panel, as the
@@ -106,7 +95,7 @@ export async function mountWidget(
         strings={locale.strings}
         dir={locale.dir}
         lang={locale.code}
-        appearance={{ ...NO_APPEARANCE, ...options.appearance }}
+        appearance={{ ...DEFAULT_APPEARANCE, ...options.appearance }}
         launcher={launcher}
         initiallyOpen={options.open ?? false}
         documentId={options.documentId}

@@ -8,6 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
 import { EVENT } from '../../../shared/src/constants.js';
 import { createAdminApi, isSessionError, type AdminApi } from './api.js';
+import { endsSession } from '../api/client.js';
 import { ApiKeysPage } from './ApiKeys.js';
 import { AuditPage } from './Audit.js';
 import { ExternalAuthPage } from './ExternalAuth.js';
@@ -101,7 +102,7 @@ function Body({ route, api, me }: { route: Route; api: AdminApi; me: User }) {
 export function App() {
   const [session, setSession] = useState<Session>({ state: 'loading' });
   const api = useMemo(
-    () => createAdminApi((error) => setSession(error.status === 401 || error.code === 'user_deactivated' ? { state: 'signedOut', byUser: false } : { state: 'forbidden' })),
+    () => createAdminApi((error) => setSession(endsSession(error) ? { state: 'signedOut', byUser: false } : { state: 'forbidden' })),
     [],
   );
   const route = useRoute();

@@ -5,7 +5,7 @@
  * reported to `onSessionError`, so the whole panel can switch to its signed-out or admins-only state.
  */
 import type { Conversation, Message, MeResponse, MessagePage, User } from '../../../shared/src/api.js';
-import { ApiError, readResponse } from '../api/client.js';
+import { ApiError, endsSession, readResponse } from '../api/client.js';
 
 export type Role = User['role'];
 
@@ -167,7 +167,7 @@ function query(params: Record<string, string | number | undefined>): string {
 export function isSessionError(error: unknown): error is ApiError {
   // `user_not_found` is a 401 sign-in outcome; servers before `account_not_found` also answered an unknown
   // user id with it, which is no reason to sign the panel out.
-  return error instanceof ApiError && ((error.status === 401 && error.code !== 'user_not_found') || error.code === 'admin_required' || error.code === 'user_deactivated');
+  return (endsSession(error) && error.code !== 'user_not_found') || (error instanceof ApiError && error.code === 'admin_required');
 }
 
 export function createAdminApi(onSessionError: (error: ApiError) => void = () => {}): AdminApi {

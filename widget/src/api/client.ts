@@ -42,6 +42,20 @@ export interface NewConversation {
   message?: { text: string; clientMessageId: string };
 }
 
+/** Whether an error means this session is over for good: a 401, or the 403 of an account deactivated meanwhile. */
+export const endsSession = (error: unknown): error is ApiError => error instanceof ApiError && (error.status === 401 || error.code === 'user_deactivated');
+
+/** The `error.code` a failed response's body names, if any (read from a clone: the response stays unread). */
+export function errorCodeOf(response: Response): Promise<string | undefined> {
+  return response
+    .clone()
+    .json()
+    .then(
+      (body: { error?: { code?: unknown } } | null) => (typeof body?.error?.code === 'string' ? body.error.code : undefined),
+      () => undefined,
+    );
+}
+
 export interface ApiClient {
   me(): Promise<MeResponse>;
   listConversations(cursor?: string): Promise<ConversationList>;

@@ -4,6 +4,7 @@
  * exponential backoff and resumes from the last event id; ids at or below the last seen are dropped, so
  * nothing is shown twice.
  */
+import { errorCodeOf } from './client.js';
 
 export interface EventStreamOptions {
   url: string;
@@ -100,9 +101,9 @@ export function openEventStream(options: EventStreamOptions): () => void {
       const response = await fetchImpl(options.url, { headers, signal: current.signal, cache: 'no-store' });
       if (response.status === 401 || response.status === 403) {
         clearTimeout(idleTimer);
-        const code = await response.json().then((b: { error?: { code?: unknown } }) => b.error?.code, () => undefined);
+        const code = await errorCodeOf(response);
         if (response.status === 401 || code === 'user_deactivated') {
-          options.onUnauthorized?.(typeof code === 'string' ? code : 'session_invalid');
+          options.onUnauthorized?.(code ?? 'session_invalid');
           return;
         }
         throw new Error(`HTTP ${response.status}`);

@@ -9,7 +9,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Message, User } from '../../../shared/src/api.js';
 import { EVENT } from '../../../shared/src/constants.js';
-import { createApiClient } from '../api/client.js';
+import { createApiClient, errorCodeOf } from '../api/client.js';
 import { openEventStream } from '../api/event-stream.js';
 import { ChatView } from '../chat/ChatView.js';
 import { STREAM_READY, type LiveSource } from '../chat/use-chat.js';
@@ -84,7 +84,7 @@ function expiredText(t: LocaleStrings, reason: SessionEndReason | undefined): st
 }
 
 /** The home view's words: the administrator's, with the user's first name in the greeting, else the locale's. */
-function homeOf(look: Appearance, user: User, t: LocaleStrings) {
+export function homeOf(look: Appearance, user: Pick<User, 'name'>, t: LocaleStrings) {
   const first = (user.name ?? '').trim().split(/\s+/)[0] ?? '';
   const greeting = (look.greeting ?? t.greeting).replace(/\s*\{name\}/g, () => (first ? ` ${first}` : '')).trim();
   return { teamName: look.teamName, avatarUrl: look.avatarUrl, greeting, replyTime: look.replyTime };
@@ -128,7 +128,7 @@ export function Widget(props: WidgetProps) {
         if (token && response.status === 401) void session.sessionExpired(token);
         else if (token && response.status === 403) {
           // A deactivated account: the session ended for a reason the person should hear.
-          const code = await response.clone().json().then((b: { error?: { code?: unknown } }) => b.error?.code, () => undefined);
+          const code = await errorCodeOf(response);
           if (code === 'user_deactivated') void session.sessionExpired(token, code);
         }
         return response;

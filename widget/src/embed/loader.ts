@@ -29,7 +29,8 @@ export interface LoaderDeps {
 
 export const APPEARANCE_TIMEOUT_MS = 3000;
 
-const DEFAULT_APPEARANCE: Appearance = {
+/** The appearance of an instance whose administrator set nothing. */
+export const DEFAULT_APPEARANCE: Appearance = {
   teamName: null,
   avatarUrl: null,
   title: null,

@@ -1,6 +1,6 @@
 /** The hosted page's live events: an EventSource on /api/v1/events that notices when the session has ended. */
 import { EVENT } from '../../../shared/src/constants.js';
-import { ApiError, type ApiClient } from '../api/client.js';
+import { endsSession, type ApiClient } from '../api/client.js';
 import { backoffDelay } from '../api/event-stream.js';
 import type { LiveSource } from '../chat/use-chat.js';
 
@@ -11,9 +11,6 @@ import type { LiveSource } from '../chat/use-chat.js';
  * (`onSignedOut`, with the code); otherwise a new
  * EventSource is opened, with backoff, resuming after the last event seen.
  */
-/** A 401, or the 403 of a deactivated account: this session is over, no retry brings it back. */
-export const sessionEnded = (e: unknown): e is ApiError => e instanceof ApiError && (e.status === 401 || e.code === 'user_deactivated');
-
 export function eventSourceLive(api: Pick<ApiClient, 'me'>, onSignedOut: (code: string) => void): LiveSource {
   return (onEvent) => {
     let source: EventSource | undefined;
@@ -45,7 +42,7 @@ export function eventSourceLive(api: Pick<ApiClient, 'me'>, onSignedOut: (code: 
       current.addEventListener('error', () => {
         document.body.setAttribute('data-live', 'reconnecting');
         if (stopped || current.readyState !== EventSource.CLOSED) return;
-        api.me().then(retry, (e: unknown) => (sessionEnded(e) ? !stopped && onSignedOut(e.code) : retry()));
+        api.me().then(retry, (e: unknown) => (endsSession(e) ? !stopped && onSignedOut(e.code) : retry()));
       });
     }
     connect();

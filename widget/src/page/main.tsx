@@ -7,10 +7,10 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { User } from '../../../shared/src/api.js';
-import { createApiClient } from '../api/client.js';
+import { createApiClient, endsSession } from '../api/client.js';
 import { ChatView } from '../chat/ChatView.js';
 import { en as t } from '../chat/strings.js';
-import { eventSourceLive, sessionEnded } from './live.js';
+import { eventSourceLive } from './live.js';
 import './page.css';
 
 const api = createApiClient('', () => ({ kind: 'cookie' }));
@@ -29,7 +29,7 @@ function Page() {
     api.me().then(
       (r) => setMe(r.user),
       // Only a 401 (or a deactivated account) means "not signed in"; anything else is worth a retry.
-      (e: unknown) => (sessionEnded(e) ? signedOut(e.code) : setFailed(true)),
+      (e: unknown) => (endsSession(e) ? signedOut(e.code) : setFailed(true)),
     );
   };
   useEffect(load, []);
