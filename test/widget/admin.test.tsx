@@ -263,6 +263,15 @@ describe('signing in', () => {
       'You are not signed in. Use the one-time link from the server log, or npm run parley -- admin sign-in-link --email ….',
     );
   });
+
+  it('an administrator deactivated mid-use (403 user_deactivated) is signed out, not told that Parley is unreachable', async () => {
+    serve({ 'GET /api/v1/admin/users': () => fail(403, 'user_deactivated') });
+    await mount('#/users');
+    expect(text(q('[role=status]'))).toBe(
+      'You are not signed in. Use the one-time link from the server log, or npm run parley -- admin sign-in-link --email ….',
+    );
+    expect(q('nav')).toBeNull();
+  });
 });
 
 describe('navigation', () => {

@@ -11,6 +11,8 @@ import type { Message } from '../../shared/src/api.js';
 import { EVENT } from '../../shared/src/constants.js';
 import type { Emitter } from '../../widget/src/embed/js-api.js';
 import type { AuthProvider, Session } from '../../widget/src/embed/session.js';
+import { DEFAULT_APPEARANCE } from '../../widget/src/embed/loader.js';
+import { homeOf } from '../../widget/src/embed/Widget.js';
 import { errorMessage, pickLocale, type ErrorCode, type LocaleStrings } from '../../widget/src/i18n/locales.js';
 import { click, settle, unmount } from '../helpers/dom.js';
 import { deferred, errorResponse, exchangeOk, jsonResponse, testMessage, TEST_USER, sseStream, type FakeFetch, type SseStream } from '../helpers/widget-fakes.js';
@@ -413,6 +415,14 @@ describe('Widget', () => {
       expect(pickLocale('xx', ['AR-eg'])).toMatchObject({ code: 'ar', dir: 'rtl' });
       expect(pickLocale(undefined, ['de'])).toMatchObject({ code: 'en', dir: 'ltr' });
     });
+  });
+
+  it("the home view's greeting puts the first name where {name} is, as written, $ included; no name, no gap", () => {
+    const look = { ...DEFAULT_APPEARANCE, greeting: 'Hello {name}, welcome!', replyTime: 'Soon' };
+    expect(homeOf(look, { name: 'Zoë $& Co' }, en).greeting).toBe('Hello Zoë, welcome!');
+    expect(homeOf({ ...look, greeting: 'Hi {name} — we are here' }, { name: "$'x" }, en).greeting).toBe("Hi $'x — we are here");
+    expect(homeOf(DEFAULT_APPEARANCE, { name: null }, en).greeting).toBe('Hi 👋 — ask us anything');
+    expect(homeOf(DEFAULT_APPEARANCE, { name: 'Ada Lovelace' }, fr).greeting).toBe('Bonjour Ada 👋 — posez-nous vos questions');
   });
 
   describe('open and close', () => {
