@@ -2,10 +2,10 @@
  * The shapes of `/api/v1/admin/…` (docs/admin-api.md) as TypeBox schemas: the server validates and
  * serialises with them, and the OpenAPI description at /docs is generated from them.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { ConversationSchema, UserSchema } from './api.js';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ConversationSchema, PostMessageBodySchema, UserSchema } from './api.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const IsoDate = Type.String({ description: 'ISO 8601 timestamp' });
 
 export const AdminUserSchema = Type.Composite([
@@ -39,6 +39,7 @@ export const SETTING_NAMES = [
   'widgetPosition',
   'widgetGreeting',
   'widgetReplyTime',
+  'widgetAwayText',
 ] as const;
 export type SettingName = (typeof SETTING_NAMES)[number];
 
@@ -66,6 +67,7 @@ export const SettingsPatchSchema = Type.Object(
     widgetPosition: Type.Optional(Type.Unknown({ description: 'right or left' })),
     widgetGreeting: Type.Optional(Type.Unknown({ description: 'texts by locale (en, fr, ar) of at most 200 characters; {name} is the user’s first name' })),
     widgetReplyTime: Type.Optional(Type.Unknown({ description: 'texts by locale (en, fr, ar) of at most 80 characters' })),
+    widgetAwayText: Type.Optional(Type.Unknown({ description: 'shown while no administrator is online: texts by locale (en, fr, ar) of at most 200 characters' })),
   },
   { additionalProperties: false },
 );
@@ -86,21 +88,118 @@ export const ExamplesSchema = Type.Object({ examples: Type.Object({ node: Type.S
 
 export const InboxConversationSchema = Type.Composite([
   ConversationSchema,
-  Type.Object({ unanswered: Type.Boolean(), participants: Type.Array(Type.Object({ id: Type.String(), name: Nullable(Type.String()) })) }),
+  Type.Object({
+    unanswered: Type.Boolean({ description: 'Open, and its last message (notes aside) is not from an owner or admin' }),
+    participants: Type.Array(Type.Object({ id: Type.String(), name: Nullable(Type.String()) })),
+  }),
 ]);
 /** `GET /api/v1/admin/inbox/counts`: how many conversations wait for an answer (their last message is not an administrator's). */
-export const InboxCountsSchema = Type.Object({ waiting: Type.Integer({ minimum: 0, description: 'Conversations whose last message is not from an owner or admin.' }) });
+export const InboxCountsSchema = Type.Object({ waiting: Type.Integer({ minimum: 0, description: 'Open conversations whose last message (notes aside) is not from an owner or admin.' }) });
 export type InboxCounts = Static<typeof InboxCountsSchema>;
 
-export const InboxListSchema = Type.Object({ conversations: Type.Array(InboxConversationSchema), nextCursor: Nullable(Type.String()) });
+/** The views of the inbox, each a status and an assignee filter, and how many conversations each holds. */
+export const INBOX_VIEWS = ['unassigned', 'mine', 'open', 'snoozed', 'resolved', 'all'] as const;
+export type InboxView = (typeof INBOX_VIEWS)[number];
+export const InboxViewCountsSchema = Type.Object(
+  Object.fromEntries(INBOX_VIEWS.map((view) => [view, Type.Integer({ minimum: 0 })])) as Record<InboxView, ReturnType<typeof Type.Integer>>,
+  { description: 'unassigned: open with no assignee; mine: open and assigned to the caller; open, snoozed, resolved: by status; all' },
+);
+export type InboxViewCounts = Static<typeof InboxViewCountsSchema>;
+
+/** `GET /api/v1/admin/conversations`: one view of the inbox, or a search (`q`), a page at a time. */
+export const InboxQuerySchema = Type.Object(
+  {
+    // Each value is read by its rule (server/src/admin/inbox-query.ts), so that a wrong one is a 400 naming it.
+    status: Type.Optional(Type.String({ description: 'open, resolved, snoozed or all (the default)' })),
+    assignee: Type.Optional(Type.String({ description: 'me, none, or an administrator’s id' })),
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'Full-text search over message text, titles and participants’ names and emails; results ranked best first' })),
+    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+export const InboxListSchema = Type.Object({
+  conversations: Type.Array(InboxConversationSchema),
+  nextCursor: Nullable(Type.String()),
+  counts: InboxViewCountsSchema,
+});
+export type InboxList = Static<typeof InboxListSchema>;
 export const InboxConversationResponseSchema = Type.Object({ conversation: InboxConversationSchema });
 /** `PATCH /api/v1/admin/conversations/:id`: the fields to change (at least one). */
 export const ConversationPatchSchema = Type.Object(
   {
-    // What a title may contain is the rule of shared/src/fields.ts (parseTitle), checked by the route.
+    // What each field may be is a rule of shared/src/fields.ts, checked by the route.
     title: Type.Optional(Type.String({ description: '1 to 200 characters after trimming, no control characters' })),
+    status: Type.Optional(Type.String({ description: 'open, resolved or snoozed (snoozed needs snoozedUntil)' })),
+    snoozedUntil: Type.Optional(Type.Unknown({ description: 'With status snoozed: an ISO 8601 time in the future, at most a year ahead' })),
+    assigneeId: Type.Optional(Type.Unknown({ description: 'An owner’s or admin’s id of the conversation’s organization, or null to unassign' })),
   },
   { additionalProperties: false, minProperties: 1, description: 'The fields to change; each absent one stays as it is' },
+);
+
+/** `POST /api/v1/admin/conversations/:id/messages`: an answer, or with `internal` a note for administrators. */
+export const AdminPostMessageBodySchema = Type.Object(
+  {
+    text: Type.String(),
+    clientMessageId: PostMessageBodySchema.properties.clientMessageId,
+    internal: Type.Optional(Type.Boolean({ description: 'An internal note: other administrators see it, the conversation’s users never do' })),
+  },
+  { additionalProperties: false },
+);
+
+/** `GET /api/v1/admin/conversations/:id/customer`: who the conversation is with (its creator). */
+export const CustomerSchema = Type.Object({
+  id: Type.String({ description: 'The Parley id (what a signed { id } payload names)' }),
+  externalId: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  name: Nullable(Type.String()),
+  avatarUrl: Nullable(Type.String()),
+  organizationId: Type.String(),
+  organizationName: Nullable(Type.String()),
+  metadata: Type.Array(Type.Object({ key: Type.String(), value: Type.String() }), { description: 'The other claims of their signed token, as text' }),
+  firstSeenAt: IsoDate,
+  lastSeenAt: Nullable(IsoDate),
+  lastPage: Nullable(Type.String({ description: 'Origin and path of the page where they last opened the widget' })),
+  active: Type.Boolean(),
+  conversations: Type.Array(
+    Type.Object({ id: Type.String(), title: Nullable(Type.String()), status: ConversationSchema.properties.status, lastMessageAt: Nullable(IsoDate) }),
+    { description: 'Their other conversations, newest activity first (at most 20)' },
+  ),
+});
+export const CustomerResponseSchema = Type.Object({ customer: Nullable(CustomerSchema) });
+
+/** `GET`/`PATCH /api/v1/admin/profile`: the signed-in administrator as agents and users see them. */
+export const ProfileSchema = Type.Object({
+  id: Type.String(),
+  name: Nullable(Type.String({ description: 'Display name shown on their messages' })),
+  email: Nullable(Type.String()),
+  avatarUrl: Nullable(Type.String()),
+  role: Type.Union([Type.Literal('owner'), Type.Literal('admin')]),
+  preferences: Type.Object({ sound: Type.Boolean({ description: 'A sound on a new conversation or a user’s message; off by default' }) }),
+});
+export type Profile = Static<typeof ProfileSchema>;
+export const ProfileResponseSchema = Type.Object({ profile: ProfileSchema });
+export const ProfilePatchSchema = Type.Object(
+  {
+    name: Type.Optional(Type.Unknown({ description: '1 to 100 characters' })),
+    avatarUrl: Type.Optional(Type.Unknown({ description: 'an https URL, or null' })),
+    sound: Type.Optional(Type.Unknown({ description: 'true or false' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/** Canned replies: snippets an administrator inserts with `/` in the inbox composer. */
+export const CannedReplySchema = Type.Object({ id: Type.String(), title: Type.String(), text: Type.String(), createdAt: IsoDate, updatedAt: IsoDate });
+export type CannedReply = Static<typeof CannedReplySchema>;
+export const CannedReplyListSchema = Type.Object({ cannedReplies: Type.Array(CannedReplySchema) });
+export const CannedReplyResponseSchema = Type.Object({ cannedReply: CannedReplySchema });
+export const CannedReplyQuerySchema = Type.Object({ q: Type.Optional(Type.String({ maxLength: 100, description: 'Matches the start of a word of the title or text' })) }, { additionalProperties: false });
+export const CannedReplyBodySchema = Type.Object(
+  {
+    title: Type.Optional(Type.Unknown({ description: '1 to 80 characters' })),
+    text: Type.Optional(Type.Unknown({ description: '1 to 10,000 characters' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
 );
 
 export const AuditEntrySchema = Type.Object({

@@ -37,16 +37,21 @@ export type MeResponse = Static<typeof MeResponseSchema>;
 export const AuthorSchema = Type.Object({
   type: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system')]),
   id: Type.Union([Type.String(), Type.Null()]),
-  name: Type.Union([Type.String(), Type.Null()]),
+  name: Type.Union([Type.String(), Type.Null()], { description: "The author's name; for an agent, the display name of their profile" }),
+  avatarUrl: Type.Union([Type.String(), Type.Null()]),
+  agent: Type.Boolean({ description: 'Written by an owner or admin: the team' }),
 });
 
 export const MessageSchema = Type.Object({
   id: Type.String(),
   conversationId: Type.String(),
   author: AuthorSchema,
-  text: Type.String(),
+  text: Type.String({ description: 'Empty once the message is deleted' }),
   clientMessageId: Type.Union([Type.String(), Type.Null()]),
   createdAt: IsoDate,
+  internal: Type.Boolean({ description: "An internal note: only administrators ever see one (never in a user's REST or events)" }),
+  editedAt: Type.Union([IsoDate, Type.Null()]),
+  deletedAt: Type.Union([IsoDate, Type.Null()], { description: 'Set once deleted: the text is gone from storage and search' }),
 });
 export type Message = Static<typeof MessageSchema>;
 
@@ -62,6 +67,11 @@ export const ConversationSchema = Type.Object({
   createdAt: IsoDate,
   lastMessageAt: Type.Union([IsoDate, Type.Null()]),
   lastMessage: Type.Union([MessageSchema, Type.Null()]),
+  status: Type.Union([Type.Literal('open'), Type.Literal('resolved'), Type.Literal('snoozed')], {
+    description: "open, resolved, or snoozed until snoozedUntil; a user's new message opens it again",
+  }),
+  snoozedUntil: Type.Union([IsoDate, Type.Null()]),
+  assigneeId: Type.Union([Type.String(), Type.Null()], { description: 'The administrator it is assigned to, or null' }),
 });
 export type Conversation = Static<typeof ConversationSchema>;
 
@@ -127,6 +137,18 @@ export const MarkReadResponseSchema = Type.Object({
 });
 export type MarkReadResponse = Static<typeof MarkReadResponseSchema>;
 export const MessageResponseSchema = Type.Object({ message: MessageSchema });
+/** `PATCH …/messages/:messageId`: the new text (same rules as a new message). */
+export const EditMessageBodySchema = Type.Object({ text: Type.String() }, { additionalProperties: false });
+export const MessageParamsSchema = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+  messageId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+});
+/** `GET /api/v1/presence`: whether the team is online (an administrator had the panel open in the last 2 minutes). */
+export const PresenceSchema = Type.Object({
+  online: Type.Boolean(),
+  awayText: Type.Union([Type.String(), Type.Null()], { description: "While nobody is online: the settings' away text in the caller's locale" }),
+});
+export type Presence = Static<typeof PresenceSchema>;
 export const MessagePageQuerySchema = Type.Object(
   {
     before: Type.Optional(Type.String({ maxLength: 64 })),
@@ -163,4 +185,19 @@ export interface ConversationReadEvent {
   conversationId: string;
   userId: string;
   messageId: string;
+}
+/** `message.updated` (edited) and `message.deleted` (text emptied, deletedAt set): the message as it is now. */
+export interface MessageChangedEvent {
+  message: Message;
+}
+/**
+ * `typing` (never stored, never replayed): `userId` is typing in the conversation, for `ttlMs` from now
+ * unless another `typing` comes. `agent` is true for an administrator.
+ */
+export interface TypingEvent {
+  conversationId: string;
+  userId: string;
+  name: string | null;
+  agent: boolean;
+  ttlMs: number;
 }

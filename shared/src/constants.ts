@@ -11,5 +11,20 @@ export const EVENT = {
   conversationUpdated: 'conversation.updated',
   /** A participant's read marker moved forward: `{conversationId, userId, messageId}`. */
   conversationRead: 'conversation.read',
+  /** A message was edited: `{message}`. */
+  messageUpdated: 'message.updated',
+  /** A message was deleted: `{message}`, its text empty. */
+  messageDeleted: 'message.deleted',
+  /** Ephemeral (no id, never replayed): someone is typing, `{conversationId, userId, name, agent, ttlMs}`. */
+  typing: 'typing',
 } as const;
+
+/** An author may edit or delete their message for this long; an administrator deletes any at any time. */
+export const MESSAGE_EDIT_WINDOW_MS = 15 * 60_000;
+/** A `typing` event holds this long unless renewed. */
+export const TYPING_TTL_MS = 5_000;
+/** Clients send `typing` at most this often while someone types. */
+export const TYPING_SEND_INTERVAL_MS = 3_000;
+/** The team is online while an administrator had the panel open within this window. */
+export const PRESENCE_WINDOW_MS = 2 * 60_000;
 export type EventName = (typeof EVENT)[keyof typeof EVENT];

@@ -47,6 +47,12 @@ export const ERROR_STATUS = {
   message_empty: 400,
   message_too_long: 400,
   client_message_id_conflict: 409,
+  message_not_found: 404,
+  /** Only the author may change a message, within 15 minutes; an administrator may delete any. */
+  message_locked: 403,
+  /** A deleted message cannot be edited. */
+  message_deleted: 409,
+  canned_reply_not_found: 404,
   // anything unexpected
   internal_error: 500,
   service_unavailable: 503,

@@ -5,8 +5,8 @@
 import type { Conversation, Message } from '../../shared/src/api.js';
 
 /** A message by `author` (no client message id unless told). */
-export function messageFixture(id: string, conversationId: string, text: string, createdAt: string, author: Message['author'], clientMessageId: string | null = null): Message {
-  return { id, conversationId, author, text, clientMessageId, createdAt };
+export function messageFixture(id: string, conversationId: string, text: string, createdAt: string, author: Omit<Message['author'], 'avatarUrl' | 'agent'> & Partial<Message['author']>, clientMessageId: string | null = null): Message {
+  return { id, conversationId, author: { avatarUrl: null, agent: false, ...author }, text, clientMessageId, createdAt, internal: false, editedAt: null, deletedAt: null };
 }
 
 /**
@@ -23,5 +23,8 @@ export function conversationFixture(id: string, fields: Partial<Omit<Conversatio
     createdAt: fields.createdAt ?? '2026-01-01T00:00:00.000Z',
     lastMessageAt: lastMessage?.createdAt ?? null,
     lastMessage,
+    status: fields.status ?? 'open',
+    snoozedUntil: fields.snoozedUntil ?? null,
+    assigneeId: fields.assigneeId ?? null,
   };
 }

@@ -36,7 +36,7 @@ function user(id: string, name: string, extra: Partial<AdminUser> = {}): AdminUs
 }
 
 /** A message by Alice, unless told. */
-const message = (id: string, conversationId: string, text: string, createdAt: string, author: Message['author'] = { type: 'user', id: 'usr_alice', name: 'Alice' }): Message =>
+const message = (id: string, conversationId: string, text: string, createdAt: string, author: Parameters<typeof messageFixture>[4] = { type: 'user', id: 'usr_alice', name: 'Alice' }): Message =>
   messageFixture(id, conversationId, text, createdAt, author);
 
 const conversation = (id: string, lastMessage: Message | null, unanswered: boolean, participants: InboxConversation['participants']): InboxConversation => ({

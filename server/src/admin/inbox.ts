@@ -5,10 +5,11 @@
  * in; renaming is a use case (use-cases/conversations.ts), whose answer is shown here.
  */
 import type { Conversation } from '../../../shared/src/api.js';
-import { isAdministrator } from '../chat/access.js';
 import { presentConversation } from '../chat/present.js';
 import { ParleyError } from '../errors.js';
-import { decodeCursor, encodeCursor, type ConversationRepository, type ConversationRow } from '../store/conversations.js';
+import { decodeCursor, encodeCursor, type ConversationRepository, type ConversationRow, type InboxFilter } from '../store/conversations.js';
+import type { ConversationStatus } from '../store/schema.js';
+import type { InboxViewCounts } from '../../../shared/src/admin-api.js';
 import type { MessageRepository } from '../store/messages.js';
 import type { UserRow } from '../store/users.js';
 
@@ -17,31 +18,47 @@ export interface InboxConversation extends Conversation {
   participants: { id: string; name: string | null }[];
 }
 
+/** What one page of the inbox shows: a view (status and assignee), and a search within it. */
+export interface InboxQuery {
+  status: ConversationStatus | 'all';
+  assignee?: 'me' | 'none' | { id: string };
+  q?: string;
+  cursor?: string;
+  limit: number;
+}
+
 export function createInbox(deps: { conversations: ConversationRepository; messages: MessageRepository }) {
-  /** The rows as the inbox shows them: with their last message, participants and whether they wait. */
+  /** The rows as the inbox shows them: with their last message (notes included), participants and whether they wait. */
   async function present(rows: readonly ConversationRow[]): Promise<InboxConversation[]> {
     const ids = rows.map((r) => r.id);
-    const [last, participants] = await Promise.all([deps.messages.lastOf(ids), deps.conversations.participantsOf(ids)]);
-    const administrators = new Set(participants.filter((p) => isAdministrator({ role: p.role as UserRow['role'] })).map((p) => p.id));
+    const [last, lastAnswerable, participants] = await Promise.all([deps.messages.lastOf(ids, true), deps.messages.lastOf(ids), deps.conversations.participantsOf(ids)]);
     return rows.map((row) => {
-      const lastMessage = last.get(row.id);
+      const lastMessage = lastAnswerable.get(row.id);
       return {
-        ...presentConversation(row, lastMessage),
-        unanswered: lastMessage !== undefined && !(lastMessage.author_id !== null && administrators.has(lastMessage.author_id)),
+        ...presentConversation(row, last.get(row.id)),
+        unanswered: row.status === 'open' && lastMessage !== undefined && lastMessage.author_role !== 'owner' && lastMessage.author_role !== 'admin',
         participants: participants.filter((p) => p.conversation_id === row.id).map((p) => ({ id: p.id, name: p.name })),
       };
     });
   }
 
   return {
-    async list(admin: UserRow, rawCursor: string | undefined, limit: number): Promise<{ conversations: InboxConversation[]; nextCursor: string | null }> {
-      const cursor = rawCursor === undefined ? undefined : decodeCursor(rawCursor);
-      if (rawCursor !== undefined && !cursor) throw new ParleyError('bad_request', 'cursor is malformed');
-      const rows = await deps.conversations.listForOrganization(admin.organization_id, cursor, limit + 1);
-      const page = rows.slice(0, limit);
+    /** One page of a view of the inbox, and how many conversations every view holds. */
+    async list(admin: UserRow, query: InboxQuery): Promise<{ conversations: InboxConversation[]; nextCursor: string | null; counts: InboxViewCounts }> {
+      const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && !cursor) throw new ParleyError('bad_request', 'cursor is malformed');
+      const filter: InboxFilter = {};
+      if (query.status !== 'all') filter.status = query.status;
+      if (query.assignee !== undefined) filter.assigneeId = query.assignee === 'me' ? admin.id : query.assignee === 'none' ? null : query.assignee.id;
+      const [rows, counts] = await Promise.all([
+        deps.conversations.listForOrganization(admin.organization_id, filter, cursor, query.limit + 1),
+        deps.conversations.countViews(admin.organization_id, admin.id),
+      ]);
+      const page = rows.slice(0, query.limit);
       return {
         conversations: await present(page),
-        nextCursor: rows.length > limit && page.length > 0 ? encodeCursor(page[page.length - 1]!) : null,
+        nextCursor: rows.length > query.limit && page.length > 0 ? encodeCursor(page[page.length - 1]!) : null,
+        counts,
       };
     },
 

@@ -23,10 +23,19 @@ export function presentMessage(row: MessageRow): Message {
   return {
     id: row.id,
     conversationId: row.conversation_id,
-    author: { type: row.author_type, id: row.author_id, name: row.author_name },
+    author: {
+      type: row.author_type,
+      id: row.author_id,
+      name: row.author_name,
+      avatarUrl: row.author_avatar_url,
+      agent: row.author_role === 'owner' || row.author_role === 'admin',
+    },
     text: row.text,
     clientMessageId: row.client_message_id,
     createdAt: iso(row.created_at),
+    internal: row.internal === 1,
+    editedAt: row.edited_at === null ? null : iso(row.edited_at),
+    deletedAt: row.deleted_at === null ? null : iso(row.deleted_at),
   };
 }
 
@@ -39,5 +48,8 @@ export function presentConversation(row: ConversationRow, last: MessageRow | und
     createdAt: iso(row.created_at),
     lastMessageAt: row.last_message_at === null ? null : iso(row.last_message_at),
     lastMessage: last ? presentMessage(last) : null,
+    status: row.status,
+    snoozedUntil: row.snoozed_until === null ? null : iso(row.snoozed_until),
+    assigneeId: row.assignee_id,
   };
 }

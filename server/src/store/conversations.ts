@@ -1,10 +1,16 @@
 /** Conversations and their participants. */
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Store } from './database.js';
-import type { ConversationsTable, Database } from './schema.js';
+import type { ConversationStatus, ConversationsTable, Database } from './schema.js';
 import { newId } from '../ids.js';
 
-export type ConversationRow = ConversationsTable;
+export type ConversationRow = Selectable<ConversationsTable>;
+
+/** What the inbox narrows to: a status, and an assignee (null: unassigned). Absent: any. */
+export interface InboxFilter {
+  status?: ConversationStatus;
+  assigneeId?: string | null;
+}
 
 export interface ConversationCursor {
   activity: number;
@@ -38,6 +44,9 @@ export function createConversationRepository({ db }: Store) {
         created_by: input.createdBy,
         created_at: now,
         last_message_at: null,
+        status: 'open',
+        assignee_id: null,
+        snoozed_until: null,
       };
       await executor.insertInto('conversations').values(row).execute();
       await executor
@@ -104,19 +113,51 @@ export function createConversationRepository({ db }: Store) {
         .execute();
     },
 
-    /** A page of every conversation of an organization, newest activity first (the admin inbox). */
-    listForOrganization(organizationId: string, cursor: ConversationCursor | undefined, limit: number) {
+    /**
+     * A page of an organization's conversations (the admin inbox), newest activity first, narrowed to a
+     * status and an assignee when given.
+     */
+    listForOrganization(organizationId: string, filter: InboxFilter, cursor: ConversationCursor | undefined, limit: number) {
       const activity = (eb: any) => eb.fn.coalesce('last_message_at', 'created_at');
       let query = db.selectFrom('conversations').selectAll().where('organization_id', '=', organizationId);
+      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      if (filter.assigneeId !== undefined) query = filter.assigneeId === null ? query.where('assignee_id', 'is', null) : query.where('assignee_id', '=', filter.assigneeId);
       if (cursor) {
         query = query.where((eb) => eb.or([eb(activity(eb), '<', cursor.activity), eb.and([eb(activity(eb), '=', cursor.activity), eb('id', '<', cursor.id)])]));
       }
       return query.orderBy((eb) => activity(eb), 'desc').orderBy('id', 'desc').limit(limit).execute();
     },
 
+    /** How many conversations each view of the inbox holds for `adminId`, in one grouped query. */
+    async countViews(organizationId: string, adminId: string): Promise<Record<'unassigned' | 'mine' | 'open' | 'snoozed' | 'resolved' | 'all', number>> {
+      const rows = await db
+        .selectFrom('conversations')
+        .select((eb) => [
+          'status',
+          eb.fn.countAll<number | string>().as('n'),
+          eb.fn.sum<number | string | null>(eb.case().when('assignee_id', 'is', null).then(1).else(0).end()).as('unassigned'),
+          eb.fn.sum<number | string | null>(eb.case().when('assignee_id', '=', adminId).then(1).else(0).end()).as('mine'),
+        ])
+        .where('organization_id', '=', organizationId)
+        .groupBy('status')
+        .execute();
+      const counts = { unassigned: 0, mine: 0, open: 0, snoozed: 0, resolved: 0, all: 0 };
+      for (const row of rows) {
+        const n = Number(row.n);
+        counts.all += n;
+        if (row.status === 'open' || row.status === 'snoozed' || row.status === 'resolved') counts[row.status] += n;
+        if (row.status === 'open') {
+          counts.unassigned += Number(row.unassigned ?? 0);
+          counts.mine += Number(row.mine ?? 0);
+        }
+      }
+      return counts;
+    },
+
     /**
-     * How many of the organization's conversations wait for an answer: their last message is not from an
-     * owner or admin (as the inbox marks them). One query, over the (conversation_id, seq) index.
+     * How many of the organization's open conversations wait for an answer: their last message (internal
+     * notes aside) is not from an owner or admin, as the inbox marks them. One query, over the
+     * (conversation_id, seq) index.
      */
     async countWaiting(organizationId: string): Promise<number> {
       const row = await db
@@ -124,7 +165,8 @@ export function createConversationRepository({ db }: Store) {
         .innerJoin('messages as m', 'm.conversation_id', 'c.id')
         .leftJoin('users as u', 'u.id', 'm.author_id')
         .where('c.organization_id', '=', organizationId)
-        .where('m.seq', '=', (eb) => eb.selectFrom('messages as l').select((l) => l.fn.max('l.seq').as('s')).whereRef('l.conversation_id', '=', 'c.id'))
+        .where('c.status', '=', 'open')
+        .where('m.seq', '=', (eb) => eb.selectFrom('messages as l').select((l) => l.fn.max('l.seq').as('s')).whereRef('l.conversation_id', '=', 'c.id').where('l.internal', '=', 0))
         .where((eb) => eb.or([eb('u.role', 'is', null), eb('u.role', 'not in', ['owner', 'admin'])]))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirst();
@@ -154,8 +196,8 @@ export function createConversationRepository({ db }: Store) {
     titleIfUntitled: (executor: Kysely<Database>, id: string, title: string) =>
       executor.updateTable('conversations').set({ title }).where('id', '=', id).where('title', 'is', null).returningAll().executeTakeFirst(),
 
-    /** Changes what an administrator may change (the title, for now); answers the updated row. */
-    update: (executor: Kysely<Database>, id: string, patch: { title?: string }) =>
+    /** Changes what an administrator may change; answers the updated row. */
+    update: (executor: Kysely<Database>, id: string, patch: { title?: string; status?: ConversationStatus; snoozed_until?: number | null; assignee_id?: string | null }) =>
       executor.updateTable('conversations').set(patch).where('id', '=', id).returningAll().executeTakeFirst(),
   };
 }

@@ -3,12 +3,12 @@
  * held until commit) become visible in id order, so a client resuming after id N can never miss an event
  * that commits later with a smaller id.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Store } from './database.js';
 import type { Database, EventsTable } from './schema.js';
 
 
-export type EventRow = Omit<EventsTable, 'id'> & { id: number };
+export type EventRow = Omit<Selectable<EventsTable>, 'id'> & { id: number };
 
 const EVENT_ORDER_LOCK_KEY = 0x45766e74; // "Evnt"
 
@@ -21,7 +21,7 @@ export function createEventRepository(store: Store) {
     /** Appends an event inside the caller's transaction. */
     async append(
       executor: Kysely<Database>,
-      input: { conversationId: string; organizationId: string; documentId: string | null; type: string; payload: unknown },
+      input: { conversationId: string; organizationId: string; documentId: string | null; type: string; payload: unknown; internal?: boolean },
       now: number,
     ): Promise<EventRow> {
       if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK_KEY})`.execute(executor);
@@ -32,6 +32,7 @@ export function createEventRepository(store: Store) {
         type: input.type,
         payload: JSON.stringify(input.payload),
         created_at: now,
+        internal: input.internal ? 1 : 0,
       };
       const { id } = await executor.insertInto('events').values(row).returning('id').executeTakeFirstOrThrow();
       // Delivered at commit, to every instance listening (PostgreSQL only).

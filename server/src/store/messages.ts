@@ -4,14 +4,23 @@ import type { Store } from './database.js';
 import type { Database, MessagesTable } from './schema.js';
 import { newId } from '../ids.js';
 
-export type MessageRow = Omit<MessagesTable, 'seq'> & { seq: number; author_name: string | null };
+/** A message with what its author shows: their name, avatar and role (null once the account is gone). */
+export type MessageRow = Omit<MessagesTable, 'seq' | 'internal' | 'edited_at' | 'deleted_at'> & {
+  seq: number;
+  internal: number;
+  edited_at: number | null;
+  deleted_at: number | null;
+  author_name: string | null;
+  author_avatar_url: string | null;
+  author_role: string | null;
+};
 
 function selectMessages(db: Kysely<Database>) {
   return db
     .selectFrom('messages')
     .leftJoin('users', 'users.id', 'messages.author_id')
     .selectAll('messages')
-    .select('users.name as author_name');
+    .select(['users.name as author_name', 'users.avatar_url as author_avatar_url', 'users.role as author_role']);
 }
 
 export function createMessageRepository({ db }: Store) {
@@ -68,13 +77,18 @@ export function createMessageRepository({ db }: Store) {
       return { rows: rows.slice(0, limit).reverse(), hasMore };
     },
 
-    /** The newest message of each conversation given. */
-    async lastOf(conversationIds: readonly string[]): Promise<Map<string, MessageRow>> {
+    /**
+     * The newest message of each conversation given; internal notes count only `withNotes` (an
+     * administrator's view), so a user's list never shows one.
+     */
+    async lastOf(conversationIds: readonly string[], withNotes = false): Promise<Map<string, MessageRow>> {
       if (conversationIds.length === 0) return new Map();
       const rows = await selectMessages(db)
-        .where('messages.seq', 'in', (eb) =>
-          eb.selectFrom('messages').select((e) => e.fn.max('seq').as('seq')).where('conversation_id', 'in', conversationIds).groupBy('conversation_id'),
-        )
+        .where('messages.seq', 'in', (eb) => {
+          let newest = eb.selectFrom('messages').select((e) => e.fn.max('seq').as('seq')).where('conversation_id', 'in', conversationIds);
+          if (!withNotes) newest = newest.where('internal', '=', 0);
+          return newest.groupBy('conversation_id');
+        })
         .execute();
       return new Map(rows.map((r) => [r.conversation_id, r]));
     },

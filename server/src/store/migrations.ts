@@ -283,6 +283,51 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0007_inbox': {
+      async up(db: Kysely<unknown>) {
+        // The inbox's workflow: a status, an assignee (an administrator; null when unassigned, or when that
+        // account is gone) and the end of a snooze.
+        await db.schema.alterTable('conversations').addColumn('status', 'text', (c) => c.notNull().defaultTo('open')).execute();
+        await db.schema.alterTable('conversations').addColumn('assignee_id', 'text').execute();
+        await db.schema.alterTable('conversations').addColumn('snoozed_until', 'bigint').execute();
+        await db.schema.createIndex('conversations_inbox').on('conversations').columns(['organization_id', 'status', 'assignee_id']).execute();
+        await db.schema.createIndex('conversations_snoozed').on('conversations').columns(['status', 'snoozed_until']).execute();
+        // Internal notes (administrators only), edits and deletions (the text is emptied, deleted_at set).
+        await db.schema.alterTable('messages').addColumn('internal', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('messages').addColumn('edited_at', 'bigint').execute();
+        await db.schema.alterTable('messages').addColumn('deleted_at', 'bigint').execute();
+        // An event of an internal note reaches administrators' streams only.
+        await db.schema.alterTable('events').addColumn('internal', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        // Per account: preferences (JSON, an administrator's alert sound), the page where the widget was last
+        // opened (origin and path), and when an administrator last had the panel open (presence).
+        await db.schema.alterTable('users').addColumn('preferences', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+        await db.schema.alterTable('users').addColumn('last_page', 'text').execute();
+        await db.schema.alterTable('users').addColumn('panel_seen_at', 'bigint').execute();
+        await db.schema
+          .createTable('canned_replies')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('canned_replies_organization').on('canned_replies').columns(['organization_id', 'title']).execute();
+      },
+      // For the tests of an earlier migration's upgrade, which go back to before it (PostgreSQL).
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('canned_replies').execute();
+        for (const [table, columns] of [
+          ['users', ['panel_seen_at', 'last_page', 'preferences']],
+          ['events', ['internal']],
+          ['messages', ['deleted_at', 'edited_at', 'internal']],
+          ['conversations', ['snoozed_until', 'assignee_id', 'status']],
+        ] as const) {
+          for (const column of columns) await db.schema.alterTable(table).dropColumn(column).execute();
+        }
+      },
+    },
   };
 }
 

@@ -35,6 +35,12 @@ export interface UsersTable {
   last_seen_at: number | null;
   /** Moves on when all the account's sessions end (a deactivation): older sessions carry an older epoch. */
   session_epoch: ColumnType<number, number | undefined, number>;
+  /** JSON object: an administrator's preferences (`{"sound": true}`). */
+  preferences: ColumnType<string, string | undefined, string>;
+  /** Origin and path of the page where the account last opened the widget or hosted page. */
+  last_page: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When an administrator last had the admin panel open (its live stream): the team's presence. */
+  panel_seen_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export type KeyAlg = 'HS256' | 'ES256' | 'EdDSA' | 'RS256' | 'JWKS';
@@ -86,7 +92,14 @@ export interface ConversationsTable {
   created_by: string | null;
   created_at: number;
   last_message_at: number | null;
+  status: ColumnType<ConversationStatus, ConversationStatus | undefined, ConversationStatus>;
+  /** The administrator it is assigned to, or null. */
+  assignee_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** While snoozed: when it opens again by itself (chat/snooze-waker.ts). */
+  snoozed_until: ColumnType<number | null, number | null | undefined, number | null>;
 }
+
+export type ConversationStatus = 'open' | 'resolved' | 'snoozed';
 
 export interface ParticipantsTable {
   conversation_id: string;
@@ -104,6 +117,11 @@ export interface MessagesTable {
   text: string;
   client_message_id: string | null;
   created_at: number;
+  /** 1 for an internal note: administrators see it, the conversation's users never do. */
+  internal: ColumnType<number, number | undefined, number>;
+  edited_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Set when deleted; the text is then empty. */
+  deleted_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** How far a participant has read a conversation: up to the message with this `seq`, which only grows. */
@@ -124,6 +142,8 @@ export interface EventsTable {
   type: string;
   payload: string;
   created_at: number;
+  /** 1 for an event only administrators may receive (an internal note's). */
+  internal: ColumnType<number, number | undefined, number>;
 }
 
 export interface UsedJtisTable {
@@ -215,7 +235,19 @@ export interface GrantsTable {
   expires_at: number | null;
 }
 
+/** An administrator's snippet, offered by `/` in the inbox composer. */
+export interface CannedRepliesTable {
+  id: string;
+  organization_id: string;
+  title: string;
+  text: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
+  canned_replies: CannedRepliesTable;
   api_credentials: ApiCredentialsTable;
   mint_keys: MintKeysTable;
   documents: DocumentsTable;

@@ -18,6 +18,7 @@ const row = (id: number, conversationId: string): EventRow => ({
   type: 'message.created',
   payload: JSON.stringify({ n: id }),
   created_at: 0,
+  internal: 0,
 });
 
 function fakeDatabase() {

@@ -34,6 +34,9 @@ describe.each(DIALECTS)('chat REST on %s', (dialect) => {
       createdAt: '2026-11-20T12:00:00.000Z',
       lastMessageAt: null,
       lastMessage: null,
+      status: 'open',
+      snoozedUntil: null,
+      assigneeId: null,
     });
     t.clock.now += 1000;
     const second = (await api(alice, 'POST', '/api/v1/conversations', {})).json().conversation;
@@ -71,10 +74,13 @@ describe.each(DIALECTS)('chat REST on %s', (dialect) => {
     expect(created.json().message).toEqual({
       id: expect.stringMatching(/^msg_/),
       conversationId: id,
-      author: { type: 'user', id: expect.stringMatching(/^usr_/), name: 'Alice' },
+      author: { type: 'user', id: expect.stringMatching(/^usr_/), name: 'Alice', avatarUrl: null, agent: false },
       text: 'hello **world**',
       clientMessageId: 'cm-1',
       createdAt: '2026-11-20T12:00:00.000Z',
+      internal: false,
+      editedAt: null,
+      deletedAt: null,
     });
     const retried = await post('hello **world**', 'cm-1');
     expect(retried.statusCode).toBe(200);

@@ -103,7 +103,7 @@ describe.each(DIALECTS)('renaming a conversation on %s', (dialect) => {
       const res = await rename(owner.headers, conversation.id, payload);
       expect([res.statusCode, res.json()]).toEqual([400, { error: { code: 'bad_request', message } }]);
     }
-    for (const payload of [{}, { title: 'x', status: 'open' }]) {
+    for (const payload of [{}, { title: 'x', colour: 'red' }]) {
       const res = await rename(owner.headers, conversation.id, payload);
       expect([res.statusCode, res.json().error.code]).toEqual([400, 'bad_request']);
     }

@@ -95,7 +95,13 @@ describe.each(DIALECTS.filter((d) => d === 'postgres'))('migration 0006 on %s, r
   it('makes titles optional and replaces the placeholder', async () => {
     store = await createTestStore(dialect);
     const { db } = store.store;
-    // Back to what 0005 left: titles required, no read markers, 0006 not applied.
+    // Back to what 0005 left: the later migrations undone, titles required, no read markers, 0006 not applied.
+    const migrations = Object.entries(schemaMigrations('postgres'));
+    for (const [name, migration] of migrations.filter(([name]) => name > '0006_titles_and_read_markers').reverse()) {
+      if (!migration.down) throw new TypeError(`migration ${name} has no down() for this test`);
+      await migration.down(db as never);
+      await (db as unknown as Kysely<{ kysely_migration: { name: string } }>).deleteFrom('kysely_migration').where('name', '=', name).execute();
+    }
     await db.schema.dropTable('read_markers').execute();
     await db.schema.alterTable('conversations').alterColumn('title', (c) => c.setNotNull()).execute();
     await (db as unknown as Kysely<{ kysely_migration: { name: string } }>).deleteFrom('kysely_migration').where('name', '=', '0006_titles_and_read_markers').execute();

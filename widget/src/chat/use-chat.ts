@@ -342,10 +342,13 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
         message: {
           id: `pending:${clientMessageId}`,
           conversationId,
-          author: { type: 'user', id: me.id, name: me.name },
+          author: { type: 'user', id: me.id, name: me.name, avatarUrl: me.avatarUrl, agent: false },
           text,
           clientMessageId,
           createdAt: new Date().toISOString(),
+          internal: false,
+          editedAt: null,
+          deletedAt: null,
           status: 'pending',
         },
       });
@@ -373,7 +376,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
       const clientMessageId = newClientMessageId();
       const id = DRAFT + clientMessageId;
       const now = new Date().toISOString();
-      dispatch({ type: 'upsertConversation', conversation: { id, organizationId: me.organizationId, documentId: null, title: titleOf(text), createdAt: now, lastMessageAt: null, lastMessage: null } });
+      dispatch({ type: 'upsertConversation', conversation: { id, organizationId: me.organizationId, documentId: null, title: titleOf(text), createdAt: now, lastMessageAt: null, lastMessage: null, status: 'open', snoozedUntil: null, assigneeId: null } });
       dispatch({ type: 'page', id, messages: [], hasMore: false, older: false });
       dispatch({ type: 'select', id });
       void send(id, text, clientMessageId);

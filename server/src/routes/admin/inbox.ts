@@ -1,29 +1,32 @@
-/** The inbox: every conversation of the organization; reading, answering and renaming one. */
+/** The inbox: every conversation of the organization, its views and counts; changing one (title, status, assignee). Its messages: inbox-messages.ts. */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ConversationPageQuerySchema, MessagePageQuerySchema, MessagePageSchema, MessageResponseSchema, PostMessageBodySchema } from '../../../../shared/src/api.js';
-import { ConversationPatchSchema, InboxConversationResponseSchema, InboxCountsSchema, InboxListSchema } from '../../../../shared/src/admin-api.js';
+import { ConversationPatchSchema, InboxConversationResponseSchema, InboxCountsSchema, InboxListSchema, InboxQuerySchema } from '../../../../shared/src/admin-api.js';
+import { parseAssigneeFilter, parseStatusFilter } from '../../../../shared/src/inbox-fields.js';
 import { parseTitle } from '../../../../shared/src/fields.js';
 import type { ConversationPatch } from '../../use-cases/conversations.js';
 import { contextOf } from '../context.js';
-import { readOptionalField } from './read-field.js';
+import { readField, readOptionalField } from './read-field.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 
 export async function inboxRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { inbox, chat, useCases } = app.services;
+  const { inbox, useCases } = app.services;
 
-  app.get('/conversations', { schema: { querystring: ConversationPageQuerySchema, response: { 200: InboxListSchema } } }, async (request) =>
-    inbox.list(request.session!.user, request.query.cursor, request.query.limit ?? 30),
-  );
+  app.get('/conversations', { schema: { querystring: InboxQuerySchema, response: { 200: InboxListSchema } } }, async (request) => {
+    const { query } = request;
+    return inbox.list(request.session!.user, {
+      status: readOptionalField('status', query.status, parseStatusFilter) ?? 'all',
+      ...(query.assignee !== undefined ? { assignee: readField('assignee', parseAssigneeFilter(query.assignee)) } : {}),
+      ...(query.q !== undefined && query.q.trim() !== '' ? { q: query.q } : {}),
+      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      limit: query.limit ?? 30,
+    });
+  });
 
   app.get('/inbox/counts', { schema: { response: { 200: InboxCountsSchema } } }, async (request) => ({ waiting: await inbox.waiting(request.session!.user) }));
-
-  app.get('/conversations/:id/messages', { schema: { params: IdParams, querystring: MessagePageQuerySchema, response: { 200: MessagePageSchema } } }, async (request) =>
-    chat.listMessages(request.session!.user, request.params.id, request.query.before, request.query.limit ?? 50),
-  );
 
   // Each field of the body is read by its rule; one more field (a status, an assignee) is one more line.
   app.patch('/conversations/:id', { schema: { params: IdParams, body: ConversationPatchSchema, response: { 200: InboxConversationResponseSchema } } }, async (request) => {
@@ -34,8 +37,4 @@ export async function inboxRoutes(parent: FastifyInstance) {
     return { conversation: await inbox.one(row) };
   });
 
-  app.post('/conversations/:id/messages', { schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } }, async (request, reply) => {
-    const { message, created } = await chat.postMessage(request.session!.user, request.params.id, request.body.text, request.body.clientMessageId);
-    return reply.code(created ? 201 : 200).send({ message });
-  });
 }

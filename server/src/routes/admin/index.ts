@@ -8,6 +8,7 @@ import { apiKeyRoutes } from './api-keys.js';
 import { apiCredentialRoutes } from './api-credentials.js';
 import { auditRoutes } from './audit.js';
 import { inboxRoutes } from './inbox.js';
+import { inboxMessageRoutes } from './inbox-messages.js';
 import { keyRoutes } from './keys.js';
 import { overviewRoutes } from './overview.js';
 import { userRoutes } from './users.js';
@@ -22,6 +23,7 @@ export async function adminRoutes(app: FastifyInstance) {
   await app.register(keyRoutes);
   await app.register(userRoutes);
   await app.register(inboxRoutes);
+  await app.register(inboxMessageRoutes);
   await app.register(auditRoutes);
   await app.register(apiKeyRoutes);
   await app.register(apiCredentialRoutes);
