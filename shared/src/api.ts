@@ -143,11 +143,11 @@ export const MessageParamsSchema = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
   messageId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
 });
-/** `GET /api/v1/presence`: whether the team is online (an administrator had the panel open in the last 2 minutes). */
-export const PresenceSchema = Type.Object({
-  online: Type.Boolean(),
-  awayText: Type.Union([Type.String(), Type.Null()], { description: "While nobody is online: the settings' away text in the caller's locale" }),
-});
+/**
+ * `GET /api/v1/presence`: whether the team is online (an administrator had the admin panel open in the last
+ * 2 minutes). While nobody is, the widget shows the away text of its settings.
+ */
+export const PresenceSchema = Type.Object({ online: Type.Boolean() });
 export type Presence = Static<typeof PresenceSchema>;
 export const MessagePageQuerySchema = Type.Object(
   {
