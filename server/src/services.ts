@@ -11,6 +11,7 @@ import { changesOf } from './store/changes.js';
 import { createChatService } from './chat/chat-service.js';
 import { createEventBus } from './chat/event-bus.js';
 import { startClusterFanout } from './chat/cluster-fanout.js';
+import { startSnoozeWaker } from './chat/snooze-waker.js';
 import { createConversationRepository } from './store/conversations.js';
 import type { Store } from './store/database.js';
 import { createEventRepository } from './store/events.js';
@@ -67,9 +68,14 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, sessions, users, now });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
-    /** Starts what runs in the background (the cluster fan-out on PostgreSQL); answers the stop function. */
+    /** Starts what runs in the background (the cluster fan-out on PostgreSQL, the end of snoozes); answers the stop function. */
     async start(): Promise<() => Promise<void>> {
-      return store.dialect === 'postgres' ? startClusterFanout({ store, events, conversations, bus, changes: changesOf(store) }) : async () => undefined;
+      const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store) }) : async () => undefined;
+      const stopWaker = startSnoozeWaker({ wake: () => useCases.conversations.wakeSnoozed() });
+      return async () => {
+        await stopWaker();
+        await stopFanout();
+      };
     },
     /** The application layer (use-cases/): the only door through which administrative changes are made. */
     useCases,

@@ -29,7 +29,7 @@ export function createUseCases(deps: { store: Store; audit: AuditRepository; bus
     tenantUsers: createTenantUserUseCases({ audited, bus: deps.bus, seatLimit, now: deps.now }),
     settings: createSettingsUseCases({ audited, settings: deps.settings }),
     adminLinks: createAdminLinkUseCases({ audited, adminLinks: deps.adminLinks, sessions: deps.sessions, users: deps.users, now: deps.now }),
-    conversations: createConversationUseCases({ audited, bus: deps.bus, now: deps.now }),
+    conversations: createConversationUseCases({ audited, store: deps.store, bus: deps.bus, now: deps.now }),
   };
 }
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ConversationPatchSchema, InboxConversationResponseSchema, InboxCountsSchema, InboxListSchema, InboxQuerySchema } from '../../../../shared/src/admin-api.js';
-import { parseAssigneeFilter, parseStatusFilter } from '../../../../shared/src/inbox-fields.js';
+import { parseAssigneeFilter, parseAssigneeId, parseSnoozedUntil, parseStatus, parseStatusFilter } from '../../../../shared/src/inbox-fields.js';
 import { parseTitle } from '../../../../shared/src/fields.js';
 import type { ConversationPatch } from '../../use-cases/conversations.js';
 import { contextOf } from '../context.js';
@@ -28,11 +28,18 @@ export async function inboxRoutes(parent: FastifyInstance) {
 
   app.get('/inbox/counts', { schema: { response: { 200: InboxCountsSchema } } }, async (request) => ({ waiting: await inbox.waiting(request.session!.user) }));
 
-  // Each field of the body is read by its rule; one more field (a status, an assignee) is one more line.
+  // Each field of the body is read by its rule; the use case checks what goes together.
   app.patch('/conversations/:id', { schema: { params: IdParams, body: ConversationPatchSchema, response: { 200: InboxConversationResponseSchema } } }, async (request) => {
     const patch: ConversationPatch = {};
-    const title = readOptionalField('title', request.body.title, parseTitle);
+    const { body } = request;
+    const title = readOptionalField('title', body.title, parseTitle);
     if (title !== undefined) patch.title = title;
+    const status = readOptionalField('status', body.status, parseStatus);
+    if (status !== undefined) patch.status = status;
+    const snoozedUntil = readOptionalField('snoozedUntil', body.snoozedUntil, (value) => parseSnoozedUntil(value, app.now()));
+    if (snoozedUntil !== undefined) patch.snoozedUntil = snoozedUntil;
+    const assigneeId = readOptionalField('assigneeId', body.assigneeId, parseAssigneeId);
+    if (assigneeId !== undefined) patch.assigneeId = assigneeId;
     const row = await useCases.conversations.updateConversation(contextOf(request), request.params.id, patch);
     return { conversation: await inbox.one(row) };
   });
