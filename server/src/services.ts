@@ -30,6 +30,7 @@ import { createSettings } from './admin/settings.js';
 import { createAdminLinks } from './admin/admin-links.js';
 import { createUserAdmin } from './admin/users.js';
 import { createInbox } from './admin/inbox.js';
+import { createCustomerLookup } from './admin/customer.js';
 import { createAuditRepository } from './store/audit.js';
 import { createAuditTrail } from './admin/audit.js';
 import { createAdminAuth } from './admin/admin-auth.js';
@@ -85,6 +86,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
     adminLinks,
     userAdmin: createUserAdmin({ users }),
     inbox: createInbox({ conversations, messages }),
+    customers: createCustomerLookup({ access, conversations, users, organizations }),
     users,
     keys,
     sessions,

@@ -25,7 +25,10 @@ export const SessionSchema = Type.Object({ token: Type.String(), expiresAt: IsoD
 // The code is optional here so that an absent one answers 401 token_missing, not a 400
 // (docs/external-auth.md, Outcomes).
 export const ExchangeBodySchema = Type.Object(
-  { externalAuthCode: Type.Optional(Type.String()) },
+  {
+    externalAuthCode: Type.Optional(Type.String()),
+    page: Type.Optional(Type.String({ maxLength: 2048, description: 'The page where the widget opened (an http or https URL); its origin and path are kept for the inbox, never its query or fragment' })),
+  },
   { additionalProperties: false },
 );
 export const ExchangeResponseSchema = Type.Object({ session: SessionSchema, user: UserSchema });

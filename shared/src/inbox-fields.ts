@@ -68,3 +68,23 @@ export const parseCannedTitle = (value: unknown) => text(value, MAX_CANNED_TITLE
 export const parseCannedText = (value: unknown) => text(value, MAX_CANNED_TEXT_CHARS, 'a text', true);
 /** An administrator's display name, shown on their messages. */
 export const parseDisplayName = (value: unknown) => text(value, MAX_DISPLAY_NAME_CHARS, 'a name', false);
+
+/** The longest page (origin and path) kept for the inbox's side panel; a longer path is cut. */
+export const MAX_PAGE_CHARS = 300;
+
+/**
+ * The page where the widget opened: an absolute http or https URL, of which only the origin and path are
+ * kept (never the query or fragment, which may carry tokens), cut to 300 characters.
+ */
+export function parsePage(value: unknown): Field<string> {
+  const rule = 'must be an http or https URL';
+  if (typeof value !== 'string' || value.length > 2048 || /[\u0000-\u001f\u007f]/.test(value)) return no(rule);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return no(rule);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) return no(rule);
+  return ok((url.origin + url.pathname).slice(0, MAX_PAGE_CHARS));
+}

@@ -16,6 +16,8 @@ export function createOrganizationRepository(store: Store) {
         return KNOWN;
       });
     },
+
+    findById: (id: string) => db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst(),
   };
 }
 

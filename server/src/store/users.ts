@@ -30,6 +30,8 @@ export interface ProfileUpdate {
   name?: string | null;
   avatarUrl?: string | null;
   metadata?: Readonly<Record<string, unknown>>;
+  /** An administrator's preferences (the profile page), as a whole object. */
+  preferences?: Readonly<Record<string, unknown>>;
 }
 
 export type CreateResult =
@@ -127,9 +129,16 @@ export function createUserRepository(store: Store) {
       if (update.name !== undefined) values.name = update.name;
       if (update.avatarUrl !== undefined) values.avatar_url = update.avatarUrl;
       if (update.metadata !== undefined) values.metadata = JSON.stringify(update.metadata);
+      if (update.preferences !== undefined) values.preferences = JSON.stringify(update.preferences);
       if (Object.keys(values).length > 0) await db.updateTable('users').set(values).where('id', '=', id).execute();
       changed(id);
       return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    },
+
+    /** Where the account last opened the widget or hosted page (origin and path). */
+    async setLastPage(id: string, page: string): Promise<void> {
+      await db.updateTable('users').set({ last_page: page }).where('id', '=', id).execute();
+      changed(id);
     },
 
     async touchLastSeen(id: string, now: number): Promise<void> {
@@ -231,6 +240,7 @@ export function createUserRepository(store: Store) {
     async deleteAnonymising(id: string): Promise<void> {
       await transact(db, async (trx) => {
         await trx.updateTable('messages').set({ author_id: null }).where('author_id', '=', id).execute();
+        await trx.updateTable('conversations').set({ assignee_id: null }).where('assignee_id', '=', id).execute();
         await trx.deleteFrom('participants').where('user_id', '=', id).execute();
         await trx.deleteFrom('users').where('id', '=', id).execute();
         await changesOf(store).announce(trx, `account:${id}`);

@@ -12,9 +12,11 @@ import type { AuditRepository } from '../store/audit.js';
 import type { Store } from '../store/database.js';
 import { createAdminLinkUseCases } from './admin-links.js';
 import { createAudited } from './audited.js';
+import { createCannedReplyUseCases } from './canned-replies.js';
 import { createConversationUseCases } from './conversations.js';
 import { createCredentialUseCases } from './credentials.js';
 import { createKeyUseCases } from './keys.js';
+import { createProfileUseCases } from './profile.js';
 import { createSettingsUseCases } from './settings.js';
 import { createTenantUserUseCases } from './tenant-users.js';
 import { createUserUseCases } from './users.js';
@@ -29,6 +31,8 @@ export function createUseCases(deps: { store: Store; audit: AuditRepository; bus
     tenantUsers: createTenantUserUseCases({ audited, bus: deps.bus, seatLimit, now: deps.now }),
     settings: createSettingsUseCases({ audited, settings: deps.settings }),
     adminLinks: createAdminLinkUseCases({ audited, adminLinks: deps.adminLinks, sessions: deps.sessions, users: deps.users, now: deps.now }),
+    profile: createProfileUseCases({ audited }),
+    cannedReplies: createCannedReplyUseCases({ audited, now: deps.now }),
     conversations: createConversationUseCases({ audited, store: deps.store, bus: deps.bus, now: deps.now }),
   };
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ConversationPatchSchema, InboxConversationResponseSchema, InboxCountsSchema, InboxListSchema, InboxQuerySchema } from '../../../../shared/src/admin-api.js';
+import { ConversationPatchSchema, CustomerResponseSchema, InboxConversationResponseSchema, InboxCountsSchema, InboxListSchema, InboxQuerySchema } from '../../../../shared/src/admin-api.js';
 import { parseAssigneeFilter, parseAssigneeId, parseSnoozedUntil, parseStatus, parseStatusFilter } from '../../../../shared/src/inbox-fields.js';
 import { parseTitle } from '../../../../shared/src/fields.js';
 import type { ConversationPatch } from '../../use-cases/conversations.js';
@@ -13,7 +13,7 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pa
 
 export async function inboxRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { inbox, useCases } = app.services;
+  const { inbox, customers, useCases } = app.services;
 
   app.get('/conversations', { schema: { querystring: InboxQuerySchema, response: { 200: InboxListSchema } } }, async (request) => {
     const { query } = request;
@@ -25,6 +25,10 @@ export async function inboxRoutes(parent: FastifyInstance) {
       limit: query.limit ?? 30,
     });
   });
+
+  app.get('/conversations/:id/customer', { schema: { params: IdParams, response: { 200: CustomerResponseSchema } } }, async (request) => ({
+    customer: await customers.forConversation(request.session!.user, request.params.id),
+  }));
 
   app.get('/inbox/counts', { schema: { response: { 200: InboxCountsSchema } } }, async (request) => ({ waiting: await inbox.waiting(request.session!.user) }));
 

@@ -7,10 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import { apiKeyRoutes } from './api-keys.js';
 import { apiCredentialRoutes } from './api-credentials.js';
 import { auditRoutes } from './audit.js';
+import { cannedReplyRoutes } from './canned-replies.js';
 import { inboxRoutes } from './inbox.js';
 import { inboxMessageRoutes } from './inbox-messages.js';
 import { keyRoutes } from './keys.js';
 import { overviewRoutes } from './overview.js';
+import { profileRoutes } from './profile.js';
 import { userRoutes } from './users.js';
 
 export async function adminRoutes(app: FastifyInstance) {
@@ -24,6 +26,8 @@ export async function adminRoutes(app: FastifyInstance) {
   await app.register(userRoutes);
   await app.register(inboxRoutes);
   await app.register(inboxMessageRoutes);
+  await app.register(cannedReplyRoutes);
+  await app.register(profileRoutes);
   await app.register(auditRoutes);
   await app.register(apiKeyRoutes);
   await app.register(apiCredentialRoutes);

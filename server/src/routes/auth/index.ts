@@ -12,6 +12,8 @@ import { clearSessionCookie } from './session-cookie.js';
 import { readSessionToken } from '../../auth/session-auth.js';
 import { isSameOriginRequest } from '../../auth/csrf.js';
 import { signInAtDoor } from './sign-in-door.js';
+import { parsePage } from '../../../../shared/src/inbox-fields.js';
+import { readOptionalField } from '../admin/read-field.js';
 
 export async function authRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -22,6 +24,7 @@ export async function authRoutes(parent: FastifyInstance) {
     { schema: { body: ExchangeBodySchema, response: { 200: ExchangeResponseSchema } } },
     async (request, reply) => {
       const origin = request.headers.origin;
+      const page = readOptionalField('page', request.body.page, parsePage);
       const result = await signInAtDoor(
         app,
         request,
@@ -34,6 +37,7 @@ export async function authRoutes(parent: FastifyInstance) {
         throw new ParleyError(result.code);
       }
       reply.header('cache-control', 'no-store');
+      if (page !== undefined && page !== result.user.last_page) await app.services.users.setLastPage(result.user.id, page);
       return {
         session: { token: result.session.token, expiresAt: new Date(result.session.expiresAt).toISOString() },
         user: presentUser(result.user),

@@ -1,0 +1,50 @@
+/**
+ * An administrator's own profile: the display name and avatar their messages show (instead of their role),
+ * and their preferences (the alert sound). Audited as `profile.update`; only an account acting for itself
+ * (a session or its API key) has one.
+ */
+import { ParleyError } from '../errors.js';
+import { createUserRepository, type UserRow } from '../store/users.js';
+import { actingUserOf, rightsOf, type Context } from './actor.js';
+import type { Audited } from './audited.js';
+
+export interface Preferences {
+  sound: boolean;
+}
+
+export interface ProfilePatch {
+  name?: string;
+  avatarUrl?: string | null;
+  sound?: boolean;
+}
+
+/** The account's preferences, read from its stored JSON with every field defaulted (sound off). */
+export function preferencesOf(row: Pick<UserRow, 'preferences'>): Preferences {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(row.preferences);
+  } catch {
+    stored = {};
+  }
+  const sound = typeof stored === 'object' && stored !== null && (stored as { sound?: unknown }).sound === true;
+  return { sound };
+}
+
+export function createProfileUseCases(deps: { audited: Audited }) {
+  return {
+    update(ctx: Context, patch: ProfilePatch): Promise<UserRow> {
+      const me = actingUserOf(ctx.actor);
+      return deps.audited(ctx, 'profile.update', me?.id ?? null, async (tx) => {
+        if (!me || rightsOf(ctx.actor) === 'member') throw new ParleyError('admin_required');
+        const users = createUserRepository(tx);
+        const current = await users.findById(me.id);
+        if (!current) throw new ParleyError('account_not_found');
+        return users.updateProfile(me.id, {
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.avatarUrl !== undefined ? { avatarUrl: patch.avatarUrl } : {}),
+          ...(patch.sound !== undefined ? { preferences: { ...JSON.parse(current.preferences || '{}'), sound: patch.sound } } : {}),
+        });
+      });
+    },
+  };
+}
