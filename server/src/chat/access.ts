@@ -7,7 +7,7 @@
  *   (on the organization, the document's folder or the document), `viewer` to read, `editor` to write,
  *   until the grant's `expiresAt`.
  * An unknown id and a conversation out of reach are the same 404, so ids cannot be probed; a viewer who
- * writes gets 403 `read_only`.
+ * writes gets 403 `read_only`. Internal notes, and the events about them, reach administrators only.
  */
 import { ParleyError } from '../errors.js';
 import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
@@ -31,9 +31,30 @@ export const isAdministrator = (user: Pick<UserRow, 'role'>) => user.role === 'o
 export const isInstanceAdministrator = (user: Pick<UserRow, 'role' | 'organization_id'>) =>
   user.role === 'owner' || (user.role === 'admin' && user.organization_id === DEFAULT_ORGANIZATION_ID);
 
+/**
+ * Who something delivered on a stream is for: the organization, document room and participants of its
+ * conversation, and whether it is for administrators only (an internal note's events).
+ */
+export interface Audience {
+  /** Null: no organization's, so nobody's. */
+  organizationId: string | null;
+  documentId: string | null;
+  participantIds: readonly string[];
+  internal: boolean;
+}
+
+export const audienceOf = (e: BusEvent): Audience => ({
+  organizationId: e.event.organization_id,
+  documentId: e.event.document_id,
+  participantIds: e.participantIds,
+  internal: e.event.internal === 1,
+});
+
 /** What one event stream may receive; `close` when the stream ends. */
 export interface StreamAccess {
   mayReceive(e: BusEvent): Promise<boolean>;
+  /** The same rule for what is not a stored event (a `typing` signal). */
+  mayReach(audience: Audience): Promise<boolean>;
   close(): void;
 }
 
@@ -104,15 +125,19 @@ export function createAccessControl(deps: { conversations: ConversationRepositor
         if (started === folderGeneration) folders.set(documentId, folder);
         return folder;
       };
+      const mayReach = async (audience: Audience): Promise<boolean> => {
+        if (audience.organizationId !== user.organization_id) return false;
+        // An internal note and whatever follows it (its edit, its deletion) reach administrators only.
+        if (isAdministrator(user)) return true;
+        if (audience.internal) return false;
+        const documentId = audience.documentId;
+        if (documentId === null) return audience.participantIds.includes(user.id);
+        const held = await (index ?? load());
+        return held.roleFor(documentId, held.hasFolderGrants ? await folderOf(documentId) : null, now()) !== null;
+      };
       return {
-        async mayReceive(e) {
-          if (e.event.organization_id !== user.organization_id) return false;
-          const documentId = e.event.document_id;
-          if (documentId === null) return isAdministrator(user) || e.participantIds.includes(user.id);
-          if (isAdministrator(user)) return true;
-          const held = await (index ?? load());
-          return held.roleFor(documentId, held.hasFolderGrants ? await folderOf(documentId) : null, now()) !== null;
-        },
+        mayReceive: (e) => mayReach(audienceOf(e)),
+        mayReach,
         close: unsubscribe,
       };
     },

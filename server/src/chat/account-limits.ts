@@ -1,8 +1,10 @@
 /**
  * Per-account limits on what one signed-in account can make Parley do (docs/security.md): messages and
- * conversations per window (`PARLEY_MESSAGE_RATE_LIMIT`, `PARLEY_CONVERSATION_RATE_LIMIT`) and open event
- * streams (`PARLEY_STREAMS_PER_ACCOUNT`). A sign-in limit counts per address; these count per account, so a
- * session token spread over many addresses is held too.
+ * conversations per window (`PARLEY_MESSAGE_RATE_LIMIT`, `PARLEY_CONVERSATION_RATE_LIMIT`), open event
+ * streams (`PARLEY_STREAMS_PER_ACCOUNT`), and fixed limits on what a client sends on its own as a person reads
+ * and types: read markers (`READ_LIMIT`) and typing signals (`TYPING_PER_CONVERSATION_LIMIT`,
+ * `TYPING_LIMIT`). A sign-in limit counts per address; these count per account, so a session token spread
+ * over many addresses is held too.
  *
  * Windows slide: an action is allowed while fewer than `max` of the account's earlier ones fall within the
  * last `windowSeconds`, and a refusal says when the oldest leaves the window (Retry-After). Time is the
@@ -12,8 +14,19 @@
  * which is first told why (`closeWithReason('too_many_streams')`), so a client that leaked streams keeps its
  * newest ones working.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { RateLimit } from '../config.js';
+import { ParleyError } from '../errors.js';
+
+/** Read markers moved (`POST …/read`): a client marks as it shows messages, far below this. */
+export const READ_LIMIT: RateLimit = { max: 120, windowSeconds: 60 };
+/**
+ * Typing signals per (account, conversation): clients send one every 3 s at most (TYPING_SEND_INTERVAL_MS),
+ * so one per 2 s leaves room for a late timer and refuses a client that sends on every key.
+ */
+export const TYPING_PER_CONVERSATION_LIMIT: RateLimit = { max: 1, windowSeconds: 2 };
+/** Typing signals per account in all: an agent typing in three conversations at once stays well below. */
+export const TYPING_LIMIT: RateLimit = { max: 60, windowSeconds: 60 };
 
 export type StreamCloseReason = 'too_many_streams';
 
@@ -79,11 +92,20 @@ function takeEach(accountId: string, counters: readonly WindowCounter[]): LimitV
   return { limited: false };
 }
 
+/** Goes on unless the verdict is a refusal: then `429 rate_limited`, with Retry-After on `reply`. */
+export function enforceLimit(reply: FastifyReply, verdict: LimitVerdict): void {
+  if (!verdict.limited) return;
+  reply.header('retry-after', String(verdict.retryAfterSeconds));
+  throw new ParleyError('rate_limited', `Too many requests from this account. Try again in ${verdict.retryAfterSeconds} s.`);
+}
+
 export function createAccountLimits(options: AccountLimitOptions) {
   if (typeof options.now !== 'function') throw new TypeError('createAccountLimits needs the app clock');
   const streams = new Map<string, { closeWithReason: (reason: StreamCloseReason) => void }[]>();
   const message = createWindowCounter(options.messages, options.now);
   const conversation = createWindowCounter(options.conversations, options.now);
+  const typingIn = createWindowCounter(TYPING_PER_CONVERSATION_LIMIT, options.now);
+  const typingAll = createWindowCounter(TYPING_LIMIT, options.now);
 
   return {
     /** Counts a message an account posts, unless it is over the limit. */
@@ -95,6 +117,17 @@ export function createAccountLimits(options: AccountLimitOptions) {
      * when either limit refuses.
      */
     conversationWithMessage: (accountId: string) => takeEach(accountId, [conversation, message]),
+    /** Counts a read marker an account moves, unless it is over the limit. */
+    read: createWindowCounter(READ_LIMIT, options.now),
+    /** Counts a typing signal of an account in a conversation: both limits allow it, or neither counts. */
+    typing(accountId: string, conversationId: string): LimitVerdict {
+      const pair = `${accountId} ${conversationId}`;
+      const verdict = typingIn.check(pair);
+      if (verdict.limited) return verdict;
+      const overall = typingAll(accountId);
+      if (overall.limited) return overall;
+      return typingIn(pair);
+    },
 
     /**
      * Registers an open event stream of `accountId`; answers the function that unregisters it (call it when

@@ -42,11 +42,14 @@ export interface FirstMessage {
 /** Thrown inside a transaction to roll it back: a concurrent request stored this clientMessageId first. */
 class StoredMeanwhile extends Error {}
 
-/** The message rules of every door that posts one: not blank, at most 10,000 characters. */
-function checkMessageText(text: string): void {
+/** The message rules of every door that posts or edits one: not blank, at most 10,000 characters. */
+export function checkMessageText(text: string): void {
   if (text.trim() === '') throw new ParleyError('message_empty');
   if (characterCount(text) > MESSAGE_MAX_CHARS) throw new ParleyError('message_too_long');
 }
+
+/** Whether `user` may see `message` at all: an internal note is for administrators. */
+export const visibleTo = (user: UserRow, message: Pick<MessageRow, 'internal'>) => message.internal === 0 || isAdministrator(user);
 
 /** Counts characters as code points, as a person would (an emoji is one). */
 export function characterCount(text: string): number {
@@ -204,15 +207,17 @@ export function createChatService(deps: ChatDeps) {
       }
     },
 
+    /** A page of the conversation's messages, oldest first; internal notes only for an administrator. */
     async listMessages(user: UserRow, conversationId: string, before: string | undefined, limit: number): Promise<{ messages: Message[]; hasMore: boolean }> {
       await access.requireConversation(user, conversationId, 'read');
+      const withNotes = isAdministrator(user);
       let beforeSeq: number | undefined;
       if (before !== undefined) {
         const anchor = await messages.findById(before);
-        if (!anchor || anchor.conversation_id !== conversationId) throw new ParleyError('bad_request', 'before is not a message of this conversation');
+        if (!anchor || anchor.conversation_id !== conversationId || !visibleTo(user, anchor)) throw new ParleyError('bad_request', 'before is not a message of this conversation');
         beforeSeq = anchor.seq;
       }
-      const { rows, hasMore } = await messages.page(conversationId, beforeSeq, limit);
+      const { rows, hasMore } = await messages.page(conversationId, beforeSeq, limit, withNotes);
       return { messages: rows.map(presentMessage), hasMore };
     },
 
@@ -220,25 +225,41 @@ export function createChatService(deps: ChatDeps) {
      * Posts a message once per `clientMessageId`; a retry answers the stored message (`created: false`).
      * `beforeCreate` (the per-account limit) runs only for a new message, inside its transaction: a refusal
      * rolls it back, and a retry never counts. The author's read marker moves to their message; the first
-     * message of an untitled conversation gives it its title (`conversation.updated`, after
-     * `message.created`).
+     * message of an untitled conversation gives it its title; a user's (not an administrator's) message in a
+     * resolved or snoozed conversation opens it again. Either change is one `conversation.updated`, after
+     * `message.created`.
+     *
+     * With `internal` (administrators only) the message is a note: its event is for administrators, and it
+     * changes nothing a user could notice: not the conversation's activity time, title or status.
      */
-    async postMessage(user: UserRow, conversationId: string, text: string, clientMessageId: string, beforeCreate?: () => void): Promise<{ message: Message; created: boolean }> {
+    async postMessage(
+      user: UserRow,
+      conversationId: string,
+      text: string,
+      clientMessageId: string,
+      beforeCreate?: () => void,
+      options: { internal?: boolean } = {},
+    ): Promise<{ message: Message; created: boolean }> {
       checkMessageText(text);
+      const internal = options.internal === true;
+      if (internal && !isAdministrator(user)) throw new TypeError('only an administrator writes internal notes');
       const conversation = await access.requireConversation(user, conversationId, 'write');
       const now = deps.now();
       const result = await store.db.transaction().execute(async (trx) => {
-        const { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId }, now);
+        const { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId, internal }, now);
         if (!created) return { row, created, published: [] };
         beforeCreate?.();
-        // An administrator answering from the inbox joins the conversation, so it is theirs to follow.
+        // An administrator answering (or noting) from the inbox joins the conversation, so it is theirs to follow.
         if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
-        await conversations.touch(trx, conversationId, now);
         await readMarkers.advance(trx, conversationId, user.id, row.seq, now);
         const scope = { conversationId, organizationId: conversation.organization_id, documentId: conversation.document_id };
-        const published = [await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(row) } }, now)];
+        const published = [await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(row) }, internal }, now)];
+        if (internal) return { row, created, published };
+        await conversations.touch(trx, conversationId, now);
+        const reopened = !isAdministrator(user) && conversation.status !== 'open' ? await conversations.update(trx, conversationId, { status: 'open', snoozed_until: null }) : undefined;
         const titled = conversation.title === null ? await titleFrom(trx, conversationId, row) : undefined;
-        if (titled) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: titled } }, now));
+        const changed = titled ?? (reopened ? presentConversation(reopened, row) : undefined);
+        if (changed) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: changed } }, now));
         return { row, created, published };
       });
       if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');
@@ -257,10 +278,12 @@ export function createChatService(deps: ChatDeps) {
     async markRead(user: UserRow, conversationId: string, messageId: string): Promise<{ unreadCount: number }> {
       const conversation = await access.requireConversation(user, conversationId, 'read');
       const message = await messages.findById(messageId);
-      if (!message || message.conversation_id !== conversationId) throw new ParleyError('bad_request', 'messageId is not a message of this conversation.');
+      if (!message || message.conversation_id !== conversationId || !visibleTo(user, message)) throw new ParleyError('bad_request', 'messageId is not a message of this conversation.');
+      // The event names a message everyone may see: read up to a note is read up to the message before it.
+      const announced = message.internal === 1 ? await messages.newestPublicUpTo(conversationId, message.seq) : message;
       const now = deps.now();
       const published = await store.db.transaction().execute(async (trx) => {
-        if (!(await readMarkers.advance(trx, conversationId, user.id, message.seq, now))) return undefined;
+        if (!(await readMarkers.advance(trx, conversationId, user.id, message.seq, now)) || !announced) return undefined;
         return events.append(
           trx,
           {
@@ -268,7 +291,7 @@ export function createChatService(deps: ChatDeps) {
             organizationId: conversation.organization_id,
             documentId: conversation.document_id,
             type: EVENT.conversationRead,
-            payload: { conversationId, userId: user.id, messageId: message.id },
+            payload: { conversationId, userId: user.id, messageId: announced.id },
           },
           now,
         );

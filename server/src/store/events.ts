@@ -7,7 +7,6 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Store } from './database.js';
 import type { Database, EventsTable } from './schema.js';
 
-
 export type EventRow = Omit<Selectable<EventsTable>, 'id'> & { id: number };
 
 const EVENT_ORDER_LOCK_KEY = 0x45766e74; // "Evnt"
@@ -41,14 +40,15 @@ export function createEventRepository(store: Store) {
     },
 
     /**
-     * Events after `afterId`, oldest first: of the conversations a user takes part in, or (for an
-     * administrator's stream) of every conversation of an organization.
+     * Events after `afterId`, oldest first: of the conversations a user takes part in (never an internal
+     * one: those are for administrators), or (for an administrator's stream) of every conversation of an
+     * organization.
      */
     async listSince(scope: { userId: string } | { organizationId: string }, afterId: number, limit: number): Promise<EventRow[]> {
       let query = db.selectFrom('events').selectAll().where('id', '>', afterId);
       query =
         'userId' in scope
-          ? query.where((eb) =>
+          ? query.where('internal', '=', 0).where((eb) =>
               eb.or([
                 eb('conversation_id', 'in', eb.selectFrom('participants').select('conversation_id').where('user_id', '=', scope.userId)),
                 // Document rooms are read by grant, not participation: the stream checks each one's grant.

@@ -1,4 +1,9 @@
-/** Messages, idempotent per (author, clientMessageId), paged newest last. */
+/**
+ * Messages, idempotent per (author, clientMessageId), paged newest last. An internal note (`internal` 1) is
+ * for administrators: every read a user's view makes leaves notes out unless told `withNotes`. An edit keeps
+ * the row and sets `edited_at`; a deletion empties the text and sets `deleted_at`, so the thread still shows
+ * where a message was.
+ */
 import type { Kysely } from 'kysely';
 import type { Store } from './database.js';
 import type { Database, MessagesTable } from './schema.js';
@@ -31,7 +36,7 @@ export function createMessageRepository({ db }: Store) {
      */
     async insertOnce(
       executor: Kysely<Database>,
-      input: { conversationId: string; authorType: MessagesTable['author_type']; authorId: string; text: string; clientMessageId: string },
+      input: { conversationId: string; authorType: MessagesTable['author_type']; authorId: string; text: string; clientMessageId: string; internal?: boolean },
       now: number,
     ): Promise<{ row: MessageRow; created: boolean }> {
       const id = newId('msg');
@@ -45,6 +50,7 @@ export function createMessageRepository({ db }: Store) {
           text: input.text,
           client_message_id: input.clientMessageId,
           created_at: now,
+          internal: input.internal ? 1 : 0,
         })
         .onConflict((oc) => oc.columns(['author_id', 'client_message_id']).doNothing())
         .returning('id')
@@ -68,9 +74,10 @@ export function createMessageRepository({ db }: Store) {
       return row?.seq === null || row?.seq === undefined ? undefined : Number(row.seq);
     },
 
-    /** Up to `limit` messages before `beforeSeq` (or the newest), returned oldest first. */
-    async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
+    /** Up to `limit` messages before `beforeSeq` (or the newest), returned oldest first; notes only `withNotes`. */
+    async page(conversationId: string, beforeSeq: number | undefined, limit: number, withNotes = false): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
       let query = selectMessages(db).where('messages.conversation_id', '=', conversationId);
+      if (!withNotes) query = query.where('messages.internal', '=', 0);
       if (beforeSeq !== undefined) query = query.where('messages.seq', '<', beforeSeq);
       const rows = await query.orderBy('messages.seq', 'desc').limit(limit + 1).execute();
       const hasMore = rows.length > limit;
@@ -91,6 +98,34 @@ export function createMessageRepository({ db }: Store) {
         })
         .execute();
       return new Map(rows.map((r) => [r.conversation_id, r]));
+    },
+
+    /**
+     * The newest message that is not a note, at or before `seq` in the conversation: what a read marker that
+     * stands on a note means to those who never see notes. One step down the (conversation_id, seq) index.
+     */
+    newestPublicUpTo: (conversationId: string, seq: number) =>
+      selectMessages(db)
+        .where('messages.conversation_id', '=', conversationId)
+        .where('messages.seq', '<=', seq)
+        .where('messages.internal', '=', 0)
+        .orderBy('messages.seq', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+
+    /** Replaces the text of a message that is not deleted; answers the message as it now is, or undefined. */
+    async edit(executor: Kysely<Database>, id: string, text: string, now: number): Promise<MessageRow | undefined> {
+      const changed = await executor.updateTable('messages').set({ text, edited_at: now }).where('id', '=', id).where('deleted_at', 'is', null).returning('id').executeTakeFirst();
+      return changed ? selectMessages(executor).where('messages.id', '=', id).executeTakeFirstOrThrow() : undefined;
+    },
+
+    /**
+     * Deletes a message that is not deleted yet: its text goes (from storage, and so from search), the row
+     * stays with `deleted_at`. Answers the message as it now is, or undefined when it was deleted already.
+     */
+    async markDeleted(executor: Kysely<Database>, id: string, now: number): Promise<MessageRow | undefined> {
+      const changed = await executor.updateTable('messages').set({ text: '', deleted_at: now }).where('id', '=', id).where('deleted_at', 'is', null).returning('id').executeTakeFirst();
+      return changed ? selectMessages(executor).where('messages.id', '=', id).executeTakeFirstOrThrow() : undefined;
     },
   };
 }

@@ -1,6 +1,8 @@
 /**
  * Read markers: how far each participant has read each conversation, as the `seq` of the last message they
- * have read. A marker only moves forward, and a user's own messages never count as unread.
+ * have read. A marker only moves forward, and a user's own messages never count as unread; nor, for anyone,
+ * do internal notes (a user never sees them, and an administrator reads them as part of the thread) or
+ * deleted messages (nothing is left to read).
  */
 import type { Kysely } from 'kysely';
 import type { Store } from './database.js';
@@ -36,7 +38,7 @@ export function createReadMarkerRepository({ db }: Store) {
     /**
      * The read state of `userId` in each conversation given, in one grouped query: for each conversation,
      * its marker and the messages after it whose author is someone else (or no one: a deleted account, the
-     * assistant), counted through the (conversation_id, seq) index from the marker on.
+     * assistant), neither notes nor deleted, counted through the (conversation_id, seq) index from the marker on.
      */
     async readStateOf(userId: string, conversationIds: readonly string[], executor: Kysely<Database> = db): Promise<Map<string, ReadState>> {
       if (conversationIds.length === 0) return new Map();
@@ -47,7 +49,9 @@ export function createReadMarkerRepository({ db }: Store) {
           join
             .onRef('m.conversation_id', '=', 'c.id')
             .on((eb) => eb('m.seq', '>', eb.fn.coalesce('r.seq', eb.lit(0))))
-            .on((eb) => eb.or([eb('m.author_id', 'is', null), eb('m.author_id', '<>', userId)])),
+            .on((eb) => eb.or([eb('m.author_id', 'is', null), eb('m.author_id', '<>', userId)]))
+            .on('m.internal', '=', 0)
+            .on('m.deleted_at', 'is', null),
         )
         .select((eb) => [
           'c.id as conversation_id',

@@ -1,21 +1,36 @@
-/** The messages of the inbox's conversations: reading, answering, internal notes. */
+/**
+ * The messages of the inbox's conversations (docs/admin-api.md): reading (notes included), answering,
+ * internal notes, and reading up to a message, which the user sees as "Seen". Marking read counts against
+ * the account's limit like the user route's (chat/account-limits.ts).
+ */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { MessagePageQuerySchema, MessagePageSchema, MessageResponseSchema, PostMessageBodySchema } from '../../../../shared/src/api.js';
+import { MarkReadBodySchema, MarkReadResponseSchema, MessagePageQuerySchema, MessagePageSchema, MessageResponseSchema } from '../../../../shared/src/api.js';
+import { AdminPostMessageBodySchema } from '../../../../shared/src/admin-api.js';
+import { accountLimitsOf, enforceLimit } from '../../chat/account-limits.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 
 export async function inboxMessageRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { chat } = app.services;
+  const limits = accountLimitsOf(app);
 
+  // Notes included: administrators see the whole thread.
   app.get('/conversations/:id/messages', { schema: { params: IdParams, querystring: MessagePageQuerySchema, response: { 200: MessagePageSchema } } }, async (request) =>
     chat.listMessages(request.session!.user, request.params.id, request.query.before, request.query.limit ?? 50),
   );
 
-  app.post('/conversations/:id/messages', { schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } }, async (request, reply) => {
-    const { message, created } = await chat.postMessage(request.session!.user, request.params.id, request.body.text, request.body.clientMessageId);
+  // An answer, or with `internal: true` a note that the conversation's users never see.
+  app.post('/conversations/:id/messages', { schema: { params: IdParams, body: AdminPostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } }, async (request, reply) => {
+    const { text, clientMessageId, internal } = request.body;
+    const { message, created } = await chat.postMessage(request.session!.user, request.params.id, text, clientMessageId, undefined, { internal: internal === true });
     return reply.code(created ? 201 : 200).send({ message });
+  });
+
+  app.post('/conversations/:id/read', { schema: { params: IdParams, body: MarkReadBodySchema, response: { 200: MarkReadResponseSchema } } }, async (request, reply) => {
+    enforceLimit(reply, limits.read(request.session!.user.id));
+    return chat.markRead(request.session!.user, request.params.id, request.body.messageId);
   });
 }

@@ -4,7 +4,7 @@
  * as both) count against the account's limits (chat/account-limits.ts): beyond them, `429 rate_limited`
  * with Retry-After.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
@@ -21,19 +21,11 @@ import {
   PostMessageBodySchema,
 } from '../../../../shared/src/api.js';
 import { parseTitle } from '../../../../shared/src/fields.js';
-import { accountLimitsOf, type LimitVerdict } from '../../chat/account-limits.js';
-import { ParleyError } from '../../errors.js';
+import { accountLimitsOf, enforceLimit as enforce } from '../../chat/account-limits.js';
 import { readField } from '../admin/read-field.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const DocumentParams = Type.Object({ documentId: Type.String({ minLength: 1, maxLength: 256 }) });
-
-/** Goes on unless the account is over a limit: then `429 rate_limited` with Retry-After. */
-function enforce(reply: FastifyReply, verdict: LimitVerdict): void {
-  if (!verdict.limited) return;
-  reply.header('retry-after', String(verdict.retryAfterSeconds));
-  throw new ParleyError('rate_limited', `Too many requests from this account. Try again in ${verdict.retryAfterSeconds} s.`);
-}
 
 export async function chatRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -86,7 +78,10 @@ export async function chatRoutes(parent: FastifyInstance) {
   app.post(
     '/conversations/:id/read',
     { schema: { params: IdParams, body: MarkReadBodySchema, response: { 200: MarkReadResponseSchema } } },
-    async (request) => chat.markRead(request.session!.user, request.params.id, request.body.messageId),
+    async (request, reply) => {
+      enforce(reply, limits.read(request.session!.user.id));
+      return chat.markRead(request.session!.user, request.params.id, request.body.messageId);
+    },
   );
 
   app.post(
