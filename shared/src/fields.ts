@@ -221,6 +221,7 @@ export type LocalizedText = Readonly<Partial<Record<WidgetLocale, string>>>;
 export const MAX_WIDGET_LABEL_CHARS = 60;
 export const MAX_WIDGET_GREETING_CHARS = 200;
 export const MAX_WIDGET_REPLY_TIME_CHARS = 80;
+export const MAX_WIDGET_AWAY_TEXT_CHARS = 200;
 
 const WIDGET_LOCALE_SET: ReadonlySet<string> = new Set(WIDGET_LOCALES);
 const HEX_COLOR = /^#[0-9a-f]{6}$/i;
@@ -301,4 +302,12 @@ export function parseWidgetGreeting(value: unknown): Field<LocalizedText> {
 /** The expected reply time by locale (`"We usually answer within a day"`), at most 80 characters each. */
 export function parseWidgetReplyTime(value: unknown): Field<LocalizedText> {
   return parseLocalizedText(value, MAX_WIDGET_REPLY_TIME_CHARS);
+}
+
+/**
+ * What the widget says while no administrator is online (`"We usually answer within a few hours"`), by
+ * locale, at most 200 characters each.
+ */
+export function parseWidgetAwayText(value: unknown): Field<LocalizedText> {
+  return parseLocalizedText(value, MAX_WIDGET_AWAY_TEXT_CHARS);
 }

@@ -18,6 +18,7 @@ export const WidgetAppearanceSchema = Type.Object(
     position: Type.Union([Type.Literal('right'), Type.Literal('left')]),
     greeting: Nullable(Type.String({ description: "in the locale asked for, else English; {name} stands for the user's first name" })),
     replyTime: Nullable(Type.String({ description: 'in the locale asked for, else English' })),
+    awayText: Nullable(Type.String({ description: 'shown while no administrator is online; in the locale asked for, else English' })),
   },
   { additionalProperties: false },
 );

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   parseAccentColor,
   parseHttpsUrl,
+  parseWidgetAwayText,
   parseWidgetGreeting,
   parseWidgetLabel,
   parseWidgetPosition,
@@ -56,6 +57,9 @@ describe('widget field rules', () => {
     expect(parseWidgetGreeting({ en: 'g'.repeat(201) })).toEqual({ ok: false, reason: 'in en must be a string of at most 200 characters, or null' });
     expect(parseWidgetReplyTime({ fr: 'r'.repeat(80) }).ok).toBe(true);
     expect(parseWidgetReplyTime({ fr: 'r'.repeat(81) })).toEqual({ ok: false, reason: 'in fr must be a string of at most 80 characters, or null' });
+    expect(parseWidgetAwayText({ ar: 'a'.repeat(200) }).ok).toBe(true);
+    expect(parseWidgetAwayText({ ar: 'a'.repeat(201) })).toEqual({ ok: false, reason: 'in ar must be a string of at most 200 characters, or null' });
+    expect(parseWidgetAwayText({ de: 'Bald' })).toEqual({ ok: false, reason: 'has no locale "de" (the locales are en, fr, ar)' });
     expect(parseWidgetGreeting({ 'en-US': 'Hi' })).toEqual({ ok: false, reason: 'has no locale "en-US" (the locales are en, fr, ar)' });
     expect(parseWidgetGreeting(JSON.parse('{"constructor":"x"}')).ok).toBe(false);
     for (const bad of ['Hi', ['Hi'], 3, undefined]) expect(parseWidgetGreeting(bad).ok, String(bad)).toBe(false);

@@ -1,9 +1,9 @@
 /**
  * The settings an administrator can change (docs/admin-api.md): seat limit, allowed origins, token maximum
  * lifetime, the external-auth switch, and the widget's look and words (team name, avatar, title, accent
- * colour, launcher icon, position, and greeting and reply time by locale). Each value is read by its rule in
- * shared/src/fields.ts, the one the environment's value follows too. A setting the environment sets is
- * locked; the others live in the `settings` table, the uploaded launcher icon too (one row, its bytes in
+ * colour, launcher icon, position, and greeting, reply time and away text by locale). Each value is read by
+ * its rule in shared/src/fields.ts, the one the environment's value follows too. A setting the environment
+ * sets is locked; the others live in the `settings` table, the uploaded launcher icon too (one row, its bytes in
  * base64, read only by the icon's own route). Every request reads them, so they are kept in memory
  * (store/read-cache.ts), exactly: a change made here counts from the next request; one made by another
  * process on SQLite (the CLI) from the next turn of the event loop; one made by another instance on
@@ -19,6 +19,7 @@ import {
   parseHttpsUrl,
   parseOriginList,
   parseSeatCount,
+  parseWidgetAwayText,
   parseWidgetGreeting,
   parseWidgetLabel,
   parseWidgetPosition,
@@ -52,6 +53,8 @@ export interface WidgetSettings {
   position: 'right' | 'left';
   greeting: LocalizedText;
   replyTime: LocalizedText;
+  /** Said while no administrator is online (GET /api/v1/presence). */
+  awayText: LocalizedText;
 }
 
 export interface SettingView {
@@ -72,7 +75,7 @@ interface StoredIcon {
   data: string;
 }
 
-const NO_WIDGET: WidgetSettings = { teamName: null, avatarUrl: null, title: null, accentColor: null, launcherIcon: null, position: 'right', greeting: {}, replyTime: {} };
+const NO_WIDGET: WidgetSettings = { teamName: null, avatarUrl: null, title: null, accentColor: null, launcherIcon: null, position: 'right', greeting: {}, replyTime: {}, awayText: {} };
 
 /** A stored launcher icon setting (`"https://…"`, `{"upload":"<file>"}` or null), narrowed. */
 function readLauncherIcon(value: unknown): WidgetSettings['launcherIcon'] {
@@ -140,6 +143,7 @@ export function createSettings(options: { store: Store; config: Config; now: () 
       position: read('widgetPosition', parseWidgetPosition, NO_WIDGET.position),
       greeting: read('widgetGreeting', parseWidgetGreeting, NO_WIDGET.greeting),
       replyTime: read('widgetReplyTime', parseWidgetReplyTime, NO_WIDGET.replyTime),
+      awayText: read('widgetAwayText', parseWidgetAwayText, NO_WIDGET.awayText),
     };
   }
 
@@ -212,6 +216,7 @@ export function createSettings(options: { store: Store; config: Config; now: () 
         free('widgetPosition', w.position),
         free('widgetGreeting', w.greeting),
         free('widgetReplyTime', w.replyTime),
+        free('widgetAwayText', w.awayText),
       ];
     },
 
@@ -275,6 +280,7 @@ export function createSettings(options: { store: Store; config: Config; now: () 
         ['widgetPosition', parseWidgetPosition],
         ['widgetGreeting', parseWidgetGreeting],
         ['widgetReplyTime', parseWidgetReplyTime],
+        ['widgetAwayText', parseWidgetAwayText],
       ];
       for (const [name, parse] of rules) if (patch[name] !== undefined) writes.push([name, setting(name, parse(patch[name]))]);
       if (patch.widgetLauncherIconUrl !== undefined) {

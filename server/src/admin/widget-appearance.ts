@@ -33,5 +33,6 @@ export function presentWidget(widget: WidgetSettings, locale: WidgetLocale, laun
     position: widget.position,
     greeting: textIn(widget.greeting, locale),
     replyTime: textIn(widget.replyTime, locale),
+    awayText: textIn(widget.awayText, locale),
   };
 }

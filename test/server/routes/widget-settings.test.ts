@@ -19,9 +19,10 @@ const DEFAULTS = [
   { name: 'widgetPosition', variable: null, value: 'right', locked: false },
   { name: 'widgetGreeting', variable: null, value: {}, locked: false },
   { name: 'widgetReplyTime', variable: null, value: {}, locked: false },
+  { name: 'widgetAwayText', variable: null, value: {}, locked: false },
 ];
 
-const NO_WIDGET = { teamName: null, avatarUrl: null, title: null, accentColor: null, onAccentColor: null, launcherIconUrl: null, position: 'right', greeting: null, replyTime: null };
+const NO_WIDGET = { teamName: null, avatarUrl: null, title: null, accentColor: null, onAccentColor: null, launcherIconUrl: null, position: 'right', greeting: null, replyTime: null, awayText: null };
 
 describe.each(DIALECTS)('widget settings on %s', (dialect) => {
   let t: TestApp;
@@ -64,6 +65,7 @@ describe.each(DIALECTS)('widget settings on %s', (dialect) => {
       widgetPosition: 'left',
       widgetGreeting: { en: 'Hi {name} 👋 — ask us anything', fr: 'Bonjour {name} 👋', ar: '' },
       widgetReplyTime: { en: 'We usually answer within a day', ar: 'نرد عادة خلال يوم' },
+      widgetAwayText: { en: ' We usually answer within a few hours ', fr: 'Nous répondons en général en quelques heures', ar: '' },
     });
     expect(res.statusCode).toBe(200);
     expect((res.json().settings as { name: string }[]).filter((s) => s.name.startsWith('widget'))).toEqual([
@@ -75,11 +77,12 @@ describe.each(DIALECTS)('widget settings on %s', (dialect) => {
       { name: 'widgetPosition', variable: null, value: 'left', locked: false },
       { name: 'widgetGreeting', variable: null, value: { en: 'Hi {name} 👋 — ask us anything', fr: 'Bonjour {name} 👋' }, locked: false },
       { name: 'widgetReplyTime', variable: null, value: { en: 'We usually answer within a day', ar: 'نرد عادة خلال يوم' }, locked: false },
+      { name: 'widgetAwayText', variable: null, value: { en: 'We usually answer within a few hours', fr: 'Nous répondons en général en quelques heures' }, locked: false },
     ]);
     // The limits themselves are accepted; null, "" and blanks clear.
-    expect((await patch({ widgetTeamName: 'x'.repeat(60), widgetTitle: 'y'.repeat(60), widgetGreeting: { fr: 'g'.repeat(200) }, widgetReplyTime: { en: 'r'.repeat(80) } })).statusCode).toBe(200);
+    expect((await patch({ widgetTeamName: 'x'.repeat(60), widgetTitle: 'y'.repeat(60), widgetGreeting: { fr: 'g'.repeat(200) }, widgetReplyTime: { en: 'r'.repeat(80) }, widgetAwayText: { ar: 'a'.repeat(200) } })).statusCode).toBe(200);
     expect((await patch({ widgetAvatarUrl: `https://a.example/${'p'.repeat(2048 - 'https://a.example/'.length)}` })).statusCode).toBe(200);
-    const cleared = await patch({ widgetTeamName: null, widgetAvatarUrl: '', widgetTitle: '   ', widgetAccentColor: null, widgetLauncherIconUrl: null, widgetPosition: 'right', widgetGreeting: null, widgetReplyTime: {} });
+    const cleared = await patch({ widgetTeamName: null, widgetAvatarUrl: '', widgetTitle: '   ', widgetAccentColor: null, widgetLauncherIconUrl: null, widgetPosition: 'right', widgetGreeting: null, widgetReplyTime: {}, widgetAwayText: null });
     expect(cleared.statusCode).toBe(200);
     expect(await widgetSettings()).toEqual(DEFAULTS);
   });
@@ -110,6 +113,10 @@ describe.each(DIALECTS)('widget settings on %s', (dialect) => {
     await refused({ widgetGreeting: { fr: 7 } }, 'widgetGreeting in fr must be a string of at most 200 characters, or null');
     await refused({ widgetReplyTime: { ar: 'r'.repeat(81) } }, 'widgetReplyTime in ar must be a string of at most 80 characters, or null');
     await refused({ widgetReplyTime: { en: 'a\tday' } }, `widgetReplyTime in en ${control}`);
+    await refused({ widgetAwayText: { fr: 'a'.repeat(201) } }, 'widgetAwayText in fr must be a string of at most 200 characters, or null');
+    await refused({ widgetAwayText: { es: 'Respondemos pronto' } }, 'widgetAwayText has no locale "es" (the locales are en, fr, ar)');
+    await refused({ widgetAwayText: 'Away' }, 'widgetAwayText must be an object of texts by locale (en, fr, ar), or null');
+    await refused({ widgetAwayText: { en: 'Back\nsoon' } }, `widgetAwayText in en ${control}`);
     // One bad field refuses the whole change.
     await refused({ widgetTeamName: 'Acme', widgetAccentColor: 'blue' }, 'widgetAccentColor must be a colour written #rrggbb, or null');
     expect(await widgetSettings()).toEqual(DEFAULTS);
@@ -144,24 +151,25 @@ describe.each(DIALECTS)('widget settings on %s', (dialect) => {
       widgetPosition: 'left',
       widgetGreeting: { en: 'Hi {name} 👋 — ask us anything', fr: 'Bonjour {name} 👋 — posez vos questions' },
       widgetReplyTime: { fr: 'Réponse en un jour' },
+      widgetAwayText: { en: 'Back within a few hours', ar: 'نعود خلال ساعات' },
     });
     const common = { teamName: 'Acme', avatarUrl: 'https://cdn.example.com/team.png', title: 'Help', accentColor: '#ffd400', onAccentColor: '#000000', launcherIconUrl: null, position: 'left' };
     const fr = await publicView('?locale=fr');
     expect(fr.statusCode).toBe(200);
-    expect(fr.json()).toEqual({ widget: { ...common, greeting: 'Bonjour {name} 👋 — posez vos questions', replyTime: 'Réponse en un jour' } });
+    expect(fr.json()).toEqual({ widget: { ...common, greeting: 'Bonjour {name} 👋 — posez vos questions', replyTime: 'Réponse en un jour', awayText: 'Back within a few hours' } });
     expect(fr.headers['cache-control']).toBe('public, max-age=60');
     expect(fr.headers['content-type']).toBe('application/json; charset=utf-8');
-    // Arabic has no texts: the English greeting, and no reply time at all (the widget says its own).
-    expect((await publicView('?locale=ar')).json()).toEqual({ widget: { ...common, greeting: 'Hi {name} 👋 — ask us anything', replyTime: null } });
+    // Arabic has no greeting: the English one; no reply time at all (the widget says its own); its own away text.
+    expect((await publicView('?locale=ar')).json()).toEqual({ widget: { ...common, greeting: 'Hi {name} 👋 — ask us anything', replyTime: null, awayText: 'نعود خلال ساعات' } });
     // A region counts as its language; no locale, or one the widget does not speak, is English.
     expect((await publicView('?locale=fr-CA')).json().widget.greeting).toBe('Bonjour {name} 👋 — posez vos questions');
-    expect((await publicView('?locale=de')).json().widget).toEqual({ ...common, greeting: 'Hi {name} 👋 — ask us anything', replyTime: null });
+    expect((await publicView('?locale=de')).json().widget).toEqual({ ...common, greeting: 'Hi {name} 👋 — ask us anything', replyTime: null, awayText: 'Back within a few hours' });
     expect((await publicView()).json().widget.greeting).toBe('Hi {name} 👋 — ask us anything');
     // A dark accent gets white text.
     await patch({ widgetAccentColor: '#1d2330' });
     expect((await publicView()).json().widget.onAccentColor).toBe('#ffffff');
     // Exactly these keys, in this order.
-    expect(Object.keys((await publicView()).json().widget)).toEqual(['teamName', 'avatarUrl', 'title', 'accentColor', 'onAccentColor', 'launcherIconUrl', 'position', 'greeting', 'replyTime']);
+    expect(Object.keys((await publicView()).json().widget)).toEqual(['teamName', 'avatarUrl', 'title', 'accentColor', 'onAccentColor', 'launcherIconUrl', 'position', 'greeting', 'replyTime', 'awayText']);
   });
 
   it('the public view needs no session, and any page may read it (a page outside the allowlist learns only the look its refusal shows in)', async () => {
