@@ -16,6 +16,7 @@ import { createCannedReplyUseCases } from './canned-replies.js';
 import { createConversationUseCases } from './conversations.js';
 import { createCredentialUseCases } from './credentials.js';
 import { createKeyUseCases } from './keys.js';
+import { createMessageUseCases } from './messages.js';
 import { createProfileUseCases } from './profile.js';
 import { createSettingsUseCases } from './settings.js';
 import { createTenantUserUseCases } from './tenant-users.js';
@@ -34,6 +35,7 @@ export function createUseCases(deps: { store: Store; audit: AuditRepository; bus
     profile: createProfileUseCases({ audited }),
     cannedReplies: createCannedReplyUseCases({ audited, now: deps.now }),
     conversations: createConversationUseCases({ audited, store: deps.store, bus: deps.bus, now: deps.now }),
+    messages: createMessageUseCases({ audited, store: deps.store, bus: deps.bus, now: deps.now }),
   };
 }
 

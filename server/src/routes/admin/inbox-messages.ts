@@ -1,20 +1,30 @@
 /**
  * The messages of the inbox's conversations (docs/admin-api.md): reading (notes included), answering,
- * internal notes, and reading up to a message, which the user sees as "Seen". Marking read counts against
- * the account's limit like the user route's (chat/account-limits.ts).
+ * internal notes, editing one's own message within 15 minutes, deleting any message at any time (audited
+ * when it is someone else's), and reading up to a message, which the user sees as "Seen". Marking read
+ * counts against the account's limit like the user route's (chat/account-limits.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { MarkReadBodySchema, MarkReadResponseSchema, MessagePageQuerySchema, MessagePageSchema, MessageResponseSchema } from '../../../../shared/src/api.js';
+import {
+  EditMessageBodySchema,
+  MarkReadBodySchema,
+  MarkReadResponseSchema,
+  MessagePageQuerySchema,
+  MessagePageSchema,
+  MessageParamsSchema,
+  MessageResponseSchema,
+} from '../../../../shared/src/api.js';
 import { AdminPostMessageBodySchema } from '../../../../shared/src/admin-api.js';
 import { accountLimitsOf, enforceLimit } from '../../chat/account-limits.js';
+import { contextOf } from '../context.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 
 export async function inboxMessageRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { chat } = app.services;
+  const { chat, useCases } = app.services;
   const limits = accountLimitsOf(app);
 
   // Notes included: administrators see the whole thread.
@@ -32,5 +42,14 @@ export async function inboxMessageRoutes(parent: FastifyInstance) {
   app.post('/conversations/:id/read', { schema: { params: IdParams, body: MarkReadBodySchema, response: { 200: MarkReadResponseSchema } } }, async (request, reply) => {
     enforceLimit(reply, limits.read(request.session!.user.id));
     return chat.markRead(request.session!.user, request.params.id, request.body.messageId);
+  });
+
+  app.patch('/conversations/:id/messages/:messageId', { schema: { params: MessageParamsSchema, body: EditMessageBodySchema, response: { 200: MessageResponseSchema } } }, async (request) => ({
+    message: await useCases.messages.editMessage(contextOf(request), request.params.id, request.params.messageId, request.body.text),
+  }));
+
+  app.delete('/conversations/:id/messages/:messageId', { schema: { params: MessageParamsSchema } }, async (request, reply) => {
+    await useCases.messages.deleteMessage(contextOf(request), request.params.id, request.params.messageId);
+    return reply.code(204).send();
   });
 }

@@ -13,23 +13,26 @@ import {
   ConversationResponseSchema,
   CreateConversationBodySchema,
   DocumentRoomSchema,
+  EditMessageBodySchema,
   MarkReadBodySchema,
   MarkReadResponseSchema,
   MessagePageQuerySchema,
   MessagePageSchema,
+  MessageParamsSchema,
   MessageResponseSchema,
   PostMessageBodySchema,
 } from '../../../../shared/src/api.js';
 import { parseTitle } from '../../../../shared/src/fields.js';
 import { accountLimitsOf, enforceLimit as enforce } from '../../chat/account-limits.js';
 import { readField } from '../admin/read-field.js';
+import { contextOf } from '../context.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const DocumentParams = Type.Object({ documentId: Type.String({ minLength: 1, maxLength: 256 }) });
 
 export async function chatRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { chat, requireSession } = app.services;
+  const { chat, requireSession, useCases } = app.services;
   const limits = accountLimitsOf(app);
   app.addHook('onRequest', requireSession);
   app.addHook('onSend', async (_request, reply) => {
@@ -93,4 +96,14 @@ export async function chatRoutes(parent: FastifyInstance) {
       return reply.code(created ? 201 : 200).send({ message });
     },
   );
+
+  // The author's own message, within 15 minutes of posting it (use-cases/messages.ts has the rules).
+  app.patch('/conversations/:id/messages/:messageId', { schema: { params: MessageParamsSchema, body: EditMessageBodySchema, response: { 200: MessageResponseSchema } } }, async (request) => ({
+    message: await useCases.messages.editMessage(contextOf(request), request.params.id, request.params.messageId, request.body.text),
+  }));
+
+  app.delete('/conversations/:id/messages/:messageId', { schema: { params: MessageParamsSchema } }, async (request, reply) => {
+    await useCases.messages.deleteMessage(contextOf(request), request.params.id, request.params.messageId);
+    return reply.code(204).send();
+  });
 }
