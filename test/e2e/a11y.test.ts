@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation, ExchangeResponse } from '../../shared/src/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { axeViolations, formatViolations } from '../helpers/axe.js';
+import { becomeOwnerInBrowser } from '../helpers/owner-setup.js';
 import { canRunChromium, closeAll, launchChromium, newBoundedPage, WAIT_MS } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
 
@@ -82,7 +83,7 @@ describe.skipIf(!HAS_CHROMIUM)('accessibility of every page, by axe-core in Chro
     // The owner, signed in by the instance's one-time set-up link; a token API credential to list.
     setupLink = (await server.app.services.adminLinks.ownerSetupLinkIfNeeded(baseUrl))!;
     const admin = await newBoundedPage(adminContext);
-    await admin.goto(setupLink);
+    await becomeOwnerInBrowser(admin, setupLink);
     await admin.locator('[data-testid=admin-name]').waitFor();
     const credential = await adminContext.request.post(`${baseUrl}/api/v1/admin/api-credentials`, { data: { name: 'backend' }, headers: { origin: baseUrl } });
     expect(credential.status()).toBe(201);
@@ -153,6 +154,13 @@ describe.skipIf(!HAS_CHROMIUM)('accessibility of every page, by axe-core in Chro
     ],
     ['admin panel, signed out', (v) => open(anonymousContext, v, '/admin', (page) => page.getByText('You are not signed in.').waitFor())],
     ['a one-time link used already', (v) => open(anonymousContext, v, setupLink.slice(baseUrl.length), (page) => page.locator('main.error[data-code=link_used]').waitFor())],
+    [
+      'the owner set-up form',
+      async (v) => {
+        const link = await server!.app.services.adminLinks.createOwnerLink(baseUrl, `second-owner-${v.width}-${v.colorScheme}@example.com`);
+        return open(anonymousContext, v, link.slice(baseUrl.length), (page) => page.getByLabel('Your name').waitFor());
+      },
+    ],
     [
       'the error page of an expired sign-in link',
       async (v) => {

@@ -13,6 +13,7 @@ import type { Conversation, ExchangeResponse } from '../../shared/src/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { canRunChromium, closeAll, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, sideways } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
+import { becomeOwnerInBrowser } from '../helpers/owner-setup.js';
 import { PAGES } from '../../widget/src/admin/route.js';
 
 const HAS_CHROMIUM = canRunChromium('Admin panel phone-size browser tests');
@@ -54,7 +55,7 @@ describe.skipIf(!HAS_CHROMIUM)('the admin panel at 375 × 667 in Chromium', () =
     browser = await launchChromium();
     context = await newBoundedContext(browser, { viewport: PHONE, reportCsp: true });
     const page = await newBoundedPage(context);
-    await page.goto((await server.app.services.adminLinks.ownerSetupLinkIfNeeded(baseUrl))!);
+    await becomeOwnerInBrowser(page, (await server.app.services.adminLinks.ownerSetupLinkIfNeeded(baseUrl))!);
     await page.locator('[data-testid=admin-name]').waitFor();
     const credential = await context.request.post(`${baseUrl}/api/v1/admin/api-credentials`, { data: { name: 'a backend with a long name' }, headers: { origin: baseUrl } });
     expect(credential.status()).toBe(201);

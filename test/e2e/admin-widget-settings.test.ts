@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WidgetSettingsResponse } from '../../shared/src/widget-settings.js';
 import { canRunChromium, closeAll, injectAxe, launchChromium, newBoundedContext, newBoundedPage, PageProblems, ROOT, WAIT_MS, type AxeResult } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
+import { becomeOwnerInBrowser } from '../helpers/owner-setup.js';
 
 const HAS_CHROMIUM = canRunChromium('Admin widget settings browser test');
 const HAS_BUILD = existsSync(join(ROOT, 'dist/public/manifest.json'));
@@ -53,7 +54,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)('Settings › Widget in Chromium', 
   /** Signs `context` in as the instance's owner through its one-time set-up link. */
   async function signIn(context: BrowserContext, link: string) {
     const page = await newBoundedPage(context);
-    await page.goto(link);
+    await becomeOwnerInBrowser(page, link);
     await page.locator('[data-testid=admin-name]').waitFor();
     await page.close();
   }

@@ -17,6 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { canRunChromium, launchChromium, newBoundedContext, newBoundedPage, outputPath, WAIT_MS } from '../helpers/browser.js';
 import { CLI, spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
+import { becomeOwnerInBrowser, OWNER } from '../helpers/owner-setup.js';
 
 const HAS_CHROMIUM = canRunChromium('Admin panel browser test');
 const HAS_BUILD = existsSync(CLI);
@@ -111,15 +112,16 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     expect(parley!.lines.some((l) => l.msg.includes('PARLEY_EXTERNAL_AUTH_SECRET is not set'))).toBe(true);
   });
 
-  it('makes the visitor of the link the owner, signed in, and the link is dead afterwards', async () => {
+  it('asks the visitor of the link for a name and email, makes them the owner, signed in, and the link is dead afterwards', async () => {
     admin = await newPage(adminContext);
-    const response = await admin.goto(setupLink);
-    expect(response?.status()).toBe(200);
+    const form = await admin.goto(setupLink);
+    expect(form?.status()).toBe(200);
+    expect(await admin.locator('h1').textContent()).toBe('Set up Parley');
+    await becomeOwnerInBrowser(admin, setupLink);
     expect(admin.url()).toBe(`${baseUrl}/admin`);
-    expect(response?.request().redirectedFrom()?.url()).toBe(setupLink);
     await admin.locator('[data-testid=admin-name]').waitFor();
-    expect(await admin.locator('[data-testid=admin-name]').textContent()).toBe('Owner');
-    expect(await text(admin, 'header.bar .who')).toBe('Signed in as Owner');
+    expect(await admin.locator('[data-testid=admin-name]').textContent()).toBe(OWNER.name);
+    expect(await text(admin, 'header.bar .who')).toBe(`Signed in as ${OWNER.name}`);
     expect(await admin.locator('main.content > h1').textContent()).toBe('Overview');
     await admin.locator('[data-testid=seats]').waitFor();
     expect(await text(admin, '[data-testid=seats]')).toBe('1 of 5 seats used');
@@ -369,7 +371,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     const arrived = chat!.locator('ol.messages li.msg[data-status="sent"]', { hasText: ANSWER });
     await arrived.waitFor();
     expect(await arrived.getAttribute('class')).toBe('msg theirs sent');
-    expect(await arrived.locator('.author').textContent()).toBe('Owner');
+    expect(await arrived.locator('.author').textContent()).toBe(OWNER.name);
     expect(await arrived.locator('.md').textContent()).toBe(ANSWER);
     expect(await chat!.evaluate(() => (window as unknown as { parleyMarker?: string }).parleyMarker)).toBe('no-reload');
     expect(await chat!.locator('ol.messages li.msg .md').allTextContents()).toEqual([QUESTION, ANSWER]);
@@ -398,13 +400,13 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
       );
     const all = await entries();
     expect(all).toContainEqual({ kind: 'Sign-in', action: 'sign_in.link', actor: NINA.id, outcome: 'ok' });
-    expect(all).toContainEqual({ kind: 'Administrative action', action: 'key.create', actor: 'Owner', outcome: 'ok' });
-    expect(all).toContainEqual({ kind: 'Administrative action', action: 'admin_link.use', actor: 'Owner', outcome: 'ok' });
+    expect(all).toContainEqual({ kind: 'Administrative action', action: 'key.create', actor: OWNER.email, outcome: 'ok' });
+    expect(all).toContainEqual({ kind: 'Administrative action', action: 'admin_link.use', actor: OWNER.email, outcome: 'ok' });
     expect(all).toContainEqual({ kind: 'Administrative action', action: 'admin_link.use', actor: expect.any(String), outcome: 'link_used' });
     // Switching external auth off and on again.
     expect(all.filter((e) => e.action === 'settings.update')).toEqual([
-      { kind: 'Administrative action', action: 'settings.update', actor: 'Owner', outcome: 'ok' },
-      { kind: 'Administrative action', action: 'settings.update', actor: 'Owner', outcome: 'ok' },
+      { kind: 'Administrative action', action: 'settings.update', actor: OWNER.email, outcome: 'ok' },
+      { kind: 'Administrative action', action: 'settings.update', actor: OWNER.email, outcome: 'ok' },
     ]);
     // Newest first: the key was created after the owner's link was used, and before Nina signed in.
     const at = (action: string, outcome = 'ok') => all.findIndex((e) => e.action === action && e.outcome === outcome);

@@ -1,8 +1,9 @@
 /**
  * The way into the admin panel (docs/admin-api.md). A fresh instance (no owner yet) logs a one-time owner
  * set-up link at every start; `parley admin create-owner --email` prints one for a named owner; `parley admin
- * sign-in-link --email` prints a one-time sign-in link (15 minutes) for an existing owner or admin. Visiting
- * a link uses it up, whatever happens next.
+ * sign-in-link --email` prints a one-time sign-in link (15 minutes) for an existing owner or admin. A set-up
+ * link first asks for the owner's name and email (so that a sign-in link can be made for them later); a
+ * sign-in link is used up by its visit, whatever happens next.
  */
 import { ParleyError } from '../errors.js';
 import { createAdminLinkRepository, type AdminLinkRepository } from '../store/admin-links.js';
@@ -18,6 +19,17 @@ const SIGN_IN_LINK_TTL_MS = 15 * 60_000;
 export function createAdminLinks(deps: { links: AdminLinkRepository; users: UserRepository; settings: Settings; now: () => number }) {
   const { links, users } = deps;
   const url = (publicUrl: string, token: string) => `${publicUrl}${ADMIN_LINK_PATH}?token=${token}`;
+
+  /** The link of `token` if it can still be used; link_invalid or link_used otherwise. */
+  async function findUsable(token: unknown) {
+    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) throw new ParleyError('link_invalid');
+    const link = await links.find(token);
+    if (!link) throw new ParleyError('link_invalid');
+    if (link.used_at !== null || (link.expires_at !== null && link.expires_at <= deps.now())) throw new ParleyError('link_used');
+    // An anonymous set-up link is only good while the instance still has no owner.
+    if (link.purpose === 'owner_setup' && link.email === null && (await users.countOwners()) > 0) throw new ParleyError('link_used');
+    return link;
+  }
 
   return {
     /** At boot: a fresh link when there is no owner yet (older unused ones stop working), else null. */
@@ -43,28 +55,40 @@ export function createAdminLinks(deps: { links: AdminLinkRepository; users: User
     },
 
     /**
-     * Uses a link: answers the account to sign in (creating the owner for a set-up link), or throws
-     * link_invalid, link_used, seat_limit_reached or user_deactivated.
+     * What a link is for, without using it: a set-up link (and the email it is for, if it names one) shows
+     * the form that asks for the owner's name and email; anything else is signed in with `use`. Throws
+     * link_invalid or link_used as `use` would.
      */
-    async use(token: unknown): Promise<UserRow> {
-      if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) throw new ParleyError('link_invalid');
-      const link = await links.find(token);
-      if (!link) throw new ParleyError('link_invalid');
+    async peek(token: unknown): Promise<{ purpose: 'owner_setup'; email: string | null } | { purpose: 'sign_in' }> {
+      const link = await findUsable(token);
+      return link.purpose === 'sign_in' ? { purpose: 'sign_in' } : { purpose: 'owner_setup', email: link.email };
+    },
+
+    /**
+     * Uses a link: answers the account to sign in, or throws link_invalid, link_used, seat_limit_reached,
+     * email_conflict or user_deactivated. A set-up link creates the owner with `owner`'s name and email
+     * (the email the link names, if it names one); its link is used up only once the email is known to be
+     * free, so a taken address can be corrected and sent again.
+     */
+    async use(token: unknown, owner?: { name: string; email: string }): Promise<UserRow> {
+      const link = await findUsable(token);
       const now = deps.now();
-      if (!(await links.consume(token, now))) throw new ParleyError('link_used');
       if (link.purpose === 'sign_in') {
+        if (!(await links.consume(token as string, now))) throw new ParleyError('link_used');
         const user = link.user_id ? await users.findById(link.user_id) : undefined;
         if (!user || !isAdministrator(user)) throw new ParleyError('link_invalid');
         if (!user.active) throw new ParleyError('user_deactivated');
         return user;
       }
-      // An anonymous set-up link is only good while the instance still has no owner.
-      if (link.email === null && (await users.countOwners()) > 0) throw new ParleyError('link_used');
+      if (!owner) throw new TypeError('a set-up link needs the owner’s name and email');
+      const email = link.email ?? owner.email;
+      if (await users.findByEmail(email)) throw new ParleyError('email_conflict', 'An account with this email exists already.');
+      if (!(await links.consume(token as string, now))) throw new ParleyError('link_used');
       const created = await users.createWithinSeatLimit(
         {
           externalId: null,
-          email: link.email,
-          name: 'Owner',
+          email,
+          name: owner.name,
           avatarUrl: null,
           metadata: {},
           role: 'owner',

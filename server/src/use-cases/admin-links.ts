@@ -29,13 +29,17 @@ export function createAdminLinkUseCases(deps: { audited: Audited; adminLinks: Ad
         return deps.adminLinks.signInLink(publicUrl, email, tx);
       });
     },
+    /** What a one-time link is for, without using it (admin/admin-links.ts, peek). */
+    peekLink: (token: unknown) => deps.adminLinks.peek(token),
+
     /**
      * Signs in with a one-time link (the visitor has no account to act as yet): uses it up, creates the
-     * owner for a set-up link, and opens a session. The sign-in door audits the attempt.
+     * owner for a set-up link (with `owner`'s name and email), and opens a session. The sign-in door audits
+     * the attempt.
      */
-    async signInWithLink(token: unknown): Promise<{ ok: true; user: UserRow; created: boolean; session: { token: string; id: string; expiresAt: number } } | { ok: false; code: ErrorCode }> {
+    async signInWithLink(token: unknown, owner?: { name: string; email: string }): Promise<{ ok: true; user: UserRow; created: boolean; session: { token: string; id: string; expiresAt: number } } | { ok: false; code: ErrorCode }> {
       try {
-        const user = await deps.adminLinks.use(token);
+        const user = await deps.adminLinks.use(token, owner);
         const now = deps.now();
         const session = await deps.sessions.create(user, now, SESSION_TTL_MS);
         await deps.users.touchLastSeen(user.id, now);

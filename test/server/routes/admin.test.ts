@@ -7,6 +7,7 @@ import { decodeJwt } from 'jose';
 import { createTestApp, PUBLIC_URL, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 import { openSse } from '../../helpers/sse.js';
+import { OWNER, submitOwnerSetup } from '../../helpers/owner-setup.js';
 
 type Headers = Record<string, string>;
 
@@ -318,36 +319,49 @@ describe('owner set-up', () => {
     await t.close();
   });
 
-  it('a fresh instance gets a one-time link that makes its visitor the owner; a second visit is told the link is used', async () => {
+  it('a fresh instance gets a one-time link that asks its visitor for a name and email and makes them the owner; a second visit is told the link is used', async () => {
     const link = await t.app.services.adminLinks.ownerSetupLinkIfNeeded(PUBLIC_URL);
     expect(link).toMatch(new RegExp(`^${PUBLIC_URL}/admin/setup\\?token=[A-Za-z0-9_-]{43}$`));
     const path = link!.slice(PUBLIC_URL.length);
-    const first = await t.app.inject({ method: 'GET', url: path });
+    // Looking at the link uses nothing up.
+    for (let i = 0; i < 2; i++) {
+      const form = await t.app.inject({ method: 'GET', url: path });
+      expect([form.statusCode, form.headers['set-cookie'], form.headers['cache-control']]).toEqual([200, undefined, 'no-store']);
+      expect(form.body).toContain('<form method="post" action="/admin/setup">');
+    }
+    expect(await t.app.services.users.countActive()).toBe(0);
+    const first = await submitOwnerSetup(t.app, path);
     expect(first.statusCode).toBe(303);
     expect(first.headers['location']).toBe('/admin');
     const cookie = first.cookies.find((c) => c.name === 'parley_session')!;
     const me = (await t.app.inject({ method: 'GET', url: '/api/v1/me', cookies: { parley_session: cookie.value } })).json().user;
-    expect(me).toMatchObject({ role: 'owner', name: 'Owner' });
+    expect(me).toMatchObject({ role: 'owner', name: OWNER.name, email: OWNER.email });
     expect(await t.app.services.users.countActive()).toBe(1);
     const again = await t.app.inject({ method: 'GET', url: path });
     expect(again.statusCode).toBe(410);
     expect(again.body).toContain('This link has already been used');
     expect(again.headers['set-cookie']).toBeUndefined();
+    expect((await submitOwnerSetup(t.app, path)).statusCode).toBe(410);
     expect(await t.app.services.adminLinks.ownerSetupLinkIfNeeded(PUBLIC_URL)).toBeNull();
     expect((await t.app.inject({ method: 'GET', url: '/admin/setup?token=nope' })).statusCode).toBe(404);
     const panel = await t.app.inject({ method: 'GET', url: '/admin' });
     expect(panel.statusCode).toBe(200);
     expect(panel.body).toMatch(/<script type="module" src="\/assets\/admin-[A-Z0-9]{8}\.js"><\/script>/);
+    // The owner now has an email: a sign-in link can be made for them.
+    expect(await t.app.services.adminLinks.signInLink(PUBLIC_URL, OWNER.email)).toMatch(/\/admin\/setup\?token=/);
   });
 
   it('a restart replaces an unused set-up link; sign-in links work once for admins only', async () => {
     const old = (await t.app.services.adminLinks.ownerSetupLinkIfNeeded(PUBLIC_URL))!;
     const fresh = (await t.app.services.adminLinks.ownerSetupLinkIfNeeded(PUBLIC_URL))!;
     expect((await t.app.inject({ method: 'GET', url: old.slice(PUBLIC_URL.length) })).statusCode).toBe(410);
-    expect((await t.app.inject({ method: 'GET', url: fresh.slice(PUBLIC_URL.length) })).statusCode).toBe(303);
+    expect((await submitOwnerSetup(t.app, fresh.slice(PUBLIC_URL.length))).statusCode).toBe(303);
     const ownerEmail = 'boss@example.com';
     const named = await t.app.services.adminLinks.createOwnerLink(PUBLIC_URL, ownerEmail);
-    expect((await t.app.inject({ method: 'GET', url: named.slice(PUBLIC_URL.length) })).statusCode).toBe(303);
+    // The link names the email: the form shows it and keeps it, whatever is posted.
+    expect((await t.app.inject({ method: 'GET', url: named.slice(PUBLIC_URL.length) })).body).toContain('value="boss@example.com" readonly');
+    expect((await submitOwnerSetup(t.app, named.slice(PUBLIC_URL.length), { name: 'Boss', email: 'other@example.com' })).statusCode).toBe(303);
+    expect((await t.app.services.users.findByEmail(ownerEmail))?.name).toBe('Boss');
     const signIn = await t.app.services.adminLinks.signInLink(PUBLIC_URL, ownerEmail);
     const used = await t.app.inject({ method: 'GET', url: signIn.slice(PUBLIC_URL.length) });
     expect(used.statusCode).toBe(303);
