@@ -116,6 +116,20 @@ describe('the hosted page’s live events', () => {
     expect(FakeEventSource.all).toHaveLength(1);
   });
 
+  it('edits, deletions and typing are passed on; typing, which has no id, leaves the resume point where it was', async () => {
+    const { unsubscribe } = subscribe(async () => meOk());
+    const source = FakeEventSource.all[0]!;
+    source.emit('ready', {}, '1');
+    source.emit(EVENT.messageUpdated, { message: { id: 'm1', text: 'Edited' } }, '2');
+    source.emit(EVENT.messageDeleted, { message: { id: 'm1', text: '' } }, '3');
+    source.emit(EVENT.typing, { conversationId: 'c1', userId: 'usr_b', name: 'Ana', agent: true, ttlMs: 5000 });
+    expect(heard.map(([type]) => type)).toEqual([EVENT.messageUpdated, EVENT.messageDeleted, EVENT.typing]);
+    source.fail(true);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(FakeEventSource.all[1]!.url).toBe('/api/v1/events?lastEventId=3');
+    unsubscribe();
+  });
+
   it('opens a new EventSource, with backoff, resuming after the last event, while the session is still valid', async () => {
     let answer: () => Promise<never> = async () => meOk();
     const { api, unsubscribe } = subscribe(() => answer());

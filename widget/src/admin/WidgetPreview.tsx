@@ -1,8 +1,9 @@
 /**
  * A live picture of the embedded widget as the settings form describes it, before anything is saved: the
  * launcher in the accent colour with its icon, and the open panel's home view (title bar, the team's avatar
- * and name, the greeting for a sample user, the expected reply time, a composer that does nothing). The text
- * on the accent is white or black by the same contrast rule the widget follows (shared/src/contrast.ts).
+ * and name, the greeting for a sample user, the expected reply time, the away text said while nobody of the
+ * team is online, a composer that does nothing). The text on the accent is white or black by the same
+ * contrast rule the widget follows (shared/src/contrast.ts).
  */
 import { textColorOn } from '../../../shared/src/contrast.js';
 
@@ -22,6 +23,8 @@ export interface PreviewProps {
   /** With `{name}` still in it. */
   greeting: string;
   replyTime: string;
+  /** What the home says while no administrator is online. */
+  awayText: string;
   /** The language the texts are in (`lang`), and its direction. */
   lang: string;
   dir: 'ltr' | 'rtl';
@@ -63,6 +66,9 @@ export function WidgetPreview(props: PreviewProps) {
           </p>
           <p class="wp-reply" dir="auto" data-testid="preview-reply-time">
             {props.replyTime}
+          </p>
+          <p class="wp-reply" dir="auto" data-testid="preview-away-text">
+            {props.awayText}
           </p>
         </div>
         <div class="wp-composer">

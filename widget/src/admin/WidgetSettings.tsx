@@ -46,6 +46,7 @@ const TEXT_FIELDS: { key: TextKey; label: string; help: string; type?: 'url' }[]
 const TEXTS_BY_LOCALE: { key: LocalizedKey; legend: string; help: string }[] = [
   { key: 'greeting', legend: 'Greeting', help: '{name} becomes the user’s first name. At most 200 characters.' },
   { key: 'replyTime', legend: 'Expected reply time', help: 'Such as “We usually answer within a day”. At most 80 characters.' },
+  { key: 'awayText', legend: 'Away text', help: 'Shown instead of “Online” while no administrator has the admin panel open. At most 200 characters.' },
 ];
 const id = (key: FieldKey) => `widget-${key.replace('.', '-')}`;
 
@@ -275,6 +276,7 @@ export function WidgetSettings({ api, settings, onSaved }: { api: AdminApi; sett
             position={draft.position}
             greeting={textIn(draft.greeting, previewLocale) ?? defaults.greeting}
             replyTime={textIn(draft.replyTime, previewLocale) ?? defaults.replyTime}
+            awayText={textIn(draft.awayText, previewLocale) ?? defaults.awayText}
             lang={previewLocale}
             dir={LOCALES[previewLocale].dir}
           />

@@ -7,6 +7,7 @@
 import {
   parseAccentColor,
   parseHttpsUrl,
+  parseWidgetAwayText,
   parseWidgetGreeting,
   parseWidgetLabel,
   parseWidgetReplyTime,
@@ -19,7 +20,7 @@ import { ApiError, readResponse } from '../api/client.js';
 import type { Setting } from './api.js';
 
 export type TextKey = 'teamName' | 'title' | 'avatarUrl' | 'accentColor' | 'launcherIconUrl';
-export type LocalizedKey = 'greeting' | 'replyTime';
+export type LocalizedKey = 'greeting' | 'replyTime' | 'awayText';
 
 /** What the form holds: every text as typed (empty for none). */
 export interface WidgetDraft {
@@ -31,6 +32,7 @@ export interface WidgetDraft {
   position: 'right' | 'left';
   greeting: Record<WidgetLocale, string>;
   replyTime: Record<WidgetLocale, string>;
+  awayText: Record<WidgetLocale, string>;
 }
 
 /** The body of `PATCH /api/v1/admin/settings` for the widget. */
@@ -43,6 +45,7 @@ export interface WidgetPatch {
   widgetPosition: 'right' | 'left';
   widgetGreeting: LocalizedText;
   widgetReplyTime: LocalizedText;
+  widgetAwayText: LocalizedText;
 }
 
 /** A field of the form: a text, or one locale of a localized text (`greeting.fr`). */
@@ -56,6 +59,7 @@ export const SETTING_OF: Readonly<Record<TextKey | LocalizedKey, keyof WidgetPat
   launcherIconUrl: 'widgetLauncherIconUrl',
   greeting: 'widgetGreeting',
   replyTime: 'widgetReplyTime',
+  awayText: 'widgetAwayText',
 };
 
 /** The path an uploaded icon is served under (its URL is the public URL plus this and its file name). */
@@ -89,10 +93,11 @@ export function draftOf(settings: readonly Setting[]): WidgetDraft | null {
     position: byName.get('widgetPosition') === 'left' ? 'left' : 'right',
     greeting: texts(byName.get('widgetGreeting')),
     replyTime: texts(byName.get('widgetReplyTime')),
+    awayText: texts(byName.get('widgetAwayText')),
   };
 }
 
-const LIMITS: Readonly<Record<'label' | LocalizedKey, number>> = { label: 60, greeting: 200, replyTime: 80 };
+const LIMITS: Readonly<Record<'label' | LocalizedKey, number>> = { label: 60, greeting: 200, replyTime: 80, awayText: 200 };
 
 /** Why a field's draft cannot be saved, in the panel's words; undefined when it can. */
 export function problemOf(draft: WidgetDraft, key: FieldKey, uploadedIconUrl: string | null): string | undefined {
@@ -110,8 +115,9 @@ export function problemOf(draft: WidgetDraft, key: FieldKey, uploadedIconUrl: st
     case 'accentColor':
       return refused(parseAccentColor(draft.accentColor.trim() || null), 'Enter a colour as # and six hex digits, such as #3056d3, or leave it empty.');
     case 'greeting':
-    case 'replyTime': {
-      const parse = name === 'greeting' ? parseWidgetGreeting : parseWidgetReplyTime;
+    case 'replyTime':
+    case 'awayText': {
+      const parse = name === 'greeting' ? parseWidgetGreeting : name === 'replyTime' ? parseWidgetReplyTime : parseWidgetAwayText;
       return refused(parse({ [locale!]: draft[name][locale!] }), `At most ${LIMITS[name]} characters, on one line.`);
     }
   }
@@ -126,6 +132,7 @@ export const FIELD_KEYS: readonly FieldKey[] = [
   'launcherIconUrl',
   ...WIDGET_LOCALES.map((l) => `greeting.${l}` as const),
   ...WIDGET_LOCALES.map((l) => `replyTime.${l}` as const),
+  ...WIDGET_LOCALES.map((l) => `awayText.${l}` as const),
 ];
 
 /** The problems of the draft by field (empty when it can be saved). */
@@ -153,6 +160,7 @@ export function patchOf(draft: WidgetDraft): WidgetPatch {
     widgetPosition: draft.position,
     widgetGreeting: localized(draft.greeting),
     widgetReplyTime: localized(draft.replyTime),
+    widgetAwayText: localized(draft.awayText),
   };
 }
 

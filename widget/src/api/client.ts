@@ -3,7 +3,7 @@
  * (later) with a bearer token kept in memory. Every failure becomes an `ApiError` carrying the server's
  * stable code, or `network_error` when no answer arrived.
  */
-import type { ConversationList, Conversation, DocumentRoom, MarkReadResponse, MeResponse, Message, MessagePage } from '../../../shared/src/api.js';
+import type { ConversationList, Conversation, DocumentRoom, MarkReadResponse, MeResponse, Message, MessagePage, Presence } from '../../../shared/src/api.js';
 
 export type Auth = { kind: 'cookie' } | { kind: 'bearer'; token: string };
 
@@ -77,6 +77,17 @@ export interface ApiClient {
    * Optional so that clients without document rooms (test fakes) still type-check.
    */
   openDocument?(documentId: string): Promise<DocumentRoom>;
+  /**
+   * Tells the conversation's other participants that the user is typing (the caller sends it at most every
+   * TYPING_SEND_INTERVAL_MS). This and the three below are optional like `markRead`.
+   */
+  typing?(conversationId: string): Promise<void>;
+  /** Changes the text of my own message (`403 message_locked` once MESSAGE_EDIT_WINDOW_MS has passed). */
+  editMessage?(conversationId: string, messageId: string, text: string): Promise<Message>;
+  /** Deletes my own message, within the same window. */
+  deleteMessage?(conversationId: string, messageId: string): Promise<void>;
+  /** Whether someone of the team is online. */
+  presence?(): Promise<Presence>;
   logout(): Promise<void>;
 }
 
@@ -116,6 +127,10 @@ export function createApiClient(baseUrl: string, auth: () => Auth, fetchImpl: ty
     postMessage: async (id, text, clientMessageId) =>
       (await call<{ message: Message }>('POST', `/api/v1/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
     openDocument: (id) => call('POST', `/api/v1/documents/${enc(id)}/open`),
+    typing: (id) => call('POST', `/api/v1/conversations/${enc(id)}/typing`),
+    editMessage: async (id, messageId, text) => (await call<{ message: Message }>('PATCH', `/api/v1/conversations/${enc(id)}/messages/${enc(messageId)}`, { text })).message,
+    deleteMessage: (id, messageId) => call('DELETE', `/api/v1/conversations/${enc(id)}/messages/${enc(messageId)}`),
+    presence: () => call('GET', '/api/v1/presence'),
     logout: () => call('POST', '/api/v1/auth/logout'),
   };
 }

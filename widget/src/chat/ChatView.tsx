@@ -4,8 +4,9 @@
  * hosted page) keeps a sidebar and a thread, and its "New conversation" shows a composer in the thread. No
  * conversation is ever created empty. A thread shows its messages (older ones paged in when scrolled to the
  * top, or with the "Load older messages" button), "Seen" under my last message once another participant has
- * read it, and the composer. Screen readers hear only what others write live, through a hidden live region:
- * never the history shown on opening or paged in. Stateless about the server: everything comes from
+ * read it, who else is typing, and the composer; my own messages may be edited or deleted for a while
+ * (message.tsx). The home and a thread's head say whether the team is online. Screen readers hear only what
+ * others write live, through a hidden live region: never the history shown on opening or paged in. Stateless about the server: everything comes from
  * `useChat`. With a `documentId` it shows that document's room alone: no list, and for a viewer a notice
  * instead of the composer.
  */
@@ -14,44 +15,15 @@ import type { User } from '../../../shared/src/api.js';
 import { MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
 import type { ApiClient } from '../api/client.js';
 import { ConversationList } from './conversation-list.js';
-import { authorName, isMine, time } from './format.js';
-import { Home, type HomeInfo } from './home.js';
-import { Markdown } from './markdown.js';
+import { authorName, isMine } from './format.js';
+import { Home, Presence, type HomeInfo } from './home.js';
+import { MessageItem } from './message.js';
 import type { Strings } from './strings.js';
-import { useChat, type DisplayMessage, type LiveSource } from './use-chat.js';
+import { useChat, type LiveSource } from './use-chat.js';
 import { useThreadScroll } from './use-scroll.js';
 
-function MessageItem({ message, me, t, lang, seen, onRetry }: { message: DisplayMessage; me: User; t: Strings; lang: string | undefined; seen: boolean; onRetry: () => void }) {
-  const mine = isMine(message, me);
-  return (
-    <li class={`msg ${mine ? 'mine' : 'theirs'} ${message.status}`} data-status={message.status} data-message-id={message.id}>
-      <div class="meta">
-        <span class="author">{authorName(message, me, t)}</span> <time dateTime={message.createdAt}>{time(message.createdAt, lang)}</time>
-      </div>
-      <div class="text" dir="auto">
-        <Markdown text={message.text} />
-      </div>
-      {message.status === 'pending' && <div class="state">{t.sending}</div>}
-      {seen && <div class="state seen">{t.seen}</div>}
-      {message.status === 'failed' && (
-        <div class="state failed" role="alert" data-code={message.error}>
-          {message.error === 'read_only' ? (
-            t.readOnly
-          ) : (
-            <>
-              {t.failed}{' '}
-              <button type="button" class="retry" onClick={onRetry}>
-                {t.retry}
-              </button>
-            </>
-          )}
-        </div>
-      )}
-    </li>
-  );
-}
-
-function Composer({ t, onSend }: { t: Strings; onSend: (text: string) => void }) {
+/** `onType`: told at every keystroke that leaves text in the field (the caller throttles what it sends). */
+function Composer({ t, onSend, onType }: { t: Strings; onSend: (text: string) => void; onType?: () => void }) {
   const [text, setText] = useState('');
   const tooLong = [...text].length > MESSAGE_MAX_CHARS;
   const submit = () => {
@@ -73,7 +45,11 @@ function Composer({ t, onSend }: { t: Strings; onSend: (text: string) => void })
         title={t.composerHint}
         value={text}
         rows={2}
-        onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+        onInput={(e) => {
+          const value = (e.currentTarget as HTMLTextAreaElement).value;
+          setText(value);
+          if (value.trim()) onType?.();
+        }}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
@@ -112,7 +88,8 @@ export interface ChatViewProps {
 }
 
 export function ChatView({ api, me, live, t, lang, compact = false, documentId = null, onRoomError, visible = true, home }: ChatViewProps) {
-  const { state, select, deselect, loadOlder, start, send } = useChat(api, me, live, documentId, visible);
+  const { state, online, select, deselect, loadOlder, start, send, edit, remove, typing } = useChat(api, me, live, documentId, visible);
+  const team = home?.teamName ?? null;
   // The wide layout's "New conversation": a composer in the thread until its first message is sent.
   const [drafting, setDrafting] = useState(false);
   const room = state.room;
@@ -173,6 +150,7 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
   const mineAt = items.findLastIndex((m) => m.status === 'sent' && isMine(m, me));
   const seenAt = selected ? items.findIndex((m) => m.id === state.seen[selected.id]) : -1;
   const H = compact ? 'h3' : 'h2';
+  const typer = selected ? state.typing[selected.id] : undefined;
   const title = selected ? (selected.title ?? (room ? documentId : t.newConversation)) : null;
 
   const loadMore = () => {
@@ -197,7 +175,7 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
   const list = (
     <>
       {state.loaded && state.conversations.length === 0 && <p class="empty">{t.noConversations}</p>}
-      <ConversationList conversations={state.conversations} selectedId={state.selectedId} me={me} t={t} lang={lang} onOpen={openConversation} />
+      <ConversationList conversations={state.conversations} selectedId={state.selectedId} me={me} t={t} lang={lang} team={team} onOpen={openConversation} />
     </>
   );
 
@@ -206,13 +184,13 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
       <div class="sr-only announcer" aria-live="polite">
         {state.heard.map((m) => (
           <p key={m.id}>
-            {authorName(m, me, t)}: {m.text}
+            {authorName(m, me, t, team)}: {m.text}
           </p>
         ))}
       </div>
       {compact && !room && !selected && (
         <div class="home">
-          <Home home={home} t={t} />
+          <Home home={home} t={t} online={online} />
           {state.error && <div class="banner" role="alert">{state.error}</div>}
           <Composer t={t} onSend={begin} />
           {list}
@@ -254,7 +232,10 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
                     ‹
                   </button>
                 )}
-                <H dir="auto">{title}</H>
+                <div class="name">
+                  <H dir="auto">{title}</H>
+                  {!room && <Presence online={online} away={home?.awayText || t.awayText} t={t} />}
+                </div>
               </div>
               <div class="pane">
                 <ol class="messages" ref={listRef} onScroll={onScroll} tabIndex={0}>
@@ -281,6 +262,8 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
                       t={t}
                       lang={lang}
                       seen={i === mineAt && seenAt >= i}
+                      team={team}
+                      own={readOnly ? null : { edit, remove }}
                       onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)}
                     />
                   ))}
@@ -291,12 +274,17 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
                   </button>
                 )}
               </div>
+              {typer && (
+                <p class="typer" role="status">
+                  {t.typing(typer.name ?? (typer.agent ? team || t.support : t.authors.user))}
+                </p>
+              )}
               {readOnly ? (
                 <p class="readonly" role="note">
                   {t.readOnly}
                 </p>
               ) : (
-                <Composer t={t} onSend={(text) => send(selected.id, text)} />
+                <Composer t={t} onSend={(text) => send(selected.id, text)} onType={() => typing(selected.id)} />
               )}
             </>
           )}

@@ -1,6 +1,6 @@
 /**
  * The user's conversations, one button each: the title (a placeholder until the first message gives one),
- * when the last message was written, who wrote it and its first line, and a dot for unread messages that
+ * when the last message was written, who wrote it and its first line ("Message deleted" once it is), and a dot for unread messages that
  * screen readers hear as "N unread messages".
  */
 import type { User } from '../../../shared/src/api.js';
@@ -14,10 +14,12 @@ export interface ConversationListProps {
   me: User;
   t: Strings;
   lang: string | undefined;
+  /** The team's name, for an agent who has none. */
+  team?: string | null;
   onOpen: (id: string) => void;
 }
 
-export function ConversationList({ conversations, selectedId, me, t, lang, onOpen }: ConversationListProps) {
+export function ConversationList({ conversations, selectedId, me, t, lang, team, onOpen }: ConversationListProps) {
   const now = new Date();
   return (
     <ul class="conversations" aria-label={t.conversations}>
@@ -34,9 +36,9 @@ export function ConversationList({ conversations, selectedId, me, t, lang, onOpe
               {last && <time dateTime={last.createdAt}>{when(last.createdAt, lang, now)}</time>}
               {last && (
                 <span class="last">
-                  <span class="by">{authorName(last, me, t)}:</span>{' '}
+                  <span class="by">{authorName(last, me, t, team)}:</span>{' '}
                   <span class="preview" dir="auto">
-                    {preview(last.text)}
+                    {last.deletedAt ? <em>{t.deleted}</em> : preview(last.text)}
                   </span>
                 </span>
               )}

@@ -22,9 +22,12 @@ export function when(iso: string, lang: string | undefined, now: Date): string {
 
 export const isMine = (message: Message, me: User) => message.author.type === 'user' && message.author.id === me.id;
 
-/** "You" for my messages, else the author's name, else what kind of author it is. */
-export const authorName = (message: Message, me: User, t: Strings) =>
-  isMine(message, me) ? t.you : (message.author.name ?? t.authors[message.author.type] ?? message.author.type);
+/**
+ * "You" for my messages, else the author's name; an agent (the team) without one is the team's name, else
+ * "Support"; anyone else without one is what kind of author it is.
+ */
+export const authorName = (message: Message, me: User, t: Strings, team?: string | null) =>
+  isMine(message, me) ? t.you : (message.author.name ?? (message.author.agent ? team || t.support : (t.authors[message.author.type] ?? message.author.type)));
 
 /**
  * A message's text as one line for a list: its Markdown marks (emphasis, code, list and quote markers,

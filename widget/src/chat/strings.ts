@@ -39,6 +39,27 @@ export const en = {
   seen: 'Seen',
   /** A count of unread messages (a conversation's unread dot says it to screen readers). */
   unread: (n: number) => (n === 1 ? '1 unread message' : `${n} unread messages`),
+  /** An agent (the team) without a display name, when the administrator named no team either. */
+  support: 'Support',
+  /** Someone else is typing in the open conversation. */
+  typing: (name: string) => `${name} is typing…`,
+  /** The team has someone online (beside a green dot). */
+  online: 'Online',
+  /** Said while nobody of the team is online, when the administrator set no away text. */
+  awayText: 'We usually answer within a few hours',
+  /** Beside a message changed after it was sent. */
+  edited: 'edited',
+  /** In place of a deleted message, and as its preview in the list. */
+  deleted: 'Message deleted',
+  edit: 'Edit',
+  /** The field that edits a message in place: its label, and its keys. */
+  editLabel: 'Edit message',
+  editHint: 'Enter saves, Escape cancels',
+  delete: 'Delete',
+  deleteConfirm: 'Delete this message?',
+  cancel: 'Cancel',
+  /** An edit or deletion refused because the message is older than the time allowed. */
+  locked: 'This message can no longer be changed.',
   /** An author without a name, by type. */
   authors: { user: 'User', assistant: 'Assistant', system: 'System' },
 };

@@ -7,12 +7,15 @@
  * others' read markers say which of my messages were seen. With a document id it is a
  * document room instead (docs/token-api.md, Organizations, grants, document rooms): the document's one shared
  * conversation, opened through `POST /api/v1/documents/:id/open`, read-only for a viewer, and picked up live
- * once an editor creates it.
+ * once an editor creates it. Others typing in a conversation show for the time their event gives (or until their
+ * message arrives); the user's own messages may be edited or deleted; and whether the team is online is
+ * asked while the view is shown.
  */
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
-import type { Conversation, ConversationReadEvent, ConversationSummary, Message, User } from '../../../shared/src/api.js';
-import { EVENT } from '../../../shared/src/constants.js';
+import type { Conversation, ConversationReadEvent, ConversationSummary, Message, MessageChangedEvent, TypingEvent, User } from '../../../shared/src/api.js';
+import { EVENT, TYPING_SEND_INTERVAL_MS } from '../../../shared/src/constants.js';
 import { ApiError, newClientMessageId, type ApiClient } from '../api/client.js';
+import { usePresence } from './use-presence.js';
 
 /** `error`: the server's code when a send failed (`read_only` for a viewer). */
 export type DisplayMessage = Message & { status: 'sent' | 'pending' | 'failed'; error?: string };
@@ -48,6 +51,8 @@ export interface ChatState {
   room: RoomState | null;
   /** Per conversation, the latest message another participant has read up to. */
   seen: Record<string, string>;
+  /** Per conversation, who else is typing in it (the latest to say so). */
+  typing: Record<string, TypingEvent>;
 }
 
 /** A stream of server-sent events: `(type, data)` callbacks; returns an unsubscribe function. */
@@ -69,6 +74,11 @@ type Action =
   /** `announce`: a live message from someone else (said aloud if it is new in the open conversation). */
   | { type: 'message'; message: DisplayMessage; announce?: boolean }
   | { type: 'failed'; conversationId: string; clientMessageId: string; code: string }
+  /** A message edited or deleted: replaced where it shows (its thread, the list's last message). */
+  | { type: 'changed'; message: Message }
+  | { type: 'typing'; event: TypingEvent }
+  /** `userId` stopped typing in the conversation (their time ran out, or their message arrived). */
+  | { type: 'typed'; conversationId: string; userId: string | null }
   | { type: 'room'; room: Partial<RoomState> }
   | { type: 'error'; error: string | null };
 
@@ -89,6 +99,13 @@ function mergeMessage(items: DisplayMessage[], message: DisplayMessage): Display
   const next = items.slice();
   next[index] = message;
   return next;
+}
+
+/** The typing state without `userId` typing in `conversationId` (unchanged if someone else is shown there). */
+function stopTyping(typing: ChatState['typing'], conversationId: string, userId: string | null): ChatState['typing'] {
+  if (typing[conversationId]?.userId !== userId) return typing;
+  const { [conversationId]: _, ...rest } = typing;
+  return rest;
 }
 
 /** The prefix of a conversation's id before the server has created it; its first message's clientMessageId follows. */
@@ -187,8 +204,22 @@ function reducer(state: ChatState, action: Action): ChatState {
               )
               .sort(byActivity)
           : state.conversations;
-      return { ...state, threads, conversations, heard };
+      return { ...state, threads, conversations, heard, typing: stopTyping(state.typing, message.conversationId, message.author.id) };
     }
+    case 'changed': {
+      const { message } = action;
+      const thread = state.threads[message.conversationId];
+      const items = thread?.items.map((m) => (m.id === message.id ? { ...m, ...message } : m));
+      return {
+        ...state,
+        threads: thread ? { ...state.threads, [message.conversationId]: { ...thread, items: items! } } : state.threads,
+        conversations: state.conversations.map((c) => (c.lastMessage?.id === message.id ? { ...c, lastMessage: message } : c)),
+      };
+    }
+    case 'typing':
+      return { ...state, typing: { ...state.typing, [action.event.conversationId]: action.event } };
+    case 'typed':
+      return { ...state, typing: stopTyping(state.typing, action.conversationId, action.userId) };
     case 'failed': {
       const thread = state.threads[action.conversationId];
       if (!thread) return state;
@@ -202,7 +233,7 @@ function reducer(state: ChatState, action: Action): ChatState {
   }
 }
 
-export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, heard: [], room: null, seen: {} };
+export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, heard: [], room: null, seen: {}, typing: {} };
 
 const codeOf = (error: unknown) => (error instanceof ApiError ? error.code : 'internal_error');
 
@@ -252,6 +283,8 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
   // when the hidden view is shown again. Before paint, so the unread dot never flashes on the open one.
   const open = state.conversations.find((c) => c.id === state.selectedId);
   const pageShown = usePageShown();
+  // A document room is between its editors: whether the team is online says nothing there.
+  const online = usePresence(api, visible && pageShown && documentId === null);
   const toRead = visible && pageShown && open?.unreadCount ? open.lastMessage?.id : undefined;
   useLayoutEffect(() => {
     if (!open || !toRead) return;
@@ -297,8 +330,18 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
       );
     };
     openRoom();
+    // Who is typing goes when the time their event gave runs out, unless renewed.
+    const timers = new Map<string, ReturnType<typeof setTimeout>>();
     const unsubscribe = live((type, data) => {
-      if (type === EVENT.messageCreated) {
+      if (type === EVENT.typing) {
+        const event = data as TypingEvent;
+        if (event.userId === meId.current) return;
+        clearTimeout(timers.get(event.conversationId));
+        timers.set(event.conversationId, setTimeout(() => dispatch({ type: 'typed', conversationId: event.conversationId, userId: event.userId }), event.ttlMs));
+        dispatch({ type: 'typing', event });
+      } else if (type === EVENT.messageUpdated || type === EVENT.messageDeleted) {
+        dispatch({ type: 'changed', message: (data as MessageChangedEvent).message });
+      } else if (type === EVENT.messageCreated) {
         const message = (data as { message: Message }).message;
         const mine = message.author.type === 'user' && message.author.id === meId.current;
         dispatch({ type: 'message', message: { ...message, status: 'sent' }, announce: !mine });
@@ -317,6 +360,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     return () => {
       alive = false;
       unsubscribe();
+      timers.forEach(clearTimeout);
     };
   }, [api, live, documentId, select]);
 
@@ -386,5 +430,22 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
 
   const deselect = useCallback(() => dispatch({ type: 'select', id: null }), []);
 
-  return { state, select, deselect, loadOlder, start, send, clearError: () => dispatch({ type: 'error', error: null }) };
+  /** Edits my message `m` (the server's copy replaces it); rejects with the server's ApiError. */
+  const edit = async (m: Message, text: string) => dispatch({ type: 'changed', message: await api.editMessage!(m.conversationId, m.id, text) });
+  /** Deletes my message `m`: it stays in place, as deleted. */
+  const remove = async (m: Message) => {
+    await api.deleteMessage!(m.conversationId, m.id);
+    dispatch({ type: 'changed', message: { ...m, text: '', deletedAt: new Date().toISOString() } });
+  };
+  // Typing is said at most every TYPING_SEND_INTERVAL_MS per conversation; a refusal (a 429) changes nothing.
+  const typedAt = useRef(['', 0] as [string, number]);
+  const typing = (id: string) => {
+    const now = Date.now();
+    const [last, at] = typedAt.current;
+    if (id.startsWith(DRAFT) || (last === id && now - at < TYPING_SEND_INTERVAL_MS)) return;
+    typedAt.current = [id, now];
+    api.typing?.(id).catch(() => undefined);
+  };
+
+  return { state, online, select, deselect, loadOlder, start, send, edit, remove, typing, clearError: () => dispatch({ type: 'error', error: null }) };
 }

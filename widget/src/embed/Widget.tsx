@@ -87,7 +87,7 @@ function expiredText(t: LocaleStrings, reason: SessionEndReason | undefined): st
 export function homeOf(look: Appearance, user: Pick<User, 'name'>, t: LocaleStrings) {
   const first = (user.name ?? '').trim().split(/\s+/)[0] ?? '';
   const greeting = (look.greeting ?? t.greeting).replace(/\s*\{name\}/g, () => (first ? ` ${first}` : '')).trim();
-  return { teamName: look.teamName, avatarUrl: look.avatarUrl, greeting, replyTime: look.replyTime };
+  return { teamName: look.teamName, avatarUrl: look.avatarUrl, greeting, replyTime: look.replyTime, awayText: look.awayText };
 }
 
 export function Widget(props: WidgetProps) {

@@ -20,6 +20,8 @@ export interface Appearance {
   /** May contain `{name}`, the user's first name. */
   greeting: string | null;
   replyTime: string | null;
+  /** Said while nobody of the team is online. */
+  awayText: string | null;
 }
 
 export interface PanelHost {

@@ -40,6 +40,7 @@ export const DEFAULT_APPEARANCE: Appearance = {
   position: 'right',
   greeting: null,
   replyTime: null,
+  awayText: null,
 };
 
 /** The administrator's appearance (a failure keeps the defaults: the chat works without its brand). */

@@ -1,7 +1,8 @@
 /**
- * The widget's sign-in: exchanges the externalAuthCode for a bearer session (kept in memory only), and when
- * the session or the code has expired asks the integrator's `authProvider.generateToken()` for a fresh code:
- * one call at a time, with backoff between failures, giving up after a limit, and never after logout.
+ * The widget's sign-in: exchanges the externalAuthCode for a bearer session (kept in memory only), telling
+ * the server the page it was opened on, and when the session or the code has expired asks the integrator's
+ * `authProvider.generateToken()` for a fresh code: one call at a time, with backoff between failures, giving
+ * up after a limit, and never after logout.
  */
 import type { User } from '../../../shared/src/api.js';
 import { ApiError, readResponse } from '../api/client.js';
@@ -45,6 +46,13 @@ const REFRESH_BASE_DELAY_MS = 1000;
 /** Failures that say nothing about the code itself: the same code is tried again. */
 const TRANSIENT = ['network_error', 'database_unavailable', 'internal_error'];
 
+/**
+ * The page the widget was opened on, for the team's inbox: its origin and path, never its query or fragment
+ * (they may hold tokens), at most PAGE_MAX_CHARS; nothing outside a browser.
+ */
+export const pageOf = (): { page?: string } => (typeof location === 'undefined' ? {} : { page: (location.origin + location.pathname).slice(0, PAGE_MAX_CHARS) });
+export const PAGE_MAX_CHARS = 300;
+
 export function createSession(options: SessionOptions) {
   const fetchImpl = options.fetch ?? fetch.bind(globalThis);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -66,7 +74,7 @@ export function createSession(options: SessionOptions) {
       response = await fetchImpl(`${options.baseUrl}/api/v1/auth/exchange`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ externalAuthCode: code }),
+        body: JSON.stringify({ externalAuthCode: code, ...pageOf() }),
         credentials: 'omit',
         cache: 'no-store',
       });
