@@ -9,7 +9,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message, User } from '../../shared/src/api.js';
 import { EVENT } from '../../shared/src/constants.js';
-import type { AdminApiKey, AdminUser, AuditEntry, InboxConversation, Setting, SigningKey, TokenApiCredential } from '../../widget/src/admin/api.js';
+import type { AdminApiKey, AdminUser, AuditEntry, InboxConversation, Profile, Setting, SigningKey, TokenApiCredential } from '../../widget/src/admin/api.js';
 import { App } from '../../widget/src/admin/App.js';
 import { addContainer, click as clickOnce, removeContainer, settle } from '../helpers/dom.js';
 import { conversationFixture, messageFixture } from '../helpers/fixtures.js';
@@ -44,6 +44,8 @@ const conversation = (id: string, lastMessage: Message | null, unanswered: boole
   unanswered,
   participants,
 });
+
+const PROFILE: Profile = { id: ADMIN.id, name: ADMIN.name, email: ADMIN.email, avatarUrl: null, role: 'owner', preferences: { sound: false } };
 
 const SETTINGS: Setting[] = [
   { name: 'seatLimit', variable: 'PARLEY_SEAT_LIMIT', value: 5, locked: false },
@@ -84,6 +86,8 @@ function serve(overrides: Record<string, Handler> = {}) {
       'GET /api/v1/admin/keys': () => ok({ enabled: true, keys: [ENV_KEY, KEY] }),
       'GET /api/v1/admin/users': () => ok({ users: [], nextCursor: null, total: 0 }),
       'GET /api/v1/admin/conversations': () => ok({ conversations: [], nextCursor: null }),
+      'GET /api/v1/admin/profile': () => ok({ profile: PROFILE }),
+      'GET /api/v1/admin/canned-replies': () => ok({ cannedReplies: [] }),
       'GET /api/v1/admin/audit': () => ok({ entries: [], nextCursor: null }),
       ...overrides,
     }),
@@ -96,11 +100,19 @@ function serve(overrides: Record<string, Handler> = {}) {
       const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
       const call: Call = { method: init.method ?? 'GET', path: url.pathname, query: url.searchParams, body, credentials: init.credentials };
       calls.push(call);
-      const handler = routes.get(`${call.method} ${call.path}`);
+      const handler = routes.get(`${call.method} ${call.path}`) ?? inboxDefault(call);
       const reply = handler ? await handler(call) : fail(404, 'not_found');
       return reply.body === undefined ? new Response(null, { status: reply.status }) : new Response(JSON.stringify(reply.body), { status: reply.status, headers: { 'content-type': 'application/json' } });
     }),
   );
+}
+
+/** What any conversation's side routes answer unless a test says otherwise: no customer, reads and typing accepted. */
+function inboxDefault(call: Call): Handler | undefined {
+  if (call.method === 'GET' && /^\/api\/v1\/admin\/conversations\/[^/]+\/customer$/.test(call.path)) return () => ok({ customer: null });
+  if (call.method === 'POST' && /^\/api\/v1\/admin\/conversations\/[^/]+\/read$/.test(call.path)) return () => ok({ unreadCount: 0 });
+  if (call.method === 'POST' && /^\/api\/v1\/admin\/conversations\/[^/]+\/typing$/.test(call.path)) return () => ({ status: 204 });
+  return undefined;
 }
 
 const callsTo = (method: string, path: string) => calls.filter((c) => c.method === method && c.path === path);
@@ -288,12 +300,14 @@ describe('navigation', () => {
       ['API keys', '#/api-keys'],
       ['Token API', '#/token-api'],
       ['Inbox', '#/inbox'],
+      ['Canned replies', '#/canned-replies'],
       ['Audit log', '#/audit'],
+      ['Profile', '#/profile'],
     ]);
     expect(links.filter((a) => a.getAttribute('aria-current') === 'page').map(text)).toEqual(['Settings']);
     expect(text(q('h1'))).toBe('Settings');
 
-    await click(links[7]!);
+    await click(links[8]!);
     expect(location.hash).toBe('#/audit');
     expect(text(q('h1'))).toBe('Audit log');
     expect(all('nav a[aria-current=page]').map(text)).toEqual(['Audit log']);

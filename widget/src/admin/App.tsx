@@ -9,13 +9,18 @@ import type { User } from '../../../shared/src/api.js';
 import { EVENT } from '../../../shared/src/constants.js';
 import { createAdminApi, isSessionError, type AdminApi } from './api.js';
 import { endsSession } from '../api/client.js';
+import { errorText } from './errors.js';
+import { browserEnvironment, createAlerts } from './alerts.js';
+import type { Profile } from './api.js';
 import { ApiKeysPage } from './ApiKeys.js';
 import { AuditPage } from './Audit.js';
+import { CannedRepliesPage } from './CannedReplies.js';
 import { ExternalAuthPage } from './ExternalAuth.js';
 import { InboxPage } from './Inbox.js';
 import { useLive } from './live.js';
 import { OverviewPage } from './Overview.js';
-import { href, PAGES, useRoute, type Route } from './route.js';
+import { ProfilePage } from './Profile.js';
+import { href, PAGES, parseHash, useRoute, type Route } from './route.js';
 import { SettingsPage } from './Settings.js';
 import { TokenApiPage } from './TokenApi.js';
 import { UsersPage } from './Users.js';
@@ -69,6 +74,40 @@ function useWaiting(api: AdminApi): number | null {
   return waiting;
 }
 
+/**
+ * The signed-in administrator's profile (GET /api/v1/admin/profile), which the Profile page changes and the
+ * alerts read; an error leaves it null (no sound) and is shown on the Profile page.
+ */
+function useProfile(api: AdminApi) {
+  const [profile, setProfile] = useState<Profile | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.profile().then(setProfile, (e: unknown) => setError(errorText(e)));
+  }, [api]);
+  return { profile, error, setProfile };
+}
+
+/** Sounds and notifications for new conversations and users' messages, on every page (alerts.ts). */
+function useAlerts(profile: Profile | null) {
+  const alerts = useMemo(
+    () =>
+      createAlerts(
+        browserEnvironment(
+          () => {
+            const route = parseHash(location.hash);
+            return route.page === 'inbox' ? route.id : null;
+          },
+          (id) => {
+            location.hash = href('inbox', id, parseHash(location.hash).view);
+          },
+        ),
+      ),
+    [],
+  );
+  const sound = profile?.preferences.sound ?? false;
+  useLive((type, data) => alerts.handle(type, data, sound), () => undefined);
+}
+
 /** The signed-in panel's frame: the waiting count in the tab title and beside Inbox, live. */
 function Waiting({ api, title, children }: { api: AdminApi; title: string; children: (waiting: number | null) => ComponentChildren }) {
   const waiting = useWaiting(api);
@@ -78,7 +117,7 @@ function Waiting({ api, title, children }: { api: AdminApi; title: string; child
   return <>{children(waiting)}</>;
 }
 
-function Body({ route, api, me }: { route: Route; api: AdminApi; me: User }) {
+function Body({ route, api, me, profile }: { route: Route; api: AdminApi; me: User; profile: ReturnType<typeof useProfile> }) {
   switch (route.page) {
     case 'overview':
       return <OverviewPage api={api} />;
@@ -93,10 +132,21 @@ function Body({ route, api, me }: { route: Route; api: AdminApi; me: User }) {
     case 'token-api':
       return <TokenApiPage api={api} />;
     case 'inbox':
-      return <InboxPage api={api} me={me} openId={route.id} />;
+      return <InboxPage api={api} me={me} openId={route.id} view={route.view} />;
+    case 'canned-replies':
+      return <CannedRepliesPage api={api} />;
+    case 'profile':
+      return <ProfilePage api={api} profile={profile.profile} error={profile.error} onProfile={profile.setProfile} />;
     case 'audit':
       return <AuditPage api={api} />;
   }
+}
+
+/** The signed-in panel: the frame, the page, and the alerts that follow the profile. */
+function SignedIn({ api, me, route }: { api: AdminApi; me: User; route: Route }) {
+  const profile = useProfile(api);
+  useAlerts(profile.profile);
+  return <Body route={route} api={api} me={me} profile={profile} />;
 }
 
 export function App() {
@@ -208,7 +258,7 @@ export function App() {
             <h1 ref={heading} tabIndex={-1}>
               {title}
             </h1>
-            <Body route={route} api={api} me={me} />
+            <SignedIn api={api} me={me} route={route} />
           </main>
         </div>
       )}

@@ -9,6 +9,12 @@ import { Notice, type Note } from './ui.js';
 
 export const UNTITLED = 'Untitled conversation';
 
+/** Who wrote in a conversation; its title when no one has yet. */
+export const who = (c: { participants: { name: string | null }[]; title: string | null }) => c.participants.map((p) => p.name ?? 'Unnamed user').join(', ') || c.title || UNTITLED;
+
+/** Whether the inbox shows the list and the conversation as two screens (the width admin.css switches at). */
+export const twoScreens = () => typeof matchMedia === 'function' && matchMedia('(max-width: 767.98px)').matches;
+
 /** With `showTitle` false (the heading above shows the title already) only Rename is shown until it is used. */
 export function ConversationTitle({ title, showTitle = true, onRename }: { title: string | null; showTitle?: boolean; onRename: (title: string) => Promise<void> }) {
   const [editing, setEditing] = useState(false);

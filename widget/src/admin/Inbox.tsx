@@ -1,22 +1,24 @@
 /**
- * The inbox: every conversation of the organization (newest activity first, unanswered ones marked) and the
- * open one's messages with a composer and its title, which the admin can rename; the admin's answer reaches
- * the user live, and the users' messages reach the admin live. Below 768 px the list and the open
- * conversation are two screens (admin.css): the route says which one shows, and a Back link leads from the
- * conversation to the list, with focus following.
+ * The inbox: the conversations of a view (Unassigned, Mine, Open, Snoozed, Resolved, All, each counted) or
+ * of a search, a page at a time, and the open one's thread (Thread.tsx) beside them. Live events keep the
+ * list, the thread and, a moment after a burst of them, the counts current. Below 768 px the list and the
+ * open conversation are two screens (admin.css): the route says which one shows, and a Back link leads from
+ * the conversation to the list, with focus following.
  */
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
-import type { Conversation, Message, User } from '../../../shared/src/api.js';
-import { EVENT, MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
-import { newClientMessageId } from '../api/client.js';
-import { Markdown } from '../chat/markdown.js';
-import type { AdminApi, InboxConversation } from './api.js';
-import { ConversationTitle, UNTITLED } from './ConversationTitle.js';
+import type { InboxView } from '../../../shared/src/admin-api.js';
+import type { Conversation, ConversationReadEvent, Message, TypingEvent, User } from '../../../shared/src/api.js';
+import { EVENT } from '../../../shared/src/constants.js';
+import type { AdminApi, AdminUser, InboxConversation, InboxQuery } from './api.js';
+import { twoScreens, UNTITLED, who } from './ConversationTitle.js';
 import { errorText } from './errors.js';
-import { initialInbox, inboxReducer } from './inbox-state.js';
+import { initialInbox, inboxReducer, type Listing } from './inbox-state.js';
+import { InboxSearch, InboxViews } from './InboxViews.js';
 import { useLive, type LiveStatus } from './live.js';
-import { href } from './route.js';
-import { Alert, LoadMore, Loading, Notice, Time, type Note } from './ui.js';
+import { useTyping } from './Messages.js';
+import { href, VIEW_LABELS } from './route.js';
+import { ThreadPane } from './Thread.js';
+import { Alert, LoadMore, Loading, Time } from './ui.js';
 
 const LIVE_TEXT: Record<LiveStatus, string> = {
   connecting: 'Connecting…',
@@ -26,83 +28,42 @@ const LIVE_TEXT: Record<LiveStatus, string> = {
   unsupported: 'Live updates are not available in this browser.',
 };
 
-/** Who wrote in a conversation; its title when no one has yet. */
-const who = (c: InboxConversation) => c.participants.map((p) => p.name ?? 'Unnamed user').join(', ') || c.title || UNTITLED;
+/** How long after a live change the list and counts are asked for again (a burst of events asks once). */
+export const REFRESH_DELAY_MS = 500;
+export const DEFAULT_VIEW: InboxView = 'open';
 
-/** Whether the inbox shows the list and the conversation as two screens (the width admin.css switches at). */
-const twoScreens = () => typeof matchMedia === 'function' && matchMedia('(max-width: 767.98px)').matches;
+const VIEW_QUERY: Record<InboxView, InboxQuery> = {
+  unassigned: { status: 'open', assignee: 'none' },
+  mine: { status: 'open', assignee: 'me' },
+  open: { status: 'open' },
+  snoozed: { status: 'snoozed' },
+  resolved: { status: 'resolved' },
+  all: { status: 'all' },
+};
+/** A search looks through every conversation, whatever its view. */
+const queryOf = (listing: Listing): InboxQuery => (listing.q === null ? VIEW_QUERY[listing.view] : { status: 'all', q: listing.q });
 
-function Composer({ onSend }: { onSend: (text: string, clientMessageId: string) => Promise<boolean> }) {
-  const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  // Kept across a failed send so a retry of the same text is recognised by the server; new text, new id.
-  const clientMessageId = useRef<string | null>(null);
-  const tooLong = [...text].length > MESSAGE_MAX_CHARS;
-  const submit = async () => {
-    if (busy || tooLong || text.trim() === '') return;
-    setBusy(true);
-    clientMessageId.current ??= newClientMessageId();
-    if (await onSend(text, clientMessageId.current)) {
-      setText('');
-      clientMessageId.current = null;
-    }
-    setBusy(false);
-  };
-  return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void submit();
-      }}
-    >
-      <textarea
-        aria-label="Reply"
-        placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
-        rows={2}
-        value={text}
-        onInput={(e) => {
-          setText((e.currentTarget as HTMLTextAreaElement).value);
-          clientMessageId.current = null;
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-            e.preventDefault();
-            void submit();
-          }
-        }}
-      />
-      {tooLong && (
-        <div class="hint" role="alert">
-          A message may have at most 10,000 characters.
-        </div>
-      )}
-      <button type="submit" disabled={busy || tooLong || text.trim() === ''}>
-        Send
-      </button>
-    </form>
-  );
+/** The organization's active owners and admins, for the assignee picker (one page of accounts is plenty). */
+function useAdmins(api: AdminApi): AdminUser[] {
+  const [admins, setAdmins] = useState<AdminUser[]>([]);
+  useEffect(() => {
+    api.users({ limit: 100 }).then(
+      (page) => setAdmins(page.users.filter((u) => u.active && (u.role === 'owner' || u.role === 'admin'))),
+      () => undefined, // the picker still offers Unassigned and Me
+    );
+  }, [api]);
+  return admins;
 }
 
-function MessageItem({ message, me }: { message: Message; me: User }) {
-  const { author } = message;
-  const mine = author.type === 'user' && author.id === me.id;
-  const name = mine ? 'You' : (author.name ?? (author.type !== 'user' ? author.type : author.id === null ? 'Deleted user' : 'Unnamed user'));
-  return (
-    <li class={`msg ${mine ? 'mine' : 'theirs'}`} data-message-id={message.id}>
-      <div class="meta">
-        <span class="author">{name}</span> <Time iso={message.createdAt} />
-      </div>
-      <Markdown text={message.text} />
-    </li>
-  );
-}
-
-export function InboxPage({ api, me, openId }: { api: AdminApi; me: User; openId: string | null }) {
-  const [state, dispatch] = useReducer(inboxReducer, me.id, initialInbox);
+export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: AdminApi; me: User; openId: string | null; view?: InboxView | null }) {
+  const current = view ?? DEFAULT_VIEW;
+  const [q, setQ] = useState('');
+  const listing: Listing = q === '' ? { view: current, q: null } : { view: current, q };
+  const [state, dispatch] = useReducer(inboxReducer, { meId: me.id, listing }, initialInbox);
   const [error, setError] = useState<string | null>(null);
-  const [note, setNote] = useState<Note>(null);
-  const listRef = useRef<HTMLOListElement>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const admins = useAdmins(api);
+  const typing = useTyping();
   const rootRef = useRef<HTMLDivElement>(null);
   // On two screens, the link or Back that was used goes away with its screen: focus moves to where the admin
   // went (the conversation's heading, or back to its entry in the list) instead of being lost.
@@ -124,125 +85,106 @@ export function InboxPage({ api, me, openId }: { api: AdminApi; me: User; openId
     }
   });
 
-  const loadPage = (cursor?: string) =>
-    api.conversations(cursor ? { cursor } : {}).then(
-      (page) => dispatch({ type: 'page', page, append: cursor !== undefined }),
+  const listingRef = useRef(listing);
+  listingRef.current = listing;
+  const loadPage = (cursor?: string) => {
+    const asked = listingRef.current;
+    setLoadingMore(cursor !== undefined);
+    return api.conversations({ ...queryOf(asked), ...(cursor ? { cursor } : {}) }).then(
+      (page) => {
+        setError(null);
+        dispatch({ type: 'page', page, append: cursor !== undefined, listing: asked });
+      },
       (e: unknown) => setError(errorText(e)),
-    );
+    ).finally(() => setLoadingMore(false));
+  };
+
+  // A burst of live changes asks for the first page (and the counts) once, a moment after the last.
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const refreshSoon = () => {
+    clearTimeout(refreshTimer.current);
+    refreshTimer.current = setTimeout(() => void loadPage(), REFRESH_DELAY_MS);
+  };
+  useEffect(() => () => clearTimeout(refreshTimer.current), []);
+
   const live = useLive(
     (type, data) => {
-      if (type === EVENT.messageCreated) dispatch({ type: 'message', message: (data as { message: Message }).message });
-      else if (type === EVENT.conversationCreated) dispatch({ type: 'conversation', conversation: (data as { conversation: InboxConversation }).conversation });
-      else if (type === EVENT.conversationUpdated) dispatch({ type: 'updated', conversation: (data as { conversation: Conversation }).conversation });
+      switch (type) {
+        case EVENT.messageCreated: {
+          const { message } = data as { message: Message };
+          dispatch({ type: 'message', message });
+          if (message.author.id) typing.stop(message.author.id);
+          break;
+        }
+        case EVENT.messageUpdated:
+        case EVENT.messageDeleted:
+          dispatch({ type: 'changed', message: (data as { message: Message }).message });
+          break;
+        case EVENT.conversationCreated:
+          dispatch({ type: 'conversation', conversation: (data as { conversation: InboxConversation }).conversation });
+          break;
+        case EVENT.conversationUpdated:
+          dispatch({ type: 'updated', conversation: (data as { conversation: Conversation }).conversation });
+          break;
+        case EVENT.conversationRead: {
+          const read = data as ConversationReadEvent;
+          dispatch({ type: 'read', conversationId: read.conversationId, userId: read.userId, messageId: read.messageId });
+          return;
+        }
+        case EVENT.typing: {
+          const event = data as TypingEvent;
+          // The users' typing; another administrator typing is not shown.
+          if (!event.agent && event.userId !== me.id) typing.start(event);
+          return;
+        }
+      }
+      refreshSoon();
     },
     // A stream refused for good usually means the session ended; asking who we are lets the panel say so.
     () => void api.me().catch(() => {}),
   );
 
-  useEffect(() => void loadPage(), [api]);
+  useEffect(() => {
+    dispatch({ type: 'listing', listing });
+    void loadPage();
+  }, [listing.view, listing.q]);
   useEffect(() => {
     if (state.stale) void loadPage();
   }, [state.stale]);
 
-  useEffect(() => {
-    dispatch({ type: 'open', id: openId });
-    setNote(null);
-    if (!openId) return;
-    api.messages(openId, {}).then(
-      (page) => dispatch({ type: 'thread', id: openId, messages: page.messages, hasMore: page.hasMore, older: false }),
-      (e: unknown) => setNote({ ok: false, text: errorText(e) }),
-    );
-  }, [api, openId]);
-
-  const thread = state.thread;
-  const lastId = thread?.messages[thread.messages.length - 1]?.id;
-  // Keep the newest message in view when one arrives.
-  useEffect(() => {
-    const el = listRef.current;
-    if (el) el.scrollTop = el.scrollHeight;
-  }, [lastId]);
-
-  const loadOlder = (id: string, before: string) =>
-    api.messages(id, { before }).then(
-      (page) => dispatch({ type: 'thread', id, messages: page.messages, hasMore: page.hasMore, older: true }),
-      (e: unknown) => setNote({ ok: false, text: errorText(e) }),
-    );
-  const send = async (id: string, text: string, clientMessageId: string) => {
-    setNote(null);
-    try {
-      dispatch({ type: 'message', message: await api.reply(id, text, clientMessageId) });
-      return true;
-    } catch (e) {
-      setNote({ ok: false, text: errorText(e) });
-      return false;
-    }
-  };
-
-  const rename = async (id: string, title: string) => {
-    dispatch({ type: 'updated', conversation: await api.renameConversation(id, title) });
-  };
-
-  const open = state.conversations.find((c) => c.id === openId);
+  const open = state.conversations.find((c) => c.id === openId) ?? null;
+  const searching = listing.q !== null;
   return (
     <div class={`chat inbox ${openId ? 'showing-thread' : 'showing-list'}`} ref={rootRef}>
+      <InboxViews view={current} counts={state.counts} openId={null} />
       <nav class="sidebar" aria-label="Conversations">
         <p role="status" class={`live ${live}`}>
           {LIVE_TEXT[live]}
         </p>
+        <InboxSearch onSearch={setQ} />
+        <h2 class="list-heading">{searching ? `Results for “${listing.q}”` : VIEW_LABELS[current]}</h2>
         {!state.loaded && <Loading error={error} />}
-        {state.loaded && state.conversations.length === 0 && <p class="empty">No conversations yet.</p>}
+        {state.loaded && state.conversations.length === 0 && <p class="empty">{searching ? 'No conversation matches.' : 'No conversations here.'}</p>}
         <ul class="conversations">
           {state.conversations.map((c) => (
             <li key={c.id}>
-              <a href={href('inbox', c.id)} class={c.id === openId ? 'active' : ''} aria-current={c.id === openId ? 'page' : undefined} data-conversation-id={c.id}>
+              <a href={href('inbox', c.id, view)} class={c.id === openId ? 'active' : ''} aria-current={c.id === openId ? 'page' : undefined} data-conversation-id={c.id}>
                 <span class="title">
                   {who(c)}
                   {c.unanswered && ' '}
                   {c.unanswered && <span class="badge unanswered">Unanswered</span>}
                 </span>
                 {c.participants.length > 0 && <span class="subject">{c.title ?? UNTITLED}</span>}
-                {c.lastMessage && <span class="preview">{c.lastMessage.text.slice(0, 80)}</span>}
+                {c.lastMessage && <span class="preview">{c.lastMessage.deletedAt ? 'Message deleted' : c.lastMessage.text.slice(0, 80)}</span>}
                 <Time iso={c.lastMessageAt ?? c.createdAt} />
               </a>
             </li>
           ))}
         </ul>
         {state.loaded && <Alert text={error} />}
-        <LoadMore cursor={state.nextCursor} onLoad={(cursor) => void loadPage(cursor)} />
+        <LoadMore cursor={state.nextCursor} busy={loadingMore} onLoad={(cursor) => void loadPage(cursor)} />
       </nav>
-      <section class="thread" aria-label={open ? who(open) : 'Conversation'}>
-        {!openId || !thread ? (
-          <p class="placeholder">Pick a conversation to read and answer it.</p>
-        ) : (
-          <>
-            <div class="thread-head">
-              <a class="back" href={href('inbox')} aria-label="Back to conversations">
-                <span aria-hidden="true">‹</span>
-              </a>
-              <div class="heading">
-                <h2 tabIndex={-1}>{open ? who(open) : 'Conversation'}</h2>
-                {open && <ConversationTitle key={open.id} title={open.title} showTitle={open.participants.length > 0} onRename={(title) => rename(open.id, title)} />}
-              </div>
-            </div>
-            <ol class="messages" ref={listRef} aria-live="polite" aria-relevant="additions">
-              {thread.hasMore && thread.messages[0] && (
-                <li class="older">
-                  <button type="button" onClick={() => void loadOlder(thread.id, thread.messages[0]!.id)}>
-                    Load older
-                  </button>
-                </li>
-              )}
-              {!thread.loaded && <li class="loading">Loading…</li>}
-              {thread.loaded && thread.messages.length === 0 && <li class="empty">No messages yet.</li>}
-              {thread.messages.map((m) => (
-                <MessageItem key={m.id} message={m} me={me} />
-              ))}
-            </ol>
-            <Notice note={note} />
-            <Composer key={thread.id} onSend={(text, clientMessageId) => send(thread.id, text, clientMessageId)} />
-          </>
-        )}
-      </section>
+      <ThreadPane api={api} me={me} openId={openId} view={view ?? null} conversation={open} thread={state.thread} dispatch={dispatch} admins={admins} typing={typing.typing} />
     </div>
   );
 }

@@ -4,6 +4,8 @@
  * `ApiError` with the server's code; a lost session (401) or a member's session (403 admin_required) is also
  * reported to `onSessionError`, so the whole panel can switch to its signed-out or admins-only state.
  */
+import type { Static } from '@sinclair/typebox';
+import type { CannedReply, CustomerSchema, InboxViewCounts, Profile } from '../../../shared/src/admin-api.js';
 import type { Conversation, Message, MeResponse, MessagePage, User } from '../../../shared/src/api.js';
 import { ApiError, endsSession, readResponse } from '../api/client.js';
 
@@ -72,6 +74,31 @@ export interface InboxCounts {
 export interface InboxPage {
   conversations: InboxConversation[];
   nextCursor: string | null;
+  /** How many conversations each view holds (absent from servers before views). */
+  counts?: InboxViewCounts;
+}
+export type { CannedReply, InboxViewCounts, Profile };
+export type Customer = Static<typeof CustomerSchema>;
+
+/** `GET /api/v1/admin/conversations`: a view (status and assignee), or a search with `q`. */
+export type InboxQuery = {
+  status?: 'open' | 'resolved' | 'snoozed' | 'all';
+  assignee?: string;
+  q?: string;
+  cursor?: string;
+  limit?: number;
+};
+/** `PATCH /api/v1/admin/conversations/:id`. */
+export interface ConversationPatch {
+  title?: string;
+  status?: Conversation['status'];
+  snoozedUntil?: string;
+  assigneeId?: string | null;
+}
+export interface ProfilePatch {
+  name?: string;
+  avatarUrl?: string | null;
+  sound?: boolean;
 }
 
 export type AuditKind = 'admin' | 'sign_in';
@@ -139,9 +166,23 @@ export interface AdminApi {
   reactivateUser(id: string): Promise<AdminUser>;
   setRole(id: string, role: Role): Promise<AdminUser>;
   deleteUser(id: string): Promise<void>;
-  conversations(query: { cursor?: string; limit?: number }): Promise<InboxPage>;
+  conversations(query: InboxQuery): Promise<InboxPage>;
   messages(conversationId: string, query: { before?: string; limit?: number }): Promise<MessagePage>;
-  reply(conversationId: string, text: string, clientMessageId: string): Promise<Message>;
+  /** An answer to the conversation's users, or with `internal` a note only administrators see. */
+  reply(conversationId: string, text: string, clientMessageId: string, internal?: boolean): Promise<Message>;
+  editMessage(conversationId: string, messageId: string, text: string): Promise<Message>;
+  deleteMessage(conversationId: string, messageId: string): Promise<void>;
+  /** Tells the conversation's users that an administrator is typing (send at most every TYPING_SEND_INTERVAL_MS). */
+  typing(conversationId: string): Promise<void>;
+  markRead(conversationId: string, messageId: string): Promise<void>;
+  updateConversation(conversationId: string, patch: ConversationPatch): Promise<InboxConversation>;
+  customer(conversationId: string): Promise<Customer | null>;
+  profile(): Promise<Profile>;
+  updateProfile(patch: ProfilePatch): Promise<Profile>;
+  cannedReplies(q?: string): Promise<CannedReply[]>;
+  createCannedReply(body: { title: string; text: string }): Promise<CannedReply>;
+  updateCannedReply(id: string, body: { title?: string; text?: string }): Promise<CannedReply>;
+  deleteCannedReply(id: string): Promise<void>;
   /** How many conversations wait for an answer (their last message is not an administrator's). */
   inboxCounts(): Promise<InboxCounts>;
   /** Renames a conversation (1 to 200 characters after trimming); answers it as the inbox shows it. */
@@ -214,8 +255,20 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     deleteUser: (id) => call('DELETE', `${admin}/users/${enc(id)}`),
     conversations: (q) => call('GET', `${admin}/conversations${query(q)}`),
     messages: (id, q) => call('GET', `${admin}/conversations/${enc(id)}/messages${query(q)}`),
-    reply: async (id, text, clientMessageId) =>
-      (await call<{ message: Message }>('POST', `${admin}/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
+    reply: async (id, text, clientMessageId, internal = false) =>
+      (await call<{ message: Message }>('POST', `${admin}/conversations/${enc(id)}/messages`, { text, clientMessageId, ...(internal ? { internal } : {}) })).message,
+    editMessage: async (id, messageId, text) => (await call<{ message: Message }>('PATCH', `${admin}/conversations/${enc(id)}/messages/${enc(messageId)}`, { text })).message,
+    deleteMessage: (id, messageId) => call('DELETE', `${admin}/conversations/${enc(id)}/messages/${enc(messageId)}`),
+    typing: (id) => call('POST', `${admin}/conversations/${enc(id)}/typing`),
+    markRead: async (id, messageId) => void (await call('POST', `${admin}/conversations/${enc(id)}/read`, { messageId })),
+    updateConversation: async (id, patch) => (await call<{ conversation: InboxConversation }>('PATCH', `${admin}/conversations/${enc(id)}`, patch)).conversation,
+    customer: async (id) => (await call<{ customer: Customer | null }>('GET', `${admin}/conversations/${enc(id)}/customer`)).customer,
+    profile: async () => (await call<{ profile: Profile }>('GET', `${admin}/profile`)).profile,
+    updateProfile: async (patch) => (await call<{ profile: Profile }>('PATCH', `${admin}/profile`, patch)).profile,
+    cannedReplies: async (q) => (await call<{ cannedReplies: CannedReply[] }>('GET', `${admin}/canned-replies${query({ q })}`)).cannedReplies,
+    createCannedReply: async (body) => (await call<{ cannedReply: CannedReply }>('POST', `${admin}/canned-replies`, body)).cannedReply,
+    updateCannedReply: async (id, body) => (await call<{ cannedReply: CannedReply }>('PATCH', `${admin}/canned-replies/${enc(id)}`, body)).cannedReply,
+    deleteCannedReply: (id) => call('DELETE', `${admin}/canned-replies/${enc(id)}`),
     inboxCounts: () => call('GET', `${admin}/inbox/counts`),
     renameConversation: async (id, title) => (await call<{ conversation: InboxConversation }>('PATCH', `${admin}/conversations/${enc(id)}`, { title })).conversation,
     audit: (q) => call('GET', `${admin}/audit${query(q)}`),

@@ -1,26 +1,36 @@
 /**
- * The inbox's state: every conversation newest activity first with its "unanswered" flag, and the open
- * thread oldest first. Live events and the admin's own replies merge in without duplicates (by message id).
+ * The inbox's state: the conversations of one view (newest activity first) or of a search (ranked as the
+ * server answered), each view's count, and the open thread oldest first. Live events and the admin's own
+ * replies merge in without duplicates (by message id); a conversation that no longer belongs to the view
+ * (resolved, snoozed, assigned elsewhere) leaves it.
  *
- * The server decides "unanswered" (the last message is not from an owner or admin), but an event's author
- * carries no role: the panel counts as staff the signed-in admin and every author the server has shown to
- * have answered a conversation, so a reply by an admin it has never seen answer marks the conversation
- * unanswered until the next reload.
+ * The server decides "unanswered" (open, and the last message, notes aside, is not from an owner or admin).
+ * A live message's author says whether it is the team's (`agent`); the panel also counts as staff the
+ * signed-in admin and every author the server has shown to have answered a conversation.
  */
+import type { InboxView } from '../../../shared/src/admin-api.js';
 import type { Conversation, Message } from '../../../shared/src/api.js';
-import type { InboxConversation, InboxPage } from './api.js';
+import type { InboxConversation, InboxPage, InboxViewCounts } from './api.js';
 
 export interface Thread {
   id: string;
   messages: Message[];
   hasMore: boolean;
   loaded: boolean;
+  /** The furthest message a user of the conversation is known to have read (live `conversation.read`). */
+  seen: string | null;
 }
 
+/** What the list shows: a view, or the results of a search (which keep the server's ranking). */
+export type Listing = { view: InboxView; q: null } | { view: InboxView; q: string };
+
 export interface InboxState {
+  meId: string;
+  listing: Listing;
   conversations: InboxConversation[];
   nextCursor: string | null;
   loaded: boolean;
+  counts: InboxViewCounts | null;
   staff: ReadonlySet<string>;
   thread: Thread | null;
   /** A message arrived for a conversation the list does not have: the first page should be fetched again. */
@@ -28,22 +38,44 @@ export interface InboxState {
 }
 
 export type InboxAction =
-  | { type: 'page'; page: InboxPage; append: boolean }
+  | { type: 'listing'; listing: Listing }
+  | { type: 'page'; page: InboxPage; append: boolean; listing: Listing }
   | { type: 'conversation'; conversation: Conversation }
-  /** The conversation as it is now (renamed here or elsewhere, or titled by its first message). */
+  /** The conversation as it is now (renamed, resolved, snoozed, assigned, here or elsewhere). */
   | { type: 'updated'; conversation: Conversation }
   | { type: 'message'; message: Message }
+  /** A message edited or deleted: the message as it is now. */
+  | { type: 'changed'; message: Message }
+  | { type: 'read'; conversationId: string; userId: string; messageId: string }
   | { type: 'open'; id: string | null }
   | { type: 'thread'; id: string; messages: Message[]; hasMore: boolean; older: boolean };
 
 const activity = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
 const byActivity = (a: Conversation, b: Conversation) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0);
 const byTime = (a: Message, b: Message) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const sameListing = (a: Listing, b: Listing) => a.view === b.view && a.q === b.q;
 
-export const initialInbox = (meId: string): InboxState => ({
+/** Whether a conversation belongs to a view, as the server filters it. */
+export function inView(c: Pick<Conversation, 'status' | 'assigneeId'>, view: InboxView, meId: string): boolean {
+  switch (view) {
+    case 'unassigned':
+      return c.status === 'open' && c.assigneeId === null;
+    case 'mine':
+      return c.status === 'open' && c.assigneeId === meId;
+    case 'all':
+      return true;
+    default:
+      return c.status === view;
+  }
+}
+
+export const initialInbox = ({ meId, listing }: { meId: string; listing: Listing }): InboxState => ({
+  meId,
+  listing,
   conversations: [],
   nextCursor: null,
   loaded: false,
+  counts: null,
   staff: new Set([meId]),
   thread: null,
   stale: false,
@@ -55,17 +87,42 @@ function mergeMessages(existing: Message[], incoming: Message[]): Message[] {
   return fresh.length ? [...existing, ...fresh].sort(byTime) : existing;
 }
 
+/** `staff` with the team's authors among `messages` added (the same set when there is none new). */
+function withStaff(staff: ReadonlySet<string>, messages: Message[]): ReadonlySet<string> {
+  const fresh = messages.filter((m) => m.author.agent && m.author.id !== null && !staff.has(m.author.id));
+  return fresh.length ? new Set([...staff, ...fresh.map((m) => m.author.id!)]) : staff;
+}
+
+/** Whether `a` comes after `b` in the thread (unknown ids never do). */
+const later = (messages: Message[], a: string, b: string | null) => {
+  const ia = messages.findIndex((m) => m.id === a);
+  return ia !== -1 && (b === null || ia > messages.findIndex((m) => m.id === b));
+};
+
 export function inboxReducer(state: InboxState, action: InboxAction): InboxState {
+  const filtered = state.listing.q === null;
+  const sort = (list: InboxConversation[]) => (filtered ? list.sort(byActivity) : list);
   switch (action.type) {
+    case 'listing':
+      return sameListing(state.listing, action.listing) ? state : { ...state, listing: action.listing, conversations: [], nextCursor: null, loaded: false, stale: false };
     case 'page': {
+      // An answer for a view or search the admin has since left.
+      if (!sameListing(state.listing, action.listing)) return state;
       const staff = new Set(state.staff);
-      for (const c of action.page.conversations) if (!c.unanswered && c.lastMessage?.author.id) staff.add(c.lastMessage.author.id);
+      for (const c of action.page.conversations) if (!c.unanswered && c.lastMessage?.author.id && c.lastMessage.author.type === 'user') staff.add(c.lastMessage.author.id);
       const incoming = new Map(action.page.conversations.map((c) => [c.id, c]));
-      // The first page again (after a reload) replaces what it holds and keeps the older pages already loaded.
+      const counts = action.page.counts ?? state.counts;
+      // Ranked results are replaced or appended in the server's order.
+      if (!filtered) {
+        const kept = action.append ? state.conversations.filter((c) => !incoming.has(c.id)) : [];
+        return { ...state, staff, counts, loaded: true, stale: false, conversations: [...kept, ...incoming.values()], nextCursor: action.page.nextCursor };
+      }
+      // The first page again (after a live change) replaces what it holds and keeps the older pages already loaded.
       const kept = action.append || state.loaded ? state.conversations.filter((c) => !incoming.has(c.id)) : [];
       return {
         ...state,
         staff,
+        counts,
         loaded: true,
         stale: false,
         conversations: [...kept, ...incoming.values()].sort(byActivity),
@@ -73,45 +130,73 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
       };
     }
     case 'conversation': {
-      if (state.conversations.some((c) => c.id === action.conversation.id)) return state;
-      const author = action.conversation.lastMessage?.author.id;
-      const added: InboxConversation = { ...action.conversation, unanswered: action.conversation.lastMessage !== null && !(author && state.staff.has(author)), participants: [] };
+      const c = action.conversation;
+      if (!filtered || state.conversations.some((x) => x.id === c.id) || !inView({ status: c.status ?? 'open', assigneeId: c.assigneeId ?? null }, state.listing.view, state.meId)) return state;
+      const author = c.lastMessage?.author;
+      const unanswered = c.lastMessage !== null && !author?.agent && !(author?.id && state.staff.has(author.id));
+      // Servers before views sent no status: such a conversation is open and unassigned.
+      const added: InboxConversation = { ...c, status: c.status ?? 'open', snoozedUntil: c.snoozedUntil ?? null, assigneeId: c.assigneeId ?? null, unanswered, participants: [] };
       return { ...state, conversations: [added, ...state.conversations].sort(byActivity) };
     }
     case 'updated': {
-      const { id, title } = action.conversation;
-      if (!state.conversations.some((c) => c.id === id && c.title !== title)) return state;
-      return { ...state, conversations: state.conversations.map((c) => (c.id === id ? { ...c, title } : c)) };
+      const now = action.conversation;
+      const index = state.conversations.findIndex((c) => c.id === now.id);
+      if (index === -1) return { ...state, stale: state.stale || (filtered && inView(now, state.listing.view, state.meId)) };
+      if (filtered && !inView(now, state.listing.view, state.meId)) return { ...state, conversations: state.conversations.filter((c) => c.id !== now.id) };
+      const c = state.conversations[index]!;
+      const updated: InboxConversation = {
+        ...c,
+        title: now.title,
+        status: now.status ?? c.status,
+        snoozedUntil: now.snoozedUntil ?? null,
+        assigneeId: now.assigneeId ?? null,
+        // Only open conversations wait for an answer.
+        unanswered: (now.status ?? c.status) === 'open' && c.unanswered,
+      };
+      const conversations = state.conversations.slice();
+      conversations[index] = updated;
+      return { ...state, conversations };
     }
     case 'message': {
       const { message } = action;
       const { author } = message;
       const thread = state.thread?.id === message.conversationId ? { ...state.thread, messages: mergeMessages(state.thread.messages, [message]) } : state.thread;
+      state = { ...state, staff: withStaff(state.staff, [message]) };
       const index = state.conversations.findIndex((c) => c.id === message.conversationId);
-      if (index === -1) return { ...state, thread, stale: true };
+      // A note is for administrators: it neither answers nor previews the conversation.
+      if (message.internal) return { ...state, thread };
+      if (index === -1) return { ...state, thread, stale: filtered };
       const c = state.conversations[index]!;
       if (activity(c) > message.createdAt || c.lastMessage?.id === message.id) return { ...state, thread };
+      const staff = author.type === 'user' && author.id !== null && (author.agent || state.staff.has(author.id));
       const participants =
         author.type === 'user' && author.id && !c.participants.some((p) => p.id === author.id) ? [...c.participants, { id: author.id, name: author.name }] : c.participants;
-      const updated: InboxConversation = {
-        ...c,
-        lastMessage: message,
-        lastMessageAt: message.createdAt,
-        unanswered: !(author.type === 'user' && author.id !== null && state.staff.has(author.id)),
-        participants,
-      };
+      const updated: InboxConversation = { ...c, lastMessage: message, lastMessageAt: message.createdAt, unanswered: !staff, participants };
       const conversations = state.conversations.slice();
       conversations[index] = updated;
-      return { ...state, thread, conversations: conversations.sort(byActivity) };
+      return { ...state, thread, conversations: sort(conversations) };
+    }
+    case 'changed': {
+      const { message } = action;
+      const replace = (m: Message) => (m.id === message.id ? message : m);
+      const thread = state.thread?.id === message.conversationId ? { ...state.thread, messages: state.thread.messages.map(replace) } : state.thread;
+      const conversations = state.conversations.map((c) => (c.lastMessage?.id === message.id ? { ...c, lastMessage: message } : c));
+      return { ...state, thread, conversations };
+    }
+    case 'read': {
+      const { thread } = state;
+      // Only a user's read marker is "Seen"; an administrator reading is no news to the team.
+      if (!thread || thread.id !== action.conversationId || state.staff.has(action.userId) || !later(thread.messages, action.messageId, thread.seen)) return state;
+      return { ...state, thread: { ...thread, seen: action.messageId } };
     }
     case 'open':
-      return { ...state, thread: action.id ? (state.thread?.id === action.id ? state.thread : { id: action.id, messages: [], hasMore: false, loaded: false }) : null };
+      return { ...state, thread: action.id ? (state.thread?.id === action.id ? state.thread : { id: action.id, messages: [], hasMore: false, loaded: false, seen: null }) : null };
     case 'thread': {
       if (state.thread?.id !== action.id) return state;
       const messages = mergeMessages(state.thread.messages, action.messages);
       // An older page answers for what comes before it; the first page answers for the whole thread's start.
       const hasMore = action.older || !state.thread.loaded ? action.hasMore : state.thread.hasMore;
-      return { ...state, thread: { ...state.thread, messages, hasMore, loaded: true } };
+      return { ...state, staff: withStaff(state.staff, action.messages), thread: { ...state.thread, messages, hasMore, loaded: true } };
     }
   }
 }

@@ -25,7 +25,15 @@ function open(): NonNullable<typeof shared> {
     stream.status = status;
     stream.listeners.forEach((l) => l.onStatus(status));
   };
-  for (const name of [EVENT.messageCreated, EVENT.conversationCreated, EVENT.conversationUpdated]) {
+  for (const name of [
+    EVENT.messageCreated,
+    EVENT.messageUpdated,
+    EVENT.messageDeleted,
+    EVENT.conversationCreated,
+    EVENT.conversationUpdated,
+    EVENT.conversationRead,
+    EVENT.typing,
+  ]) {
     source.addEventListener(name, (e: MessageEvent<string>) => {
       let data: unknown;
       try {
