@@ -14,10 +14,16 @@ export interface ParleyError {
 export interface ParleyMessage {
   id: string;
   conversationId: string;
-  author: { type: 'user' | 'assistant' | 'system'; id: string | null; name: string | null };
+  /** `agent`: written by the team (an owner or admin), whose `name` and `avatarUrl` are those of their profile. */
+  author: { type: 'user' | 'assistant' | 'system'; id: string | null; name: string | null; avatarUrl: string | null; agent: boolean };
+  /** Empty once deleted. */
   text: string;
   clientMessageId: string | null;
   createdAt: string;
+  /** Always false here: internal notes never reach users. */
+  internal: boolean;
+  editedAt: string | null;
+  deletedAt: string | null;
 }
 
 export interface ParleyEventPayloads {
