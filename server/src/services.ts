@@ -11,12 +11,14 @@ import { changesOf } from './store/changes.js';
 import { createChatService } from './chat/chat-service.js';
 import { createEventBus } from './chat/event-bus.js';
 import { startClusterFanout } from './chat/cluster-fanout.js';
+import { createSignals } from './chat/signals.js';
 import { startSnoozeWaker } from './chat/snooze-waker.js';
 import { createConversationRepository } from './store/conversations.js';
 import type { Store } from './store/database.js';
 import { createEventRepository } from './store/events.js';
 import { createKeyRepository } from './store/keys.js';
 import { createMessageRepository } from './store/messages.js';
+import { createPresenceRepository } from './store/presence.js';
 import { createRevokedSessionRepository } from './store/sessions.js';
 import { createSessions } from './auth/sessions.js';
 import { createInstanceSecretRepository } from './store/instance-secrets.js';
@@ -58,6 +60,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const bus = createEventBus({ relayed: store.dialect === 'postgres' });
   const grants = createGrantRepository(store);
   const access = createAccessControl({ conversations, grants, changes: changesOf(store), now });
+  const signals = createSignals({ store, conversations });
   const jtis = createJtiRepository(store);
   const mintKeys = createMintKeyRepository(store);
   const organizations = createOrganizationRepository(store);
@@ -69,12 +72,14 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, sessions, users, now });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
-    /** Starts what runs in the background (the cluster fan-out on PostgreSQL, the end of snoozes); answers the stop function. */
+    /** Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, the end of snoozes); answers the stop function. */
     async start(): Promise<() => Promise<void>> {
       const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store) }) : async () => undefined;
+      const stopSignals = await signals.start();
       const stopWaker = startSnoozeWaker({ wake: () => useCases.conversations.wakeSnoozed() });
       return async () => {
         await stopWaker();
+        await stopSignals();
         await stopFanout();
       };
     },
@@ -98,7 +103,11 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
     organizations,
     apiCredentials: createApiCredentialRepository(store),
     signIn: createSignIn({ keyRing, keys, jtis, users, sessions, settings: adminSettings.get, requireJti: config.requireJti, now, mintKeys, organizations, grants, issuer: publicUrl }),
-    chat: createChatService({ store, conversations, messages, events, access, bus, now }),
+    chat: createChatService({ store, conversations, messages, events, access, bus, signals, now }),
+    /** Live signals (typing) for the event streams: chat/signals.ts. */
+    signals,
+    /** Whether the team is online: administrators' open panels (store/presence.ts). */
+    presence: createPresenceRepository(store),
     /** The key /demo signs with: the environment's, else the newest active stored HS256 key. */
     async signingKeyForDemo(): Promise<{ kid: string; secret: Uint8Array } | null> {
       if (config.externalAuthSecret) return { kid: 'env', secret: config.externalAuthSecret };

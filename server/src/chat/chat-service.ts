@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Conversation, ConversationSummary, Message } from '../../../shared/src/api.js';
-import { EVENT, MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
+import { EVENT, MESSAGE_MAX_CHARS, TYPING_TTL_MS } from '../../../shared/src/constants.js';
 import { titleFromMessage } from '../../../shared/src/fields.js';
 import { ParleyError } from '../errors.js';
 import type { Store } from '../store/database.js';
@@ -19,6 +19,7 @@ import type { UserRow } from '../store/users.js';
 import { isAdministrator, type AccessControl } from './access.js';
 import type { EventBus, BusEvent } from './event-bus.js';
 import { presentConversation, presentMessage } from './present.js';
+import type { Signals } from './signals.js';
 
 export interface ChatDeps {
   store: Store;
@@ -27,6 +28,8 @@ export interface ChatDeps {
   events: EventRepository;
   access: AccessControl;
   bus: EventBus;
+  /** Where `typing` goes: to every instance's streams, never to the log. */
+  signals: Signals;
   now: () => number;
   /** Defaults to the read markers of `store`. */
   readMarkers?: ReadMarkerRepository;
@@ -268,6 +271,22 @@ export function createChatService(deps: ChatDeps) {
         for (const event of result.published) bus.publish({ event, participantIds });
       }
       return { message: presentMessage(result.row), created: result.created };
+    },
+
+    /**
+     * Tells the conversation's other participants, and the organization's administrators, that `user` is
+     * typing (`typing`, for TYPING_TTL_MS): a signal, never stored. It takes the right to write, as posting does.
+     */
+    async typing(user: UserRow, conversationId: string): Promise<void> {
+      const conversation = await access.requireConversation(user, conversationId, 'write');
+      // A document room's audience is whoever holds a grant, not its participants.
+      const participantIds = conversation.document_id === null ? await conversations.participantIds(conversationId) : [];
+      await deps.signals.publishSignal({
+        type: 'typing',
+        senderId: user.id,
+        audience: { organizationId: conversation.organization_id, documentId: conversation.document_id, participantIds, internal: false },
+        data: { conversationId, userId: user.id, name: user.name, agent: isAdministrator(user), ttlMs: TYPING_TTL_MS },
+      });
     },
 
     /**

@@ -1,8 +1,8 @@
 /**
  * The messages of the inbox's conversations (docs/admin-api.md): reading (notes included), answering,
  * internal notes, editing one's own message within 15 minutes, deleting any message at any time (audited
- * when it is someone else's), and reading up to a message, which the user sees as "Seen". Marking read
- * counts against the account's limit like the user route's (chat/account-limits.ts).
+ * when it is someone else's), typing, and reading up to a message, which the user sees as "Seen". Marking
+ * read and typing count against the account's limits like the user routes' (chat/account-limits.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -50,6 +50,13 @@ export async function inboxMessageRoutes(parent: FastifyInstance) {
 
   app.delete('/conversations/:id/messages/:messageId', { schema: { params: MessageParamsSchema } }, async (request, reply) => {
     await useCases.messages.deleteMessage(contextOf(request), request.params.id, request.params.messageId);
+    return reply.code(204).send();
+  });
+
+  app.post('/conversations/:id/typing', { schema: { params: IdParams } }, async (request, reply) => {
+    const user = request.session!.user;
+    enforceLimit(reply, limits.typing(user.id, request.params.id));
+    await chat.typing(user, request.params.id);
     return reply.code(204).send();
   });
 }

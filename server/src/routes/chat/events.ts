@@ -8,12 +8,20 @@
  * the database's return). An event whose delivery needs the database (a document room's grant) is tried
  * again with a short backoff; if that still fails the stream closes, and the client, told `retry:` at the
  * start, reconnects with its Last-Event-ID and gets the event from the log: an event is never skipped.
+ *
+ * Signals (chat/signals.ts: `typing`) go out under the same access rules, without an `id:` line, so the
+ * stream's Last-Event-ID never moves for them and a resume never replays them; the typer's own streams do
+ * not hear their typing. An administrator's stream is their admin panel open: it records their presence
+ * (store/presence.ts) when it opens and at the first heartbeat of each minute after, and a failed write
+ * is logged, never the end of the stream.
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { BusEvent } from '../../chat/event-bus.js';
 import { accountLimitsOf } from '../../chat/account-limits.js';
+import { isAdministrator } from '../../chat/access.js';
+import type { Signal } from '../../chat/signals.js';
 import { ParleyError } from '../../errors.js';
 import type { EventRow } from '../../store/events.js';
 import { changesOf } from '../../store/changes.js';
@@ -26,6 +34,9 @@ const RETRY_MS = 2000;
 /** A failed grant lookup is tried again after 100, 200, 400 and 800 ms, then the stream closes. */
 const GRANT_RETRY_FIRST_MS = 100;
 const GRANT_RETRIES = 4;
+
+/** How often an open admin panel records its presence (PRESENCE_WINDOW_MS is twice this). */
+const PRESENCE_EVERY_MS = 60_000;
 
 /** A module constant, compiled once per process (app.ts). */
 const EventsQuery = Type.Object({ lastEventId: Type.Optional(Type.String({ maxLength: 20 })) });
@@ -40,9 +51,14 @@ function frame(event: EventRow): string {
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${event.payload}\n\n`;
 }
 
+/** A signal has no id: it is not in the log, so nothing may resume from it. */
+function signalFrame(signal: Signal): string {
+  return `event: ${signal.type}\ndata: ${JSON.stringify(signal.data)}\n\n`;
+}
+
 export async function eventRoutes(parent: FastifyInstance, options: { heartbeatMs: number }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { requireSession, bus, events, access } = app.services;
+  const { requireSession, bus, events, access, signals, presence } = app.services;
   const open = new Set<() => void>();
   // Open streams would hold app.close() forever: end them first (clients reconnect elsewhere).
   app.addHook('preClose', async () => {
@@ -118,6 +134,26 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         });
       };
       const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
+      // Signals are for the moment: one that comes before the stream is live is not kept for later.
+      const unsubscribeSignals = signals.subscribeSignals((signal) => {
+        if (!live || closed || signal.senderId === user.id) return;
+        chain = chain.then(async () => {
+          if (closed) return;
+          try {
+            if (await streamAccess.mayReach(signal.audience)) write(signalFrame(signal));
+          } catch {
+            // A signal whose audience cannot be checked now is dropped: the next one comes in seconds.
+          }
+        });
+      });
+      // The admin panel's presence: written at once, then at most once a minute while the stream is open.
+      let presenceAt = -Infinity;
+      const recordPresence = () => {
+        const now = app.now();
+        if (!isAdministrator(user) || session.via === 'api_key' || now - presenceAt < PRESENCE_EVERY_MS) return;
+        presenceAt = now;
+        presence.seen(user, now).catch((error: unknown) => request.log.warn({ err: error }, 'presence not recorded'));
+      };
       const unsubscribeSession = bus.onSessionEnded((ended) => {
         if ('sessionId' in ended ? ended.sessionId === session.id : ended.userId === user.id) close();
       });
@@ -145,6 +181,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       const heartbeat = setInterval(() => {
         write(': heartbeat\n\n');
         recheck();
+        recordPresence();
       }, options.heartbeatMs);
 
       /** Ends the stream and releases everything it holds, once, whatever ended it. */
@@ -155,6 +192,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         wakeUp?.();
         open.delete(close);
         unsubscribe();
+        unsubscribeSignals();
         unsubscribeSession();
         unsubscribeChanges();
         streamAccess.close();
@@ -176,6 +214,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         ...(reply.getHeader('access-control-allow-origin') ? { 'access-control-allow-origin': String(reply.getHeader('access-control-allow-origin')), vary: 'Origin' } : {}),
       });
       write(`retry: ${RETRY_MS}\n\n`);
+      recordPresence();
       // At most PARLEY_STREAMS_PER_ACCOUNT open streams: one more closes the oldest, which is told why first.
       raw.once('close', accountLimitsOf(app).openStream(user.id, (reason) => {
         write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);

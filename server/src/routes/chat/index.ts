@@ -1,8 +1,9 @@
 /**
- * Conversations and messages over REST (README.md, API), for the signed-in user. Posting a message and
- * creating a conversation (a document room's first open included; one created with its first message counts
- * as both) count against the account's limits (chat/account-limits.ts): beyond them, `429 rate_limited`
- * with Retry-After.
+ * Conversations and messages over REST (README.md, API), for the signed-in user: reading, posting, editing
+ * and deleting their own messages, read markers, typing, and whether the team is online. Posting a message
+ * and creating a conversation (a document room's first open included; one created with its first message
+ * counts as both), moving a read marker and typing count against the account's limits
+ * (chat/account-limits.ts): beyond them, `429 rate_limited` with Retry-After.
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -21,6 +22,7 @@ import {
   MessageParamsSchema,
   MessageResponseSchema,
   PostMessageBodySchema,
+  PresenceSchema,
 } from '../../../../shared/src/api.js';
 import { parseTitle } from '../../../../shared/src/fields.js';
 import { accountLimitsOf, enforceLimit as enforce } from '../../chat/account-limits.js';
@@ -32,7 +34,7 @@ const DocumentParams = Type.Object({ documentId: Type.String({ minLength: 1, max
 
 export async function chatRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { chat, requireSession, useCases } = app.services;
+  const { chat, requireSession, useCases, presence } = app.services;
   const limits = accountLimitsOf(app);
   app.addHook('onRequest', requireSession);
   app.addHook('onSend', async (_request, reply) => {
@@ -106,4 +108,16 @@ export async function chatRoutes(parent: FastifyInstance) {
     await useCases.messages.deleteMessage(contextOf(request), request.params.id, request.params.messageId);
     return reply.code(204).send();
   });
+
+  app.post('/conversations/:id/typing', { schema: { params: IdParams } }, async (request, reply) => {
+    const user = request.session!.user;
+    enforce(reply, limits.typing(user.id, request.params.id));
+    await chat.typing(user, request.params.id);
+    return reply.code(204).send();
+  });
+
+  // Whether an administrator of the user's organization has the admin panel open (store/presence.ts).
+  app.get('/presence', { schema: { response: { 200: PresenceSchema } } }, async (request) => ({
+    online: await presence.online(request.session!.user.organization_id, app.now()),
+  }));
 }
