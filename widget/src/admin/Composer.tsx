@@ -33,7 +33,7 @@ export function cannedMatches(reply: CannedReply, query: string): boolean {
     .every((q) => words.some((w) => w.startsWith(q)));
 }
 
-export function Composer({ onSend, onTyping, loadCanned, now = Date.now }: ComposerProps) {
+export function Composer({ onSend, onTyping, loadCanned, now = () => Date.now() }: ComposerProps) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState(false);

@@ -146,7 +146,7 @@ function lastAnswer(messages: Message[], me: User): number {
   return -1;
 }
 
-export function MessageList({ messages, me, seenId, actions, now = Date.now }: { messages: Message[]; me: User; seenId: string | null; actions: MessageActions; now?: () => number }) {
+export function MessageList({ messages, me, seenId, actions, now = () => Date.now() }: { messages: Message[]; me: User; seenId: string | null; actions: MessageActions; now?: () => number }) {
   const answer = lastAnswer(messages, me);
   const seen = seenId !== null && answer !== -1 && messages.findIndex((m) => m.id === seenId) >= answer;
   return (
