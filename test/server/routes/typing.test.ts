@@ -155,6 +155,16 @@ describe.each(DIALECTS)('typing on %s', (dialect) => {
     expect((await type(alice, first.id)).statusCode).toBe(204);
   });
 
+  it('counts 60 a minute per account across conversations, refusals of unknown ones included', async () => {
+    const alice = await sessionFor('alice');
+    const conversation = await start(alice, 'Hello', 'q1');
+    for (let n = 0; n < 60; n++) expect((await type(alice, `cnv_probe${n}`)).statusCode).toBe(404);
+    const refused = await type(alice, conversation.id);
+    expect([refused.statusCode, refused.headers['retry-after'], refused.json().error.code]).toEqual([429, '60', 'rate_limited']);
+    t.clock.now += 60_000;
+    expect((await type(alice, conversation.id)).statusCode).toBe(204);
+  });
+
   it('marking read is limited to 120 a minute per account, on both doors', async () => {
     const alice = await sessionFor('alice');
     const owner = await sessionFor('the-owner', 'owner');

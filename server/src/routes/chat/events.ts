@@ -150,7 +150,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       let presenceAt = -Infinity;
       const recordPresence = () => {
         const now = app.now();
-        if (!isAdministrator(user) || session.via === 'api_key' || now - presenceAt < PRESENCE_EVERY_MS) return;
+        if (!isAdministrator(user) || now - presenceAt < PRESENCE_EVERY_MS) return;
         presenceAt = now;
         presence.seen(user, now).catch((error: unknown) => request.log.warn({ err: error }, 'presence not recorded'));
       };
