@@ -94,7 +94,7 @@ describe.skipIf(!HAS_CHROMIUM)('hosted page in Chromium', () => {
     const page = await api<MessagePage>('GET', `/api/v1/conversations/${conversationId}/messages`, { token: session.token });
     expect(page.status).toBe(200);
     expect(page.body.messages).toEqual([
-      expect.objectContaining({ id: shownId, conversationId, text: 'Hello from **Chromium**', author: { type: 'user', id: user.id, name: 'Alice' } }),
+      expect.objectContaining({ id: shownId, conversationId, text: 'Hello from **Chromium**', author: { type: 'user', id: user.id, name: 'Alice', avatarUrl: null, agent: false } }),
     ]);
 
     await chat.screenshot({ path: outputPath('hosted-page-chat.png') });

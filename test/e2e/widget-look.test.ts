@@ -66,6 +66,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget as people see it, in Chromium', () =>
       widgetPosition: 'right',
       widgetGreeting: {},
       widgetReplyTime: {},
+      widgetAwayText: {},
     });
   });
   afterEach(() => problems.check());
@@ -133,7 +134,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget as people see it, in Chromium', () =>
   });
 
   describe('the host brand', () => {
-    it("draws the administrator's accent (with text that reads on it), position, title, team, greeting and reply time", async () => {
+    it("draws the administrator's accent (with text that reads on it), position, title, team, greeting and away text", async () => {
       await changeSettings({
         widgetAccentColor: '#ffd400',
         widgetPosition: 'left',
@@ -141,6 +142,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget as people see it, in Chromium', () =>
         widgetTeamName: 'Acme support',
         widgetGreeting: { en: 'Hello {name}, how can we help?' },
         widgetReplyTime: { en: 'We usually answer within an hour' },
+        widgetAwayText: { en: 'Back within a few hours' },
       });
       const page = await open({ code: await sign({ user: { id: 'ada', name: 'Ada Lovelace' } }) });
       const colours = await launcher(page).evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]);
@@ -153,7 +155,11 @@ describe.skipIf(!HAS_CHROMIUM)('the widget as people see it, in Chromium', () =>
       expect(await inWidget(page, '.panel .bar').evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color])).toEqual(['rgb(255, 212, 0)', 'rgb(0, 0, 0)']);
       expect(await inWidget(page, '.hero h3').textContent()).toBe('Acme support');
       expect(await inWidget(page, '.hero .greeting').textContent()).toBe('Hello Ada, how can we help?');
-      expect(await inWidget(page, '.hero .reply').textContent()).toBe('We usually answer within an hour');
+      // Nobody of the team has the admin panel open: the away text says when to expect an answer, in place of
+      // the reply time.
+      expect(await inWidget(page, '.hero .presence').textContent()).toBe('Back within a few hours');
+      expect(await inWidget(page, '.hero .presence.on').count()).toBe(0);
+      expect(await inWidget(page, '.hero .reply').count()).toBe(0);
       await page.screenshot({ path: outputPath('widget-brand-home.png') });
     });
 

@@ -194,7 +194,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     conversationId = list.body.conversations[0]!.id;
     const page = await api<MessagePage>('GET', `/api/v1/conversations/${conversationId}/messages`, { token: other.session.token });
     expect(page.body.messages).toEqual([
-      expect.objectContaining({ id: shownId, conversationId, text: 'Hello from the **widget**', author: { type: 'user', id: other.user.id, name: 'Alice' } }),
+      expect.objectContaining({ id: shownId, conversationId, text: 'Hello from the **widget**', author: { type: 'user', id: other.user.id, name: 'Alice', avatarUrl: null, agent: false } }),
     ]);
 
     // Posted elsewhere (another session, its own clientMessageId): shown live, without a reload.
@@ -324,7 +324,12 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     await items(page).and(page.locator('[data-status="sent"]')).filter({ hasText: 'Only keys here' }).waitFor();
     await expectFocus(page, { tag: 'textarea', inPanel: true });
     expect(await page.locator('[data-parley-widget] .thread h3').textContent()).toContain('Only keys here');
-    // The messages are a tab stop of their own, so the keyboard can scroll them.
+    // My message just sent has Delete and Edit, then the messages are a tab stop of their own, so the
+    // keyboard can scroll them.
+    await page.keyboard.press('Shift+Tab');
+    await expectFocus(page, { tag: 'button', label: en.delete, inPanel: true });
+    await page.keyboard.press('Shift+Tab');
+    await expectFocus(page, { tag: 'button', label: en.edit, inPanel: true });
     await page.keyboard.press('Shift+Tab');
     await expectFocus(page, { tag: 'ol', className: 'messages', inPanel: true });
     await page.keyboard.press('Shift+Tab');
