@@ -239,6 +239,17 @@ describe('my own messages', () => {
     await click(buttonIn(item('msg_new').querySelector('.ask')!, 'Delete')!);
     expect(item('msg_new').querySelector('.failed[role=alert]')?.textContent).toBe('This message can no longer be changed.');
     expect(item('msg_new').querySelector('.md')?.textContent).toBe('New');
+
+    // The question stays until answered; an edit too long for a message keeps the field, with the reason.
+    await click(buttonIn(item('msg_new').querySelector('.ask')!, 'Cancel')!);
+    expect(item('msg_new').querySelector('.failed')).toBeNull();
+    await click(buttonIn(item('msg_new'), 'Edit')!);
+    api.editMessage.mockRejectedValueOnce(new ApiError(400, 'message_too_long', 'too long'));
+    await input(q<HTMLTextAreaElement>('li.msg textarea')!, 'x'.repeat(10_001));
+    await press(q('li.msg textarea')!, 'Enter');
+    await settle();
+    expect(item('msg_new').querySelector('.failed[role=alert]')?.textContent).toBe('A message may have at most 10,000 characters.');
+    expect(q<HTMLTextAreaElement>('li.msg textarea')?.value).toBe('x'.repeat(10_001));
   });
 
   it('a viewer of a document room has no Edit or Delete', async () => {

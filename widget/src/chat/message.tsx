@@ -37,19 +37,22 @@ export function MessageItem({ message, me, t, lang, seen, team, own, onRetry }: 
     moved.current = true;
     (li.current?.querySelector<HTMLElement>(mode === 'edit' ? 'textarea' : mode ? '.ask button:last-child' : '.own button') ?? li.current?.parentElement)?.focus();
   }, [mode]);
+  const close = () => {
+    setMode(null);
+    setRefusal(null);
+  };
   const done = (change: Promise<void>) =>
     change.then(
-      () => {
-        setMode(null);
-        setRefusal(null);
+      close,
+      (error: unknown) => {
+        const code = error instanceof ApiError ? error.code : '';
+        setRefusal(code === 'message_locked' ? t.locked : code === 'message_too_long' ? t.tooLong : t.errorGeneric);
       },
-      (error: unknown) => setRefusal(error instanceof ApiError && error.code === 'message_locked' ? t.locked : t.errorGeneric),
     );
   const cancel = (e: KeyboardEvent) => {
     if (e.key !== 'Escape') return;
     e.stopPropagation(); // the panel's Escape closes it: this one only cancels
-    setMode(null);
-    setRefusal(null);
+    close();
   };
   const changeable = own && mine && !gone && message.status === 'sent' && Date.now() - Date.parse(message.createdAt) < MESSAGE_EDIT_WINDOW_MS;
   return (
@@ -89,7 +92,7 @@ export function MessageItem({ message, me, t, lang, seen, team, own, onRetry }: 
             cancel(e);
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
-              if (draft.trim() === '' || draft === message.text) setMode(null);
+              if (draft.trim() === '' || draft === message.text) close();
               else void done(own.edit(message, draft));
             }
           }}
@@ -105,7 +108,7 @@ export function MessageItem({ message, me, t, lang, seen, team, own, onRetry }: 
           <button type="button" onClick={() => void done(own.remove(message))}>
             {t.delete}
           </button>{' '}
-          <button type="button" onClick={() => setMode(null)}>
+          <button type="button" onClick={close}>
             {t.cancel}
           </button>
         </div>
