@@ -18,6 +18,7 @@ import type { Store } from './store/database.js';
 import { createEventRepository } from './store/events.js';
 import { createKeyRepository } from './store/keys.js';
 import { createMessageRepository } from './store/messages.js';
+import { createSearchRepository } from './store/search.js';
 import { createPresenceRepository } from './store/presence.js';
 import { createRevokedSessionRepository } from './store/sessions.js';
 import { createSessions } from './auth/sessions.js';
@@ -90,7 +91,7 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
     auditTrail: createAuditTrail(audit, now),
     adminLinks,
     userAdmin: createUserAdmin({ users }),
-    inbox: createInbox({ conversations, messages }),
+    inbox: createInbox({ conversations, messages, search: createSearchRepository(store) }),
     customers: createCustomerLookup({ access, conversations, users, organizations }),
     users,
     keys,

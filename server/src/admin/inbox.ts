@@ -1,8 +1,9 @@
 /**
  * The administrators' inbox (docs/admin-api.md, Inbox): every conversation of the organization, newest
  * activity first, with its participants and whether it waits for an answer (its last message is not from an
- * owner or admin). Reading and answering go through the chat service, whose access check lets administrators
- * in; renaming is a use case (use-cases/conversations.ts), whose answer is shown here.
+ * owner or admin), or those a search (`q`) finds, best first. Reading and answering go through the chat
+ * service, whose access check lets administrators in; renaming is a use case (use-cases/conversations.ts),
+ * whose answer is shown here.
  */
 import type { Conversation } from '../../../shared/src/api.js';
 import { presentConversation } from '../chat/present.js';
@@ -11,6 +12,8 @@ import { decodeCursor, encodeCursor, type ConversationRepository, type Conversat
 import type { ConversationStatus } from '../store/schema.js';
 import type { InboxViewCounts } from '../../../shared/src/admin-api.js';
 import type { MessageRepository } from '../store/messages.js';
+import type { SearchRepository } from '../store/search.js';
+import { decodeSearchCursor, encodeSearchCursor, searchWords } from '../store/search-query.js';
 import type { UserRow } from '../store/users.js';
 
 export interface InboxConversation extends Conversation {
@@ -27,7 +30,9 @@ export interface InboxQuery {
   limit: number;
 }
 
-export function createInbox(deps: { conversations: ConversationRepository; messages: MessageRepository }) {
+type InboxPage = { conversations: InboxConversation[]; nextCursor: string | null; counts: InboxViewCounts };
+
+export function createInbox(deps: { conversations: ConversationRepository; messages: MessageRepository; search: SearchRepository }) {
   /** The rows as the inbox shows them: with their last message (notes included), participants and whether they wait. */
   async function present(rows: readonly ConversationRow[]): Promise<InboxConversation[]> {
     const ids = rows.map((r) => r.id);
@@ -42,14 +47,31 @@ export function createInbox(deps: { conversations: ConversationRepository; messa
     });
   }
 
+  /**
+   * A page of a search within a view, best first (store/search.ts), paged by offset; the counts stay the
+   * view's. A `q` without a word (only punctuation) finds nothing.
+   */
+  async function search(admin: UserRow, q: string, filter: InboxFilter, query: InboxQuery): Promise<InboxPage> {
+    const offset = query.cursor === undefined ? 0 : decodeSearchCursor(query.cursor);
+    if (offset === undefined) throw new ParleyError('bad_request', 'cursor is malformed');
+    const words = searchWords(q);
+    const [rows, counts] = await Promise.all([
+      words.length === 0 ? [] : deps.search.conversations(admin.organization_id, words, filter, offset, query.limit + 1),
+      deps.conversations.countViews(admin.organization_id, admin.id),
+    ]);
+    const page = rows.slice(0, query.limit);
+    return { conversations: await present(page), nextCursor: rows.length > query.limit ? encodeSearchCursor(offset + page.length) : null, counts };
+  }
+
   return {
     /** One page of a view of the inbox, and how many conversations every view holds. */
-    async list(admin: UserRow, query: InboxQuery): Promise<{ conversations: InboxConversation[]; nextCursor: string | null; counts: InboxViewCounts }> {
-      const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      if (query.cursor !== undefined && !cursor) throw new ParleyError('bad_request', 'cursor is malformed');
+    async list(admin: UserRow, query: InboxQuery): Promise<InboxPage> {
       const filter: InboxFilter = {};
       if (query.status !== 'all') filter.status = query.status;
       if (query.assignee !== undefined) filter.assigneeId = query.assignee === 'me' ? admin.id : query.assignee === 'none' ? null : query.assignee.id;
+      if (query.q !== undefined) return search(admin, query.q, filter, query);
+      const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && !cursor) throw new ParleyError('bad_request', 'cursor is malformed');
       const [rows, counts] = await Promise.all([
         deps.conversations.listForOrganization(admin.organization_id, filter, cursor, query.limit + 1),
         deps.conversations.countViews(admin.organization_id, admin.id),

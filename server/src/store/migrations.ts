@@ -5,6 +5,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { titleFromMessage } from '../../../shared/src/fields.js';
 import type { Dialect } from './database.js';
+import { POSTGRES_SEARCH_TEXT, postgresSearchVector, SQLITE_TOKENIZE } from './search-query.js';
 
 export const DEFAULT_ORGANIZATION_ID = 'default';
 
@@ -328,8 +329,61 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0008_search': {
+      // Full-text search of the inbox (store/search.ts): message text, conversation titles, and users' names and
+      // emails, each indexed by the database itself so that the index follows every write, whoever makes it.
+      async up(db: Kysely<unknown>) {
+        if (dialect === 'postgres') {
+          // Expression indexes rather than generated tsvector columns: those would come back from every
+          // `selectAll()` of messages, users and conversations. The existing rows are indexed as it is built.
+          for (const [index, table, expression] of POSTGRES_SEARCH_INDEXES) {
+            await sql`create index ${sql.ref(index)} on ${sql.ref(table)} using gin (${sql.raw(postgresSearchVector(expression))})`.execute(db);
+          }
+          return;
+        }
+        // External-content FTS5 tables (https://www.sqlite.org/fts5.html#external_content_tables): the text stays
+        // in its table, the index is kept by triggers, then filled from the rows already there ('rebuild').
+        // Users and conversations have no integer key, so their index rows follow the implicit rowid; a
+        // migration that rebuilds one of those tables must rebuild its index ('rebuild') and triggers too.
+        for (const { index, table, rowid, columns } of SQLITE_SEARCH_TABLES) {
+          const cols = columns.join(', ');
+          const values = (row: 'new' | 'old') => columns.map((c) => `${row}.${c}`).join(', ');
+          const remove = `insert into ${index} (${index}, rowid, ${cols}) values ('delete', old.${rowid}, ${values('old')});`;
+          const add = `insert into ${index} (rowid, ${cols}) values (new.${rowid}, ${values('new')});`;
+          await sql.raw(`create virtual table ${index} using fts5(${cols}, content='${table}', content_rowid='${rowid}', tokenize="${SQLITE_TOKENIZE}")`).execute(db);
+          await sql.raw(`create trigger ${index}_insert after insert on ${table} begin ${add} end`).execute(db);
+          await sql.raw(`create trigger ${index}_delete after delete on ${table} begin ${remove} end`).execute(db);
+          await sql.raw(`create trigger ${index}_update after update of ${cols} on ${table} begin ${remove} ${add} end`).execute(db);
+          await sql.raw(`insert into ${index} (${index}) values ('rebuild')`).execute(db);
+        }
+      },
+      async down(db: Kysely<unknown>) {
+        if (dialect === 'postgres') {
+          for (const [index] of POSTGRES_SEARCH_INDEXES) await db.schema.dropIndex(index).execute();
+          return;
+        }
+        for (const { index } of SQLITE_SEARCH_TABLES) {
+          for (const event of ['insert', 'delete', 'update']) await sql.raw(`drop trigger ${index}_${event}`).execute(db);
+          await sql.raw(`drop table ${index}`).execute(db);
+        }
+      },
+    },
   };
 }
+
+/** Migration 0008's GIN indexes on PostgreSQL: name, table, and the text indexed (which store/search.ts repeats). */
+const POSTGRES_SEARCH_INDEXES = [
+  ['messages_search', 'messages', POSTGRES_SEARCH_TEXT.messages],
+  ['conversations_title_search', 'conversations', POSTGRES_SEARCH_TEXT.conversations],
+  ['users_search', 'users', POSTGRES_SEARCH_TEXT.users],
+] as const;
+
+/** Migration 0008's FTS5 tables on SQLite: each indexes these columns of its table (store/search.ts reads them). */
+const SQLITE_SEARCH_TABLES = [
+  { index: 'messages_search', table: 'messages', rowid: 'seq', columns: ['text'] },
+  { index: 'conversation_titles_search', table: 'conversations', rowid: 'rowid', columns: ['title'] },
+  { index: 'users_search', table: 'users', rowid: 'rowid', columns: ['name', 'email'] },
+] as const;
 
 /** The tables `titlesAndReadMarkers` touches, as they are at that migration. */
 interface TitleMigrationTables {
