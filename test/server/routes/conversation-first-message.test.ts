@@ -59,11 +59,17 @@ describe.each(DIALECTS)('a conversation created with its first message on %s', (
           lastMessage: {
             id: expect.stringMatching(/^msg_/),
             conversationId: conversation.id,
-            author: { type: 'user', id: alice.userId, name: 'alice' },
+            author: { type: 'user', id: alice.userId, name: 'alice', avatarUrl: null, agent: false },
             text: '  Where is my invoice?\nIt was due Monday.',
             clientMessageId: 'first-1',
             createdAt: '2026-11-20T12:00:00.000Z',
+            internal: false,
+            editedAt: null,
+            deletedAt: null,
           },
+          status: 'open',
+          snoozedUntil: null,
+          assigneeId: null,
         },
       });
       const page = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${conversation.id}/messages`, headers: alice.headers });
