@@ -195,6 +195,18 @@ describe('the conversation header', () => {
     expect(patches().at(-1)).toEqual({ status: 'snoozed', snoozedUntil: new Date(year, 0, 2, 8, 30).toISOString() });
   });
 
+  it('resolving the open conversation in the Open view takes it off the list but leaves it open, with Reopen', async () => {
+    inbox();
+    await d.mount('#/inbox/cnv_a');
+    await click(d.button('Resolve'));
+    expect(listed()).toEqual(['cnv_b']);
+    expect(d.text(d.q('.thread-head h2'))).toBe('Alice');
+    expect(d.text(d.q('[data-testid=conversation-status]'))).toBe('Resolved');
+    expect(d.statuses()).toContain('Conversation resolved.');
+    await click(d.button('Reopen'));
+    expect(d.text(d.q('[data-testid=conversation-status]'))).toBe('Open');
+  });
+
   it('the assignee picker offers Unassigned, Me and the other owners and admins by name, and sends assigneeId', async () => {
     inbox();
     await d.mount('#/inbox/cnv_a');
@@ -457,7 +469,6 @@ describe('the customer panel', () => {
     await d.mount('#/inbox/cnv_a');
     const panel = d.q('details.customer')!;
     expect(d.text(panel.querySelector('summary'))).toBe('Customer');
-    expect((panel as HTMLDetailsElement).open).toBe(true);
     const facts = [...panel.querySelectorAll('dl.facts:not(.metadata) dt')].map((dt) => [d.text(dt), d.text(dt.nextElementSibling)]);
     expect(facts).toEqual([
       ['Name', 'Alice'],

@@ -37,6 +37,17 @@ export function ConversationControls({ conversation, meId, admins, onChange, now
     if (snoozing) menu.current?.querySelector<HTMLButtonElement>('button')?.focus();
     else if (wasSnoozing.current) snoozeButton.current?.focus();
     wasSnoozing.current = snoozing;
+    if (!snoozing) return;
+    // A press anywhere else closes the choices, as a menu would.
+    const outside = (e: Event) => {
+      const box = menu.current?.parentElement;
+      if (box && e.target instanceof Node && !box.contains(e.target)) {
+        wasSnoozing.current = false; // focus goes where the press was, not back to Snooze
+        setSnoozing(false);
+      }
+    };
+    document.addEventListener('pointerdown', outside);
+    return () => document.removeEventListener('pointerdown', outside);
   }, [snoozing]);
 
   const change = async (patch: ConversationPatch, done: string) => {

@@ -14,6 +14,8 @@ export const who = (c: { participants: { name: string | null }[]; title: string 
 
 /** Whether the inbox shows the list and the conversation as two screens (the width admin.css switches at). */
 export const twoScreens = () => typeof matchMedia === 'function' && matchMedia('(max-width: 767.98px)').matches;
+/** Whether the customer panel has a column of its own beside the thread (admin.css), and so starts open. */
+export const customerBeside = () => typeof matchMedia === 'function' && matchMedia('(min-width: 1280px)').matches;
 
 /** With `showTitle` false (the heading above shows the title already) only Rename is shown until it is used. */
 export function ConversationTitle({ title, showTitle = true, onRename }: { title: string | null; showTitle?: boolean; onRename: (title: string) => Promise<void> }) {

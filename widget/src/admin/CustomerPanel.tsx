@@ -2,7 +2,7 @@
  * Who the open conversation is with, beside the thread: their Parley id, external id, email, name,
  * organization, the other claims of their token as a key/value list, when they were first and last seen,
  * the page where they last opened the widget, and their other conversations as links. A disclosure, open
- * by default on a wide screen and closed on a narrow one, where it sits above the thread.
+ * by default where it has a column of its own (1280 px and wider), closed above the messages elsewhere.
  */
 import type { ComponentChildren } from 'preact';
 import type { Customer } from './api.js';

@@ -32,6 +32,9 @@ const LIVE_TEXT: Record<LiveStatus, string> = {
 export const REFRESH_DELAY_MS = 500;
 export const DEFAULT_VIEW: InboxView = 'open';
 
+/** A list entry's last message as read there: deleted ones and notes say so. */
+const preview = (m: Message) => (m.deletedAt ? 'Message deleted' : `${m.internal ? 'Internal note: ' : ''}${m.text.slice(0, 80)}`);
+
 const VIEW_QUERY: Record<InboxView, InboxQuery> = {
   unassigned: { status: 'open', assignee: 'none' },
   mine: { status: 'open', assignee: 'me' },
@@ -152,7 +155,7 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
     if (state.stale) void loadPage();
   }, [state.stale]);
 
-  const open = state.conversations.find((c) => c.id === openId) ?? null;
+  const open = state.thread?.id === openId ? state.thread.conversation : null;
   const searching = listing.q !== null;
   return (
     <div class={`chat inbox ${openId ? 'showing-thread' : 'showing-list'}`} ref={rootRef}>
@@ -175,7 +178,7 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
                   {c.unanswered && <span class="badge unanswered">Unanswered</span>}
                 </span>
                 {c.participants.length > 0 && <span class="subject">{c.title ?? UNTITLED}</span>}
-                {c.lastMessage && <span class="preview">{c.lastMessage.deletedAt ? 'Message deleted' : c.lastMessage.text.slice(0, 80)}</span>}
+                {c.lastMessage && <span class="preview">{preview(c.lastMessage)}</span>}
                 <Time iso={c.lastMessageAt ?? c.createdAt} />
               </a>
             </li>

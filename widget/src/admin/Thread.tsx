@@ -10,7 +10,7 @@ import type { Message, User } from '../../../shared/src/api.js';
 import type { AdminApi, AdminUser, ConversationPatch, Customer, InboxConversation } from './api.js';
 import { Composer } from './Composer.js';
 import { ConversationControls } from './ConversationControls.js';
-import { ConversationTitle, twoScreens, who } from './ConversationTitle.js';
+import { ConversationTitle, customerBeside, who } from './ConversationTitle.js';
 import { CustomerPanel } from './CustomerPanel.js';
 import { errorText } from './errors.js';
 import type { InboxAction, Thread } from './inbox-state.js';
@@ -70,7 +70,7 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
   const [note, setNote] = useState<Note>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const customer = useCustomer(api, openId);
-  const [wide] = useState(() => !twoScreens());
+  const [wide] = useState(customerBeside);
   useMarkRead(api, thread);
 
   useEffect(() => {

@@ -19,6 +19,8 @@ export interface Thread {
   loaded: boolean;
   /** The furthest message a user of the conversation is known to have read (live `conversation.read`). */
   seen: string | null;
+  /** The conversation as last known, kept when it leaves the view (resolved, snoozed, assigned away). */
+  conversation: InboxConversation | null;
 }
 
 /** What the list shows: a view, or the results of a search (which keep the server's ranking). */
@@ -99,7 +101,19 @@ const later = (messages: Message[], a: string, b: string | null) => {
   return ia !== -1 && (b === null || ia > messages.findIndex((m) => m.id === b));
 };
 
+/** The open conversation as the list has it now, else as it was last known. */
+function withOpen(state: InboxState): InboxState {
+  const { thread } = state;
+  if (!thread) return state;
+  const listed = state.conversations.find((c) => c.id === thread.id);
+  return listed && listed !== thread.conversation ? { ...state, thread: { ...thread, conversation: listed } } : state;
+}
+
 export function inboxReducer(state: InboxState, action: InboxAction): InboxState {
+  return withOpen(reduce(state, action));
+}
+
+function reduce(state: InboxState, action: InboxAction): InboxState {
   const filtered = state.listing.q === null;
   const sort = (list: InboxConversation[]) => (filtered ? list.sort(byActivity) : list);
   switch (action.type) {
@@ -140,6 +154,11 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
     }
     case 'updated': {
       const now = action.conversation;
+      const { thread } = state;
+      if (thread?.id === now.id && thread.conversation) {
+        const kept = thread.conversation;
+        state = { ...state, thread: { ...thread, conversation: { ...kept, title: now.title, status: now.status ?? kept.status, snoozedUntil: now.snoozedUntil ?? null, assigneeId: now.assigneeId ?? null } } };
+      }
       const index = state.conversations.findIndex((c) => c.id === now.id);
       if (index === -1) return { ...state, stale: state.stale || (filtered && inView(now, state.listing.view, state.meId)) };
       if (filtered && !inView(now, state.listing.view, state.meId)) return { ...state, conversations: state.conversations.filter((c) => c.id !== now.id) };
@@ -190,7 +209,7 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
       return { ...state, thread: { ...thread, seen: action.messageId } };
     }
     case 'open':
-      return { ...state, thread: action.id ? (state.thread?.id === action.id ? state.thread : { id: action.id, messages: [], hasMore: false, loaded: false, seen: null }) : null };
+      return { ...state, thread: action.id ? (state.thread?.id === action.id ? state.thread : { id: action.id, messages: [], hasMore: false, loaded: false, seen: null, conversation: null }) : null };
     case 'thread': {
       if (state.thread?.id !== action.id) return state;
       const messages = mergeMessages(state.thread.messages, action.messages);
