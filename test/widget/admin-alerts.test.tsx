@@ -40,8 +40,10 @@ function fakes(permission: NotificationPermission) {
   return { Notification: FakeNotification as unknown as NotificationApi, AudioContext: FakeAudioContext as unknown as new () => AudioContextLike, N: FakeNotification };
 }
 
+let clock = 0;
 beforeEach(() => {
   seen = { tones: 0, notifications: [] };
+  clock = 0;
 });
 
 describe('alerts', () => {
@@ -49,15 +51,20 @@ describe('alerts', () => {
   const env = (over: Partial<AlertEnvironment> = {}): AlertEnvironment & { opened: string[] } => {
     const opened: string[] = [];
     const { Notification, AudioContext } = fakes('granted');
-    return { Notification, AudioContext, hidden: () => false, openConversation: () => null, open: (id) => opened.push(id), opened, ...over };
+    return { Notification, AudioContext, hidden: () => false, openConversation: () => null, open: (id) => opened.push(id), now: () => clock, opened, ...over };
   };
 
-  it('plays the tone only while sound is on', () => {
+  it('plays the tone only while sound is on, once for a burst', () => {
     const alerts = createAlerts(env());
     alerts.handle(EVENT.messageCreated, { message: fromAlice }, false);
     expect(seen.tones).toBe(0);
-    alerts.handle(EVENT.messageCreated, { message: fromAlice }, true);
+    clock = 10_000;
     alerts.handle(EVENT.conversationCreated, { conversation: { id: 'cnv_new', title: null } }, true);
+    clock += 50;
+    alerts.handle(EVENT.messageCreated, { message: fromAlice }, true);
+    expect(seen.tones).toBe(1);
+    clock += 1_000;
+    alerts.handle(EVENT.messageCreated, { message: fromAlice }, true);
     expect(seen.tones).toBe(2);
   });
 

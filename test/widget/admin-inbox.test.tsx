@@ -12,7 +12,7 @@ import { render } from 'preact';
 import { useTyping, TypingIndicator } from '../../widget/src/admin/Messages.js';
 import { addContainer, click as clickOnce, removeContainer, settle } from '../helpers/dom.js';
 import {
-  ADMIN, COUNTS, FakeEventSource, T0, callsTo, choose, conversation, dom, input, message, ok, press, serve, stream, until, type Call,
+  ADMIN, COUNTS, FakeEventSource, T0, callsTo, choose, conversation, dom, input, message, ok, press, routes, serve, stream, until, type Call,
 } from './admin-fake.js';
 
 let container: HTMLElement;
@@ -119,6 +119,16 @@ describe('views', () => {
     await until(() => expect(listed()).toEqual(['cnv_a', 'cnv_b']));
     expect(listQueries().at(-1)).toBe('status=open');
     expect(d.text(d.q('.list-heading'))).toBe('Open');
+
+    // Choosing a view ends a search.
+    await input(d.control('Search conversations'), 'login');
+    await until(() => expect(d.text(d.q('.list-heading'))).toBe('Results for “login”'));
+    await act(() => {
+      location.hash = '#/inbox?view=all';
+    });
+    await until(() => expect(d.text(d.q('.list-heading'))).toBe('All'));
+    expect(d.control('Search conversations').value).toBe('');
+    expect(listQueries().at(-1)).toBe('status=all');
   });
 
   it('Load more sends the cursor and appends the next page', async () => {
@@ -144,6 +154,16 @@ describe('views', () => {
     await source.emit(EVENT.messageUpdated, { message: { ...fromAlice, text: 'edited', editedAt: T0 } });
     await until(() => expect(d.text(d.q('[data-testid=count-unassigned]'))).toBe(': 3'));
     expect(listQueries()).toEqual(['status=open', 'status=open']);
+  });
+
+  it('the waiting count beside Inbox is asked again when a conversation changes (resolved ones stop waiting)', async () => {
+    let waiting = 1;
+    inbox({ 'GET /api/v1/admin/inbox/counts': () => ok({ waiting }) });
+    await d.mount('#/overview');
+    expect(document.title).toBe('(1) Overview · Parley admin');
+    waiting = 0;
+    await stream().emit(EVENT.conversationUpdated, { conversation: { ...cnvA, status: 'resolved' } });
+    await until(() => expect(document.title).toBe('Overview · Parley admin'));
   });
 
   it('a conversation resolved elsewhere leaves the Open view', async () => {
@@ -209,6 +229,11 @@ describe('the conversation header', () => {
 
   it('the assignee picker offers Unassigned, Me and the other owners and admins by name, and sends assigneeId', async () => {
     inbox();
+    // Accounts come a page at a time; admins may be on any page.
+    const users = routes.get('GET /api/v1/admin/users')!;
+    routes.set('GET /api/v1/admin/users', async (call) =>
+      call.query.get('cursor') === 'u2' ? users(call) : ok({ users: [MEMBER], nextCursor: 'u2', total: 4 }),
+    );
     await d.mount('#/inbox/cnv_a');
     const picker = d.control<HTMLSelectElement>('Assignee');
     expect([...picker.options].map((o) => [o.value, o.text])).toEqual([

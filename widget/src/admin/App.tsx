@@ -52,7 +52,7 @@ function Solo({ role, children, button }: { role: 'alert' | 'status'; children: 
 
 /**
  * The number of conversations waiting for an answer, kept live: asked again at every new message or
- * conversation (one request at a time; events during one ask once more after it).
+ * conversation and every change of one (one request at a time; events during one ask once more after it).
  */
 function useWaiting(api: AdminApi): number | null {
   const [waiting, setWaiting] = useState<number | null>(null);
@@ -70,7 +70,8 @@ function useWaiting(api: AdminApi): number | null {
     });
   };
   useEffect(ask, [api]);
-  useLive((type) => (type === EVENT.messageCreated || type === EVENT.conversationCreated) && ask(), () => undefined);
+  // A conversation resolved, snoozed or reopened stops or starts waiting.
+  useLive((type) => (type === EVENT.messageCreated || type === EVENT.conversationCreated || type === EVENT.conversationUpdated) && ask(), () => undefined);
   return waiting;
 }
 

@@ -46,14 +46,28 @@ const VIEW_QUERY: Record<InboxView, InboxQuery> = {
 /** A search looks through every conversation, whatever its view. */
 const queryOf = (listing: Listing): InboxQuery => (listing.q === null ? VIEW_QUERY[listing.view] : { status: 'all', q: listing.q });
 
-/** The organization's active owners and admins, for the assignee picker (one page of accounts is plenty). */
+/** How many pages of accounts the assignee picker reads at most (GET /users has no role filter). */
+const ADMIN_PAGES = 5;
+
+/** The organization's active owners and admins, for the assignee picker. */
 function useAdmins(api: AdminApi): AdminUser[] {
   const [admins, setAdmins] = useState<AdminUser[]>([]);
   useEffect(() => {
-    api.users({ limit: 100 }).then(
-      (page) => setAdmins(page.users.filter((u) => u.active && (u.role === 'owner' || u.role === 'admin'))),
-      () => undefined, // the picker still offers Unassigned and Me
-    );
+    let current = true;
+    (async () => {
+      const found: AdminUser[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < ADMIN_PAGES; page++) {
+        const users = await api.users({ limit: 100, ...(cursor ? { cursor } : {}) });
+        found.push(...users.users.filter((u) => u.active && (u.role === 'owner' || u.role === 'admin')));
+        if (!users.nextCursor) break;
+        cursor = users.nextCursor;
+      }
+      if (current) setAdmins(found);
+    })().catch(() => undefined); // the picker still offers Unassigned and Me
+    return () => {
+      current = false;
+    };
   }, [api]);
   return admins;
 }
@@ -61,6 +75,8 @@ function useAdmins(api: AdminApi): AdminUser[] {
 export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: AdminApi; me: User; openId: string | null; view?: InboxView | null }) {
   const current = view ?? DEFAULT_VIEW;
   const [q, setQ] = useState('');
+  // Choosing a view ends a search.
+  useEffect(() => setQ(''), [current]);
   const listing: Listing = q === '' ? { view: current, q: null } : { view: current, q };
   const [state, dispatch] = useReducer(inboxReducer, { meId: me.id, listing }, initialInbox);
   const [error, setError] = useState<string | null>(null);
@@ -164,7 +180,7 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
         <p role="status" class={`live ${live}`}>
           {LIVE_TEXT[live]}
         </p>
-        <InboxSearch onSearch={setQ} />
+        <InboxSearch key={current} onSearch={setQ} />
         <h2 class="list-heading">{searching ? `Results for “${listing.q}”` : VIEW_LABELS[current]}</h2>
         {!state.loaded && <Loading error={error} />}
         {state.loaded && state.conversations.length === 0 && <p class="empty">{searching ? 'No conversation matches.' : 'No conversations here.'}</p>}

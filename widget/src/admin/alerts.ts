@@ -38,7 +38,12 @@ export interface AlertEnvironment {
   openConversation(): string | null;
   /** Brings the window forward and opens the conversation. */
   open(conversationId: string): void;
+  /** The clock, in milliseconds. */
+  now(): number;
 }
+
+/** A new conversation and its first message come together: one chime for both. */
+export const CHIME_GAP_MS = 1_000;
 
 export interface Alerts {
   /** One live event; `sound` is the profile's preference as it is now. */
@@ -79,8 +84,10 @@ function newsOf(type: string, data: unknown): { conversationId: string; title: s
 
 export function createAlerts(env: AlertEnvironment): Alerts {
   let context: AudioContextLike | null = null;
+  let chimedAt = -Infinity;
   const play = () => {
-    if (!env.AudioContext) return;
+    if (!env.AudioContext || env.now() - chimedAt < CHIME_GAP_MS) return;
+    chimedAt = env.now();
     try {
       context ??= new env.AudioContext();
       // A context made before any gesture starts suspended; resuming may be refused until one.
@@ -123,6 +130,7 @@ export function browserEnvironment(openConversation: () => string | null, open: 
     Notification: g.Notification,
     AudioContext: g.AudioContext ?? g.webkitAudioContext,
     hidden: () => document.visibilityState === 'hidden',
+    now: () => Date.now(),
     openConversation,
     open: (conversationId) => {
       try {
