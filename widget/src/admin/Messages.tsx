@@ -66,7 +66,22 @@ function EditForm({ message, onSave, onClose }: { message: Message; onSave: (tex
       <label for={`${id}-text`} class="sr-only">
         Edit message
       </label>
-      <textarea id={`${id}-text`} class="edit" ref={field} rows={2} value={value} aria-invalid={error ? true : undefined} onInput={(e) => setValue((e.currentTarget as HTMLTextAreaElement).value)} />
+      <textarea
+        id={`${id}-text`}
+        class="edit"
+        ref={field}
+        rows={2}
+        value={value}
+        aria-invalid={error ? true : undefined}
+        onInput={(e) => setValue((e.currentTarget as HTMLTextAreaElement).value)}
+        onKeyDown={(e) => {
+          // As in the composer: Enter saves, Shift+Enter is a new line.
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            void save();
+          }
+        }}
+      />
       <span class="row">
         <button type="submit" class="primary" disabled={busy}>
           Save
