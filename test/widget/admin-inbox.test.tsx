@@ -103,6 +103,7 @@ describe('views', () => {
     await d.mount('#/inbox/cnv_b?view=mine');
     expect(listQueries()).toEqual(['status=open&assignee=me']);
     expect(d.q('ul.conversations a[aria-current=page]')?.getAttribute('data-conversation-id')).toBe('cnv_b');
+    expect(d.text(d.q('ul.conversations a[data-conversation-id=cnv_b] .tags'))).toBe('Assigned to you');
   });
 
   it('search waits for typing to pause, shows the ranked results across every view, and clearing returns to the view', async () => {
@@ -183,6 +184,8 @@ describe('the conversation header', () => {
     await click(d.button('Resolve'));
     expect(patches()).toEqual([{ status: 'resolved' }]);
     expect(d.text(d.q('[data-testid=conversation-status]'))).toBe('Resolved');
+    // The All view keeps it, marked.
+    expect(d.text(d.q('ul.conversations a[data-conversation-id=cnv_a] .tags'))).toBe('Resolved');
     expect(d.statuses()).toContain('Conversation resolved.');
     await click(d.button('Reopen'));
     expect(patches().at(-1)).toEqual({ status: 'open' });

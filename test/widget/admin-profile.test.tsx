@@ -49,6 +49,7 @@ describe('profile', () => {
     await click(d.button('Save profile'));
     expect(callsTo('PATCH', '/api/v1/admin/profile').map((c) => c.body)).toEqual([{ name: 'Ada L.', avatarUrl: 'https://example.com/ada.png' }]);
     expect(d.statuses()).toContain('Profile saved.');
+    expect(d.text(d.q('[data-testid=admin-name]'))).toBe('Ada L.');
     await input(d.control('Avatar URL'), '');
     await click(d.button('Save profile'));
     expect(callsTo('PATCH', '/api/v1/admin/profile').at(-1)!.body).toEqual({ avatarUrl: null });

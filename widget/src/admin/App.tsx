@@ -144,9 +144,14 @@ function Body({ route, api, me, profile }: { route: Route; api: AdminApi; me: Us
 }
 
 /** The signed-in panel: the frame, the page, and the alerts that follow the profile. */
-function SignedIn({ api, me, route }: { api: AdminApi; me: User; route: Route }) {
+function SignedIn({ api, me, route, onName }: { api: AdminApi; me: User; route: Route; onName: (name: string | null) => void }) {
   const profile = useProfile(api);
   useAlerts(profile.profile);
+  // The bar's "Signed in as" follows a renamed profile.
+  const name = profile.profile?.name;
+  useEffect(() => {
+    if (name !== undefined) onName(name);
+  }, [name]);
   return <Body route={route} api={api} me={me} profile={profile} />;
 }
 
@@ -161,6 +166,7 @@ export function App() {
   const shownPage = useRef<string | null>(null);
   // Below 768 px the sections are behind a Menu button (admin.css); choosing one closes it again.
   const [menuOpen, setMenuOpen] = useState(false);
+  const [profileName, setProfileName] = useState<string | null>(null);
   const menuButton = useRef<HTMLButtonElement>(null);
   useEffect(() => setMenuOpen(false), [route.page, route.id]);
   const title = PAGES.find(([name]) => name === route.page)![1];
@@ -221,7 +227,7 @@ export function App() {
               Menu
             </button>
             <span class="who">
-              Signed in as <strong data-testid="admin-name">{displayName(me)}</strong>
+              Signed in as <strong data-testid="admin-name">{displayName({ ...me, name: profileName ?? me.name })}</strong>
             </span>
             <button type="button" onClick={signOut}>
               Sign out
@@ -259,7 +265,7 @@ export function App() {
             <h1 ref={heading} tabIndex={-1}>
               {title}
             </h1>
-            <SignedIn api={api} me={me} route={route} />
+            <SignedIn api={api} me={me} route={route} onName={setProfileName} />
           </main>
         </div>
       )}

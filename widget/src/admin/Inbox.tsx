@@ -194,6 +194,12 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
                   {c.unanswered && <span class="badge unanswered">Unanswered</span>}
                 </span>
                 {c.participants.length > 0 && <span class="subject">{c.title ?? UNTITLED}</span>}
+                {(c.status !== 'open' || c.assigneeId) && (
+                  <span class="tags">
+                    {c.status !== 'open' && <span class={`badge status ${c.status}`}>{c.status === 'snoozed' ? 'Snoozed' : 'Resolved'}</span>}
+                    {c.assigneeId && <span class="assignee">{c.assigneeId === me.id ? 'Assigned to you' : `Assigned to ${admins.find((a) => a.id === c.assigneeId)?.name ?? 'another administrator'}`}</span>}
+                  </span>
+                )}
                 {c.lastMessage && <span class="preview">{preview(c.lastMessage)}</span>}
                 <Time iso={c.lastMessageAt ?? c.createdAt} />
               </a>
