@@ -55,7 +55,16 @@ describe('profile', () => {
     expect(callsTo('PATCH', '/api/v1/admin/profile').at(-1)!.body).toEqual({ avatarUrl: null });
   });
 
-  it('the sound switch saves the preference at once', async () => {
+  it('the sound switch saves the preference at once, and switching it on plays the chime once as a preview', async () => {
+    let tones = 0;
+    const node = () => ({ connect: () => undefined, start: () => (tones += 1), stop: () => undefined, frequency: { setValueAtTime: () => undefined }, gain: { setValueAtTime: () => undefined, exponentialRampToValueAtTime: () => undefined } });
+    vi.stubGlobal('AudioContext', class {
+      currentTime = 0;
+      destination = {};
+      state = 'running';
+      createOscillator = node;
+      createGain = node;
+    });
     serve({ 'PATCH /api/v1/admin/profile': (call) => ok({ profile: { ...PROFILE, preferences: { sound: (call.body as { sound: boolean }).sound } } }) });
     await d.mount('#/profile');
     const sound = d.control('Sound on new conversations and messages');
@@ -64,6 +73,7 @@ describe('profile', () => {
     expect(callsTo('PATCH', '/api/v1/admin/profile').map((c) => c.body)).toEqual([{ sound: true }]);
     expect(d.control('Sound on new conversations and messages').checked).toBe(true);
     expect(d.statuses()).toContain('Sound on.');
+    expect(tones).toBe(1);
   });
 
   it('asks for notification permission only when the button is pressed, and shows the answer', async () => {

@@ -5,7 +5,7 @@
  */
 import { useId, useState } from 'preact/hooks';
 import type { AdminApi, Profile, ProfilePatch } from './api.js';
-import type { NotificationApi } from './alerts.js';
+import { previewChime, type NotificationApi } from './alerts.js';
 import { errorText } from './errors.js';
 import { Loading, Notice, useAction } from './ui.js';
 
@@ -72,6 +72,7 @@ function ProfileForms({ api, profile, onProfile, notifications }: { api: AdminAp
     });
   const setSound = async (sound: boolean) => {
     setSoundNote(null);
+    if (sound) previewChime();
     try {
       onProfile(await api.updateProfile({ sound }));
       setSoundNote({ ok: true, text: sound ? 'Sound on.' : 'Sound off.' });

@@ -123,12 +123,31 @@ export function createAlerts(env: AlertEnvironment): Alerts {
   };
 }
 
+/** The browser's AudioContext constructor, if it has one. */
+function audioContextClass(): (new () => AudioContextLike) | undefined {
+  const g = globalThis as unknown as { AudioContext?: new () => AudioContextLike; webkitAudioContext?: new () => AudioContextLike };
+  return g.AudioContext ?? g.webkitAudioContext;
+}
+
+/**
+ * The chime once, as a preview when sound is switched on: played from that click, it also lets the browser
+ * know the page may play sound (audio made before any click on the page starts suspended).
+ */
+export function previewChime(): void {
+  const Ctor = audioContextClass();
+  if (!Ctor) return;
+  try {
+    chime(new Ctor());
+  } catch {
+    // No audio output: nothing to preview.
+  }
+}
+
 /** The page's own environment, with every browser API guarded. */
 export function browserEnvironment(openConversation: () => string | null, open: (conversationId: string) => void): AlertEnvironment {
-  const g = globalThis as unknown as { Notification?: NotificationApi; AudioContext?: new () => AudioContextLike; webkitAudioContext?: new () => AudioContextLike };
   return {
-    Notification: g.Notification,
-    AudioContext: g.AudioContext ?? g.webkitAudioContext,
+    Notification: (globalThis as { Notification?: NotificationApi }).Notification,
+    AudioContext: audioContextClass(),
     hidden: () => document.visibilityState === 'hidden',
     now: () => Date.now(),
     openConversation,
