@@ -230,6 +230,19 @@ describe('the conversation header', () => {
     expect(d.text(d.q('[data-testid=conversation-status]'))).toBe('Open');
   });
 
+  it('a conversation of another view, opened by its link, is looked for so its header has its controls', async () => {
+    const resolved = conversation('cnv_r', message('msg_r1', 'cnv_r', 'Thanks!', T0), { status: 'resolved', participants: [{ id: 'usr_alice', name: 'Alice' }] });
+    serve({
+      'GET /api/v1/admin/conversations': (call) => ok({ conversations: call.query.get('status') === 'all' ? [cnvA, resolved] : [cnvA], nextCursor: null, counts: COUNTS }),
+      'GET /api/v1/admin/conversations/cnv_r/messages': () => ok({ messages: [], hasMore: false }),
+    });
+    await d.mount('#/inbox/cnv_r');
+    await until(() => expect(d.text(d.q('[data-testid=conversation-status]'))).toBe('Resolved'));
+    expect(listQueries()).toEqual(['status=open', 'status=all&limit=100']);
+    expect(listed()).toEqual(['cnv_a']);
+    expect(d.button('Reopen')).toBeTruthy();
+  });
+
   it('the assignee picker offers Unassigned, Me and the other owners and admins by name, and sends assigneeId', async () => {
     inbox();
     // Accounts come a page at a time; admins may be on any page.

@@ -48,6 +48,8 @@ const queryOf = (listing: Listing): InboxQuery => (listing.q === null ? VIEW_QUE
 
 /** How many pages of accounts the assignee picker reads at most (GET /users has no role filter). */
 const ADMIN_PAGES = 5;
+/** How many pages of every view are looked through for a conversation opened from outside the list. */
+const FIND_PAGES = 3;
 
 /** The organization's active owners and admins, for the assignee picker. */
 function useAdmins(api: AdminApi): AdminUser[] {
@@ -170,6 +172,27 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
   useEffect(() => {
     if (state.stale) void loadPage();
   }, [state.stale]);
+
+  // A conversation opened from elsewhere (the customer's other conversations, a link) may belong to another
+  // view: it is looked for among the newest of every view, so its header still has its controls.
+  const missing = openId !== null && state.loaded && state.thread?.id === openId && !state.thread.conversation;
+  useEffect(() => {
+    if (!missing || !openId) return;
+    let current = true;
+    (async () => {
+      let cursor: string | undefined;
+      for (let page = 0; page < FIND_PAGES && current; page++) {
+        const found = await api.conversations({ status: 'all', limit: 100, ...(cursor ? { cursor } : {}) });
+        const conversation = found.conversations.find((c) => c.id === openId);
+        if (conversation) return void (current && dispatch({ type: 'found', conversation }));
+        if (!found.nextCursor) return;
+        cursor = found.nextCursor;
+      }
+    })().catch(() => undefined); // the thread still shows, without the header's controls
+    return () => {
+      current = false;
+    };
+  }, [missing, openId]);
 
   const open = state.thread?.id === openId ? state.thread.conversation : null;
   const searching = listing.q !== null;

@@ -50,6 +50,8 @@ export type InboxAction =
   | { type: 'changed'; message: Message }
   | { type: 'read'; conversationId: string; userId: string; messageId: string }
   | { type: 'open'; id: string | null }
+  /** The open conversation, found outside the list (it belongs to another view). */
+  | { type: 'found'; conversation: InboxConversation }
   | { type: 'thread'; id: string; messages: Message[]; hasMore: boolean; older: boolean };
 
 const activity = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
@@ -207,6 +209,10 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
       // Only a user's read marker is "Seen"; an administrator reading is no news to the team.
       if (!thread || thread.id !== action.conversationId || state.staff.has(action.userId) || !later(thread.messages, action.messageId, thread.seen)) return state;
       return { ...state, thread: { ...thread, seen: action.messageId } };
+    }
+    case 'found': {
+      const { thread } = state;
+      return thread?.id === action.conversation.id && !thread.conversation ? { ...state, thread: { ...thread, conversation: action.conversation } } : state;
     }
     case 'open':
       return { ...state, thread: action.id ? (state.thread?.id === action.id ? state.thread : { id: action.id, messages: [], hasMore: false, loaded: false, seen: null, conversation: null }) : null };
