@@ -314,6 +314,7 @@ describe('the thread', () => {
     await click(d.button('Delete', item('msg_1')));
     expect(callsTo('DELETE', '/api/v1/admin/conversations/cnv_a/messages/msg_1')).toHaveLength(1);
     expect(d.text(item('msg_1').querySelector('.deleted'))).toBe('Message deleted');
+    expect(document.activeElement).toBe(d.control<HTMLTextAreaElement>('Reply'));
   });
 
   it('edits and deletions arrive live', async () => {
@@ -335,6 +336,8 @@ describe('the thread', () => {
     expect(typing()).toBe('');
     await stream().emit(EVENT.typing, { conversationId: 'cnv_b', userId: 'usr_bob', name: 'Bob', agent: false, ttlMs: 5000 });
     expect(typing()).toBe('');
+    // The list says so beside that conversation.
+    expect(d.text(d.q('ul.conversations a[data-conversation-id=cnv_b] .list-typing'))).toBe('typing…');
     await stream().emit(EVENT.typing, { conversationId: 'cnv_a', userId: 'usr_alice', name: 'Alice', agent: false, ttlMs: 5000 });
     expect(typing()).toBe('Alice is typing…');
     await stream().emit(EVENT.messageCreated, { message: message('msg_3', 'cnv_a', 'Order 42', '2026-03-01T10:09:00.000Z') });

@@ -224,6 +224,7 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
                   </span>
                 )}
                 {c.lastMessage && <span class="preview">{preview(c.lastMessage)}</span>}
+                {[...typing.typing.values()].some((t) => t.conversationId === c.id) && <span class="list-typing">typing…</span>}
                 <Time iso={c.lastMessageAt ?? c.createdAt} />
               </a>
             </li>

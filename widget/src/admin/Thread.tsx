@@ -69,6 +69,7 @@ function useMarkRead(api: AdminApi, thread: Thread | null) {
 export function ThreadPane({ api, me, openId, view, conversation: open, thread, dispatch, admins, typing }: Props) {
   const [note, setNote] = useState<Note>(null);
   const listRef = useRef<HTMLOListElement>(null);
+  const sectionRef = useRef<HTMLElement>(null);
   const customer = useCustomer(api, openId);
   const [wide] = useState(customerBeside);
   useMarkRead(api, thread);
@@ -111,6 +112,8 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
         await api.deleteMessage(m.conversationId, m.id);
         dispatch({ type: 'changed', message: { ...m, text: '', deletedAt: new Date().toISOString() } });
         setNote({ ok: true, text: 'Message deleted.' });
+        // Its Delete button goes with it: focus goes to the composer rather than being lost.
+        sectionRef.current?.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
       } catch (e) {
         fail(e);
       }
@@ -121,7 +124,7 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
   };
 
   return (
-    <section class="thread" aria-label={open ? who(open) : 'Conversation'}>
+    <section class="thread" ref={sectionRef} aria-label={open ? who(open) : 'Conversation'}>
       {!openId || !thread ? (
         <p class="placeholder">Pick a conversation to read and answer it.</p>
       ) : (
