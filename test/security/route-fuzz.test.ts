@@ -266,6 +266,11 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/v1/conversations/:id' },
   { method: 'GET', path: '/api/v1/conversations/:id/messages' },
   { method: 'POST', path: '/api/v1/conversations/:id/messages' },
+  { method: 'POST', path: '/api/v1/conversations/:id/read' },
+  { method: 'POST', path: '/api/v1/conversations/:id/typing' },
+  { method: 'GET', path: '/api/v1/presence' },
+  { method: 'POST', path: '/admin/setup' },
+  { method: 'GET', path: '/admin/setup' },
   { method: 'GET', path: '/api/v1/nope' },
 ];
 const POST_ROUTES = ROUTES.filter((r) => r.method === 'POST');
