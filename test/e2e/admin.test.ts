@@ -288,9 +288,9 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)("the newcomer's path through the ad
     expect((await ninaCells.nth(7).textContent())?.trim()).toBe('Active');
     expect(await page.getByRole('button', { name: `Deactivate ${NINA.name}`, exact: true }).count()).toBe(1);
     const owner = rows.nth(1);
-    expect((await cells(owner).nth(0).textContent())?.trim()).toBe('Owner (you)');
+    expect((await cells(owner).nth(0).textContent())?.trim()).toBe(`${OWNER.name} (you)`);
     expect((await cells(owner).nth(3).textContent())?.trim()).toBe('Owner link');
-    expect(await page.getByRole('combobox', { name: 'Role of Owner', exact: true }).inputValue()).toBe('owner');
+    expect(await page.getByRole('combobox', { name: `Role of ${OWNER.name}`, exact: true }).inputValue()).toBe('owner');
     expect(await rows.first().getAttribute('data-user-id')).toBe(await nina.getAttribute('data-user-id'));
     // Seen when she signed in.
     expect(await ninaCells.nth(5).locator('time').count()).toBe(1);

@@ -41,7 +41,7 @@ describe('the API description', () => {
     expect(operations.some((op) => op.includes('/assets') || op.includes('/widget.js'))).toBe(false);
     const users = spec.paths['/api/v1/admin/users'].get;
     expect(Object.keys(users.responses['200'].content['application/json'].schema.properties)).toEqual(['users', 'nextCursor', 'total']);
-    expect(Object.keys(spec.paths['/api/v1/auth/exchange'].post.requestBody.content['application/json'].schema.properties)).toEqual(['externalAuthCode']);
+    expect(Object.keys(spec.paths['/api/v1/auth/exchange'].post.requestBody.content['application/json'].schema.properties)).toEqual(['externalAuthCode', 'page']);
   });
 
   it('/docs renders it as a readable page with no script', async () => {
