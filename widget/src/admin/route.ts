@@ -61,8 +61,14 @@ export const href = (page: PageName, id?: string | null, view?: InboxView | null
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseHash(location.hash));
   useEffect(() => {
-    const update = () => setRoute(parseHash(location.hash));
+    const update = () =>
+      setRoute((shown) => {
+        const next = parseHash(location.hash);
+        return JSON.stringify(next) === JSON.stringify(shown) ? shown : next;
+      });
     addEventListener('hashchange', update);
+    // The hash may have changed between the first render and this effect, with no one listening yet.
+    update();
     return () => removeEventListener('hashchange', update);
   }, []);
   return route;

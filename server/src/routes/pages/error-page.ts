@@ -40,6 +40,7 @@ export function staticPageHtml(page: { title: string; code: string; referrer: 'n
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="${page.referrer}">
+<link rel="icon" href="data:,">
 <title>${page.title} · Parley</title>
 <link rel="stylesheet" href="/assets/error.css">
 </head>
