@@ -90,7 +90,14 @@ export const InboxConversationSchema = Type.Composite([
   ConversationSchema,
   Type.Object({
     unanswered: Type.Boolean({ description: 'Open, and its last message (notes aside) is not from an owner or admin' }),
-    participants: Type.Array(Type.Object({ id: Type.String(), name: Nullable(Type.String()) })),
+    participants: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        name: Nullable(Type.String()),
+        agent: Type.Boolean({ description: 'An owner or admin' }),
+        lastReadMessageId: Nullable(Type.String({ description: 'The last message they have read, or null' })),
+      }),
+    ),
   }),
 ]);
 /** `GET /api/v1/admin/inbox/counts`: how many conversations wait for an answer (their last message is not an administrator's). */

@@ -393,6 +393,28 @@ describe('the thread', () => {
     expect(seen()).toEqual([]);
   });
 
+  it('shows Seen at once when the conversation opens after the user read the answer (their read marker), never for the team’s', async () => {
+    const answer = mine('msg_m', 'On it', '2026-03-01T10:06:00.000Z');
+    const read = (aliceRead: string | null, teamRead: string | null) =>
+      conversation('cnv_a', answer, {
+        participants: [
+          { id: 'usr_alice', name: 'Alice', agent: false, lastReadMessageId: aliceRead },
+          { id: BEA.id, name: BEA.name, agent: true, lastReadMessageId: teamRead },
+        ],
+      });
+    let listed = read(null, 'msg_m');
+    inbox({
+      'GET /api/v1/admin/conversations': () => ok({ conversations: [listed], nextCursor: null, counts: COUNTS }),
+      'GET /api/v1/admin/conversations/cnv_a/messages': () => ok({ messages: [fromAlice, answer], hasMore: false }),
+    });
+    await d.mount('#/inbox/cnv_a');
+    expect(d.all('[data-testid=seen]')).toEqual([]);
+    await act(() => render(null, container));
+    listed = read('msg_m', null);
+    await d.mount('#/inbox/cnv_a');
+    expect(d.all('[data-testid=seen]').map((p) => p.closest('li')!.getAttribute('data-message-id'))).toEqual(['msg_m']);
+  });
+
   it('viewing the conversation marks it read up to its newest message, again when one arrives', async () => {
     inbox();
     await d.mount('#/inbox/cnv_a');

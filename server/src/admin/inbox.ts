@@ -18,7 +18,7 @@ import type { UserRow } from '../store/users.js';
 
 export interface InboxConversation extends Conversation {
   unanswered: boolean;
-  participants: { id: string; name: string | null }[];
+  participants: { id: string; name: string | null; agent: boolean; lastReadMessageId: string | null }[];
 }
 
 /** What one page of the inbox shows: a view (status and assignee), and a search within it. */
@@ -42,7 +42,9 @@ export function createInbox(deps: { conversations: ConversationRepository; messa
       return {
         ...presentConversation(row, last.get(row.id)),
         unanswered: row.status === 'open' && lastMessage !== undefined && lastMessage.author_role !== 'owner' && lastMessage.author_role !== 'admin',
-        participants: participants.filter((p) => p.conversation_id === row.id).map((p) => ({ id: p.id, name: p.name })),
+        participants: participants
+          .filter((p) => p.conversation_id === row.id)
+          .map((p) => ({ id: p.id, name: p.name, agent: p.role === 'owner' || p.role === 'admin', lastReadMessageId: p.last_read_message_id })),
       };
     });
   }

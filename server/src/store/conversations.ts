@@ -173,16 +173,19 @@ export function createConversationRepository({ db }: Store) {
       return Number(row?.n ?? 0);
     },
 
-    /** The participants of these conversations, with their name and role. */
-    async participantsOf(conversationIds: readonly string[]): Promise<{ conversation_id: string; id: string; name: string | null; role: string }[]> {
+    /** The participants of these conversations, with their name, role and the last message they have read. */
+    async participantsOf(conversationIds: readonly string[]): Promise<{ conversation_id: string; id: string; name: string | null; role: string; last_read_message_id: string | null }[]> {
       if (conversationIds.length === 0) return [];
-      return db
+      const rows = await db
         .selectFrom('participants')
         .innerJoin('users', 'users.id', 'participants.user_id')
-        .select(['participants.conversation_id', 'users.id', 'users.name', 'users.role'])
+        .leftJoin('read_markers as r', (join) => join.onRef('r.conversation_id', '=', 'participants.conversation_id').onRef('r.user_id', '=', 'participants.user_id'))
+        .leftJoin('messages as read', (join) => join.onRef('read.conversation_id', '=', 'r.conversation_id').onRef('read.seq', '=', 'r.seq'))
+        .select(['participants.conversation_id', 'users.id', 'users.name', 'users.role', 'read.id as last_read_message_id'])
         .where('participants.conversation_id', 'in', conversationIds)
         .orderBy('participants.joined_at')
         .execute();
+      return rows.map((r) => ({ ...r, last_read_message_id: r.last_read_message_id ?? null }));
     },
 
     async touch(executor: Kysely<Database>, id: string, now: number): Promise<void> {

@@ -266,8 +266,9 @@ describe.each(DIALECTS)('admin on %s', (dialect) => {
     await ownerStream.until((f) => f.some((x) => x.event === 'message.created' && x.data!.includes('Anyone there?')));
 
     let inbox = (await call(owner, 'GET', '/api/v1/admin/conversations')).json();
+    // Each participant with how far they have read: her own message moved her marker.
     expect(inbox.conversations).toEqual([
-      expect.objectContaining({ id: conversation.id, title: 'Help', unanswered: true, participants: [{ id: alice.userId, name: 'alice' }] }),
+      expect.objectContaining({ id: conversation.id, title: 'Help', unanswered: true, participants: [{ id: alice.userId, name: 'alice', agent: false, lastReadMessageId: inbox.conversations[0].lastMessage.id }] }),
     ]);
     const aliceStream = await openSse(`${base}/api/v1/events`, alice.headers);
     await aliceStream.until((f) => f.some((x) => x.event === 'ready'));
@@ -278,6 +279,14 @@ describe.each(DIALECTS)('admin on %s', (dialect) => {
     inbox = (await call(owner, 'GET', '/api/v1/admin/conversations')).json();
     expect(inbox.conversations[0].unanswered).toBe(false);
     expect(inbox.conversations[0].participants.map((p: { name: string }) => p.name)).toEqual(['alice', 'the-owner']);
+    // She has not read the answer yet; the owner has (their own message), and is one of the team.
+    const answerId = answer.json().message.id;
+    expect(inbox.conversations[0].participants.map((p: { agent: boolean; lastReadMessageId: string | null }) => [p.agent, p.lastReadMessageId === answerId])).toEqual([
+      [false, false],
+      [true, true],
+    ]);
+    expect((await call(alice.headers, 'POST', `/api/v1/conversations/${conversation.id}/read`, { messageId: answerId })).statusCode).toBe(200);
+    expect((await call(owner, 'GET', '/api/v1/admin/conversations')).json().conversations[0].participants[0].lastReadMessageId).toBe(answerId);
     aliceStream.close();
     ownerStream.close();
   });

@@ -49,7 +49,7 @@ describe.each(DIALECTS)('renaming a conversation on %s', (dialect) => {
     const res = await rename(owner.headers, conversation.id, { title: '  Printer, floor 3  ' });
     expect(res.statusCode).toBe(200);
     const renamed = { ...conversation, title: 'Printer, floor 3' };
-    expect(res.json()).toEqual({ conversation: { ...renamed, unanswered: true, participants: [{ id: alice.userId, name: 'alice' }] } });
+    expect(res.json()).toEqual({ conversation: { ...renamed, unanswered: true, participants: [{ id: alice.userId, name: 'alice', agent: false, lastReadMessageId: conversation.lastMessage.id }] } });
 
     const frames = await stream.until((f) => typed(f).length === 1);
     expect(typed(frames)).toEqual([['conversation.updated', { conversation: renamed }]]);

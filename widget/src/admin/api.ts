@@ -64,7 +64,8 @@ export interface NewUser {
 
 export interface InboxConversation extends Conversation {
   unanswered: boolean;
-  participants: { id: string; name: string | null }[];
+  /** `agent` and `lastReadMessageId` as the server answers them; a participant added live has neither yet. */
+  participants: { id: string; name: string | null; agent?: boolean; lastReadMessageId?: string | null }[];
 }
 /** `GET /api/v1/admin/inbox/counts`. */
 export interface InboxCounts {

@@ -17,7 +17,10 @@ export interface Thread {
   messages: Message[];
   hasMore: boolean;
   loaded: boolean;
-  /** The furthest message a user of the conversation is known to have read (live `conversation.read`). */
+  /**
+   * The furthest message a user of the conversation is known to have read: from the participants' read
+   * markers when the thread loads, then from live `conversation.read`.
+   */
   seen: string | null;
   /** The conversation as last known, kept when it leaves the view (resolved, snoozed, assigned away). */
   conversation: InboxConversation | null;
@@ -103,12 +106,21 @@ const later = (messages: Message[], a: string, b: string | null) => {
   return ia !== -1 && (b === null || ia > messages.findIndex((m) => m.id === b));
 };
 
+/** The furthest of `seen` and the read markers of the conversation's users (not the team) among `messages`. */
+function seenFrom(messages: Message[], conversation: InboxConversation | undefined, seen: string | null): string | null {
+  let furthest = seen;
+  for (const p of conversation?.participants ?? []) {
+    if (!p.agent && p.lastReadMessageId && later(messages, p.lastReadMessageId, furthest)) furthest = p.lastReadMessageId;
+  }
+  return furthest;
+}
+
 /** The open conversation as the list has it now, else as it was last known. */
 function withOpen(state: InboxState): InboxState {
   const { thread } = state;
   if (!thread) return state;
   const listed = state.conversations.find((c) => c.id === thread.id);
-  return listed && listed !== thread.conversation ? { ...state, thread: { ...thread, conversation: listed } } : state;
+  return listed && listed !== thread.conversation ? { ...state, thread: { ...thread, conversation: listed, seen: seenFrom(thread.messages, listed, thread.seen) } } : state;
 }
 
 export function inboxReducer(state: InboxState, action: InboxAction): InboxState {
@@ -212,7 +224,9 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
     }
     case 'found': {
       const { thread } = state;
-      return thread?.id === action.conversation.id && !thread.conversation ? { ...state, thread: { ...thread, conversation: action.conversation } } : state;
+      return thread?.id === action.conversation.id && !thread.conversation
+        ? { ...state, thread: { ...thread, conversation: action.conversation, seen: seenFrom(thread.messages, action.conversation, thread.seen) } }
+        : state;
     }
     case 'open':
       return { ...state, thread: action.id ? (state.thread?.id === action.id ? state.thread : { id: action.id, messages: [], hasMore: false, loaded: false, seen: null, conversation: null }) : null };
@@ -221,7 +235,8 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
       const messages = mergeMessages(state.thread.messages, action.messages);
       // An older page answers for what comes before it; the first page answers for the whole thread's start.
       const hasMore = action.older || !state.thread.loaded ? action.hasMore : state.thread.hasMore;
-      return { ...state, staff: withStaff(state.staff, action.messages), thread: { ...state.thread, messages, hasMore, loaded: true } };
+      const seen = seenFrom(messages, state.thread.conversation ?? state.conversations.find((c) => c.id === action.id), state.thread.seen);
+      return { ...state, staff: withStaff(state.staff, action.messages), thread: { ...state.thread, messages, hasMore, loaded: true, seen } };
     }
   }
 }
