@@ -35,6 +35,7 @@ function widgetRows(values: Record<string, unknown> = {}): SettingRow[] {
     widgetPosition: 'right',
     widgetGreeting: {},
     widgetReplyTime: {},
+    widgetAwayText: {},
   };
   return Object.entries({ ...defaults, ...values }).map(([name, value]) => free(name, value));
 }
@@ -263,6 +264,7 @@ describe('Settings › Widget', () => {
         widgetPosition: 'left',
         widgetGreeting: { fr: 'Bonjour {name}' },
         widgetReplyTime: { ar: 'قريبا' },
+        widgetAwayText: {},
       },
     ]);
     expect(all('[data-setting=widget] [role=status]').map(text).filter(Boolean)).toEqual(['Saved.']);
@@ -340,7 +342,7 @@ describe('Settings › Widget', () => {
       const labelled = field.getAttribute('aria-label') ?? text(q(`label[for="${field.id}"]`));
       expect(labelled, field.outerHTML).toBeTruthy();
     }
-    expect(all('[data-setting=widget] fieldset legend').map(text)).toEqual(['Launcher position', 'Greeting', 'Expected reply time']);
+    expect(all('[data-setting=widget] fieldset legend').map(text)).toEqual(['Launcher position', 'Greeting', 'Expected reply time', 'Away text']);
     expect(q<HTMLTextAreaElement>('.wp-composer textarea')!.disabled).toBe(true);
     expect(q<HTMLButtonElement>('.wp-composer button')!.disabled).toBe(true);
     expect(q('[data-testid=preview-launcher]')!.getAttribute('aria-hidden')).toBe('true');
