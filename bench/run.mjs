@@ -37,6 +37,15 @@ await esbuild.build({
   logLevel: 'warning',
 });
 await esbuild.build({
+  entryPoints: [join(root, 'bench/search.ts')],
+  outfile: join(root, 'dist/bench/search.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  logLevel: 'warning',
+});
+await esbuild.build({
   entryPoints: [join(root, 'bench/server.ts')],
   outfile: join(root, 'dist/bench/server.js'),
   bundle: true,
@@ -184,6 +193,28 @@ async function measureAdminUsers() {
   return `Admin users page with ${adminUsers.accounts.toLocaleString('en')} accounts (SQLite, in process, median of 20): first page ${adminUsers.firstPageMs} ms, search ${adminUsers.searchMs} ms.`;
 }
 
+/** The inbox search among 100,000 messages on both databases (bench/search.ts), against the inbox list on the same data. */
+function measureSearch() {
+  const ms = (x) => x.toFixed(1);
+  const lines = [
+    '| inbox search among 100,000 messages (in process, each query in turn) | database | conversations found (first page) | p50 ms | p99 ms | p99 × baseline |',
+    '|---|---|---|---|---|---|',
+  ];
+  const notes = [];
+  for (const dialect of ['sqlite', 'postgres']) {
+    const result = JSON.parse(execSync(`${process.execPath} ${join(root, 'dist/bench/search.js')} ${dialect}${quick ? ' --quick' : ''}`, { env: { ...process.env, LOG_LEVEL: 'silent' } }).toString());
+    const name = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    if (result.skipped) {
+      notes.push(`${name}: skipped, ${result.skipped}.`);
+      continue;
+    }
+    for (const c of result.cases) lines.push(`| ${c.label}${c.query ? ` (\`${c.query}\`)` : ''} | ${name} | ${c.found} | ${ms(c.p50)} | ${ms(c.p99)} | ${c.p99Ratio.toFixed(2)} |`);
+    lines.push(`| **all searches** | ${name} | | ${ms(result.searches.p50)} | **${ms(result.searches.p99)}** | ${result.searches.p99Ratio.toFixed(2)} |`);
+    notes.push(`${name}: ${result.runs} runs of each query, data seeded in ${result.seedSeconds} s (seed ${result.seed}).`);
+  }
+  return [lines.join('\n'), '', `${notes.join(' ')} The baseline is the inbox list without \`q\` on the same data; every search answers the whole route (ranking, first page, the views' counts).`].join('\n');
+}
+
 // `--quick` sends half the messages; the rate, the streams and the rooms stay as they are.
 const measureRooms = async () => documentRoomsTable(await measureDocumentRooms({ root, messages: quick ? 100 : 200 }));
 
@@ -195,6 +226,7 @@ const sections = new Map([
   ['document-rooms', measureRooms],
   ['provisioning', measureBurst],
   ['admin-users', measureAdminUsers],
+  ['search', measureSearch],
 ]);
 for (const name of only ?? []) if (!sections.has(name)) throw new Error(`--only: unknown scenario ${name} (one of ${[...sections.keys()].join(', ')})`);
 const out = new Map();
@@ -224,6 +256,8 @@ ${out.get('provisioning')}
 ${out.get('widget-load')}
 
 ${out.get('admin-users')}
+
+${out.get('search')}
 
 The server runs in its own process; autocannon drives it over loopback from this one (both share the 2 cores).
 The baselines are bare Fastify routes in the same server process, measured again in every round just before

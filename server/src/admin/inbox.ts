@@ -13,7 +13,7 @@ import type { ConversationStatus } from '../store/schema.js';
 import type { InboxViewCounts } from '../../../shared/src/admin-api.js';
 import type { MessageRepository } from '../store/messages.js';
 import type { SearchRepository } from '../store/search.js';
-import { decodeSearchCursor, encodeSearchCursor, searchWords } from '../store/search-query.js';
+import { decodeSearchCursor, encodeSearchCursor, searchTerms } from '../store/search-query.js';
 import type { UserRow } from '../store/users.js';
 
 export interface InboxConversation extends Conversation {
@@ -56,9 +56,9 @@ export function createInbox(deps: { conversations: ConversationRepository; messa
   async function search(admin: UserRow, q: string, filter: InboxFilter, query: InboxQuery): Promise<InboxPage> {
     const offset = query.cursor === undefined ? 0 : decodeSearchCursor(query.cursor);
     if (offset === undefined) throw new ParleyError('bad_request', 'cursor is malformed');
-    const words = searchWords(q);
+    const terms = searchTerms(q);
     const [rows, counts] = await Promise.all([
-      words.length === 0 ? [] : deps.search.conversations(admin.organization_id, words, filter, offset, query.limit + 1),
+      terms.length === 0 ? [] : deps.search.conversations(admin.organization_id, terms, filter, offset, query.limit + 1),
       deps.conversations.countViews(admin.organization_id, admin.id),
     ]);
     const page = rows.slice(0, query.limit);

@@ -5,7 +5,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { titleFromMessage } from '../../../shared/src/fields.js';
 import type { Dialect } from './database.js';
-import { POSTGRES_SEARCH_TEXT, postgresSearchVector, SQLITE_TOKENIZE } from './search-query.js';
+import { MESSAGE_SEARCH_ROWID, MESSAGE_SEARCH_SEQ_SPAN, POSTGRES_SEARCH_TEXT, postgresSearchVector, SQLITE_TOKENIZE } from './search-query.js';
 
 export const DEFAULT_ORGANIZATION_ID = 'default';
 
@@ -345,17 +345,7 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         // in its table, the index is kept by triggers, then filled from the rows already there ('rebuild').
         // Users and conversations have no integer key, so their index rows follow the implicit rowid; a
         // migration that rebuilds one of those tables must rebuild its index ('rebuild') and triggers too.
-        for (const { index, table, rowid, columns } of SQLITE_SEARCH_TABLES) {
-          const cols = columns.join(', ');
-          const values = (row: 'new' | 'old') => columns.map((c) => `${row}.${c}`).join(', ');
-          const remove = `insert into ${index} (${index}, rowid, ${cols}) values ('delete', old.${rowid}, ${values('old')});`;
-          const add = `insert into ${index} (rowid, ${cols}) values (new.${rowid}, ${values('new')});`;
-          await sql.raw(`create virtual table ${index} using fts5(${cols}, content='${table}', content_rowid='${rowid}', tokenize="${SQLITE_TOKENIZE}")`).execute(db);
-          await sql.raw(`create trigger ${index}_insert after insert on ${table} begin ${add} end`).execute(db);
-          await sql.raw(`create trigger ${index}_delete after delete on ${table} begin ${remove} end`).execute(db);
-          await sql.raw(`create trigger ${index}_update after update of ${cols} on ${table} begin ${remove} ${add} end`).execute(db);
-          await sql.raw(`insert into ${index} (${index}) values ('rebuild')`).execute(db);
-        }
+        for (const table of SQLITE_SEARCH_TABLES) await createExternalContentIndex(db, table);
       },
       async down(db: Kysely<unknown>) {
         if (dialect === 'postgres') {
@@ -368,6 +358,39 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0009_search_by_conversation': {
+      // The inbox's presence query (store/presence.ts) reads the administrators seen lately.
+      // SQLite: the messages' index of 0008 answered message rows, each then looked up in `messages` for its
+      // conversation, which cost more than the search itself for a word found in many messages. Its
+      // replacement is contentless (https://www.sqlite.org/fts5.html#contentless_delete_tables) and keyed by
+      // `messageSearchRowid`, from which the conversation is read with no lookup; it keeps indexes of 2- and
+      // 3-letter prefixes, so that a short prefix reads one list rather than every word it begins.
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('users_panel_seen').on('users').column('panel_seen_at').execute();
+        if (dialect === 'postgres') return;
+        for (const event of ['insert', 'delete', 'update']) await sql.raw(`drop trigger messages_search_${event}`).execute(db);
+        await sql.raw('drop table messages_search').execute(db);
+        const key = (row: 'new' | 'old') => `(select ${MESSAGE_SEARCH_ROWID('c.rowid', `${row}.seq`)} from conversations c where c.id = ${row}.conversation_id)`;
+        const add = `insert into messages_search (rowid, text) values (${key('new')}, new.text);`;
+        const remove = `delete from messages_search where rowid = ${key('old')};`;
+        await sql.raw(`create virtual table messages_search using fts5(text, content='', contentless_delete=1, prefix='2 3', tokenize="${SQLITE_TOKENIZE}")`).execute(db);
+        await sql.raw(`create trigger messages_search_insert after insert on messages begin ${add} end`).execute(db);
+        await sql.raw(`create trigger messages_search_delete after delete on messages begin ${remove} end`).execute(db);
+        await sql.raw(`create trigger messages_search_update after update of text on messages begin ${remove} ${add} end`).execute(db);
+        // A conversation's rows go with it, before its messages (cascaded) could no longer name it.
+        await sql
+          .raw(`create trigger messages_search_conversation_delete before delete on conversations begin delete from messages_search where rowid between ${MESSAGE_SEARCH_ROWID('old.rowid', '0')} and ${MESSAGE_SEARCH_ROWID('old.rowid', String(MESSAGE_SEARCH_SEQ_SPAN - 1))}; end`)
+          .execute(db);
+        await sql.raw(`insert into messages_search (rowid, text) select ${MESSAGE_SEARCH_ROWID('c.rowid', 'm.seq')}, m.text from messages m join conversations c on c.id = m.conversation_id where m.text <> ''`).execute(db);
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex('users_panel_seen').execute();
+        if (dialect === 'postgres') return;
+        for (const event of ['insert', 'delete', 'update', 'conversation_delete']) await sql.raw(`drop trigger messages_search_${event}`).execute(db);
+        await sql.raw('drop table messages_search').execute(db);
+        await createExternalContentIndex(db, SQLITE_SEARCH_TABLES[0]);
+      },
+    },
   };
 }
 
@@ -378,12 +401,26 @@ const POSTGRES_SEARCH_INDEXES = [
   ['users_search', 'users', POSTGRES_SEARCH_TEXT.users],
 ] as const;
 
-/** Migration 0008's FTS5 tables on SQLite: each indexes these columns of its table (store/search.ts reads them). */
+/** Migration 0008's FTS5 tables on SQLite: each indexes these columns of its table (store/search.ts reads them);
+ * 0009 replaces the first. */
 const SQLITE_SEARCH_TABLES = [
   { index: 'messages_search', table: 'messages', rowid: 'seq', columns: ['text'] },
   { index: 'conversation_titles_search', table: 'conversations', rowid: 'rowid', columns: ['title'] },
   { index: 'users_search', table: 'users', rowid: 'rowid', columns: ['name', 'email'] },
 ] as const;
+
+/** An external-content FTS5 table of migration 0008 over `columns` of `table`, kept by triggers, filled from the rows there. */
+async function createExternalContentIndex(db: Kysely<unknown>, { index, table, rowid, columns }: (typeof SQLITE_SEARCH_TABLES)[number]): Promise<void> {
+  const cols = columns.join(', ');
+  const values = (row: 'new' | 'old') => columns.map((c) => `${row}.${c}`).join(', ');
+  const remove = `insert into ${index} (${index}, rowid, ${cols}) values ('delete', old.${rowid}, ${values('old')});`;
+  const add = `insert into ${index} (rowid, ${cols}) values (new.${rowid}, ${values('new')});`;
+  await sql.raw(`create virtual table ${index} using fts5(${cols}, content='${table}', content_rowid='${rowid}', tokenize="${SQLITE_TOKENIZE}")`).execute(db);
+  await sql.raw(`create trigger ${index}_insert after insert on ${table} begin ${add} end`).execute(db);
+  await sql.raw(`create trigger ${index}_delete after delete on ${table} begin ${remove} end`).execute(db);
+  await sql.raw(`create trigger ${index}_update after update of ${cols} on ${table} begin ${remove} ${add} end`).execute(db);
+  await sql.raw(`insert into ${index} (${index}) values ('rebuild')`).execute(db);
+}
 
 /** The tables `titlesAndReadMarkers` touches, as they are at that migration. */
 interface TitleMigrationTables {

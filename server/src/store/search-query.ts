@@ -1,12 +1,14 @@
 /**
- * What a search of the inbox (`q`) asks for, read the same way for SQLite and PostgreSQL: its words, each a
- * prefix, all of which must be found. Nothing the user types is ever handed to the database as query syntax:
- * a word is made of letters, digits and combining marks only, so neither FTS5's operators (`"`, `*`, `NEAR`,
- * `OR`, `-`, `:`, `(`) nor tsquery's (`&`, `|`, `!`, `<->`, `:*`) can appear in one; `OR` and `NEAR` are words
- * like any other.
+ * What a search of the inbox (`q`) asks for, read the same way for SQLite and PostgreSQL: its terms, all of
+ * which must be found. A term is what the user typed between spaces, read as its words in a row, the last one
+ * a prefix: `printer` finds "printers", `INV-48213` finds "INV-48213" but not every "invoice" next to a
+ * "48213", `alice@example.com` finds that address. Nothing the user types is ever handed to the database as
+ * query syntax: a word is made of letters, digits and combining marks only, so neither FTS5's operators
+ * (`"`, `*`, `NEAR`, `OR`, `-`, `:`, `(`) nor tsquery's (`&`, `|`, `!`, `<->`, `:*`) can appear in one; `OR`
+ * and `NEAR` are words like any other.
  */
 
-/** At most this many words count; the ones after are ignored. */
+/** At most this many terms count, and this many words of each; the ones after are ignored. */
 export const MAX_SEARCH_WORDS = 8;
 
 /**
@@ -17,32 +19,51 @@ export const MAX_SEARCH_WORDS = 8;
 const WORD = /[\p{L}\p{N}\p{Co}\p{M}]+/gu;
 
 /**
- * The words of a search, in the order typed (NFC, since stored text is usually composed; case is left to
- * the databases, which fold the query the way they fold the text): duplicates (ignoring case) dropped, at
- * most `MAX_SEARCH_WORDS`. An input without a letter or a digit answers no word, which finds nothing.
+ * The terms of a search, in the order typed, each its words (NFC, since stored text is usually composed; case
+ * is left to the databases, which fold the query the way they fold the text): duplicates (ignoring case)
+ * dropped, at most `MAX_SEARCH_WORDS` of them. An input without a letter or a digit answers no term, which
+ * finds nothing.
  */
-export function searchWords(q: string): string[] {
-  const words: string[] = [];
+export function searchTerms(q: string): string[][] {
+  const terms: string[][] = [];
   const seen = new Set<string>();
-  for (const [word] of q.normalize('NFC').matchAll(WORD)) {
-    const key = word.toLowerCase();
-    if (seen.has(key)) continue;
+  for (const typed of q.normalize('NFC').split(/\s+/u)) {
+    const words = [...typed.matchAll(WORD)].map(([word]) => word).slice(0, MAX_SEARCH_WORDS);
+    const key = words.join(' ').toLowerCase();
+    if (words.length === 0 || seen.has(key)) continue;
     seen.add(key);
-    words.push(word);
-    if (words.length === MAX_SEARCH_WORDS) break;
+    terms.push(words);
+    if (terms.length === MAX_SEARCH_WORDS) break;
   }
-  return words;
+  return terms;
 }
 
-/** FTS5's query for one word as a prefix: a quoted string followed by `*` (https://www.sqlite.org/fts5.html#fts5_prefix_queries). */
-export function fts5Prefix(word: string): string {
-  return `"${word.replaceAll('"', '""')}"*`;
+/**
+ * FTS5's query for one term: a phrase whose last word is a prefix
+ * (https://www.sqlite.org/fts5.html#fts5_phrases, #fts5_prefix_queries).
+ */
+export function fts5Phrase(words: readonly string[]): string {
+  return `"${words.map((word) => word.replaceAll('"', '""')).join(' ')}"*`;
 }
 
-/** PostgreSQL's `to_tsquery` text for one word as a prefix (https://www.postgresql.org/docs/current/textsearch-controls.html#TEXTSEARCH-PARSING-QUERIES). */
-export function tsqueryPrefix(word: string): string {
-  return `'${word.replaceAll("'", "''")}':*`;
+/**
+ * PostgreSQL's `to_tsquery` text for one term: its words followed by one another, the last a prefix
+ * (https://www.postgresql.org/docs/current/textsearch-controls.html#TEXTSEARCH-PARSING-QUERIES).
+ */
+export function tsqueryPhrase(words: readonly string[]): string {
+  return words.map((word, i) => `'${word.replaceAll("'", "''")}'${i === words.length - 1 ? ':*' : ''}`).join(' <-> ');
 }
+
+/**
+ * SQLite's key of a message in its search index (migration 0009): its conversation's rowid in the high bits,
+ * its `seq` in the low 32, so that a search groups its hits by conversation from the key alone. Holds while
+ * `seq` stays below `MESSAGE_SEARCH_SEQ_SPAN` (4,294,967,296 messages in one database). SQL, over SQL
+ * expressions written in the code (never input).
+ */
+export const MESSAGE_SEARCH_SEQ_SPAN = 2 ** 32;
+export const MESSAGE_SEARCH_ROWID = (conversationRowid: string, seq: string) => `((${conversationRowid} << 32) + ${seq})`;
+/** The conversation's rowid in a key of `MESSAGE_SEARCH_ROWID`. */
+export const MESSAGE_SEARCH_CONVERSATION = (rowid: string) => `(${rowid} >> 32)`;
 
 /**
  * How both databases cut stored text into words; the words of a query (`searchWords`) are cut the same way.

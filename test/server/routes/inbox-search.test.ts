@@ -80,6 +80,8 @@ describe.each(DIALECTS)('the inbox search on %s', (dialect) => {
     expect(await found('Martin')).toEqual([printer]);
     expect(await found('acme')).toEqual([printer]); // a word of alice.martin@acme.test
     expect(await found('alice.martin@acme.test')).toEqual([printer]);
+    expect(await found('martin@acme')).toEqual([printer]);
+    expect(await found('alice@acme.test')).toEqual([]); // an address is its words in a row
     expect(await found('globex')).toEqual([refund]);
     expect(await found('REFU')).toEqual([refund]);
     expect(await found('inv mar')).toEqual([refund]);
@@ -89,6 +91,15 @@ describe.each(DIALECTS)('the inbox search on %s', (dialect) => {
     expect(await found('stone march')).toEqual([refund]);
     expect(await found('bob hardware')).toEqual([]);
     expect(await found('refunds')).toEqual([]);
+    // An order number is found as typed, not by every message with its parts somewhere.
+    const order = await conversation(bob, 'Order INV-48213 arrived broken, invoice 48213 attached');
+    const other = await conversation(bob, 'INV-10000 and INV-20000 are fine');
+    expect(await found('INV-48213')).toEqual([order]);
+    expect(await found('inv-4821')).toEqual([order]);
+    expect(await found('INV-1')).toEqual([other]);
+    expect(await found('INV 48213')).toEqual([order]);
+    expect(await found('invoice-48213')).toEqual([order]);
+    expect(await found('INV-99999')).toEqual([]);
     // The owner took part by their note, and takes part by answering: their name finds both, the newer first.
     expect(await found('olivia')).toEqual([refund]);
     t.clock.now += 1000;
@@ -207,7 +218,11 @@ describe.each(DIALECTS)('the inbox search on %s', (dialect) => {
     expect(await found('OR')).toEqual([order]);
     expect(await found('NOT')).toEqual([]);
     expect(await found('NEAR(printer window, 2)')).toEqual([]); // '2' is a word no message has
-    expect(await found('NEAR(printer window)')).toEqual([printer]);
+    expect(await found('NEAR (printer window)')).toEqual([printer]);
+    // Words joined by punctuation are found only in a row: 'NEAR(printer' asks for "near printer".
+    expect(await found('NEAR(printer window)')).toEqual([]);
+    expect(await found('near-the-win')).toEqual([printer]);
+    expect(await found('near-window')).toEqual([]);
 
     const longest = `printer ${'x'.repeat(192)}`;
     expect(longest.length).toBe(200);
