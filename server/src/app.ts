@@ -142,7 +142,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('now', now);
   app.decorate('publicUrl', publicUrl);
   const jwksFetch = options.jwksFetch ?? createSafeJwksFetch({ allowPrivate: config.jwksAllowPrivate });
-  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch }));
+  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, onBackgroundError: (error) => app.log.error({ err: error }, 'background work failed') }));
   app.decorate('origins', createOriginPolicy(app.services.settings, () => publicUrl.value));
   const stopBackground = await app.services.start();
   app.addHook('onClose', async () => {

@@ -41,6 +41,9 @@ import { createAdminApiKeyRepository } from './store/admin-api-keys.js';
 import { createAdminLinkRepository } from './store/admin-links.js';
 import type { JwksFetch } from './auth/jwks.js';
 import { createUseCases } from './use-cases/index.js';
+import { createOutboxRepository } from './store/outbox.js';
+import { createOutboxWorker } from './outbound/worker.js';
+import { createOutboundSenders } from './outbound/senders.js';
 
 export interface ServiceOptions {
   config: Config;
@@ -49,9 +52,12 @@ export interface ServiceOptions {
   publicUrl: () => string;
   /** Fetches JWK Sets; the default refuses non-https URLs and private addresses. */
   jwksFetch: JwksFetch;
+  /** Where the background work's failures are told (the app's log). */
+  onBackgroundError?: (error: unknown) => void;
 }
 
-export function createServices({ config, store, now, publicUrl, jwksFetch }: ServiceOptions) {
+export function createServices(options: ServiceOptions) {
+  const { config, store, now, publicUrl, jwksFetch } = options;
   const users = createUserRepository(store);
   const keys = createKeyRepository(store);
   const sessions = createSessions({ secrets: createInstanceSecretRepository(store), revoked: createRevokedSessionRepository(store), users, now });
@@ -71,6 +77,8 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
   const adminApiKeys = createAdminApiKeyRepository(store);
   const adminLinks = createAdminLinks({ links: createAdminLinkRepository(store), users, settings: adminSettings, now });
   const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, sessions, users, now });
+  const outbox = createOutboxRepository(store);
+  const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl }), now, onError: options.onBackgroundError });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
     /** Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, the end of snoozes); answers the stop function. */
@@ -78,12 +86,20 @@ export function createServices({ config, store, now, publicUrl, jwksFetch }: Ser
       const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store) }) : async () => undefined;
       const stopSignals = await signals.start();
       const stopWaker = startSnoozeWaker({ wake: () => useCases.conversations.wakeSnoozed() });
+      const stopOutbound = outboundWorker.start();
+      // An event committed may have rows in the outbox (webhook deliveries): send them now, not at the next poll.
+      const unsubscribe = bus.subscribe(() => outboundWorker.nudge());
       return async () => {
+        unsubscribe();
+        await stopOutbound();
         await stopWaker();
         await stopSignals();
         await stopFanout();
       };
     },
+    /** Everything that leaves Parley, and its sender (store/outbox.ts, outbound/worker.ts). */
+    outbox,
+    outboundWorker,
     /** The application layer (use-cases/): the only door through which administrative changes are made. */
     useCases,
     settings: adminSettings,

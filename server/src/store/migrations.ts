@@ -391,6 +391,75 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         await createExternalContentIndex(db, SQLITE_SEARCH_TABLES[0]);
       },
     },
+    '0010_outbox': {
+      // Everything that leaves Parley (emails, webhook deliveries, the notices behind emails) is a row of the
+      // outbox, written in the transaction of the change that causes it and sent by outbound/worker.ts.
+      async up(db: Kysely<unknown>) {
+        await sql`create table outbox (
+          ${serial('seq')},
+          id text not null unique,
+          kind text not null,
+          target text,
+          ordering_key text,
+          payload text not null,
+          status text not null,
+          attempts integer not null default 0,
+          next_attempt_at bigint not null,
+          locked_until bigint,
+          last_error text,
+          created_at bigint not null,
+          updated_at bigint not null,
+          done_at bigint
+        )`.execute(db);
+        await db.schema.createIndex('outbox_due').on('outbox').columns(['status', 'next_attempt_at']).execute();
+        await db.schema.createIndex('outbox_ordering').on('outbox').columns(['ordering_key', 'seq']).execute();
+        await db.schema.createIndex('outbox_target').on('outbox').columns(['kind', 'target', 'seq']).execute();
+        // Each try of a row: when, how long, the answer's status code (HTTP) or the error.
+        await sql`create table outbox_attempts (
+          ${serial('id')},
+          outbox_seq bigint not null references outbox(seq) on delete cascade,
+          attempt integer not null,
+          at bigint not null,
+          duration_ms integer not null,
+          status_code integer,
+          error text
+        )`.execute(db);
+        await db.schema.createIndex('outbox_attempts_row').on('outbox_attempts').columns(['outbox_seq', 'id']).execute();
+        // Webhook endpoints (Standard Webhooks): the events sent, the signing secret, since when deliveries fail.
+        await db.schema
+          .createTable('webhook_endpoints')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('events', 'text', (c) => c.notNull())
+          .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('failing_since', 'bigint')
+          .addColumn('disabled_reason', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('webhook_endpoints_organization').on('webhook_endpoints').columns(['organization_id', 'enabled']).execute();
+        // Email sign-in: a code and a link per request, kept as hashes, one use, a few attempts at the code.
+        await db.schema
+          .createTable('email_sign_ins')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('email_normalized', 'text', (c) => c.notNull())
+          .addColumn('code_hash', 'text', (c) => c.notNull())
+          .addColumn('link_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('return_to', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('used_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('email_sign_ins_email').on('email_sign_ins').columns(['email_normalized', 'created_at']).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const table of ['email_sign_ins', 'webhook_endpoints', 'outbox_attempts', 'outbox']) await db.schema.dropTable(table).execute();
+      },
+    },
   };
 }
 

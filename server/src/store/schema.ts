@@ -246,7 +246,66 @@ export interface CannedRepliesTable {
   updated_at: number;
 }
 
+/** What leaves Parley, one row per email, webhook delivery or notice (store/outbox.ts). */
+export interface OutboxTable {
+  seq: Generated<number>;
+  id: string;
+  kind: string;
+  target: string | null;
+  ordering_key: string | null;
+  payload: string;
+  status: 'pending' | 'sending' | 'done' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  done_at: number | null;
+}
+
+export interface OutboxAttemptsTable {
+  id: Generated<number>;
+  outbox_seq: number;
+  attempt: number;
+  at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  organization_id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event types. */
+  events: string;
+  enabled: Generated<number>;
+  secret: string;
+  failing_since: number | null;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EmailSignInsTable {
+  id: string;
+  email_normalized: string;
+  code_hash: string;
+  link_hash: string;
+  attempts: Generated<number>;
+  return_to: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
+  outbox: OutboxTable;
+  outbox_attempts: OutboxAttemptsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  email_sign_ins: EmailSignInsTable;
   canned_replies: CannedRepliesTable;
   api_credentials: ApiCredentialsTable;
   mint_keys: MintKeysTable;

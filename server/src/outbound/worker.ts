@@ -1,0 +1,146 @@
+/**
+ * Sends what the outbox holds (store/outbox.ts). Every `pollMs`, and at once after `nudge()`, it claims the
+ * rows that are due and hands each to the sender of its kind, a few at a time; a sender answers what
+ * happened, and the worker records it: done, another try after the kind's next delay, or failed for good
+ * once the delays are used up (or the sender says a retry cannot help). A sender that throws counts as a
+ * failed try; a row of an unknown kind fails for good. Nothing a sender does can stop the worker, and a
+ * round that fails (the database away) is the next round's work. With several instances on PostgreSQL each
+ * runs its own worker, and claims never overlap.
+ */
+import type { OutboxRepository, OutboxRow } from '../store/outbox.js';
+
+/** What a sender answers for one row. */
+export type SendOutcome =
+  | { ok: true; statusCode?: number | null }
+  | { ok: false; error: string; statusCode?: number | null; /** false: no retry can help (a permanent refusal). */ retry?: boolean };
+
+export interface OutboxSender {
+  kind: string;
+  /** Sends one row (its payload as JSON); `now` is the worker's clock. */
+  send(row: OutboxRow, now: number): Promise<SendOutcome>;
+  /** The delays between tries, in ms: a row is tried `retryDelaysMs.length + 1` times at most. */
+  retryDelaysMs: readonly number[];
+  /** Called once a row of this kind failed for good (after its record is written). */
+  onGaveUp?(row: OutboxRow, now: number): Promise<void>;
+  /** Called after every try of a row of this kind, with its outcome (after its record is written). */
+  afterAttempt?(row: OutboxRow, outcome: SendOutcome, now: number): Promise<void>;
+}
+
+export interface OutboxWorkerOptions {
+  outbox: OutboxRepository;
+  senders: readonly OutboxSender[];
+  now: () => number;
+  pollMs?: number;
+  /** Rows sent at the same time. */
+  concurrency?: number;
+  onError?: (error: unknown) => void;
+}
+
+export const OUTBOX_POLL_MS = 1_000;
+const BATCH = 20;
+
+export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_MS, concurrency = 8, onError }: OutboxWorkerOptions) {
+  const byKind = new Map(senders.map((s) => [s.kind, s]));
+  let running: Promise<number> | null = null;
+  let again = false;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  async function sendOne(row: OutboxRow): Promise<void> {
+    const sender = byKind.get(row.kind);
+    const started = performance.now();
+    let outcome: SendOutcome;
+    if (!sender) outcome = { ok: false, error: `no sender for kind ${row.kind}`, retry: false };
+    else {
+      try {
+        outcome = await sender.send(row, now());
+      } catch (error) {
+        outcome = { ok: false, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    const attempt = { durationMs: performance.now() - started, statusCode: outcome.statusCode ?? null, error: outcome.ok ? null : outcome.error };
+    const at = now();
+    if (outcome.ok) await outbox.succeed(row, attempt, at);
+    else {
+      const delay = outcome.retry === false ? undefined : sender?.retryDelaysMs[row.attempts - 1];
+      await outbox.fail(row, attempt, at, delay === undefined ? null : at + delay);
+      if (delay === undefined) await sender?.onGaveUp?.(row, at).catch((error: unknown) => onError?.(error));
+    }
+    await sender?.afterAttempt?.(row, outcome, at).catch((error: unknown) => onError?.(error));
+  }
+
+  /** One round: claims and sends until nothing more is due; answers how many rows it tried. */
+  async function round(): Promise<number> {
+    let tried = 0;
+    for (;;) {
+      const rows = await outbox.claim(now(), BATCH);
+      if (rows.length === 0) return tried;
+      let next = 0;
+      const lane = async () => {
+        while (next < rows.length) {
+          const row = rows[next++]!;
+          await sendOne(row).catch((error: unknown) => onError?.(error));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, lane));
+      tried += rows.length;
+      if (stopped) return tried;
+    }
+  }
+
+  /** Runs a round unless one runs; a nudge during a round runs another after it. */
+  function kick(): Promise<number> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = round()
+      .catch((error: unknown) => {
+        onError?.(error);
+        return 0;
+      })
+      .finally(() => {
+        running = null;
+        if (again && !stopped) {
+          again = false;
+          void kick();
+        }
+      });
+    return running;
+  }
+
+  return {
+    /** Polls until `stop()`; answers the stop function, which waits for the round under way. */
+    start(): () => Promise<void> {
+      stopped = false;
+      timer = setInterval(() => void kick(), pollMs);
+      timer.unref();
+      void kick();
+      return async () => {
+        stopped = true;
+        if (timer) clearInterval(timer);
+        timer = null;
+        await running;
+      };
+    },
+    /** Something was enqueued (after its commit): send it now rather than at the next poll. */
+    nudge(): void {
+      if (!stopped && timer) void kick();
+    },
+    /**
+     * Sends everything due at the clock's time, round after round, until a round finds nothing (tests, with
+     * an injected clock); answers how many tries were made.
+     */
+    async drain(): Promise<number> {
+      let total = 0;
+      while (running) await running;
+      for (;;) {
+        const tried = await round();
+        total += tried;
+        if (tried === 0) return total;
+      }
+    },
+  };
+}
+
+export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
