@@ -40,8 +40,29 @@ export interface Config {
   /** SQLite only: `normal` loses no commit when the process crashes; `full` none when the machine loses power. */
   sqliteSynchronous: SqliteSynchronous;
   logLevel: LogLevel;
+  /** Where email is sent (`smtp://user:pass@host:587`, `smtps://…:465`), or null: no email at all. */
+  smtp: SmtpConfig | null;
+  /** The From of every email (`Parley <chat@example.com>` or an address), or null: `parley@` the public URL's host. */
+  mailFrom: string | null;
+  /** A user's unread reply from the team is emailed after this long (seconds). */
+  notifyAfterSeconds: number;
+  /** A conversation nobody of the team answered is emailed to them after this long (seconds), while nobody is online. */
+  agentNotifyAfterSeconds: number;
+  /** Let webhook endpoints be private, loopback or link-local addresses (off: SSRF protection). */
+  webhooksAllowPrivate: boolean;
+  /** Email sign-in requests per address in a window (the per-email limit is the route's own). */
+  emailSignInRateLimit: RateLimit;
   /** Variables that the environment (or a flag) set explicitly: these are locked in the admin panel. */
   fromEnvironment: ReadonlySet<string>;
+}
+
+/** An SMTP server: `secure` for smtps (TLS from the first byte), else STARTTLS when the server offers it. */
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string | null;
+  password: string | null;
 }
 
 export interface RateLimit {
@@ -162,6 +183,40 @@ function parseStreamLimit(raw: string): number {
   return Number(raw);
 }
 
+/** `smtp://user:pass@host:587` or `smtps://user:pass@host:465` (user and password percent-encoded, optional). */
+export function parseSmtpUrl(raw: string): SmtpConfig {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be a URL like smtp://user:password@host:587 or smtps://user:password@host:465');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error('must start with smtp:// or smtps://');
+  if (url.hostname === '') throw new Error('must name a host');
+  if (url.pathname !== '' && url.pathname !== '/') throw new Error('must not have a path');
+  if (url.search !== '' || url.hash !== '') throw new Error('must not have a query or a fragment');
+  const secure = url.protocol === 'smtps:';
+  let user: string | null = null;
+  let password: string | null = null;
+  try {
+    user = url.username === '' ? null : decodeURIComponent(url.username);
+    password = url.password === '' ? null : decodeURIComponent(url.password);
+  } catch {
+    throw new Error('has a user or password that is not valid percent-encoding');
+  }
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { host, port: url.port === '' ? (secure ? 465 : 587) : Number(url.port), secure, user, password };
+}
+
+/** `Team <team@example.com>` or `team@example.com`: one address, no line breaks. */
+function parseMailFrom(raw: string): string {
+  const value = raw.trim();
+  if (/[\r\n]/.test(value)) throw new Error('must be one line');
+  const address = /<([^<>]+)>$/.exec(value)?.[1] ?? value;
+  if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address)) throw new Error('must be an email address, or a name and <address>');
+  return value;
+}
+
 function parseLogLevel(raw: string): LogLevel {
   if (!LOG_LEVELS.has(raw)) throw new Error(`must be one of ${[...LOG_LEVELS].join(', ')}`);
   return raw as LogLevel;
@@ -186,6 +241,12 @@ const SETTINGS = [
   { key: 'trustProxy', variable: 'PARLEY_TRUST_PROXY', flag: '--trust-proxy', parse: parseBoolean, fallback: false },
   { key: 'sqliteSynchronous', variable: 'PARLEY_SQLITE_SYNCHRONOUS', flag: '--sqlite-synchronous', parse: parseSqliteSynchronous, fallback: 'normal' },
   { key: 'logLevel', variable: 'LOG_LEVEL', flag: '--log-level', parse: parseLogLevel, fallback: 'info' },
+  { key: 'smtp', variable: 'PARLEY_SMTP_URL', flag: '--smtp-url', parse: parseSmtpUrl, fallback: null },
+  { key: 'mailFrom', variable: 'PARLEY_MAIL_FROM', flag: '--mail-from', parse: parseMailFrom, fallback: null },
+  { key: 'notifyAfterSeconds', variable: 'PARLEY_NOTIFY_AFTER', flag: '--notify-after', parse: parseDuration, fallback: 600 },
+  { key: 'agentNotifyAfterSeconds', variable: 'PARLEY_AGENT_NOTIFY_AFTER', flag: '--agent-notify-after', parse: parseDuration, fallback: 300 },
+  { key: 'webhooksAllowPrivate', variable: 'PARLEY_WEBHOOKS_ALLOW_PRIVATE', flag: '--webhooks-allow-private', parse: parseBoolean, fallback: false },
+  { key: 'emailSignInRateLimit', variable: 'PARLEY_EMAIL_SIGNIN_RATE_LIMIT', flag: '--email-signin-rate-limit', parse: parseRateLimit, fallback: { max: 20, windowSeconds: 3600 } },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /** The flags `parley serve` accepts, for its usage text. */

@@ -70,10 +70,35 @@ describe('loadConfig', () => {
     ['PARLEY_ALLOWED_ORIGINS', 'https://a.example.com/path'],
     ['PARLEY_TOKEN_MAX_LIFETIME', 'forever'],
     ['LOG_LEVEL', 'loud'],
+    ['PARLEY_SMTP_URL', 'mail.example.com:587'],
+    ['PARLEY_SMTP_URL', 'http://mail.example.com'],
+    ['PARLEY_SMTP_URL', 'smtp://'],
+    ['PARLEY_SMTP_URL', 'smtp://mail.example.com/inbox'],
+    ['PARLEY_SMTP_URL', 'smtp://u:%zz@mail.example.com'],
+    ['PARLEY_MAIL_FROM', 'not an address'],
+    ['PARLEY_MAIL_FROM', 'a@b.example\nBcc: x@y.example'],
+    ['PARLEY_NOTIFY_AFTER', 'soon'],
+    ['PARLEY_AGENT_NOTIFY_AFTER', '-5m'],
+    ['PARLEY_WEBHOOKS_ALLOW_PRIVATE', 'maybe'],
+    ['PARLEY_EMAIL_SIGNIN_RATE_LIMIT', 'lots'],
   ])('%s=%s is refused with a message naming the variable', (variable, value) => {
     const found = problems({ [variable]: value });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(new RegExp(`^${variable} `));
+  });
+
+  it('reads the outbound settings: SMTP, the sender, the notification delays, private webhook addresses', () => {
+    expect(loadConfig({})).toMatchObject({ smtp: null, mailFrom: null, notifyAfterSeconds: 600, agentNotifyAfterSeconds: 300, webhooksAllowPrivate: false, emailSignInRateLimit: { max: 20, windowSeconds: 3600 } });
+    expect(loadConfig({ PARLEY_SMTP_URL: 'smtp://chat%40example.com:p%40ss%3Aword@mail.example.com:2525', PARLEY_MAIL_FROM: 'Parley <chat@example.com>', PARLEY_NOTIFY_AFTER: '2m', PARLEY_AGENT_NOTIFY_AFTER: '30s', PARLEY_WEBHOOKS_ALLOW_PRIVATE: 'true' })).toMatchObject({
+      smtp: { host: 'mail.example.com', port: 2525, secure: false, user: 'chat@example.com', password: 'p@ss:word' },
+      mailFrom: 'Parley <chat@example.com>',
+      notifyAfterSeconds: 120,
+      agentNotifyAfterSeconds: 30,
+      webhooksAllowPrivate: true,
+    });
+    expect(loadConfig({ PARLEY_SMTP_URL: 'smtps://mail.example.com' }).smtp).toEqual({ host: 'mail.example.com', port: 465, secure: true, user: null, password: null });
+    expect(loadConfig({ PARLEY_SMTP_URL: 'smtp://[::1]' }).smtp).toEqual({ host: '::1', port: 587, secure: false, user: null, password: null });
+    expect(problems({ PARLEY_SMTP_URL: 'smtp://u:hunter2-secret@mail.example.com/x' })[0]).not.toContain('hunter2');
   });
 
   it('never echoes a secret in its message', () => {
