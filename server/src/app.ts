@@ -49,6 +49,8 @@ export interface AppOptions {
   heartbeatMs?: number;
   /** Fetches JWK Sets (tests inject one); the default is https-only and refuses private addresses. */
   jwksFetch?: JwksFetch;
+  /** The deadline of one webhook delivery (default 15 s). */
+  webhookTimeoutMs?: number;
   /** Folder of the built browser assets (dist/public). */
   publicDir?: string;
 }
@@ -142,7 +144,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('now', now);
   app.decorate('publicUrl', publicUrl);
   const jwksFetch = options.jwksFetch ?? createSafeJwksFetch({ allowPrivate: config.jwksAllowPrivate });
-  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, onBackgroundError: (error) => app.log.error({ err: error }, 'background work failed') }));
+  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}), onBackgroundError: (error) => app.log.error({ err: error }, 'background work failed') }));
   app.decorate('origins', createOriginPolicy(app.services.settings, () => publicUrl.value));
   const stopBackground = await app.services.start();
   app.addHook('onClose', async () => {

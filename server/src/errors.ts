@@ -43,6 +43,8 @@ export const DEFAULT_MESSAGES: ReadonlyMap<ErrorCode, string> = new Map<ErrorCod
   ['message_empty', 'A message needs some text.'],
   ['message_too_long', 'A message may have at most 10,000 characters.'],
   ['client_message_id_conflict', 'This clientMessageId was already used for another conversation.'],
+  ['webhook_not_found', 'No webhook endpoint has this id.'],
+  ['webhook_url_private', 'The webhook URL is, or resolves to, a private address.'],
   ['internal_error', 'Something went wrong on our side.'],
   ['service_unavailable', 'The service is not ready.'],
   ['database_unavailable', 'The database cannot be reached right now. Try again shortly.'],

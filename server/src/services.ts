@@ -52,6 +52,8 @@ export interface ServiceOptions {
   publicUrl: () => string;
   /** Fetches JWK Sets; the default refuses non-https URLs and private addresses. */
   jwksFetch: JwksFetch;
+  /** The deadline of one webhook delivery (default 15 s). */
+  webhookTimeoutMs?: number;
   /** Where the background work's failures are told (the app's log). */
   onBackgroundError?: (error: unknown) => void;
 }
@@ -76,9 +78,9 @@ export function createServices(options: ServiceOptions) {
   const audit = createAuditRepository(store);
   const adminApiKeys = createAdminApiKeyRepository(store);
   const adminLinks = createAdminLinks({ links: createAdminLinkRepository(store), users, settings: adminSettings, now });
-  const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, sessions, users, now });
+  const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, sessions, users, now, webhooksAllowPrivate: config.webhooksAllowPrivate });
   const outbox = createOutboxRepository(store);
-  const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl }), now, onError: options.onBackgroundError });
+  const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}) }), now, onError: options.onBackgroundError });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
     /** Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, the end of snoozes); answers the stop function. */

@@ -53,6 +53,10 @@ export const ERROR_STATUS = {
   /** A deleted message cannot be edited. */
   message_deleted: 409,
   canned_reply_not_found: 404,
+  /** No webhook endpoint of the actor's organization has this id. */
+  webhook_not_found: 404,
+  /** A webhook URL whose host is, or resolves to, a private address (PARLEY_WEBHOOKS_ALLOW_PRIVATE is off). */
+  webhook_url_private: 400,
   // anything unexpected
   internal_error: 500,
   service_unavailable: 503,

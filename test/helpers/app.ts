@@ -26,6 +26,8 @@ export interface TestAppOptions {
   dialect?: DialectName;
   env?: Record<string, string>;
   heartbeatMs?: number;
+  /** The deadline of one webhook delivery (default 15 s). */
+  webhookTimeoutMs?: number;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -47,6 +49,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     now: () => clock.now,
     logger: { level: 'trace', stream: { write: (line: string) => void logs.push(line) } },
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}),
   });
   await app.ready();
   return {

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/database.js';
 import type { OutboxRepository } from '../store/outbox.js';
 import type { OutboxSender } from './worker.js';
+import { createWebhookSender } from './webhook-sender.js';
 
 export interface SenderDeps {
   config: Config;
@@ -13,8 +14,12 @@ export interface SenderDeps {
   outbox: OutboxRepository;
   now: () => number;
   publicUrl: () => string;
+  /** The deadline of one webhook delivery (default 15 s; tests shorten it). */
+  webhookTimeoutMs?: number;
 }
 
-export function createOutboundSenders(_deps: SenderDeps): OutboxSender[] {
-  return [];
+export function createOutboundSenders(deps: SenderDeps): OutboxSender[] {
+  return [
+    createWebhookSender({ store: deps.store, allowPrivate: deps.config.webhooksAllowPrivate, publicUrl: deps.publicUrl, ...(deps.webhookTimeoutMs ? { timeoutMs: deps.webhookTimeoutMs } : {}) }),
+  ];
 }

@@ -6,6 +6,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Store } from './database.js';
 import type { Database, EventsTable } from './schema.js';
+import { enqueueWebhookEvent } from '../outbound/webhook-events.js';
 
 export type EventRow = Omit<Selectable<EventsTable>, 'id'> & { id: number };
 
@@ -34,6 +35,8 @@ export function createEventRepository(store: Store) {
         internal: input.internal ? 1 : 0,
       };
       const { id } = await executor.insertInto('events').values(row).returning('id').executeTakeFirstOrThrow();
+      // Webhook deliveries of the event, in its transaction; internal notes' events are never sent out.
+      if (!input.internal) await enqueueWebhookEvent(store, executor, { organizationId: input.organizationId, type: input.type, data: input.payload, subject: input.conversationId }, now);
       // Delivered at commit, to every instance listening (PostgreSQL only).
       if (store.dialect === 'postgres') await sql`select pg_notify(${EVENTS_CHANNEL}, '')`.execute(executor);
       return { ...row, id: Number(id) };

@@ -11,6 +11,8 @@ import { changesOf } from './changes.js';
 import type { CreatedVia, Role, UsersTable } from './schema.js';
 import { newId } from '../ids.js';
 import { readCacheOf } from './read-cache.js';
+import { createWebhookEndpointRepository } from './webhook-endpoints.js';
+import { enqueueUserWebhook } from '../outbound/webhook-events.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -95,6 +97,7 @@ export function createUserRepository(store: Store) {
         const { rows } = await insert.execute(executor);
         if (rows.length === 1) {
           const user = await executor.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+          await enqueueUserWebhook(store, executor, 'user.created', user, now);
           return { ok: true, user };
         }
         // Nothing inserted: either a unique key was taken or every seat is.
@@ -111,7 +114,12 @@ export function createUserRepository(store: Store) {
           .executeTakeFirst();
         return { ok: false, reason: clash ? 'duplicate' : 'seat_limit_reached' };
       };
-      if (store.dialect === 'sqlite') return run(db); // one statement; SQLite serialises writers
+      if (store.dialect === 'sqlite') {
+        // One statement (SQLite serialises writers), unless a webhook endpoint takes user.created: then the
+        // account and its delivery commit together.
+        if (db.isTransaction || (await createWebhookEndpointRepository(store).subscribedTo(db, input.organizationId, 'user.created')).length === 0) return run(db);
+        return transact(db, run);
+      }
       // Under READ COMMITTED two inserts could both see a free seat: queue them on one advisory lock.
       return transact(db, async (trx) => {
         await sql`select pg_advisory_xact_lock(${SEAT_LOCK_KEY})`.execute(trx);

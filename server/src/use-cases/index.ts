@@ -21,8 +21,9 @@ import { createProfileUseCases } from './profile.js';
 import { createSettingsUseCases } from './settings.js';
 import { createTenantUserUseCases } from './tenant-users.js';
 import { createUserUseCases } from './users.js';
+import { createWebhookUseCases } from './webhooks.js';
 
-export function createUseCases(deps: { store: Store; audit: AuditRepository; bus: EventBus; settings: Settings; adminLinks: AdminLinks; sessions: Sessions; users: UserRepository; now: () => number }) {
+export function createUseCases(deps: { store: Store; audit: AuditRepository; bus: EventBus; settings: Settings; adminLinks: AdminLinks; sessions: Sessions; users: UserRepository; now: () => number; webhooksAllowPrivate?: boolean }) {
   const audited = createAudited(deps);
   const seatLimit = async () => (await deps.settings.get()).seatLimit;
   return {
@@ -36,6 +37,7 @@ export function createUseCases(deps: { store: Store; audit: AuditRepository; bus
     cannedReplies: createCannedReplyUseCases({ audited, now: deps.now }),
     conversations: createConversationUseCases({ audited, store: deps.store, bus: deps.bus, now: deps.now }),
     messages: createMessageUseCases({ audited, store: deps.store, bus: deps.bus, now: deps.now }),
+    webhooks: createWebhookUseCases({ audited, store: deps.store, allowPrivate: deps.webhooksAllowPrivate ?? false, now: deps.now }),
   };
 }
 

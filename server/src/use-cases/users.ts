@@ -10,6 +10,7 @@ import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
 import type { Role } from '../store/schema.js';
 import type { Store } from '../store/database.js';
 import { createUserRepository, normalizeEmail, type UserRow } from '../store/users.js';
+import { enqueueUserWebhook } from '../outbound/webhook-events.js';
 import { rightsOf, type Context } from './actor.js';
 import type { Audited } from './audited.js';
 
@@ -75,7 +76,9 @@ export function createUserUseCases(deps: { audited: Audited; bus: EventBus; seat
         await refuseLastOwner(tx, row);
         // Deactivating moves the session epoch in the same statement: every session ends with it.
         await createUserRepository(tx).setActive(id, false);
-        return target(tx, id);
+        const after = await target(tx, id);
+        if (row.active === 1) await enqueueUserWebhook(tx, tx.db, 'user.deactivated', after, deps.now());
+        return after;
       });
       bus.endUserSessions(id);
       return row;

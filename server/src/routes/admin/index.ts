@@ -14,6 +14,7 @@ import { keyRoutes } from './keys.js';
 import { overviewRoutes } from './overview.js';
 import { profileRoutes } from './profile.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 export async function adminRoutes(app: FastifyInstance) {
   app.addHook('onRequest', app.services.requireAdministrator);
@@ -27,6 +28,7 @@ export async function adminRoutes(app: FastifyInstance) {
   await app.register(inboxRoutes);
   await app.register(inboxMessageRoutes);
   await app.register(cannedReplyRoutes);
+  await app.register(webhookRoutes);
   await app.register(profileRoutes);
   await app.register(auditRoutes);
   await app.register(apiKeyRoutes);
