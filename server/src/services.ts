@@ -87,7 +87,7 @@ export function createServices(options: ServiceOptions) {
     async start(): Promise<() => Promise<void>> {
       const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store) }) : async () => undefined;
       const stopSignals = await signals.start();
-      const stopWaker = startSnoozeWaker({ wake: () => useCases.conversations.wakeSnoozed() });
+      const stopWaker = startSnoozeWaker({ wake: () => useCases.conversations.wakeSnoozed(), ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
       const stopOutbound = outboundWorker.start();
       // An event committed may have rows in the outbox (webhook deliveries): send them now, not at the next poll.
       const unsubscribe = bus.subscribe(() => outboundWorker.nudge());

@@ -45,11 +45,18 @@ export function parseAssigneeId(value: unknown): Field<string | null> {
   return typeof value === 'string' && ID.test(value) ? ok(value) : no('must be an administrator’s id or null');
 }
 
+/** Whether the date and time of an ISO 8601 text are real ones (no 31 November, no 24:00), which Date.parse would roll over. */
+function existsAsWritten(value: string): boolean {
+  const [, y, mo, d, h, mi, sec] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value)!.map(Number);
+  const day = new Date(Date.UTC(y!, mo! - 1, d!));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === mo! - 1 && day.getUTCDate() === d && h! < 24 && mi! < 60 && (Number.isNaN(sec) || sec! < 60);
+}
+
 /** The end of a snooze: an ISO 8601 time with its offset, after `now` and at most a year ahead; answered in milliseconds. */
 export function parseSnoozedUntil(value: unknown, now: number): Field<number> {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return no('must be an ISO 8601 time such as 2026-12-03T09:00:00Z');
   const at = Date.parse(value);
-  if (!Number.isFinite(at)) return no('must be an ISO 8601 time such as 2026-12-03T09:00:00Z');
+  if (!Number.isFinite(at) || !existsAsWritten(value)) return no('must be an ISO 8601 time such as 2026-12-03T09:00:00Z');
   if (at <= now) return no('must be in the future');
   if (at > now + MAX_SNOOZE_MS) return no('must be at most a year ahead');
   return ok(at);

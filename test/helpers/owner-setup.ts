@@ -13,7 +13,8 @@ export async function submitOwnerSetup(app: FastifyInstance, path: string, field
   return app.inject({
     method: 'POST',
     url: '/admin/setup',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    // As a browser posts the form of Parley's own page.
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(app.publicUrl.value).origin, 'sec-fetch-site': 'same-origin' },
     payload: new URLSearchParams({ token, ...fields }).toString(),
   });
 }

@@ -259,7 +259,8 @@ export function createChatService(deps: ChatDeps) {
         const published = [await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(row) }, internal }, now)];
         if (internal) return { row, created, published };
         await conversations.touch(trx, conversationId, now);
-        const reopened = !isAdministrator(user) && conversation.status !== 'open' ? await conversations.update(trx, conversationId, { status: 'open', snoozed_until: null }) : undefined;
+        // Decided by the row as it is now, in this transaction: a resolve committed since it was read counts.
+        const reopened = !isAdministrator(user) ? await conversations.reopen(trx, conversationId) : undefined;
         const titled = conversation.title === null ? await titleFrom(trx, conversationId, row) : undefined;
         const changed = titled ?? (reopened ? presentConversation(reopened, row) : undefined);
         if (changed) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: changed } }, now));

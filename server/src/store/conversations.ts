@@ -199,6 +199,10 @@ export function createConversationRepository({ db }: Store) {
     titleIfUntitled: (executor: Kysely<Database>, id: string, title: string) =>
       executor.updateTable('conversations').set({ title }).where('id', '=', id).where('title', 'is', null).returningAll().executeTakeFirst(),
 
+    /** Opens a resolved or snoozed conversation again; answers the updated row, or undefined when it was open. */
+    reopen: (executor: Kysely<Database>, id: string) =>
+      executor.updateTable('conversations').set({ status: 'open', snoozed_until: null }).where('id', '=', id).where('status', '!=', 'open').returningAll().executeTakeFirst(),
+
     /** Changes what an administrator may change; answers the updated row. */
     update: (executor: Kysely<Database>, id: string, patch: { title?: string; status?: ConversationStatus; snoozed_until?: number | null; assignee_id?: string | null }) =>
       executor.updateTable('conversations').set(patch).where('id', '=', id).returningAll().executeTakeFirst(),

@@ -72,6 +72,25 @@ export function createEventRepository(store: Store) {
       return rows.map((r) => ({ ...r, id: Number(r.id) }));
     },
 
+    /**
+     * Rewrites, inside the caller's transaction, every stored event of `conversationId` that carries the message
+     * `message.id` (as `message`, or as a conversation's `lastMessage`) to carry `message` as it now is: a
+     * deleted message's text leaves the log too, so that no stream resuming from an old id replays it.
+     */
+    async rewriteMessage(executor: Kysely<Database>, conversationId: string, message: { id: string }): Promise<number> {
+      const contains = store.dialect === 'postgres' ? sql<boolean>`strpos(payload, ${message.id}) > 0` : sql<boolean>`instr(payload, ${message.id}) > 0`;
+      const rows = await executor.selectFrom('events').select(['id', 'payload']).where('conversation_id', '=', conversationId).where(contains).execute();
+      let rewritten = 0;
+      for (const row of rows) {
+        const payload = JSON.parse(row.payload) as unknown;
+        const replaced = replaceMessage(payload, message);
+        if (replaced === payload) continue;
+        await executor.updateTable('events').set({ payload: JSON.stringify(replaced) }).where('id', '=', row.id).execute();
+        rewritten++;
+      }
+      return rewritten;
+    },
+
     async latestId(): Promise<number> {
       const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
       return Number(row?.id ?? 0);
@@ -80,3 +99,21 @@ export function createEventRepository(store: Store) {
 }
 
 export type EventRepository = ReturnType<typeof createEventRepository>;
+
+/** `value` with every message object of `message.id` in it replaced by `message` (the same value when none). */
+function replaceMessage(value: unknown, message: { id: string }): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map((item) => replaceMessage(item, message));
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  if (object['id'] === message.id && 'text' in object) return message;
+  let changed = false;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(object)) {
+    out[key] = replaceMessage(item, message);
+    if (out[key] !== item) changed = true;
+  }
+  return changed ? out : value;
+}

@@ -5,7 +5,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { titleFromMessage } from '../../../shared/src/fields.js';
 import type { Dialect } from './database.js';
-import { MESSAGE_SEARCH_ROWID, MESSAGE_SEARCH_SEQ_SPAN, POSTGRES_SEARCH_TEXT, postgresSearchVector, SQLITE_TOKENIZE } from './search-query.js';
+import { MESSAGE_SEARCH_ROWID, POSTGRES_SEARCH_TEXT, postgresSearchVector, SQLITE_TOKENIZE } from './search-query.js';
 
 export const DEFAULT_ORGANIZATION_ID = 'default';
 
@@ -362,9 +362,12 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
       // The inbox's presence query (store/presence.ts) reads the administrators seen lately.
       // SQLite: the messages' index of 0008 answered message rows, each then looked up in `messages` for its
       // conversation, which cost more than the search itself for a word found in many messages. Its
-      // replacement is contentless (https://www.sqlite.org/fts5.html#contentless_delete_tables) and keyed by
-      // `messageSearchRowid`, from which the conversation is read with no lookup; it keeps indexes of 2- and
-      // 3-letter prefixes, so that a short prefix reads one list rather than every word it begins.
+      // replacement is contentless (https://www.sqlite.org/fts5.html#contentless_tables) and keyed by
+      // `MESSAGE_SEARCH_ROWID`, from which the conversation is read with no lookup; it keeps indexes of 2- and
+      // 3-letter prefixes, so that a short prefix reads one list rather than every word it begins. Its
+      // triggers remove a message's words with FTS5's 'delete' command, given the old text, in secure-delete
+      // mode (https://www.sqlite.org/fts5.html#the_secure_delete_configuration_option): an edited or deleted
+      // message's words leave the index's pages at once, not at some later merge. Titles likewise.
       async up(db: Kysely<unknown>) {
         await db.schema.createIndex('users_panel_seen').on('users').column('panel_seen_at').execute();
         if (dialect === 'postgres') return;
@@ -372,16 +375,20 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         await sql.raw('drop table messages_search').execute(db);
         const key = (row: 'new' | 'old') => `(select ${MESSAGE_SEARCH_ROWID('c.rowid', `${row}.seq`)} from conversations c where c.id = ${row}.conversation_id)`;
         const add = `insert into messages_search (rowid, text) values (${key('new')}, new.text);`;
-        const remove = `delete from messages_search where rowid = ${key('old')};`;
-        await sql.raw(`create virtual table messages_search using fts5(text, content='', contentless_delete=1, prefix='2 3', tokenize="${SQLITE_TOKENIZE}")`).execute(db);
+        const remove = `insert into messages_search (messages_search, rowid, text) values ('delete', ${key('old')}, old.text);`;
+        // Every message has its row (an empty text has no words), so that each 'delete' names a row there.
+        await sql.raw(`create virtual table messages_search using fts5(text, content='', prefix='2 3', tokenize="${SQLITE_TOKENIZE}")`).execute(db);
+        for (const index of ['messages_search', 'conversation_titles_search']) await sql.raw(`insert into ${index} (${index}, rank) values ('secure-delete', 1)`).execute(db);
         await sql.raw(`create trigger messages_search_insert after insert on messages begin ${add} end`).execute(db);
-        await sql.raw(`create trigger messages_search_delete after delete on messages begin ${remove} end`).execute(db);
+        // A message deleted with its conversation (cascaded) was removed from the index just before.
+        await sql.raw(`create trigger messages_search_delete after delete on messages when exists (select 1 from conversations c where c.id = old.conversation_id) begin ${remove} end`).execute(db);
         await sql.raw(`create trigger messages_search_update after update of text on messages begin ${remove} ${add} end`).execute(db);
-        // A conversation's rows go with it, before its messages (cascaded) could no longer name it.
         await sql
-          .raw(`create trigger messages_search_conversation_delete before delete on conversations begin delete from messages_search where rowid between ${MESSAGE_SEARCH_ROWID('old.rowid', '0')} and ${MESSAGE_SEARCH_ROWID('old.rowid', String(MESSAGE_SEARCH_SEQ_SPAN - 1))}; end`)
+          .raw(
+            `create trigger messages_search_conversation_delete before delete on conversations begin insert into messages_search (messages_search, rowid, text) select 'delete', ${MESSAGE_SEARCH_ROWID('old.rowid', 'm.seq')}, m.text from messages m where m.conversation_id = old.id; end`,
+          )
           .execute(db);
-        await sql.raw(`insert into messages_search (rowid, text) select ${MESSAGE_SEARCH_ROWID('c.rowid', 'm.seq')}, m.text from messages m join conversations c on c.id = m.conversation_id where m.text <> ''`).execute(db);
+        await sql.raw(`insert into messages_search (rowid, text) select ${MESSAGE_SEARCH_ROWID('c.rowid', 'm.seq')}, m.text from messages m join conversations c on c.id = m.conversation_id`).execute(db);
       },
       async down(db: Kysely<unknown>) {
         await db.schema.dropIndex('users_panel_seen').execute();
@@ -455,8 +462,11 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('used_at', 'bigint')
           .execute();
         await db.schema.createIndex('email_sign_ins_email').on('email_sign_ins').columns(['email_normalized', 'created_at']).execute();
+        // A message's earlier events, rewritten when it is edited or deleted (store/events.ts, rewriteMessage).
+        await db.schema.createIndex('events_conversation').on('events').columns(['conversation_id', 'id']).execute();
       },
       async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex('events_conversation').execute();
         for (const table of ['email_sign_ins', 'webhook_endpoints', 'outbox_attempts', 'outbox']) await db.schema.dropTable(table).execute();
       },
     },

@@ -4,14 +4,16 @@
  * message of their organization at any time, and that deletion of someone else's message is audited. A
  * deletion empties the text in storage and keeps the row, so the thread shows where the message was.
  * The change and its event (`message.updated`, `message.deleted`: the message as it now is; internal for a
- * note) share one transaction, delivered after the commit like `message.created`.
+ * note) share one transaction, delivered after the commit like `message.created`; so do the rewriting of the
+ * message's earlier events and a title that followed its old text (`conversation.updated`).
  */
 import type { Message } from '../../../shared/src/api.js';
 import { EVENT, MESSAGE_EDIT_WINDOW_MS } from '../../../shared/src/constants.js';
+import { titleFromMessage } from '../../../shared/src/fields.js';
 import { createAccessControl, isAdministrator } from '../chat/access.js';
 import { checkMessageText, visibleTo } from '../chat/chat-service.js';
 import type { EventBus } from '../chat/event-bus.js';
-import { presentMessage } from '../chat/present.js';
+import { presentConversation, presentMessage } from '../chat/present.js';
 import { ParleyError } from '../errors.js';
 import { changesOf } from '../store/changes.js';
 import { createConversationRepository, type ConversationRow } from '../store/conversations.js';
@@ -58,20 +60,55 @@ export function createMessageUseCases(deps: { audited: Audited; store: Store; bu
 
   const withinWindow = (message: MessageRow) => now() - message.created_at <= MESSAGE_EDIT_WINDOW_MS;
 
-  /** Writes `change`'s message and its event in `tx`; undefined (nothing announced) when nothing changed. */
-  async function changeAndAnnounce(tx: Store, conversation: ConversationRow, type: string, change: (tx: Store) => Promise<MessageRow | undefined>) {
+  /**
+   * Writes `change`'s message and its event in `tx`; undefined (nothing announced) when nothing changed. The
+   * log's earlier events of the message are rewritten to the message as it now is (a deleted text leaves it
+   * too), and a title that came from the message's old text follows it: an edited first message titles the
+   * conversation anew, a deleted one leaves the next message's title (or none).
+   */
+  async function changeAndAnnounce(tx: Store, conversation: ConversationRow, before: MessageRow, type: string, change: (tx: Store) => Promise<MessageRow | undefined>) {
     const row = await change(tx);
     if (!row) return undefined;
-    const event = await createEventRepository(tx).append(
-      tx.db,
-      { conversationId: conversation.id, organizationId: conversation.organization_id, documentId: conversation.document_id, type, payload: { message: presentMessage(row) }, internal: row.internal === 1 },
-      now(),
-    );
-    return { row, event };
+    const events = createEventRepository(tx);
+    const message = presentMessage(row);
+    await events.rewriteMessage(tx.db, conversation.id, message);
+    const scope = { conversationId: conversation.id, organizationId: conversation.organization_id, documentId: conversation.document_id };
+    const published = [await events.append(tx.db, { ...scope, type, payload: { message }, internal: row.internal === 1 }, now())];
+    const retitled = await retitle(tx, conversation, before, row);
+    if (retitled) {
+      const last = await createMessageRepository(tx).lastOf([conversation.id]);
+      published.push(await events.append(tx.db, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(retitled, last.get(conversation.id)) } }, now()));
+    }
+    return { row, published };
   }
 
-  async function publish(conversationId: string, event: Parameters<EventBus['publish']>[0]['event']): Promise<void> {
-    bus.publish({ event, participantIds: await conversations.participantIds(conversationId) });
+  /** The conversation retitled after its first message changed from `before` to `after`, or undefined. */
+  async function retitle(tx: Store, conversation: ConversationRow, before: MessageRow, after: MessageRow): Promise<ConversationRow | undefined> {
+    if (conversation.document_id !== null || conversation.title === null || conversation.title !== titleFromMessage(before.text)) return undefined;
+    // The first message still shown before this change (deleted ones and notes give no title).
+    const first = await tx.db
+      .selectFrom('messages')
+      .select('id')
+      .where('conversation_id', '=', conversation.id)
+      .where('internal', '=', 0)
+      .where((eb) => eb.or([eb('deleted_at', 'is', null), eb('id', '=', before.id)]))
+      .orderBy('seq', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    if (first?.id !== before.id) return undefined;
+    let title: string | null;
+    if (after.deleted_at === null) title = titleFromMessage(after.text);
+    else {
+      const next = await tx.db.selectFrom('messages').select('text').where('conversation_id', '=', conversation.id).where('deleted_at', 'is', null).where('internal', '=', 0).orderBy('seq', 'asc').limit(1).executeTakeFirst();
+      title = next ? titleFromMessage(next.text) : null;
+    }
+    if (title === conversation.title) return undefined;
+    return tx.db.updateTable('conversations').set({ title }).where('id', '=', conversation.id).returningAll().executeTakeFirst();
+  }
+
+  async function publish(conversationId: string, events: Parameters<EventBus['publish']>[0]['event'][]): Promise<void> {
+    const participantIds = await conversations.participantIds(conversationId);
+    for (const event of events) bus.publish({ event, participantIds });
   }
 
   return {
@@ -88,11 +125,11 @@ export function createMessageUseCases(deps: { audited: Audited; store: Store; bu
       if (message.author_id !== user.id || !withinWindow(message)) throw refusal('message_locked');
       if (message.text === text) return presentMessage(message);
       const changed = await inTransaction(store, (tx) =>
-        changeAndAnnounce(tx, conversation, EVENT.messageUpdated, (t) => createMessageRepository(t).edit(t.db, message.id, text, now())),
+        changeAndAnnounce(tx, conversation, message, EVENT.messageUpdated, (t) => createMessageRepository(t).edit(t.db, message.id, text, now())),
       );
       // Deleted between the read and the write.
       if (!changed) throw refusal('message_deleted');
-      await publish(conversation.id, changed.event);
+      await publish(conversation.id, changed.published);
       return presentMessage(changed.row);
     },
 
@@ -108,9 +145,9 @@ export function createMessageUseCases(deps: { audited: Audited; store: Store; bu
       if (!isAdministrator(user) && !own) throw refusal('message_locked');
       if (message.deleted_at !== null) return;
       if (!isAdministrator(user) && !withinWindow(message)) throw refusal('message_locked');
-      const change = (tx: Store) => changeAndAnnounce(tx, conversation, EVENT.messageDeleted, (t) => createMessageRepository(t).markDeleted(t.db, message.id, now()));
+      const change = (tx: Store) => changeAndAnnounce(tx, conversation, message, EVENT.messageDeleted, (t) => createMessageRepository(t).markDeleted(t.db, message.id, now()));
       const changed = own ? await inTransaction(store, change) : await audited(ctx, 'message.delete', message.id, change);
-      if (changed) await publish(conversation.id, changed.event);
+      if (changed) await publish(conversation.id, changed.published);
     },
   };
 }

@@ -124,6 +124,10 @@ describe.each(DIALECTS)('the inbox workflow on %s', (dialect) => {
       [{ status: 'snoozed', snoozedUntil: iso(now + 400 * 24 * HOUR) }, 'snoozedUntil must be at most a year ahead'],
       [{ status: 'snoozed', snoozedUntil: 'tomorrow' }, 'snoozedUntil must be an ISO 8601 time such as 2026-12-03T09:00:00Z'],
       [{ status: 'snoozed', snoozedUntil: 1_900_000_000_000 }, 'snoozedUntil must be an ISO 8601 time such as 2026-12-03T09:00:00Z'],
+      // Dates that do not exist, which Date.parse would roll over to the next day or month.
+      [{ status: 'snoozed', snoozedUntil: '2026-11-31T09:00:00Z' }, 'snoozedUntil must be an ISO 8601 time such as 2026-12-03T09:00:00Z'],
+      [{ status: 'snoozed', snoozedUntil: '2027-02-29T09:00Z' }, 'snoozedUntil must be an ISO 8601 time such as 2026-12-03T09:00:00Z'],
+      [{ status: 'snoozed', snoozedUntil: '2026-12-24T24:00:00+01:00' }, 'snoozedUntil must be an ISO 8601 time such as 2026-12-03T09:00:00Z'],
       [{ assigneeId: 'not an id!' }, 'assigneeId must be an administrator’s id or null'],
       [{ assigneeId: alice.userId }, 'assigneeId must be an active owner or admin of the conversation’s organization'],
       [{ assigneeId: other.userId }, 'assigneeId must be an active owner or admin of the conversation’s organization'],

@@ -73,9 +73,13 @@ describe.each(DIALECTS)('message edits and deletions on %s', (dialect) => {
     expect([res.statusCode, res.json()]).toEqual([200, { message: edited }]);
     expect(await thread(alice, conversation.id)).toEqual([edited]);
     expect(await thread(owner, conversation.id)).toEqual([edited]);
+    // The title came from the first message's text: it follows the edit.
     for (const stream of [userStream, adminStream]) {
-      const frames = await stream.until((f) => typed(f).length === 1);
-      expect(typed(frames)).toEqual([['message.updated', { message: edited }]]);
+      const frames = await stream.until((f) => typed(f).length === 2);
+      expect(typed(frames)).toEqual([
+        ['message.updated', { message: edited }],
+        ['conversation.updated', { conversation: { ...conversation, title: 'Printer jammed', lastMessage: edited } }],
+      ]);
     }
     // The same text again changes nothing and announces nothing.
     const again = await edit(alice, conversation.id, original.id, 'Printer jammed');
@@ -85,8 +89,8 @@ describe.each(DIALECTS)('message edits and deletions on %s', (dialect) => {
     const answer = await post(owner, conversation.id, 'Which flor?');
     const fixed = await edit(owner, conversation.id, answer.id, 'Which floor?');
     expect([fixed.statusCode, fixed.json().message]).toEqual([200, { ...answer, text: 'Which floor?', editedAt: iso(t.clock.now) }]);
-    const frames = await userStream.until((f) => typed(f).length === 3);
-    expect(typed(frames).map(([event]) => event)).toEqual(['message.updated', 'message.created', 'message.updated']);
+    const frames = await userStream.until((f) => typed(f).length === 4);
+    expect(typed(frames).map(([event]) => event)).toEqual(['message.updated', 'conversation.updated', 'message.created', 'message.updated']);
   });
 
   it('someone else’s message, or one past the window, is 403 message_locked; the text rules of posting apply', async () => {
@@ -142,7 +146,11 @@ describe.each(DIALECTS)('message edits and deletions on %s', (dialect) => {
     expect(await thread(alice, conversation.id)).toEqual([deleted]);
     expect(await t.db.store.db.selectFrom('messages').select(['text', 'deleted_at']).where('id', '=', message.id).executeTakeFirst()).toEqual({ text: '', deleted_at: t.clock.now });
     expect((await call(alice, 'GET', '/api/v1/conversations')).json().conversations[0].lastMessage).toEqual(deleted);
-    expect(typed(await adminStream.until((f) => typed(f).length === 1))).toEqual([['message.deleted', { message: deleted }]]);
+    // Its title was its text: the conversation has none now (the clients show their placeholder).
+    expect(typed(await adminStream.until((f) => typed(f).length === 2))).toEqual([
+      ['message.deleted', { message: deleted }],
+      ['conversation.updated', { conversation: { ...conversation, title: null, lastMessage: deleted } }],
+    ]);
 
     // Again, even after the window: nothing changes, nothing more is announced.
     t.clock.now += MESSAGE_EDIT_WINDOW_MS + 1;
@@ -151,8 +159,10 @@ describe.each(DIALECTS)('message edits and deletions on %s', (dialect) => {
     const byAdmin = await remove(owner, conversation.id, message.id);
     expect(byAdmin.statusCode).toBe(204);
     const marker = await post(owner, conversation.id, 'After');
-    const frames = await adminStream.until((f) => typed(f).some(([, data]) => data.message?.id === marker.id));
-    expect(typed(frames).map(([event]) => event)).toEqual(['message.deleted', 'message.created']);
+    const frames = await adminStream.until((f) => typed(f).some(([, data]) => data.conversation?.title === 'After'));
+    expect(marker.text).toBe('After');
+    // The untitled conversation takes its next message's title, as a new one does.
+    expect(typed(frames).map(([event]) => event)).toEqual(['message.deleted', 'conversation.updated', 'message.created', 'conversation.updated']);
 
     t.clock.now -= MESSAGE_EDIT_WINDOW_MS;
     const editDeleted = await edit(alice, conversation.id, message.id, 'Restored');
@@ -168,16 +178,38 @@ describe.each(DIALECTS)('message edits and deletions on %s', (dialect) => {
     const res = await remove(owner, conversation.id, conversation.lastMessage.id);
     expect([res.statusCode, res.body]).toEqual([204, '']);
     expect((await remove(owner, conversation.id, own.id)).statusCode).toBe(204);
-    const frames = await userStream.until((f) => typed(f).length === 2);
-    expect(typed(frames)).toEqual([
-      ['message.deleted', { message: { ...conversation.lastMessage, text: '', deletedAt: iso(t.clock.now) } }],
-      ['message.deleted', { message: { ...own, text: '', deletedAt: iso(t.clock.now) } }],
+    const frames = await userStream.until((f) => typed(f).length === 4);
+    expect(typed(frames).map(([event, data]) => [event, data.message?.id ?? data.conversation.title])).toEqual([
+      ['message.deleted', conversation.lastMessage.id],
+      ['conversation.updated', 'Oops, wrong chat'], // the next message's text titles it now
+      ['message.deleted', own.id],
+      ['conversation.updated', null],
     ]);
+    expect(typed(frames)[0]).toEqual(['message.deleted', { message: { ...conversation.lastMessage, text: '', deletedAt: iso(t.clock.now) } }]);
     expect(await audit()).toEqual([{ action: 'message.delete', actor_id: owner.userId, target: conversation.lastMessage.id, outcome: 'ok' }]);
     // Through the user route the rules are the same: they follow the account, not the door.
     const again = await post(owner, conversation.id, 'Another');
     t.clock.now += MESSAGE_EDIT_WINDOW_MS + 1;
     expect((await remove(owner, conversation.id, again.id, '/api/v1')).statusCode).toBe(204);
+  });
+
+  it('a deleted message’s text leaves the event log: a stream resuming from the start replays none of it', async () => {
+    const conversation = await start(alice, 'Topic: printers', 'q1');
+    const secret = await post(alice, conversation.id, 'my card SECRET4111 oops', { clientMessageId: 'c2' });
+    await edit(alice, conversation.id, secret.id, 'my card SECRET4111 oops, really');
+    expect((await remove(alice, conversation.id, secret.id)).statusCode).toBe(204);
+    const stored = await t.db.store.db.selectFrom('events').select(['type', 'payload']).where('conversation_id', '=', conversation.id).orderBy('id').execute();
+    expect(stored.map((e) => e.type)).toEqual(['conversation.created', 'message.created', 'message.created', 'message.updated', 'message.deleted']);
+    expect(stored.filter((e) => e.payload.includes('SECRET4111'))).toEqual([]);
+    for (const who of [alice, owner]) {
+      const replay = await openSse(`${base}/api/v1/events`, { ...who.headers, 'last-event-id': '0' });
+      streams.push(replay);
+      const frames = await replay.until((f) => typed(f).length === 5);
+      expect(frames.some((f) => f.data?.includes('SECRET4111'))).toBe(false);
+      expect(typed(frames).filter(([, data]) => data.message?.id === secret.id).map(([, data]) => data.message)).toEqual(Array(3).fill({ ...secret, text: '', editedAt: iso(t.clock.now), deletedAt: iso(t.clock.now) }));
+    }
+    // The first message, which titled the conversation, was neither edited nor deleted: the title stays.
+    expect((await call(alice, 'GET', `/api/v1/conversations/${conversation.id}`)).json().conversation.title).toBe('Topic: printers');
   });
 
   it('a deleted message no longer counts as unread; a note’s edit and deletion stay with administrators', async () => {

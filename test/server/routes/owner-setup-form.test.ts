@@ -58,7 +58,16 @@ describe.each(DIALECTS)('the owner set-up form on %s', (dialect) => {
     const ok = await submitOwnerSetup(t.app, path, { name: 'Olga', email: 'olga@example.com' });
     expect([ok.statusCode, ok.headers['location']]).toEqual([303, '/admin']);
     // A token that is no link is the usual error page, posted or visited.
-    const bogus = await t.app.inject({ method: 'POST', url: '/admin/setup', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'token=nope&name=a&email=a%40b.c' });
+    const bogus = await t.app.inject({ method: 'POST', url: '/admin/setup', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: PUBLIC_URL }, payload: 'token=nope&name=a&email=a%40b.c' });
     expect([bogus.statusCode, bogus.body.includes('data-code="link_invalid"')]).toEqual([404, true]);
+  });
+
+  it('refuses a post from another site (or without an Origin) before looking at its link, which stays usable', async () => {
+    for (const headers of [{ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { origin: PUBLIC_URL, 'sec-fetch-site': 'cross-site' }, {}]) {
+      const token = new URL(path, 'http://x').searchParams.get('token') ?? '';
+      const res = await t.app.inject({ method: 'POST', url: '/admin/setup', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams({ token, name: 'Eve', email: 'eve@evil.example' }).toString() });
+      expect([res.statusCode, res.body.includes('data-code="csrf_rejected"'), res.headers['set-cookie']]).toEqual([403, true, undefined]);
+    }
+    expect((await submitOwnerSetup(t.app, path)).statusCode).toBe(303);
   });
 });

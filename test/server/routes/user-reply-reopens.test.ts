@@ -44,6 +44,25 @@ describe.each(DIALECTS)('a user’s reply reopens on %s', (dialect) => {
     await t.close();
   });
 
+  it('a resolve committed while the user’s message is on its way is undone by it, not lost', async () => {
+    const conversation = (await call(alice, 'POST', '/api/v1/conversations', { message: { text: 'Help', clientMessageId: 'q1' } })).json().conversation;
+    // The message reads its conversation (still open), then an administrator resolves it before the write.
+    const access = t.app.services.access;
+    const read = access.requireConversation.bind(access);
+    access.requireConversation = async (...args: Parameters<typeof read>) => {
+      const row = await read(...args);
+      access.requireConversation = read;
+      await setStatus(conversation.id, { status: 'resolved' });
+      return row;
+    };
+    const posted = await call(alice, 'POST', `/api/v1/conversations/${conversation.id}/messages`, { text: 'Still broken', clientMessageId: 'q2' });
+    expect(posted.statusCode).toBe(201);
+    expect(access.requireConversation).toBe(read);
+    expect(await conversationOf(conversation.id)).toMatchObject({ status: 'open', snoozedUntil: null });
+    const updates = await t.db.store.db.selectFrom('events').select('payload').where('conversation_id', '=', conversation.id).where('type', '=', 'conversation.updated').orderBy('id').execute();
+    expect(updates.map((e) => JSON.parse(e.payload).conversation.status)).toEqual(['resolved', 'open']);
+  });
+
   for (const [status, patch] of [
     ['resolved', { status: 'resolved' }],
     ['snoozed', { status: 'snoozed', snoozedUntil: new Date(Date.UTC(2026, 10, 21, 9, 0, 0)).toISOString() }],

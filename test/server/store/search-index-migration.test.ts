@@ -62,10 +62,19 @@ describe('migration 0009 on sqlite, from a database at 0008', () => {
       expect(hits('scan')).toEqual([{ conversation: 'cnv_a', seq: 1 }]);
       await db.deleteFrom('messages').where('id', '=', 'msg_2').execute();
       expect(hits('print')).toEqual([{ conversation: 'cnv_b', seq: 4 }]);
+      // Gone from the index's own pages too, not only from its answers (secure-delete).
+      await db.updateTable('messages').set({ text: 'zanzibarquux' }).where('id', '=', 'msg_3').execute();
+      const pages = () => (database.prepare('select block from messages_search_data').all() as { block: Buffer }[]).map((r) => r.block.toString('latin1')).join('');
+      expect(pages()).toContain('zanzibarquux');
+      await db.updateTable('messages').set({ text: '' }).where('id', '=', 'msg_3').execute();
+      expect(pages()).not.toContain('zanzibarquux');
+      expect(pages()).not.toContain('printers');
       // A conversation deleted takes its messages (cascaded) and their index rows with it.
       await db.deleteFrom('conversations').where('id', '=', 'cnv_b').execute();
       expect(hits('print')).toEqual([]);
-      expect(database.prepare(`select count(*) as n from messages_search`).get()).toEqual({ n: 1 });
+      // msg_1 and msg_3 remain (an empty text has its row, without words), and the index is whole.
+      expect(database.prepare(`select count(*) as n from messages_search`).get()).toEqual({ n: 2 });
+      database.prepare(`insert into messages_search (messages_search) values ('integrity-check')`).run();
 
       // Down again: 0008's external-content index, filled from the messages.
       expect((await migrator.migrateTo('0008_search')).error).toBeUndefined();

@@ -13,7 +13,6 @@ import { readSessionToken } from '../../auth/session-auth.js';
 import { isSameOriginRequest } from '../../auth/csrf.js';
 import { signInAtDoor } from './sign-in-door.js';
 import { parsePage } from '../../../../shared/src/inbox-fields.js';
-import { readOptionalField } from '../admin/read-field.js';
 
 export async function authRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -24,7 +23,10 @@ export async function authRoutes(parent: FastifyInstance) {
     { schema: { body: ExchangeBodySchema, response: { 200: ExchangeResponseSchema } } },
     async (request, reply) => {
       const origin = request.headers.origin;
-      const page = readOptionalField('page', request.body.page, parsePage);
+      // Where the widget was opened, for the customer panel: a page that is no http(s) URL (a file, a sandboxed
+      // frame's "null" origin, an app's webview) is simply not recorded, and never keeps anyone from signing in.
+      const readPage = request.body.page === undefined ? undefined : parsePage(request.body.page);
+      const page = readPage?.ok ? readPage.value : undefined;
       const result = await signInAtDoor(
         app,
         request,

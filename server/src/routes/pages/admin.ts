@@ -9,6 +9,7 @@ import formBody from '@fastify/formbody';
 import { ERROR_STATUS, type ErrorCode } from '../../../../shared/src/errors.js';
 import { parseEmail } from '../../../../shared/src/fields.js';
 import { parseDisplayName } from '../../../../shared/src/inbox-fields.js';
+import { isSameOriginRequest } from '../../auth/csrf.js';
 import { setSessionCookie } from '../auth/session-cookie.js';
 import { signInAtDoor } from '../auth/sign-in-door.js';
 import { ADMIN_LINK_PATH } from '../../admin/admin-links.js';
@@ -46,6 +47,8 @@ export async function adminPageRoutes(app: FastifyInstance, options: { manifest:
     await form.register(formBody, { bodyLimit: 4096 });
     form.post(ADMIN_LINK_PATH, async (request, reply) => {
       reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      // A form post of Parley's own page only (auth/csrf.ts): another site cannot sign a visitor in with its link.
+      if (!isSameOriginRequest(request, new URL(app.publicUrl.value).origin)) return reply.code(ERROR_STATUS.csrf_rejected).type('text/html; charset=utf-8').send(errorPageHtml('csrf_rejected'));
       const body = (request.body ?? {}) as Record<string, unknown>;
       const token = body['token'];
       const link = await useCases.adminLinks.peekLink(token).catch(() => undefined);
