@@ -464,8 +464,8 @@ describe('users', () => {
     await mount('#/users');
     expect(rows('table thead tr')).toEqual([['Name', 'Email', 'External ID', 'Created via', 'Created', 'Last seen', 'Role', 'Status', 'Parley ID', 'Actions']]);
     const [a, b] = rows();
-    expect([a![0], a![1], a![2], a![3], a![7], a![8], a![9]]).toEqual(['Alice', 'alice@example.com', 'alice', 'External token', 'Active', 'usr_alice', 'Deactivate Delete']);
-    expect([b![0], b![3], b![5], b![7], b![9]]).toEqual(['Bob', 'Admin panel', 'Never', 'Deactivated', 'Reactivate Delete']);
+    expect([a![0], a![1], a![2], a![3], a![7], a![8], a![9]]).toEqual(['Alice', 'alice@example.com', 'alice', 'External token', 'Active', 'usr_alice', 'Export data Deactivate Delete']);
+    expect([b![0], b![3], b![5], b![7], b![9]]).toEqual(['Bob', 'Admin panel', 'Never', 'Deactivated', 'Export data Reactivate Delete']);
     expect(control<HTMLSelectElement>('Role of Bob').value).toBe('admin');
     expect(text(q('[data-testid=user-total]'))).toBe('2 total');
   });
@@ -519,7 +519,7 @@ describe('users', () => {
     await mount('#/users');
     await click(button('Deactivate Alice'));
     expect(callsTo('POST', '/api/v1/admin/users/usr_alice/deactivate')).toEqual([expect.objectContaining({ body: undefined })]);
-    expect(rows()[0]!.slice(7)).toEqual(['Deactivated', 'usr_alice', 'Reactivate Delete']);
+    expect(rows()[0]!.slice(7)).toEqual(['Deactivated', 'usr_alice', 'Export data Reactivate Delete']);
     expect(statuses()).toContain('Alice is deactivated: the seat is free and every session of the account has ended.');
   });
 
@@ -532,7 +532,7 @@ describe('users', () => {
     await click(button('Reactivate Bob'));
     expect(callsTo('POST', '/api/v1/admin/users/usr_bob/reactivate')).toHaveLength(1);
     expect(alerts()).toEqual(['Every seat is taken: deactivate someone or raise the seat limit in Settings.']);
-    expect(rows()[1]!.slice(7)).toEqual(['Deactivated', 'usr_bob', 'Reactivate Delete']);
+    expect(rows()[1]!.slice(7)).toEqual(['Deactivated', 'usr_bob', 'Export data Reactivate Delete']);
     // A 403 that is not admin_required keeps the panel.
     expect(q('nav')).not.toBeNull();
   });
@@ -568,11 +568,11 @@ describe('users', () => {
     expect(text(q('[data-testid=user-total]'))).toBe('1 total');
   });
 
-  it('the admin’s own row offers no deactivate or delete', async () => {
+  it('the admin’s own row offers no deactivate or delete, only the export of their data', async () => {
     serve({ 'GET /api/v1/admin/users': () => ok({ users: [user(ADMIN.id, 'Ada', { role: 'owner' })], nextCursor: null, total: 1 }) });
     await mount('#/users');
     expect(rows()[0]![0]).toBe('Ada (you)');
-    expect(rows()[0]![9]).toBe('');
+    expect(rows()[0]![9]).toBe('Export data');
     expect(control<HTMLSelectElement>('Role of Ada').disabled).toBe(true);
   });
 

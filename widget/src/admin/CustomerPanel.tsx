@@ -21,11 +21,32 @@ function Row({ term, children }: { term: string; children: ComponentChildren }) 
 
 const orNone = (value: string | null) => value ?? <span class="muted">—</span>;
 
+/**
+ * The conversation's transcript as a download (docs/admin-api.md, Exports): plain links, which the panel's
+ * session cookie authenticates like its other calls.
+ */
+function TranscriptLinks({ conversationId }: { conversationId: string }) {
+  const url = (format: 'json' | 'txt') => `/api/v1/admin/conversations/${encodeURIComponent(conversationId)}/export?format=${format}`;
+  return (
+    <p class="transcript">
+      Download transcript:{' '}
+      <a href={url('json')} download={`conversation-${conversationId}.json`} aria-label="Download transcript as JSON">
+        JSON
+      </a>{' '}
+      ·{' '}
+      <a href={url('txt')} download={`conversation-${conversationId}.txt`} aria-label="Download transcript as text">
+        Text
+      </a>
+    </p>
+  );
+}
+
 export function CustomerPanel({ customer, error, open, conversationId }: { customer: Customer | null | undefined; error: string | null; open: boolean; conversationId: string }) {
   const others = customer?.conversations.filter((c) => c.id !== conversationId) ?? [];
   return (
     <details class="customer" open={open}>
       <summary>Customer</summary>
+      <TranscriptLinks conversationId={conversationId} />
       {error ? (
         <p role="alert" class="notice error">
           {error}

@@ -90,6 +90,10 @@ export function UsersPage({ api, me }: { api: AdminApi; me: User }) {
         {/* What a signed `{ id }` payload names (docs/external-auth.md). */}
         <td class="mono">{u.id}</td>
         <td class="actions">
+          {/* All the account's data, for a data-subject request (docs/admin-api.md, Exports). */}
+          <a href={`/api/v1/admin/users/${encodeURIComponent(u.id)}/export`} download={`user-${u.id}.json`} aria-label={`Export data of ${name}`}>
+            Export data
+          </a>{' '}
           {!self && (
             <button
               type="button"

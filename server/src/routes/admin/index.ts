@@ -8,6 +8,7 @@ import { apiKeyRoutes } from './api-keys.js';
 import { apiCredentialRoutes } from './api-credentials.js';
 import { auditRoutes } from './audit.js';
 import { cannedReplyRoutes } from './canned-replies.js';
+import { exportRoutes } from './exports.js';
 import { inboxRoutes } from './inbox.js';
 import { inboxMessageRoutes } from './inbox-messages.js';
 import { keyRoutes } from './keys.js';
@@ -27,6 +28,7 @@ export async function adminRoutes(app: FastifyInstance) {
   await app.register(userRoutes);
   await app.register(inboxRoutes);
   await app.register(inboxMessageRoutes);
+  await app.register(exportRoutes);
   await app.register(cannedReplyRoutes);
   await app.register(webhookRoutes);
   await app.register(profileRoutes);
