@@ -11,6 +11,7 @@ import swagger from '@fastify/swagger';
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
 import { docsRoutes } from './routes/docs.js';
+import { emailRoutes } from './routes/email.js';
 import { createSignInLimiter, type SignInLimiter } from './auth/sign-in-limits.js';
 import { createClockedStore } from './rate-limit-store.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -22,6 +23,8 @@ import { ParleyError, sendError } from './errors.js';
 import { createOriginPolicy, type OriginPolicy } from './origins.js';
 import { redactUrl } from './redact.js';
 import { authRoutes } from './routes/auth/index.js';
+import { emailSignInRoutes } from './routes/auth/email.js';
+import { emailLinkSignIn } from './routes/pages/email-sign-in-link.js';
 import { chatRoutes } from './routes/chat/index.js';
 import { eventRoutes } from './routes/chat/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -260,8 +263,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     transform: ({ schema, url }) => ({ schema: { ...(schema as object), hide: !(url.startsWith('/api/') || url.startsWith('/v1/') || url.startsWith('/v2/') || url === '/healthz') } as never, url }),
   });
   app.addHook('onRequest', hostedPageSignIn);
+  app.addHook('onRequest', emailLinkSignIn);
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1' });
+  await app.register(emailSignInRoutes, { prefix: '/api/v1' });
   await app.register(chatRoutes, { prefix: '/api/v1' });
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });
   await app.register(tokenApiRoutes);
@@ -269,6 +274,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(pageRoutes, { publicDir: options.publicDir });
   await app.register(widgetRoutes, { publicDir: options.publicDir });
   await app.register(demoRoutes);
+  await app.register(emailRoutes);
   await app.register(docsRoutes);
   return app;
 }

@@ -12,7 +12,7 @@ export const AdminUserSchema = Type.Composite([
   UserSchema,
   Type.Object({
     active: Type.Boolean(),
-    createdVia: Type.Union([Type.Literal('external_token'), Type.Literal('owner_link'), Type.Literal('admin'), Type.Literal('api')]),
+    createdVia: Type.Union([Type.Literal('external_token'), Type.Literal('owner_link'), Type.Literal('admin'), Type.Literal('api'), Type.Literal('email')]),
     lastSeenAt: Nullable(IsoDate),
   }),
 ]);
@@ -31,6 +31,10 @@ export const SETTING_NAMES = [
   'allowedOrigins',
   'tokenMaxLifetime',
   'externalAuthEnabled',
+  'smtpUrl',
+  'mailFrom',
+  'signInMethods',
+  'emailSignInDomains',
   'widgetTeamName',
   'widgetAvatarUrl',
   'widgetTitle',
@@ -52,6 +56,7 @@ export const SettingsSchema = Type.Object({
       locked: Type.Boolean(),
     }),
   ),
+  email: Type.Optional(Type.Object({ enabled: Type.Boolean({ description: 'an SMTP server is set: Parley sends email' }) })),
 });
 export const SettingsPatchSchema = Type.Object(
   {
@@ -59,6 +64,10 @@ export const SettingsPatchSchema = Type.Object(
     allowedOrigins: Type.Optional(Type.Unknown({ description: 'a list of origins, ["*"], or null for the public URL only' })),
     tokenMaxLifetime: Type.Optional(Type.Unknown({ description: 'a duration such as 3600, 30m, 12h or 7d' })),
     externalAuthEnabled: Type.Optional(Type.Unknown({ description: 'true or false' })),
+    smtpUrl: Type.Optional(Type.Unknown({ description: 'smtp://user:password@host:587 or smtps://…:465 (write-only: read back without its password), or null: no email' })),
+    mailFrom: Type.Optional(Type.Unknown({ description: 'the From of every email: Team <team@example.com> or an address, or null for parley@ the public host' })),
+    signInMethods: Type.Optional(Type.Unknown({ description: 'what a visitor without a session is offered: ["external"], ["email"] or both; email needs PARLEY_SMTP_URL' })),
+    emailSignInDomains: Type.Optional(Type.Unknown({ description: 'domains whose addresses may get a new account by email (example.com); [] or null: any' })),
     widgetTeamName: Type.Optional(Type.Unknown({ description: 'at most 60 characters, or null' })),
     widgetAvatarUrl: Type.Optional(Type.Unknown({ description: 'an https URL, or null' })),
     widgetTitle: Type.Optional(Type.Unknown({ description: "the panel's title: at most 60 characters, or null" })),

@@ -14,6 +14,15 @@ export const ERROR_STATUS = {
   user_deactivated: 403,
   origin_not_allowed: 403,
   rate_limited: 429,
+  // email sign-in (docs/admin-api.md, Email sign-in)
+  /** Email is not among signInMethods (or no SMTP server is configured). */
+  email_sign_in_disabled: 403,
+  /** signInMethods cannot include email without PARLEY_SMTP_URL. */
+  email_not_configured: 400,
+  /** The code does not match the latest one sent to this address. */
+  email_code_invalid: 401,
+  /** No code or link is live for this address: none sent, used, superseded, 15 minutes passed, or 5 wrong tries. */
+  email_code_expired: 401,
   // sessions and requests
   session_missing: 401,
   session_invalid: 401,

@@ -24,7 +24,15 @@ export const WidgetAppearanceSchema = Type.Object(
 );
 export type WidgetAppearance = Static<typeof WidgetAppearanceSchema>;
 
-export const WidgetSettingsResponseSchema = Type.Object({ widget: WidgetAppearanceSchema }, { additionalProperties: false });
+export const WidgetSettingsResponseSchema = Type.Object(
+  {
+    widget: WidgetAppearanceSchema,
+    signInMethods: Type.Array(Type.Union([Type.Literal('external'), Type.Literal('email')]), {
+      description: 'what a visitor without a session is offered: email only while an SMTP server is configured',
+    }),
+  },
+  { additionalProperties: false },
+);
 export type WidgetSettingsResponse = Static<typeof WidgetSettingsResponseSchema>;
 
 export const WidgetSettingsQuerySchema = Type.Object({

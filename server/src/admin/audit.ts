@@ -6,6 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { UserRow } from '../store/users.js';
 import type { AuditRepository, AuditRow } from '../store/audit.js';
+import type { SignInDoor } from '../routes/auth/sign-in-door.js';
 
 const originOf = (request: FastifyRequest) => (typeof request.headers.origin === 'string' ? request.headers.origin.slice(0, 200) : null);
 
@@ -13,10 +14,10 @@ export function createAuditTrail(audit: AuditRepository, now: () => number) {
   return {
     /**
      * A sign-in attempt at a door. The hosted page and the exchange are sign-ins (`sign_in.link`,
-     * `sign_in.exchange`, the account by its external id); using an admin panel link is an administrative
+     * `sign_in.exchange`, `sign_in.email_code`, `sign_in.email_link`, the account by its external id, else its email); using an admin panel link is an administrative
      * action (`admin_link.use`, the account by its email or name, the account as its target).
      */
-    signIn(request: FastifyRequest, door: 'link' | 'exchange' | 'admin_link', result: { ok: true; user: UserRow; asked?: boolean } | { ok: false; code: string }): Promise<void> {
+    signIn(request: FastifyRequest, door: SignInDoor, result: { ok: true; user: UserRow; asked?: boolean } | { ok: false; code: string }): Promise<void> {
       const user = result.ok ? result.user : null;
       const admin = door === 'admin_link';
       return audit.record({

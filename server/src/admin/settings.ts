@@ -1,6 +1,6 @@
 /**
  * The settings an administrator can change (docs/admin-api.md): seat limit, allowed origins, token maximum
- * lifetime, the external-auth switch, and the widget's look and words (team name, avatar, title, accent
+ * lifetime, the external-auth switch, the sign-in methods offered and email sign-in's domains, and the widget's look and words (team name, avatar, title, accent
  * colour, launcher icon, position, and greeting, reply time and away text by locale). Each value is read by
  * its rule in shared/src/fields.ts, the one the environment's value follows too. A setting the environment
  * sets is locked; the others live in the `settings` table, the uploaded launcher icon too (one row, its bytes in
@@ -11,6 +11,7 @@
  */
 import { ParleyError } from '../errors.js';
 import type { Config } from '../config.js';
+import { ConfigError, loadConfig, parseSmtpUrl, type SmtpConfig } from '../config.js';
 import type { SettingName } from '../../../shared/src/admin-api.js';
 import {
   parseAccentColor,
@@ -27,6 +28,7 @@ import {
   type Field,
   type LocalizedText,
 } from '../../../shared/src/fields.js';
+import { parseEmailSignInDomains, parseSignInMethods, type SignInMethod } from '../../../shared/src/sign-in-fields.js';
 import type { Store } from '../store/database.js';
 import { announceCacheChange, readCacheOf } from '../store/read-cache.js';
 import { LAUNCHER_ICON_FILE, launcherIconUrl, sniffImage, type LauncherIcon } from './launcher-icon.js';
@@ -38,6 +40,14 @@ export interface EffectiveSettings {
   tokenMaxLifetimeSeconds: number;
   /** The administrator's switch; with it on, sign-in still needs at least one key. */
   externalAuthEnabled: boolean;
+  /** The SMTP server emails go through (PARLEY_SMTP_URL, else the `smtpUrl` setting); null: email is off. */
+  smtp: SmtpConfig | null;
+  /** PARLEY_MAIL_FROM, else the `mailFrom` setting; null: `parley@` the public URL's host. */
+  mailFrom: string | null;
+  /** What a visitor without a session is offered, as stored (email needs an SMTP server too: `offeredSignInMethods`). */
+  signInMethods: readonly SignInMethod[];
+  /** Domains whose addresses may get a new account by email; empty: any. */
+  emailSignInDomains: readonly string[];
   widget: WidgetSettings;
 }
 
@@ -115,6 +125,46 @@ function setting<T>(name: string, parsed: Field<T>): T {
   return parsed.value;
 }
 
+/** A stored `smtpUrl` read again by the environment's rule; null when unset or refused. */
+function storedSmtp(value: unknown): SmtpConfig | null {
+  if (typeof value !== 'string') return null;
+  try {
+    return parseSmtpUrl(value);
+  } catch {
+    return null;
+  }
+}
+
+/** How the admin panel sees the SMTP server: never its password (`smtp://user:••••@host:587`). */
+function shownSmtp(smtp: SmtpConfig | null): string | null {
+  if (!smtp) return null;
+  const host = smtp.host.includes(':') ? `[${smtp.host}]` : smtp.host;
+  const user = smtp.user === null ? '' : `${encodeURIComponent(smtp.user)}${smtp.password === null ? '' : ':••••'}@`;
+  return `${smtp.secure ? 'smtps' : 'smtp'}://${user}${host}:${smtp.port}`;
+}
+
+/** An `smtpUrl` by PARLEY_SMTP_URL's rule (config.ts); the reason never echoes the value. */
+function readSmtpUrl(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 2000) throw new ParleyError('bad_request', 'smtpUrl must be a URL like smtp://user:password@host:587, or null');
+  try {
+    parseSmtpUrl(value);
+  } catch (error) {
+    throw new ParleyError('bad_request', `smtpUrl ${(error as Error).message}`);
+  }
+  return value;
+}
+
+/** A `mailFrom` by PARLEY_MAIL_FROM's rule: the configuration's own parser, through loadConfig. */
+function readMailFrom(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 320) throw new ParleyError('bad_request', 'mailFrom must be an email address, or a name and <address>, or null');
+  try {
+    return loadConfig({ PARLEY_MAIL_FROM: value }).mailFrom!;
+  } catch (error) {
+    const reason = error instanceof ConfigError ? (error.problems[0] ?? '').replace(/^PARLEY_MAIL_FROM \(--mail-from\): /, '') : 'is not valid';
+    throw new ParleyError('bad_request', `mailFrom ${reason}`);
+  }
+}
+
 export function createSettings(options: { store: Store; config: Config; now: () => number }) {
   const { store, config } = options;
   const env = config.fromEnvironment;
@@ -125,6 +175,13 @@ export function createSettings(options: { store: Store; config: Config; now: () 
   async function stored(): Promise<Map<string, unknown>> {
     const rows = await store.db.selectFrom('settings').selectAll().where('name', '!=', LAUNCHER_ICON_ROW).execute();
     return new Map(rows.map((r) => [r.name, JSON.parse(r.value) as unknown]));
+  }
+
+  /** A stored value read again by its rule; `fallback` when unset or refused. */
+  function readStored<T>(db: Map<string, unknown>, name: string, parse: (value: unknown) => Field<T>, fallback: T): T {
+    if (!db.has(name)) return fallback;
+    const parsed = parse(db.get(name));
+    return parsed.ok ? parsed.value : fallback;
   }
 
   /** The widget's settings from the stored rows, each read again by its rule (a value it refuses is unset). */
@@ -155,6 +212,10 @@ export function createSettings(options: { store: Store; config: Config; now: () 
       allowedOrigins: pick('PARLEY_ALLOWED_ORIGINS', 'allowedOrigins', config.allowedOrigins),
       tokenMaxLifetimeSeconds: pick('PARLEY_TOKEN_MAX_LIFETIME', 'tokenMaxLifetimeSeconds', config.tokenMaxLifetimeSeconds),
       externalAuthEnabled: db.has('externalAuthEnabled') ? db.get('externalAuthEnabled') === true : true,
+      smtp: env.has('PARLEY_SMTP_URL') ? config.smtp : storedSmtp(db.get('smtpUrl')),
+      mailFrom: env.has('PARLEY_MAIL_FROM') ? config.mailFrom : typeof db.get('mailFrom') === 'string' ? (db.get('mailFrom') as string) : null,
+      signInMethods: readStored(db, 'signInMethods', parseSignInMethods, ['external']),
+      emailSignInDomains: readStored(db, 'emailSignInDomains', parseEmailSignInDomains, []),
       widget: widgetOf(db),
     };
   }
@@ -208,6 +269,10 @@ export function createSettings(options: { store: Store; config: Config; now: () 
         { name: 'allowedOrigins', variable: 'PARLEY_ALLOWED_ORIGINS', value: s.allowedOrigins, locked: env.has('PARLEY_ALLOWED_ORIGINS') },
         { name: 'tokenMaxLifetime', variable: 'PARLEY_TOKEN_MAX_LIFETIME', value: formatDuration(s.tokenMaxLifetimeSeconds), locked: env.has('PARLEY_TOKEN_MAX_LIFETIME') },
         free('externalAuthEnabled', s.externalAuthEnabled),
+        { name: 'smtpUrl', variable: 'PARLEY_SMTP_URL', value: shownSmtp(s.smtp), locked: env.has('PARLEY_SMTP_URL') },
+        { name: 'mailFrom', variable: 'PARLEY_MAIL_FROM', value: s.mailFrom, locked: env.has('PARLEY_MAIL_FROM') },
+        free('signInMethods', s.signInMethods),
+        free('emailSignInDomains', s.emailSignInDomains),
         free('widgetTeamName', w.teamName),
         free('widgetAvatarUrl', w.avatarUrl),
         free('widgetTitle', w.title),
@@ -222,6 +287,12 @@ export function createSettings(options: { store: Store; config: Config; now: () 
 
     /** The absolute URL of the launcher icon setting, or null. */
     iconUrl,
+
+    /** The sign-in methods visitors are offered: the setting, without email while no SMTP server is configured. */
+    async offeredSignInMethods(): Promise<readonly SignInMethod[]> {
+      const { signInMethods, smtp } = await get();
+      return smtp ? signInMethods : signInMethods.filter((m) => m !== 'email');
+    },
 
     /** The uploaded launcher icon when `file` is its name (the icon route's lookup), else undefined. */
     async launcherIcon(file: string): Promise<LauncherIcon | undefined> {
@@ -271,6 +342,24 @@ export function createSettings(options: { store: Store; config: Config; now: () 
       }
       if (patch.externalAuthEnabled !== undefined) {
         writes.push(['externalAuthEnabled', setting('externalAuthEnabled', parseFlag(patch.externalAuthEnabled))]);
+      }
+      if (patch.smtpUrl !== undefined) {
+        locked('PARLEY_SMTP_URL');
+        writes.push(['smtpUrl', patch.smtpUrl === null ? null : readSmtpUrl(patch.smtpUrl)]);
+      }
+      if (patch.mailFrom !== undefined) {
+        locked('PARLEY_MAIL_FROM');
+        writes.push(['mailFrom', patch.mailFrom === null ? null : readMailFrom(patch.mailFrom)]);
+      }
+      if (patch.signInMethods !== undefined) {
+        const methods = setting('signInMethods', parseSignInMethods(patch.signInMethods));
+        // Refused rather than saved: a visitor would be offered a form whose email never comes.
+        const smtpAfter = patch.smtpUrl !== undefined ? patch.smtpUrl !== null : (await get()).smtp !== null;
+        if (methods.includes('email') && !smtpAfter) throw new ParleyError('email_not_configured');
+        writes.push(['signInMethods', methods]);
+      }
+      if (patch.emailSignInDomains !== undefined) {
+        writes.push(['emailSignInDomains', setting('emailSignInDomains', parseEmailSignInDomains(patch.emailSignInDomains))]);
       }
       const rules: [SettingName, (value: unknown) => Field<unknown>][] = [
         ['widgetTeamName', parseWidgetLabel],

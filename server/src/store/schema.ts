@@ -11,7 +11,7 @@ export interface OrganizationsTable {
 }
 
 export type Role = 'owner' | 'admin' | 'member';
-export type CreatedVia = 'external_token' | 'owner_link' | 'admin' | 'api';
+export type CreatedVia = 'external_token' | 'owner_link' | 'admin' | 'api' | 'email';
 
 export interface UsersTable {
   id: string;
@@ -301,7 +301,18 @@ export interface EmailSignInsTable {
   used_at: number | null;
 }
 
+/** A notification email's one-time link (store/email-links.ts): the SHA-256 of its token. */
+export interface EmailLinksTable {
+  id: string;
+  user_id: string;
+  conversation_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
+  email_links: EmailLinksTable;
   outbox: OutboxTable;
   outbox_attempts: OutboxAttemptsTable;
   webhook_endpoints: WebhookEndpointsTable;

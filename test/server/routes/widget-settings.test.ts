@@ -52,7 +52,7 @@ describe.each(DIALECTS)('widget settings on %s', (dialect) => {
     expect(await widgetSettings()).toEqual(DEFAULTS);
     const res = await publicView();
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ widget: NO_WIDGET });
+    expect(res.json()).toEqual({ widget: NO_WIDGET, signInMethods: ['external'] });
   });
 
   it('accepts good values of every field, normalised as the rules say, and answers the list', async () => {
@@ -156,11 +156,11 @@ describe.each(DIALECTS)('widget settings on %s', (dialect) => {
     const common = { teamName: 'Acme', avatarUrl: 'https://cdn.example.com/team.png', title: 'Help', accentColor: '#ffd400', onAccentColor: '#000000', launcherIconUrl: null, position: 'left' };
     const fr = await publicView('?locale=fr');
     expect(fr.statusCode).toBe(200);
-    expect(fr.json()).toEqual({ widget: { ...common, greeting: 'Bonjour {name} 👋 — posez vos questions', replyTime: 'Réponse en un jour', awayText: 'Back within a few hours' } });
+    expect(fr.json()).toEqual({ widget: { ...common, greeting: 'Bonjour {name} 👋 — posez vos questions', replyTime: 'Réponse en un jour', awayText: 'Back within a few hours' }, signInMethods: ['external'] });
     expect(fr.headers['cache-control']).toBe('public, max-age=60');
     expect(fr.headers['content-type']).toBe('application/json; charset=utf-8');
     // Arabic has no greeting: the English one; no reply time at all (the widget says its own); its own away text.
-    expect((await publicView('?locale=ar')).json()).toEqual({ widget: { ...common, greeting: 'Hi {name} 👋 — ask us anything', replyTime: null, awayText: 'نعود خلال ساعات' } });
+    expect((await publicView('?locale=ar')).json()).toEqual({ widget: { ...common, greeting: 'Hi {name} 👋 — ask us anything', replyTime: null, awayText: 'نعود خلال ساعات' }, signInMethods: ['external'] });
     // A region counts as its language; no locale, or one the widget does not speak, is English.
     expect((await publicView('?locale=fr-CA')).json().widget.greeting).toBe('Bonjour {name} 👋 — posez vos questions');
     expect((await publicView('?locale=de')).json().widget).toEqual({ ...common, greeting: 'Hi {name} 👋 — ask us anything', replyTime: null, awayText: 'Back within a few hours' });

@@ -44,7 +44,7 @@ export interface KeyList {
 }
 export type ExampleLanguage = 'node' | 'python' | 'php' | 'go';
 
-export type CreatedVia = 'external_token' | 'owner_link' | 'admin' | 'api';
+export type CreatedVia = 'external_token' | 'owner_link' | 'admin' | 'api' | 'email';
 export interface AdminUser extends User {
   active: boolean;
   createdVia: CreatedVia;

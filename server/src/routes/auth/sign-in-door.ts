@@ -1,6 +1,7 @@
 /**
  * The one sign-in path of every door: the hosted page (`?externalAuthCode=`), the exchange
- * (`POST /api/v1/auth/exchange`) and the admin panel's one-time links (`/admin/setup?token=`). Each runs, in
+ * (`POST /api/v1/auth/exchange`), the admin panel's one-time links (`/admin/setup?token=`), and email sign-in's
+ * code (`POST /api/v1/auth/email/verify`) and link (`/?emailSignIn=`). Each runs, in
  * this order: the sign-in rate limit (before anything is done or written: a flood must not fill the audit
  * log), the door's own check (the exchange's Origin), the attempt, its audit entry (never the token), and its
  * log line. The door only renders the outcome: a redirect with a cookie, JSON, or an error page.
@@ -9,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../../../shared/src/errors.js';
 import type { UserRow } from '../../store/users.js';
 
-export type SignInDoor = 'link' | 'exchange' | 'admin_link';
+export type SignInDoor = 'link' | 'exchange' | 'admin_link' | 'email_code' | 'email_link';
 
 /** A door's attempt signed the account in: a fresh session for it (`created`: on this first visit). */
 export interface DoorSuccess {
@@ -27,6 +28,8 @@ const LOG_LABEL: ReadonlyMap<SignInDoor, string> = new Map([
   ['link', 'hosted-page sign-in'],
   ['exchange', 'exchange sign-in'],
   ['admin_link', 'admin link sign-in'],
+  ['email_code', 'email code sign-in'],
+  ['email_link', 'email link sign-in'],
 ]);
 
 /**

@@ -21,6 +21,8 @@ const EXPLANATIONS: ReadonlyMap<ErrorCode, Explanation> = new Map<ErrorCode, Exp
   ['user_deactivated', { title: 'Account deactivated', body: 'Your chat account has been deactivated. Contact your administrator if you think this is a mistake.' }],
   ['link_used', { title: 'This link has already been used', body: 'One-time links work once. Ask for a new one: an owner can run <code>npm run parley -- admin sign-in-link --email you@example.com</code> on the server.' }],
   ['link_invalid', { title: 'This link is not valid', body: 'Check that you copied the whole link from the server log or the command output, or ask for a new one.' }],
+  ['email_code_expired', { title: 'This sign-in link has expired', body: 'Sign-in links from an email work once, for 15 minutes, and only the newest one. Ask for a new email from the chat.' }],
+  ['email_sign_in_disabled', { title: 'Sign-in by email is turned off', body: 'This chat no longer accepts sign-in by email. Contact your administrator.' }],
   ['rate_limited', { title: 'Too many attempts', body: 'Too many sign-in attempts came from here. Wait a minute and try again.' }],
   ['session_invalid', { title: 'This sign-in has ended', body: 'This sign-in was already completed, or waited too long. Open the chat again from the product you came from.' }],
   ['csrf_rejected', { title: 'Request from another site', body: 'This request did not come from the chat itself, so nothing was changed. Open the chat again from the product you came from.' }],

@@ -26,6 +26,8 @@ const SIGN_IN_FAILURES: ReadonlySet<string> = new Set<ErrorCode>([
   'user_deactivated',
   'rate_limited',
   'database_unavailable',
+  'email_code_expired',
+  'email_sign_in_disabled',
 ]);
 
 const cookieOptions = (publicUrl: string) => ({ httpOnly: true, sameSite: 'lax' as const, secure: publicUrl.startsWith('https:'), path: '/' });

@@ -24,7 +24,10 @@ export async function widgetSettingsRoutes(parent: FastifyInstance) {
     async (request, reply) => {
       const { widget } = await settings.get();
       reply.header('cache-control', 'public, max-age=60');
-      return { widget: presentWidget(widget, widgetLocaleOf(request.query.locale), settings.iconUrl(widget.launcherIcon, app.publicUrl.value)) };
+      return {
+        widget: presentWidget(widget, widgetLocaleOf(request.query.locale), settings.iconUrl(widget.launcherIcon, app.publicUrl.value)),
+        signInMethods: [...(await settings.offeredSignInMethods())],
+      };
     },
   );
 
