@@ -212,6 +212,18 @@ describe('the thread', () => {
     expect(seen()).toEqual([null, null, null, null]);
   });
 
+  it('says nothing under a message of mine that was deleted: "Seen" goes under my last one still shown', async () => {
+    const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')], {
+      cnv_a: [mine('m1', 'cnv_a', 'answer one', '2026-01-01T01:00:00.000Z'), { ...mine('m2', 'cnv_a', '', '2026-01-01T02:00:00.000Z'), deletedAt: '2026-01-01T02:01:00.000Z' }],
+    });
+    const live = fakeLive();
+    await mountChat(container, { api, live: live.live });
+    await click(row('cnv_a'));
+    const seen = () => [...container.querySelectorAll('li.msg')].map((li) => li.querySelector('.seen')?.textContent ?? null);
+    await live.push(EVENT.conversationRead, { conversationId: 'cnv_a', userId: 'usr_bob', messageId: 'm2' });
+    expect(seen()).toEqual(['Seen', null]);
+  });
+
   it('gives every message text, the heading and the preview their own direction (dir="auto")', async () => {
     const ar = pickLocale('ar', []).strings;
     const api = fakeApi([conversation('cnv_a', 'Order status', '2026-01-01T00:00:00.000Z', message('m2', 'cnv_a', 'مرحبا', '2026-01-01T02:00:00.000Z'))], {

@@ -146,8 +146,9 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
   const thread = state.selectedId ? state.threads[state.selectedId] : undefined;
   const items = thread?.items ?? [];
   const scroll = useThreadScroll(listRef, selected && thread ? selected.id : null, items, visible);
-  // "Seen" goes under my last sent message once another participant's marker is at it or after it.
-  const mineAt = items.findLastIndex((m) => m.status === 'sent' && isMine(m, me));
+  // "Seen" goes under my last sent message (a deleted one says nothing) once another participant's marker is
+  // at it or after it.
+  const mineAt = items.findLastIndex((m) => m.status === 'sent' && isMine(m, me) && !m.deletedAt);
   const seenAt = selected ? items.findIndex((m) => m.id === state.seen[selected.id]) : -1;
   const H = compact ? 'h3' : 'h2';
   const typer = selected ? state.typing[selected.id] : undefined;
