@@ -20,6 +20,7 @@ import { isAdministrator, type AccessControl } from './access.js';
 import type { EventBus, BusEvent } from './event-bus.js';
 import { presentConversation, presentMessage } from './present.js';
 import type { Signals } from './signals.js';
+import type { NotificationScheduler } from '../outbound/notifications.js';
 
 export interface ChatDeps {
   store: Store;
@@ -33,6 +34,8 @@ export interface ChatDeps {
   now: () => number;
   /** Defaults to the read markers of `store`. */
   readMarkers?: ReadMarkerRepository;
+  /** Schedules the notification emails of a message, in its transaction (outbound/notifications.ts). */
+  notifications?: NotificationScheduler;
 }
 
 /** A new conversation's first message, and its title if the user gave one. */
@@ -192,6 +195,7 @@ export function createChatService(deps: ChatDeps) {
           beforeCreate?.();
           await conversations.touch(trx, row.id, now);
           await readMarkers.advance(trx, row.id, user.id, message.seq, now);
+          await deps.notifications?.messagePosted(trx, { conversationId: row.id, author: user }, now);
           const conversation = presentConversation({ ...row, last_message_at: now }, message);
           const scope = { conversationId: row.id, organizationId: row.organization_id, documentId: null };
           const published = [
@@ -259,6 +263,8 @@ export function createChatService(deps: ChatDeps) {
         const published = [await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(row) }, internal }, now)];
         if (internal) return { row, created, published };
         await conversations.touch(trx, conversationId, now);
+        // A document room is followed through its document, not by email.
+        if (conversation.document_id === null) await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now);
         // Decided by the row as it is now, in this transaction: a resolve committed since it was read counts.
         const reopened = !isAdministrator(user) ? await conversations.reopen(trx, conversationId) : undefined;
         const titled = conversation.title === null ? await titleFrom(trx, conversationId, row) : undefined;

@@ -470,6 +470,23 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         for (const table of ['email_sign_ins', 'webhook_endpoints', 'outbox_attempts', 'outbox']) await db.schema.dropTable(table).execute();
       },
     },
+    '0012_mail': {
+      // The one-time links of notification emails (a user's "open the conversation"), kept as SHA-256 hashes.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('email_links')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('used_at', 'bigint')
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('email_links').execute();
+      },
+    },
   };
 }
 

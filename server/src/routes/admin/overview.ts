@@ -17,11 +17,11 @@ export async function overviewRoutes(parent: FastifyInstance) {
     return { seats: { used, limit: current.seatLimit }, last24h: { accountsCreated, signIns } };
   });
 
-  app.get('/settings', { schema: { response: { 200: SettingsSchema } } }, async () => ({ settings: await settings.describe(app.publicUrl.value) }));
+  app.get('/settings', { schema: { response: { 200: SettingsSchema } } }, async () => ({ settings: await settings.describe(app.publicUrl.value), email: { enabled: (await settings.get()).smtp !== null } }));
 
   app.patch('/settings', { schema: { body: SettingsPatchSchema, response: { 200: SettingsSchema } } }, async (request) => {
     await useCases.settings.changeSettings(contextOf(request), request.body, { publicUrl: app.publicUrl.value });
-    return { settings: await settings.describe(app.publicUrl.value) };
+    return { settings: await settings.describe(app.publicUrl.value), email: { enabled: (await settings.get()).smtp !== null } };
   });
 
   await app.register(launcherIconRoutes);
