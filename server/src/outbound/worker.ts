@@ -133,9 +133,20 @@ export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_
      */
     async drain(): Promise<number> {
       let total = 0;
-      while (running) await running;
       for (;;) {
-        const tried = await round();
+        while (running) await running;
+        // Its rounds are the worker's only ones meanwhile: a poll or a nudge waits for them.
+        const mine = round().catch((error: unknown) => {
+          onError?.(error);
+          return 0;
+        });
+        running = mine;
+        let tried: number;
+        try {
+          tried = await mine;
+        } finally {
+          running = null;
+        }
         total += tried;
         if (tried === 0) return total;
       }

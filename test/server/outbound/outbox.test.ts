@@ -107,7 +107,8 @@ describe.each(DIALECTS)('the outbox on %s', (dialect) => {
     clock.now += 3_600_000;
     await worker.drain();
     expect(sent).toEqual(['down#1', 'refused#1', 'throws#1', 'down#2', 'throws#2', 'down#3', 'throws#3']);
-    expect(gaveUp).toEqual(['refused', 'down', 'throws']);
+    // 'refused' at its first try; the two others in the same round, in whichever order their writes end.
+    expect([gaveUp[0], [...gaveUp.slice(1)].sort()]).toEqual(['refused', ['down', 'throws']]);
     const rows = await outbox.listFor('test', 'tgt', 10);
     expect(rows.map((r) => [JSON.parse(r.payload).n, r.status, r.attempts, r.last_error])).toEqual([
       ['throws', 'failed', 3, 'socket hang up'],
