@@ -37,6 +37,8 @@ export interface Config {
   streamsPerAccount: number;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (rate limits, logs). */
   trustProxy: boolean;
+  /** PostgreSQL only: the most connections one instance's pool opens (LISTEN takes one more). */
+  dbPoolSize: number;
   /** SQLite only: `normal` loses no commit when the process crashes; `full` none when the machine loses power. */
   sqliteSynchronous: SqliteSynchronous;
   logLevel: LogLevel;
@@ -217,6 +219,12 @@ function parseMailFrom(raw: string): string {
   return value;
 }
 
+/** 1 to 1000 connections. */
+function parsePoolSize(raw: string): number {
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) throw new Error('must be an integer from 1 to 1000');
+  return Number(raw);
+}
+
 function parseLogLevel(raw: string): LogLevel {
   if (!LOG_LEVELS.has(raw)) throw new Error(`must be one of ${[...LOG_LEVELS].join(', ')}`);
   return raw as LogLevel;
@@ -239,6 +247,7 @@ const SETTINGS = [
   { key: 'conversationRateLimit', variable: 'PARLEY_CONVERSATION_RATE_LIMIT', flag: '--conversation-rate-limit', parse: parseRateLimit, fallback: { max: 10, windowSeconds: 60 } },
   { key: 'streamsPerAccount', variable: 'PARLEY_STREAMS_PER_ACCOUNT', flag: '--streams-per-account', parse: parseStreamLimit, fallback: 10 },
   { key: 'trustProxy', variable: 'PARLEY_TRUST_PROXY', flag: '--trust-proxy', parse: parseBoolean, fallback: false },
+  { key: 'dbPoolSize', variable: 'PARLEY_DB_POOL_SIZE', flag: '--db-pool-size', parse: parsePoolSize, fallback: 10 },
   { key: 'sqliteSynchronous', variable: 'PARLEY_SQLITE_SYNCHRONOUS', flag: '--sqlite-synchronous', parse: parseSqliteSynchronous, fallback: 'normal' },
   { key: 'logLevel', variable: 'LOG_LEVEL', flag: '--log-level', parse: parseLogLevel, fallback: 'info' },
   { key: 'smtp', variable: 'PARLEY_SMTP_URL', flag: '--smtp-url', parse: parseSmtpUrl, fallback: null },

@@ -6,6 +6,8 @@ export interface SseFrame {
   id?: string;
   event?: string;
   data?: string;
+  /** The reconnection time the server asks for (`retry:`), as sent. */
+  retry?: string;
   comment?: string;
 }
 
@@ -47,7 +49,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
                 const colon = line.indexOf(':');
                 const field = line.slice(0, colon);
                 const value = line.slice(colon + 1).replace(/^ /, '');
-                if (field === 'id' || field === 'event' || field === 'data') frame[field] = value;
+                if (field === 'id' || field === 'event' || field === 'data' || field === 'retry') frame[field] = value;
               }
             }
             frames.push(frame);

@@ -101,6 +101,15 @@ describe('loadConfig', () => {
     expect(problems({ PARLEY_SMTP_URL: 'smtp://u:hunter2-secret@mail.example.com/x' })[0]).not.toContain('hunter2');
   });
 
+  it('reads PARLEY_DB_POOL_SIZE: 10 by default, 1 to 1000', () => {
+    expect(loadConfig({}).dbPoolSize).toBe(10);
+    expect(loadConfig({ PARLEY_DB_POOL_SIZE: '25' }).dbPoolSize).toBe(25);
+    expect(loadConfig({ PARLEY_DB_POOL_SIZE: '4' }, new Map([['--db-pool-size', '1000']])).dbPoolSize).toBe(1000);
+    for (const bad of ['0', '1001', '-1', '2.5', 'ten', '10000']) {
+      expect(problems({ PARLEY_DB_POOL_SIZE: bad })).toEqual(['PARLEY_DB_POOL_SIZE (--db-pool-size): must be an integer from 1 to 1000']);
+    }
+  });
+
   it('never echoes a secret in its message', () => {
     expect(problems({ PARLEY_EXTERNAL_AUTH_SECRET: 'short-secret' })[0]).not.toContain('short-secret');
   });

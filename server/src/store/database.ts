@@ -41,6 +41,8 @@ export interface OpenOptions {
    * every commit and survives those too, at the cost of one fsync per write.
    */
   sqliteSynchronous?: SqliteSynchronous;
+  /** PostgreSQL only: the pool's most connections (`PARLEY_DB_POOL_SIZE`; 10 when omitted). */
+  poolSize?: number;
 }
 
 /**
@@ -53,6 +55,7 @@ export const LISTEN_RESUMED = '*';
 const INT8_OID = 20;
 
 const STATEMENT_CACHE_SIZE = 500;
+const DEFAULT_POOL_SIZE = 10;
 
 /**
  * How long a connection attempt may take before it counts as a failure (503 to the request that waited),
@@ -106,11 +109,11 @@ function openSqlite(path: string, synchronous: SqliteSynchronous): { db: Kysely<
   };
 }
 
-function openPostgres(url: string, schema: string | undefined): Kysely<Database> {
+function openPostgres(url: string, schema: string | undefined, poolSize: number): Kysely<Database> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError(`bad schema name ${schema}`);
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: poolSize,
     connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS,
     keepAlive: true,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
@@ -155,7 +158,7 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
     await migrated(db, 'sqlite', undefined);
     return { db, dialect: 'sqlite', close: () => db.destroy(), dataVersion };
   }
-  const db = await migrated(openPostgres(config.url, options.schema), 'postgres', options.schema);
+  const db = await migrated(openPostgres(config.url, options.schema, options.poolSize ?? DEFAULT_POOL_SIZE), 'postgres', options.schema);
   const listeners = new Set<() => Promise<void>>();
   return {
     db,

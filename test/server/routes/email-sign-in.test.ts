@@ -90,26 +90,6 @@ describe.each(DIALECTS)('email sign-in on %s', (dialect) => {
       ]);
     });
 
-    it('sets the session cookie only for Parley’s own page (same origin)', async () => {
-      await start({ email: 'ada@example.com' });
-      const cross = await verify({ email: 'ada@example.com', code: '000000' });
-      expect(cross.headers['set-cookie']).toBeUndefined();
-      const own = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/auth/email/verify',
-        headers: { origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-origin' },
-        payload: { email: 'ada@example.com', code: codeOf((await sent())[0]!) },
-      });
-      expect(own.statusCode).toBe(200);
-      expect(String(own.headers['set-cookie'])).toMatch(new RegExp(`^parley_session=${own.json().session.token};`));
-    });
-
-    it('an exchange-shaped body from verify has no cookie from another page', async () => {
-      await start({ email: 'ada@example.com' });
-      const res = await verify({ email: 'ada@example.com', code: codeOf((await sent())[0]!) });
-      expect([res.statusCode, res.headers['set-cookie'], Object.keys(res.json())]).toEqual([200, undefined, ['session', 'user']]);
-    });
-
     it('finds the existing account by its email, case-insensitively', async () => {
       const user = await existing('grace@example.com');
       await start({ email: 'GRACE@example.COM' });

@@ -22,8 +22,6 @@ export interface Appearance {
   replyTime: string | null;
   /** Said while nobody of the team is online. */
   awayText: string | null;
-  /** A visitor without a session may sign in by email (`signInMethods` has `email`). */
-  emailSignIn?: boolean;
 }
 
 export interface PanelHost {

@@ -31,6 +31,11 @@ const BACKLOG_BATCH = 500;
 /** A stream whose reader has fallen this far behind is closed (it reconnects and resumes by Last-Event-ID). */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 const RETRY_MS = 2000;
+/**
+ * The `retry:` of a stream ended by a shutdown: soon, but not at once, so the reconnect meets the closed
+ * listening socket (and another instance) rather than this one, still closing.
+ */
+const SHUTDOWN_RETRY_MS = 1000;
 /** A failed grant lookup is tried again after 100, 200, 400 and 800 ms, then the stream closes. */
 const GRANT_RETRY_FIRST_MS = 100;
 const GRANT_RETRIES = 4;
@@ -59,10 +64,12 @@ function signalFrame(signal: Signal): string {
 export async function eventRoutes(parent: FastifyInstance, options: { heartbeatMs: number }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { requireSession, bus, events, access, signals, presence } = app.services;
-  const open = new Set<() => void>();
-  // Open streams would hold app.close() forever: end them first (clients reconnect elsewhere).
+  const open = new Set<(destroy?: boolean, lastWords?: string) => void>();
+  // Open streams would hold app.close() forever: end them first, each told to come back after
+  // SHUTDOWN_RETRY_MS with its Last-Event-ID, by when this instance has stopped listening and the load
+  // balancer sends it to another one.
   app.addHook('preClose', async () => {
-    for (const close of open) close();
+    for (const close of open) close(false, `retry: ${SHUTDOWN_RETRY_MS}\n\n`);
   });
 
   app.get(
@@ -185,8 +192,9 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       }, options.heartbeatMs);
 
       /** Ends the stream and releases everything it holds, once, whatever ended it. */
-      function close(destroy = false): void {
+      function close(destroy = false, lastWords?: string): void {
         if (closed) return;
+        if (lastWords !== undefined) write(lastWords);
         closed = true;
         clearInterval(heartbeat);
         wakeUp?.();
