@@ -9,7 +9,13 @@ import { Loading, lockedText, Notice, useAction, useLoad } from './ui.js';
 import { draftOf } from './widget-draft.js';
 import { WidgetSettings } from './WidgetSettings.js';
 
-type Kind = 'number' | 'lines' | 'text';
+type Kind = 'number' | 'lines' | 'text' | 'methods';
+/** The choices of `signInMethods`, by the draft's value (the methods joined by commas). */
+const METHODS: [string, string][] = [
+  ['external', 'External auth (signed tokens) only'],
+  ['email', 'Email (a code and a link) only'],
+  ['external,email', 'External auth and email'],
+];
 const FIELDS: { name: SettingName; label: string; help: string; kind: Kind }[] = [
   { name: 'seatLimit', label: 'Seat limit', help: 'The most accounts that may be active at once.', kind: 'number' },
   {
@@ -19,16 +25,30 @@ const FIELDS: { name: SettingName; label: string; help: string; kind: Kind }[] =
     kind: 'lines',
   },
   { name: 'tokenMaxLifetime', label: 'Token maximum lifetime', help: 'The longest a signed token may be valid, such as 15m, 12h or 7d.', kind: 'text' },
+  {
+    name: 'signInMethods',
+    label: 'Sign-in methods',
+    help: 'What the widget and the hosted page offer a visitor without a session. Email needs an SMTP server; signed tokens keep working as long as external auth is on.',
+    kind: 'methods',
+  },
+  {
+    name: 'emailSignInDomains',
+    label: 'Email sign-in domains',
+    help: 'Only addresses of these domains (one per line, such as example.com) get a new account by email; existing accounts always can. Empty: anyone.',
+    kind: 'lines',
+  },
 ];
 
 function toDraft(kind: Kind, value: unknown): string {
   if (kind === 'lines') return Array.isArray(value) ? value.join('\n') : '';
+  if (kind === 'methods') return Array.isArray(value) ? value.join(',') : 'external';
   return value === null || value === undefined ? '' : String(value);
 }
 
 /** The PATCH value for a draft, or a sentence saying why there is none. */
 function parse(kind: Kind, draft: string): { value: SettingsPatch[keyof SettingsPatch] } | { problem: string } {
   if (kind === 'number') return /^\s*\d+\s*$/.test(draft) ? { value: Number(draft) } : { problem: 'Enter a whole number.' };
+  if (kind === 'methods') return { value: draft.split(',') };
   if (kind === 'lines') {
     const origins = draft.split('\n').map((l) => l.trim()).filter(Boolean);
     return { value: origins.length ? origins : null };
@@ -63,7 +83,15 @@ function Field({ api, field, setting, onSaved }: { api: AdminApi; field: (typeof
     <form class="card setting" onSubmit={save} data-setting={field.name}>
       <label for={id}>{field.label}</label>
       <div class="row">
-        {field.kind === 'lines' ? (
+        {field.kind === 'methods' ? (
+          <select {...common} disabled={setting.locked} onChange={common.onInput}>
+            {METHODS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        ) : field.kind === 'lines' ? (
           <textarea {...common} rows={4} class="mono" />
         ) : field.kind === 'number' ? (
           <input {...common} type="number" min={0} step={1} />

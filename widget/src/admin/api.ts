@@ -16,7 +16,7 @@ export interface Overview {
   last24h: { accountsCreated: number; signIns: Record<string, number> };
 }
 
-export type SettingName = 'seatLimit' | 'allowedOrigins' | 'tokenMaxLifetime' | 'externalAuthEnabled';
+export type SettingName = 'seatLimit' | 'allowedOrigins' | 'tokenMaxLifetime' | 'externalAuthEnabled' | 'signInMethods' | 'emailSignInDomains';
 export interface Setting {
   name: SettingName;
   variable: string | null;
@@ -28,6 +28,8 @@ export interface SettingsPatch {
   allowedOrigins?: string[] | null;
   tokenMaxLifetime?: string;
   externalAuthEnabled?: boolean;
+  signInMethods?: string[];
+  emailSignInDomains?: string[] | null;
 }
 
 export interface SigningKey {
