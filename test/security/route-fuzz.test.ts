@@ -259,6 +259,9 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/widget.js' },
   { method: 'GET', path: '/widget.css' },
   { method: 'POST', path: '/api/v1/auth/exchange' },
+  { method: 'POST', path: '/api/v1/auth/email/start' },
+  { method: 'POST', path: '/api/v1/auth/email/verify' },
+  { method: 'GET', path: '/?emailSignIn=x' },
   { method: 'GET', path: '/api/v1/me' },
   { method: 'POST', path: '/api/v1/auth/logout', endsSession: true },
   { method: 'GET', path: '/api/v1/conversations' },
@@ -280,7 +283,9 @@ const withId = (path: string, id: string) => path.replace(':id', id);
 // ─────────────────────────────────────────── properties ───────────────────────────────────────────
 
 beforeAll(async () => {
-  t = await createTestApp({ env: { PARLEY_SEAT_LIMIT: '100000' } });
+  // Email sign-in on (its routes parse their bodies either way; with it on they go further).
+  t = await createTestApp({ env: { PARLEY_SEAT_LIMIT: '100000', PARLEY_SMTP_URL: 'smtp://127.0.0.1:9' } });
+  await t.app.services.settings.update({ signInMethods: ['external', 'email'] });
   sharedBearer = await exchangeFor('fuzz-alice');
   const page = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${await t.sign({ user: { id: 'fuzz-alice' } })}`, remoteAddress: nextIp() });
   sharedCookie = page.cookies.find((c) => c.name === 'parley_session')!.value;
