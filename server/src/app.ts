@@ -11,6 +11,7 @@ import swagger from '@fastify/swagger';
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
 import { docsRoutes } from './routes/docs.js';
+import { emailRoutes } from './routes/email.js';
 import { createSignInLimiter, type SignInLimiter } from './auth/sign-in-limits.js';
 import { createClockedStore } from './rate-limit-store.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -273,6 +274,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(pageRoutes, { publicDir: options.publicDir });
   await app.register(widgetRoutes, { publicDir: options.publicDir });
   await app.register(demoRoutes);
+  await app.register(emailRoutes);
   await app.register(docsRoutes);
   return app;
 }

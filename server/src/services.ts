@@ -45,6 +45,8 @@ import { createUseCases } from './use-cases/index.js';
 import { createOutboxRepository } from './store/outbox.js';
 import { createOutboxWorker } from './outbound/worker.js';
 import { createOutboundSenders } from './outbound/senders.js';
+import { createMailTransport, defaultMailFrom } from './outbound/mail-sender.js';
+import { createNotificationScheduler } from './outbound/notifications.js';
 
 export interface ServiceOptions {
   config: Config;
@@ -81,7 +83,11 @@ export function createServices(options: ServiceOptions) {
   const adminLinks = createAdminLinks({ links: createAdminLinkRepository(store), users, settings: adminSettings, now });
   const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, sessions, users, now, webhooksAllowPrivate: config.webhooksAllowPrivate });
   const outbox = createOutboxRepository(store);
-  const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}) }), now, onError: options.onBackgroundError });
+  const mailTransport = createMailTransport(async () => {
+    const s = await adminSettings.get();
+    return { smtp: s.smtp, from: s.mailFrom ?? defaultMailFrom(publicUrl()) };
+  });
+  const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl, settings: adminSettings, mail: mailTransport, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}) }), now, onError: options.onBackgroundError });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
     /** Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, the end of snoozes); answers the stop function. */
@@ -95,6 +101,7 @@ export function createServices(options: ServiceOptions) {
       return async () => {
         unsubscribe();
         await stopOutbound();
+        mailTransport.close();
         await stopWaker();
         await stopSignals();
         await stopFanout();
@@ -125,7 +132,7 @@ export function createServices(options: ServiceOptions) {
     signIn: createSignIn({ keyRing, keys, jtis, users, sessions, settings: adminSettings.get, requireJti: config.requireJti, now, mintKeys, organizations, grants, issuer: publicUrl }),
     /** Sign-in by an emailed code or link (auth/email-sign-in.ts). */
     emailSignIn: createEmailSignIn({ store, users, sessions, settings: adminSettings, publicUrl, now }),
-    chat: createChatService({ store, conversations, messages, events, access, bus, signals, now }),
+    chat: createChatService({ store, conversations, messages, events, access, bus, signals, now, notifications: createNotificationScheduler({ store, config }) }),
     /** Live signals (typing) for the event streams: chat/signals.ts. */
     signals,
     /** Whether the team is online: administrators' open panels (store/presence.ts). */
