@@ -13,7 +13,8 @@ import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-s
 import { docsRoutes } from './routes/docs.js';
 import { emailRoutes } from './routes/email.js';
 import { createSignInLimiter, type SignInLimiter } from './auth/sign-in-limits.js';
-import { createClockedStore } from './rate-limit-store.js';
+import { createClockedStore, createSharedStore } from './rate-limit-store.js';
+import { openRedisLink, type RedisLink } from './redis/link.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { constants as zlibConstants } from 'node:zlib';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -56,6 +57,8 @@ export interface AppOptions {
   webhookTimeoutMs?: number;
   /** Folder of the built browser assets (dist/public). */
   publicDir?: string;
+  /** The prefix of Redis keys and channels (default `parley:`); tests give each their own. */
+  redisKeyPrefix?: string;
 }
 
 declare module 'fastify' {
@@ -66,6 +69,8 @@ declare module 'fastify' {
     services: Services;
     origins: OriginPolicy;
     signInLimiter: SignInLimiter;
+    /** Redis (`PARLEY_REDIS_URL`), or null: what it shares stays per instance (redis/link.ts). */
+    redis: RedisLink | null;
     /** The base of links; fixed after listen() when PORT=0 derived it. */
     publicUrl: { value: string };
   }
@@ -146,8 +151,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('store', store);
   app.decorate('now', now);
   app.decorate('publicUrl', publicUrl);
+  const redis = config.redis ? openRedisLink(config.redis, { ...(options.redisKeyPrefix ? { prefix: options.redisKeyPrefix } : {}), log: app.log }) : null;
+  app.decorate('redis', redis);
+  if (redis) {
+    app.addHook('onClose', () => redis.close());
+    // Up within a second at boot, else the app starts counting per instance and says so (redis/link.ts).
+    await redis.whenAvailable(1000);
+  }
   const jwksFetch = options.jwksFetch ?? createSafeJwksFetch({ allowPrivate: config.jwksAllowPrivate });
-  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}), onBackgroundError: (error) => app.log.error({ err: error }, 'background work failed') }));
+  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, redis, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}), onBackgroundError: (error) => app.log.error({ err: error }, 'background work failed') }));
   app.decorate('origins', createOriginPolicy(app.services.settings, () => publicUrl.value));
   const stopBackground = await app.services.start();
   app.addHook('onClose', async () => {
@@ -200,8 +212,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (/%00/i.test(request.url) && /%00/i.test(redactUrl(request.url))) throw new ParleyError('bad_request', 'The URL may not contain NUL characters.');
   });
   await app.register(cookie);
-  // Counters read the app's clock (injected in tests), like everything else that keeps time.
-  await app.register(rateLimit, { global: false, store: createClockedStore(now) });
+  // Counters read the app's clock (injected in tests), like everything else that keeps time; with Redis they
+  // are shared by every instance.
+  await app.register(rateLimit, { global: false, store: redis ? createSharedStore(now, redis) : createClockedStore(now) });
   app.decorate('signInLimiter', createSignInLimiter(app, { perAddress: config.signInRateLimit, perKey: config.signInRateLimitPerKey }));
   const corsCommon = {
     credentials: false,

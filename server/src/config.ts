@@ -54,6 +54,8 @@ export interface Config {
   webhooksAllowPrivate: boolean;
   /** Email sign-in requests per address in a window (the per-email limit is the route's own). */
   emailSignInRateLimit: RateLimit;
+  /** Redis (`redis://…`, `rediss://…` for TLS), or null: rate limits, typing and presence stay per instance. */
+  redis: RedisConfig | null;
   /** Variables that the environment (or a flag) set explicitly: these are locked in the admin panel. */
   fromEnvironment: ReadonlySet<string>;
 }
@@ -65,6 +67,15 @@ export interface SmtpConfig {
   secure: boolean;
   user: string | null;
   password: string | null;
+}
+
+/** A Redis server: the URL as given (ioredis reads it), and what it names, for the log (never the password). */
+export interface RedisConfig {
+  url: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  db: number;
 }
 
 export interface RateLimit {
@@ -225,6 +236,30 @@ function parsePoolSize(raw: string): number {
   return Number(raw);
 }
 
+/** `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS. */
+export function parseRedisUrl(raw: string): RedisConfig {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be a URL like redis://host:6379 or rediss://user:password@host:6380/0');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('must start with redis:// or rediss://');
+  if (url.hostname === '') throw new Error('must name a host');
+  if (url.search !== '' || url.hash !== '') throw new Error('must not have a query or a fragment');
+  const path = url.pathname.replace(/^\//, '');
+  if (path !== '' && !/^\d{1,2}$/.test(path)) throw new Error('may only have a database number as its path (/0 to /99)');
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new Error('has a user or password that is not valid percent-encoding');
+  }
+  const tls = url.protocol === 'rediss:';
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { url: raw, host, port: url.port === '' ? 6379 : Number(url.port), tls, db: path === '' ? 0 : Number(path) };
+}
+
 function parseLogLevel(raw: string): LogLevel {
   if (!LOG_LEVELS.has(raw)) throw new Error(`must be one of ${[...LOG_LEVELS].join(', ')}`);
   return raw as LogLevel;
@@ -256,6 +291,7 @@ const SETTINGS = [
   { key: 'agentNotifyAfterSeconds', variable: 'PARLEY_AGENT_NOTIFY_AFTER', flag: '--agent-notify-after', parse: parseDuration, fallback: 300 },
   { key: 'webhooksAllowPrivate', variable: 'PARLEY_WEBHOOKS_ALLOW_PRIVATE', flag: '--webhooks-allow-private', parse: parseBoolean, fallback: false },
   { key: 'emailSignInRateLimit', variable: 'PARLEY_EMAIL_SIGNIN_RATE_LIMIT', flag: '--email-signin-rate-limit', parse: parseRateLimit, fallback: { max: 20, windowSeconds: 3600 } },
+  { key: 'redis', variable: 'PARLEY_REDIS_URL', flag: '--redis-url', parse: parseRedisUrl, fallback: null },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /** The flags `parley serve` accepts, for its usage text. */

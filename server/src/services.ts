@@ -13,6 +13,8 @@ import { createChatService } from './chat/chat-service.js';
 import { createEventBus } from './chat/event-bus.js';
 import { startClusterFanout } from './chat/cluster-fanout.js';
 import { createSignals } from './chat/signals.js';
+import type { RedisLink } from './redis/link.js';
+import { relaySessionEnds } from './redis/session-ends.js';
 import { startSnoozeWaker } from './chat/snooze-waker.js';
 import { createConversationRepository } from './store/conversations.js';
 import type { Store } from './store/database.js';
@@ -59,6 +61,8 @@ export interface ServiceOptions {
   webhookTimeoutMs?: number;
   /** Where the background work's failures are told (the app's log). */
   onBackgroundError?: (error: unknown) => void;
+  /** Redis, when configured: signals, presence and session ends go through it (redis/). */
+  redis?: RedisLink | null;
 }
 
 export function createServices(options: ServiceOptions) {
@@ -72,7 +76,8 @@ export function createServices(options: ServiceOptions) {
   const bus = createEventBus({ relayed: store.dialect === 'postgres' });
   const grants = createGrantRepository(store);
   const access = createAccessControl({ conversations, grants, changes: changesOf(store), now });
-  const signals = createSignals({ store, conversations });
+  const redis = options.redis ?? null;
+  const signals = createSignals({ store, conversations, redis });
   const jtis = createJtiRepository(store);
   const mintKeys = createMintKeyRepository(store);
   const organizations = createOrganizationRepository(store);
@@ -94,6 +99,7 @@ export function createServices(options: ServiceOptions) {
     async start(): Promise<() => Promise<void>> {
       const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store) }) : async () => undefined;
       const stopSignals = await signals.start();
+      const stopSessionEnds = redis ? relaySessionEnds(bus, redis) : () => undefined;
       const stopWaker = startSnoozeWaker({ wake: () => useCases.conversations.wakeSnoozed(), ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
       const stopOutbound = outboundWorker.start();
       // An event committed may have rows in the outbox (webhook deliveries): send them now, not at the next poll.
@@ -103,6 +109,7 @@ export function createServices(options: ServiceOptions) {
         await stopOutbound();
         mailTransport.close();
         await stopWaker();
+        stopSessionEnds();
         await stopSignals();
         await stopFanout();
       };
@@ -136,7 +143,7 @@ export function createServices(options: ServiceOptions) {
     /** Live signals (typing) for the event streams: chat/signals.ts. */
     signals,
     /** Whether the team is online: administrators' open panels (store/presence.ts). */
-    presence: createPresenceRepository(store),
+    presence: createPresenceRepository(store, redis),
     /** The key /demo signs with: the environment's, else the newest active stored HS256 key. */
     async signingKeyForDemo(): Promise<{ kid: string; secret: Uint8Array } | null> {
       if (config.externalAuthSecret) return { kid: 'env', secret: config.externalAuthSecret };

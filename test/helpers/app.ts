@@ -28,6 +28,8 @@ export interface TestAppOptions {
   heartbeatMs?: number;
   /** The deadline of one webhook delivery (default 15 s). */
   webhookTimeoutMs?: number;
+  /** The prefix of Redis keys and channels, for a test that sets PARLEY_REDIS_URL. */
+  redisKeyPrefix?: string;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -50,6 +52,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logger: { level: 'trace', stream: { write: (line: string) => void logs.push(line) } },
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}),
+    ...(options.redisKeyPrefix ? { redisKeyPrefix: options.redisKeyPrefix } : {}),
   });
   await app.ready();
   return {

@@ -81,6 +81,11 @@ describe('loadConfig', () => {
     ['PARLEY_AGENT_NOTIFY_AFTER', '-5m'],
     ['PARLEY_WEBHOOKS_ALLOW_PRIVATE', 'maybe'],
     ['PARLEY_EMAIL_SIGNIN_RATE_LIMIT', 'lots'],
+    ['PARLEY_REDIS_URL', '127.0.0.1:6379'],
+    ['PARLEY_REDIS_URL', 'http://cache.example.com'],
+    ['PARLEY_REDIS_URL', 'redis://'],
+    ['PARLEY_REDIS_URL', 'redis://cache.example.com/parley'],
+    ['PARLEY_REDIS_URL', 'redis://cache.example.com?db=1'],
   ])('%s=%s is refused with a message naming the variable', (variable, value) => {
     const found = problems({ [variable]: value });
     expect(found).toHaveLength(1);
@@ -108,6 +113,14 @@ describe('loadConfig', () => {
     for (const bad of ['0', '1001', '-1', '2.5', 'ten', '10000']) {
       expect(problems({ PARLEY_DB_POOL_SIZE: bad })).toEqual(['PARLEY_DB_POOL_SIZE (--db-pool-size): must be an integer from 1 to 1000']);
     }
+  });
+
+  it('reads PARLEY_REDIS_URL: redis:// or rediss:// (TLS), with a user, a password and a database number', () => {
+    expect(loadConfig({}).redis).toBeNull();
+    expect(loadConfig({ PARLEY_REDIS_URL: 'redis://127.0.0.1:6379' }).redis).toEqual({ url: 'redis://127.0.0.1:6379', host: '127.0.0.1', port: 6379, tls: false, db: 0 });
+    expect(loadConfig({ PARLEY_REDIS_URL: 'rediss://default:s%40cret@cache.example.com:6380/2' }).redis).toEqual({ url: 'rediss://default:s%40cret@cache.example.com:6380/2', host: 'cache.example.com', port: 6380, tls: true, db: 2 });
+    expect(loadConfig({ PARLEY_REDIS_URL: 'redis://[::1]' }).redis).toMatchObject({ host: '::1', port: 6379 });
+    expect(problems({ PARLEY_REDIS_URL: 'redis://u:hunter2-secret@cache.example.com/x' })[0]).not.toContain('hunter2');
   });
 
   it('never echoes a secret in its message', () => {

@@ -8,7 +8,9 @@
  *
  * Windows slide: an action is allowed while fewer than `max` of the account's earlier ones fall within the
  * last `windowSeconds`, and a refusal says when the oldest leaves the window (Retry-After). Time is the
- * app's clock. Counters are in memory, per instance, like the sign-in limits.
+ * app's clock. Counters are in memory, per instance, like the sign-in limits; with Redis
+ * (`PARLEY_REDIS_URL`) they are sorted sets under `<prefix>rl:acct:…`, shared by every instance, and in
+ * memory again while Redis is away.
  *
  * Streams are a registry rather than a counter: opening one beyond the limit closes the account's oldest,
  * which is first told why (`closeWithReason('too_many_streams')`), so a client that leaked streams keeps its
@@ -17,6 +19,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { RateLimit } from '../config.js';
 import { ParleyError } from '../errors.js';
+import type { RedisLink } from '../redis/link.js';
 
 /** Read markers moved (`POST …/read`): a client marks as it shows messages, far below this. */
 export const READ_LIMIT: RateLimit = { max: 120, windowSeconds: 60 };
@@ -36,6 +39,8 @@ export interface AccountLimitOptions {
   /** Open event streams per account; 0 = no limit. */
   streamsPerAccount: number;
   now: () => number;
+  /** Counts in Redis, shared by every instance, while it is available. */
+  redis?: RedisLink | null;
 }
 
 /** Beyond this many tracked accounts, windows that have emptied are swept before a new one is added. */
@@ -44,7 +49,10 @@ const SWEEP_AT = 10_000;
 export type LimitVerdict = { limited: false } | { limited: true; retryAfterSeconds: number };
 
 /** Counts one action of an account if the limit allows it; a refusal says how many seconds to wait. */
-export interface WindowCounter {
+export type AccountCounter = (accountId: string) => Promise<LimitVerdict>;
+
+/** One instance's counter of one limit. */
+interface WindowCounter {
   (accountId: string): LimitVerdict;
   /** What counting now would answer, without counting. */
   check(accountId: string): LimitVerdict;
@@ -82,14 +90,71 @@ function createWindowCounter(limit: RateLimit, now: () => number): WindowCounter
   return Object.assign(take, { check });
 }
 
+/** One limit to count against, under a key of its own. */
+interface Counted {
+  name: string;
+  limit: RateLimit;
+  local: WindowCounter;
+  key: string;
+}
+
 /** Counts one action on each counter if every one allows it; otherwise none, answering the first refusal. */
-function takeEach(accountId: string, counters: readonly WindowCounter[]): LimitVerdict {
-  for (const counter of counters) {
-    const verdict = counter.check(accountId);
+function takeEach(counted: readonly Counted[]): LimitVerdict {
+  for (const { local, key } of counted) {
+    const verdict = local.check(key);
     if (verdict.limited) return verdict;
   }
-  for (const counter of counters) counter(accountId);
+  for (const { local, key } of counted) local(key);
   return { limited: false };
+}
+
+/**
+ * The sliding windows of several limits in Redis, all or none: each key is a sorted set of the times of its
+ * recent actions (the app's clock, passed in), trimmed to its window; one more is added to every set only
+ * when none is full. A refusal answers the index of the full set (1-based) and the milliseconds until its
+ * oldest leaves the window. The key's expiry is its garbage collection.
+ */
+const SLIDING_WINDOWS = `
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local max = tonumber(ARGV[1 + 2 * i])
+  local window = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= max then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    return {i, tonumber(oldest[2]) + window - now}
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[2])
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 + 2 * i]))
+end
+return {0, 0}
+`;
+
+let sequence = 0;
+
+/** Counts `counted` in Redis when it is available, else (or when Redis fails the command) in this instance. */
+function createCounting(now: () => number, redis: RedisLink | null | undefined) {
+  return async function take(counted: readonly Counted[]): Promise<LimitVerdict> {
+    const active = counted.filter((c) => c.limit.max > 0);
+    if (active.length === 0) return { limited: false };
+    if (redis?.available()) {
+      const at = now();
+      // A member per action: two actions in the same millisecond are two.
+      const member = `${at}:${process.pid}:${++sequence}:${Math.random().toString(36).slice(2, 8)}`;
+      const args = active.flatMap((c) => [c.limit.max, c.limit.windowSeconds * 1000]);
+      try {
+        const keys = active.map((c) => `${redis.prefix}rl:acct:${c.name}:${c.key}`);
+        const [refused, waitMs] = (await redis.commands.eval(SLIDING_WINDOWS, keys.length, ...keys, at, member, ...args)) as [number, number];
+        if (Number(refused) === 0) return { limited: false };
+        return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)) };
+      } catch {
+        // Redis went away meanwhile: this instance counts until it is back.
+      }
+    }
+    return takeEach(active);
+  };
 }
 
 /** Goes on unless the verdict is a refusal: then `429 rate_limited`, with Retry-After on `reply`. */
@@ -102,32 +167,30 @@ export function enforceLimit(reply: FastifyReply, verdict: LimitVerdict): void {
 export function createAccountLimits(options: AccountLimitOptions) {
   if (typeof options.now !== 'function') throw new TypeError('createAccountLimits needs the app clock');
   const streams = new Map<string, { closeWithReason: (reason: StreamCloseReason) => void }[]>();
-  const message = createWindowCounter(options.messages, options.now);
-  const conversation = createWindowCounter(options.conversations, options.now);
-  const typingIn = createWindowCounter(TYPING_PER_CONVERSATION_LIMIT, options.now);
-  const typingAll = createWindowCounter(TYPING_LIMIT, options.now);
+  const take = createCounting(options.now, options.redis);
+  const limit = (name: string, rateLimit: RateLimit) => ({ name, limit: rateLimit, local: createWindowCounter(rateLimit, options.now) });
+  const message = limit('message', options.messages);
+  const conversation = limit('conversation', options.conversations);
+  const read = limit('read', READ_LIMIT);
+  const typingIn = limit('typing-in', TYPING_PER_CONVERSATION_LIMIT);
+  const typingAll = limit('typing', TYPING_LIMIT);
+  const one = (counter: typeof message): AccountCounter => (accountId) => take([{ ...counter, key: accountId }]);
 
   return {
     /** Counts a message an account posts, unless it is over the limit. */
-    message,
+    message: one(message),
     /** Counts a conversation an account creates, unless it is over the limit. */
-    conversation,
+    conversation: one(conversation),
     /**
      * Counts a conversation created with its first message: one conversation and one message, or neither
      * when either limit refuses.
      */
-    conversationWithMessage: (accountId: string) => takeEach(accountId, [conversation, message]),
+    conversationWithMessage: (accountId: string) => take([{ ...conversation, key: accountId }, { ...message, key: accountId }]),
     /** Counts a read marker an account moves, unless it is over the limit. */
-    read: createWindowCounter(READ_LIMIT, options.now),
+    read: one(read),
     /** Counts a typing signal of an account in a conversation: both limits allow it, or neither counts. */
-    typing(accountId: string, conversationId: string): LimitVerdict {
-      const pair = `${accountId} ${conversationId}`;
-      const verdict = typingIn.check(pair);
-      if (verdict.limited) return verdict;
-      const overall = typingAll(accountId);
-      if (overall.limited) return overall;
-      return typingIn(pair);
-    },
+    typing: (accountId: string, conversationId: string): Promise<LimitVerdict> =>
+      take([{ ...typingIn, key: `${accountId}:${conversationId}` }, { ...typingAll, key: accountId }]),
 
     /**
      * Registers an open event stream of `accountId`; answers the function that unregisters it (call it when
@@ -178,6 +241,7 @@ export function accountLimitsOf(app: FastifyInstance): AccountLimits {
       conversations: app.config.conversationRateLimit,
       streamsPerAccount: app.config.streamsPerAccount,
       now: app.now,
+      redis: app.redis,
     });
     perApp.set(app.services, limits);
   }

@@ -119,13 +119,13 @@ export function createChatService(deps: ChatDeps) {
      * (each event is still checked against their grant when delivered). `beforeCreate` runs (and may throw,
      * say for a rate limit) only when this open would create the room.
      */
-    async openDocument(user: UserRow, documentId: string, beforeCreate: () => void = () => undefined): Promise<{ access: 'viewer' | 'editor'; conversation: Conversation | null }> {
+    async openDocument(user: UserRow, documentId: string, beforeCreate: () => void | Promise<void> = () => undefined): Promise<{ access: 'viewer' | 'editor'; conversation: Conversation | null }> {
       const role = await access.documentRole(user, documentId, deps.now());
       if (role === null) throw new ParleyError('document_not_found');
       const now = deps.now();
       let row = await conversations.findByDocument(user.organization_id, documentId);
       if (!row && role === 'editor') {
-        beforeCreate();
+        await beforeCreate();
         try {
           const created = await store.db.transaction().execute(async (trx) => {
             const conversation = await conversations.create(trx, { organizationId: user.organization_id, title: documentId, createdBy: user.id, participantIds: [user.id], documentId }, now);
@@ -180,7 +180,7 @@ export function createChatService(deps: ChatDeps) {
      * conversation it created (`created: false`) and creates nothing. `beforeCreate` (the per-account
      * limits) runs only when this call creates, inside its transaction: a refusal rolls everything back.
      */
-    async startConversation(user: UserRow, first: FirstMessage, beforeCreate?: () => void): Promise<{ conversation: Conversation; created: boolean }> {
+    async startConversation(user: UserRow, first: FirstMessage, beforeCreate?: () => void | Promise<void>): Promise<{ conversation: Conversation; created: boolean }> {
       checkMessageText(first.text);
       const earlier = await createdWith(user, first.clientMessageId);
       if (earlier) return { conversation: earlier, created: false };
@@ -192,7 +192,7 @@ export function createChatService(deps: ChatDeps) {
           const row = await conversations.create(trx, { organizationId: user.organization_id, title, createdBy: user.id, participantIds }, now);
           const { row: message, created } = await messages.insertOnce(trx, { conversationId: row.id, authorType: 'user', authorId: user.id, text: first.text, clientMessageId: first.clientMessageId }, now);
           if (!created) throw new StoredMeanwhile();
-          beforeCreate?.();
+          await beforeCreate?.();
           await conversations.touch(trx, row.id, now);
           await readMarkers.advance(trx, row.id, user.id, message.seq, now);
           await deps.notifications?.messagePosted(trx, { conversationId: row.id, author: user }, now);
@@ -244,7 +244,7 @@ export function createChatService(deps: ChatDeps) {
       conversationId: string,
       text: string,
       clientMessageId: string,
-      beforeCreate?: () => void,
+      beforeCreate?: () => void | Promise<void>,
       options: { internal?: boolean } = {},
     ): Promise<{ message: Message; created: boolean }> {
       checkMessageText(text);
@@ -255,7 +255,7 @@ export function createChatService(deps: ChatDeps) {
       const result = await store.db.transaction().execute(async (trx) => {
         const { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId, internal }, now);
         if (!created) return { row, created, published: [] };
-        beforeCreate?.();
+        await beforeCreate?.();
         // An administrator answering (or noting) from the inbox joins the conversation, so it is theirs to follow.
         if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
         await readMarkers.advance(trx, conversationId, user.id, row.seq, now);

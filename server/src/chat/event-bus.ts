@@ -22,6 +22,14 @@ export type SessionEndedListener = (ended: SessionEnded) => void;
 export function createEventBus(options: { relayed?: boolean } = {}) {
   const listeners = new Set<(e: BusEvent) => void>();
   const sessionListeners = new Set<SessionEndedListener>();
+  let shareSessionEnd: ((ended: SessionEnded) => void) | undefined;
+  const endHere = (ended: SessionEnded) => {
+    for (const listener of sessionListeners) listener(ended);
+  };
+  const end = (ended: SessionEnded) => {
+    endHere(ended);
+    shareSessionEnd?.(ended);
+  };
   return {
     subscribe(listener: (e: BusEvent) => void): () => void {
       listeners.add(listener);
@@ -45,10 +53,24 @@ export function createEventBus(options: { relayed?: boolean } = {}) {
       return () => sessionListeners.delete(listener);
     },
     endSession(sessionId: string): void {
-      for (const listener of sessionListeners) listener({ sessionId });
+      end({ sessionId });
     },
     endUserSessions(userId: string): void {
-      for (const listener of sessionListeners) listener({ userId });
+      end({ userId });
+    },
+    /**
+     * Tells other instances of every session end from now on (redis/session-ends.ts publishes it on Redis);
+     * answers the function that stops.
+     */
+    shareSessionEnds(share: (ended: SessionEnded) => void): () => void {
+      shareSessionEnd = share;
+      return () => {
+        if (shareSessionEnd === share) shareSessionEnd = undefined;
+      };
+    },
+    /** A session end that another instance told of: this instance's streams of it close. */
+    sessionEndedElsewhere(ended: SessionEnded): void {
+      endHere(ended);
     },
     get size() {
       return listeners.size;

@@ -2,18 +2,22 @@
  * Signals: what streams hear live and nobody stores (today `typing`). Unlike events they have no id, are not
  * in the log, and are never replayed: a signal that finds no open stream is gone.
  *
- * One interface, two transports, so another (a Redis pub/sub) can take their place:
+ * One interface, three transports:
  * - in process (SQLite: one process serves the file): published signals reach this process's streams at once;
  * - PostgreSQL (several instances): `pg_notify` on a channel of its own (not the events channel, so a signal
  *   never wakes the event fan-out), heard by every instance's LISTEN, this one's included, which hands it to
  *   its local streams. A payload must stay under PostgreSQL's 8000 bytes: a signal whose participant list
- *   would not fit goes without it, and the receiving instance reads the list itself.
+ *   would not fit goes without it, and the receiving instance reads the list itself;
+ * - Redis (`PARLEY_REDIS_URL`): published on a Redis channel, never through the database; while Redis is
+ *   away, through one of the two above (redis/signals.ts).
  */
 import { sql } from 'kysely';
 import type { TypingEvent } from '../../../shared/src/api.js';
 import { LISTEN_RESUMED, type Store } from '../store/database.js';
 import type { ConversationRepository } from '../store/conversations.js';
 import type { Audience } from './access.js';
+import type { RedisLink } from '../redis/link.js';
+import { createRedisSignals } from '../redis/signals.js';
 
 /** Someone is typing: heard by the conversation's audience, except the typer. */
 export interface TypingSignal {
@@ -41,7 +45,7 @@ export const SIGNALS_CHANNEL = 'parley_signals';
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; this leaves room for the channel's framing. */
 const MAX_PAYLOAD_BYTES = 7900;
 
-function createListeners() {
+export function createListeners() {
   const listeners = new Set<SignalListener>();
   return {
     add(listener: SignalListener): () => void {
@@ -76,7 +80,7 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A signal as it came over the wire, if it is one; `participantIds` null when it was left out for size. */
-function readSignal(payload: string): (Omit<TypingSignal, 'audience'> & { audience: Omit<Audience, 'participantIds'> & { participantIds: string[] | null } }) | undefined {
+export function readSignal(payload: string): (Omit<TypingSignal, 'audience'> & { audience: Omit<Audience, 'participantIds'> & { participantIds: string[] | null } }) | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
@@ -130,7 +134,8 @@ export function createPostgresSignals(deps: { store: Store; conversations: Pick<
   };
 }
 
-/** The signals of a store: PostgreSQL's across instances, else in process. */
-export function createSignals(deps: { store: Store; conversations: Pick<ConversationRepository, 'participantIds'> }): Signals {
-  return deps.store.dialect === 'postgres' ? createPostgresSignals(deps) : createLocalSignals();
+/** The signals of a store: PostgreSQL's across instances, else in process; through Redis when it is configured. */
+export function createSignals(deps: { store: Store; conversations: Pick<ConversationRepository, 'participantIds'>; redis?: RedisLink | null }): Signals {
+  const fallback = deps.store.dialect === 'postgres' ? createPostgresSignals(deps) : createLocalSignals();
+  return deps.redis ? createRedisSignals({ link: deps.redis, fallback, conversations: deps.conversations }) : fallback;
 }

@@ -40,6 +40,13 @@ const SHUTDOWN_RETRY_MS = 1000;
 const GRANT_RETRY_FIRST_MS = 100;
 const GRANT_RETRIES = 4;
 
+/**
+ * With Redis on PostgreSQL a stream hears every end of its session as it happens (a logout on Redis,
+ * an account's change on the change feed), so it re-reads its session only every this many heartbeats
+ * (about five minutes), as a backstop, instead of at each one.
+ */
+const TRUSTED_RECHECK_EVERY = 20;
+
 /** How often an open admin panel records its presence (PRESENCE_WINDOW_MS is twice this). */
 const PRESENCE_EVERY_MS = 60_000;
 
@@ -184,10 +191,22 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
 
       // Each heartbeat also re-checks the session in the database, so a logout, deactivation, deletion or
       // change of role or organization made by another process on SQLite (the CLI) closes this stream within
-      // one heartbeat; the client reconnects with what it is now allowed to see.
+      // one heartbeat; the client reconnects with what it is now allowed to see. With Redis on PostgreSQL,
+      // only every TRUSTED_RECHECK_EVERY heartbeats while this instance's subscription has held since the
+      // stream opened: every logout is published there, every other end on the change feed. A subscription
+      // that comes back may have missed some: the session is checked at once, and trusted again after.
+      const redis = app.store.dialect === 'postgres' ? app.redis : null;
+      let heardSince = redis?.subscriptionEpoch();
+      const trusted = () => redis !== null && redis.available() && redis.subscriptionEpoch() === heardSince;
+      const unsubscribeResumed =
+        redis?.onResubscribed(() => {
+          heardSince = redis.subscriptionEpoch();
+          recheck();
+        }) ?? (() => undefined);
+      let beats = 0;
       const heartbeat = setInterval(() => {
         write(': heartbeat\n\n');
-        recheck();
+        if (!trusted() || ++beats % TRUSTED_RECHECK_EVERY === 0) recheck();
         recordPresence();
       }, options.heartbeatMs);
 
@@ -203,6 +222,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         unsubscribeSignals();
         unsubscribeSession();
         unsubscribeChanges();
+        unsubscribeResumed();
         streamAccess.close();
         if (destroy) raw.destroy();
         else if (!raw.writableEnded && !raw.destroyed) raw.end();

@@ -55,10 +55,10 @@ export async function chatRoutes(parent: FastifyInstance) {
       const title = body.title === undefined || body.title.trim() === '' ? undefined : readField('title', parseTitle(body.title));
       if (body.message) {
         const first = { title, text: body.message.text, clientMessageId: body.message.clientMessageId };
-        const { conversation, created } = await chat.startConversation(user, first, () => enforce(reply, limits.conversationWithMessage(user.id)));
+        const { conversation, created } = await chat.startConversation(user, first, async () => enforce(reply, await limits.conversationWithMessage(user.id)));
         return reply.code(created ? 201 : 200).send({ conversation });
       }
-      enforce(reply, limits.conversation(user.id));
+      enforce(reply, await limits.conversation(user.id));
       return reply.code(201).send({ conversation: await chat.createConversation(user, title) });
     },
   );
@@ -67,7 +67,7 @@ export async function chatRoutes(parent: FastifyInstance) {
     '/documents/:documentId/open',
     { schema: { params: DocumentParams, response: { 200: DocumentRoomSchema } } },
     async (request, reply) =>
-      chat.openDocument(request.session!.user, request.params.documentId, () => enforce(reply, limits.conversation(request.session!.user.id))),
+      chat.openDocument(request.session!.user, request.params.documentId, async () => enforce(reply, await limits.conversation(request.session!.user.id))),
   );
 
   app.get('/conversations/:id', { schema: { params: IdParams, response: { 200: ConversationResponseSchema } } }, async (request) => ({
@@ -84,7 +84,7 @@ export async function chatRoutes(parent: FastifyInstance) {
     '/conversations/:id/read',
     { schema: { params: IdParams, body: MarkReadBodySchema, response: { 200: MarkReadResponseSchema } } },
     async (request, reply) => {
-      enforce(reply, limits.read(request.session!.user.id));
+      enforce(reply, await limits.read(request.session!.user.id));
       return chat.markRead(request.session!.user, request.params.id, request.body.messageId);
     },
   );
@@ -94,7 +94,7 @@ export async function chatRoutes(parent: FastifyInstance) {
     { schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
     async (request, reply) => {
       const user = request.session!.user;
-      const { message, created } = await chat.postMessage(user, request.params.id, request.body.text, request.body.clientMessageId, () => enforce(reply, limits.message(user.id)));
+      const { message, created } = await chat.postMessage(user, request.params.id, request.body.text, request.body.clientMessageId, async () => enforce(reply, await limits.message(user.id)));
       return reply.code(created ? 201 : 200).send({ message });
     },
   );
@@ -111,7 +111,7 @@ export async function chatRoutes(parent: FastifyInstance) {
 
   app.post('/conversations/:id/typing', { schema: { params: IdParams } }, async (request, reply) => {
     const user = request.session!.user;
-    enforce(reply, limits.typing(user.id, request.params.id));
+    enforce(reply, await limits.typing(user.id, request.params.id));
     await chat.typing(user, request.params.id);
     return reply.code(204).send();
   });
