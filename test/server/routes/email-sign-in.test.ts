@@ -90,6 +90,26 @@ describe.each(DIALECTS)('email sign-in on %s', (dialect) => {
       ]);
     });
 
+    it('sets the session cookie only for Parley’s own page (same origin)', async () => {
+      await start({ email: 'ada@example.com' });
+      const cross = await verify({ email: 'ada@example.com', code: '000000' });
+      expect(cross.headers['set-cookie']).toBeUndefined();
+      const own = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/email/verify',
+        headers: { origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-origin' },
+        payload: { email: 'ada@example.com', code: codeOf((await sent())[0]!) },
+      });
+      expect(own.statusCode).toBe(200);
+      expect(String(own.headers['set-cookie'])).toMatch(new RegExp(`^parley_session=${own.json().session.token};`));
+    });
+
+    it('an exchange-shaped body from verify has no cookie from another page', async () => {
+      await start({ email: 'ada@example.com' });
+      const res = await verify({ email: 'ada@example.com', code: codeOf((await sent())[0]!) });
+      expect([res.statusCode, res.headers['set-cookie'], Object.keys(res.json())]).toEqual([200, undefined, ['session', 'user']]);
+    });
+
     it('finds the existing account by its email, case-insensitively', async () => {
       const user = await existing('grace@example.com');
       await start({ email: 'GRACE@example.COM' });
@@ -149,6 +169,18 @@ describe.each(DIALECTS)('email sign-in on %s', (dialect) => {
         { action: 'sign_in.email_link', outcome: 'ok' },
         { action: 'sign_in.email_link', outcome: 'email_code_expired' },
       ]);
+    });
+
+    it('the link asks first in a browser signed in as another account, as an external link does', async () => {
+      const page = await t.app.inject({ method: 'GET', url: `/?externalAuthCode=${await t.sign({ user: { id: 'victim', name: 'Vic' } })}` });
+      const cookie = `parley_session=${page.cookies.find((c) => c.name === 'parley_session')!.value}`;
+      await start({ email: 'attacker@example.com' });
+      const url = new URL(linkOf((await sent())[0]!));
+      const res = await t.app.inject({ method: 'GET', url: `/${url.search}`, headers: { cookie } });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('Switch account?');
+      expect(res.body).toContain('Continue as <strong>attacker@example.com</strong>?');
+      expect(res.cookies.find((c) => c.name === 'parley_session')).toBeUndefined();
     });
 
     it('refuses a deactivated account as tokens are refused', async () => {

@@ -12,6 +12,7 @@ import { EVENT } from '../../../shared/src/constants.js';
 import { createApiClient, errorCodeOf } from '../api/client.js';
 import { openEventStream } from '../api/event-stream.js';
 import { ChatView } from '../chat/ChatView.js';
+import { EmailSignIn } from '../chat/email-sign-in.js';
 import { STREAM_READY, type LiveSource } from '../chat/use-chat.js';
 import { errorMessage, type LocaleStrings } from '../i18n/locale-strings.js';
 import type { Appearance } from './contract.js';
@@ -250,7 +251,11 @@ export function Widget(props: WidgetProps) {
         </div>
       )}
       <div class="body">
-        {(state.status === 'idle' || state.status === 'signing-in') && !renewing && <p class="status" role="status">{t.signingIn}</p>}
+        {state.status === 'idle' && props.appearance.emailSignIn ? (
+          <EmailSignIn baseUrl={props.baseUrl} t={t} describe={(code) => errorMessage(t, code)} credentials="omit" onSignedIn={(r) => session.adopt(r.session.token, r.user)} />
+        ) : (
+          (state.status === 'idle' || state.status === 'signing-in') && !renewing && <p class="status" role="status">{t.signingIn}</p>
+        )}
         {state.status === 'signed-out' && <p class="status">{t.signedOut}</p>}
         {state.status === 'error' && (
           <p class="status error" role="alert" data-code={state.code}>

@@ -22,6 +22,8 @@ export interface Appearance {
   replyTime: string | null;
   /** Said while nobody of the team is online. */
   awayText: string | null;
+  /** A visitor without a session may sign in by email (`signInMethods` has `email`). */
+  emailSignIn?: boolean;
 }
 
 export interface PanelHost {

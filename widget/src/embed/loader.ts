@@ -51,7 +51,10 @@ async function fetchAppearance(fetchImpl: typeof fetch, config: WidgetConfig, lo
   const timer = setTimeout(() => abort.abort(), APPEARANCE_TIMEOUT_MS);
   try {
     const response = await fetchImpl(`${config.baseUrl}/api/v1/widget/settings?locale=${locale}`, { credentials: 'omit', signal: abort.signal });
-    if (response.ok) settings = ((await response.json()) as { widget?: Partial<Appearance> }).widget ?? {};
+    if (response.ok) {
+      const body = (await response.json()) as { widget?: Partial<Appearance>; signInMethods?: string[] };
+      settings = { ...body.widget, emailSignIn: body.signInMethods?.includes('email') === true };
+    }
   } catch {
     // unreachable, too slow or not JSON: the defaults
   } finally {

@@ -207,6 +207,12 @@ export function createSession(options: SessionOptions) {
       set({ status: 'signing-in' });
       return refresh();
     },
+    /** Signed in elsewhere (email sign-in's code): becomes signed in with that session, superseding any sign-in running. */
+    adopt(token: string, user: User) {
+      generation++;
+      refreshing = null;
+      set({ status: 'signed-in', token, user });
+    },
     async logout(): Promise<void> {
       generation++;
       refreshing = null;

@@ -14,6 +14,8 @@ export const enErrors = {
   user_deactivated: 'Your chat account has been deactivated. Contact your administrator.',
   origin_not_allowed: 'This site is not allowed to show the chat. Contact the site administrator.',
   rate_limited: 'Too many attempts. Wait a moment and try again.',
+  email_code_invalid: 'This code does not match. Check the email and try again.',
+  email_code_expired: 'This code is no longer valid. Ask for a new one.',
   session_invalid: 'Your session has ended. Signing you in again…',
   network_error: 'The chat cannot be reached. Check your connection.',
   internal_error: 'Something went wrong on our side. Try again later.',

@@ -2,7 +2,7 @@
  * The hosted chat page at `/`: signed in by its HttpOnly session cookie (set by the externalAuthCode
  * redirect), live through an EventSource on /api/v1/events, which resumes by Last-Event-ID by itself. When
  * the session ends (expired, or revoked elsewhere) the stream is refused and the page shows the signed-out
- * view instead of a chat that would no longer update.
+ * view instead of a chat that would no longer update. With email sign-in on, that view has its form.
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -11,6 +11,8 @@ import { createApiClient, endsSession } from '../api/client.js';
 import { ChatView } from '../chat/ChatView.js';
 import { en as t } from '../chat/strings.js';
 import { eventSourceLive } from './live.js';
+import { EmailSignIn } from '../chat/email-sign-in.js';
+import { enErrors } from '../i18n/en.js';
 import './page.css';
 
 const api = createApiClient('', () => ({ kind: 'cookie' }));
@@ -24,6 +26,14 @@ function Page() {
     setMe(null);
   };
   const [failed, setFailed] = useState(false);
+  // Whether a visitor without a session may sign in by email (the public widget settings say so).
+  const [emailSignIn, setEmailSignIn] = useState(false);
+  useEffect(() => {
+    fetch('/api/v1/widget/settings').then(
+      (r) => r.json().then((body: { signInMethods?: string[] }) => setEmailSignIn(body.signInMethods?.includes('email') === true)),
+      () => undefined,
+    );
+  }, []);
   const load = () => {
     setFailed(false);
     api.me().then(
@@ -55,7 +65,16 @@ function Page() {
     return (
       <main class="signed-out">
         <h1>{t.notSignedInTitle}</h1>
-        <p role={ended === 'user_deactivated' ? 'alert' : undefined}>{ended === 'user_deactivated' ? t.accountDeactivated : t.notSignedInBody}</p>
+        {ended === 'user_deactivated' ? <p role="alert">{t.accountDeactivated}</p> : !emailSignIn && <p>{t.notSignedInBody}</p>}
+        {emailSignIn && (
+          <EmailSignIn
+            baseUrl=""
+            t={t}
+            describe={(code) => ({}).hasOwnProperty.call(enErrors, code) ? enErrors[code as keyof typeof enErrors] : t.errorGeneric}
+            credentials="include"
+            onSignedIn={(r) => setMe(r.user)}
+          />
+        )}
       </main>
     );
   return (

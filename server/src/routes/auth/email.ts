@@ -2,7 +2,8 @@
  * `POST /api/v1/auth/email/start` and `POST /api/v1/auth/email/verify` (docs/admin-api.md, Email sign-in).
  * Start answers 202 `{}` whether or not an email went out; verify answers what the exchange answers. Both
  * refuse a page outside the allowed origins as the exchange does; start is limited per client address
- * (PARLEY_EMAIL_SIGNIN_RATE_LIMIT) and per address emailed, verify by the sign-in limits of every door.
+ * (PARLEY_EMAIL_SIGNIN_RATE_LIMIT) and per address emailed, verify by the sign-in limits of every door. A
+ * verify from Parley's own origin (the hosted page) also sets the session cookie.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,6 +16,8 @@ import { presentUser } from '../../chat/present.js';
 import { signInAtDoor } from './sign-in-door.js';
 import { readField } from '../admin/read-field.js';
 import { landingUrl } from '../pages/landing-url.js';
+import { isSameOriginRequest } from '../../auth/csrf.js';
+import { setSessionCookie } from './session-cookie.js';
 
 /** A path on this server for the link to land on: what the hosted page's own landing rule keeps as it is. */
 function parseReturnTo(value: unknown): Field<string> {
@@ -73,6 +76,8 @@ export async function emailSignInRoutes(parent: FastifyInstance) {
         throw new ParleyError(result.code);
       }
       reply.header('cache-control', 'no-store');
+      // Parley's own hosted page signs in by cookie: a request from its origin gets one too.
+      if (isSameOriginRequest(request, new URL(app.publicUrl.value).origin)) setSessionCookie(reply, result.session.token, result.session.expiresAt, app.publicUrl.value);
       return {
         session: { token: result.session.token, expiresAt: new Date(result.session.expiresAt).toISOString() },
         user: presentUser(result.user),
