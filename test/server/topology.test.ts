@@ -8,7 +8,7 @@
  * - A rolling restart under traffic: each instance in turn gets SIGTERM while a message is posted every
  *   150 ms, exits 0 and is started again. The streams, told `retry:`, reconnect through the proxy with their
  *   Last-Event-ID; every message posted is received exactly once, in order, by every stream, and no request
- *   (post, sign-in page, reconnect) answers anything but its 2xx.
+ *   (post, back-to-back reads of /api/v1/me from two clients, reconnect) answers anything but its 2xx.
  * The figures (messages, reconnects, shutdown times) are printed.
  *
  * The token is signed against the real clock: the child processes have no clock of the test's to be given.
@@ -215,6 +215,7 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
 
       const posted: string[] = [];
       const answers: number[] = [];
+      const reads: number[] = [];
       let n = 0;
       const post = async () => {
         const text = `m${String(++n).padStart(3, '0')}`;
@@ -237,6 +238,14 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
             await new Promise((resolve) => setTimeout(resolve, 150));
           }
         })();
+        // And reads back to back from two clients, so that some arrive at the moment the instance closes.
+        const reading = [0, 1].map(async () => {
+          while (traffic) {
+            const response = await fetch(`${proxy}/api/v1/me`, { headers: session });
+            reads.push(response.status);
+            await response.arrayBuffer();
+          }
+        });
         const before = n;
         await until(() => n >= before + 4, 5000, () => 'traffic under way');
         const exited = new Promise<number | null>((resolve) => stopping.child.once('exit', (exitCode) => resolve(exitCode)));
@@ -249,11 +258,13 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
         await until(() => n >= after + 8, 5000, () => 'traffic after the stop');
         traffic = false;
         await sending;
+        await Promise.all(reading);
         await start(i);
       }
 
       await post();
       expect(answers.filter((status) => status !== 201)).toEqual([]);
+      expect(reads.filter((status) => status !== 200)).toEqual([]);
       await until(
         () => streams.every((s) => s.texts().length >= posted.length),
         10_000,
@@ -267,7 +278,7 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
       // Every stream was on one of the two instances, both of which were stopped.
       expect(reconnects.every((count) => count >= 1)).toBe(true);
       console.log(
-        `rolling restart: ${posted.length} messages posted (all 201), each received exactly once by all ${streams.length} streams; ` +
+        `rolling restart: ${posted.length} messages posted (all 201) and ${reads.length} reads (all 200), each received exactly once by all ${streams.length} streams; ` +
           `reconnects per stream ${reconnects.join(', ')}; SIGTERM to exit ${shutdownMs.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`,
       );
     } finally {
