@@ -191,7 +191,10 @@ export const ProfileSchema = Type.Object({
   email: Nullable(Type.String()),
   avatarUrl: Nullable(Type.String()),
   role: Type.Union([Type.Literal('owner'), Type.Literal('admin')]),
-  preferences: Type.Object({ sound: Type.Boolean({ description: 'A sound on a new conversation or a user’s message; off by default' }) }),
+  preferences: Type.Object({
+    sound: Type.Boolean({ description: 'A sound on a new conversation or a user’s message; off by default' }),
+    agentEmails: Type.Boolean({ description: 'Emails about conversations waiting for an answer while the team is away; on by default' }),
+  }),
 });
 export type Profile = Static<typeof ProfileSchema>;
 export const ProfileResponseSchema = Type.Object({ profile: ProfileSchema });
@@ -200,6 +203,7 @@ export const ProfilePatchSchema = Type.Object(
     name: Type.Optional(Type.Unknown({ description: '1 to 100 characters' })),
     avatarUrl: Type.Optional(Type.Unknown({ description: 'an https URL, or null' })),
     sound: Type.Optional(Type.Unknown({ description: 'true or false' })),
+    agentEmails: Type.Optional(Type.Unknown({ description: 'true or false' })),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -123,7 +123,7 @@ describe('alerts in the panel', () => {
     const { N, AudioContext } = fakes('granted');
     vi.stubGlobal('Notification', N);
     vi.stubGlobal('AudioContext', AudioContext);
-    serve({ 'GET /api/v1/admin/profile': () => ok({ profile: { ...PROFILE, preferences: { sound: true } } }) });
+    serve({ 'GET /api/v1/admin/profile': () => ok({ profile: { ...PROFILE, preferences: { ...PROFILE.preferences, sound: true } } }) });
     const d = dom(container);
     await d.mount('#/overview');
     await stream().emit(EVENT.messageCreated, { message: message('msg_1', 'cnv_a', 'Hello?', '2026-03-01T10:05:00.000Z') });

@@ -14,7 +14,7 @@ import { conversationFixture, messageFixture } from '../helpers/fixtures.js';
 
 export const T0 = '2026-03-01T10:00:00.000Z';
 export const ADMIN: User = { id: 'usr_ada', externalId: null, email: 'ada@example.com', name: 'Ada Admin', avatarUrl: null, role: 'owner', organizationId: 'default', createdAt: T0 };
-export const PROFILE: Profile = { id: ADMIN.id, name: ADMIN.name, email: ADMIN.email, avatarUrl: null, role: 'owner', preferences: { sound: false } };
+export const PROFILE: Profile = { id: ADMIN.id, name: ADMIN.name, email: ADMIN.email, avatarUrl: null, role: 'owner', preferences: { sound: false, agentEmails: true } };
 export const COUNTS = { unassigned: 2, mine: 1, open: 3, snoozed: 1, resolved: 4, all: 8 };
 
 /** A message by Alice, unless told. */

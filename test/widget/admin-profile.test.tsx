@@ -65,7 +65,7 @@ describe('profile', () => {
       createOscillator = node;
       createGain = node;
     });
-    serve({ 'PATCH /api/v1/admin/profile': (call) => ok({ profile: { ...PROFILE, preferences: { sound: (call.body as { sound: boolean }).sound } } }) });
+    serve({ 'PATCH /api/v1/admin/profile': (call) => ok({ profile: { ...PROFILE, preferences: { ...PROFILE.preferences, sound: (call.body as { sound: boolean }).sound } } }) });
     await d.mount('#/profile');
     const sound = d.control('Sound on new conversations and messages');
     expect(sound.checked).toBe(false);

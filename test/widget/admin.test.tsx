@@ -45,7 +45,7 @@ const conversation = (id: string, lastMessage: Message | null, unanswered: boole
   participants,
 });
 
-const PROFILE: Profile = { id: ADMIN.id, name: ADMIN.name, email: ADMIN.email, avatarUrl: null, role: 'owner', preferences: { sound: false } };
+const PROFILE: Profile = { id: ADMIN.id, name: ADMIN.name, email: ADMIN.email, avatarUrl: null, role: 'owner', preferences: { sound: false, agentEmails: true } };
 
 const SETTINGS: Setting[] = [
   { name: 'seatLimit', variable: 'PARLEY_SEAT_LIMIT', value: 5, locked: false },

@@ -80,13 +80,13 @@ describe.each(DIALECTS)('the inbox tools on %s', (dialect) => {
     const owner = await sessionFor({ id: 'the-owner', email: 'owner@example.com' }, 'owner');
     const alice = await sessionFor({ id: 'alice', name: 'Alice' });
     expect((await call(owner.headers, 'GET', '/api/v1/admin/profile')).json()).toEqual({
-      profile: { id: owner.userId, name: null, email: 'owner@example.com', avatarUrl: null, role: 'owner', preferences: { sound: false } },
+      profile: { id: owner.userId, name: null, email: 'owner@example.com', avatarUrl: null, role: 'owner', preferences: { sound: false, agentEmails: true } },
     });
     const saved = await call(owner.headers, 'PATCH', '/api/v1/admin/profile', { name: '  Olga from Support ', avatarUrl: 'https://cdn.example.com/olga.png', sound: true });
     expect(saved.json()).toEqual({
-      profile: { id: owner.userId, name: 'Olga from Support', email: 'owner@example.com', avatarUrl: 'https://cdn.example.com/olga.png', role: 'owner', preferences: { sound: true } },
+      profile: { id: owner.userId, name: 'Olga from Support', email: 'owner@example.com', avatarUrl: 'https://cdn.example.com/olga.png', role: 'owner', preferences: { sound: true, agentEmails: true } },
     });
-    expect((await call(owner.headers, 'PATCH', '/api/v1/admin/profile', { sound: false })).json().profile.preferences).toEqual({ sound: false });
+    expect((await call(owner.headers, 'PATCH', '/api/v1/admin/profile', { sound: false })).json().profile.preferences).toEqual({ sound: false, agentEmails: true });
 
     const conversation = (await call(alice.headers, 'POST', '/api/v1/conversations', { message: { text: 'Hi', clientMessageId: 'a1' } })).json().conversation;
     await call(owner.headers, 'POST', `/api/v1/admin/conversations/${conversation.id}/messages`, { text: 'Hello Alice', clientMessageId: 'o1' });

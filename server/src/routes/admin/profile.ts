@@ -1,4 +1,4 @@
-/** `GET`/`PATCH /api/v1/admin/profile`: the signed-in administrator's display name, avatar and alert preference. */
+/** `GET`/`PATCH /api/v1/admin/profile`: the signed-in administrator's display name, avatar and alert preferences. */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ProfilePatchSchema, ProfileResponseSchema, type Profile } from '../../../../shared/src/admin-api.js';
@@ -34,6 +34,8 @@ export async function profileRoutes(parent: FastifyInstance) {
     if (avatarUrl !== undefined) patch.avatarUrl = avatarUrl;
     const sound = readOptionalField('sound', body.sound, parseFlag);
     if (sound !== undefined) patch.sound = sound;
+    const agentEmails = readOptionalField('agentEmails', body.agentEmails, parseFlag);
+    if (agentEmails !== undefined) patch.agentEmails = agentEmails;
     return { profile: present(await useCases.profile.update(contextOf(request), patch)) };
   });
 }
