@@ -14,6 +14,7 @@ const VIA = new Map<CreatedVia, string>([
   ['owner_link', 'Owner link'],
   ['admin', 'Admin panel'],
   ['api', 'API'],
+  ['email', 'Email sign-in'],
 ]);
 const ROLES: [Role, string][] = [
   ['member', 'Member'],
