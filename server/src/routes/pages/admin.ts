@@ -38,7 +38,9 @@ export async function adminPageRoutes(app: FastifyInstance, options: { manifest:
     // A set-up link asks for the owner's name and email first; anything else (a sign-in link, a link that
     // is used or wrong) goes through the sign-in door at once.
     const link = await useCases.adminLinks.peekLink(token).catch(() => undefined);
-    if (link?.purpose === 'owner_setup') return page(reply, 200, ownerSetupPageHtml({ token: token as string, fixedEmail: link.email }));
+    // The form's post must carry this page's origin (Chromium sends `Origin: null` from a no-referrer page);
+    // `same-origin` still sends nothing, the link's token least of all, to any other site.
+    if (link?.purpose === 'owner_setup') return page(reply.header('referrer-policy', 'same-origin'), 200, ownerSetupPageHtml({ token: token as string, fixedEmail: link.email }));
     return signIn(request, reply, () => useCases.adminLinks.signInWithLink(token));
   });
 
@@ -46,7 +48,8 @@ export async function adminPageRoutes(app: FastifyInstance, options: { manifest:
   await app.register(async (form) => {
     await form.register(formBody, { bodyLimit: 4096 });
     form.post(ADMIN_LINK_PATH, async (request, reply) => {
-      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      // Same-origin, as the form's page: a form shown again posts with its origin too.
+      reply.header('cache-control', 'no-store').header('referrer-policy', 'same-origin');
       // A form post of Parley's own page only (auth/csrf.ts): another site cannot sign a visitor in with its link.
       if (!isSameOriginRequest(request, new URL(app.publicUrl.value).origin)) return reply.code(ERROR_STATUS.csrf_rejected).type('text/html; charset=utf-8').send(errorPageHtml('csrf_rejected'));
       const body = (request.body ?? {}) as Record<string, unknown>;

@@ -35,7 +35,7 @@ const FALLBACK: Explanation = { title: 'Something went wrong', body: 'The chat c
  * stylesheet, a `main.error` tagged with `data-code`. `title` is plain text; `content` is HTML the caller
  * has escaped.
  */
-export function staticPageHtml(page: { title: string; code: string; referrer: 'no-referrer' | 'strict-origin'; content: string }): string {
+export function staticPageHtml(page: { title: string; code: string; referrer: 'no-referrer' | 'same-origin' | 'strict-origin'; content: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>

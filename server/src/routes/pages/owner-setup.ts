@@ -30,5 +30,6 @@ ${form.problem ? `<p class="problem" role="alert">${escapeHtml(form.problem)}</p
 <input id="owner-email" name="email" type="email" autocomplete="email" required maxlength="320" value="${escapeHtml(email)}"${form.fixedEmail ? ' readonly' : ''}>
 <button type="submit">Become the owner</button>
 </form>`;
-  return staticPageHtml({ title: 'Set up Parley', code: 'owner_setup', referrer: 'no-referrer', content });
+  // same-origin: the form posts with this page's origin, which the post requires; no other site hears of the link.
+  return staticPageHtml({ title: 'Set up Parley', code: 'owner_setup', referrer: 'same-origin', content });
 }
