@@ -117,6 +117,7 @@ export function createEmailSignIn(deps: EmailSignInDeps) {
       await inTransaction(store, async (tx) => {
         await createEmailSignInRepository(tx).create({
           id,
+          email,
           email_normalized: normalized,
           code_hash: codeHash(id, code),
           link_hash: hashSecret(token),
@@ -141,7 +142,8 @@ export function createEmailSignIn(deps: EmailSignInDeps) {
         const counted = await requests.recordWrongCode(request.id, EMAIL_CODE_MAX_ATTEMPTS);
         return counted ? { ok: false, code: 'email_code_invalid', reason: 'wrong code' } : { ok: false, code: 'email_code_expired', reason: 'no live code' };
       }
-      return finish(request.id, email, now);
+      // A new account gets the address that received the email, as it was typed then.
+      return finish(request.id, request.email ?? email, now);
     },
 
     /** Signs in with a link's token; answers where the link lands too. */
@@ -150,9 +152,8 @@ export function createEmailSignIn(deps: EmailSignInDeps) {
       const now = deps.now();
       const request = await requests.byLinkHash(hashSecret(token));
       if (!request || request.used_at !== null || request.expires_at <= now || request.attempts >= EMAIL_CODE_MAX_ATTEMPTS) return { ok: false, code: 'email_code_expired', reason: 'no live link' };
-      // The address is the one the request was made for; the account keeps the spelling it has.
-      const owner = await users.findByEmail(request.email_normalized);
-      const result = await finish(request.id, owner?.email ?? request.email_normalized, now);
+      // The address is the one the request was made for, as it was typed then.
+      const result = await finish(request.id, request.email ?? request.email_normalized, now);
       return result.ok ? { ...result, returnTo: request.return_to } : result;
     },
   };

@@ -487,6 +487,15 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('email_links').execute();
       },
     },
+    '0013_email_sign_in': {
+      // The address as the visitor typed it, for the account a link creates (email_normalized is lower-case).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('email_sign_ins').addColumn('email', 'text').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('email_sign_ins').dropColumn('email').execute();
+      },
+    },
   };
 }
 

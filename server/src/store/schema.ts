@@ -292,6 +292,8 @@ export interface WebhookEndpointsTable {
 export interface EmailSignInsTable {
   id: string;
   email_normalized: string;
+  /** The address as typed (migration 0013; null in rows from before it). */
+  email: string | null;
   code_hash: string;
   link_hash: string;
   attempts: Generated<number>;

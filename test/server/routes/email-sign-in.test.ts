@@ -72,9 +72,9 @@ describe.each(DIALECTS)('email sign-in on %s', (dialect) => {
     });
 
     it('signs in once with the code, a new account for a new address', async () => {
-      await start({ email: 'ada@example.com' });
+      await start({ email: 'Ada@Example.com' });
       const code = codeOf((await sent())[0]!);
-      const res = await verify({ email: 'Ada@Example.com', code });
+      const res = await verify({ email: 'ada@example.com', code });
       expect(res.statusCode).toBe(200);
       const body = res.json();
       expect(body.user).toMatchObject({ email: 'Ada@Example.com' });
@@ -152,10 +152,11 @@ describe.each(DIALECTS)('email sign-in on %s', (dialect) => {
     });
 
     it('the link signs in once and lands on returnTo', async () => {
-      await start({ email: 'ada@example.com', returnTo: '/chat?x=1' });
+      await start({ email: 'Ada@Example.com', returnTo: '/chat?x=1' });
       const url = new URL(linkOf((await sent())[0]!));
       const res = await t.app.inject({ method: 'GET', url: `/${url.search}` });
       expect([res.statusCode, res.headers.location]).toEqual([303, '/chat?x=1']);
+      expect((await t.app.services.users.findByEmail('ada@example.com'))!.email).toBe('Ada@Example.com');
       const cookie = String(res.headers['set-cookie']);
       expect(cookie).toMatch(/parley_session=[^;]+/);
       const again = await t.app.inject({ method: 'GET', url: `/${url.search}` });
