@@ -299,6 +299,7 @@ describe('navigation', () => {
       ['Settings', '#/settings'],
       ['API keys', '#/api-keys'],
       ['Token API', '#/token-api'],
+      ['Webhooks', '#/webhooks'],
       ['Inbox', '#/inbox'],
       ['Canned replies', '#/canned-replies'],
       ['Audit log', '#/audit'],
@@ -307,7 +308,7 @@ describe('navigation', () => {
     expect(links.filter((a) => a.getAttribute('aria-current') === 'page').map(text)).toEqual(['Settings']);
     expect(text(q('h1'))).toBe('Settings');
 
-    await click(links[8]!);
+    await click(links[9]!);
     expect(location.hash).toBe('#/audit');
     expect(text(q('h1'))).toBe('Audit log');
     expect(all('nav a[aria-current=page]').map(text)).toEqual(['Audit log']);

@@ -24,6 +24,7 @@ import { href, PAGES, parseHash, useRoute, type Route } from './route.js';
 import { SettingsPage } from './Settings.js';
 import { TokenApiPage } from './TokenApi.js';
 import { UsersPage } from './Users.js';
+import { WebhooksPage } from './Webhooks.js';
 
 type Session =
   | { state: 'loading' }
@@ -134,6 +135,8 @@ function Body({ route, api, me, profile }: { route: Route; api: AdminApi; me: Us
       return <TokenApiPage api={api} />;
     case 'inbox':
       return <InboxPage api={api} me={me} openId={route.id} view={route.view} />;
+    case 'webhooks':
+      return <WebhooksPage api={api} />;
     case 'canned-replies':
       return <CannedRepliesPage api={api} />;
     case 'profile':

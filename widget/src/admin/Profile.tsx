@@ -1,7 +1,8 @@
 /**
  * The signed-in administrator's profile: the display name and avatar shown on their messages, and their
  * alerts: a sound on new conversations and messages (saved with the profile, so it follows them between
- * browsers) and browser notifications, whose permission is asked for only when they press the button.
+ * browsers), browser notifications, whose permission is asked for only when they press the button, and the
+ * emails about conversations waiting for an answer while the team is away (on until turned off).
  */
 import { useId, useState } from 'preact/hooks';
 import type { AdminApi, Profile, ProfilePatch } from './api.js';
@@ -58,6 +59,7 @@ function ProfileForms({ api, profile, onProfile, notifications }: { api: AdminAp
   const [name, setName] = useState(profile.name ?? '');
   const [avatarUrl, setAvatarUrl] = useState(profile.avatarUrl ?? '');
   const [soundNote, setSoundNote] = useState<{ ok: boolean; text: string } | null>(null);
+  const emails = useAction();
   const save = useAction();
   const id = useId();
 
@@ -118,6 +120,25 @@ function ProfileForms({ api, profile, onProfile, notifications }: { api: AdminAp
           <Notice note={soundNote} />
         </div>
         <NotificationSetting notifications={notifications} />
+        <div class="setting">
+          <label class="switch">
+            <input
+              type="checkbox"
+              checked={profile.preferences.agentEmails}
+              disabled={emails.busy}
+              onChange={(e) => {
+                const on = (e.currentTarget as HTMLInputElement).checked;
+                void emails.run(async () => {
+                  onProfile(await api.updateProfile({ agentEmails: on }));
+                  return on ? 'You will be emailed about conversations waiting for an answer.' : 'No more emails about waiting conversations.';
+                });
+              }}
+            />
+            Email me about conversations waiting for an answer
+          </label>
+          <p class="muted">While nobody of the team is online, to {profile.email ?? 'your address (your account has none yet)'}.</p>
+          <Notice note={emails.note} />
+        </div>
       </section>
     </>
   );

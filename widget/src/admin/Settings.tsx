@@ -1,11 +1,12 @@
 /**
  * Settings the panel may change, each saved on its own; one fixed by the environment is shown read-only with
- * the variable that fixes it. External auth's on/off switch lives on the external auth page. Below them, the
- * widget's look and words (WidgetSettings.tsx).
+ * the variable that fixes it. External auth's on/off switch lives on the external auth page. Below them, email
+ * (EmailSettings.tsx) and the widget's look and words (WidgetSettings.tsx).
  */
 import { useState } from 'preact/hooks';
 import type { AdminApi, Setting, SettingName, SettingsPatch } from './api.js';
 import { Loading, lockedText, Notice, useAction, useLoad } from './ui.js';
+import { EmailSettings } from './EmailSettings.js';
 import { draftOf } from './widget-draft.js';
 import { WidgetSettings } from './WidgetSettings.js';
 
@@ -113,17 +114,19 @@ function Field({ api, field, setting, onSaved }: { api: AdminApi; field: (typeof
 }
 
 export function SettingsPage({ api }: { api: AdminApi }) {
-  const settings = useLoad(() => api.settings(), []);
-  if (!settings.data) return <Loading error={settings.error} />;
-  const byName = new Map(settings.data.map((s) => [s.name, s]));
-  const saved = (all: Setting[]) => settings.set(() => all);
+  const body = useLoad(() => api.settingsBody(), []);
+  if (!body.data) return <Loading error={body.error} />;
+  const settings = body.data.settings;
+  const byName = new Map(settings.map((s) => [s.name, s]));
+  const saved = (all: Setting[]) => body.set((b) => ({ ...b, settings: all }));
   return (
     <>
       {FIELDS.map((field) => {
         const setting = byName.get(field.name);
         return setting && <Field key={field.name} api={api} field={field} setting={setting} onSaved={saved} />;
       })}
-      {draftOf(settings.data) && <WidgetSettings api={api} settings={settings.data} onSaved={saved} />}
+      <EmailSettings api={api} settings={settings} email={body.data.email} onSaved={(b) => body.set(() => b)} />
+      {draftOf(settings) && <WidgetSettings api={api} settings={settings} onSaved={saved} />}
     </>
   );
 }

@@ -7,6 +7,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { CannedReply, CustomerSchema, InboxViewCounts, Profile } from '../../../shared/src/admin-api.js';
 import type { Conversation, Message, MeResponse, MessagePage, User } from '../../../shared/src/api.js';
+import type { WebhookDelivery, WebhookEndpoint } from '../../../shared/src/webhooks-api.js';
 import { ApiError, endsSession, readResponse } from '../api/client.js';
 
 export type Role = User['role'];
@@ -16,7 +17,7 @@ export interface Overview {
   last24h: { accountsCreated: number; signIns: Record<string, number> };
 }
 
-export type SettingName = 'seatLimit' | 'allowedOrigins' | 'tokenMaxLifetime' | 'externalAuthEnabled' | 'signInMethods' | 'emailSignInDomains';
+export type SettingName = 'seatLimit' | 'allowedOrigins' | 'tokenMaxLifetime' | 'externalAuthEnabled' | 'signInMethods' | 'emailSignInDomains' | 'smtpUrl' | 'mailFrom';
 export interface Setting {
   name: SettingName;
   variable: string | null;
@@ -30,6 +31,15 @@ export interface SettingsPatch {
   externalAuthEnabled?: boolean;
   signInMethods?: string[];
   emailSignInDomains?: string[] | null;
+  /** Write-only: it reads back with the password hidden (`smtp://user:••••@host:587`). */
+  smtpUrl?: string | null;
+  mailFrom?: string | null;
+}
+/** `GET`/`PATCH /api/v1/admin/settings` whole: the settings, and whether email can be sent (an SMTP server is set). */
+export interface SettingsBody {
+  settings: Setting[];
+  /** Absent from servers before email. */
+  email?: { enabled: boolean };
 }
 
 export interface SigningKey {
@@ -102,6 +112,20 @@ export interface ProfilePatch {
   name?: string;
   avatarUrl?: string | null;
   sound?: boolean;
+  agentEmails?: boolean;
+}
+
+export type { WebhookDelivery, WebhookEndpoint };
+/** `POST`/`PATCH /api/v1/admin/webhooks`. */
+export interface WebhookInput {
+  url?: string;
+  description?: string | null;
+  events?: string[];
+  enabled?: boolean;
+}
+export interface DeliveryPage {
+  deliveries: WebhookDelivery[];
+  nextCursor: string | null;
 }
 
 export type AuditKind = 'admin' | 'sign_in';
@@ -159,6 +183,18 @@ export interface AdminApi {
   overview(): Promise<Overview>;
   settings(): Promise<Setting[]>;
   updateSettings(patch: SettingsPatch): Promise<Setting[]>;
+  /** The settings with `email.enabled`, read or changed. */
+  settingsBody(patch?: SettingsPatch): Promise<SettingsBody>;
+  /** A test email to the caller's own address; answers that address. */
+  sendTestEmail(): Promise<string>;
+  webhooks(): Promise<WebhookEndpoint[]>;
+  /** The endpoint, and its signing secret (`whsec_…`), which is shown only here. */
+  createWebhook(input: WebhookInput): Promise<{ endpoint: WebhookEndpoint; secret: string }>;
+  updateWebhook(id: string, patch: WebhookInput): Promise<WebhookEndpoint>;
+  deleteWebhook(id: string): Promise<void>;
+  rotateWebhookSecret(id: string): Promise<string>;
+  webhookDeliveries(id: string, cursor?: string): Promise<DeliveryPage>;
+  resendDelivery(id: string, deliveryId: string): Promise<WebhookDelivery>;
   keys(): Promise<KeyList>;
   createKey(): Promise<{ kid: string; secret: string }>;
   retireKey(kid: string): Promise<SigningKey>;
@@ -246,6 +282,15 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     overview: () => call('GET', `${admin}/overview`),
     settings: () => settings('GET'),
     updateSettings: (patch) => settings('PATCH', patch),
+    settingsBody: (patch) => call(patch ? 'PATCH' : 'GET', `${admin}/settings`, patch),
+    sendTestEmail: async () => (await call<{ to: string }>('POST', `${admin}/settings/test-email`)).to,
+    webhooks: async () => (await call<{ endpoints: WebhookEndpoint[] }>('GET', `${admin}/webhooks`)).endpoints,
+    createWebhook: (input) => call('POST', `${admin}/webhooks`, input),
+    updateWebhook: async (id, patch) => (await call<{ endpoint: WebhookEndpoint }>('PATCH', `${admin}/webhooks/${enc(id)}`, patch)).endpoint,
+    deleteWebhook: (id) => call('DELETE', `${admin}/webhooks/${enc(id)}`),
+    rotateWebhookSecret: async (id) => (await call<{ secret: string }>('POST', `${admin}/webhooks/${enc(id)}/rotate-secret`)).secret,
+    webhookDeliveries: (id, cursor) => call('GET', `${admin}/webhooks/${enc(id)}/deliveries${query({ cursor })}`),
+    resendDelivery: async (id, deliveryId) => (await call<{ delivery: WebhookDelivery }>('POST', `${admin}/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/resend`)).delivery,
     keys: () => call('GET', `${admin}/keys`),
     createKey: () => call('POST', `${admin}/keys`),
     retireKey: async (kid) => (await call<{ key: SigningKey }>('POST', `${admin}/keys/${enc(kid)}/retire`)).key,

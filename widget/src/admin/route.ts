@@ -13,6 +13,7 @@ export const PAGES = [
   ['settings', 'Settings'],
   ['api-keys', 'API keys'],
   ['token-api', 'Token API'],
+  ['webhooks', 'Webhooks'],
   ['inbox', 'Inbox'],
   ['canned-replies', 'Canned replies'],
   ['audit', 'Audit log'],
