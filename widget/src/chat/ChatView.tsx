@@ -85,9 +85,11 @@ export interface ChatViewProps {
   visible?: boolean;
   /** What the compact layout's home says about the team (the chat's defaults for what is missing). */
   home?: HomeInfo;
+  /** Opened once the list has loaded, if it is one of the user's conversations (the hosted page's `?conversation=`). */
+  openId?: string | null;
 }
 
-export function ChatView({ api, me, live, t, lang, compact = false, documentId = null, onRoomError, visible = true, home }: ChatViewProps) {
+export function ChatView({ api, me, live, t, lang, compact = false, documentId = null, onRoomError, visible = true, home, openId }: ChatViewProps) {
   const { state, online, select, deselect, loadOlder, start, send, edit, remove, typing } = useChat(api, me, live, documentId, visible);
   const team = home?.teamName ?? null;
   // The wide layout's "New conversation": a composer in the thread until its first message is sent.
@@ -140,6 +142,9 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
     focusNext.current = (v) => v === 'home';
     deselect();
   };
+  useEffect(() => {
+    if (openId && state.loaded && state.conversations.some((c) => c.id === openId)) openConversation(openId);
+  }, [state.loaded]);
   const selected = state.conversations.find((c) => c.id === state.selectedId) ?? null;
   /** Which view shows: a conversation, the draft (wide layout), or the home. */
   const view = selected ? `c:${selected.id}` : drafting ? 'draft' : 'home';

@@ -2,7 +2,8 @@
  * The hosted chat page at `/`: signed in by its HttpOnly session cookie (set by the externalAuthCode
  * redirect), live through an EventSource on /api/v1/events, which resumes by Last-Event-ID by itself. When
  * the session ends (expired, or revoked elsewhere) the stream is refused and the page shows the signed-out
- * view instead of a chat that would no longer update. With email sign-in on, that view has its form.
+ * view instead of a chat that would no longer update. With email sign-in on, that view has its form. An
+ * account with an address has the switch of its notification emails; `?conversation=<id>` opens that one.
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -12,10 +13,13 @@ import { ChatView } from '../chat/ChatView.js';
 import { en as t } from '../chat/strings.js';
 import { eventSourceLive } from './live.js';
 import { EmailSignIn } from '../chat/email-sign-in.js';
+import { EmailSwitch } from './email-switch.js';
 import { enErrors } from '../i18n/en.js';
 import './page.css';
 
 const api = createApiClient('', () => ({ kind: 'cookie' }));
+// `/?conversation=<id>`, where a notification email's link lands: that conversation opens once the list loads.
+const openId = new URLSearchParams(location.search).get('conversation');
 
 function Page() {
   const [me, setMe] = useState<User | null | undefined>(undefined);
@@ -84,6 +88,7 @@ function Page() {
         <span class="who">
           {t.signedInAs} <span data-testid="user-name">{me.name ?? me.email ?? me.externalId ?? me.id}</span>
         </span>
+        {me.email && <EmailSwitch />}
         <button
           type="button"
           onClick={() => {
@@ -94,7 +99,7 @@ function Page() {
         </button>
       </header>
       <main class="main">
-        <ChatView api={api} me={me} live={live} t={t} />
+        <ChatView api={api} me={me} live={live} t={t} openId={openId} />
       </main>
     </div>
   );
