@@ -34,7 +34,8 @@ export const AGENT_NOTIFICATION_KIND = 'agent_notification';
 /** Replies within this long of the last email of a conversation join the next one. */
 export const NOTIFY_SPACING_MS = 3_600_000;
 export const EMAIL_OPEN_PATH = '/email/open';
-export const UNSUBSCRIBE_PATH = '/api/v1/email/unsubscribe';
+/** A page of Parley's (like `/email/open`), not of its API: a person or a mail client reads what it answers. */
+export const UNSUBSCRIBE_PATH = '/email/unsubscribe';
 
 const NOTIFY_RETRY_DELAYS_MS = [30_000, 120_000, 600_000, 1_800_000, 3_600_000] as const;
 const TEAM = ['owner', 'admin'] as const;

@@ -2,7 +2,7 @@
  * The doors of email (README.md, Email):
  * - `GET /email/open?token=` — a notification email's one-time link (24 hours): signs its user in as the
  *   hosted page's sign-in does (the same door: rate limit, audit, cookie) and lands on that conversation;
- * - `GET|POST /api/v1/email/unsubscribe?token=` — RFC 8058: the POST (a mail client's one click, or the
+ * - `GET|POST /email/unsubscribe?token=` — RFC 8058: the POST (a mail client's one click, or the
  *   page's button) turns the user's notification emails off; a GET only shows the page with the button;
  * - `PATCH /api/v1/me/email` `{"emailNotifications"}` — the signed-in user turns them off or on;
  * - `POST /api/v1/admin/settings/test-email` — an administrator's test email to their own address (202).

@@ -78,7 +78,7 @@ describe.each(DIALECTS)('email notifications on %s', (dialect) => {
     expect(mail!.text).toContain('Fixed: <b>refund</b> & "credit" sent');
     expect(mail!.html).toContain('Fixed: &lt;b&gt;refund&lt;/b&gt; &amp; &quot;credit&quot; sent');
     expect(mail!.html).not.toContain('<b>refund');
-    const unsubscribe = linkIn(mail!.text!, '/api/v1/email/unsubscribe')!;
+    const unsubscribe = linkIn(mail!.text!, '/email/unsubscribe')!;
     const header = (name: string) => mail!.headerLines.filter((h) => h.key === name).map((h) => h.line.replace(/\r?\n[ \t]+/g, ' '));
     expect(header('list-unsubscribe-post')).toEqual(['List-Unsubscribe-Post: List-Unsubscribe=One-Click']);
     expect(header('list-unsubscribe')).toEqual([`List-Unsubscribe: <${unsubscribe}>`]);
@@ -138,7 +138,7 @@ describe.each(DIALECTS)('email notifications on %s', (dialect) => {
     const id = await start(alice, 'Hello');
     await reply(ada, id, 'Hi there');
     await advance(NOTIFY_AFTER_MS, 1);
-    const link = linkIn(smtp!.messages[0]!.text!, '/api/v1/email/unsubscribe')!.replace('http://127.0.0.1:3000', '');
+    const link = linkIn(smtp!.messages[0]!.text!, '/email/unsubscribe')!.replace('http://127.0.0.1:3000', '');
     const page = await t.app.inject({ method: 'GET', url: link });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<form method="post"');
