@@ -37,6 +37,15 @@ await esbuild.build({
   logLevel: 'warning',
 });
 await esbuild.build({
+  entryPoints: [join(root, 'bench/outbox.ts')],
+  outfile: join(root, 'dist/bench/outbox.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  logLevel: 'warning',
+});
+await esbuild.build({
   entryPoints: [join(root, 'bench/search.ts')],
   outfile: join(root, 'dist/bench/search.js'),
   bundle: true,
@@ -193,6 +202,19 @@ async function measureAdminUsers() {
   return `Admin users page with ${adminUsers.accounts.toLocaleString('en')} accounts (SQLite, in process, median of 20): first page ${adminUsers.firstPageMs} ms, search ${adminUsers.searchMs} ms.`;
 }
 
+/** The outbox's webhook deliveries to a local receiver, against bare signed POSTs to it (bench/outbox.ts). */
+function measureOutbox() {
+  const r = JSON.parse(execSync(`${process.execPath} ${join(root, 'dist/bench/outbox.js')}${quick ? ' --quick' : ''}`, { env: { ...process.env, LOG_LEVEL: 'silent' } }).toString());
+  return [
+    '| outbox: webhook deliveries to a receiver on 127.0.0.1 (SQLite, in process) | count | per second | × baseline |',
+    '|---|---|---|---|',
+    `| baseline: bare signed POSTs of a delivery's size, ${r.inFlight} in flight, a new connection each | ${r.deliveries.toLocaleString('en')} | ${r.barePerSecond} | 1.00 |`,
+    `| the worker draining the outbox (${r.inFlight} at a time; claim, send, record each try) | ${r.delivered.toLocaleString('en')} delivered, ${r.outbox.failed} failed | ${r.deliveriesPerSecond} | ${r.ratio.toFixed(2)} |`,
+    '',
+    `Messages posted while enqueueing (each with its delivery in its transaction): ${r.messagesPerSecondWhileEnqueueing} a second.`,
+  ].join('\n');
+}
+
 /** The inbox search among 100,000 messages on both databases (bench/search.ts), against the inbox list on the same data. */
 function measureSearch() {
   const ms = (x) => x.toFixed(1);
@@ -227,6 +249,7 @@ const sections = new Map([
   ['provisioning', measureBurst],
   ['admin-users', measureAdminUsers],
   ['search', measureSearch],
+  ['outbox', measureOutbox],
 ]);
 for (const name of only ?? []) if (!sections.has(name)) throw new Error(`--only: unknown scenario ${name} (one of ${[...sections.keys()].join(', ')})`);
 const out = new Map();
@@ -258,6 +281,8 @@ ${out.get('widget-load')}
 ${out.get('admin-users')}
 
 ${out.get('search')}
+
+${out.get('outbox')}
 
 The server runs in its own process; autocannon drives it over loopback from this one (both share the 2 cores).
 The baselines are bare Fastify routes in the same server process, measured again in every round just before
