@@ -29,6 +29,8 @@ import { emailLinkSignIn } from './routes/pages/email-sign-in-link.js';
 import { chatRoutes } from './routes/chat/index.js';
 import { eventRoutes } from './routes/chat/events.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { tokenApiRoutes } from './routes/token-api/index.js';
 import { pageRoutes } from './routes/pages/index.js';
@@ -73,6 +75,8 @@ declare module 'fastify' {
     redis: RedisLink | null;
     /** The base of links; fixed after listen() when PORT=0 derived it. */
     publicUrl: { value: string };
+    /** This app's Prometheus metrics (metrics.ts), served at GET /metrics. */
+    metrics: Metrics;
   }
 }
 
@@ -151,7 +155,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('store', store);
   app.decorate('now', now);
   app.decorate('publicUrl', publicUrl);
-  const redis = config.redis ? openRedisLink(config.redis, { ...(options.redisKeyPrefix ? { prefix: options.redisKeyPrefix } : {}), log: app.log }) : null;
+  const metrics = createMetrics();
+  app.decorate('metrics', metrics);
+  const redis = config.redis ? openRedisLink(config.redis, { ...(options.redisKeyPrefix ? { prefix: options.redisKeyPrefix } : {}), log: app.log, onError: metrics.redisError }) : null;
   app.decorate('redis', redis);
   if (redis) {
     app.addHook('onClose', () => redis.close());
@@ -159,7 +165,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await redis.whenAvailable(1000);
   }
   const jwksFetch = options.jwksFetch ?? createSafeJwksFetch({ allowPrivate: config.jwksAllowPrivate });
-  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, redis, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}), onBackgroundError: (error) => app.log.error({ err: error }, 'background work failed') }));
+  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, redis, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}), metrics, onBackgroundError: (error) => {
+    if (isDatabaseUnavailable(error)) metrics.databaseError('background');
+    app.log.error({ err: error }, 'background work failed');
+  } }));
   app.decorate('origins', createOriginPolicy(app.services.settings, () => publicUrl.value));
   const stopBackground = await app.services.start();
   app.addHook('onClose', async () => {
@@ -172,6 +181,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // The database is unreachable for now (a restart, a failover): a 503 to retry, never a 500; a page (the
     // hosted page's sign-in included) answers it as an HTML error page.
     if (isDatabaseUnavailable(error) || (error instanceof ParleyError && error.code === 'database_unavailable')) {
+      metrics.databaseError('request');
       request.log.warn({ err: error, url: redactUrl(request.url) }, 'database unavailable');
       reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)).header('cache-control', 'no-store');
       const page = (request.method === 'GET' || request.method === 'HEAD') && !request.url.startsWith('/api/');
@@ -206,6 +216,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     } catch (error) {
       done(error as Error, undefined);
     }
+  });
+  // By route pattern, never the URL (unbounded, and it may hold a token). A hijacked reply (an event stream)
+  // has no onResponse.
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
   });
   app.addHook('onRequest', async (request) => {
     // Only a NUL outside a redacted token is refused here (one inside is the sign-in's token_invalid).
@@ -278,6 +293,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', hostedPageSignIn);
   app.addHook('onRequest', emailLinkSignIn);
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(authRoutes, { prefix: '/api/v1' });
   await app.register(emailSignInRoutes, { prefix: '/api/v1' });
   await app.register(chatRoutes, { prefix: '/api/v1' });

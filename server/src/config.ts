@@ -56,6 +56,8 @@ export interface Config {
   emailSignInRateLimit: RateLimit;
   /** Redis (`redis://…`, `rediss://…` for TLS), or null: rate limits, typing and presence stay per instance. */
   redis: RedisConfig | null;
+  /** The bearer token `GET /metrics` requires, or null: it answers only from loopback on a loopback-bound server. */
+  metricsToken: string | null;
   /** Variables that the environment (or a flag) set explicitly: these are locked in the admin panel. */
   fromEnvironment: ReadonlySet<string>;
 }
@@ -260,6 +262,12 @@ export function parseRedisUrl(raw: string): RedisConfig {
   return { url: raw, host, port: url.port === '' ? 6379 : Number(url.port), tls, db: path === '' ? 0 : Number(path) };
 }
 
+/** 16 to 512 visible ASCII characters: it travels in an `Authorization: Bearer` header. */
+function parseMetricsToken(raw: string): string {
+  if (!/^[\x21-\x7e]{16,512}$/.test(raw)) throw new Error('must be 16 to 512 visible ASCII characters (no spaces)');
+  return raw;
+}
+
 function parseLogLevel(raw: string): LogLevel {
   if (!LOG_LEVELS.has(raw)) throw new Error(`must be one of ${[...LOG_LEVELS].join(', ')}`);
   return raw as LogLevel;
@@ -292,6 +300,7 @@ const SETTINGS = [
   { key: 'webhooksAllowPrivate', variable: 'PARLEY_WEBHOOKS_ALLOW_PRIVATE', flag: '--webhooks-allow-private', parse: parseBoolean, fallback: false },
   { key: 'emailSignInRateLimit', variable: 'PARLEY_EMAIL_SIGNIN_RATE_LIMIT', flag: '--email-signin-rate-limit', parse: parseRateLimit, fallback: { max: 20, windowSeconds: 3600 } },
   { key: 'redis', variable: 'PARLEY_REDIS_URL', flag: '--redis-url', parse: parseRedisUrl, fallback: null },
+  { key: 'metricsToken', variable: 'PARLEY_METRICS_TOKEN', flag: '--metrics-token', parse: parseMetricsToken, fallback: null },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /** The flags `parley serve` accepts, for its usage text. */

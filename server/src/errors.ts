@@ -24,6 +24,7 @@ export const DEFAULT_MESSAGES: ReadonlyMap<ErrorCode, string> = new Map<ErrorCod
   ['session_missing', 'Sign in first.'],
   ['session_invalid', 'The session has ended. Sign in again.'],
   ['csrf_rejected', 'The request came from another site.'],
+  ['metrics_token_invalid', 'Metrics need the bearer token of PARLEY_METRICS_TOKEN.'],
   ['bad_request', 'The request is malformed.'],
   ['not_found', 'Not found.'],
   ['method_not_allowed', 'Method not allowed.'],

@@ -49,6 +49,7 @@ import { createOutboxWorker } from './outbound/worker.js';
 import { createOutboundSenders } from './outbound/senders.js';
 import { createMailTransport, defaultMailFrom } from './outbound/mail-sender.js';
 import { createNotificationScheduler } from './outbound/notifications.js';
+import type { Metrics } from './metrics.js';
 
 export interface ServiceOptions {
   config: Config;
@@ -63,6 +64,8 @@ export interface ServiceOptions {
   onBackgroundError?: (error: unknown) => void;
   /** Redis, when configured: signals, presence and session ends go through it (redis/). */
   redis?: RedisLink | null;
+  /** The app's metrics (metrics.ts): messages, outbox sends and backlog. */
+  metrics?: Metrics;
 }
 
 export function createServices(options: ServiceOptions) {
@@ -88,11 +91,12 @@ export function createServices(options: ServiceOptions) {
   const adminLinks = createAdminLinks({ links: createAdminLinkRepository(store), users, settings: adminSettings, now });
   const useCases = createUseCases({ store, audit, bus, settings: adminSettings, adminLinks, sessions, users, now, webhooksAllowPrivate: config.webhooksAllowPrivate });
   const outbox = createOutboxRepository(store);
+  options.metrics?.watchOutbox(() => outbox.counts());
   const mailTransport = createMailTransport(async () => {
     const s = await adminSettings.get();
     return { smtp: s.smtp, from: s.mailFrom ?? defaultMailFrom(publicUrl()) };
   });
-  const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl, settings: adminSettings, mail: mailTransport, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}) }), now, onError: options.onBackgroundError });
+  const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl, settings: adminSettings, mail: mailTransport, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}) }), now, onError: options.onBackgroundError, ...(options.metrics ? { onSent: options.metrics.outboxSent } : {}) });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   return {
     /** Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, the end of snoozes); answers the stop function. */
@@ -139,7 +143,7 @@ export function createServices(options: ServiceOptions) {
     signIn: createSignIn({ keyRing, keys, jtis, users, sessions, settings: adminSettings.get, requireJti: config.requireJti, now, mintKeys, organizations, grants, issuer: publicUrl }),
     /** Sign-in by an emailed code or link (auth/email-sign-in.ts). */
     emailSignIn: createEmailSignIn({ store, users, sessions, settings: adminSettings, publicUrl, now }),
-    chat: createChatService({ store, conversations, messages, events, access, bus, signals, now, notifications: createNotificationScheduler({ store, config }) }),
+    chat: createChatService({ store, conversations, messages, events, access, bus, signals, now, notifications: createNotificationScheduler({ store, config }), ...(options.metrics ? { onMessagePosted: options.metrics.messagePosted } : {}) }),
     /** Live signals (typing) for the event streams: chat/signals.ts. */
     signals,
     /** Whether the team is online: administrators' open panels (store/presence.ts). */

@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   session_missing: 401,
   session_invalid: 401,
   csrf_rejected: 403,
+  /** GET /metrics without the bearer token of PARLEY_METRICS_TOKEN. */
+  metrics_token_invalid: 401,
   bad_request: 400,
   not_found: 404,
   method_not_allowed: 405,

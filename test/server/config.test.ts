@@ -86,6 +86,8 @@ describe('loadConfig', () => {
     ['PARLEY_REDIS_URL', 'redis://'],
     ['PARLEY_REDIS_URL', 'redis://cache.example.com/parley'],
     ['PARLEY_REDIS_URL', 'redis://cache.example.com?db=1'],
+    ['PARLEY_METRICS_TOKEN', 'too-short'],
+    ['PARLEY_METRICS_TOKEN', 'a token with spaces in it'],
   ])('%s=%s is refused with a message naming the variable', (variable, value) => {
     const found = problems({ [variable]: value });
     expect(found).toHaveLength(1);
@@ -121,6 +123,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ PARLEY_REDIS_URL: 'rediss://default:s%40cret@cache.example.com:6380/2' }).redis).toEqual({ url: 'rediss://default:s%40cret@cache.example.com:6380/2', host: 'cache.example.com', port: 6380, tls: true, db: 2 });
     expect(loadConfig({ PARLEY_REDIS_URL: 'redis://[::1]' }).redis).toMatchObject({ host: '::1', port: 6379 });
     expect(problems({ PARLEY_REDIS_URL: 'redis://u:hunter2-secret@cache.example.com/x' })[0]).not.toContain('hunter2');
+  });
+
+  it('reads PARLEY_METRICS_TOKEN: none by default, 16 to 512 visible ASCII characters, never echoed', () => {
+    expect(loadConfig({}).metricsToken).toBeNull();
+    expect(loadConfig({ PARLEY_METRICS_TOKEN: 'scrape-0123456789/+=' }).metricsToken).toBe('scrape-0123456789/+=');
+    expect(loadConfig({}, new Map([['--metrics-token', 'x'.repeat(512)]])).metricsToken).toBe('x'.repeat(512));
+    expect(problems({ PARLEY_METRICS_TOKEN: 'x'.repeat(513) })).toEqual(['PARLEY_METRICS_TOKEN (--metrics-token): must be 16 to 512 visible ASCII characters (no spaces)']);
+    expect(problems({ PARLEY_METRICS_TOKEN: 'hunter2 hunter2 hunter2' })[0]).not.toContain('hunter2');
   });
 
   it('never echoes a secret in its message', () => {

@@ -21,6 +21,7 @@ import type { EventBus, BusEvent } from './event-bus.js';
 import { presentConversation, presentMessage } from './present.js';
 import type { Signals } from './signals.js';
 import type { NotificationScheduler } from '../outbound/notifications.js';
+import type { MessageKind } from '../metrics.js';
 
 export interface ChatDeps {
   store: Store;
@@ -36,6 +37,8 @@ export interface ChatDeps {
   readMarkers?: ReadMarkerRepository;
   /** Schedules the notification emails of a message, in its transaction (outbound/notifications.ts). */
   notifications?: NotificationScheduler;
+  /** Told of each message stored (not of a retry), after its commit: the metrics count them. */
+  onMessagePosted?: (kind: MessageKind) => void;
 }
 
 /** A new conversation's first message, and its title if the user gave one. */
@@ -204,6 +207,7 @@ export function createChatService(deps: ChatDeps) {
           ];
           return { conversation, published };
         });
+        deps.onMessagePosted?.(isAdministrator(user) ? 'agent' : 'user');
         for (const event of result.published) bus.publish({ event, participantIds });
         return { conversation: result.conversation, created: true };
       } catch (error) {
@@ -273,6 +277,7 @@ export function createChatService(deps: ChatDeps) {
         return { row, created, published };
       });
       if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');
+      if (result.created) deps.onMessagePosted?.(internal ? 'note' : isAdministrator(user) ? 'agent' : 'user');
       if (result.published.length > 0) {
         const participantIds = await conversations.participantIds(conversationId);
         for (const event of result.published) bus.publish({ event, participantIds });

@@ -8,6 +8,7 @@
  * runs its own worker, and claims never overlap.
  */
 import type { OutboxRepository, OutboxRow } from '../store/outbox.js';
+import type { OutboxSendOutcome } from '../metrics.js';
 
 /** What a sender answers for one row. */
 export type SendOutcome =
@@ -34,12 +35,14 @@ export interface OutboxWorkerOptions {
   /** Rows sent at the same time. */
   concurrency?: number;
   onError?: (error: unknown) => void;
+  /** Told of each try once its record is written: sent, to be tried again, or failed for good. */
+  onSent?: (kind: string, outcome: OutboxSendOutcome) => void;
 }
 
 export const OUTBOX_POLL_MS = 1_000;
 const BATCH = 20;
 
-export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_MS, concurrency = 8, onError }: OutboxWorkerOptions) {
+export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_MS, concurrency = 8, onError, onSent }: OutboxWorkerOptions) {
   const byKind = new Map(senders.map((s) => [s.kind, s]));
   let running: Promise<number> | null = null;
   let again = false;
@@ -60,10 +63,14 @@ export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_
     }
     const attempt = { durationMs: performance.now() - started, statusCode: outcome.statusCode ?? null, error: outcome.ok ? null : outcome.error };
     const at = now();
-    if (outcome.ok) await outbox.succeed(row, attempt, at);
-    else {
+    if (outcome.ok) {
+      await outbox.succeed(row, attempt, at);
+      onSent?.(row.kind, 'ok');
+    } else {
       const delay = outcome.retry === false ? undefined : sender?.retryDelaysMs[row.attempts - 1];
       await outbox.fail(row, attempt, at, delay === undefined ? null : at + delay);
+      // An unknown kind is not a label: the kinds of the senders are few, the rows' could be anything.
+      onSent?.(sender ? row.kind : 'unknown', delay === undefined ? 'failed' : 'retry');
       if (delay === undefined) await sender?.onGaveUp?.(row, at).catch((error: unknown) => onError?.(error));
     }
     await sender?.afterAttempt?.(row, outcome, at).catch((error: unknown) => onError?.(error));

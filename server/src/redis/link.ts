@@ -49,8 +49,11 @@ const RETRY_MAX_MS = 1000;
 
 export const DEFAULT_REDIS_PREFIX = 'parley:';
 
+/** Told of each error, and of each close not asked for by `close()`, of either connection (the metrics count them). */
+export type RedisErrorListener = (connection: 'commands' | 'subscriber', event: 'error' | 'close') => void;
+
 /** Opens the link; it connects in the background and keeps reconnecting until closed. */
-export function openRedisLink(config: RedisConfig, options: { prefix?: string; log: RedisLog }): RedisLink {
+export function openRedisLink(config: RedisConfig, options: { prefix?: string; log: RedisLog; onError?: RedisErrorListener }): RedisLink {
   const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
   const base: RedisOptions = {
     connectTimeout: CONNECT_TIMEOUT_MS,
@@ -98,11 +101,17 @@ export function openRedisLink(config: RedisConfig, options: { prefix?: string; l
   }, CONNECT_TIMEOUT_MS * 2);
   bootWarning.unref();
 
-  for (const client of [commands, subscriber]) {
+  for (const [connection, client] of [['commands', commands], ['subscriber', subscriber]] as const) {
     // Errors are states here, told once by `update`; without a listener ioredis would print each one.
-    client.on('error', () => update());
+    client.on('error', () => {
+      if (!closing) options.onError?.(connection, 'error');
+      update();
+    });
     client.on('ready', () => update());
-    client.on('close', () => update());
+    client.on('close', () => {
+      if (!closing) options.onError?.(connection, 'close');
+      update();
+    });
     client.on('end', () => update());
   }
   // At every (re)connect, the first included: a stream opened before it may have missed a message.

@@ -46,12 +46,14 @@ export async function signInAtDoor(
   const label = LOG_LABEL.get(door)!;
   const limit = await app.signInLimiter(request);
   if (limit.limited) {
+    app.metrics.signIn(door, 'rate_limited');
     request.log.info({ outcome: 'rate_limited', door }, `${label} refused`);
     return { ok: false, code: 'rate_limited', retryAfterSeconds: limit.retryAfterSeconds };
   }
   const refused = refuse ? await refuse() : null;
   const result = refused ? { ok: false as const, code: refused } : await attempt();
   await app.services.auditTrail.signIn(request, door, result);
+  app.metrics.signIn(door, result.ok ? 'ok' : result.code);
   if (result.ok) request.log.info({ outcome: 'ok', door, userId: result.user.id, created: result.created }, `${label}: signed in`);
   else request.log.info({ outcome: result.code, door, reason: result.reason }, `${label} refused`);
   return result;

@@ -90,6 +90,8 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       let lastSent = lastEventId ?? 0;
       let live = false;
       let closed = false;
+      /** Whether this stream is in the open-streams gauge (from its 200 on). */
+      let counted = false;
       const pending: BusEvent[] = [];
       const raw = reply.raw;
       // The account's grants, held for this stream and reloaded when they change (chat/access.ts).
@@ -132,17 +134,19 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
           }
         }
       };
-      // Deliveries run one after another (access may need a lookup), so events keep their order.
-      const deliver = async (e: BusEvent): Promise<void> => {
+      // Deliveries run one after another (access may need a lookup), so events keep their order. A live one's
+      // latency is measured from its created_at, stamped by the app's clock in its transaction.
+      const deliver = async (e: BusEvent, fromBus = false): Promise<void> => {
         if (closed || e.event.id <= lastSent) return;
         if (!(await mayReceive(e)) || e.event.id <= lastSent) return;
         lastSent = e.event.id;
         write(frame(e.event));
+        if (fromBus && !closed) app.metrics.eventDelivered((app.now() - e.event.created_at) / 1000);
       };
       let chain = Promise.resolve();
       const send = (e: BusEvent) => {
         // deliver() handles its own failures; anything else ends the stream rather than skip an event.
-        chain = chain.then(() => deliver(e)).catch((error: unknown) => {
+        chain = chain.then(() => deliver(e, true)).catch((error: unknown) => {
           request.log.error({ err: error }, 'event stream failed');
           close();
         });
@@ -215,6 +219,7 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         if (closed) return;
         if (lastWords !== undefined) write(lastWords);
         closed = true;
+        if (counted) app.metrics.streamClosed();
         clearInterval(heartbeat);
         wakeUp?.();
         open.delete(close);
@@ -241,6 +246,8 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         connection: 'keep-alive',
         ...(reply.getHeader('access-control-allow-origin') ? { 'access-control-allow-origin': String(reply.getHeader('access-control-allow-origin')), vary: 'Origin' } : {}),
       });
+      counted = true;
+      app.metrics.streamOpened();
       write(`retry: ${RETRY_MS}\n\n`);
       recordPresence();
       // At most PARLEY_STREAMS_PER_ACCOUNT open streams: one more closes the oldest, which is told why first.
