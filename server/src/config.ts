@@ -58,6 +58,8 @@ export interface Config {
   redis: RedisConfig | null;
   /** The bearer token `GET /metrics` requires, or null: it answers only from loopback on a loopback-bound server. */
   metricsToken: string | null;
+  /** Events older than this (seconds) leave the log; a stream resuming from before them is told to resync. */
+  eventRetentionSeconds: number;
   /** Variables that the environment (or a flag) set explicitly: these are locked in the admin panel. */
   fromEnvironment: ReadonlySet<string>;
 }
@@ -297,6 +299,7 @@ const SETTINGS = [
   { key: 'mailFrom', variable: 'PARLEY_MAIL_FROM', flag: '--mail-from', parse: parseMailFrom, fallback: null },
   { key: 'notifyAfterSeconds', variable: 'PARLEY_NOTIFY_AFTER', flag: '--notify-after', parse: parseDuration, fallback: 600 },
   { key: 'agentNotifyAfterSeconds', variable: 'PARLEY_AGENT_NOTIFY_AFTER', flag: '--agent-notify-after', parse: parseDuration, fallback: 300 },
+  { key: 'eventRetentionSeconds', variable: 'PARLEY_EVENT_RETENTION', flag: '--event-retention', parse: parseDuration, fallback: 7 * 24 * 3600 },
   { key: 'webhooksAllowPrivate', variable: 'PARLEY_WEBHOOKS_ALLOW_PRIVATE', flag: '--webhooks-allow-private', parse: parseBoolean, fallback: false },
   { key: 'emailSignInRateLimit', variable: 'PARLEY_EMAIL_SIGNIN_RATE_LIMIT', flag: '--email-signin-rate-limit', parse: parseRateLimit, fallback: { max: 20, windowSeconds: 3600 } },
   { key: 'redis', variable: 'PARLEY_REDIS_URL', flag: '--redis-url', parse: parseRedisUrl, fallback: null },

@@ -11,7 +11,8 @@ import { createAccessControl } from './chat/access.js';
 import { changesOf } from './store/changes.js';
 import { createChatService } from './chat/chat-service.js';
 import { createEventBus } from './chat/event-bus.js';
-import { startClusterFanout } from './chat/cluster-fanout.js';
+import { startClusterFanout, type EventHorizon } from './chat/cluster-fanout.js';
+import { startEventRetention } from './chat/event-retention.js';
 import { createSignals } from './chat/signals.js';
 import type { RedisLink } from './redis/link.js';
 import { relaySessionEnds } from './redis/session-ends.js';
@@ -98,10 +99,12 @@ export function createServices(options: ServiceOptions) {
   });
   const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl, settings: adminSettings, mail: mailTransport, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}) }), now, onError: options.onBackgroundError, ...(options.metrics ? { onSent: options.metrics.outboxSent } : {}) });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
+  const eventHorizon: EventHorizon = { through: null };
   return {
     /** Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, the end of snoozes); answers the stop function. */
     async start(): Promise<() => Promise<void>> {
-      const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store) }) : async () => undefined;
+      const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store), horizon: eventHorizon }) : async () => undefined;
+      const stopRetention = startEventRetention({ events, now, retentionMs: config.eventRetentionSeconds * 1000, ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
       const stopSignals = await signals.start();
       const stopSessionEnds = redis ? relaySessionEnds(bus, redis) : () => undefined;
       const stopWaker = startSnoozeWaker({ wake: () => useCases.conversations.wakeSnoozed(), ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
@@ -113,6 +116,7 @@ export function createServices(options: ServiceOptions) {
         await stopOutbound();
         mailTransport.close();
         await stopWaker();
+        await stopRetention();
         stopSessionEnds();
         await stopSignals();
         await stopFanout();
@@ -134,6 +138,8 @@ export function createServices(options: ServiceOptions) {
     keys,
     sessions,
     events,
+    /** On PostgreSQL, how far the cluster fan-out has published every event: streams replay only up to it. */
+    eventHorizon,
     bus,
     access,
     mintKeys,

@@ -17,6 +17,12 @@ export const EVENT = {
   messageDeleted: 'message.deleted',
   /** Ephemeral (no id, never replayed): someone is typing, `{conversationId, userId, name, agent, ttlMs}`. */
   typing: 'typing',
+  /**
+   * The stream resumed from an id whose events retention has deleted (`PARLEY_EVENT_RETENTION`): what was
+   * missed is gone, so the client reloads what it shows (conversation list, open thread). `{}`; its id is
+   * where the stream goes on from.
+   */
+  resync: 'resync',
 } as const;
 
 /** An author may edit or delete their message for this long; an administrator deletes any at any time. */

@@ -79,6 +79,7 @@ describe('loadConfig', () => {
     ['PARLEY_MAIL_FROM', 'a@b.example\nBcc: x@y.example'],
     ['PARLEY_NOTIFY_AFTER', 'soon'],
     ['PARLEY_AGENT_NOTIFY_AFTER', '-5m'],
+    ['PARLEY_EVENT_RETENTION', 'a week'],
     ['PARLEY_WEBHOOKS_ALLOW_PRIVATE', 'maybe'],
     ['PARLEY_EMAIL_SIGNIN_RATE_LIMIT', 'lots'],
     ['PARLEY_REDIS_URL', '127.0.0.1:6379'],
@@ -106,6 +107,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ PARLEY_SMTP_URL: 'smtps://mail.example.com' }).smtp).toEqual({ host: 'mail.example.com', port: 465, secure: true, user: null, password: null });
     expect(loadConfig({ PARLEY_SMTP_URL: 'smtp://[::1]' }).smtp).toEqual({ host: '::1', port: 587, secure: false, user: null, password: null });
     expect(problems({ PARLEY_SMTP_URL: 'smtp://u:hunter2-secret@mail.example.com/x' })[0]).not.toContain('hunter2');
+  });
+
+  it('reads PARLEY_EVENT_RETENTION: 7 days by default, any duration', () => {
+    expect(loadConfig({}).eventRetentionSeconds).toBe(7 * 24 * 3600);
+    expect(loadConfig({ PARLEY_EVENT_RETENTION: '30d' }).eventRetentionSeconds).toBe(30 * 24 * 3600);
+    expect(loadConfig({ PARLEY_EVENT_RETENTION: '3600' }).eventRetentionSeconds).toBe(3600);
   });
 
   it('reads PARLEY_DB_POOL_SIZE: 10 by default, 1 to 1000', () => {

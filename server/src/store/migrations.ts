@@ -496,6 +496,19 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('email_sign_ins').dropColumn('email').execute();
       },
     },
+    '0014_event_retention': {
+      // The newest event id retention deleted, so that a stream resuming from before it is told to resync.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('events_pruned')
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('through', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('events_pruned').execute();
+      },
+    },
   };
 }
 

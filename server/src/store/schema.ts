@@ -132,6 +132,12 @@ export interface ReadMarkersTable {
   updated_at: number;
 }
 
+/** One row (id 1): the newest event id retention has deleted (store/events.ts, prune). */
+export interface EventsPrunedTable {
+  id: number;
+  through: number;
+}
+
 export interface EventsTable {
   /** The SSE event id: only grows. */
   id: Generated<number>;
@@ -339,4 +345,5 @@ export interface Database {
   messages: MessagesTable;
   read_markers: ReadMarkersTable;
   events: EventsTable;
+  events_pruned: EventsPrunedTable;
 }

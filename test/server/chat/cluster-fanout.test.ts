@@ -1,7 +1,9 @@
 /**
  * The cluster fan-out's cursor moves past an event only once the event has reached the bus: a failed
  * lookup (the database went away between reading the event and its participants) is tried again, and every
- * event arrives once, in order. The database is faked; timers are fake so that the retry delays are exact.
+ * event arrives once, in order; and it never reads past a fence that is not final (store/events.ts), so an
+ * id that commits after a greater one is not skipped. The database is faked (its ids, transaction ids and
+ * running transactions included); timers are fake so that the retry delays are exact.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startClusterFanout } from '../../../server/src/chat/cluster-fanout.js';
@@ -24,11 +26,33 @@ const row = (id: number, conversationId: string): EventRow => ({
 function fakeDatabase() {
   const log: EventRow[] = [];
   const listAfterCalls: number[] = [];
+  /** Transaction ids still running (their events not in the log yet), and the next one to hand out. */
+  const running = new Set<bigint>();
+  let nextXid = 100n;
+  let lastId = 0;
   let notify: ((payload: string) => void) | undefined;
   let stopped = false;
   return {
     log,
     listAfterCalls,
+    /** An append that reserves its id now and commits when `commit` is called. */
+    begin(conversationId: string) {
+      const xid = nextXid++;
+      running.add(xid);
+      const id = ++lastId;
+      return {
+        id,
+        commit() {
+          running.delete(xid);
+          log.push(row(id, conversationId));
+          log.sort((a, b) => a.id - b.id);
+        },
+      };
+    },
+    /** An append that commits at once. */
+    append(conversationId: string) {
+      this.begin(conversationId).commit();
+    },
     notify: () => notify?.(''),
     get listening() {
       return notify !== undefined && !stopped;
@@ -42,10 +66,11 @@ function fakeDatabase() {
       },
     },
     events: {
-      latestId: async () => log.at(-1)?.id ?? 0,
-      listAfter: vi.fn(async (afterId: number, limit: number) => {
+      fence: async () => ({ reserved: lastId, xid: nextXid++ }),
+      watermark: async () => (running.size === 0 ? nextXid : [...running].reduce((a, b) => (a < b ? a : b))),
+      listAfter: vi.fn(async (afterId: number, limit: number, upTo: number) => {
         listAfterCalls.push(afterId);
-        return log.filter((e) => e.id > afterId).slice(0, limit);
+        return log.filter((e) => e.id > afterId && e.id <= upTo).slice(0, limit);
       }),
     },
   };
@@ -78,7 +103,9 @@ describe('cluster fan-out', () => {
     bus.subscribe((e) => received.push(e));
     const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds }, bus, changes: { heard: () => undefined } });
 
-    database.log.push(row(1, 'c1'), row(2, 'c2'), row(3, 'c1'));
+    database.append('c1');
+    database.append('c2');
+    database.append('c1');
     database.notify();
     await vi.advanceTimersByTimeAsync(0);
     // Event 1 went out; the lookup for event 2 failed, so neither 2 nor 3 did, and the cursor stayed at 1.
@@ -108,12 +135,12 @@ describe('cluster fan-out', () => {
     const database = fakeDatabase();
     let down = false;
     const listAfter = database.events.listAfter;
-    database.events.listAfter = vi.fn(async (afterId: number, limit: number) => {
+    database.events.listAfter = vi.fn(async (afterId: number, limit: number, upTo: number) => {
       if (down) {
         database.listAfterCalls.push(afterId);
         throw connectionError();
       }
-      return listAfter(afterId, limit);
+      return listAfter(afterId, limit, upTo);
     });
     const bus = createEventBus({ relayed: true });
     const received: number[] = [];
@@ -122,7 +149,7 @@ describe('cluster fan-out', () => {
     await vi.advanceTimersByTimeAsync(0);
 
     down = true;
-    database.log.push(row(1, 'c1'));
+    database.append('c1');
     database.notify();
     await vi.advanceTimersByTimeAsync(0);
     const failedAt = database.listAfterCalls.length;
@@ -144,6 +171,8 @@ describe('cluster fan-out', () => {
       throw connectionError();
     });
     const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => [] }, bus: createEventBus({ relayed: true }), changes: { heard: () => undefined } });
+    database.append('c1');
+    database.notify();
     await vi.advanceTimersByTimeAsync(350);
     await stop();
     const calls = database.listAfterCalls.length;
@@ -152,5 +181,57 @@ describe('cluster fan-out', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(database.listAfterCalls.length).toBe(calls);
     expect(database.listening).toBe(false);
+  });
+
+  it('does not publish an event while an append holding a smaller id still runs, then publishes both in order', async () => {
+    const database = fakeDatabase();
+    const bus = createEventBus({ relayed: true });
+    const received: number[] = [];
+    bus.subscribe((e) => received.push(e.event.id));
+    const horizon = { through: null as number | null };
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => ['alice'] }, bus, changes: { heard: () => undefined }, horizon });
+    expect(horizon.through).toBe(0);
+
+    const first = database.begin('c1'); // id 1, still running
+    database.begin('c1').commit(); // id 2, committed first
+    database.notify();
+    await vi.advanceTimersByTimeAsync(50);
+    // Event 2 is in the log, but id 1 may still commit: nothing goes out, and the horizon stays before 1.
+    expect(received).toEqual([]);
+    expect(horizon.through).toBe(0);
+
+    first.commit();
+    database.notify();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(received).toEqual([1, 2]);
+    expect(horizon.through).toBe(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(received).toEqual([1, 2]);
+    await stop();
+  });
+
+  it('waits at start for the appends running then, and publishes none of the events up to its first fence', async () => {
+    const database = fakeDatabase();
+    const early = database.begin('c1');
+    const bus = createEventBus({ relayed: true });
+    const received: number[] = [];
+    bus.subscribe((e) => received.push(e.event.id));
+    const horizon = { through: null as number | null };
+    let started = false;
+    const starting = startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => ['alice'] }, bus, changes: { heard: () => undefined }, horizon }).then((stop) => {
+      started = true;
+      return stop;
+    });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(started).toBe(false);
+    early.commit();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(started).toBe(true);
+    expect(horizon.through).toBe(1);
+    database.append('c1');
+    database.notify();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(received).toEqual([2]);
+    await (await starting)();
   });
 });

@@ -2,7 +2,10 @@
  * `GET /api/v1/events`: the user's live events as server-sent events. On connect the stream subscribes
  * first, then replays the log after `Last-Event-ID` (header, or `lastEventId` in the query for the first
  * connect of an EventSource), then flushes what arrived meanwhile, so nothing is missed and nothing is sent
- * twice. Without a Last-Event-ID it starts at the newest event, announced by `ready`.
+ * twice. Without a Last-Event-ID it starts at the newest event, announced by `ready`. On PostgreSQL the
+ * replay goes only up to what the cluster fan-out has published (store/events.ts: ids commit out of order,
+ * and no stream may pass one still to commit); what is newer comes from the bus. A Last-Event-ID from before
+ * what retention deleted gets `resync` (the client reloads its view) and the stream goes on from now.
  *
  * While the database is away an open stream stays open (heartbeats go on; the session re-check waits for
  * the database's return). An event whose delivery needs the database (a document room's grant) is tried
@@ -22,6 +25,7 @@ import type { BusEvent } from '../../chat/event-bus.js';
 import { accountLimitsOf } from '../../chat/account-limits.js';
 import { isAdministrator } from '../../chat/access.js';
 import type { Signal } from '../../chat/signals.js';
+import { EVENT } from '../../../../shared/src/constants.js';
 import { ParleyError } from '../../errors.js';
 import type { EventRow } from '../../store/events.js';
 import { changesOf } from '../../store/changes.js';
@@ -70,7 +74,7 @@ function signalFrame(signal: Signal): string {
 
 export async function eventRoutes(parent: FastifyInstance, options: { heartbeatMs: number }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { requireSession, bus, events, access, signals, presence } = app.services;
+  const { requireSession, bus, events, access, signals, presence, eventHorizon } = app.services;
   const open = new Set<(destroy?: boolean, lastWords?: string) => void>();
   // Open streams would hold app.close() forever: end them first, each told to come back after
   // SHUTDOWN_RETRY_MS with its Last-Event-ID, by when this instance has stopped listening and the load
@@ -257,15 +261,18 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       }));
 
       try {
-        if (lastEventId === undefined) {
-          const latest = await events.latestId();
+        // Events after a Last-Event-ID older than what retention deleted are gone: start from now instead.
+        const resync = lastEventId !== undefined && lastEventId < (await events.prunedThrough());
+        if (lastEventId === undefined || resync) {
+          const latest = eventHorizon.through ?? (await events.latestId());
           // Events published since we subscribed are delivered even if they committed before `latest` was read.
           const firstPending = pending[0]?.event.id;
           lastSent = firstPending === undefined ? latest : Math.min(latest, firstPending - 1);
+          if (resync) write(`id: ${lastSent}\nevent: ${EVENT.resync}\ndata: {}\n\n`);
           write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
         } else {
           for (;;) {
-            const batch = await events.listSince(access.streamScope(user), lastSent, BACKLOG_BATCH);
+            const batch = await events.listSince(access.streamScope(user), lastSent, BACKLOG_BATCH, eventHorizon.through ?? undefined);
             const from = lastSent;
             // The log already scoped these to the user's conversations (or organization); grants still apply.
             for (const event of batch) await deliver({ event, participantIds: [user.id] });
