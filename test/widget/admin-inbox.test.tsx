@@ -327,6 +327,17 @@ describe('the thread', () => {
     expect(d.text(d.q('ul.conversations a[data-conversation-id=cnv_a] .preview'))).toBe('Message deleted');
   });
 
+  it('resync (the events it missed have left the server) reads the open thread and the list again', async () => {
+    let messages = [fromAlice];
+    inbox({ 'GET /api/v1/admin/conversations/cnv_a/messages': () => ok({ messages, hasMore: false }) });
+    await d.mount('#/inbox/cnv_a');
+    expect(thread()).toEqual(['Alice: Where is my refund?']);
+    messages = [fromAlice, message('msg_8', 'cnv_a', 'Still there?', '2026-03-01T10:30:00.000Z')];
+    await stream().emit(EVENT.resync, {});
+    await until(() => expect(thread()).toEqual(['Alice: Where is my refund?', 'Alice: Still there?']));
+    await until(() => expect(listQueries()).toEqual(['status=open', 'status=open']));
+  });
+
   it('says the user is typing until the ttl passes or their message comes, and never another administrator', async () => {
     inbox();
     await d.mount('#/inbox/cnv_a');

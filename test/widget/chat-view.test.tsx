@@ -206,6 +206,27 @@ describe('ChatView', () => {
     expect(conversationButtons()[0]!.querySelector('.preview')?.textContent).toBe('elsewhere');
   });
 
+  it('resync (the events it missed have left the server) loads the list and the open thread again', async () => {
+    const list = [conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')];
+    const pages = { cnv_a: [message('m1', 'cnv_a', 'earlier', '2026-01-01T01:00:00.000Z')] };
+    const api = fakeApi(list, pages);
+    const live = fakeLive();
+    await mount(api, live.live);
+    await openConversation('Alpha');
+    expect(itemTexts()).toEqual(['earlier']);
+
+    // While the stream was away for longer than the server keeps events: a reply, and a new conversation.
+    pages.cnv_a.push(message('m2', 'cnv_a', 'missed reply', '2026-06-01T00:00:00.000Z'));
+    list.push(conversation('cnv_g', 'Gamma', '2026-06-02T00:00:00.000Z'));
+    await live.push(EVENT.resync, {});
+    await settle();
+    expect(api.listConversations).toHaveBeenCalledTimes(2);
+    expect(api.listMessages).toHaveBeenLastCalledWith('cnv_a');
+    expect(titles()).toEqual(['Gamma', 'Alpha']);
+    expect(itemTexts()).toEqual(['earlier', 'missed reply']);
+    expect(q('section.thread h2')?.textContent).toBe('Alpha');
+  });
+
   it('merges the live echo of my own message with its pending copy', async () => {
     const api = fakeApi([conversation('cnv_a', 'Alpha', '2026-01-01T00:00:00.000Z')]);
     const answer = deferred<Message>();

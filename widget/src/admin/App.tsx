@@ -72,7 +72,7 @@ function useWaiting(api: AdminApi): number | null {
   };
   useEffect(ask, [api]);
   // A conversation resolved, snoozed or reopened stops or starts waiting.
-  useLive((type) => (type === EVENT.messageCreated || type === EVENT.conversationCreated || type === EVENT.conversationUpdated) && ask(), () => undefined);
+  useLive((type) => (type === EVENT.messageCreated || type === EVENT.conversationCreated || type === EVENT.conversationUpdated || type === EVENT.resync) && ask(), () => undefined);
   return waiting;
 }
 

@@ -158,6 +158,13 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
           if (!event.agent && event.userId !== me.id) typing.start(event);
           return;
         }
+        case EVENT.resync:
+          // What the stream missed has left the server's log: the open thread is read again, and the list below.
+          if (openId) {
+            const id = openId;
+            api.messages(id, {}).then((page) => dispatch({ type: 'thread', id, messages: page.messages, hasMore: page.hasMore, older: false }), () => undefined);
+          }
+          break;
       }
       refreshSoon();
     },

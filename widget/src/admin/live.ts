@@ -33,6 +33,7 @@ function open(): NonNullable<typeof shared> {
     EVENT.conversationUpdated,
     EVENT.conversationRead,
     EVENT.typing,
+    EVENT.resync,
   ]) {
     source.addEventListener(name, (e: MessageEvent<string>) => {
       let data: unknown;

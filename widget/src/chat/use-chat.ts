@@ -291,14 +291,19 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     dispatch({ type: 'read', conversationId: open.id, messageId: toRead, mine: true });
     api.markRead?.(open.id, toRead).catch(() => undefined);
   }, [toRead]);
+  const selected = useRef(state.selectedId);
+  selected.current = state.selectedId;
   useEffect(() => {
-    if (documentId === null) {
-      api.listConversations().then(
-        // Document rooms belong to their document's page, not to the list of the user's conversations.
-        (list) => dispatch({ type: 'conversations', conversations: list.conversations.filter((c) => !c.documentId) }),
-        (error: Error) => dispatch({ type: 'error', error: error.message }),
-      );
-    }
+    const loadList = () => {
+      if (documentId === null) {
+        api.listConversations().then(
+          // Document rooms belong to their document's page, not to the list of the user's conversations.
+          (list) => dispatch({ type: 'conversations', conversations: list.conversations.filter((c) => !c.documentId) }),
+          (error: Error) => dispatch({ type: 'error', error: error.message }),
+        );
+      }
+    };
+    loadList();
     let alive = true;
     let ready = false; // the room is shown: nothing more to open
     let inFlight = false;
@@ -356,6 +361,11 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
         const read = data as ConversationReadEvent;
         dispatch({ type: 'read', conversationId: read.conversationId, messageId: read.messageId, mine: read.userId === meId.current });
       } else if (type === STREAM_READY) openRoom();
+      else if (type === EVENT.resync) {
+        // What the stream missed has left the server's log: load the list and the open thread again.
+        loadList();
+        if (selected.current) select(selected.current);
+      }
     });
     return () => {
       alive = false;

@@ -24,7 +24,7 @@ export function eventSourceLive(api: Pick<ApiClient, 'me'>, onSignedOut: (code: 
     function connect() {
       const current = new EventSource(lastEventId ? `/api/v1/events?lastEventId=${encodeURIComponent(lastEventId)}` : '/api/v1/events');
       source = current;
-      for (const name of [EVENT.messageCreated, EVENT.messageUpdated, EVENT.messageDeleted, EVENT.conversationCreated, EVENT.conversationUpdated, EVENT.conversationRead, EVENT.typing]) {
+      for (const name of [EVENT.messageCreated, EVENT.messageUpdated, EVENT.messageDeleted, EVENT.conversationCreated, EVENT.conversationUpdated, EVENT.conversationRead, EVENT.typing, EVENT.resync]) {
         current.addEventListener(name, (e: MessageEvent<string>) => {
           lastEventId = e.lastEventId || lastEventId;
           try {
