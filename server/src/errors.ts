@@ -50,6 +50,7 @@ export const DEFAULT_MESSAGES: ReadonlyMap<ErrorCode, string> = new Map<ErrorCod
   ['client_message_id_conflict', 'This clientMessageId was already used for another conversation.'],
   ['webhook_not_found', 'No webhook endpoint has this id.'],
   ['webhook_url_private', 'The webhook URL is, or resolves to, a private address.'],
+  ['delivery_in_progress', 'This delivery is being sent right now; resend it once that try has ended.'],
   ['internal_error', 'Something went wrong on our side.'],
   ['service_unavailable', 'The service is not ready.'],
   ['database_unavailable', 'The database cannot be reached right now. Try again shortly.'],

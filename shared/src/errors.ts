@@ -68,6 +68,8 @@ export const ERROR_STATUS = {
   webhook_not_found: 404,
   /** A webhook URL whose host is, or resolves to, a private address (PARLEY_WEBHOOKS_ALLOW_PRIVATE is off). */
   webhook_url_private: 400,
+  /** A delivery being sent at this moment cannot be sent again until that try ends. */
+  delivery_in_progress: 409,
   // anything unexpected
   internal_error: 500,
   service_unavailable: 503,

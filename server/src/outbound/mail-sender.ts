@@ -114,6 +114,11 @@ export function createMailSender(transport: MailTransport): OutboxSender {
   return {
     kind: MAIL_KIND,
     retryDelaysMs: MAIL_RETRY_DELAYS_MS,
+    // Once sent (or given up), only who it was for and what about stay: not its one-time links and codes.
+    keptPayload(row) {
+      const message = readMessage(row.payload);
+      return JSON.stringify(message ? { to: message.to, subject: message.subject } : {});
+    },
     async send(row: OutboxRow): Promise<SendOutcome> {
       const message = readMessage(row.payload);
       if (!message) return { ok: false, error: 'not an email', retry: false };

@@ -23,6 +23,11 @@ export interface OutboxSender {
   retryDelaysMs: readonly number[];
   /** Called once a row of this kind failed for good (after its record is written). */
   onGaveUp?(row: OutboxRow, now: number): Promise<void>;
+  /**
+   * What of a row's payload stays stored once it is sent or failed for good (JSON), e.g. an email's address
+   * and subject without its one-time links; the whole payload stays when absent.
+   */
+  keptPayload?(row: OutboxRow): string;
   /** Called after every try of a row of this kind, with its outcome (after its record is written). */
   afterAttempt?(row: OutboxRow, outcome: SendOutcome, now: number): Promise<void>;
 }
@@ -34,6 +39,8 @@ export interface OutboxWorkerOptions {
   pollMs?: number;
   /** Rows sent at the same time. */
   concurrency?: number;
+  /** How long one send may take before it counts as a failed try (default OUTBOX_SEND_DEADLINE_MS). */
+  sendDeadlineMs?: number;
   onError?: (error: unknown) => void;
   /** Told of each try once its record is written: sent, to be tried again, or failed for good. */
   onSent?: (kind: string, outcome: OutboxSendOutcome) => void;
@@ -42,7 +49,10 @@ export interface OutboxWorkerOptions {
 export const OUTBOX_POLL_MS = 1_000;
 const BATCH = 20;
 
-export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_MS, concurrency = 8, onError, onSent }: OutboxWorkerOptions) {
+/** How long one send may take: well within the claim's lease (OUTBOX_LEASE_MS). */
+export const OUTBOX_SEND_DEADLINE_MS = 45_000;
+
+export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_MS, concurrency = 8, onError, onSent, sendDeadlineMs = OUTBOX_SEND_DEADLINE_MS }: OutboxWorkerOptions) {
   const byKind = new Map(senders.map((s) => [s.kind, s]));
   let running: Promise<number> | null = null;
   let again = false;
@@ -55,20 +65,29 @@ export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_
     let outcome: SendOutcome;
     if (!sender) outcome = { ok: false, error: `no sender for kind ${row.kind}`, retry: false };
     else {
+      let deadline: NodeJS.Timeout | undefined;
       try {
-        outcome = await sender.send(row, now());
+        // A send that hangs is a failed try before the claim's lease ends, so that no other worker takes the
+        // row while this one may still send it, and one hung send never holds this worker's round.
+        const late = new Promise<SendOutcome>((resolve) => {
+          deadline = setTimeout(() => resolve({ ok: false, error: `no answer within ${sendDeadlineMs} ms` }), sendDeadlineMs);
+        });
+        outcome = await Promise.race([sender.send(row, now()), late]);
       } catch (error) {
         outcome = { ok: false, error: error instanceof Error ? error.message : String(error) };
+      } finally {
+        clearTimeout(deadline);
       }
     }
     const attempt = { durationMs: performance.now() - started, statusCode: outcome.statusCode ?? null, error: outcome.ok ? null : outcome.error };
     const at = now();
+    const kept = () => sender?.keptPayload?.(row);
     if (outcome.ok) {
-      await outbox.succeed(row, attempt, at);
+      await outbox.succeed(row, attempt, at, kept());
       onSent?.(row.kind, 'ok');
     } else {
       const delay = outcome.retry === false ? undefined : sender?.retryDelaysMs[row.attempts - 1];
-      await outbox.fail(row, attempt, at, delay === undefined ? null : at + delay);
+      await outbox.fail(row, attempt, at, delay === undefined ? null : at + delay, delay === undefined ? kept() : undefined);
       // An unknown kind is not a label: the kinds of the senders are few, the rows' could be anything.
       onSent?.(sender ? row.kind : 'unknown', delay === undefined ? 'failed' : 'retry');
       if (delay === undefined) await sender?.onGaveUp?.(row, at).catch((error: unknown) => onError?.(error));

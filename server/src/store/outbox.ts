@@ -123,22 +123,31 @@ export function createOutboxRepository(store: Store) {
       return rows.map(toRow).sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.seq - b.seq);
     },
 
-    /** The row was sent. */
-    async succeed(row: OutboxRow, attempt: AttemptRecord, now: number): Promise<void> {
-      await settle(row, attempt, now, { status: 'done', done_at: now, last_error: null });
+    /** The row was sent; `kept` (JSON), when given, replaces its payload (what of it may stay stored). */
+    async succeed(row: OutboxRow, attempt: AttemptRecord, now: number, kept?: string): Promise<void> {
+      await settle(row, attempt, now, { status: 'done', done_at: now, last_error: null, ...(kept === undefined ? {} : { payload: kept }) });
     },
 
-    /** The try failed: another at `nextAttemptAt`, or (null) never again. */
-    async fail(row: OutboxRow, attempt: AttemptRecord, now: number, nextAttemptAt: number | null): Promise<void> {
+    /** The try failed: another at `nextAttemptAt`, or (null) never again, its payload then replaced by `kept` when given. */
+    async fail(row: OutboxRow, attempt: AttemptRecord, now: number, nextAttemptAt: number | null, kept?: string): Promise<void> {
       const error = clip(attempt.error ?? (attempt.statusCode ? `HTTP ${attempt.statusCode}` : 'failed'));
-      await settle(row, attempt, now, nextAttemptAt === null ? { status: 'failed', done_at: now, last_error: error } : { status: 'pending', next_attempt_at: nextAttemptAt, last_error: error });
+      await settle(
+        row,
+        attempt,
+        now,
+        nextAttemptAt === null ? { status: 'failed', done_at: now, last_error: error, ...(kept === undefined ? {} : { payload: kept }) } : { status: 'pending', next_attempt_at: nextAttemptAt, last_error: error },
+      );
     },
 
-    /** Sends a row again from now, with the same id (a delivery's "Resend"); answers whether it exists. */
+    /**
+     * Sends a row again from now, with the same id (a delivery's "Resend"), with its tries counted afresh (the
+     * record of the earlier ones stays); answers whether it changed: not for an unknown row, nor for one
+     * being sent at this moment.
+     */
     async resend(id: string, now: number): Promise<boolean> {
       const changed = await db
         .updateTable('outbox')
-        .set({ status: 'pending', next_attempt_at: now, locked_until: null, done_at: null, updated_at: now })
+        .set({ status: 'pending', attempts: 0, next_attempt_at: now, locked_until: null, done_at: null, updated_at: now })
         .where('id', '=', id)
         .where('status', '!=', 'sending')
         .executeTakeFirst();

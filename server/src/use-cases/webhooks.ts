@@ -130,7 +130,7 @@ export function createWebhookUseCases(deps: { audited: Audited; store: Store; al
         await own(ctx, id, tx);
         const row = await createOutboxRepository(tx).find(deliveryId);
         if (!row || row.kind !== WEBHOOK_KIND || row.target !== id) throw new ParleyError('not_found', 'No delivery of this endpoint has this id.');
-        await createOutboxRepository(tx).resend(deliveryId, now());
+        if (!(await createOutboxRepository(tx).resend(deliveryId, now()))) throw new ParleyError('delivery_in_progress');
       });
       const row = (await outbox.find(deliveryId))!;
       return { row, tries: (await outbox.attemptsOf([row.seq])).get(row.seq) ?? [] };

@@ -121,8 +121,64 @@ describe.each(DIALECTS)('the outbox on %s', (dialect) => {
     expect(await outbox.resend('out_nothing', clock.now)).toBe(false);
     const again = scripted(() => ({ ok: true, statusCode: 200 }));
     await again.worker.drain();
-    expect(again.sent).toEqual(['down#4']);
-    expect(await outbox.find(down.id)).toMatchObject({ id: down.id, status: 'done', attempts: 4 });
+    expect(again.sent).toEqual(['down#1']);
+    expect(await outbox.find(down.id)).toMatchObject({ id: down.id, status: 'done', attempts: 1 });
+    expect((await outbox.attemptsOf([down.seq])).get(down.seq)!.map((a) => a.attempt)).toEqual([1, 2, 3, 1]);
+  });
+
+  it('keeps of a row, once sent or failed for good, only what its sender keeps; Resend counts its tries afresh', async () => {
+    await enqueue([{ n: 'ok' }, { n: 'no' }]);
+    const sender: OutboxSender = {
+      kind: 'test',
+      retryDelaysMs: [1000],
+      keptPayload: (row) => JSON.stringify({ kept: (JSON.parse(row.payload) as { n: string }).n }),
+      async send(row) {
+        return (JSON.parse(row.payload) as { n: string }).n === 'ok' ? { ok: true } : { ok: false, error: 'refused' };
+      },
+    };
+    const worker = createOutboxWorker({ outbox, senders: [sender], now: () => clock.now, pollMs: 60_000 });
+    await worker.drain();
+    const payloads = async () => (await outbox.listFor('test', 'tgt', 10)).map((r) => [r.status, r.attempts, r.payload]);
+    // 'no' will be tried again: all of it stays until then.
+    expect(await payloads()).toEqual([
+      ['pending', 1, '{"n":"no"}'],
+      ['done', 1, '{"kept":"ok"}'],
+    ]);
+    clock.now += 1000;
+    await worker.drain();
+    expect((await payloads())[0]).toEqual(['failed', 2, '{"kept":"no"}']);
+    // Resend: every try again, from the first.
+    const [no] = await outbox.listFor('test', 'tgt', 1);
+    expect(await outbox.resend(no!.id, clock.now)).toBe(true);
+    expect(await outbox.find(no!.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    await worker.drain();
+    expect(await outbox.find(no!.id)).toMatchObject({ status: 'pending', attempts: 1, next_attempt_at: clock.now + 1000 });
+    // A row being sent is not sent again meanwhile.
+    await enqueue([{ n: 'busy' }]);
+    const [busy] = await outbox.claim(clock.now, 10, { kinds: ['test'] }).then((rows) => rows.filter((r) => JSON.parse(r.payload).n === 'busy'));
+    expect(await outbox.resend(busy!.id, clock.now)).toBe(false);
+  });
+
+  it('counts a send that does not answer within its deadline as a failed try, and goes on with the others', async () => {
+    await enqueue([{ n: 'hangs' }, { n: 'fine' }]);
+    const sent: string[] = [];
+    const sender: OutboxSender = {
+      kind: 'test',
+      retryDelaysMs: [1000],
+      send: (row) => {
+        const n = (JSON.parse(row.payload) as { n: string }).n;
+        sent.push(n);
+        return n === 'hangs' ? new Promise<SendOutcome>(() => undefined) : Promise.resolve({ ok: true });
+      },
+    };
+    const worker = createOutboxWorker({ outbox, senders: [sender], now: () => clock.now, pollMs: 60_000, sendDeadlineMs: 50 });
+    await worker.drain();
+    expect(sent).toEqual(['hangs', 'fine']);
+    const rows = await outbox.listFor('test', 'tgt', 10);
+    expect(rows.map((r) => [JSON.parse(r.payload).n, r.status, r.last_error])).toEqual([
+      ['fine', 'done', null],
+      ['hangs', 'pending', 'no answer within 50 ms'],
+    ]);
   });
 
   it('takes over a claim whose worker stopped once its lease ends, and ignores the late answer of the first', async () => {

@@ -83,6 +83,8 @@ describe.each(DIALECTS)('email notifications on %s', (dialect) => {
     expect(header('list-unsubscribe-post')).toEqual(['List-Unsubscribe-Post: List-Unsubscribe=One-Click']);
     expect(header('list-unsubscribe')).toEqual([`List-Unsubscribe: <${unsubscribe}>`]);
     expect(smtp!.logins).toContain('mailer');
+    // Sent, the email's row keeps whom it was for and its subject, not its one-time links.
+    await vi.waitFor(async () => expect((await t.db.store.db.selectFrom('outbox').select(['status', 'payload']).where('kind', '=', 'mail').execute()).map((r) => [r.status, JSON.parse(r.payload)])).toEqual([['done', { to: 'alice@example.com', subject: 'New reply from Parley' }]]));
     // The delay between the reply and its email, on the injected clock (production adds the worker's poll, ≤ 1 s).
     const row = (await t.app.services.outbox.listFor('user_notification', alice.userId, 1))[0]!;
     expect(row.done_at! - repliedAt).toBe(NOTIFY_AFTER_MS);

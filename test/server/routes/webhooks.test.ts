@@ -196,17 +196,22 @@ describe.each(DIALECTS)('webhook endpoints on %s', (dialect) => {
     });
     expect(error(await call(admin.headers, 'GET', `/api/v1/admin/webhooks/${endpointId}/deliveries?cursor=abc`))).toEqual([400, 'bad_request', expect.stringContaining('cursor')]);
 
-    // Resend: the same id, due now; an id of nothing, or of another endpoint, is 404.
+    // Resend: the same id, due now, its tries counted afresh (their record stays); an id of nothing, or of
+    // another endpoint, is 404.
     t.clock.now += 1000;
     const resent = await call(admin.headers, 'POST', `/api/v1/admin/webhooks/${endpointId}/deliveries/${older.deliveries[0].id}/resend`);
     expect(resent.statusCode).toBe(202);
-    expect(resent.json()).toEqual({ delivery: { ...older.deliveries[0], status: 'pending', nextAttemptAt: '2026-11-20T12:00:01.000Z' } });
+    expect(resent.json()).toEqual({ delivery: { ...older.deliveries[0], status: 'pending', attempts: 0, nextAttemptAt: '2026-11-20T12:00:01.000Z' } });
     expect(error(await call(admin.headers, 'POST', `/api/v1/admin/webhooks/${endpointId}/deliveries/msg_nothing/resend`))).toEqual([404, 'not_found', 'No delivery of this endpoint has this id.']);
+    // While a try of it is under way (another worker holds it), it cannot be sent again.
+    await t.db.store.db.updateTable('outbox').set({ status: 'sending' }).where('id', '=', page.deliveries[0].id).execute();
+    expect(error(await call(admin.headers, 'POST', `/api/v1/admin/webhooks/${endpointId}/deliveries/${page.deliveries[0].id}/resend`))).toEqual([409, 'delivery_in_progress', 'This delivery is being sent right now; resend it once that try has ended.']);
+    await t.db.store.db.updateTable('outbox').set({ status: 'pending' }).where('id', '=', page.deliveries[0].id).execute();
     await t.app.services.outboundWorker.drain();
     const after = (await call(admin.headers, 'GET', `/api/v1/admin/webhooks/${endpointId}/deliveries`)).json().deliveries;
-    expect(after.map((d: { id: string; attempts: number }) => [d.id, d.attempts])).toEqual([
-      [page.deliveries[0].id, 0],
-      [older.deliveries[0].id, 2],
+    expect(after.map((d: { id: string; attempts: number; tries: unknown[] }) => [d.id, d.attempts, d.tries.length])).toEqual([
+      [page.deliveries[0].id, 0, 0],
+      [older.deliveries[0].id, 1, 2],
     ]);
   });
 });

@@ -22,6 +22,7 @@ const TEXT = new Map<string, string>([
   ['csrf_rejected', 'The request was refused as cross-site. Reload the panel and try again.'],
   ['rate_limited', 'Too many requests. Wait a moment and try again.'],
   ['webhook_not_found', 'This webhook endpoint no longer exists. Reload the page.'],
+  ['delivery_in_progress', 'This delivery is being sent right now. Try again in a moment.'],
   ['webhook_url_private', 'This URL is on a private or local address, which Parley does not send to (unless PARLEY_WEBHOOKS_ALLOW_PRIVATE=true).'],
   ['email_not_configured', 'Email sign-in needs an SMTP server: set one first (PARLEY_SMTP_URL or the SMTP setting).'],
   ['network_error', 'Parley could not be reached. Check the connection and try again.'],
