@@ -30,27 +30,97 @@ export class OutboundError extends Error {
   }
 }
 
-function ipv4Private(ip: string): boolean {
-  const [a = 0, b = 0] = ip.split('.').map(Number);
+/** RFC 1918, RFC 6598, RFC 2544, loopback, link-local, this-network, multicast, reserved and broadcast. */
+function ipv4Private(v4: ArrayLike<number>): boolean {
+  const a = v4[0] ?? 0;
+  const b = v4[1] ?? 0;
   return (
     a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) ||
     (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19))
   );
 }
 
+function ipv4Bytes(text: string): number[] | null {
+  const parts = text.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return null;
+  return parts.map(Number);
+}
+
+/** The 16 bytes of an IPv6 address in any RFC 4291 §2.2 text form (a zone, `%eth0`, dropped), else null. */
+export function ipv6Bytes(text: string): Uint8Array | null {
+  const ip = text.replace(/%.*$/, '');
+  const halves = ip.split('::');
+  if (halves.length > 2) return null;
+  const groups = (half: string): number[] | null => {
+    if (half === '') return [];
+    const out: number[] = [];
+    const parts = half.split(':');
+    for (const [i, part] of parts.entries()) {
+      if (i === parts.length - 1 && part.includes('.')) {
+        const v4 = ipv4Bytes(part);
+        if (!v4) return null;
+        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else if (/^[0-9a-f]{1,4}$/i.test(part)) out.push(parseInt(part, 16));
+      else return null;
+    }
+    return out;
+  };
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (!head || !tail) return null;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
+  const all = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  const bytes = new Uint8Array(16);
+  all.forEach((g, i) => {
+    bytes[2 * i] = g >> 8;
+    bytes[2 * i + 1] = g & 0xff;
+  });
+  return bytes;
+}
+
+const zeros = (bytes: Uint8Array, from: number, to: number) => bytes.subarray(from, to).every((b) => b === 0);
+
+/**
+ * The IPv4 address an IPv6 address stands for, if it embeds one that a router or the host's own stack may
+ * deliver to: IPv4-mapped `::ffff:0:0/96` and IPv4-compatible `::/96` (RFC 4291 §2.5.5), IPv4-translated
+ * `::ffff:0:0:0/96` (RFC 2765 §2.1), NAT64's well-known
+ * prefix `64:ff9b::/96` (RFC 6052 §2.1) and 6to4 `2002::/16` (RFC 3056 §2, the IPv4 in bytes 2-5).
+ */
+function embeddedIpv4(bytes: Uint8Array): Uint8Array | null {
+  if (zeros(bytes, 0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) return bytes.subarray(12);
+  if (zeros(bytes, 0, 12)) return bytes.subarray(12);
+  if (zeros(bytes, 0, 8) && bytes[8] === 0xff && bytes[9] === 0xff && bytes[10] === 0 && bytes[11] === 0) return bytes.subarray(12);
+  if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && zeros(bytes, 4, 12)) return bytes.subarray(12);
+  if (bytes[0] === 0x20 && bytes[1] === 0x02) return bytes.subarray(2, 6);
+  return null;
+}
+
 /**
  * Loopback, private (RFC 1918), shared (RFC 6598), benchmarking (RFC 2544), link-local, unique-local
- * (RFC 4193), multicast, reserved and unspecified addresses, v4 and v6 (a v4-mapped v6 address by its v4
- * part). Anything that is not an IP address counts as private: the rule fails closed.
+ * (RFC 4193), site-local, multicast, reserved and unspecified addresses, v4 and v6. Judged on the address's
+ * bytes, never its text: the URL parser writes `[::ffff:127.0.0.1]` as `::ffff:7f00:1`. An IPv6 address that
+ * embeds an IPv4 one (mapped, compatible, translated, NAT64, 6to4) is judged by that IPv4 address; so `::1` and `::`,
+ * which are in `::/96`, are private as 0.0.0.1 and 0.0.0.0. NAT64's local-use prefix `64:ff9b:1::/48`
+ * (RFC 8215), whose embedded address may sit anywhere, is private outright. Anything that is not an IP
+ * address counts as private: the rule fails closed.
  */
 export function isPrivateAddress(ip: string): boolean {
-  const family = isIP(ip);
-  if (family === 4) return ipv4Private(ip);
+  const family = isIP(ip.replace(/%.*$/, ''));
+  if (family === 4) return ipv4Private(ipv4Bytes(ip) ?? [0]);
   if (family !== 6) return true;
-  const lower = ip.toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (mapped) return ipv4Private(mapped[1] as string);
-  return lower === '::' || lower === '::1' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower) || /^ff/.test(lower);
+  const bytes = ipv6Bytes(ip);
+  if (!bytes) return true;
+  const v4 = embeddedIpv4(bytes);
+  if (v4) return ipv4Private(v4);
+  const [b0 = 0, b1 = 0] = bytes;
+  return (
+    (b0 & 0xfe) === 0xfc || // fc00::/7 unique-local
+    (b0 === 0xfe && (b1 & 0xc0) === 0x80) || // fe80::/10 link-local
+    (b0 === 0xfe && (b1 & 0xc0) === 0xc0) || // fec0::/10 site-local (deprecated, still routed by some stacks)
+    b0 === 0xff || // ff00::/8 multicast
+    (b0 === 0x00 && b1 === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && bytes[4] === 0x00 && bytes[5] === 0x01) // 64:ff9b:1::/48
+  );
 }
 
 export type Resolve = (host: string) => Promise<{ address: string; family: number }[]>;
