@@ -25,7 +25,7 @@ const POSTGRES_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgre
 const ORGANIZATION = 'default';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** CPU time (user + system, ms) a process has used so far, where /proc tells it. */
-function cpuMs(pid) {
+export function cpuMs(pid) {
   const stat = `/proc/${pid}/stat`;
   if (!existsSync(stat)) return Number.NaN;
   const fields = readFileSync(stat, 'utf8').split(') ')[1].split(' ');
@@ -33,7 +33,7 @@ function cpuMs(pid) {
 }
 
 /** Runs `task(i)` for i in [0, count) with at most `limit` at once. */
-async function inParallel(count, limit, task) {
+export async function inParallel(count, limit, task) {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, count) }, async () => {
@@ -42,7 +42,7 @@ async function inParallel(count, limit, task) {
   );
 }
 
-async function call(base, path, { session, body, expect }) {
+export async function call(base, path, { session, body, expect }) {
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session}` } : {}) },
@@ -54,7 +54,7 @@ async function call(base, path, { session, body, expect }) {
 }
 
 /** Signs `claims` with the instance's external secret and exchanges it for a bearer session. */
-async function signIn(base, claims) {
+export async function signIn(base, claims) {
   const code = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'env' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
   return (await call(base, '/api/v1/auth/exchange', { body: { externalAuthCode: code }, expect: 200 })).session.token;
 }
@@ -63,7 +63,7 @@ async function signIn(base, claims) {
  * Layout (a): one user and one conversation per stream. Answers the sessions of the streams and, per
  * message index, who posts where and which streams it is due on.
  */
-async function ownConversations(base, { streams, tag }) {
+export async function ownConversations(base, { streams, tag }) {
   const sessions = new Array(streams);
   const conversations = new Array(streams);
   await inParallel(streams, 10, async (i) => {
@@ -74,7 +74,7 @@ async function ownConversations(base, { streams, tag }) {
 }
 
 /** Layout (b): `rooms` documents, `streams / rooms` users a room, the first of each its editor. */
-async function documentRooms(base, { streams, rooms, tag }) {
+export async function documentRooms(base, { streams, rooms, tag }) {
   const perRoom = streams / rooms;
   const sessions = new Array(streams);
   await inParallel(streams, 10, async (i) => {

@@ -14,6 +14,7 @@ import { measureWidgetLoad, widgetLoadTable } from './widget-load.mjs';
 import { measureFanout } from './fanout.mjs';
 import { measureProvisioning } from './provisioning.mjs';
 import { documentRoomsTable, measureDocumentRooms } from './document-rooms.mjs';
+import { clusterTable, measureCluster } from './cluster.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -239,6 +240,7 @@ function measureSearch() {
 
 // `--quick` sends half the messages; the rate, the streams and the rooms stay as they are.
 const measureRooms = async () => documentRoomsTable(await measureDocumentRooms({ root, messages: quick ? 100 : 200 }));
+const measureClusterThroughput = async () => clusterTable(await measureCluster({ root, seconds: quick ? 3 : 5 }));
 
 /** Every scenario by the name `--only` selects it with, in the order they run and are reported. */
 const sections = new Map([
@@ -246,6 +248,7 @@ const sections = new Map([
   ['widget-load', measureWidget],
   ['fanout', measureFanouts],
   ['document-rooms', measureRooms],
+  ['cluster', measureClusterThroughput],
   ['provisioning', measureBurst],
   ['admin-users', measureAdminUsers],
   ['search', measureSearch],
@@ -273,6 +276,8 @@ ${out.get('sign-in')}
 ${out.get('fanout')}
 
 ${out.get('document-rooms')}
+
+${out.get('cluster')}
 
 ${out.get('provisioning')}
 
