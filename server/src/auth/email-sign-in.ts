@@ -1,7 +1,9 @@
 /**
  * Sign-in by email (docs/admin-api.md, Email sign-in): a visitor gives an address, Parley emails a one-time
  * link and a 6-digit code, both valid 15 minutes, and either one signs in once. The answer to a request never
- * says whether the address has an account: it is the same 202 whether an email was sent or not. The account
+ * says whether the address has an account: it is the same 202 whether an email was sent or not, and an address
+ * that may not get in gets a request row too (whose code nobody received), so the per-address limit and
+ * verify's answers are the same for every address. The account
  * is the one with that address (case-insensitively, as external tokens' `{ email }` finds it), or a new one
  * within the seat limit when the address may have one (`emailSignInDomains`). Codes and link tokens come from
  * the CSPRNG and are kept only as SHA-256 hashes (store/email-sign-ins.ts).
@@ -21,7 +23,7 @@ import { emailDomainOf } from '../../../shared/src/sign-in-fields.js';
 import type { ErrorCode } from '../../../shared/src/errors.js';
 
 export const EMAIL_SIGN_IN_TTL_MS = 15 * 60_000;
-/** Wrong codes a request survives: the fifth one kills it. */
+/** Codes compared against a request's: each takes an attempt first; the fifth may still be right, then it is dead. */
 export const EMAIL_CODE_MAX_ATTEMPTS = 5;
 /** Requests per address: the limit that keeps anyone from flooding one inbox. */
 export const EMAIL_REQUESTS_PER_ADDRESS = { max: 5, windowMs: 3600_000 } as const;
@@ -85,10 +87,10 @@ export function createEmailSignIn(deps: EmailSignInDeps) {
   }
 
   /** Signs the request's account in, using the request once (a full instance or a deactivated account does not use it). */
-  async function finish(id: string, email: string, now: number): Promise<EmailSignInSuccess | EmailSignInFailure> {
+  async function finish(id: string, email: string, now: number, attemptsAtMost: number): Promise<EmailSignInSuccess | EmailSignInFailure> {
     const account = await accountOf(email, now);
     if (!account.ok) return account;
-    if (!(await requests.consume(id, now))) return { ok: false, code: 'email_code_expired', reason: 'already used' };
+    if (!(await requests.consume(id, now, attemptsAtMost))) return { ok: false, code: 'email_code_expired', reason: 'already used' };
     const session = await deps.sessions.create(account.user, now, SESSION_TTL_MS);
     await users.touchLastSeen(account.user.id, now);
     return { ok: true, user: { ...account.user, last_seen_at: now }, created: account.created, session };
@@ -97,7 +99,9 @@ export function createEmailSignIn(deps: EmailSignInDeps) {
   return {
     /**
      * Emails a link and a code to `email` (a value `parseEmail` accepted) when it may sign in; answers ok
-     * either way, so the caller cannot tell. `returnTo` is the path the link lands on (already checked).
+     * either way, so the caller cannot tell. An address that may not get in gets the same row, hashes and
+     * limit, with a code hash no 6-digit code matches and no email. `returnTo` is the path the link lands on
+     * (already checked).
      */
     async start(email: string, returnTo: string | null): Promise<{ ok: true } | EmailSignInFailure> {
       if (!(await enabled())) return { ok: false, code: 'email_sign_in_disabled' };
@@ -108,7 +112,7 @@ export function createEmailSignIn(deps: EmailSignInDeps) {
         const retryAfterSeconds = Math.max(1, Math.ceil(((recent.oldest ?? now) + EMAIL_REQUESTS_PER_ADDRESS.windowMs - now) / 1000));
         return { ok: false, code: 'rate_limited', retryAfterSeconds };
       }
-      if (!(await mayGetIn(email))) return { ok: true };
+      const allowed = await mayGetIn(email);
       const id = newId('esi');
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       const token = newSecret();
@@ -119,13 +123,13 @@ export function createEmailSignIn(deps: EmailSignInDeps) {
           id,
           email,
           email_normalized: normalized,
-          code_hash: codeHash(id, code),
+          code_hash: codeHash(id, allowed ? code : newSecret()),
           link_hash: hashSecret(token),
           return_to: returnTo,
           created_at: now,
           expires_at: now + EMAIL_SIGN_IN_TTL_MS,
         });
-        await enqueueMail(tx, { ...signInMail(email, team, code, link), target: id }, now);
+        if (allowed) await enqueueMail(tx, { ...signInMail(email, team, code, link), target: id }, now);
       });
       return { ok: true };
     },
@@ -134,16 +138,16 @@ export function createEmailSignIn(deps: EmailSignInDeps) {
     async verifyCode(email: string, code: string): Promise<EmailSignInSuccess | EmailSignInFailure> {
       if (!(await enabled())) return { ok: false, code: 'email_sign_in_disabled' };
       const now = deps.now();
-      const request = await requests.live(normalizeEmail(email), now, EMAIL_CODE_MAX_ATTEMPTS);
+      const live = await requests.live(normalizeEmail(email), now, EMAIL_CODE_MAX_ATTEMPTS);
+      // The attempt is taken before the comparison: concurrent guesses cannot compare more than the limit.
+      const request = live && (await requests.takeAttempt(live.id, now, EMAIL_CODE_MAX_ATTEMPTS));
       if (!request) return { ok: false, code: 'email_code_expired', reason: 'no live code' };
       const expected = Buffer.from(request.code_hash);
       const given = Buffer.from(codeHash(request.id, code));
-      if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-        const counted = await requests.recordWrongCode(request.id, EMAIL_CODE_MAX_ATTEMPTS);
-        return counted ? { ok: false, code: 'email_code_invalid', reason: 'wrong code' } : { ok: false, code: 'email_code_expired', reason: 'no live code' };
-      }
-      // A new account gets the address that received the email, as it was typed then.
-      return finish(request.id, request.email ?? email, now);
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, code: 'email_code_invalid', reason: 'wrong code' };
+      // A new account gets the address that received the email, as it was typed then. The right code on the
+      // last attempt still uses the request; a later one never got an attempt.
+      return finish(request.id, request.email ?? email, now, EMAIL_CODE_MAX_ATTEMPTS);
     },
 
     /** Signs in with a link's token; answers where the link lands too. */
@@ -153,7 +157,8 @@ export function createEmailSignIn(deps: EmailSignInDeps) {
       const request = await requests.byLinkHash(hashSecret(token));
       if (!request || request.used_at !== null || request.expires_at <= now || request.attempts >= EMAIL_CODE_MAX_ATTEMPTS) return { ok: false, code: 'email_code_expired', reason: 'no live link' };
       // The address is the one the request was made for, as it was typed then.
-      const result = await finish(request.id, request.email ?? request.email_normalized, now);
+      // Once the code's attempts are all taken, the link is dead too, even if a code is being compared.
+      const result = await finish(request.id, request.email ?? request.email_normalized, now, EMAIL_CODE_MAX_ATTEMPTS - 1);
       return result.ok ? { ...result, returnTo: request.return_to } : result;
     },
   };

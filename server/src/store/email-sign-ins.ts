@@ -1,8 +1,8 @@
 /**
- * Email sign-in requests (docs/admin-api.md, Email sign-in): one row per email sent, holding the SHA-256 of
- * its link token and of its code (salted with the row's id), never either in clear. Only the newest row of an
- * address is live: creating one retires the others. Attempts at the code and the one use are counted in the
- * statement that checks them, so concurrent guesses or clicks cannot go past the limit or use a row twice.
+ * Email sign-in requests (docs/admin-api.md, Email sign-in): one row per request to start, holding the SHA-256
+ * of its link token and of its code (salted with the row's id), never either in clear. Only the newest row of
+ * an address is live: creating one retires the others. An attempt at the code is taken, and the one use made,
+ * in the statement that checks them, so concurrent guesses or clicks cannot go past the limit or use a row twice.
  */
 import type { Store } from './database.js';
 import type { EmailSignInsTable } from './schema.js';
@@ -28,7 +28,7 @@ export function createEmailSignInRepository({ db }: Store) {
       return { count: Number(row.n), oldest: row.oldest === null ? null : Number(row.oldest) };
     },
 
-    /** The address's live request (unused, unexpired, attempts left), if any. */
+    /** The address's live request (unused, unexpired, attempts left), if any: read only to find its id. */
     live: (emailNormalized: string, now: number, maxAttempts: number) =>
       db
         .selectFrom('email_sign_ins')
@@ -43,21 +43,35 @@ export function createEmailSignInRepository({ db }: Store) {
     /** The request a link token's hash names, whatever its state. */
     byLinkHash: (linkHash: string) => db.selectFrom('email_sign_ins').selectAll().where('link_hash', '=', linkHash).executeTakeFirst(),
 
-    /** Counts a wrong code; false when the request was no longer live (used, or out of attempts already). */
-    async recordWrongCode(id: string, maxAttempts: number): Promise<boolean> {
-      const result = await db
+    /**
+     * Takes one attempt at the code of request `id` before the code is compared, in the statement that checks
+     * it is still live: the row as it is now, or undefined when it was used, retired, expired or out of attempts.
+     * Concurrent guesses each take their own attempt, so no more than `maxAttempts` codes are ever compared.
+     */
+    takeAttempt: (id: string, now: number, maxAttempts: number) =>
+      db
         .updateTable('email_sign_ins')
         .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
         .where('id', '=', id)
         .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
         .where('attempts', '<', maxAttempts)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
-    },
+        .returningAll()
+        .executeTakeFirst(),
 
-    /** Uses the request once: true for the one caller that did, false if it was used, retired or expired meanwhile. */
-    async consume(id: string, now: number): Promise<boolean> {
-      const result = await db.updateTable('email_sign_ins').set({ used_at: now }).where('id', '=', id).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+    /**
+     * Uses the request once: true for the one caller that did, false if it was used, retired or expired
+     * meanwhile, or more than `attemptsAtMost` attempts at its code were taken.
+     */
+    async consume(id: string, now: number, attemptsAtMost: number): Promise<boolean> {
+      const result = await db
+        .updateTable('email_sign_ins')
+        .set({ used_at: now })
+        .where('id', '=', id)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('attempts', '<=', attemptsAtMost)
+        .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
   };

@@ -1,6 +1,7 @@
 /**
  * Email sign-in (docs/admin-api.md, Email sign-in): start answers the same 202 for any address and emails a
- * link and a code only to an address that may get in; the code verifies once, five wrong ones kill it, it
+ * link and a code only to an address that may get in (one that may not is answered alike, its request recorded
+ * without an email); the code verifies once, each code tried takes one of five attempts first, even at once, it
  * dies after 15 minutes and when a newer one is sent; the link signs in once; the account is the one of that
  * address (case-insensitively) or a new one within the seat limit; restricted domains; limits per client
  * address and per address emailed; refusals when the method is off; input rules as 400s.
@@ -122,6 +123,37 @@ describe.each(DIALECTS)('email sign-in on %s', (dialect) => {
       const code = codeOf((await sent())[0]!);
       const wrong = code === '000000' ? '111111' : '000000';
       for (let i = 0; i < 5; i++) expect(errorOf(await verify({ email: 'ada@example.com', code: wrong }))).toEqual([401, 'email_code_invalid']);
+      expect(errorOf(await verify({ email: 'ada@example.com', code }))).toEqual([401, 'email_code_expired']);
+    });
+
+    it('counts every code tried before comparing it: the right one as the fifth still signs in, a sixth never', async () => {
+      await start({ email: 'ada@example.com' });
+      const code = codeOf((await sent())[0]!);
+      const wrong = code === '000000' ? '111111' : '000000';
+      for (let i = 0; i < 4; i++) expect(errorOf(await verify({ email: 'ada@example.com', code: wrong }))).toEqual([401, 'email_code_invalid']);
+      expect((await verify({ email: 'ada@example.com', code })).statusCode).toBe(200);
+      const [row] = await t.db.store.db.selectFrom('email_sign_ins').select(['attempts']).execute();
+      expect(row).toEqual({ attempts: 5 });
+    });
+
+    it('concurrent guesses cannot go past five compared codes (the attempt is taken before the comparison)', async () => {
+      await start({ email: 'ada@example.com' });
+      const code = codeOf((await sent())[0]!);
+      const wrong = code === '000000' ? '111111' : '000000';
+      const guesses = [...Array.from({ length: 30 }, () => wrong), code];
+      const answers = await Promise.all(guesses.map(async (c) => {
+        const res = await verify({ email: 'ada@example.com', code: c });
+        return res.statusCode === 200 ? 'ok' : (res.json().error.code as string);
+      }));
+      const ok = answers.filter((a) => a === 'ok').length;
+      const invalid = answers.filter((a) => a === 'email_code_invalid').length;
+      const expired = answers.filter((a) => a === 'email_code_expired').length;
+      const [row] = await t.db.store.db.selectFrom('email_sign_ins').select(['attempts', 'used_at']).execute();
+      // Each code compared took one attempt first: never more than five, and the right one only among them.
+      expect({ compared: ok + invalid, others: expired, ok: ok <= 1, atMostFive: row!.attempts <= 5 }).toEqual({ compared: row!.attempts, others: 31 - row!.attempts, ok: true, atMostFive: true });
+      // Unless the right code was among the first five, all five attempts went to wrong ones and it failed.
+      if (ok === 0) expect([row!.attempts, row!.used_at]).toEqual([5, null]);
+      else expect(answers.at(-1)).toBe('ok');
       expect(errorOf(await verify({ email: 'ada@example.com', code }))).toEqual([401, 'email_code_expired']);
     });
 
@@ -251,7 +283,39 @@ describe.each(DIALECTS)('email sign-in on %s', (dialect) => {
       expect([res.statusCode, res.body]).toEqual([202, '{}']);
     }
     expect((await sent()).map((m) => m.to)).toEqual(['staff@example.com', 'partner@other.org']);
-    expect(errorOf(await verify({ email: 'stranger@other.org', code: '123456' }))).toEqual([401, 'email_code_expired']);
+    // The stranger's request is written too (a code nobody received), so verify answers as for anyone.
+    expect(errorOf(await verify({ email: 'stranger@other.org', code: '123456' }))).toEqual([401, 'email_code_invalid']);
+  });
+
+  it('restricted domains: an address that may not get in is answered as an existing account’s is, and never emailed', async () => {
+    await setup();
+    await existing('known@other.example');
+    await t.app.services.settings.update({ emailSignInDomains: ['corp.example'] });
+    const mailsBefore = (await sent()).length;
+    const answers = async (email: string) => {
+      const starts: unknown[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await start({ email });
+        starts.push([res.statusCode, res.statusCode === 202 ? res.body : res.json().error.code, res.headers['retry-after'] ?? null]);
+      }
+      // A code that is not the one emailed (if one was).
+      const emailed = (await sent()).filter((m) => m.to === email).at(-1);
+      const wrong = emailed && codeOf(emailed) === '000000' ? '111111' : '000000';
+      const codes: unknown[] = [];
+      for (let i = 0; i < 6; i++) codes.push(errorOf(await verify({ email, code: wrong })));
+      return { starts, codes };
+    };
+    const known = await answers('known@other.example');
+    const unknown = await answers('unknown@other.example');
+    expect(unknown).toEqual(known);
+    expect(known).toEqual({
+      starts: [...Array.from({ length: 5 }, () => [202, '{}', null]), [429, 'rate_limited', '3600']],
+      codes: [...Array.from({ length: 5 }, () => [401, 'email_code_invalid']), [401, 'email_code_expired']],
+    });
+    const mails = (await sent()).slice(mailsBefore);
+    // The known address may get in (an existing account's always can) and gets its five emails; the unknown none.
+    expect(mails.filter((m) => m.to === 'unknown@other.example')).toEqual([]);
+    expect(mails.map((m) => m.to)).toEqual(Array.from({ length: 5 }, () => 'known@other.example'));
   });
 
   it('with the method off: 403 email_sign_in_disabled, nothing sent; public settings say external only', async () => {
