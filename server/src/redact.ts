@@ -4,7 +4,26 @@
  * (`externalAuth%43ode` is `externalAuthCode` too).
  */
 
-const SECRET_NAMES: ReadonlySet<string> = new Set(['externalauthcode', 'authtoken', 'token', 'access_token']);
+/**
+ * Every query parameter that can carry a secret, case-folded: the hosted page's `externalAuthCode`, email
+ * sign-in's link (`emailSignIn`), the one-time links' `token` (`/email/open`, `/email/unsubscribe`,
+ * `/admin/setup`), and the credentials the token API refuses in a query string (it refuses them after the
+ * request is logged, so they are redacted too).
+ */
+const SECRET_NAMES: ReadonlySet<string> = new Set([
+  'externalauthcode',
+  'emailsignin',
+  'token',
+  'access_token',
+  'authtoken',
+  'auth_token',
+  'x-auth-token',
+  'x-velt-auth-token',
+  'apikey',
+  'api_key',
+  'x-api-key',
+  'x-velt-api-key',
+]);
 
 function decodedName(raw: string): string {
   try {

@@ -1,6 +1,9 @@
 /** Regressions found by the attack suite and the route fuzzer, each named after what broke. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EMAIL_SIGN_IN_PARAM } from '../../../server/src/auth/email-sign-in.js';
+import { EMAIL_OPEN_PATH, UNSUBSCRIBE_PATH } from '../../../server/src/outbound/notifications.js';
 import { redactUrl } from '../../../server/src/redact.js';
+import { SIGN_IN_PARAM } from '../../../server/src/routes/pages/landing-url.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 
 let t: TestApp;
@@ -21,6 +24,26 @@ describe('security regressions', () => {
     expect(leaks(t.logs.join('\n'), token)).toBe(false);
     expect(redactUrl('/x?a=1&EXTERNALAUTHCODE=abc&%74oken=def&b=2')).toBe('/x?a=1&EXTERNALAUTHCODE=[redacted]&%74oken=[redacted]&b=2');
     expect(redactUrl('/x?%zz=1&externalAuthCode=abc')).toBe('/x?%zz=1&externalAuthCode=[redacted]');
+  });
+
+  it('no secret-bearing query parameter is logged in clear: email sign-in links, one-time links, refused credentials', async () => {
+    const secrets = new Map([
+      [`/?${EMAIL_SIGN_IN_PARAM}=`, 'EmailSignInLinkToken0123456789abcdefghijklm'],
+      ['/chat?emailsignin=', 'EmailSignInLinkTokenLowercaseName0123456789'],
+      [`${EMAIL_OPEN_PATH}?token=`, 'EmailOpenLinkToken0123456789abcdefghijklmno'],
+      [`${UNSUBSCRIBE_PATH}?token=`, 'UnsubscribeLinkToken0123456789abcdefghijklm'],
+      ['/api/v2/users/get?x-velt-api-key=', 'QueryStringApiKey0123456789abcdefghijklmnop'],
+      ['/api/v2/users/get?apiKey=', 'QueryStringApiKeyCamel0123456789abcdefghijk'],
+    ]);
+    for (const [prefix, secret] of secrets) await t.app.inject({ method: 'GET', url: `${prefix}${secret}` });
+    const all = t.logs.join('\n');
+    expect(all).toContain(`"url":"/?${EMAIL_SIGN_IN_PARAM}=[redacted]"`);
+    expect(all).toContain(`"url":"${EMAIL_OPEN_PATH}?token=[redacted]"`);
+    for (const secret of secrets.values()) expect(all, secret).not.toContain(secret);
+    expect(redactUrl(`/?returnTo=%2Fchat&${EMAIL_SIGN_IN_PARAM}=abc&emailSign%49n=def`)).toBe(`/?returnTo=%2Fchat&${EMAIL_SIGN_IN_PARAM}=[redacted]&emailSign%49n=[redacted]`);
+    expect(redactUrl(`/?${SIGN_IN_PARAM}=a&api_key=b&auth_token=c&x-auth-token=d&x-api-key=e&x-velt-auth-token=f&q=g`)).toBe(
+      `/?${SIGN_IN_PARAM}=[redacted]&api_key=[redacted]&auth_token=[redacted]&x-auth-token=[redacted]&x-api-key=[redacted]&x-velt-auth-token=[redacted]&q=g`,
+    );
   });
 
   it('a malformed URL answers in Parley\'s error shape and never echoes the URL', async () => {
