@@ -1,7 +1,9 @@
 /**
  * The doors of email (README.md, Email):
  * - `GET /email/open?token=` — a notification email's one-time link (24 hours): signs its user in as the
- *   hosted page's sign-in does (the same door: rate limit, audit, cookie) and lands on that conversation;
+ *   hosted page's sign-in does (the same door: rate limit, audit, cookie) and lands on that conversation.
+ *   A browser signed in as another account is asked first (pages/account-switch.ts), as the hosted page's
+ *   links do; the link stays unused until the answer, a same-origin `POST /email/open` of its token;
  * - `GET|POST /email/unsubscribe?token=` — RFC 8058: the POST (a mail client's one click, or the
  *   page's button) turns the user's notification emails off; a GET only shows the page with the button;
  * - `PATCH /api/v1/me/email` `{"emailNotifications"}` — the signed-in user turns them off or on;
@@ -15,6 +17,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ERROR_STATUS } from '../../../shared/src/errors.js';
 import { parseFlag } from '../../../shared/src/fields.js';
 import { ParleyError } from '../errors.js';
+import { isSameOriginRequest } from '../auth/csrf.js';
 import { SESSION_TTL_MS } from '../auth/sign-in.js';
 import { enqueueMail } from '../outbound/mail.js';
 import { EMAIL_OPEN_PATH, emailPreferencesOf, UNSUBSCRIBE_PATH } from '../outbound/notifications.js';
@@ -22,13 +25,16 @@ import { escapeHtml } from '../outbound/mail-templates.js';
 import { UNSUBSCRIBE_SECRET, verifyUnsubscribeToken } from '../outbound/unsubscribe-tokens.js';
 import { createEmailLinkRepository } from '../store/email-links.js';
 import { createInstanceSecretRepository } from '../store/instance-secrets.js';
+import type { UserRow } from '../store/users.js';
 import { inTransaction } from '../store/transaction.js';
 import { readField } from './admin/read-field.js';
 import { setSessionCookie } from './auth/session-cookie.js';
-import { signInAtDoor } from './auth/sign-in-door.js';
+import { signInAtDoor, type DoorAsked, type DoorFailure, type DoorSuccess } from './auth/sign-in-door.js';
+import { askBeforeSwitching, liveCookieAccount } from './pages/account-switch.js';
 import { errorPageHtml, staticPageHtml } from './pages/error-page.js';
 import { pageCsp } from './pages/index.js';
 
+const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const TOKEN = Type.Object({ token: Type.Optional(Type.String({ maxLength: 400 })) }, { additionalProperties: true });
 export const EmailPreferencesSchema = Type.Object({ emailNotifications: Type.Boolean({ description: 'the team’s unread replies are emailed; on by default' }) });
 
@@ -41,25 +47,51 @@ export async function emailRoutes(parent: FastifyInstance) {
   const page = (reply: FastifyReply, status: number, html: string) =>
     reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('content-security-policy', pageCsp(null)).send(html);
 
+  /** Spends the link of `token` and opens a session of its user (the link's conversation in `landing`). */
+  const useLink = async (token: string, landing: { conversationId: string }): Promise<DoorSuccess | DoorFailure> => {
+    const used = await links.consume(token, app.now());
+    if (!used.ok) return { ok: false, code: used.code };
+    const user = await users.findById(used.link.user_id);
+    if (!user) return { ok: false, code: 'link_invalid' };
+    if (!user.active) return { ok: false, code: 'user_deactivated' };
+    landing.conversationId = used.link.conversation_id;
+    return { ok: true, user, created: false, session: await sessions.create(user, app.now(), SESSION_TTL_MS) };
+  };
+  const failed = (reply: FastifyReply, result: DoorFailure & { retryAfterSeconds?: number }) => {
+    if (result.retryAfterSeconds !== undefined) reply.header('retry-after', String(result.retryAfterSeconds));
+    return page(reply, ERROR_STATUS[result.code], errorPageHtml(result.code));
+  };
+  const signedIn = (reply: FastifyReply, session: DoorSuccess['session'], conversationId: string) => {
+    setSessionCookie(reply, session.token, session.expiresAt, app.publicUrl.value);
+    return reply.code(303).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('location', `/?conversation=${encodeURIComponent(conversationId)}`).send();
+  };
+
   app.get(EMAIL_OPEN_PATH, { schema: { hide: true, querystring: TOKEN } }, async (request, reply) => {
     const token = request.query.token;
-    let conversationId = '';
-    const result = await signInAtDoor(app, request, 'link', async () => {
-      if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, code: 'link_invalid' };
-      const used = await links.consume(token, app.now());
-      if (!used.ok) return { ok: false, code: used.code };
-      const user = await users.findById(used.link.user_id);
-      if (!user) return { ok: false, code: 'link_invalid' };
-      if (!user.active) return { ok: false, code: 'user_deactivated' };
-      conversationId = used.link.conversation_id;
-      return { ok: true, user, created: false, session: await sessions.create(user, app.now(), SESSION_TTL_MS) };
+    const landing = { conversationId: '' };
+    let current: UserRow | undefined;
+    const result = await signInAtDoor(app, request, 'link', async (): Promise<DoorSuccess | DoorAsked | DoorFailure> => {
+      if (typeof token !== 'string' || !LINK_TOKEN.test(token)) return { ok: false, code: 'link_invalid' };
+      // Another account's session is open in this browser: ask first, and leave the link unused until the
+      // answer (someone may have forwarded the link of their own email to a signed-in visitor).
+      current = await liveCookieAccount(app, request);
+      if (current) {
+        const found = await links.find(token, app.now());
+        if (!found.ok) return { ok: false, code: found.code };
+        const user = await users.findById(found.link.user_id);
+        if (!user) return { ok: false, code: 'link_invalid' };
+        if (!user.active) return { ok: false, code: 'user_deactivated' };
+        if (user.id !== current.id) return { ok: true, user, created: false, asked: true };
+      }
+      return useLink(token, landing);
     });
-    if (!result.ok) {
-      if (result.retryAfterSeconds !== undefined) reply.header('retry-after', String(result.retryAfterSeconds));
-      return page(reply, ERROR_STATUS[result.code], errorPageHtml(result.code));
+    if (!result.ok) return failed(reply, result);
+    if ('asked' in result && result.asked && current) {
+      request.log.info({ outcome: 'asked', userId: result.user.id }, 'email link: asks before switching account');
+      await askBeforeSwitching(reply, { current, next: result.user, landing: '/', answer: { action: EMAIL_OPEN_PATH, fields: new Map([['token', token as string]]) } });
+      return reply;
     }
-    setSessionCookie(reply, result.session.token, result.session.expiresAt, app.publicUrl.value);
-    return reply.code(303).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('location', `/?conversation=${encodeURIComponent(conversationId)}`).send();
+    return signedIn(reply, (result as DoorSuccess).session, landing.conversationId);
   });
 
   await app.register(async (unsubscribe) => {
@@ -87,6 +119,18 @@ export async function emailRoutes(parent: FastifyInstance) {
 </form>`,
         }),
       );
+    });
+    // The answer to the question of GET /email/open: a same-origin form post of the link's token.
+    unsubscribe.post(EMAIL_OPEN_PATH, { schema: { hide: true } }, async (request, reply) => {
+      if (!isSameOriginRequest(request, new URL(app.publicUrl.value).origin)) {
+        request.log.info({ outcome: 'csrf_rejected' }, 'email link: account switch refused');
+        return page(reply, ERROR_STATUS.csrf_rejected, errorPageHtml('csrf_rejected'));
+      }
+      const token = (request.body as Record<string, unknown> | undefined)?.['token'];
+      const landing = { conversationId: '' };
+      const result = await signInAtDoor(app, request, 'link', async () => (typeof token === 'string' && LINK_TOKEN.test(token) ? useLink(token, landing) : { ok: false, code: 'link_invalid' }));
+      if (!result.ok) return failed(reply, result);
+      return signedIn(reply, result.session, landing.conversationId);
     });
     // RFC 8058 §3.1: the mail client POSTs `List-Unsubscribe=One-Click` to the URL, with no cookie.
     unsubscribe.post(UNSUBSCRIBE_PATH, { schema: { hide: true, querystring: TOKEN } }, async (request, reply) => {

@@ -18,6 +18,14 @@ export function createEmailLinkRepository(db: Kysely<Database>) {
       return token;
     },
 
+    /** The link of `token` if it is unused and unexpired, else why not; leaves it unused (a question is asked first). */
+    async find(token: string, now: number): Promise<{ ok: true; link: EmailLinksTable } | { ok: false; code: 'link_invalid' | 'link_used' }> {
+      const row = await db.selectFrom('email_links').selectAll().where('id', '=', hashSecret(token)).executeTakeFirst();
+      if (!row || Number(row.expires_at) <= now) return { ok: false, code: 'link_invalid' };
+      if (row.used_at !== null) return { ok: false, code: 'link_used' };
+      return { ok: true, link: { ...row, created_at: Number(row.created_at), expires_at: Number(row.expires_at), used_at: null } };
+    },
+
     /** Uses the link of `token`: its row if it was unused and unexpired, else why not. */
     async consume(token: string, now: number): Promise<{ ok: true; link: EmailLinksTable } | { ok: false; code: 'link_invalid' | 'link_used' }> {
       const id = hashSecret(token);

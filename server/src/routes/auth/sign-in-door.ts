@@ -21,8 +21,17 @@ export interface DoorSuccess {
   /** The door asks the browser first before it signs in (another account's session is open): audited as `switch_asked`. */
   asked?: boolean;
 }
+/** A door that asks the browser before it signs in, and opens no session until the answer (`/email/open`). */
+export interface DoorAsked {
+  ok: true;
+  user: UserRow;
+  created: false;
+  asked: true;
+}
 export type DoorFailure = { ok: false; code: ErrorCode; reason?: string };
 export type DoorOutcome = DoorSuccess | (DoorFailure & { retryAfterSeconds?: number });
+/** What a door that never asks gives `signInAtDoor`. */
+export type DoorAttempt = () => Promise<DoorSuccess | DoorFailure>;
 
 const LOG_LABEL: ReadonlyMap<SignInDoor, string> = new Map([
   ['link', 'hosted-page sign-in'],
@@ -34,15 +43,30 @@ const LOG_LABEL: ReadonlyMap<SignInDoor, string> = new Map([
 
 /**
  * Signs in at `door`: `attempt` performs the door's kind of sign-in; `refuse`, if given, may stop it first
- * with a code (recorded like any failure).
+ * with a code (recorded like any failure). A door that asks before switching accounts without opening a
+ * session (`DoorAsked`) is audited as `switch_asked` like the others.
  */
+export function signInAtDoor(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  door: SignInDoor,
+  attempt: DoorAttempt,
+  refuse?: () => Promise<ErrorCode | null>,
+): Promise<DoorOutcome>;
+export function signInAtDoor(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  door: SignInDoor,
+  attempt: () => Promise<DoorSuccess | DoorAsked | DoorFailure>,
+  refuse?: () => Promise<ErrorCode | null>,
+): Promise<DoorOutcome | DoorAsked>;
 export async function signInAtDoor(
   app: FastifyInstance,
   request: FastifyRequest,
   door: SignInDoor,
-  attempt: () => Promise<DoorSuccess | DoorFailure>,
+  attempt: () => Promise<DoorSuccess | DoorAsked | DoorFailure>,
   refuse?: () => Promise<ErrorCode | null>,
-): Promise<DoorOutcome> {
+): Promise<DoorOutcome | DoorAsked> {
   const label = LOG_LABEL.get(door)!;
   const limit = await app.signInLimiter(request);
   if (limit.limited) {

@@ -38,7 +38,13 @@ export async function liveCookieAccount(app: FastifyInstance, request: FastifyRe
   return found && found.user.active ? found.user : undefined;
 }
 
-function questionHtml(current: UserRow, next: UserRow, pending: string, landing: string): string {
+/** Where the question's form posts, and what it carries: a pending sign-in, or (`/email/open`) the link's token. */
+export interface SwitchAnswer {
+  action: string;
+  fields: ReadonlyMap<string, string>;
+}
+
+function questionHtml(current: UserRow, next: UserRow, answer: SwitchAnswer, landing: string): string {
   const a = shownName(current);
   const b = shownName(next);
   return staticPageHtml({
@@ -48,9 +54,8 @@ function questionHtml(current: UserRow, next: UserRow, pending: string, landing:
     content: `<h1>Switch account?</h1>
 <p>You are signed in as <strong>${a}</strong>. Continue as <strong>${b}</strong>?</p>
 <p>Continue only if you opened this chat link yourself.</p>
-<form method="post" action="${CONTINUE_PATH}">
-<input type="hidden" name="pending" value="${pending}">
-<input type="hidden" name="next" value="${escapeHtml(landing)}">
+<form method="post" action="${escapeHtml(answer.action)}">
+${[...answer.fields].map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join('\n')}
 <button type="submit">Continue as ${b}</button>
 </form>
 <p><a href="${escapeHtml(landing)}">Stay as ${a}</a></p>`,
@@ -65,12 +70,20 @@ function questionHtml(current: UserRow, next: UserRow, pending: string, landing:
  */
 export async function askToSwitchAccount(app: FastifyInstance, reply: FastifyReply, options: { current: UserRow; next: UserRow; landing: string }): Promise<void> {
   const pending = await app.services.sessions.create(options.next, app.now(), PENDING_TTL_MS);
+  await askBeforeSwitching(reply, { ...options, answer: { action: CONTINUE_PATH, fields: new Map([['pending', pending.token], ['next', options.landing]]) } });
+}
+
+/**
+ * The same question with the door's own answer: `/email/open` posts its link's token back to itself, so the
+ * one-time link is spent only by the answer and stays usable for its owner when the visitor stays.
+ */
+export async function askBeforeSwitching(reply: FastifyReply, options: { current: UserRow; next: UserRow; landing: string; answer: SwitchAnswer }): Promise<void> {
   await reply
     .code(200)
     .header('cache-control', 'no-store')
     .header('referrer-policy', 'strict-origin')
     .type('text/html; charset=utf-8')
-    .send(questionHtml(options.current, options.next, pending.token, options.landing));
+    .send(questionHtml(options.current, options.next, options.answer, options.landing));
 }
 
 function refuse(reply: FastifyReply, code: ErrorCode) {

@@ -11,7 +11,7 @@ import { parseEmail } from '../../../../shared/src/fields.js';
 import { parseDisplayName } from '../../../../shared/src/inbox-fields.js';
 import { isSameOriginRequest } from '../../auth/csrf.js';
 import { setSessionCookie } from '../auth/session-cookie.js';
-import { signInAtDoor } from '../auth/sign-in-door.js';
+import { signInAtDoor, type DoorAttempt } from '../auth/sign-in-door.js';
 import { ADMIN_LINK_PATH } from '../../admin/admin-links.js';
 import { errorPageHtml } from './error-page.js';
 import { ownerSetupPageHtml } from './owner-setup.js';
@@ -72,7 +72,7 @@ export async function adminPageRoutes(app: FastifyInstance, options: { manifest:
   }
 
   /** Signs in at the admin-link door: a session cookie and 303 to /admin, or the error page (unless `failed` renders it). */
-  async function signIn(request: FastifyRequest, reply: FastifyReply, attempt: Parameters<typeof signInAtDoor>[3], failed?: (code: ErrorCode) => FastifyReply | undefined) {
+  async function signIn(request: FastifyRequest, reply: FastifyReply, attempt: DoorAttempt, failed?: (code: ErrorCode) => FastifyReply | undefined) {
     const result = await signInAtDoor(app, request, 'admin_link', attempt);
     if (!result.ok) {
       if (result.retryAfterSeconds !== undefined) reply.header('retry-after', String(result.retryAfterSeconds));
