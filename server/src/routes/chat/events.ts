@@ -261,27 +261,32 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       }));
 
       try {
-        // Events after a Last-Event-ID older than what retention deleted are gone: start from now instead.
-        const resync = lastEventId !== undefined && lastEventId < (await events.prunedThrough());
-        if (lastEventId === undefined || resync) {
-          const latest = eventHorizon.through ?? (await events.latestId());
-          // Events published since we subscribed are delivered even if they committed before `latest` was read.
-          const firstPending = pending[0]?.event.id;
-          lastSent = firstPending === undefined ? latest : Math.min(latest, firstPending - 1);
-          if (resync) write(`id: ${lastSent}\nevent: ${EVENT.resync}\ndata: {}\n\n`);
-          write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
-        } else {
+        let resync = false;
+        if (lastEventId !== undefined) {
           for (;;) {
-            const batch = await events.listSince(access.streamScope(user), lastSent, BACKLOG_BATCH, eventHorizon.through ?? undefined);
             const from = lastSent;
+            const batch = await events.listSince(access.streamScope(user), from, BACKLOG_BATCH, eventHorizon.through ?? undefined);
+            // Events after `from` that retention deleted are gone: the client is told to resync, and the stream
+            // goes on from now. Asked after the read: a deletion the read may have missed is recorded by then.
+            if (from < (await events.prunedThrough())) {
+              resync = true;
+              break;
+            }
             // The log already scoped these to the user's conversations (or organization); grants still apply.
             for (const event of batch) await deliver({ event, participantIds: [user.id] });
             if (closed) return;
             lastSent = Math.max(lastSent, batch.at(-1)?.id ?? from);
             if (batch.length < BACKLOG_BATCH) break;
           }
-          write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
         }
+        if (lastEventId === undefined || resync) {
+          const latest = eventHorizon.through ?? (await events.latestId());
+          // Events published since we subscribed are delivered even if they committed before `latest` was read.
+          const firstPending = pending[0]?.event.id;
+          lastSent = Math.max(lastSent, firstPending === undefined ? latest : Math.min(latest, firstPending - 1));
+          if (resync) write(`id: ${lastSent}\nevent: ${EVENT.resync}\ndata: {}\n\n`);
+        }
+        write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
         live = true;
         for (const e of pending.splice(0)) send(e);
       } catch (error) {
