@@ -103,7 +103,7 @@ export function createServices(options: ServiceOptions) {
   return {
     /** Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, the end of snoozes); answers the stop function. */
     async start(): Promise<() => Promise<void>> {
-      const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store), horizon: eventHorizon }) : async () => undefined;
+      const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store), horizon: eventHorizon, ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) }) : async () => undefined;
       const stopRetention = startEventRetention({ events, now, retentionMs: config.eventRetentionSeconds * 1000, ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
       const stopSignals = await signals.start();
       const stopSessionEnds = redis ? relaySessionEnds(bus, redis) : () => undefined;

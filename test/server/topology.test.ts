@@ -57,7 +57,6 @@ defaults
   mode http
   log stdout format raw local0 err
   option httplog
-  option forwardfor
   option http-server-close
   timeout connect 2s
   timeout client 60s
@@ -71,6 +70,7 @@ defaults
 
 frontend parley
   bind 127.0.0.1:${listen}
+  http-request set-header X-Forwarded-For %[src]
   default_backend parley
 
 backend parley

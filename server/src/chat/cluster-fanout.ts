@@ -43,6 +43,8 @@ export interface ClusterFanoutDeps {
   changes: Pick<Changes, 'heard'>;
   /** Set as the relay publishes. */
   horizon?: EventHorizon;
+  /** Told the first failure of a run of them (the database away, a query refused). */
+  onError?: (error: unknown) => void;
 }
 
 /** Starts relaying committed events from the database to the local bus; answers the stop function. */
@@ -67,8 +69,9 @@ export async function startClusterFanout(deps: ClusterFanoutDeps): Promise<() =>
   /** Takes a fence if something may have committed since the last, and moves `final` over those now final. */
   async function settle(): Promise<void> {
     if (notified) {
-      notified = false;
+      // Cleared only once the fence is taken: a failed fence is taken again at the retry.
       const fence = await events.fence();
+      notified = false;
       // A fence over ids already final is of no use (no event was appended since).
       if (fence.reserved > (fences.at(-1)?.reserved ?? final)) fences.push(fence);
     }
@@ -131,8 +134,9 @@ export async function startClusterFanout(deps: ClusterFanoutDeps): Promise<() =>
             pendingDelay = Math.min(PENDING_MAX_MS, pendingDelay * 2);
           }
         },
-        () => {
+        (error: unknown) => {
           // The database is unreachable for now: try again shortly (a reconnecting listener also wakes us).
+          if (failures === 0) deps.onError?.(error);
           again = false;
           if (stopped) return;
           retry = setTimeout(wake, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** failures++));

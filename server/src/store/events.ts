@@ -164,9 +164,11 @@ export function createEventRepository(store: Store) {
       return rewritten;
     },
 
+    /** The newest id given out: the newest event's, or (the log emptied by retention) the newest deleted. */
     async latestId(): Promise<number> {
       const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-      return Number(row?.id ?? 0);
+      const pruned = await db.selectFrom('events_pruned').select('through').where('id', '=', 1).executeTakeFirst();
+      return Math.max(Number(row?.id ?? 0), Number(pruned?.through ?? 0));
     },
   };
 }

@@ -164,6 +164,33 @@ describe('cluster fan-out', () => {
     await stop();
   });
 
+  it('takes a fence again when taking one failed, so that an event already committed is not held until the next notification; the failure is told once', async () => {
+    const database = fakeDatabase();
+    const fence = database.events.fence;
+    let failing = 0;
+    database.events.fence = async () => {
+      if (failing > 0) {
+        failing--;
+        throw connectionError();
+      }
+      return fence();
+    };
+    const errors: unknown[] = [];
+    const bus = createEventBus({ relayed: true });
+    const received: number[] = [];
+    bus.subscribe((e) => received.push(e.event.id));
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => ['alice'] }, bus, changes: { heard: () => undefined }, onError: (error) => errors.push(error) });
+    await vi.advanceTimersByTimeAsync(0);
+    failing = 2;
+    database.append('c1');
+    database.notify();
+    // No other notification comes: the retries alone must take the fence.
+    await vi.advanceTimersByTimeAsync(100 + 200 + 400);
+    expect(received).toEqual([1]);
+    expect(errors).toHaveLength(1);
+    await stop();
+  });
+
   it('stops retrying once stopped', async () => {
     const database = fakeDatabase();
     database.events.listAfter = vi.fn(async (afterId: number) => {

@@ -100,4 +100,21 @@ describe.each(DIALECTS)('event retention on %s', (dialect) => {
     expect(replayed.some((f) => f.event === 'resync')).toBe(false);
     expect(texts(replayed)).toEqual(['kept', 'after']);
   });
+  it('once every event is deleted, a new stream starts after the deleted ones, and resuming from there is no resync', async () => {
+    const { state, post, later } = await setUp();
+    await post('old');
+    const newest = (await eventIds()).at(-1)!.id;
+    await later(8 * DAY);
+    await pruneEvents(t.app.services.events, t.clock.now - t.config.eventRetentionSeconds * 1000);
+    expect(await eventIds()).toEqual([]);
+    // On PostgreSQL a stream starts where the cluster fan-out has got to: once it has gone past 'old'.
+    const { eventHorizon } = t.app.services;
+    if (eventHorizon.through !== null) await vi.waitFor(() => expect(eventHorizon.through).toBeGreaterThanOrEqual(newest), { timeout: 3000 });
+    const first = await open(state.alice);
+    const ready = (await first.until((f) => f.some((x) => x.event === 'ready'))).find((f) => f.event === 'ready')!;
+    expect(Number(ready.id)).toBeGreaterThanOrEqual(newest);
+    const again = await open({ ...state.alice, 'last-event-id': ready.id! });
+    const frames = await again.until((f) => f.some((x) => x.event === 'ready'));
+    expect(frames.some((f) => f.event === 'resync')).toBe(false);
+  });
 });

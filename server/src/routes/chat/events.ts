@@ -79,7 +79,9 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
   // Open streams would hold app.close() forever: end them first, each told to come back after
   // SHUTDOWN_RETRY_MS with its Last-Event-ID, by when this instance has stopped listening and the load
   // balancer sends it to another one.
+  let closing = false;
   app.addHook('preClose', async () => {
+    closing = true;
     for (const close of open) close(false, `retry: ${SHUTDOWN_RETRY_MS}\n\n`);
   });
 
@@ -243,6 +245,11 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       reply.hijack();
       // The client may have gone while the session was being checked: then there is nothing to stream.
       if (request.raw.destroyed || raw.destroyed) return close(true);
+      // A stream whose session check ended after shutdown began is told to come back, like the open ones.
+      if (closing) {
+        raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
+        return close(false, `retry: ${SHUTDOWN_RETRY_MS}\n\n`);
+      }
       raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
