@@ -28,42 +28,18 @@ const duration = 5;
 const connections = 50;
 const secret = 'bench-secret-bench-secret-bench-secret!!';
 
-await esbuild.build({
-  entryPoints: [join(root, 'bench/admin-users.ts')],
-  outfile: join(root, 'dist/bench/admin-users.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  packages: 'external',
-  logLevel: 'warning',
-});
-await esbuild.build({
-  entryPoints: [join(root, 'bench/outbox.ts')],
-  outfile: join(root, 'dist/bench/outbox.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  packages: 'external',
-  logLevel: 'warning',
-});
-await esbuild.build({
-  entryPoints: [join(root, 'bench/search.ts')],
-  outfile: join(root, 'dist/bench/search.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  packages: 'external',
-  logLevel: 'warning',
-});
-await esbuild.build({
-  entryPoints: [join(root, 'bench/server.ts')],
-  outfile: join(root, 'dist/bench/server.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  packages: 'external',
-  logLevel: 'warning',
-});
+// The TypeScript scenarios, each bundled into dist/bench/<name>.js (their packages stay external).
+for (const name of ['admin-users', 'outbox', 'search', 'server']) {
+  await esbuild.build({
+    entryPoints: [join(root, `bench/${name}.ts`)],
+    outfile: join(root, `dist/bench/${name}.js`),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+}
 
 /** The sign-in throughput scenarios and their bare-route baselines, in rounds; answers their table. */
 async function measureSignIns() {

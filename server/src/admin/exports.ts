@@ -9,7 +9,6 @@
  * may or may not be in it, and a message already exported stays once.
  */
 import { Readable } from 'node:stream';
-import type { Kysely } from 'kysely';
 import type { Message } from '../../../shared/src/api.js';
 import type { ExportFormat } from '../../../shared/src/exports-api.js';
 import { isAdministrator, type AccessControl } from '../chat/access.js';
@@ -18,7 +17,6 @@ import { ParleyError } from '../errors.js';
 import type { Store } from '../store/database.js';
 import type { ConversationRow } from '../store/conversations.js';
 import { createMessageRepository, type MessageRow } from '../store/messages.js';
-import type { Database } from '../store/schema.js';
 import type { UserRepository, UserRow } from '../store/users.js';
 import { presentAuditEntry } from './audit.js';
 import type { Inbox } from './inbox.js';
@@ -38,14 +36,6 @@ const stamp = (ms: number) => {
   const at = iso(ms);
   return `${at.slice(0, 10)} ${at.slice(11, 16)} UTC`;
 };
-
-function selectMessages(db: Kysely<Database>) {
-  return db
-    .selectFrom('messages')
-    .leftJoin('users', 'users.id', 'messages.author_id')
-    .selectAll('messages')
-    .select(['users.name as author_name', 'users.avatar_url as author_avatar_url', 'users.role as author_role']);
-}
 
 /** A message as the admin REST shows it; a deleted one has no text, whatever the row holds. */
 function exportedMessage(row: MessageRow): Message {
@@ -88,10 +78,7 @@ export function createExports(deps: { store: Store; access: AccessControl; inbox
   async function* messagePages(conversationId: string, withNotes: boolean): AsyncGenerator<Message[]> {
     let after: number | undefined;
     for (;;) {
-      let query = selectMessages(db).where('messages.conversation_id', '=', conversationId);
-      if (!withNotes) query = query.where('messages.internal', '=', 0);
-      if (after !== undefined) query = query.where('messages.seq', '>', after);
-      const rows = await query.orderBy('messages.seq', 'asc').limit(EXPORT_PAGE_SIZE).execute();
+      const rows = await messages.pageAfter(conversationId, after, EXPORT_PAGE_SIZE, withNotes);
       if (rows.length > 0) yield rows.map(exportedMessage);
       if (rows.length < EXPORT_PAGE_SIZE) return;
       after = Number(rows[rows.length - 1]!.seq);

@@ -84,6 +84,14 @@ export function createMessageRepository({ db }: Store) {
       return { rows: rows.slice(0, limit).reverse(), hasMore };
     },
 
+    /** Up to `limit` messages after `afterSeq` (or from the first), oldest first; notes only `withNotes` (exports). */
+    async pageAfter(conversationId: string, afterSeq: number | undefined, limit: number, withNotes = false): Promise<MessageRow[]> {
+      let query = selectMessages(db).where('messages.conversation_id', '=', conversationId);
+      if (!withNotes) query = query.where('messages.internal', '=', 0);
+      if (afterSeq !== undefined) query = query.where('messages.seq', '>', afterSeq);
+      return query.orderBy('messages.seq', 'asc').limit(limit).execute();
+    },
+
     /**
      * The newest message of each conversation given; internal notes count only `withNotes` (an
      * administrator's view), so a user's list never shows one.
