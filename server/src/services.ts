@@ -101,7 +101,10 @@ export function createServices(options: ServiceOptions) {
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   const eventHorizon: EventHorizon = { through: null };
   return {
-    /** Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, the end of snoozes); answers the stop function. */
+    /**
+     * Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, event retention, the
+     * end of snoozes, session ends over Redis, the outbox's worker); answers the stop function.
+     */
     async start(): Promise<() => Promise<void>> {
       const stopFanout = store.dialect === 'postgres' ? await startClusterFanout({ store, events, conversations, bus, changes: changesOf(store), horizon: eventHorizon, ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) }) : async () => undefined;
       const stopRetention = startEventRetention({ events, now, retentionMs: config.eventRetentionSeconds * 1000, ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
