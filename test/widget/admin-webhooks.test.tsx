@@ -177,6 +177,7 @@ describe('webhooks', () => {
     await click(d.button('Delete', d.q('.confirm')!));
     expect(callsTo('DELETE', '/api/v1/admin/webhooks/wh_1')).toHaveLength(1);
     expect(d.q('[data-webhook-id="wh_1"]')).toBeNull();
+    expect(d.text(d.q('[data-testid=webhooks-said]'))).toBe('Deleted https://hooks.example.com/wh_1.');
   });
 
   it('shows the delivery log newest first with each try, resends one, and pages by nextCursor', async () => {

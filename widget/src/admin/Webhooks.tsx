@@ -191,6 +191,8 @@ function NewEndpoint({ api, onCreated }: { api: AdminApi; onCreated: (endpoint: 
 export function WebhooksPage({ api }: { api: AdminApi }) {
   const list = useLoad(() => api.webhooks(), [api]);
   const id = useId();
+  // Said here, not in the endpoint's card, which goes with the endpoint.
+  const [gone, setGone] = useState<string | null>(null);
   return (
     <>
       <p class="muted">
@@ -200,6 +202,9 @@ export function WebhooksPage({ api }: { api: AdminApi }) {
       <NewEndpoint api={api} onCreated={(made) => list.set((all) => [...all, made])} />
       <section class="card" aria-labelledby={`${id}-all`}>
         <h2 id={`${id}-all`}>Endpoints</h2>
+        <p role="status" class="muted" data-testid="webhooks-said">
+          {gone}
+        </p>
         {!list.data ? (
           <Loading error={list.error} />
         ) : list.data.length === 0 ? (
@@ -212,7 +217,10 @@ export function WebhooksPage({ api }: { api: AdminApi }) {
                 api={api}
                 endpoint={endpoint}
                 onChanged={(changed) => list.set((all) => all.map((x) => (x.id === changed.id ? changed : x)))}
-                onDeleted={(gone) => list.set((all) => all.filter((x) => x.id !== gone))}
+                onDeleted={(deleted) => {
+                  setGone(`Deleted ${endpoint.url}.`);
+                  list.set((all) => all.filter((x) => x.id !== deleted));
+                }}
               />
             ))}
           </ul>
