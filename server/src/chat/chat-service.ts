@@ -278,7 +278,8 @@ export function createChatService(deps: ChatDeps) {
       });
       if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');
       if (result.created) deps.onMessagePosted?.(internal ? 'note' : isAdministrator(user) ? 'agent' : 'user');
-      if (result.published.length > 0) {
+      // Relayed (PostgreSQL), the cluster fan-out reads the participants as it delivers: asking here is a wasted round trip.
+      if (result.published.length > 0 && !bus.relayed) {
         const participantIds = await conversations.participantIds(conversationId);
         for (const event of result.published) bus.publish({ event, participantIds });
       }

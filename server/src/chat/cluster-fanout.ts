@@ -38,7 +38,7 @@ export interface EventHorizon {
 export interface ClusterFanoutDeps {
   store: Pick<Store, 'listen'>;
   events: Pick<EventRepository, 'fence' | 'watermark' | 'listAfter'>;
-  conversations: Pick<ConversationRepository, 'participantIds'>;
+  conversations: Pick<ConversationRepository, 'participantIdsOf'>;
   bus: Pick<EventBus, 'deliver'>;
   changes: Pick<Changes, 'heard'>;
   /** Set as the relay publishes. */
@@ -100,10 +100,12 @@ export async function startClusterFanout(deps: ClusterFanoutDeps): Promise<() =>
       await settle();
       while (cursor < final) {
         const batch = await events.listAfter(cursor, BATCH, final);
+        // One read of the participants for the whole batch, after its events committed: what a read per event
+        // would see, in one round trip.
+        const participants = await conversations.participantIdsOf(batch.map((event) => event.conversation_id));
+        if (stopped) return;
         for (const event of batch) {
-          const participantIds = await conversations.participantIds(event.conversation_id);
-          if (stopped) return;
-          bus.deliver({ event, participantIds });
+          bus.deliver({ event, participantIds: participants.get(event.conversation_id) ?? [] });
           cursor = event.id;
           horizon.through = cursor;
         }

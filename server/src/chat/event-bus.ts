@@ -31,6 +31,8 @@ export function createEventBus(options: { relayed?: boolean } = {}) {
     shareSessionEnd?.(ended);
   };
   return {
+    /** Whether `publish` does nothing (the cluster fan-out delivers): a caller need not gather what it would publish. */
+    relayed: options.relayed === true,
     subscribe(listener: (e: BusEvent) => void): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);

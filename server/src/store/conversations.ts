@@ -62,18 +62,33 @@ export function createConversationRepository({ db }: Store) {
 
     findById: (id: string) => db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst(),
 
-    /** The conversation if `userId` takes part in it; undefined otherwise (whether or not it exists). */
-    findForParticipant: (id: string, userId: string) =>
-      db
+    /** The conversation and whether `userId` takes part in it, in one query; undefined when it does not exist. */
+    async findWithParticipation(id: string, userId: string): Promise<{ row: ConversationRow; participant: boolean } | undefined> {
+      const found = await db
         .selectFrom('conversations')
-        .innerJoin('participants', 'participants.conversation_id', 'conversations.id')
         .selectAll('conversations')
+        .select((eb) =>
+          eb.exists(eb.selectFrom('participants').select('participants.user_id').whereRef('participants.conversation_id', '=', 'conversations.id').where('participants.user_id', '=', userId)).as('participant'),
+        )
         .where('conversations.id', '=', id)
-        .where('participants.user_id', '=', userId)
-        .executeTakeFirst(),
+        .executeTakeFirst();
+      if (!found) return undefined;
+      // SQLite answers 0 or 1, PostgreSQL a boolean.
+      const { participant, ...row } = found;
+      return { row, participant: Boolean(participant) };
+    },
 
     participantIds: async (id: string) =>
       (await db.selectFrom('participants').select('user_id').where('conversation_id', '=', id).execute()).map((r) => r.user_id),
+
+    /** The participants of each conversation given (none: an empty list), in one query. */
+    async participantIdsOf(ids: readonly string[]): Promise<Map<string, string[]>> {
+      const byConversation = new Map<string, string[]>(ids.map((id) => [id, []]));
+      if (ids.length === 0) return byConversation;
+      const rows = await db.selectFrom('participants').select(['conversation_id', 'user_id']).where('conversation_id', 'in', [...new Set(ids)]).execute();
+      for (const row of rows) byConversation.get(row.conversation_id)?.push(row.user_id);
+      return byConversation;
+    },
 
     /** Adds a participant unless present (an admin answering joins the conversation). */
     async join(executor: Kysely<Database>, conversationId: string, userId: string, now: number): Promise<boolean> {

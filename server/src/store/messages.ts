@@ -53,13 +53,20 @@ export function createMessageRepository({ db }: Store) {
           internal: input.internal ? 1 : 0,
         })
         .onConflict((oc) => oc.columns(['author_id', 'client_message_id']).doNothing())
-        .returning('id')
+        // The row as selectMessages reads it, author included, in the insert's own round trip.
+        .returningAll()
+        .returning((eb) => [
+          eb.selectFrom('users').select('users.name').whereRef('users.id', '=', 'messages.author_id').as('author_name'),
+          eb.selectFrom('users').select('users.avatar_url').whereRef('users.id', '=', 'messages.author_id').as('author_avatar_url'),
+          eb.selectFrom('users').select('users.role').whereRef('users.id', '=', 'messages.author_id').as('author_role'),
+        ])
         .executeTakeFirst();
+      if (inserted) return { row: inserted, created: true };
       const row = await selectMessages(executor)
         .where('messages.author_id', '=', input.authorId)
         .where('messages.client_message_id', '=', input.clientMessageId)
         .executeTakeFirstOrThrow();
-      return { row, created: inserted !== undefined };
+      return { row, created: false };
     },
 
     findById: (id: string) => selectMessages(db).where('messages.id', '=', id).executeTakeFirst(),

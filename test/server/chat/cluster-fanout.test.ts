@@ -84,47 +84,50 @@ describe('cluster fan-out', () => {
     vi.useRealTimers();
   });
 
-  it('does not move its cursor past an event whose participants could not be read, and delivers it on the retry', async () => {
+  it('does not move its cursor past events whose participants could not be read, and delivers them on the retry', async () => {
     const database = fakeDatabase();
     const participants = new Map([
       ['c1', ['alice']],
       ['c2', ['bob']],
     ]);
-    let failNext = new Set(['c2']);
-    const participantIds = vi.fn(async (conversationId: string) => {
-      if (failNext.has(conversationId)) {
-        failNext.delete(conversationId);
+    let failNext = true;
+    const participantIdsOf = vi.fn(async (conversationIds: readonly string[]) => {
+      if (failNext) {
+        failNext = false;
         throw connectionError();
       }
-      return participants.get(conversationId) ?? [];
+      return new Map(conversationIds.map((id) => [id, participants.get(id) ?? []]));
     });
     const bus = createEventBus({ relayed: true });
     const received: BusEvent[] = [];
     bus.subscribe((e) => received.push(e));
-    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds }, bus, changes: { heard: () => undefined } });
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIdsOf }, bus, changes: { heard: () => undefined } });
 
     database.append('c1');
     database.append('c2');
     database.append('c1');
     database.notify();
     await vi.advanceTimersByTimeAsync(0);
-    // Event 1 went out; the lookup for event 2 failed, so neither 2 nor 3 did, and the cursor stayed at 1.
-    expect(received.map((e) => e.event.id)).toEqual([1]);
+    // The batch's participants could not be read: none of its events went out, and the cursor stayed put.
+    expect(received).toEqual([]);
 
     await vi.advanceTimersByTimeAsync(99);
-    expect(received.map((e) => e.event.id)).toEqual([1]);
+    expect(received).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
     expect(received.map((e) => [e.event.id, e.participantIds])).toEqual([
       [1, ['alice']],
       [2, ['bob']],
       [3, ['alice']],
     ]);
-    // The retry read from event 1's id, not from the failed event's.
-    expect(database.listAfterCalls.at(-1)).toBe(1);
-    expect(participantIds.mock.calls.filter(([c]) => c === 'c2')).toHaveLength(2);
+    // The retry read from the cursor's place again, and asked once for the batch's conversations.
+    expect(database.listAfterCalls.at(-1)).toBe(0);
+    expect(participantIdsOf.mock.calls).toEqual([
+      [['c1', 'c2', 'c1']],
+      [['c1', 'c2', 'c1']],
+    ]);
 
     // Nothing more comes: each event went out once.
-    failNext = new Set();
+    failNext = false;
     database.notify();
     await vi.advanceTimersByTimeAsync(5000);
     expect(received.map((e) => e.event.id)).toEqual([1, 2, 3]);
@@ -145,7 +148,7 @@ describe('cluster fan-out', () => {
     const bus = createEventBus({ relayed: true });
     const received: number[] = [];
     bus.subscribe((e) => received.push(e.event.id));
-    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => ['alice'] }, bus, changes: { heard: () => undefined } });
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIdsOf: async (ids) => new Map(ids.map((id) => [id, ['alice']])) }, bus, changes: { heard: () => undefined } });
     await vi.advanceTimersByTimeAsync(0);
 
     down = true;
@@ -179,7 +182,7 @@ describe('cluster fan-out', () => {
     const bus = createEventBus({ relayed: true });
     const received: number[] = [];
     bus.subscribe((e) => received.push(e.event.id));
-    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => ['alice'] }, bus, changes: { heard: () => undefined }, onError: (error) => errors.push(error) });
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIdsOf: async (ids) => new Map(ids.map((id) => [id, ['alice']])) }, bus, changes: { heard: () => undefined }, onError: (error) => errors.push(error) });
     await vi.advanceTimersByTimeAsync(0);
     failing = 2;
     database.append('c1');
@@ -197,7 +200,7 @@ describe('cluster fan-out', () => {
       database.listAfterCalls.push(afterId);
       throw connectionError();
     });
-    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => [] }, bus: createEventBus({ relayed: true }), changes: { heard: () => undefined } });
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIdsOf: async (ids) => new Map(ids.map((id) => [id, []])) }, bus: createEventBus({ relayed: true }), changes: { heard: () => undefined } });
     database.append('c1');
     database.notify();
     await vi.advanceTimersByTimeAsync(350);
@@ -216,7 +219,7 @@ describe('cluster fan-out', () => {
     const received: number[] = [];
     bus.subscribe((e) => received.push(e.event.id));
     const horizon = { through: null as number | null };
-    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => ['alice'] }, bus, changes: { heard: () => undefined }, horizon });
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIdsOf: async (ids) => new Map(ids.map((id) => [id, ['alice']])) }, bus, changes: { heard: () => undefined }, horizon });
     expect(horizon.through).toBe(0);
 
     const first = database.begin('c1'); // id 1, still running
@@ -245,7 +248,7 @@ describe('cluster fan-out', () => {
     bus.subscribe((e) => received.push(e.event.id));
     const horizon = { through: null as number | null };
     let started = false;
-    const starting = startClusterFanout({ store: database.store, events: database.events, conversations: { participantIds: async () => ['alice'] }, bus, changes: { heard: () => undefined }, horizon }).then((stop) => {
+    const starting = startClusterFanout({ store: database.store, events: database.events, conversations: { participantIdsOf: async (ids) => new Map(ids.map((id) => [id, ['alice']])) }, bus, changes: { heard: () => undefined }, horizon }).then((stop) => {
       started = true;
       return stop;
     });
