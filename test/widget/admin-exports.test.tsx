@@ -4,24 +4,11 @@
  * transcript as JSON and text, the Users page an account's data, each a plain link that the panel's session
  * cookie authenticates.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { addContainer, removeContainer } from '../helpers/dom.js';
-import { ADMIN, COUNTS, FakeEventSource, conversation, dom, message, ok, serve } from './admin-fake.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN, COUNTS, conversation, dom, withAdminPage, message, ok, serve } from './admin-fake.js';
 
-let container: HTMLElement;
 let d: ReturnType<typeof dom>;
-beforeEach(() => {
-  container = addContainer();
-  d = dom(container);
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
-afterEach(() => {
-  removeContainer(container);
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-  history.replaceState(null, '', '#');
-});
+withAdminPage((page) => ({ d } = page));
 
 const links = (selector: string) => d.all<HTMLAnchorElement>(selector).map((a) => [a.getAttribute('aria-label'), a.getAttribute('href'), a.getAttribute('download')]);
 

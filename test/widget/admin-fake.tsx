@@ -5,11 +5,11 @@
  */
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import type { Message, User } from '../../shared/src/api.js';
 import type { InboxConversation, Profile } from '../../widget/src/admin/api.js';
 import { App } from '../../widget/src/admin/App.js';
-import { settle } from '../helpers/dom.js';
+import { addContainer, removeContainer, settle } from '../helpers/dom.js';
 import { conversationFixture, messageFixture } from '../helpers/fixtures.js';
 
 export const T0 = '2026-03-01T10:00:00.000Z';
@@ -182,4 +182,24 @@ export async function until(check: () => void, timeout = 2000) {
       });
     }
   }
+}
+
+/**
+ * A page for each test of the admin panel: a fresh container and its queries (handed to `use`), a fake
+ * EventSource, and after the test everything undone (mocks, globals, the hash).
+ */
+export function withAdminPage(use: (page: { container: HTMLElement; d: ReturnType<typeof dom> }) => void): void {
+  let container: HTMLElement;
+  beforeEach(() => {
+    container = addContainer();
+    use({ container, d: dom(container) });
+    FakeEventSource.instances = [];
+    vi.stubGlobal('EventSource', FakeEventSource);
+  });
+  afterEach(() => {
+    removeContainer(container);
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+    history.replaceState(null, '', '#');
+  });
 }

@@ -5,30 +5,19 @@
  * edits, deletions, typing and Seen; the composer's Note mode and canned replies; the customer panel.
  */
 import { act } from 'preact/test-utils';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Customer } from '../../widget/src/admin/api.js';
 import { EVENT } from '../../shared/src/constants.js';
 import { render } from 'preact';
 import { useTyping, TypingIndicator } from '../../widget/src/admin/Messages.js';
-import { addContainer, click as clickOnce, removeContainer } from '../helpers/dom.js';
+import { click as clickOnce } from '../helpers/dom.js';
 import {
-  ADMIN, COUNTS, FakeEventSource, T0, callsTo, choose, conversation, dom, input, message, ok, press, routes, serve, stream, until, type Call,
+  ADMIN, COUNTS, T0, callsTo, choose, conversation, dom, withAdminPage, input, message, ok, press, routes, serve, stream, until, type Call,
 } from './admin-fake.js';
 
 let container: HTMLElement;
 let d: ReturnType<typeof dom>;
-beforeEach(() => {
-  container = addContainer();
-  d = dom(container);
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
-afterEach(() => {
-  removeContainer(container);
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-  history.replaceState(null, '', '#');
-});
+withAdminPage((page) => ({ container, d } = page));
 const click = (el: HTMLElement) => clickOnce(el, 2);
 
 const fromAlice = message('msg_1', 'cnv_a', 'Where is my refund?', '2026-03-01T10:05:00.000Z');

@@ -3,25 +3,13 @@
  * The Profile page (display name, avatar, the sound preference, browser notifications asked for only from
  * a click) and the Canned replies page (add, edit, delete), against a fake server.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CannedReply } from '../../widget/src/admin/api.js';
-import { addContainer, click as clickOnce, removeContainer } from '../helpers/dom.js';
-import { FakeEventSource, PROFILE, T0, callsTo, dom, input, ok, serve, until } from './admin-fake.js';
+import { click as clickOnce } from '../helpers/dom.js';
+import { PROFILE, T0, callsTo, dom, withAdminPage, input, ok, serve, until } from './admin-fake.js';
 
-let container: HTMLElement;
 let d: ReturnType<typeof dom>;
-beforeEach(() => {
-  container = addContainer();
-  d = dom(container);
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
-afterEach(() => {
-  removeContainer(container);
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-  history.replaceState(null, '', '#');
-});
+withAdminPage((page) => ({ d } = page));
 const click = (el: HTMLElement) => clickOnce(el, 2);
 
 /** A Notification whose permission the test sets, counting the requests for it. */

@@ -4,25 +4,14 @@
  * events changed, their secret rotated, deleted after asking, and each one's delivery log with Resend and
  * paging), Settings › Email and the Profile's agent-email switch, against a fake admin server.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { WebhookDelivery, WebhookEndpoint } from '../../widget/src/admin/api.js';
-import { addContainer, click as clickOnce, removeContainer } from '../helpers/dom.js';
-import { FakeEventSource, PROFILE, T0, callsTo, dom, fail, input, ok, serve, until, type Handler } from './admin-fake.js';
+import { click as clickOnce } from '../helpers/dom.js';
+import { PROFILE, T0, callsTo, dom, withAdminPage, fail, input, ok, serve, until, type Handler } from './admin-fake.js';
 
 let container: HTMLElement;
 let d: ReturnType<typeof dom>;
-beforeEach(() => {
-  container = addContainer();
-  d = dom(container);
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
-afterEach(() => {
-  removeContainer(container);
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-  history.replaceState(null, '', '#');
-});
+withAdminPage((page) => ({ container, d } = page));
 const click = (el: HTMLElement) => clickOnce(el, 2);
 const check = async (label: string) => click(d.control(label));
 
