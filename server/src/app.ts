@@ -41,6 +41,7 @@ import { errorPageHtml } from './routes/pages/error-page.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './store/unavailable.js';
 import { createServices, type Services } from './services.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { attachmentDownloadRoutes } from './routes/chat/attachments.js';
 import { createSafeJwksFetch, type JwksFetch } from './auth/jwks.js';
 import type { Store } from './store/database.js';
 
@@ -297,6 +298,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authRoutes, { prefix: '/api/v1' });
   await app.register(emailSignInRoutes, { prefix: '/api/v1' });
   await app.register(chatRoutes, { prefix: '/api/v1' });
+  await app.register(attachmentDownloadRoutes, { prefix: '/api/v1' });
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });
   await app.register(tokenApiRoutes);
   await app.register(eventRoutes, { prefix: '/api/v1', heartbeatMs: options.heartbeatMs ?? 15_000 });

@@ -60,8 +60,27 @@ export interface Config {
   metricsToken: string | null;
   /** Events older than this (seconds) leave the log; a stream resuming from before them is told to resync. */
   eventRetentionSeconds: number;
+  /** The largest file one upload may be (bytes). */
+  maxUploadBytes: number;
+  /** The bytes of files one account may have stored (its uploads, attached or not). */
+  uploadQuotaBytes: number;
+  /** Where attached files are kept: a folder (one instance, or a shared volume), the database, or S3 (storage/). */
+  fileStorage: FileStorageConfig;
   /** Variables that the environment (or a flag) set explicitly: these are locked in the admin panel. */
   fromEnvironment: ReadonlySet<string>;
+}
+
+/** Where files are kept: `PARLEY_FILE_STORAGE` (a folder, or `database`), or the bucket of `PARLEY_S3_URL`. */
+export type FileStorageConfig = { kind: 'folder'; path: string } | { kind: 'database' } | { kind: 's3'; s3: S3Config };
+
+/** An S3-compatible bucket: its endpoint (null = AWS's own), region, bucket, key prefix and credentials. */
+export interface S3Config {
+  endpoint: string | null;
+  region: string;
+  bucket: string;
+  prefix: string;
+  /** Null: the AWS SDK's default chain (environment, instance role). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | null;
 }
 
 /** An SMTP server: `secure` for smtps (TLS from the first byte), else STARTTLS when the server offers it. */
@@ -100,7 +119,8 @@ interface Setting<K extends keyof Config> {
   variable: string;
   flag: string;
   parse: Parser<Config[K]>;
-  fallback: Config[K];
+  /** Undefined for a second variable of a key that an earlier row already gave its default. */
+  fallback: Config[K] | undefined;
 }
 
 const LOG_LEVELS: ReadonlySet<string> = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -264,6 +284,65 @@ export function parseRedisUrl(raw: string): RedisConfig {
   return { url: raw, host, port: url.port === '' ? 6379 : Number(url.port), tls, db: path === '' ? 0 : Number(path) };
 }
 
+const SIZE_UNITS: ReadonlyMap<string, number> = new Map([['', 1], ['B', 1], ['KB', 1024], ['MB', 1024 ** 2], ['GB', 1024 ** 3]]);
+
+/** A size: bytes, or a number with KB, MB or GB (powers of 1024), from 1 KB to 1 TB. */
+export function parseByteSize(raw: string): number {
+  const match = /^(\d{1,13})\s*([KMG]?B)?$/i.exec(raw.trim());
+  const unit = SIZE_UNITS.get((match?.[2] ?? '').toUpperCase());
+  if (!match || unit === undefined) throw new Error('must be a size such as 10MB, 512KB or 1048576 (bytes)');
+  const bytes = Number(match[1]) * unit;
+  if (bytes < 1024 || bytes > 1024 ** 4) throw new Error('must be from 1KB to 1024GB');
+  return bytes;
+}
+
+/** `database`, or a folder (relative to the working directory, or absolute). */
+function parseFileStorage(raw: string): FileStorageConfig {
+  if (raw === 'database') return { kind: 'database' };
+  if (raw === 's3') throw new Error('S3 storage is chosen by setting PARLEY_S3_URL');
+  if (/[\0\n\r]/.test(raw)) throw new Error('must be a folder path or "database"');
+  return { kind: 'folder', path: raw };
+}
+
+/**
+ * `https://KEY:SECRET@host[:port]/bucket[/prefix]?region=…` for any S3-compatible server (path-style), or
+ * `s3://bucket[/prefix]?region=…` for AWS with the SDK's default credentials.
+ */
+export function parseS3Url(raw: string): FileStorageConfig {
+  const shape = 'must be a URL like https://KEY:SECRET@s3.example.com/bucket?region=eu-west-1 or s3://bucket/prefix?region=us-east-1';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(shape);
+  }
+  if (url.hash !== '' || [...url.searchParams.keys()].some((k) => k !== 'region')) throw new Error(`${shape} (only ?region= may follow)`);
+  const region = url.searchParams.get('region') ?? 'us-east-1';
+  if (!/^[a-z0-9-]{1,40}$/.test(region)) throw new Error('has a region that is not like eu-west-1');
+  let user: string;
+  let password: string;
+  try {
+    user = decodeURIComponent(url.username);
+    password = decodeURIComponent(url.password);
+  } catch {
+    throw new Error('has a key or secret that is not valid percent-encoding');
+  }
+  const credentials = user !== '' && password !== '' ? { accessKeyId: user, secretAccessKey: password } : null;
+  if ((user === '') !== (password === '')) throw new Error('must give both the access key and the secret, or neither');
+  let bucket: string;
+  let rest: string[];
+  if (url.protocol === 's3:') {
+    bucket = url.hostname;
+    rest = url.pathname.split('/').filter(Boolean);
+    if (credentials) throw new Error('s3:// takes the default AWS credentials; give keys with an https:// endpoint');
+  } else if (url.protocol === 'https:' || url.protocol === 'http:') {
+    [bucket = '', ...rest] = url.pathname.split('/').filter(Boolean);
+  } else throw new Error(shape);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error('must name a bucket (3 to 63 lower-case letters, digits, dots and hyphens)');
+  const prefix = rest.map((p) => decodeURIComponent(p)).join('/');
+  return { kind: 's3', s3: { endpoint: url.protocol === 's3:' ? null : url.origin, region, bucket, prefix: prefix === '' ? '' : `${prefix}/`, credentials } };
+}
+
 /** 16 to 512 visible ASCII characters: it travels in an `Authorization: Bearer` header. */
 function parseMetricsToken(raw: string): string {
   if (!/^[\x21-\x7e]{16,512}$/.test(raw)) throw new Error('must be 16 to 512 visible ASCII characters (no spaces)');
@@ -304,6 +383,11 @@ const SETTINGS = [
   { key: 'emailSignInRateLimit', variable: 'PARLEY_EMAIL_SIGNIN_RATE_LIMIT', flag: '--email-signin-rate-limit', parse: parseRateLimit, fallback: { max: 20, windowSeconds: 3600 } },
   { key: 'redis', variable: 'PARLEY_REDIS_URL', flag: '--redis-url', parse: parseRedisUrl, fallback: null },
   { key: 'metricsToken', variable: 'PARLEY_METRICS_TOKEN', flag: '--metrics-token', parse: parseMetricsToken, fallback: null },
+  { key: 'maxUploadBytes', variable: 'PARLEY_MAX_UPLOAD', flag: '--max-upload', parse: parseByteSize, fallback: 10 * 1024 ** 2 },
+  { key: 'uploadQuotaBytes', variable: 'PARLEY_UPLOAD_QUOTA', flag: '--upload-quota', parse: parseByteSize, fallback: 500 * 1024 ** 2 },
+  { key: 'fileStorage', variable: 'PARLEY_FILE_STORAGE', flag: '--file-storage', parse: parseFileStorage, fallback: { kind: 'folder', path: './data/files' } },
+  // Read after PARLEY_FILE_STORAGE: a bucket, when given, is where files go (loadConfig refuses both at once).
+  { key: 'fileStorage', variable: 'PARLEY_S3_URL', flag: '--s3-url', parse: parseS3Url, fallback: undefined },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /** The flags `parley serve` accepts, for its usage text. */
@@ -320,7 +404,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fl
   for (const setting of SETTINGS) {
     const raw = flags.get(setting.flag) ?? env[setting.variable];
     if (raw === undefined || raw === '') {
-      values.set(setting.key, setting.fallback);
+      // A second setting of the same key (PARLEY_S3_URL) has no fallback of its own.
+      if (setting.fallback !== undefined) values.set(setting.key, setting.fallback);
+      continue;
+    }
+    if (setting.variable === 'PARLEY_S3_URL' && fromEnvironment.has('PARLEY_FILE_STORAGE')) {
+      problems.push('PARLEY_S3_URL (--s3-url): files go to the bucket; unset PARLEY_FILE_STORAGE, which names another place');
       continue;
     }
     try {

@@ -51,6 +51,12 @@ import { createOutboundSenders } from './outbound/senders.js';
 import { createMailTransport, defaultMailFrom } from './outbound/mail-sender.js';
 import { createNotificationScheduler } from './outbound/notifications.js';
 import type { Metrics } from './metrics.js';
+import { createBlobStore } from './storage/blob-store.js';
+import { createAttachmentRepository } from './store/attachments.js';
+import { createAttachmentUseCases } from './use-cases/attachments.js';
+
+/** How often files that should go (deleted messages', abandoned uploads') are removed. */
+const ATTACHMENT_SWEEP_MS = 60_000;
 
 export interface ServiceOptions {
   config: Config;
@@ -100,6 +106,15 @@ export function createServices(options: ServiceOptions) {
   const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl, settings: adminSettings, mail: mailTransport, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}) }), now, onError: options.onBackgroundError, ...(options.metrics ? { onSent: options.metrics.outboxSent } : {}) });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   const eventHorizon: EventHorizon = { through: null };
+  const attachments = createAttachmentUseCases({
+    attachments: createAttachmentRepository(store),
+    messages,
+    blobs: createBlobStore(config.fileStorage, store),
+    access,
+    limits: { maxUploadBytes: config.maxUploadBytes, uploadQuotaBytes: config.uploadQuotaBytes },
+    now,
+    ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}),
+  });
   return {
     /**
      * Starts what runs in the background (the cluster fan-out and signals on PostgreSQL, event retention, the
@@ -112,10 +127,13 @@ export function createServices(options: ServiceOptions) {
       const stopSessionEnds = redis ? relaySessionEnds(bus, redis) : () => undefined;
       const stopWaker = startSnoozeWaker({ wake: () => useCases.conversations.wakeSnoozed(), ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
       const stopOutbound = outboundWorker.start();
+      // The snooze waker's loop (rounds that never overlap, a failure left to the next) suits the sweep too.
+      const stopSweeper = startSnoozeWaker({ wake: () => attachments.sweep(), intervalMs: ATTACHMENT_SWEEP_MS, ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
       // An event committed may have rows in the outbox (webhook deliveries): send them now, not at the next poll.
       const unsubscribe = bus.subscribe(() => outboundWorker.nudge());
       return async () => {
         unsubscribe();
+        await stopSweeper();
         await stopOutbound();
         mailTransport.close();
         await stopWaker();
@@ -128,6 +146,8 @@ export function createServices(options: ServiceOptions) {
     /** Everything that leaves Parley, and its sender (store/outbox.ts, outbound/worker.ts). */
     outbox,
     outboundWorker,
+    /** Uploading, reading and sweeping attached files (use-cases/attachments.ts). */
+    attachments,
     /** The application layer (use-cases/): the only door through which administrative changes are made. */
     useCases,
     settings: adminSettings,
@@ -135,7 +155,7 @@ export function createServices(options: ServiceOptions) {
     auditTrail: createAuditTrail(audit, now),
     adminLinks,
     userAdmin: createUserAdmin({ users }),
-    inbox: createInbox({ conversations, messages, search: createSearchRepository(store) }),
+    inbox: createInbox({ conversations, messages, search: createSearchRepository(store), store }),
     customers: createCustomerLookup({ access, conversations, users, organizations }),
     users,
     keys,

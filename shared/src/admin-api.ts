@@ -159,6 +159,7 @@ export const AdminPostMessageBodySchema = Type.Object(
     text: Type.String(),
     clientMessageId: PostMessageBodySchema.properties.clientMessageId,
     internal: Type.Optional(Type.Boolean({ description: 'An internal note: other administrators see it, the conversation’s users never do' })),
+    attachmentIds: PostMessageBodySchema.properties.attachmentIds,
   },
   { additionalProperties: false },
 );

@@ -20,7 +20,11 @@ export const UserSchema = Type.Object({
 });
 export type User = Static<typeof UserSchema>;
 
-export const SessionSchema = Type.Object({ token: Type.String(), expiresAt: IsoDate });
+export const SessionSchema = Type.Object({
+  token: Type.String(),
+  expiresAt: IsoDate,
+  fileToken: Type.String({ description: "Reads the files this account may read, as `?token=` on an attachment's url (an <img> cannot send the bearer header); ends with the session" }),
+});
 
 // The code is optional here so that an absent one answers 401 token_missing, not a 400
 // (docs/external-auth.md, Outcomes).
@@ -45,6 +49,20 @@ export const AuthorSchema = Type.Object({
   agent: Type.Boolean({ description: 'Written by an owner or admin: the team' }),
 });
 
+export const AttachmentSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String({ description: 'The file name, made safe; a kind recognised by content adds its extension to a name without one' }),
+  type: Type.String({ description: 'The media type its content was recognised as (never the uploader\'s claim)' }),
+  size: Type.Integer({ description: 'Bytes' }),
+  width: Type.Union([Type.Integer(), Type.Null()], { description: 'An image\'s width in pixels, known before it loads; null for other files' }),
+  height: Type.Union([Type.Integer(), Type.Null()]),
+  url: Type.String({ description: 'Where it is downloaded, relative to Parley\'s URL: with the session cookie or bearer token, or `?token=` and the session\'s fileToken (for an <img> in the widget)' }),
+});
+export type Attachment = Static<typeof AttachmentSchema>;
+export const AttachmentResponseSchema = Type.Object({ attachment: AttachmentSchema });
+/** Files one message may carry. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+
 export const MessageSchema = Type.Object({
   id: Type.String(),
   conversationId: Type.String(),
@@ -55,6 +73,7 @@ export const MessageSchema = Type.Object({
   internal: Type.Boolean({ description: "An internal note: only administrators ever see one (never in a user's REST or events)" }),
   editedAt: Type.Union([IsoDate, Type.Null()]),
   deletedAt: Type.Union([IsoDate, Type.Null()], { description: 'Set once deleted: the text is gone from storage and search' }),
+  attachments: Type.Array(AttachmentSchema, { description: 'Its files, in the order attached; empty once deleted' }),
 });
 export type Message = Static<typeof MessageSchema>;
 
@@ -75,6 +94,9 @@ export const ConversationSchema = Type.Object({
   }),
   snoozedUntil: Type.Union([IsoDate, Type.Null()]),
   assigneeId: Type.Union([Type.String(), Type.Null()], { description: 'The administrator it is assigned to, or null' }),
+  assistant: Type.Union([Type.Object({ name: Type.String(), active: Type.Boolean() }), Type.Null()], {
+    description: 'The AI assistant that serves it (docs/assistant.md), or null; active false once handed to the team or taken over',
+  }),
 });
 export type Conversation = Static<typeof ConversationSchema>;
 
@@ -104,6 +126,8 @@ export const PostMessageBodySchema = Type.Object(
     // The length rule is checked by the route so that it answers `message_too_long`, not a schema error.
     text: Type.String(),
     clientMessageId: Type.String({ minLength: 1, maxLength: CLIENT_MESSAGE_ID_MAX, pattern: '^[A-Za-z0-9_.:-]+$' }),
+    // The count rule is checked by the use case, so that it answers `too_many_attachments`.
+    attachmentIds: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }), { maxItems: 100, description: 'Files uploaded to this conversation (POST …/attachments), at most 10; with them the text may be empty' })),
   },
   { additionalProperties: false },
 );
@@ -203,4 +227,18 @@ export interface TypingEvent {
   name: string | null;
   agent: boolean;
   ttlMs: number;
+}
+
+/** `assistant.replying` and `assistant.ended` (docs/assistant.md): a reply starts, or ends (with a message or without). */
+export interface AssistantReplyEvent {
+  conversationId: string;
+  replyId: string;
+}
+
+/** `message.delta` (docs/assistant.md): the next piece of a reply; `offset` is how many characters came before it. */
+export interface MessageDeltaEvent {
+  conversationId: string;
+  replyId: string;
+  offset: number;
+  delta: string;
 }

@@ -64,6 +64,21 @@ export const ERROR_STATUS = {
   /** A deleted message cannot be edited. */
   message_deleted: 409,
   canned_reply_not_found: 404,
+  // attachments (docs/attachments.md)
+  /** A file over PARLEY_MAX_UPLOAD. */
+  attachment_too_large: 413,
+  /** The account's files would pass PARLEY_UPLOAD_QUOTA (uploads in progress count). */
+  attachment_quota_exceeded: 413,
+  /** The content is none of the allowed kinds, or does not match the name's extension (an HTML file named .png). */
+  attachment_type_unsupported: 415,
+  /** The upload ended before the file did (the connection dropped, the multipart body was cut). */
+  attachment_truncated: 400,
+  /** No file with this id that the caller may read, or (posting) one they uploaded to this conversation. */
+  attachment_not_found: 404,
+  /** The file is already attached to a message. */
+  attachment_used: 409,
+  /** More than 10 files on one message. */
+  too_many_attachments: 400,
   /** No webhook endpoint of the actor's organization has this id. */
   webhook_not_found: 404,
   /** A webhook URL whose host is, or resolves to, a private address (PARLEY_WEBHOOKS_ALLOW_PRIVATE is off). */

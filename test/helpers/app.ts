@@ -3,6 +3,9 @@
  * helper for external tokens, and every log line captured.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildApp, type App } from '../../server/src/app.js';
 import { loadConfig, type Config } from '../../server/src/config.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
@@ -33,7 +36,10 @@ export interface TestAppOptions {
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  // Files go to a folder of this app's own, removed on close (never the working directory's ./data).
+  const files = options.env?.['PARLEY_FILE_STORAGE'] !== undefined || options.env?.['PARLEY_S3_URL'] !== undefined ? null : mkdtempSync(join(tmpdir(), 'parley-files-'));
   const config = loadConfig({
+    ...(files ? { PARLEY_FILE_STORAGE: files } : {}),
     PUBLIC_URL,
     PARLEY_EXTERNAL_AUTH_SECRET: TEST_SECRET,
     PARLEY_SEAT_LIMIT: '50',
@@ -74,6 +80,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       await app.close();
       await db.dispose();
+      if (files) rmSync(files, { recursive: true, force: true });
     },
   };
 }

@@ -6,7 +6,7 @@ import type { Conversation, Message } from '../../shared/src/api.js';
 
 /** A message by `author` (no client message id unless told). */
 export function messageFixture(id: string, conversationId: string, text: string, createdAt: string, author: Omit<Message['author'], 'avatarUrl' | 'agent'> & Partial<Message['author']>, clientMessageId: string | null = null): Message {
-  return { id, conversationId, author: { avatarUrl: null, agent: false, ...author }, text, clientMessageId, createdAt, internal: false, editedAt: null, deletedAt: null };
+  return { id, conversationId, author: { avatarUrl: null, agent: false, ...author }, text, clientMessageId, createdAt, internal: false, editedAt: null, deletedAt: null, attachments: [] };
 }
 
 /**
@@ -26,5 +26,6 @@ export function conversationFixture(id: string, fields: Partial<Omit<Conversatio
     status: fields.status ?? 'open',
     snoozedUntil: fields.snoozedUntil ?? null,
     assigneeId: fields.assigneeId ?? null,
+    assistant: fields.assistant ?? null,
   };
 }

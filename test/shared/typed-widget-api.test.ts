@@ -10,7 +10,7 @@ import type { ParleyMessage } from '../../widget/types/parley.js';
 describe('the typed widget API', () => {
   it('declares every field of a message, with the same types', () => {
     expectTypeOf<Message>().toEqualTypeOf<ParleyMessage>();
-    const declared: Record<keyof ParleyMessage, true> = { id: true, conversationId: true, author: true, text: true, clientMessageId: true, createdAt: true, internal: true, editedAt: true, deletedAt: true };
+    const declared: Record<keyof ParleyMessage, true> = { id: true, conversationId: true, author: true, text: true, clientMessageId: true, createdAt: true, internal: true, editedAt: true, deletedAt: true, attachments: true };
     expect(Object.keys(MessageSchema.properties).sort()).toEqual(Object.keys(declared).sort());
     expect(Object.keys(MessageSchema.properties.author.properties).sort()).toEqual(['agent', 'avatarUrl', 'id', 'name', 'type']);
   });

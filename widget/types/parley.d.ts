@@ -24,6 +24,19 @@ export interface ParleyMessage {
   internal: boolean;
   editedAt: string | null;
   deletedAt: string | null;
+  /** Its files; an image's `width` and `height` are known before it loads. `url` is relative to Parley's URL. */
+  attachments: ParleyAttachment[];
+}
+
+export interface ParleyAttachment {
+  id: string;
+  name: string;
+  /** The media type its content was recognised as. */
+  type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  url: string;
 }
 
 export interface ParleyEventPayloads {

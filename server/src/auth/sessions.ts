@@ -12,7 +12,7 @@ import type { RevokedSessionRepository } from '../store/sessions.js';
 import type { InstanceSecretRepository } from '../store/instance-secrets.js';
 import type { UserRepository, UserRow } from '../store/users.js';
 import { pooledRandomBytes } from '../ids.js';
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { openSessionToken, sealSessionToken } from './session-tokens.js';
 
 const SESSION_KEY = 'session_key';
@@ -40,6 +40,29 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
     return key;
   }
 
+  let fileKey: Promise<KeyObject> | undefined;
+  /**
+   * The key of file tokens: derived from the session key (HMAC with a label of its own), so a file token
+   * never opens as a session, nor a session as a file token, and both end with their session.
+   */
+  function fileTokenKey(): Promise<KeyObject> {
+    fileKey ??= sessionKey().then(
+      (k) => createSecretKey(createHmac('sha256', k.export()).update('parley file token v1').digest()),
+      (error: unknown) => {
+        fileKey = undefined;
+        throw error;
+      },
+    );
+    return fileKey;
+  }
+
+  async function validate(claims: ReturnType<typeof openSessionToken>): Promise<ValidSession | undefined> {
+    if (!claims || (await deps.revoked.isRevoked(claims.id))) return undefined;
+    const user = await deps.users.findById(claims.userId);
+    if (!user || user.session_epoch !== claims.epoch) return undefined;
+    return { id: claims.id, expiresAt: claims.expiresAt, user };
+  }
+
   return {
     /** A new session for the account: a fresh id at every sign-in. */
     async create(user: Pick<UserRow, 'id' | 'session_epoch'>, now: number, ttlMs: number): Promise<{ token: string; id: string; expiresAt: number }> {
@@ -51,11 +74,23 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
 
     /** The session of this token if it is still on, with its account (active or not), or undefined. */
     async findValid(token: string, now: number): Promise<ValidSession | undefined> {
+      return validate(openSessionToken(await sessionKey(), token, now));
+    },
+
+    /**
+     * The file token of a session (docs/attachments.md, Downloading): it lets an `<img>` of the widget, which
+     * cannot send the bearer header, read the files the session's account may read, and nothing else; it
+     * ends when the session does. Undefined when `token` is no session.
+     */
+    async fileToken(token: string, now: number): Promise<string | undefined> {
       const claims = openSessionToken(await sessionKey(), token, now);
-      if (!claims || (await deps.revoked.isRevoked(claims.id))) return undefined;
-      const user = await deps.users.findById(claims.userId);
-      if (!user || user.session_epoch !== claims.epoch) return undefined;
-      return { id: claims.id, expiresAt: claims.expiresAt, user };
+      if (!claims) return undefined;
+      return sealSessionToken(await fileTokenKey(), Buffer.from(claims.id, 'base64url'), claims);
+    },
+
+    /** The session a file token stands for, if it is still on (as findValid). */
+    async findValidFileToken(fileToken: string, now: number): Promise<ValidSession | undefined> {
+      return validate(openSessionToken(await fileTokenKey(), fileToken, now));
     },
 
     /**

@@ -6,19 +6,21 @@
 import type { Kysely } from 'kysely';
 import type { Conversation, ConversationSummary, Message } from '../../../shared/src/api.js';
 import { EVENT, MESSAGE_MAX_CHARS, TYPING_TTL_MS } from '../../../shared/src/constants.js';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../../shared/src/api.js';
 import { titleFromMessage } from '../../../shared/src/fields.js';
 import { ParleyError } from '../errors.js';
 import type { Store } from '../store/database.js';
-import type { ConversationRepository, ConversationCursor } from '../store/conversations.js';
+import type { ConversationRepository, ConversationCursor, ConversationRow } from '../store/conversations.js';
 import { decodeCursor, encodeCursor } from '../store/conversations.js';
-import type { EventRepository } from '../store/events.js';
+import type { EventRepository, EventRow } from '../store/events.js';
 import type { Database } from '../store/schema.js';
 import type { MessageRepository, MessageRow } from '../store/messages.js';
 import { createReadMarkerRepository, type ReadMarkerRepository } from '../store/read-markers.js';
+import { createAttachmentRepository, storedAttachment } from '../store/attachments.js';
 import type { UserRow } from '../store/users.js';
 import { isAdministrator, type AccessControl } from './access.js';
 import type { EventBus, BusEvent } from './event-bus.js';
-import { presentConversation, presentMessage } from './present.js';
+import { presentConversation, presentMessage, type AssistantLookup } from './present.js';
 import type { Signals } from './signals.js';
 import type { NotificationScheduler } from '../outbound/notifications.js';
 import type { MessageKind } from '../metrics.js';
@@ -37,8 +39,21 @@ export interface ChatDeps {
   readMarkers?: ReadMarkerRepository;
   /** Schedules the notification emails of a message, in its transaction (outbound/notifications.ts). */
   notifications?: NotificationScheduler;
+  /** The assistant (assistant/chat-hook.ts): who serves a conversation, and the reply a posted message asks for. */
+  assistant?: ChatAssistant;
   /** Told of each message stored (not of a retry), after its commit: the metrics count them. */
   onMessagePosted?: (kind: MessageKind) => void;
+}
+
+/** What the chat asks of the assistant (docs/assistant.md). */
+export interface ChatAssistant {
+  /** What conversations show of their assistant (read outside any transaction: the list is cached). */
+  lookup(): Promise<AssistantLookup>;
+  /**
+   * A message (not a note) was posted, inside its transaction `trx`: a user's may enqueue a reply, an
+   * administrator's takes the conversation over. Answers the events to publish after the commit.
+   */
+  messagePosted(trx: Kysely<Database>, input: { conversation: ConversationRow; author: UserRow; message: MessageRow; assistantOf: AssistantLookup }, now: number): Promise<EventRow[]>;
 }
 
 /** A new conversation's first message, and its title if the user gave one. */
@@ -70,6 +85,10 @@ export function characterCount(text: string): number {
 export function createChatService(deps: ChatDeps) {
   const { store, conversations, messages, events, access, bus } = deps;
   const readMarkers = deps.readMarkers ?? createReadMarkerRepository(store);
+  const noAssistant: AssistantLookup = () => null;
+  /** Loaded before a transaction, never inside one (on SQLite a read outside it would wait for it). */
+  const assistantOf = (): Promise<AssistantLookup> => deps.assistant?.lookup() ?? Promise.resolve(noAssistant);
+  const attachments = createAttachmentRepository(store);
 
   /**
    * For a retry of a creation: the conversation whose first message `user` sent under `clientMessageId`,
@@ -85,14 +104,25 @@ export function createChatService(deps: ChatDeps) {
       throw new ParleyError('client_message_id_conflict');
     }
     const last = await messages.lastOf([row.id]);
-    return presentConversation(row, last.get(row.id));
+    return presentConversation(row, last.get(row.id), await assistantOf());
+  }
+
+  /**
+   * Gives the new message `row` the author's uploads `ids` (their ready, unattached files of this
+   * conversation), in its transaction; any other id refuses the message (`attachment_not_found`, or
+   * `attachment_used` for a file another message took), which rolls it back.
+   */
+  async function attachFiles(trx: Kysely<Database>, row: MessageRow, user: UserRow, ids: readonly string[]): Promise<MessageRow> {
+    const { attached, used } = await attachments.attach(trx, { messageId: row.id, conversationId: row.conversation_id, uploaderId: user.id, ids });
+    if (attached.length !== ids.length) throw new ParleyError(used ? 'attachment_used' : 'attachment_not_found');
+    return messages.setAttachments(trx, row, attached.map(storedAttachment));
   }
 
   /** Titles an untitled conversation from its first message (`message`); undefined if another came first. */
-  async function titleFrom(trx: Kysely<Database>, conversationId: string, message: MessageRow): Promise<Conversation | undefined> {
+  async function titleFrom(trx: Kysely<Database>, conversationId: string, message: MessageRow, who: AssistantLookup): Promise<Conversation | undefined> {
     const title = titleFromMessage(message.text);
     const row = title === null ? undefined : await conversations.titleIfUntitled(trx, conversationId, title);
-    return row ? presentConversation(row, message) : undefined;
+    return row ? presentConversation(row, message, who) : undefined;
   }
 
   return {
@@ -108,9 +138,9 @@ export function createChatService(deps: ChatDeps) {
       const page = [];
       for (const row of rows.slice(0, limit)) if (row.document_id === null || (await access.documentRole(user, row.document_id, deps.now())) !== null) page.push(row);
       const ids = page.map((r) => r.id);
-      const [last, reads] = await Promise.all([messages.lastOf(ids), readMarkers.readStateOf(user.id, ids)]);
+      const [last, reads, who] = await Promise.all([messages.lastOf(ids), readMarkers.readStateOf(user.id, ids), assistantOf()]);
       return {
-        conversations: page.map((r): ConversationSummary => ({ ...presentConversation(r, last.get(r.id)), ...(reads.get(r.id) ?? { unreadCount: 0, lastReadMessageId: null }) })),
+        conversations: page.map((r): ConversationSummary => ({ ...presentConversation(r, last.get(r.id), who), ...(reads.get(r.id) ?? { unreadCount: 0, lastReadMessageId: null }) })),
         // The cursor follows the rows read, not the ones shown: a page of lapsed rooms must not end the list.
         nextCursor: rows.length > limit ? encodeCursor(rows[limit - 1]!) : null,
       };
@@ -127,6 +157,7 @@ export function createChatService(deps: ChatDeps) {
       if (role === null) throw new ParleyError('document_not_found');
       const now = deps.now();
       let row = await conversations.findByDocument(user.organization_id, documentId);
+      const who = await assistantOf();
       if (!row && role === 'editor') {
         await beforeCreate();
         try {
@@ -134,7 +165,7 @@ export function createChatService(deps: ChatDeps) {
             const conversation = await conversations.create(trx, { organizationId: user.organization_id, title: documentId, createdBy: user.id, participantIds: [user.id], documentId }, now);
             const event = await events.append(
               trx,
-              { conversationId: conversation.id, organizationId: conversation.organization_id, documentId, type: EVENT.conversationCreated, payload: { conversation: presentConversation(conversation, undefined) } },
+              { conversationId: conversation.id, organizationId: conversation.organization_id, documentId, type: EVENT.conversationCreated, payload: { conversation: presentConversation(conversation, undefined, who) } },
               now,
             );
             return { conversation, event };
@@ -150,13 +181,13 @@ export function createChatService(deps: ChatDeps) {
       if (!row) return { access: role, conversation: null };
       await conversations.join(store.db, row.id, user.id, now);
       const last = await messages.lastOf([row.id]);
-      return { access: role, conversation: presentConversation(row, last.get(row.id)) };
+      return { access: role, conversation: presentConversation(row, last.get(row.id), who) };
     },
 
     async getConversation(user: UserRow, id: string): Promise<Conversation> {
       const row = await access.requireConversation(user, id, 'read');
-      const last = await messages.lastOf([row.id]);
-      return presentConversation(row, last.get(row.id));
+      const [last, who] = await Promise.all([messages.lastOf([row.id]), assistantOf()]);
+      return presentConversation(row, last.get(row.id), who);
     },
 
     /**
@@ -166,9 +197,10 @@ export function createChatService(deps: ChatDeps) {
     async createConversation(user: UserRow, title: string | undefined): Promise<Conversation> {
       const now = deps.now();
       const participantIds = [user.id];
+      const who = await assistantOf();
       const { conversation, published } = await store.db.transaction().execute(async (trx) => {
         const row = await conversations.create(trx, { organizationId: user.organization_id, title: title ?? null, createdBy: user.id, participantIds }, now);
-        const conversation = presentConversation(row, undefined);
+        const conversation = presentConversation(row, undefined, who);
         const event = await events.append(trx, { conversationId: row.id, organizationId: row.organization_id, documentId: null, type: EVENT.conversationCreated, payload: { conversation } }, now);
         return { conversation, published: { event, participantIds } satisfies BusEvent };
       });
@@ -189,6 +221,7 @@ export function createChatService(deps: ChatDeps) {
       if (earlier) return { conversation: earlier, created: false };
       const now = deps.now();
       const participantIds = [user.id];
+      const who = await assistantOf();
       try {
         const result = await store.db.transaction().execute(async (trx) => {
           const title = first.title ?? titleFromMessage(first.text);
@@ -199,12 +232,13 @@ export function createChatService(deps: ChatDeps) {
           await conversations.touch(trx, row.id, now);
           await readMarkers.advance(trx, row.id, user.id, message.seq, now);
           await deps.notifications?.messagePosted(trx, { conversationId: row.id, author: user }, now);
-          const conversation = presentConversation({ ...row, last_message_at: now }, message);
+          const conversation = presentConversation({ ...row, last_message_at: now }, message, who);
           const scope = { conversationId: row.id, organizationId: row.organization_id, documentId: null };
           const published = [
             await events.append(trx, { ...scope, type: EVENT.conversationCreated, payload: { conversation } }, now),
             await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(message) } }, now),
           ];
+          published.push(...((await deps.assistant?.messagePosted(trx, { conversation: row, author: user, message, assistantOf: who }, now)) ?? []));
           return { conversation, published };
         });
         deps.onMessagePosted?.(isAdministrator(user) ? 'agent' : 'user');
@@ -249,17 +283,23 @@ export function createChatService(deps: ChatDeps) {
       text: string,
       clientMessageId: string,
       beforeCreate?: () => void | Promise<void>,
-      options: { internal?: boolean } = {},
+      options: { internal?: boolean; attachmentIds?: readonly string[] } = {},
     ): Promise<{ message: Message; created: boolean }> {
-      checkMessageText(text);
+      const attachmentIds = options.attachmentIds ?? [];
+      if (attachmentIds.length > MAX_ATTACHMENTS_PER_MESSAGE) throw new ParleyError('too_many_attachments');
+      if (new Set(attachmentIds).size !== attachmentIds.length) throw new ParleyError('bad_request', 'attachmentIds names a file twice.');
+      // With files, the text may be empty (a screenshot alone); its length rule holds either way.
+      if (attachmentIds.length === 0 || text.trim() !== '') checkMessageText(text);
       const internal = options.internal === true;
       if (internal && !isAdministrator(user)) throw new TypeError('only an administrator writes internal notes');
       const conversation = await access.requireConversation(user, conversationId, 'write');
       const now = deps.now();
+      const who = await assistantOf();
       const result = await store.db.transaction().execute(async (trx) => {
-        const { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId, internal }, now);
+        let { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId, internal }, now);
         if (!created) return { row, created, published: [] };
         await beforeCreate?.();
+        if (attachmentIds.length > 0) row = await attachFiles(trx, row, user, attachmentIds);
         // An administrator answering (or noting) from the inbox joins the conversation, so it is theirs to follow.
         if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
         await readMarkers.advance(trx, conversationId, user.id, row.seq, now);
@@ -271,9 +311,10 @@ export function createChatService(deps: ChatDeps) {
         if (conversation.document_id === null) await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now);
         // Decided by the row as it is now, in this transaction: a resolve committed since it was read counts.
         const reopened = !isAdministrator(user) ? await conversations.reopen(trx, conversationId) : undefined;
-        const titled = conversation.title === null ? await titleFrom(trx, conversationId, row) : undefined;
-        const changed = titled ?? (reopened ? presentConversation(reopened, row) : undefined);
+        const titled = conversation.title === null ? await titleFrom(trx, conversationId, row, who) : undefined;
+        const changed = titled ?? (reopened ? presentConversation(reopened, row, who) : undefined);
         if (changed) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: changed } }, now));
+        published.push(...((await deps.assistant?.messagePosted(trx, { conversation, author: user, message: row, assistantOf: who }, now)) ?? []));
         return { row, created, published };
       });
       if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');

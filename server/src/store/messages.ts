@@ -8,9 +8,13 @@ import type { Kysely } from 'kysely';
 import type { Store } from './database.js';
 import type { Database, MessagesTable } from './schema.js';
 import { newId } from '../ids.js';
+import type { StoredAttachment } from './attachments.js';
 
 /** A message with what its author shows: their name, avatar and role (null once the account is gone). */
-export type MessageRow = Omit<MessagesTable, 'seq' | 'internal' | 'edited_at' | 'deleted_at'> & {
+export type MessageRow = Omit<MessagesTable, 'seq' | 'internal' | 'edited_at' | 'deleted_at' | 'attachments' | 'assistant_name'> & {
+  attachments: string | null;
+  /** An assistant's message: the assistant's name (docs/assistant.md). */
+  assistant_name: string | null;
   seq: number;
   internal: number;
   edited_at: number | null;
@@ -67,6 +71,13 @@ export function createMessageRepository({ db }: Store) {
         .where('messages.client_message_id', '=', input.clientMessageId)
         .executeTakeFirstOrThrow();
       return { row, created: false };
+    },
+
+    /** Records the message's files (as presented, in order) on its row; answers the row with them. */
+    async setAttachments(executor: Kysely<Database>, row: MessageRow, files: readonly StoredAttachment[]): Promise<MessageRow> {
+      const attachments = JSON.stringify(files);
+      await executor.updateTable('messages').set({ attachments }).where('id', '=', row.id).execute();
+      return { ...row, attachments };
     },
 
     findById: (id: string) => selectMessages(db).where('messages.id', '=', id).executeTakeFirst(),
@@ -139,7 +150,7 @@ export function createMessageRepository({ db }: Store) {
      * stays with `deleted_at`. Answers the message as it now is, or undefined when it was deleted already.
      */
     async markDeleted(executor: Kysely<Database>, id: string, now: number): Promise<MessageRow | undefined> {
-      const changed = await executor.updateTable('messages').set({ text: '', deleted_at: now }).where('id', '=', id).where('deleted_at', 'is', null).returning('id').executeTakeFirst();
+      const changed = await executor.updateTable('messages').set({ text: '', deleted_at: now, attachments: null }).where('id', '=', id).where('deleted_at', 'is', null).returning('id').executeTakeFirst();
       return changed ? selectMessages(executor).where('messages.id', '=', id).executeTakeFirstOrThrow() : undefined;
     },
   };

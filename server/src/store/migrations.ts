@@ -509,6 +509,109 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('events_pruned').execute();
       },
     },
+    '0015_attachments': {
+      // Files attached to messages (store/attachments.ts) and, for the `database` file storage, their bytes
+      // in chunks (storage/database-blobs.ts), so no row holds a whole file.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('attachments')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+          .addColumn('uploader_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          // Null until a message takes it; an unattached upload is swept after a day.
+          .addColumn('message_id', 'text', (c) => c.references('messages.id').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          // While `uploading`, the most it may take (its quota reservation); the bytes stored once `ready`.
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('width', 'integer')
+          .addColumn('height', 'integer')
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('storage_key', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('attachments_message').on('attachments').columns(['message_id']).execute();
+        await db.schema.createIndex('attachments_uploader').on('attachments').columns(['uploader_id', 'state']).execute();
+        await db.schema.createIndex('attachments_created').on('attachments').columns(['state', 'created_at']).execute();
+        await db.schema
+          .createTable('blob_chunks')
+          .addColumn('storage_key', 'text', (c) => c.notNull())
+          .addColumn('n', 'integer', (c) => c.notNull())
+          .addColumn('data', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+          .addPrimaryKeyConstraint('blob_chunks_pk', ['storage_key', 'n'])
+          .execute();
+        // The message's files as it presents them (a JSON list), so no read of a message joins for them.
+        await db.schema.alterTable('messages').addColumn('attachments', 'text').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('messages').dropColumn('attachments').execute();
+        await db.schema.dropTable('blob_chunks').execute();
+        await db.schema.dropTable('attachments').execute();
+      },
+    },
+    '0016_assistant': {
+      // The AI assistant (docs/assistant.md): its configuration, each reply's state (so that a reply
+      // interrupted by a crash is ended once, never posted twice), usage per UTC day, the assistant's name on
+      // its messages, and when a conversation was handed to the team (the assistant no longer answers).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('assistants')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('base_url', 'text', (c) => c.notNull())
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('api_key', 'text', (c) => c.notNull())
+          .addColumn('system_prompt', 'text', (c) => c.notNull())
+          .addColumn('temperature', dialect === 'postgres' ? 'double precision' : 'real', (c) => c.notNull())
+          .addColumn('answers', 'text', (c) => c.notNull())
+          // JSON list of organization ids; null: every organization.
+          .addColumn('organization_ids', 'text')
+          .addColumn('document_rooms', 'integer', (c) => c.notNull())
+          .addColumn('share_token_metadata', 'integer', (c) => c.notNull())
+          .addColumn('allow_private_address', 'integer', (c) => c.notNull())
+          .addColumn('context_tokens', 'integer', (c) => c.notNull())
+          // JSON object of the four daily limits, each a number or null.
+          .addColumn('limits', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('assistant_replies')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+          .addColumn('assistant_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          // pending, streaming, then done (a message stored), stopped, failed or skipped.
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('stop_requested', 'integer', (c) => c.notNull().defaultTo(0))
+          // The text streamed so far, saved about once a second while streaming (for a crash's recovery).
+          .addColumn('partial_text', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('assistant_replies_conversation').on('assistant_replies').columns(['conversation_id', 'state']).execute();
+        await db.schema
+          .createTable('assistant_usage')
+          .addColumn('assistant_id', 'text', (c) => c.notNull().references('assistants.id').onDelete('cascade'))
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('organization_id', 'text', (c) => c.notNull())
+          .addColumn('messages', 'integer', (c) => c.notNull())
+          .addColumn('tokens', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('assistant_usage_pk', ['assistant_id', 'day', 'user_id'])
+          .execute();
+        await db.schema.createIndex('assistant_usage_organization').on('assistant_usage').columns(['assistant_id', 'day', 'organization_id']).execute();
+        await db.schema.alterTable('messages').addColumn('assistant_name', 'text').execute();
+        await db.schema.alterTable('conversations').addColumn('assistant_off_at', 'bigint').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('conversations').dropColumn('assistant_off_at').execute();
+        await db.schema.alterTable('messages').dropColumn('assistant_name').execute();
+        await db.schema.dropTable('assistant_usage').execute();
+        await db.schema.dropTable('assistant_replies').execute();
+        await db.schema.dropTable('assistants').execute();
+      },
+    },
   };
 }
 

@@ -97,6 +97,8 @@ export interface ConversationsTable {
   assignee_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** While snoozed: when it opens again by itself (chat/snooze-waker.ts). */
   snoozed_until: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When it was handed to the team (docs/assistant.md): from then on the assistant does not answer in it. */
+  assistant_off_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export type ConversationStatus = 'open' | 'resolved' | 'snoozed';
@@ -122,6 +124,83 @@ export interface MessagesTable {
   edited_at: ColumnType<number | null, number | null | undefined, number | null>;
   /** Set when deleted; the text is then empty. */
   deleted_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** An assistant's message (author_type `assistant`, author_id its id): the assistant's name when it wrote. */
+  assistant_name: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Its files as presented (JSON: StoredAttachment[] of store/attachments.ts), or null: none. */
+  attachments: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A file attached to a message (store/attachments.ts); its bytes are in the file storage under `storage_key`. */
+export interface AttachmentsTable {
+  id: string;
+  conversation_id: string;
+  uploader_id: string;
+  message_id: string | null;
+  /** The file's name as uploaded, made safe (attachments/file-name.ts). */
+  name: string;
+  /** The media type its content was recognised as (attachments/file-types.ts), never the uploader's claim. */
+  type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  /** `deleted`: its message was deleted; the sweeper removes its bytes, then the row. */
+  state: 'uploading' | 'ready' | 'deleted';
+  storage_key: string;
+  created_at: number;
+}
+
+/** The bytes of a file kept in the database, in chunks (storage/database-blobs.ts). */
+export interface BlobChunksTable {
+  storage_key: string;
+  n: number;
+  data: Uint8Array;
+}
+
+/** An AI assistant (docs/assistant.md); `api_key` is never answered by any route. */
+export interface AssistantsTable {
+  id: string;
+  name: string;
+  base_url: string;
+  model: string;
+  api_key: string;
+  system_prompt: string;
+  temperature: number;
+  answers: 'always' | 'when_offline' | 'never';
+  /** JSON list of organization ids; null: every organization. */
+  organization_ids: string | null;
+  document_rooms: number;
+  share_token_metadata: number;
+  allow_private_address: number;
+  context_tokens: number;
+  /** JSON: {userMessagesPerDay, userTokensPerDay, organizationMessagesPerDay, organizationTokensPerDay}, each a number or null. */
+  limits: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export type AssistantReplyState = 'pending' | 'streaming' | 'done' | 'stopped' | 'failed' | 'skipped';
+
+/** One reply of an assistant, from the outbox row that asks for it to its end (assistant/sender.ts). */
+export interface AssistantRepliesTable {
+  id: string;
+  conversation_id: string;
+  assistant_id: string;
+  user_id: string;
+  state: AssistantReplyState;
+  stop_requested: ColumnType<number, number | undefined, number>;
+  partial_text: ColumnType<string, string | undefined, string>;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An assistant's replies and tokens for one user on one UTC day (`YYYY-MM-DD`). */
+export interface AssistantUsageTable {
+  assistant_id: string;
+  day: string;
+  user_id: string;
+  organization_id: string;
+  messages: number;
+  tokens: number;
 }
 
 /** How far a participant has read a conversation: up to the message with this `seq`, which only grows. */
@@ -346,4 +425,9 @@ export interface Database {
   read_markers: ReadMarkersTable;
   events: EventsTable;
   events_pruned: EventsPrunedTable;
+  attachments: AttachmentsTable;
+  blob_chunks: BlobChunksTable;
+  assistants: AssistantsTable;
+  assistant_replies: AssistantRepliesTable;
+  assistant_usage: AssistantUsageTable;
 }

@@ -2,7 +2,8 @@
  * Editing and deleting a message (README.md, API; docs/admin-api.md, Messages). The author may edit or
  * delete their message for MESSAGE_EDIT_WINDOW_MS after posting it; an administrator may also delete any
  * message of their organization at any time, and that deletion of someone else's message is audited. A
- * deletion empties the text in storage and keeps the row, so the thread shows where the message was.
+ * deletion empties the text in storage and keeps the row, so the thread shows where the message was; its
+ * files can no longer be read, and their bytes go at the next sweep.
  * The change and its event (`message.updated`, `message.deleted`: the message as it now is; internal for a
  * note) share one transaction, delivered after the commit like `message.created`; so do the rewriting of the
  * message's earlier events and a title that followed its old text (`conversation.updated`).
@@ -20,11 +21,13 @@ import { createConversationRepository, type ConversationRow } from '../store/con
 import type { Store } from '../store/database.js';
 import { createEventRepository } from '../store/events.js';
 import { createGrantRepository } from '../store/grants.js';
+import { createAttachmentRepository } from '../store/attachments.js';
 import { createMessageRepository, type MessageRow } from '../store/messages.js';
 import { inTransaction } from '../store/transaction.js';
 import type { UserRow } from '../store/users.js';
 import { actingUserOf, type Context } from './actor.js';
 import type { Audited } from './audited.js';
+import { assistantLookup } from '../assistant/directory.js';
 
 /** What each refusal says (codes of shared/src/errors.ts). */
 const REFUSALS = {
@@ -77,7 +80,7 @@ export function createMessageUseCases(deps: { audited: Audited; store: Store; bu
     const retitled = await retitle(tx, conversation, before, row);
     if (retitled) {
       const last = await createMessageRepository(tx).lastOf([conversation.id]);
-      published.push(await events.append(tx.db, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(retitled, last.get(conversation.id)) } }, now()));
+      published.push(await events.append(tx.db, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(retitled, last.get(conversation.id), await assistantLookup(tx)) } }, now()));
     }
     return { row, published };
   }
@@ -145,7 +148,13 @@ export function createMessageUseCases(deps: { audited: Audited; store: Store; bu
       if (!isAdministrator(user) && !own) throw refusal('message_locked');
       if (message.deleted_at !== null) return;
       if (!isAdministrator(user) && !withinWindow(message)) throw refusal('message_locked');
-      const change = (tx: Store) => changeAndAnnounce(tx, conversation, message, EVENT.messageDeleted, (t) => createMessageRepository(t).markDeleted(t.db, message.id, now()));
+      // Its files go with it: unreadable at once, their bytes removed by the next sweep (use-cases/attachments.ts).
+      const change = (tx: Store) =>
+        changeAndAnnounce(tx, conversation, message, EVENT.messageDeleted, async (t) => {
+          const row = await createMessageRepository(t).markDeleted(t.db, message.id, now());
+          if (row) await createAttachmentRepository(t).discardOfMessage(t.db, message.id);
+          return row;
+        });
       const changed = own ? await inTransaction(store, change) : await audited(ctx, 'message.delete', message.id, change);
       if (changed) await publish(conversation.id, changed.published);
     },

@@ -403,6 +403,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
           internal: false,
           editedAt: null,
           deletedAt: null,
+          attachments: [],
           status: 'pending',
         },
       });

@@ -34,8 +34,8 @@ export async function inboxMessageRoutes(parent: FastifyInstance) {
 
   // An answer, or with `internal: true` a note that the conversation's users never see.
   app.post('/conversations/:id/messages', { schema: { params: IdParams, body: AdminPostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } }, async (request, reply) => {
-    const { text, clientMessageId, internal } = request.body;
-    const { message, created } = await chat.postMessage(request.session!.user, request.params.id, text, clientMessageId, undefined, { internal: internal === true });
+    const { text, clientMessageId, internal, attachmentIds } = request.body;
+    const { message, created } = await chat.postMessage(request.session!.user, request.params.id, text, clientMessageId, undefined, { internal: internal === true, ...(attachmentIds ? { attachmentIds } : {}) });
     return reply.code(created ? 201 : 200).send({ message });
   });
 

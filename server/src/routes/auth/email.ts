@@ -79,7 +79,11 @@ export async function emailSignInRoutes(parent: FastifyInstance) {
       // Parley's own hosted page signs in by cookie: a request from its origin gets one too.
       if (isSameOriginRequest(request, new URL(app.publicUrl.value).origin)) setSessionCookie(reply, result.session.token, result.session.expiresAt, app.publicUrl.value);
       return {
-        session: { token: result.session.token, expiresAt: new Date(result.session.expiresAt).toISOString() },
+        session: {
+          token: result.session.token,
+          expiresAt: new Date(result.session.expiresAt).toISOString(),
+          fileToken: (await app.services.sessions.fileToken(result.session.token, app.now()))!,
+        },
         user: presentUser(result.user),
       };
     },

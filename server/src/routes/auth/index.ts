@@ -41,7 +41,11 @@ export async function authRoutes(parent: FastifyInstance) {
       reply.header('cache-control', 'no-store');
       if (page !== undefined && page !== result.user.last_page) await app.services.users.setLastPage(result.user.id, page);
       return {
-        session: { token: result.session.token, expiresAt: new Date(result.session.expiresAt).toISOString() },
+        session: {
+          token: result.session.token,
+          expiresAt: new Date(result.session.expiresAt).toISOString(),
+          fileToken: (await app.services.sessions.fileToken(result.session.token, app.now()))!,
+        },
         user: presentUser(result.user),
       };
     },

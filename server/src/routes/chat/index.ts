@@ -28,6 +28,7 @@ import { parseTitle } from '../../../../shared/src/fields.js';
 import { accountLimitsOf, enforceLimit as enforce } from '../../chat/account-limits.js';
 import { readField } from '../admin/read-field.js';
 import { contextOf } from '../context.js';
+import { attachmentUploadRoutes } from './attachments.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const DocumentParams = Type.Object({ documentId: Type.String({ minLength: 1, maxLength: 256 }) });
@@ -80,6 +81,8 @@ export async function chatRoutes(parent: FastifyInstance) {
     async (request) => chat.listMessages(request.session!.user, request.params.id, request.query.before, request.query.limit ?? 50),
   );
 
+  await app.register(attachmentUploadRoutes);
+
   app.post(
     '/conversations/:id/read',
     { schema: { params: IdParams, body: MarkReadBodySchema, response: { 200: MarkReadResponseSchema } } },
@@ -94,7 +97,9 @@ export async function chatRoutes(parent: FastifyInstance) {
     { schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
     async (request, reply) => {
       const user = request.session!.user;
-      const { message, created } = await chat.postMessage(user, request.params.id, request.body.text, request.body.clientMessageId, async () => enforce(reply, await limits.message(user.id)));
+      const { message, created } = await chat.postMessage(user, request.params.id, request.body.text, request.body.clientMessageId, async () => enforce(reply, await limits.message(user.id)), {
+        ...(request.body.attachmentIds ? { attachmentIds: request.body.attachmentIds } : {}),
+      });
       return reply.code(created ? 201 : 200).send({ message });
     },
   );

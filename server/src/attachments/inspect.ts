@@ -1,0 +1,141 @@
+/**
+ * Looks at an upload as it streams past, without holding it: counts its bytes against the size limit,
+ * judges its kind from its first bytes and name (file-types.ts), checks that a text file is UTF-8 to the
+ * end, and keeps the first bytes of an image until its width and height are known (image-size), so the
+ * clients can reserve an image's space before it loads. Any refusal errors the stream with a ParleyError,
+ * which stops the upload where it is.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { imageSize } from 'image-size';
+import { ParleyError } from '../errors.js';
+import { judgeStart, SIGNATURE_BYTES, type FileKind } from './file-types.js';
+
+/** JPEG keeps its dimensions after its metadata (EXIF, a thumbnail): look this far for them. */
+const IMAGE_HEAD_BYTES = 512 * 1024;
+
+export interface Inspection {
+  kind: FileKind;
+  size: number;
+  width: number | null;
+  height: number | null;
+}
+
+const refused = (message?: string) => new ParleyError('attachment_type_unsupported', message);
+
+export class FileInspector extends Transform {
+  private size = 0;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private kind: FileKind | null = null;
+  private decoder: TextDecoder | null = null;
+  private dimensions: { width: number; height: number } | null = null;
+  private done = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly maxBytes: number,
+  ) {
+    super();
+  }
+
+  /** What the file turned out to be; only once the stream has ended without error. */
+  result(): Inspection {
+    if (!this.done || !this.kind) throw new TypeError('the inspection is not finished');
+    return { kind: this.kind, size: this.size, width: this.dimensions?.width ?? null, height: this.dimensions?.height ?? null };
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.size += chunk.length;
+      if (this.size > this.maxBytes) throw new ParleyError('attachment_too_large', `A file may be at most ${this.maxBytes} bytes.`);
+      if (!this.kind && !this.decoder) {
+        this.keep(chunk);
+        if (this.headBytes >= SIGNATURE_BYTES) this.judge();
+      } else this.look(chunk);
+      callback(null, chunk);
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      if (this.size === 0) throw refused('The file is empty.');
+      if (!this.kind && !this.decoder) this.judge();
+      if (this.decoder) {
+        this.text(this.decode(Buffer.alloc(0), false));
+        this.kind = this.textKind;
+      }
+      if (this.kind?.image && !this.dimensions) this.measure();
+      this.done = true;
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  private textKind: FileKind | null = null;
+
+  private keep(chunk: Buffer): void {
+    if (this.headBytes >= IMAGE_HEAD_BYTES) return;
+    const take = chunk.subarray(0, IMAGE_HEAD_BYTES - this.headBytes);
+    this.head.push(take);
+    this.headBytes += take.length;
+  }
+
+  private judge(): void {
+    const head = Buffer.concat(this.head, this.headBytes);
+    const verdict = judgeStart(head, this.name);
+    if (!verdict) throw refused();
+    if ('text' in verdict) {
+      this.textKind = verdict.text;
+      this.decoder = new TextDecoder('utf-8', { fatal: true });
+      this.head = [];
+      this.headBytes = 0;
+      this.text(this.decode(head));
+      return;
+    }
+    this.kind = verdict;
+    if (!verdict.image) this.head = [];
+    else this.measureIfComplete();
+  }
+
+  private look(chunk: Buffer): void {
+    if (this.decoder) this.text(this.decode(chunk));
+    else if (this.kind?.image && !this.dimensions && this.headBytes < IMAGE_HEAD_BYTES) {
+      this.keep(chunk);
+      this.measureIfComplete();
+    }
+  }
+
+  private decode(bytes: Buffer, more = true): string {
+    try {
+      return this.decoder!.decode(bytes, { stream: more });
+    } catch {
+      throw refused('A text file must be UTF-8.');
+    }
+  }
+
+  private text(decoded: string): void {
+    if (decoded.includes('\u0000')) throw refused('A text file may not contain NUL characters.');
+  }
+
+  /** Tries the bytes kept so far; a JPEG whose size marker is further on waits for more. */
+  private measureIfComplete(): void {
+    try {
+      const size = imageSize(Buffer.concat(this.head, this.headBytes));
+      if (size.width > 0 && size.height > 0) {
+        this.dimensions = { width: size.width, height: size.height };
+        this.head = [];
+      }
+    } catch {
+      // Not enough bytes yet.
+    }
+  }
+
+  /** At the end: an image whose dimensions no kept byte tells is still an image, shown without a reserved size. */
+  private measure(): void {
+    this.measureIfComplete();
+    this.head = [];
+  }
+}
