@@ -302,13 +302,14 @@ describe('navigation', () => {
       ['Webhooks', '#/webhooks'],
       ['Inbox', '#/inbox'],
       ['Canned replies', '#/canned-replies'],
+      ['Assistant', '#/assistant'],
       ['Audit log', '#/audit'],
       ['Profile', '#/profile'],
     ]);
     expect(links.filter((a) => a.getAttribute('aria-current') === 'page').map(text)).toEqual(['Settings']);
     expect(text(q('h1'))).toBe('Settings');
 
-    await click(links[9]!);
+    await click(links[10]!);
     expect(location.hash).toBe('#/audit');
     expect(text(q('h1'))).toBe('Audit log');
     expect(all('nav a[aria-current=page]').map(text)).toEqual(['Audit log']);

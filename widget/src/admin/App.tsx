@@ -13,6 +13,7 @@ import { errorText } from './errors.js';
 import { browserEnvironment, createAlerts } from './alerts.js';
 import type { Profile } from './api.js';
 import { ApiKeysPage } from './ApiKeys.js';
+import { AssistantPage } from './Assistant.js';
 import { AuditPage } from './Audit.js';
 import { CannedRepliesPage } from './CannedReplies.js';
 import { ExternalAuthPage } from './ExternalAuth.js';
@@ -139,6 +140,8 @@ function Body({ route, api, me, profile }: { route: Route; api: AdminApi; me: Us
       return <WebhooksPage api={api} />;
     case 'canned-replies':
       return <CannedRepliesPage api={api} />;
+    case 'assistant':
+      return <AssistantPage api={api} id={route.id} />;
     case 'profile':
       return <ProfilePage api={api} profile={profile.profile} error={profile.error} onProfile={profile.setProfile} />;
     case 'audit':

@@ -115,6 +115,49 @@ export interface ProfilePatch {
   agentEmails?: boolean;
 }
 
+/** How an assistant decides to answer (docs/assistant.md): always, only while no administrator is online, or not at all. */
+export type AssistantAnswers = 'always' | 'when_offline' | 'never';
+/** An assistant's daily limits per user and per organization (UTC days); null is unlimited. */
+export interface AssistantLimits {
+  userMessagesPerDay: number | null;
+  userTokensPerDay: number | null;
+  organizationMessagesPerDay: number | null;
+  organizationTokensPerDay: number | null;
+}
+/** An AI assistant as `/api/v1/admin/assistants` answers it: never its API key, only the key's last characters. */
+export interface Assistant {
+  id: string;
+  name: string;
+  baseUrl: string;
+  model: string;
+  apiKeyHint: string;
+  systemPrompt: string;
+  temperature: number;
+  answers: AssistantAnswers;
+  /** null: every organization. */
+  organizationIds: string[] | null;
+  documentRooms: boolean;
+  shareTokenMetadata: boolean;
+  allowPrivateAddress: boolean;
+  contextTokens: number;
+  limits: AssistantLimits;
+  createdAt: string;
+  updatedAt: string;
+}
+/** `POST`/`PATCH /api/v1/admin/assistants`: `apiKey` is write-only, and in a PATCH it replaces the key. */
+export type AssistantInput = Partial<Omit<Assistant, 'id' | 'apiKeyHint' | 'createdAt' | 'updatedAt'>> & { apiKey?: string };
+/** `GET /api/v1/admin/assistants/:id/usage`: one UTC day, most tokens first. */
+export interface AssistantUsage {
+  day: string;
+  users: { userId: string; name: string | null; email: string | null; messages: number; tokens: number }[];
+  organizations: { organizationId: string; name: string | null; messages: number; tokens: number }[];
+}
+/** `POST /api/v1/admin/assistants/:id/test`: the provider's reply to a test message, and how long its first token took. */
+export interface AssistantTestResult {
+  reply: string;
+  firstTokenMs: number;
+}
+
 export type { WebhookDelivery, WebhookEndpoint };
 /** `POST`/`PATCH /api/v1/admin/webhooks`. */
 export interface WebhookInput {
@@ -233,6 +276,14 @@ export interface AdminApi {
   apiCredentials(): Promise<TokenApiCredential[]>;
   createApiCredential(name: string): Promise<CreatedTokenApiCredential>;
   revokeApiCredential(apiKey: string): Promise<TokenApiCredential>;
+  assistants(): Promise<Assistant[]>;
+  createAssistant(input: AssistantInput): Promise<Assistant>;
+  updateAssistant(id: string, patch: AssistantInput): Promise<Assistant>;
+  deleteAssistant(id: string): Promise<void>;
+  /** Usage on one UTC day (`YYYY-MM-DD`; the server's today without one). */
+  assistantUsage(id: string, day?: string): Promise<AssistantUsage>;
+  /** Sends a test message to the provider; a provider failure is `assistant_unavailable`. */
+  testAssistant(id: string): Promise<AssistantTestResult>;
 }
 
 /** `?a=1&b=x` from the defined, non-empty values only. */
@@ -327,5 +378,11 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     createApiCredential: (name) => call('POST', `${admin}/api-credentials`, { name }),
     revokeApiCredential: async (apiKey) =>
       (await call<{ credential: TokenApiCredential }>('POST', `${admin}/api-credentials/${enc(apiKey)}/revoke`)).credential,
+    assistants: async () => (await call<{ assistants: Assistant[] }>('GET', `${admin}/assistants`)).assistants,
+    createAssistant: async (input) => (await call<{ assistant: Assistant }>('POST', `${admin}/assistants`, input)).assistant,
+    updateAssistant: async (id, patch) => (await call<{ assistant: Assistant }>('PATCH', `${admin}/assistants/${enc(id)}`, patch)).assistant,
+    deleteAssistant: (id) => call('DELETE', `${admin}/assistants/${enc(id)}`),
+    assistantUsage: (id, day) => call('GET', `${admin}/assistants/${enc(id)}/usage${query({ day })}`),
+    testAssistant: (id) => call('POST', `${admin}/assistants/${enc(id)}/test`),
   };
 }

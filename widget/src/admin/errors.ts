@@ -25,6 +25,8 @@ const TEXT = new Map<string, string>([
   ['delivery_in_progress', 'This delivery is being sent right now. Try again in a moment.'],
   ['webhook_url_private', 'This URL is on a private or local address, which Parley does not send to (unless PARLEY_WEBHOOKS_ALLOW_PRIVATE=true).'],
   ['email_not_configured', 'Email sign-in needs an SMTP server: set one first (PARLEY_SMTP_URL or the SMTP setting).'],
+  ['assistant_not_found', 'This assistant no longer exists. Reload the page.'],
+  ['assistant_url_refused', 'Parley does not call this base URL: it is not http(s), or it is on a private or local address (for a local model such as Ollama, turn on “Allow a private address”).'],
   ['network_error', 'Parley could not be reached. Check the connection and try again.'],
 ]);
 
@@ -34,5 +36,7 @@ export function errorText(error: unknown): string {
   const known = TEXT.get(error.code);
   if (known) return known;
   if (error.code === 'bad_request' && error.message) return `Not accepted: ${error.message}`;
+  // The provider's own answer (its status, or the timeout) is what the administrator needs to fix it.
+  if (error.code === 'assistant_unavailable') return `The model provider failed${error.message ? `: ${error.message}` : '.'}`;
   return `Something went wrong (${error.code}). Try again.`;
 }

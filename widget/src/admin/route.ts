@@ -16,6 +16,7 @@ export const PAGES = [
   ['webhooks', 'Webhooks'],
   ['inbox', 'Inbox'],
   ['canned-replies', 'Canned replies'],
+  ['assistant', 'Assistant'],
   ['audit', 'Audit log'],
   ['profile', 'Profile'],
 ] as const;
