@@ -39,7 +39,7 @@ import { widgetRoutes } from './routes/widget/index.js';
 import { hostedPageSignIn, SIGN_IN_PARAM } from './routes/pages/sign-in-link.js';
 import { errorPageHtml } from './routes/pages/error-page.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './store/unavailable.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type ServiceOptions, type Services } from './services.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { attachmentDownloadRoutes } from './routes/chat/attachments.js';
 import { createSafeJwksFetch, type JwksFetch } from './auth/jwks.js';
@@ -62,6 +62,8 @@ export interface AppOptions {
   publicDir?: string;
   /** The prefix of Redis keys and channels (default `parley:`); tests give each their own. */
   redisKeyPrefix?: string;
+  /** The assistant's deadlines (assistant/sender.ts) and, for tests, its resolver. */
+  assistant?: ServiceOptions['assistant'];
 }
 
 declare module 'fastify' {
@@ -166,7 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await redis.whenAvailable(1000);
   }
   const jwksFetch = options.jwksFetch ?? createSafeJwksFetch({ allowPrivate: config.jwksAllowPrivate });
-  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, redis, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}), metrics, onBackgroundError: (error) => {
+  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, redis, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}), ...(options.assistant ? { assistant: options.assistant } : {}), metrics, onBackgroundError: (error) => {
     if (isDatabaseUnavailable(error)) metrics.databaseError('background');
     app.log.error({ err: error }, 'background work failed');
   } }));

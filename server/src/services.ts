@@ -51,6 +51,14 @@ import { createOutboundSenders } from './outbound/senders.js';
 import { createMailTransport, defaultMailFrom } from './outbound/mail-sender.js';
 import { createNotificationScheduler } from './outbound/notifications.js';
 import type { Metrics } from './metrics.js';
+import { createChatAssistant, ASSISTANT_REPLY_KIND } from './assistant/chat-hook.js';
+import { createReplyRegistry } from './assistant/registry.js';
+import { createAssistantRunner } from './assistant/runner.js';
+import { createAssistantSender, DEFAULT_TIMEOUTS, type AssistantTimeouts } from './assistant/sender.js';
+import { createAssistantWrites } from './assistant/writes.js';
+import { createAssistantUseCases } from './use-cases/assistants.js';
+import { createAudited } from './use-cases/audited.js';
+import type { Resolve } from './outbound/http.js';
 import { createBlobStore } from './storage/blob-store.js';
 import { createAttachmentRepository } from './store/attachments.js';
 import { createAttachmentUseCases } from './use-cases/attachments.js';
@@ -73,6 +81,8 @@ export interface ServiceOptions {
   redis?: RedisLink | null;
   /** The app's metrics (metrics.ts): messages, outbox sends and backlog. */
   metrics?: Metrics;
+  /** The assistant's deadlines (assistant/sender.ts DEFAULT_TIMEOUTS) and, for tests, its resolver. */
+  assistant?: Partial<AssistantTimeouts> & { resolve?: Resolve };
 }
 
 export function createServices(options: ServiceOptions) {
@@ -103,7 +113,21 @@ export function createServices(options: ServiceOptions) {
     const s = await adminSettings.get();
     return { smtp: s.smtp, from: s.mailFrom ?? defaultMailFrom(publicUrl()) };
   });
-  const outboundWorker = createOutboxWorker({ outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl, settings: adminSettings, mail: mailTransport, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}) }), now, onError: options.onBackgroundError, ...(options.metrics ? { onSent: options.metrics.outboxSent } : {}) });
+  // The assistant (docs/assistant.md): its replies are outbox rows sent by a worker of their own.
+  const assistantTimeouts: AssistantTimeouts = { ...DEFAULT_TIMEOUTS, ...options.assistant };
+  const assistantResolve = options.assistant?.resolve;
+  const notifications = createNotificationScheduler({ store, config });
+  const replyRegistry = createReplyRegistry();
+  const assistantWrites = createAssistantWrites({ events, conversations, notifications });
+  const assistantRunner = createAssistantRunner({
+    outbox,
+    sender: createAssistantSender({ store, bus, signals, conversations, presence: createPresenceRepository(store, redis), writes: assistantWrites, registry: replyRegistry, now, timeouts: assistantTimeouts, ...(assistantResolve ? { resolve: assistantResolve } : {}) }),
+    now,
+    onStop: () => replyRegistry.stopAll(),
+    ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}),
+  });
+  const assistantUseCases = createAssistantUseCases({ audited: createAudited({ store, audit, now }), store, bus, access, writes: assistantWrites, registry: replyRegistry, timeouts: assistantTimeouts, now, ...(assistantResolve ? { resolve: assistantResolve } : {}) });
+  const outboundWorker = createOutboxWorker({ excludeKinds: [ASSISTANT_REPLY_KIND], outbox, senders: createOutboundSenders({ config, store, outbox, now, publicUrl, settings: adminSettings, mail: mailTransport, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}) }), now, onError: options.onBackgroundError, ...(options.metrics ? { onSent: options.metrics.outboxSent } : {}) });
   const requireSession = createSessionAuth({ sessions, now, ownOrigin: () => new URL(publicUrl()).origin });
   const eventHorizon: EventHorizon = { through: null };
   const attachments = createAttachmentUseCases({
@@ -130,9 +154,15 @@ export function createServices(options: ServiceOptions) {
       // The snooze waker's loop (rounds that never overlap, a failure left to the next) suits the sweep too.
       const stopSweeper = startSnoozeWaker({ wake: () => attachments.sweep(), intervalMs: ATTACHMENT_SWEEP_MS, ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
       // An event committed may have rows in the outbox (webhook deliveries): send them now, not at the next poll.
-      const unsubscribe = bus.subscribe(() => outboundWorker.nudge());
+      const stopAssistant = assistantRunner.start();
+      // A committed event may come with a reply for the assistant to write (assistant/runner.ts).
+      const unsubscribe = bus.subscribe(() => {
+        outboundWorker.nudge();
+        assistantRunner.nudge();
+      });
       return async () => {
         unsubscribe();
+        await stopAssistant();
         await stopSweeper();
         await stopOutbound();
         mailTransport.close();
@@ -172,7 +202,9 @@ export function createServices(options: ServiceOptions) {
     signIn: createSignIn({ keyRing, keys, jtis, users, sessions, settings: adminSettings.get, requireJti: config.requireJti, now, mintKeys, organizations, grants, issuer: publicUrl }),
     /** Sign-in by an emailed code or link (auth/email-sign-in.ts). */
     emailSignIn: createEmailSignIn({ store, users, sessions, settings: adminSettings, publicUrl, now }),
-    chat: createChatService({ store, conversations, messages, events, access, bus, signals, now, notifications: createNotificationScheduler({ store, config }), ...(options.metrics ? { onMessagePosted: options.metrics.messagePosted } : {}) }),
+    /** The assistant: its use cases (admin, hand-off, stop) and the worker of its replies (assistant/). */
+    assistant: { useCases: assistantUseCases, runner: assistantRunner },
+    chat: createChatService({ store, conversations, messages, events, access, bus, signals, now, notifications, assistant: createChatAssistant({ store, writes: assistantWrites, registry: replyRegistry }), ...(options.metrics ? { onMessagePosted: options.metrics.messagePosted } : {}) }),
     /** Live signals (typing) for the event streams: chat/signals.ts. */
     signals,
     /** Whether the team is online: administrators' open panels (store/presence.ts). */

@@ -249,3 +249,81 @@ export const AdminApiKeyResponseSchema = Type.Object({ apiKey: AdminApiKeySchema
 export const CreatedAdminApiKeySchema = Type.Object({ apiKey: AdminApiKeySchema, key: Type.String({ description: 'shown this once' }) });
 
 export const ErrorSchema = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
+
+// The assistant (docs/assistant.md). The API key goes in, never out: only its last four characters are shown.
+const AssistantLimit = Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }));
+export const AssistantLimitsSchema = Type.Object(
+  {
+    userMessagesPerDay: AssistantLimit,
+    userTokensPerDay: AssistantLimit,
+    organizationMessagesPerDay: AssistantLimit,
+    organizationTokensPerDay: AssistantLimit,
+  },
+  { additionalProperties: false, description: 'Per UTC day; null: unlimited' },
+);
+export const ASSISTANT_ANSWERS = ['always', 'when_offline', 'never'] as const;
+const AssistantAnswers = Type.Union(ASSISTANT_ANSWERS.map((a) => Type.Literal(a)), { description: 'always; when_offline: only while no administrator of the organization is online; never' });
+export const AssistantSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  baseUrl: Type.String(),
+  model: Type.String(),
+  apiKeyHint: Type.String({ description: 'The last four characters of the API key, after "…"' }),
+  systemPrompt: Type.String(),
+  temperature: Type.Number(),
+  answers: AssistantAnswers,
+  organizationIds: Nullable(Type.Array(Type.String())),
+  documentRooms: Type.Boolean(),
+  shareTokenMetadata: Type.Boolean(),
+  allowPrivateAddress: Type.Boolean(),
+  contextTokens: Type.Integer(),
+  limits: AssistantLimitsSchema,
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+});
+export type Assistant = Static<typeof AssistantSchema>;
+const assistantFields = {
+  name: Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' }),
+  baseUrl: Type.String({ minLength: 1, maxLength: 2000, description: 'The OpenAI-compatible API root, e.g. https://api.openai.com/v1 (Parley calls {baseUrl}/chat/completions)' }),
+  model: Type.String({ minLength: 1, maxLength: 200 }),
+  apiKey: Type.String({ minLength: 1, maxLength: 1000, description: 'Sent as Authorization: Bearer; stored, never shown again' }),
+  systemPrompt: Type.String({ maxLength: 20_000 }),
+  answers: AssistantAnswers,
+  temperature: Type.Number({ minimum: 0, maximum: 2 }),
+  organizationIds: Nullable(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000, description: 'null: every organization' })),
+  documentRooms: Type.Boolean(),
+  shareTokenMetadata: Type.Boolean(),
+  allowPrivateAddress: Type.Boolean(),
+  contextTokens: Type.Integer({ minimum: 256, maximum: 128_000 }),
+  limits: AssistantLimitsSchema,
+};
+export const AssistantCreateBodySchema = Type.Object(
+  {
+    name: assistantFields.name,
+    baseUrl: assistantFields.baseUrl,
+    model: assistantFields.model,
+    apiKey: assistantFields.apiKey,
+    systemPrompt: assistantFields.systemPrompt,
+    answers: assistantFields.answers,
+    temperature: Type.Optional(assistantFields.temperature),
+    organizationIds: Type.Optional(assistantFields.organizationIds),
+    documentRooms: Type.Optional(assistantFields.documentRooms),
+    shareTokenMetadata: Type.Optional(assistantFields.shareTokenMetadata),
+    allowPrivateAddress: Type.Optional(assistantFields.allowPrivateAddress),
+    contextTokens: Type.Optional(assistantFields.contextTokens),
+    limits: Type.Optional(Type.Partial(AssistantLimitsSchema, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export const AssistantPatchBodySchema = Type.Partial(AssistantCreateBodySchema, { additionalProperties: false });
+export const AssistantParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+export const AssistantResponseSchema = Type.Object({ assistant: AssistantSchema });
+export const AssistantListSchema = Type.Object({ assistants: Type.Array(AssistantSchema) });
+export const AssistantUsageQuerySchema = Type.Object({ day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC); default today' })) }, { additionalProperties: false });
+export const AssistantUsageSchema = Type.Object({
+  day: Type.String(),
+  users: Type.Array(Type.Object({ userId: Type.String(), name: Nullable(Type.String()), email: Nullable(Type.String()), messages: Type.Integer(), tokens: Type.Integer() })),
+  organizations: Type.Array(Type.Object({ organizationId: Type.String(), name: Type.String(), messages: Type.Integer(), tokens: Type.Integer() })),
+});
+export type AssistantUsage = Static<typeof AssistantUsageSchema>;
+export const AssistantTestSchema = Type.Object({ reply: Type.String(), firstTokenMs: Type.Number({ description: 'From the request to the first streamed token, in ms' }) });

@@ -60,8 +60,6 @@ export const AttachmentSchema = Type.Object({
 });
 export type Attachment = Static<typeof AttachmentSchema>;
 export const AttachmentResponseSchema = Type.Object({ attachment: AttachmentSchema });
-/** Files one message may carry. */
-export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 
 export const MessageSchema = Type.Object({
   id: Type.String(),

@@ -17,6 +17,12 @@ export const EVENT = {
   messageDeleted: 'message.deleted',
   /** Ephemeral (no id, never replayed): someone is typing, `{conversationId, userId, name, agent, ttlMs}`. */
   typing: 'typing',
+  /** Ephemeral: the assistant starts a reply, `{conversationId, replyId}` (docs/assistant.md). */
+  assistantReplying: 'assistant.replying',
+  /** Ephemeral: the next piece of the reply, `{conversationId, replyId, offset, delta}`; it ends with `message.created`. */
+  messageDelta: 'message.delta',
+  /** Ephemeral: the reply ended (after its `message.created`, or without one when stopped before any text), `{conversationId, replyId}`. */
+  assistantEnded: 'assistant.ended',
   /**
    * The stream resumed from an id whose events retention has deleted (`PARLEY_EVENT_RETENTION`): what was
    * missed is gone, so the client reloads what it shows (conversation list, open thread). `{}`; its id is
@@ -25,6 +31,8 @@ export const EVENT = {
   resync: 'resync',
 } as const;
 
+/** Files one message may carry. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 /** An author may edit or delete their message for this long; an administrator deletes any at any time. */
 export const MESSAGE_EDIT_WINDOW_MS = 15 * 60_000;
 /** A `typing` event holds this long unless renewed. */

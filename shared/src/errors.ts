@@ -85,6 +85,13 @@ export const ERROR_STATUS = {
   webhook_url_private: 400,
   /** A delivery being sent at this moment cannot be sent again until that try ends. */
   delivery_in_progress: 409,
+  // the assistant (docs/assistant.md)
+  /** No assistant has this id. */
+  assistant_not_found: 404,
+  /** The base URL is, or resolves to, a private or loopback address, and the assistant's allowPrivateAddress is off. */
+  assistant_url_refused: 400,
+  /** The test call to the provider failed (502 an error or a bad answer, 503 unreachable, 504 no answer in time). */
+  assistant_unavailable: 502,
   // anything unexpected
   internal_error: 500,
   service_unavailable: 503,

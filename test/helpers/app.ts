@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp, type App } from '../../server/src/app.js';
+import { buildApp, type App, type AppOptions } from '../../server/src/app.js';
 import { loadConfig, type Config } from '../../server/src/config.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { createTestStore, type DialectName, type TestStore } from './databases.js';
@@ -33,6 +33,8 @@ export interface TestAppOptions {
   webhookTimeoutMs?: number;
   /** The prefix of Redis keys and channels, for a test that sets PARLEY_REDIS_URL. */
   redisKeyPrefix?: string;
+  /** The assistant's deadlines (assistant/sender.ts). */
+  assistant?: AppOptions['assistant'];
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -59,6 +61,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}),
     ...(options.redisKeyPrefix ? { redisKeyPrefix: options.redisKeyPrefix } : {}),
+    ...(options.assistant ? { assistant: options.assistant } : {}),
   });
   await app.ready();
   return {

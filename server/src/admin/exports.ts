@@ -15,6 +15,7 @@ import { isAdministrator, type AccessControl } from '../chat/access.js';
 import { presentConversation, presentMessage } from '../chat/present.js';
 import { ParleyError } from '../errors.js';
 import type { Store } from '../store/database.js';
+import { assistantLookup } from '../assistant/directory.js';
 import type { ConversationRow } from '../store/conversations.js';
 import { createMessageRepository, type MessageRow } from '../store/messages.js';
 import type { UserRepository, UserRow } from '../store/users.js';
@@ -187,9 +188,10 @@ export function createExports(deps: { store: Store; access: AccessControl; inbox
             page.map((c) => c.id),
             false,
           );
+          const assistantOf = await assistantLookup(deps.store);
           for (const row of page) {
             // The conversation's JSON object, opened again to add its messages.
-            yield `${count === 0 ? '' : ','}${JSON.stringify(presentConversation(row, last.get(row.id))).slice(0, -1)},"messages":[`;
+            yield `${count === 0 ? '' : ','}${JSON.stringify(presentConversation(row, last.get(row.id), assistantOf)).slice(0, -1)},"messages":[`;
             yield* jsonMessages(row.id, false);
             yield ']}';
             count++;

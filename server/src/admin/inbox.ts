@@ -7,6 +7,8 @@
  */
 import type { Conversation } from '../../../shared/src/api.js';
 import { presentConversation } from '../chat/present.js';
+import { assistantLookup } from '../assistant/directory.js';
+import type { Store } from '../store/database.js';
 import { ParleyError } from '../errors.js';
 import { decodeCursor, encodeCursor, type ConversationRepository, type ConversationRow, type InboxFilter } from '../store/conversations.js';
 import type { ConversationStatus } from '../store/schema.js';
@@ -32,15 +34,15 @@ export interface InboxQuery {
 
 type InboxPage = { conversations: InboxConversation[]; nextCursor: string | null; counts: InboxViewCounts };
 
-export function createInbox(deps: { conversations: ConversationRepository; messages: MessageRepository; search: SearchRepository }) {
+export function createInbox(deps: { conversations: ConversationRepository; messages: MessageRepository; search: SearchRepository; store: Store }) {
   /** The rows as the inbox shows them: with their last message (notes included), participants and whether they wait. */
   async function present(rows: readonly ConversationRow[]): Promise<InboxConversation[]> {
     const ids = rows.map((r) => r.id);
-    const [last, lastAnswerable, participants] = await Promise.all([deps.messages.lastOf(ids, true), deps.messages.lastOf(ids), deps.conversations.participantsOf(ids)]);
+    const [last, lastAnswerable, participants, assistantOf] = await Promise.all([deps.messages.lastOf(ids, true), deps.messages.lastOf(ids), deps.conversations.participantsOf(ids), assistantLookup(deps.store)]);
     return rows.map((row) => {
       const lastMessage = lastAnswerable.get(row.id);
       return {
-        ...presentConversation(row, last.get(row.id)),
+        ...presentConversation(row, last.get(row.id), assistantOf),
         unanswered: row.status === 'open' && lastMessage !== undefined && lastMessage.author_role !== 'owner' && lastMessage.author_role !== 'admin',
         participants: participants
           .filter((p) => p.conversation_id === row.id)

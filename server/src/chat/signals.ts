@@ -12,7 +12,7 @@
  *   away, through one of the two above (redis/signals.ts).
  */
 import { sql } from 'kysely';
-import type { TypingEvent } from '../../../shared/src/api.js';
+import type { AssistantReplyEvent, MessageDeltaEvent, TypingEvent } from '../../../shared/src/api.js';
 import { LISTEN_RESUMED, type Store } from '../store/database.js';
 import type { ConversationRepository } from '../store/conversations.js';
 import type { Audience } from './access.js';
@@ -28,7 +28,13 @@ export interface TypingSignal {
   data: TypingEvent;
 }
 
-export type Signal = TypingSignal;
+/** The assistant's reply as it streams (docs/assistant.md): heard by the conversation's audience. */
+export type AssistantSignal =
+  | { type: 'assistant.replying' | 'assistant.ended'; audience: Audience; senderId: string; data: AssistantReplyEvent }
+  | { type: 'message.delta'; audience: Audience; senderId: string; data: MessageDeltaEvent };
+
+export type Signal = TypingSignal | AssistantSignal;
+type WireSignal<S extends Signal = Signal> = S extends Signal ? Omit<S, 'audience'> & { audience: Omit<Audience, 'participantIds'> & { participantIds: string[] | null } } : never;
 export type SignalListener = (signal: Signal) => void;
 
 export interface Signals {
@@ -79,20 +85,36 @@ export function createLocalSignals(): Signals {
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The data of an assistant's signal, narrowed. */
+function readAssistantData(type: unknown, d: Record<string, unknown>): AssistantSignal['data'] | undefined {
+  if (!isString(d['conversationId']) || !isString(d['replyId'])) return undefined;
+  if (type !== 'message.delta') return { conversationId: d['conversationId'], replyId: d['replyId'] };
+  if (typeof d['offset'] !== 'number' || !isString(d['delta'])) return undefined;
+  return { conversationId: d['conversationId'], replyId: d['replyId'], offset: d['offset'], delta: d['delta'] };
+}
+
+const ASSISTANT_SIGNALS: ReadonlySet<unknown> = new Set(['assistant.replying', 'assistant.ended', 'message.delta']);
+
 /** A signal as it came over the wire, if it is one; `participantIds` null when it was left out for size. */
-export function readSignal(payload: string): (Omit<TypingSignal, 'audience'> & { audience: Omit<Audience, 'participantIds'> & { participantIds: string[] | null } }) | undefined {
+export function readSignal(payload: string): WireSignal | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
   } catch {
     return undefined;
   }
-  if (!isRecord(parsed) || parsed['type'] !== 'typing' || !isString(parsed['senderId']) || !isRecord(parsed['audience']) || !isRecord(parsed['data'])) return undefined;
+  if (!isRecord(parsed) || (parsed['type'] !== 'typing' && !ASSISTANT_SIGNALS.has(parsed['type'])) || !isString(parsed['senderId']) || !isRecord(parsed['audience']) || !isRecord(parsed['data'])) return undefined;
   const a = parsed['audience'];
   const d = parsed['data'];
   const participantIds = a['participantIds'];
   if (!(a['organizationId'] === null || isString(a['organizationId'])) || !(a['documentId'] === null || isString(a['documentId'])) || typeof a['internal'] !== 'boolean') return undefined;
   if (!(participantIds === null || (Array.isArray(participantIds) && participantIds.every(isString)))) return undefined;
+  const audience = { organizationId: a['organizationId'], documentId: a['documentId'], internal: a['internal'], participantIds };
+  if (parsed['type'] !== 'typing') {
+    const data = readAssistantData(parsed['type'], d);
+    if (!data) return undefined;
+    return { type: parsed['type'], senderId: parsed['senderId'], audience, data } as WireSignal<AssistantSignal>;
+  }
   if (!isString(d['conversationId']) || !isString(d['userId']) || !(d['name'] === null || isString(d['name'])) || typeof d['agent'] !== 'boolean' || typeof d['ttlMs'] !== 'number') return undefined;
   return {
     type: 'typing',

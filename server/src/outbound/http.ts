@@ -253,3 +253,117 @@ export async function outboundRequest(input: OutboundRequest, policy: OutboundPo
     req.end(body);
   });
 }
+
+/** An answer whose body is read as it arrives (a model's streamed reply): see `outboundStream`. */
+export interface OutboundStreamResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  /** The body's chunks as they arrive; ends with the answer, and throws an `OutboundError` if it is cut or times out. */
+  body: AsyncIterable<Buffer>;
+  /** Ends the request now (the reader stops early); the body's iteration then ends. */
+  abort(): void;
+}
+
+/**
+ * Makes one request under `policy`, as `outboundRequest` does (the same URL rules, pinned address, no
+ * redirects followed), but answers once the status and headers arrive, with the body to read as it streams.
+ * `policy.timeoutMs` bounds the whole exchange, reading included; `signal` ends it earlier (the caller's own
+ * deadlines, a stop). At most `maxBodyBytes` are read: past them the body fails with `too_large`.
+ */
+export async function outboundStream(input: OutboundRequest, policy: Omit<OutboundPolicy, 'overflow'> & { signal?: AbortSignal }): Promise<OutboundStreamResponse> {
+  const url = checkOutboundUrl(input.url, policy.schemes);
+  const deadline = policy.signal ? AbortSignal.any([AbortSignal.timeout(policy.timeoutMs), policy.signal]) : AbortSignal.timeout(policy.timeoutMs);
+  const reason = () => (policy.signal?.aborted ? new OutboundError('network', 'the request was ended') : new OutboundError('timeout', `no answer within ${policy.timeoutMs} ms`));
+  const pinned = await Promise.race([
+    resolveOutboundHost(url, policy.allowPrivate, policy.resolve),
+    new Promise<never>((_, reject) => {
+      if (deadline.aborted) reject(reason());
+      deadline.addEventListener('abort', () => reject(reason()), { once: true });
+    }),
+  ]);
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const body = input.body === undefined ? undefined : Buffer.from(input.body, 'utf8');
+  return new Promise<OutboundStreamResponse>((resolve, reject) => {
+    let answered = false;
+    const req = request(
+      url,
+      {
+        method: input.method,
+        headers: { ...input.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+        lookup: (_hostname, options, callback) => {
+          const cb = callback as (error: null, address: string | { address: string; family: number }[], family?: number) => void;
+          if ((options as { all?: boolean }).all) cb(null, [pinned]);
+          else cb(null, pinned.address, pinned.family);
+        },
+        agent: false,
+      },
+      (res) => {
+        answered = true;
+        let size = 0;
+        let failure: OutboundError | null = null;
+        let ended = false;
+        const queue: Buffer[] = [];
+        let wake: (() => void) | null = null;
+        const notify = () => {
+          wake?.();
+          wake = null;
+        };
+        const fail = (error: OutboundError) => {
+          if (ended || failure) return;
+          failure = error;
+          req.destroy();
+          notify();
+        };
+        const onAbort = () => fail(reason());
+        deadline.addEventListener('abort', onAbort, { once: true });
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > policy.maxBodyBytes) return fail(new OutboundError('too_large', `the answer is over ${policy.maxBodyBytes} bytes`));
+          queue.push(chunk);
+          notify();
+        });
+        res.on('end', () => {
+          ended = true;
+          deadline.removeEventListener('abort', onAbort);
+          notify();
+        });
+        // A connection closed before the body's end (a cut stream) is an `aborted` response, then `close`.
+        res.on('aborted', () => fail(new OutboundError('network', 'the connection closed before the answer ended')));
+        res.on('error', (error) => fail(new OutboundError('network', error.message)));
+        res.on('close', () => {
+          if (!ended && !res.complete) fail(new OutboundError('network', 'the connection closed before the answer ended'));
+        });
+        async function* chunks(): AsyncGenerator<Buffer> {
+          try {
+            for (;;) {
+              if (queue.length > 0) {
+                yield queue.shift()!;
+                continue;
+              }
+              if (failure) throw failure;
+              if (ended) return;
+              await new Promise<void>((r) => (wake = r));
+            }
+          } finally {
+            deadline.removeEventListener('abort', onAbort);
+            req.destroy();
+          }
+        }
+        resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: chunks(), abort: () => fail(new OutboundError('network', 'the request was ended')) });
+      },
+    );
+    const onEarlyAbort = () => {
+      if (answered) return;
+      req.destroy();
+      reject(reason());
+    };
+    deadline.addEventListener('abort', onEarlyAbort, { once: true });
+    if (deadline.aborted) onEarlyAbort();
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (answered) return;
+      deadline.removeEventListener('abort', onEarlyAbort);
+      reject(new OutboundError('network', error.code ? `${error.code}: ${error.message}` : error.message));
+    });
+    req.end(body);
+  });
+}

@@ -44,6 +44,8 @@ export interface OutboxWorkerOptions {
   onError?: (error: unknown) => void;
   /** Told of each try once its record is written: sent, to be tried again, or failed for good. */
   onSent?: (kind: string, outcome: OutboxSendOutcome) => void;
+  /** Kinds another worker sends (assistant/runner.ts): this one never claims them. */
+  excludeKinds?: readonly string[];
 }
 
 export const OUTBOX_POLL_MS = 1_000;
@@ -52,7 +54,7 @@ const BATCH = 20;
 /** How long one send may take: well within the claim's lease (OUTBOX_LEASE_MS). */
 export const OUTBOX_SEND_DEADLINE_MS = 45_000;
 
-export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_MS, concurrency = 8, onError, onSent, sendDeadlineMs = OUTBOX_SEND_DEADLINE_MS }: OutboxWorkerOptions) {
+export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_MS, concurrency = 8, onError, onSent, sendDeadlineMs = OUTBOX_SEND_DEADLINE_MS, excludeKinds }: OutboxWorkerOptions) {
   const byKind = new Map(senders.map((s) => [s.kind, s]));
   let running: Promise<number> | null = null;
   let again = false;
@@ -99,7 +101,7 @@ export function createOutboxWorker({ outbox, senders, now, pollMs = OUTBOX_POLL_
   async function round(): Promise<number> {
     let tried = 0;
     for (;;) {
-      const rows = await outbox.claim(now(), BATCH);
+      const rows = await outbox.claim(now(), BATCH, excludeKinds ? { excludeKinds } : {});
       if (rows.length === 0) return tried;
       let next = 0;
       const lane = async () => {

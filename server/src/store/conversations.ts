@@ -47,6 +47,7 @@ export function createConversationRepository({ db }: Store) {
         status: 'open',
         assignee_id: null,
         snoozed_until: null,
+        assistant_off_at: null,
       };
       await executor.insertInto('conversations').values(row).execute();
       await executor

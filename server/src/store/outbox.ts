@@ -101,12 +101,14 @@ export function createOutboxRepository(store: Store) {
     },
 
     /**
-     * Claims up to `limit` rows that may be sent at `now` (of `kinds` when given), oldest due first: each is
+     * Claims up to `limit` rows that may be sent at `now` (of `kinds` when given, none of `excludeKinds`), oldest due first: each is
      * marked as being sent, its attempt counted, and held for `leaseMs`.
      */
-    async claim(now: number, limit: number, options: { leaseMs?: number; kinds?: readonly string[] } = {}): Promise<OutboxRow[]> {
+    async claim(now: number, limit: number, options: { leaseMs?: number; kinds?: readonly string[]; excludeKinds?: readonly string[] } = {}): Promise<OutboxRow[]> {
       const lease = now + (options.leaseMs ?? OUTBOX_LEASE_MS);
-      const kinds = options.kinds && options.kinds.length > 0 ? sql`and o.kind in (${sql.join(options.kinds)})` : sql``;
+      const included = options.kinds && options.kinds.length > 0 ? sql`and o.kind in (${sql.join(options.kinds)})` : sql``;
+      const excluded = options.excludeKinds && options.excludeKinds.length > 0 ? sql`and o.kind not in (${sql.join(options.excludeKinds)})` : sql``;
+      const kinds = sql`${included} ${excluded}`;
       const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``;
       const { rows } = await sql<Selectable<OutboxTable>>`
         update outbox set status = 'sending', attempts = attempts + 1, locked_until = ${lease}, updated_at = ${now}

@@ -19,6 +19,7 @@ import { createEventRepository, type EventRow } from '../store/events.js';
 import { createMessageRepository } from '../store/messages.js';
 import { actingUserOf, rightsOf, type Context } from './actor.js';
 import type { Audited } from './audited.js';
+import { assistantLookup } from '../assistant/directory.js';
 
 /**
  * The fields an administrator may change, each already read by its rule (shared/src/fields.ts,
@@ -77,7 +78,7 @@ export function createConversationUseCases(deps: { audited: Audited; store: Stor
         }
         const row = (await conversations.update(tx.db, id, columnsOf(patch))) ?? before;
         const last = await createMessageRepository(tx).lastOf([id]);
-        const conversation: Conversation = presentConversation(row, last.get(id));
+        const conversation: Conversation = presentConversation(row, last.get(id), await assistantLookup(tx));
         const event: EventRow = await createEventRepository(tx).append(
           tx.db,
           { conversationId: id, organizationId: row.organization_id, documentId: row.document_id, type: EVENT.conversationUpdated, payload: { conversation } },
@@ -112,7 +113,7 @@ export function createConversationUseCases(deps: { audited: Audited; store: Stor
           const last = await createMessageRepository(tx).lastOf([id]);
           const event = await createEventRepository(tx).append(
             tx.db,
-            { conversationId: id, organizationId: row.organization_id, documentId: row.document_id, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(row, last.get(id)) } },
+            { conversationId: id, organizationId: row.organization_id, documentId: row.document_id, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(row, last.get(id), await assistantLookup(tx)) } },
             now,
           );
           return { event, participantIds: await createConversationRepository(tx).participantIds(id) };

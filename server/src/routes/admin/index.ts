@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { apiKeyRoutes } from './api-keys.js';
+import { assistantRoutes } from './assistants.js';
 import { apiCredentialRoutes } from './api-credentials.js';
 import { auditRoutes } from './audit.js';
 import { cannedReplyRoutes } from './canned-replies.js';
@@ -35,4 +36,5 @@ export async function adminRoutes(app: FastifyInstance) {
   await app.register(auditRoutes);
   await app.register(apiKeyRoutes);
   await app.register(apiCredentialRoutes);
+  await app.register(assistantRoutes);
 }

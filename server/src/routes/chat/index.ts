@@ -28,6 +28,7 @@ import { parseTitle } from '../../../../shared/src/fields.js';
 import { accountLimitsOf, enforceLimit as enforce } from '../../chat/account-limits.js';
 import { readField } from '../admin/read-field.js';
 import { contextOf } from '../context.js';
+import { assistantChatRoutes } from './assistant.js';
 import { attachmentUploadRoutes } from './attachments.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
@@ -82,6 +83,7 @@ export async function chatRoutes(parent: FastifyInstance) {
   );
 
   await app.register(attachmentUploadRoutes);
+  await app.register(assistantChatRoutes);
 
   app.post(
     '/conversations/:id/read',
