@@ -15,6 +15,9 @@ import type { MessageRow } from '../store/messages.js';
 import type { Database } from '../store/schema.js';
 import { newId } from '../ids.js';
 
+/** How long a writer waits for the cluster fan-out to deliver its events before it goes on regardless. */
+const RELAY_WAIT_MS = 1000;
+
 const scopeOf = (c: Pick<ConversationRow, 'id' | 'organization_id' | 'document_id'>) => ({ conversationId: c.id, organizationId: c.organization_id, documentId: c.document_id });
 
 async function insertMessage(
@@ -103,9 +106,26 @@ export function createAssistantWrites(deps: WriteDeps) {
       return { events: [event], conversation: row };
     },
 
-    /** Publishes committed events to this instance's streams (the cluster fan-out does it when relayed). */
+    /**
+     * Publishes committed events to this instance's streams. Relayed (PostgreSQL), the cluster fan-out does
+     * it: this waits (at most RELAY_WAIT_MS) until it has, so that what the caller signals next (a reply's
+     * `assistant.ended`) follows the events on this instance's streams.
+     */
     async publishAll(bus: EventBus, conversationId: string, published: readonly EventRow[]): Promise<void> {
-      if (published.length === 0 || bus.relayed) return;
+      if (published.length === 0) return;
+      if (bus.relayed) {
+        const last = Math.max(...published.map((e) => e.id));
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            unsubscribe();
+            resolve();
+          };
+          const timer = setTimeout(done, RELAY_WAIT_MS);
+          const unsubscribe = bus.subscribe((e) => e.event.id >= last && done());
+        });
+        return;
+      }
       const participantIds = await deps.conversations.participantIds(conversationId);
       for (const event of published) bus.publish({ event, participantIds });
     },
