@@ -37,6 +37,7 @@ describe.each(DIALECTS)('chat REST on %s', (dialect) => {
       status: 'open',
       snoozedUntil: null,
       assigneeId: null,
+      assistant: null,
     });
     t.clock.now += 1000;
     const second = (await api(alice, 'POST', '/api/v1/conversations', {})).json().conversation;

@@ -70,6 +70,7 @@ describe.each(DIALECTS)('a conversation created with its first message on %s', (
           status: 'open',
           snoozedUntil: null,
           assigneeId: null,
+          assistant: null,
         },
       });
       const page = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${conversation.id}/messages`, headers: alice.headers });
