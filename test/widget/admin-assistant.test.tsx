@@ -115,12 +115,14 @@ describe('the Assistant page', () => {
     serveAssistants([]);
     await d.mount('#/assistant/new');
     expect(d.text(d.q('main h2'))).toBe('New assistant');
+    expect(d.control('Temperature').value).toBe('0.7');
     await input(d.control('Temperature'), '3');
     await click(d.button('Create assistant'));
-    expect(d.alerts()).toEqual(['4 fields need a change: see below each.']);
+    expect(d.alerts()).toEqual(['5 fields need a change: see below each.']);
     expect(fieldError('Name')).toBe('Give the assistant a name: users see it on its answers.');
     expect(fieldError('Base URL')).toBe('Write the base URL of the model’s API.');
     expect(fieldError('Model')).toBe('Write the model’s name.');
+    expect(fieldError('API key')).toBe('Write the provider’s API key (a local Ollama takes any text).');
     expect(fieldError('Temperature')).toBe('Write a number from 0 to 2.');
     expect(d.control('Name').getAttribute('aria-invalid')).toBe('true');
     expect(document.activeElement).toBe(d.control('Name'));
@@ -128,6 +130,7 @@ describe('the Assistant page', () => {
     await input(d.control('Name'), 'Sam');
     await input(d.control('Base URL'), 'api.openai.com');
     await input(d.control('Model'), 'gpt-4o-mini');
+    await input(d.control('API key'), 'sk-1');
     await input(d.control('Temperature'), '0.5');
     await input(d.control('Context budget (tokens)'), '100');
     await input(d.control('Messages per user'), '2.5');
@@ -212,9 +215,10 @@ describe('the Assistant page', () => {
     await input(d.control('Name'), 'Sam');
     await input(d.control('Base URL'), 'http://10.0.0.5:8080/v1');
     await input(d.control('Model'), 'm');
+    await input(d.control('API key'), 'k');
     await click(d.button('Create assistant'));
     await until(() =>
-      expect(d.alerts()).toEqual(['Parley does not call this base URL: it is not http(s), or it is on a private or local address (for a local model such as Ollama, turn on “Allow a private address”).']),
+      expect(d.alerts()).toEqual(['Parley does not call this base URL: it is on a private or loopback address. For a model on this machine or your network, such as a local Ollama, turn on “Allow a private address”.']),
     );
     await input(d.control('Base URL'), 'https://api.example.com/v1');
     await click(d.button('Create assistant'));

@@ -28,6 +28,7 @@ export const ANSWERS: readonly [AssistantAnswers, string][] = [
 
 export const CONTEXT_MIN = 256;
 export const CONTEXT_MAX = 128_000;
+const LIMIT_MAX = 1_000_000_000;
 
 interface Draft {
   name: string;
@@ -45,9 +46,9 @@ interface Draft {
   contextTokens: string;
   limits: Record<LimitKey, string>;
 }
-type FieldKey = 'name' | 'baseUrl' | 'model' | 'temperature' | 'organizationIds' | 'contextTokens' | LimitKey;
+type FieldKey = 'name' | 'baseUrl' | 'model' | 'apiKey' | 'temperature' | 'organizationIds' | 'contextTokens' | LimitKey;
 /** The fields in the form's order, so that focus goes to the first one with a problem. */
-const FIELD_ORDER: readonly FieldKey[] = ['name', 'baseUrl', 'model', 'temperature', 'organizationIds', 'contextTokens', ...LIMITS.map(([key]) => key)];
+const FIELD_ORDER: readonly FieldKey[] = ['name', 'baseUrl', 'model', 'apiKey', 'temperature', 'organizationIds', 'contextTokens', ...LIMITS.map(([key]) => key)];
 
 const NEW: Draft = {
   name: '',
@@ -55,7 +56,7 @@ const NEW: Draft = {
   model: '',
   apiKey: '',
   systemPrompt: '',
-  temperature: '0.3',
+  temperature: '0.7',
   answers: 'always',
   everyOrganization: true,
   organizationIds: '',
@@ -114,7 +115,7 @@ function wholeNumber(text: string, min: number, max = Number.MAX_SAFE_INTEGER): 
 }
 
 /** What the draft asks for (every field, as POST takes them), and what is wrong with it, by field. */
-function readDraft(draft: Draft): { values: Required<Omit<AssistantInput, 'apiKey'>>; problems: Map<FieldKey, string> } {
+function readDraft(draft: Draft, isNew: boolean): { values: Required<Omit<AssistantInput, 'apiKey'>>; problems: Map<FieldKey, string> } {
   const problems = new Map<FieldKey, string>();
   const name = draft.name.trim();
   const baseUrl = draft.baseUrl.trim();
@@ -123,6 +124,7 @@ function readDraft(draft: Draft): { values: Required<Omit<AssistantInput, 'apiKe
   if (!baseUrl) problems.set('baseUrl', 'Write the base URL of the model’s API.');
   else if (!isHttpUrl(baseUrl)) problems.set('baseUrl', 'Write a full http:// or https:// URL.');
   if (!model) problems.set('model', 'Write the model’s name.');
+  if (isNew && !draft.apiKey.trim()) problems.set('apiKey', 'Write the provider’s API key (a local Ollama takes any text).');
   const temperature = Number(draft.temperature.trim());
   if (draft.temperature.trim() === '' || !Number.isFinite(temperature) || temperature < 0 || temperature > 2) problems.set('temperature', 'Write a number from 0 to 2.');
   const organizationIds = draft.everyOrganization ? null : idsOf(draft.organizationIds);
@@ -132,7 +134,7 @@ function readDraft(draft: Draft): { values: Required<Omit<AssistantInput, 'apiKe
   const limits = {} as AssistantLimits;
   for (const [key] of LIMITS) {
     const text = draft.limits[key].trim();
-    const n = text === '' ? null : wholeNumber(text, 0);
+    const n = text === '' ? null : wholeNumber(text, 0, LIMIT_MAX);
     if (typeof n === 'string') problems.set(key, `${n} Empty: no limit.`);
     limits[key] = typeof n === 'number' ? n : null;
   }
@@ -141,7 +143,7 @@ function readDraft(draft: Draft): { values: Required<Omit<AssistantInput, 'apiKe
       name,
       baseUrl,
       model,
-      systemPrompt: draft.systemPrompt.trim(),
+      systemPrompt: draft.systemPrompt,
       temperature,
       answers: draft.answers,
       organizationIds,
@@ -178,7 +180,7 @@ export function AssistantForm({ api, assistant, onSaved, children }: {
   const save = useAction();
   const base = useId();
   const id = (key: string) => `${base}-${key}`;
-  const { values, problems } = readDraft(draft);
+  const { values, problems } = readDraft(draft, !assistant);
   const problem = (key: FieldKey) => (shown.has(key) ? problems.get(key) : undefined);
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const seen = (key: FieldKey) => () => setShown((keys) => new Set([...keys, key]));
@@ -235,7 +237,7 @@ export function AssistantForm({ api, assistant, onSaved, children }: {
 
   return (
     <form class="assistant-form" noValidate onSubmit={submit} aria-label={assistant ? `Settings of ${assistant.name}` : 'New assistant'}>
-      {text('name', 'Name', 'Shown to users on its answers.', { maxLength: 100, autocomplete: 'off' })}
+      {text('name', 'Name', 'Shown to users on its answers.', { maxLength: 80, autocomplete: 'off' })}
       {text('baseUrl', 'Base URL', 'An OpenAI-compatible API: OpenAI https://api.openai.com/v1, Ollama http://127.0.0.1:11434/v1.', {
         type: 'url',
         class: 'mono',
@@ -254,8 +256,10 @@ export function AssistantForm({ api, assistant, onSaved, children }: {
           value={draft.apiKey}
           autocomplete="new-password"
           spellcheck={false}
-          aria-describedby={`${id('apiKey')}-help`}
+          aria-invalid={problem('apiKey') ? 'true' : undefined}
+          aria-describedby={`${id('apiKey')}-help${problem('apiKey') ? ` ${id('apiKey')}-error` : ''}`}
           onInput={(e) => set('apiKey', valueOf(e))}
+          onBlur={seen('apiKey')}
         />
         <p id={`${id('apiKey')}-help`} class="muted">
           {assistant ? (
@@ -266,6 +270,7 @@ export function AssistantForm({ api, assistant, onSaved, children }: {
             'Stored on the server and never shown again. A local Ollama takes any text.'
           )}
         </p>
+        <FieldError id={`${id('apiKey')}-error`} text={problem('apiKey')} />
       </div>
       <div class="field">
         <label for={id('systemPrompt')}>System prompt</label>

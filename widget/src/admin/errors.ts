@@ -26,7 +26,7 @@ const TEXT = new Map<string, string>([
   ['webhook_url_private', 'This URL is on a private or local address, which Parley does not send to (unless PARLEY_WEBHOOKS_ALLOW_PRIVATE=true).'],
   ['email_not_configured', 'Email sign-in needs an SMTP server: set one first (PARLEY_SMTP_URL or the SMTP setting).'],
   ['assistant_not_found', 'This assistant no longer exists. Reload the page.'],
-  ['assistant_url_refused', 'Parley does not call this base URL: it is not http(s), or it is on a private or local address (for a local model such as Ollama, turn on “Allow a private address”).'],
+  ['assistant_url_refused', 'Parley does not call this base URL: it is on a private or loopback address. For a model on this machine or your network, such as a local Ollama, turn on “Allow a private address”.'],
   ['network_error', 'Parley could not be reached. Check the connection and try again.'],
 ]);
 
