@@ -29,7 +29,7 @@ const connections = 50;
 const secret = 'bench-secret-bench-secret-bench-secret!!';
 
 // The TypeScript scenarios, each bundled into dist/bench/<name>.js (their packages stay external).
-for (const name of ['admin-users', 'outbox', 'search', 'server']) {
+for (const name of ['admin-users', 'assistant', 'outbox', 'search', 'server']) {
   await esbuild.build({
     entryPoints: [join(root, `bench/${name}.ts`)],
     outfile: join(root, `dist/bench/${name}.js`),
@@ -192,6 +192,18 @@ function measureOutbox() {
   ].join('\n');
 }
 
+/** The assistant's time to first token through Parley, against the fake provider's own (bench/assistant.ts). */
+function measureAssistant() {
+  const r = JSON.parse(execSync(`${process.execPath} ${join(root, 'dist/bench/assistant.js')}${quick ? ' --quick' : ''}`, { env: { ...process.env, LOG_LEVEL: 'silent' } }).toString());
+  return [
+    `| assistant: time to first token (SQLite, in process; the provider thinks ${r.thinkMs} ms) | replies | p50 ms | p99 ms |`,
+    '|---|---|---|---|',
+    `| baseline: the provider directly (a POST on a new connection to its first chunk) | ${r.replies} | ${r.direct.p50} | ${r.direct.p99} |`,
+    `| through Parley: POST of the user's message to the first message.delta on their stream | ${r.replies} | ${r.parley.p50} | ${r.parley.p99} |`,
+    `| **overhead** (each reply's own minus the direct measurement just before it) | ${r.replies} | **${r.overhead.p50}** | **${r.overhead.p99}** |`,
+  ].join('\n');
+}
+
 /** The inbox search among 100,000 messages on both databases (bench/search.ts), against the inbox list on the same data. */
 function measureSearch() {
   const ms = (x) => x.toFixed(1);
@@ -229,6 +241,7 @@ const sections = new Map([
   ['admin-users', measureAdminUsers],
   ['search', measureSearch],
   ['outbox', measureOutbox],
+  ['assistant', measureAssistant],
 ]);
 for (const name of only ?? []) if (!sections.has(name)) throw new Error(`--only: unknown scenario ${name} (one of ${[...sections.keys()].join(', ')})`);
 const out = new Map();
@@ -264,6 +277,8 @@ ${out.get('admin-users')}
 ${out.get('search')}
 
 ${out.get('outbox')}
+
+${out.get('assistant')}
 
 The server runs in its own process; autocannon drives it over loopback from this one (both share the 2 cores).
 The baselines are bare Fastify routes in the same server process, measured again in every round just before
