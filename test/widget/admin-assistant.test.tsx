@@ -326,7 +326,7 @@ describe('the Assistant page', () => {
         ],
         organizations: [
           { organizationId: 'acme', name: 'Acme', messages: 12, tokens: 15300 },
-          { organizationId: 'default', name: null, messages: 1, tokens: 90 },
+          { organizationId: 'default', name: 'default', messages: 1, tokens: 90 },
         ],
       },
       '2026-02-27': { day: '2026-02-27', users: [], organizations: [] },

@@ -19,12 +19,13 @@ const LIMITS: readonly [LimitKey, string][] = [
   ['organizationTokensPerDay', 'Tokens per organization'],
 ];
 
-/** The three answers to "when does it answer", in the order the form offers them. */
-export const ANSWERS: readonly [AssistantAnswers, string][] = [
-  ['always', 'Always'],
-  ['when_offline', 'Only while no administrator is online'],
-  ['never', 'Never (switched off)'],
-];
+/** The answers to "when does it answer", in the order the form offers them (a Record, so none is missing). */
+const ANSWER_LABELS: Readonly<Record<AssistantAnswers, string>> = {
+  always: 'Always',
+  when_offline: 'Only while no administrator is online',
+  never: 'Never (switched off)',
+};
+export const ANSWERS = Object.entries(ANSWER_LABELS) as [AssistantAnswers, string][];
 
 export const CONTEXT_MIN = 256;
 export const CONTEXT_MAX = 128_000;

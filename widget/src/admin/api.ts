@@ -5,10 +5,11 @@
  * reported to `onSessionError`, so the whole panel can switch to its signed-out or admins-only state.
  */
 import type { Static } from '@sinclair/typebox';
-import type { CannedReply, CustomerSchema, InboxViewCounts, Profile } from '../../../shared/src/admin-api.js';
-import type { Conversation, Message, MeResponse, MessagePage, User } from '../../../shared/src/api.js';
+import type { Assistant, AssistantPatchBodySchema, AssistantTestSchema, AssistantUsage, CannedReply, CustomerSchema, InboxViewCounts, Profile } from '../../../shared/src/admin-api.js';
+import type { Attachment, Conversation, Message, MeResponse, MessagePage, User } from '../../../shared/src/api.js';
 import type { WebhookDelivery, WebhookEndpoint } from '../../../shared/src/webhooks-api.js';
 import { ApiError, endsSession, readResponse } from '../api/client.js';
+import { uploadFile } from '../chat/upload.js';
 
 export type Role = User['role'];
 
@@ -115,49 +116,15 @@ export interface ProfilePatch {
   agentEmails?: boolean;
 }
 
-/** How an assistant decides to answer (docs/assistant.md): always, only while no administrator is online, or not at all. */
-export type AssistantAnswers = 'always' | 'when_offline' | 'never';
-/** An assistant's daily limits per user and per organization (UTC days); null is unlimited. */
-export interface AssistantLimits {
-  userMessagesPerDay: number | null;
-  userTokensPerDay: number | null;
-  organizationMessagesPerDay: number | null;
-  organizationTokensPerDay: number | null;
-}
-/** An AI assistant as `/api/v1/admin/assistants` answers it: never its API key, only the key's last characters. */
-export interface Assistant {
-  id: string;
-  name: string;
-  baseUrl: string;
-  model: string;
-  apiKeyHint: string;
-  systemPrompt: string;
-  temperature: number;
-  answers: AssistantAnswers;
-  /** null: every organization. */
-  organizationIds: string[] | null;
-  documentRooms: boolean;
-  shareTokenMetadata: boolean;
-  allowPrivateAddress: boolean;
-  contextTokens: number;
-  limits: AssistantLimits;
-  createdAt: string;
-  updatedAt: string;
-}
+/** An AI assistant as `/api/v1/admin/assistants` answers it (docs/admin-api.md): never its API key, only `apiKeyHint`. */
+export type { Assistant, AssistantUsage };
+export type AssistantAnswers = Assistant['answers'];
+/** Per UTC day, per user and per organization; null is unlimited. */
+export type AssistantLimits = Assistant['limits'];
 /** `POST`/`PATCH /api/v1/admin/assistants`: `apiKey` is write-only, and in a PATCH it replaces the key. */
-export type AssistantInput = Partial<Omit<Assistant, 'id' | 'apiKeyHint' | 'createdAt' | 'updatedAt'>> & { apiKey?: string };
-/** `GET /api/v1/admin/assistants/:id/usage`: one UTC day, most tokens first. */
-export interface AssistantUsage {
-  day: string;
-  users: { userId: string; name: string | null; email: string | null; messages: number; tokens: number }[];
-  organizations: { organizationId: string; name: string | null; messages: number; tokens: number }[];
-}
+export type AssistantInput = Static<typeof AssistantPatchBodySchema>;
 /** `POST /api/v1/admin/assistants/:id/test`: the provider's reply to a test message, and how long its first token took. */
-export interface AssistantTestResult {
-  reply: string;
-  firstTokenMs: number;
-}
-
+export type AssistantTestResult = Static<typeof AssistantTestSchema>;
 export type { WebhookDelivery, WebhookEndpoint };
 /** `POST`/`PATCH /api/v1/admin/webhooks`. */
 export interface WebhookInput {
@@ -251,7 +218,9 @@ export interface AdminApi {
   conversations(query: InboxQuery): Promise<InboxPage>;
   messages(conversationId: string, query: { before?: string; limit?: number }): Promise<MessagePage>;
   /** An answer to the conversation's users, or with `internal` a note only administrators see. */
-  reply(conversationId: string, text: string, clientMessageId: string, internal?: boolean): Promise<Message>;
+  reply(conversationId: string, text: string, clientMessageId: string, internal?: boolean, attachmentIds?: string[]): Promise<Message>;
+  /** Uploads a file for the next message in the conversation (docs/attachments.md); optional for test fakes. */
+  upload?(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment>;
   editMessage(conversationId: string, messageId: string, text: string): Promise<Message>;
   deleteMessage(conversationId: string, messageId: string): Promise<void>;
   /** Tells the conversation's users that an administrator is typing (send at most every TYPING_SEND_INTERVAL_MS). */
@@ -354,8 +323,9 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     deleteUser: (id) => call('DELETE', `${admin}/users/${enc(id)}`),
     conversations: (q) => call('GET', `${admin}/conversations${query(q)}`),
     messages: (id, q) => call('GET', `${admin}/conversations/${enc(id)}/messages${query(q)}`),
-    reply: async (id, text, clientMessageId, internal = false) =>
-      (await call<{ message: Message }>('POST', `${admin}/conversations/${enc(id)}/messages`, { text, clientMessageId, ...(internal ? { internal } : {}) })).message,
+    reply: async (id, text, clientMessageId, internal = false, attachmentIds = []) =>
+      (await call<{ message: Message }>('POST', `${admin}/conversations/${enc(id)}/messages`, { text, clientMessageId, ...(internal ? { internal } : {}), ...(attachmentIds.length ? { attachmentIds } : {}) })).message,
+    upload: (id, file, onProgress) => uploadFile(`/api/v1/conversations/${enc(id)}/attachments`, undefined, file, onProgress),
     editMessage: async (id, messageId, text) => (await call<{ message: Message }>('PATCH', `${admin}/conversations/${enc(id)}/messages/${enc(messageId)}`, { text })).message,
     deleteMessage: (id, messageId) => call('DELETE', `${admin}/conversations/${enc(id)}/messages/${enc(messageId)}`),
     typing: (id) => call('POST', `${admin}/conversations/${enc(id)}/typing`),
