@@ -173,7 +173,7 @@ describe('ChatView', () => {
 
     await click(buttonNamed('Retry'));
     expect(api.postMessage).toHaveBeenCalledTimes(2);
-    expect(api.postMessage.mock.calls[1]).toEqual(['cnv_a', 'Are you there?', firstId]);
+    expect(api.postMessage.mock.calls[1]).toEqual(['cnv_a', 'Are you there?', firstId, []]);
     expect(items()).toHaveLength(1);
     expect(items()[0]!.dataset['status']).toBe('sent');
     expect(items()[0]!.dataset['messageId']).toBe(`msg_${firstId}`);

@@ -7,8 +7,13 @@ import { createTestApp, PUBLIC_URL, type TestApp } from '../../helpers/app.js';
 
 /** What a host page downloads before the launcher shows: the loader, brotli as sent. */
 const LOADER_BUDGET_BYTES = 6 * 1024;
-/** Everything it downloads before the panel is usable: the loader, its stylesheet, the panel's script, stylesheet and locale table. */
-const WIDGET_BUDGET_BYTES = 25 * 1024;
+/**
+ * Everything it downloads before the panel is usable: the loader, its stylesheet, the panel's script,
+ * stylesheet and locale table. 25 KB until files came (their display, the composer's attaching glue, the
+ * session's file token: about 640 bytes, the upload code itself loading on first use); bench/NOTES.md says
+ * how the panel gets back under 25 KB: split what the first view needs from the thread and composer.
+ */
+const WIDGET_BUDGET_BYTES = 26 * 1024;
 
 describe('the embed assets', () => {
   let t: TestApp;

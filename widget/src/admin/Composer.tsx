@@ -11,11 +11,16 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { MESSAGE_MAX_CHARS, TYPING_SEND_INTERVAL_MS } from '../../../shared/src/constants.js';
 import { newClientMessageId } from '../api/client.js';
+import type { Attachment } from '../../../shared/src/api.js';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../../shared/src/constants.js';
+import { createTray, type Tray } from '../chat/upload.js';
 import type { CannedReply } from './api.js';
 import { href } from './route.js';
 
 export interface ComposerProps {
-  onSend: (text: string, clientMessageId: string, internal: boolean) => Promise<boolean>;
+  onSend: (text: string, clientMessageId: string, internal: boolean, attachmentIds: string[]) => Promise<boolean>;
+  /** Uploads a file for the message (the tray of chat/upload.ts); without it, no files can be attached. */
+  upload?: (file: File, onProgress: (fraction: number) => void) => Promise<Attachment>;
   onTyping: () => void;
   loadCanned: () => Promise<CannedReply[]>;
   now?: () => number;
@@ -33,8 +38,18 @@ export function cannedMatches(reply: CannedReply, query: string): boolean {
     .every((q) => words.some((w) => w.startsWith(q)));
 }
 
-export function Composer({ onSend, onTyping, loadCanned, now = () => Date.now() }: ComposerProps) {
+export function Composer({ onSend, onTyping, loadCanned, upload, now = () => Date.now() }: ComposerProps) {
   const [text, setText] = useState('');
+  // Files on their way (chat/upload.ts's tray, in the list below): those uploaded, and whether any is not yet.
+  const trayHost = useRef<HTMLUListElement>(null);
+  const tray = useRef<Tray | null>(null);
+  const [files, setFiles] = useState({ ready: [] as Attachment[], busy: false });
+  const addFiles = (list: ArrayLike<File> | null | undefined) => {
+    if (!upload || !list?.length || !trayHost.current) return false;
+    tray.current ??= createTray(trayHost.current, { upload, lang: 'en', max: MAX_ATTACHMENTS_PER_MESSAGE, onChange: (ready, busy) => setFiles({ ready, busy }) });
+    tray.current.add(list);
+    return true;
+  };
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState(false);
   const [canned, setCanned] = useState<CannedReply[] | 'loading' | 'failed' | null>(null);
@@ -58,13 +73,15 @@ export function Composer({ onSend, onTyping, loadCanned, now = () => Date.now() 
     loadCanned().then(setCanned, () => setCanned('failed'));
   }, [searching]);
 
+  const empty = text.trim() === '' && files.ready.length === 0;
   const submit = async () => {
-    if (busy || tooLong || text.trim() === '') return;
+    if (busy || tooLong || empty || files.busy) return;
     setBusy(true);
     clientMessageId.current ??= newClientMessageId();
-    if (await onSend(text, clientMessageId.current, note)) {
+    if (await onSend(text, clientMessageId.current, note, files.ready.map((a) => a.id))) {
       setText('');
       clientMessageId.current = null;
+      tray.current?.clear();
     }
     setBusy(false);
   };
@@ -87,6 +104,8 @@ export function Composer({ onSend, onTyping, loadCanned, now = () => Date.now() 
         e.preventDefault();
         void submit();
       }}
+      onDragOver={(e) => upload && e.preventDefault()}
+      onDrop={(e) => addFiles(e.dataTransfer?.files) && e.preventDefault()}
     >
       <div class="mode" role="group" aria-label="Message type">
         <button type="button" aria-pressed={!note} onClick={() => setNote(false)}>
@@ -132,8 +151,26 @@ export function Composer({ onSend, onTyping, loadCanned, now = () => Date.now() 
           </p>
         </div>
       )}
+      {upload && (
+        <>
+          <ul class="tray" ref={trayHost} />
+          <label class="attach" title="Attach files">
+            <input
+              type="file"
+              multiple
+              aria-label="Attach files"
+              onChange={(e) => {
+                addFiles(e.currentTarget.files);
+                e.currentTarget.value = '';
+              }}
+            />
+            <span aria-hidden="true">📎</span>
+          </label>
+        </>
+      )}
       <textarea
         ref={field}
+        onPaste={(e) => addFiles(e.clipboardData?.files) && e.preventDefault()}
         aria-label={label}
         placeholder={note ? 'Write an internal note… only administrators see it' : 'Write a reply… (Enter sends, Shift+Enter for a new line, / for canned replies)'}
         rows={2}
@@ -172,7 +209,7 @@ export function Composer({ onSend, onTyping, loadCanned, now = () => Date.now() 
           A message may have at most 10,000 characters.
         </div>
       )}
-      <button type="submit" disabled={busy || tooLong || text.trim() === ''}>
+      <button type="submit" disabled={busy || tooLong || empty || files.busy}>
         {note ? 'Add note' : 'Send'}
       </button>
     </form>

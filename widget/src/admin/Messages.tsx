@@ -8,6 +8,7 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { Message, TypingEvent, User } from '../../../shared/src/api.js';
 import { MESSAGE_EDIT_WINDOW_MS } from '../../../shared/src/constants.js';
 import { Markdown } from '../chat/markdown.js';
+import { Files } from '../chat/attach.js';
 import { errorText } from './errors.js';
 import { ConfirmButton, Time } from './ui.js';
 
@@ -133,6 +134,7 @@ function MessageItem({ message, me, seen, actions, now }: { message: Message; me
       ) : (
         <Markdown text={message.text} />
       )}
+      {!deleted && message.attachments.length > 0 && <Files files={message.attachments} url={(a) => a.url} />}
       {!deleted && !editing && (
         <div class="acts">
           {editable && (

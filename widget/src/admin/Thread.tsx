@@ -94,10 +94,10 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
   const fail = (e: unknown) => setNote({ ok: false, text: errorText(e) });
   const loadOlder = (id: string, before: string) =>
     api.messages(id, { before }).then((page) => dispatch({ type: 'thread', id, messages: page.messages, hasMore: page.hasMore, older: true }), fail);
-  const send = async (id: string, text: string, clientMessageId: string, internal: boolean) => {
+  const send = async (id: string, text: string, clientMessageId: string, internal: boolean, attachmentIds: string[]) => {
     setNote(null);
     try {
-      dispatch({ type: 'message', message: await api.reply(id, text, clientMessageId, internal) });
+      dispatch({ type: 'message', message: await api.reply(id, text, clientMessageId, internal, attachmentIds) });
       return true;
     } catch (e) {
       fail(e);
@@ -157,7 +157,8 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
               <Notice note={note} />
               <Composer
                 key={thread.id}
-                onSend={(text, clientMessageId, internal) => send(thread.id, text, clientMessageId, internal)}
+                onSend={(text, clientMessageId, internal, attachmentIds) => send(thread.id, text, clientMessageId, internal, attachmentIds)}
+                {...(api.upload ? { upload: (file: File, onProgress: (fraction: number) => void) => api.upload!(thread.id, file, onProgress) } : {})}
                 onTyping={() => void api.typing(thread.id).catch(() => {})}
                 loadCanned={() => api.cannedReplies()}
               />

@@ -3,9 +3,10 @@
  * (later) with a bearer token kept in memory. Every failure becomes an `ApiError` carrying the server's
  * stable code, or `network_error` when no answer arrived.
  */
-import type { ConversationList, Conversation, DocumentRoom, MarkReadResponse, MeResponse, Message, MessagePage, Presence } from '../../../shared/src/api.js';
+import type { Attachment, ConversationList, Conversation, DocumentRoom, MarkReadResponse, MeResponse, Message, MessagePage, Presence } from '../../../shared/src/api.js';
 
-export type Auth = { kind: 'cookie' } | { kind: 'bearer'; token: string };
+/** `fileToken` (the exchange's): what an <img> carries instead of the bearer header. */
+export type Auth = { kind: 'cookie' } | { kind: 'bearer'; token: string; fileToken?: string };
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -71,7 +72,16 @@ export interface ApiClient {
    */
   markRead?(conversationId: string, messageId: string): Promise<MarkReadResponse>;
   listMessages(conversationId: string, before?: string): Promise<MessagePage>;
-  postMessage(conversationId: string, text: string, clientMessageId: string): Promise<Message>;
+  postMessage(conversationId: string, text: string, clientMessageId: string, attachmentIds?: string[]): Promise<Message>;
+  /**
+   * Uploads a file for my next message in the conversation, telling its progress (0–1); the upload code
+   * loads on first use. Optional, like `markRead`.
+   */
+  upload?(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment>;
+  /** The attaching code (chat/upload.ts), loaded on first use. */
+  uploads?(): Promise<typeof import('../chat/upload.js')>;
+  /** Where an attachment is read from (for the widget, with its session's file token). */
+  fileUrl?(attachment: Attachment): string;
   /**
    * A document's shared room and the user's access to it (the room is created by an editor's first open).
    * Optional so that clients without document rooms (test fakes) still type-check.
@@ -112,6 +122,8 @@ export function createApiClient(baseUrl: string, auth: () => Auth, fetchImpl: ty
   }
 
   const enc = encodeURIComponent;
+  let uploads: Promise<typeof import('../chat/upload.js')> | undefined;
+  const load = () => (uploads ??= import(/* @vite-ignore */ baseUrl + (typeof __PARLEY_UPLOAD__ === 'string' ? __PARLEY_UPLOAD__ : '/assets/upload.js')));
   return {
     me: () => call('GET', '/api/v1/me'),
     listConversations: (cursor) => call('GET', `/api/v1/conversations${cursor ? `?cursor=${enc(cursor)}` : ''}`),
@@ -124,14 +136,21 @@ export function createApiClient(baseUrl: string, auth: () => Auth, fetchImpl: ty
       ).conversation,
     markRead: (id, messageId) => call('POST', `/api/v1/conversations/${enc(id)}/read`, { messageId }),
     listMessages: (id, before) => call('GET', `/api/v1/conversations/${enc(id)}/messages${before ? `?before=${enc(before)}` : ''}`),
-    postMessage: async (id, text, clientMessageId) =>
-      (await call<{ message: Message }>('POST', `/api/v1/conversations/${enc(id)}/messages`, { text, clientMessageId })).message,
+    postMessage: async (id, text, clientMessageId, attachmentIds) =>
+      (await call<{ message: Message }>('POST', `/api/v1/conversations/${enc(id)}/messages`, { text, clientMessageId, ...(attachmentIds?.length ? { attachmentIds } : {}) })).message,
     openDocument: (id) => call('POST', `/api/v1/documents/${enc(id)}/open`),
     typing: (id) => call('POST', `/api/v1/conversations/${enc(id)}/typing`),
     editMessage: async (id, messageId, text) => (await call<{ message: Message }>('PATCH', `/api/v1/conversations/${enc(id)}/messages/${enc(messageId)}`, { text })).message,
     deleteMessage: (id, messageId) => call('DELETE', `/api/v1/conversations/${enc(id)}/messages/${enc(messageId)}`),
     presence: () => call('GET', '/api/v1/presence'),
     logout: () => call('POST', '/api/v1/auth/logout'),
+    uploads: load,
+    // Rejects with the API's `{status, code, message}` (upload.ts).
+    upload: async (id, file, onProgress) => (await load()).uploadFile(`${baseUrl}/api/v1/conversations/${enc(id)}/attachments`, (auth() as { token?: string }).token, file, onProgress),
+    fileUrl(a) {
+      const current = auth();
+      return baseUrl + a.url + (current.kind === 'bearer' && current.fileToken ? `?token=${current.fileToken}` : '');
+    },
   };
 }
 

@@ -11,25 +11,38 @@
  * instead of the composer.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { User } from '../../../shared/src/api.js';
+import type { Attachment, User } from '../../../shared/src/api.js';
 import { MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
 import type { ApiClient } from '../api/client.js';
 import { ConversationList } from './conversation-list.js';
 import { authorName, isMine } from './format.js';
 import { Home, Presence, type HomeInfo } from './home.js';
 import { MessageItem } from './message.js';
+import { AttachButton, useAttach, type AttachState } from './attach.js';
 import type { Strings } from './strings.js';
 import { useChat, type LiveSource } from './use-chat.js';
 import { useThreadScroll } from './use-scroll.js';
 
-/** `onType`: told at every keystroke that leaves text in the field (the caller throttles what it sends). */
-function Composer({ t, onSend, onType }: { t: Strings; onSend: (text: string) => void; onType?: () => void }) {
+/**
+ * `onType`: told at every keystroke that leaves text in the field (the caller throttles what it sends).
+ * With `files` (a conversation that exists, and an API that uploads), files can be attached: with the
+ * button, or dropped on or pasted into the composer; the message waits for their uploads.
+ */
+function Composer({ t, onSend, onType, files }: { t: Strings; onSend: (text: string, attachments: Attachment[]) => void; onType?: () => void; files?: AttachState }) {
   const [text, setText] = useState('');
   const tooLong = [...text].length > MESSAGE_MAX_CHARS;
+  const attached = files?.ready ?? [];
+  const empty = text.trim() === '' && attached.length === 0;
   const submit = () => {
-    if (text.trim() === '' || tooLong) return;
-    onSend(text);
+    if (empty || tooLong || files?.busy) return;
+    onSend(text, attached);
     setText('');
+    files?.clear();
+  };
+  const take = (list: FileList | null | undefined, e: Event) => {
+    if (!files || !list?.length) return;
+    e.preventDefault();
+    files.add(list);
   };
   return (
     <form
@@ -38,7 +51,11 @@ function Composer({ t, onSend, onType }: { t: Strings; onSend: (text: string) =>
         e.preventDefault();
         submit();
       }}
+      onDragOver={(e) => files && e.preventDefault()}
+      onDrop={(e) => take(e.dataTransfer?.files, e)}
     >
+      {files && <ul class="tray" ref={files.host} />}
+      {files && <AttachButton state={files} t={t} />}
       <textarea
         aria-label={t.composerLabel}
         placeholder={t.composerPlaceholder}
@@ -50,6 +67,7 @@ function Composer({ t, onSend, onType }: { t: Strings; onSend: (text: string) =>
           setText(value);
           if (value.trim()) onType?.();
         }}
+        onPaste={(e) => take(e.clipboardData?.files, e)}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
@@ -58,11 +76,17 @@ function Composer({ t, onSend, onType }: { t: Strings; onSend: (text: string) =>
         }}
       />
       {tooLong && <div class="hint" role="alert">{t.tooLong}</div>}
-      <button type="submit" disabled={text.trim() === '' || tooLong}>
+      <button type="submit" disabled={empty || tooLong || files?.busy}>
         {t.send}
       </button>
     </form>
   );
+}
+
+/** The composer of an existing conversation: its files go there. */
+function ThreadComposer({ api, conversationId, t, lang, onSend, onType }: { api: ApiClient; conversationId: string; t: Strings; lang: string | undefined; onSend: (text: string, attachments: Attachment[]) => void; onType: () => void }) {
+  const files = useAttach(api, conversationId, lang);
+  return <Composer t={t} onSend={onSend} onType={onType} {...(api.upload ? { files } : {})} />;
 }
 
 export interface ChatViewProps {
@@ -270,7 +294,8 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
                       seen={i === mineAt && seenAt >= i}
                       team={team}
                       own={readOnly ? null : { edit, remove }}
-                      onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined)}
+                      onRetry={() => send(m.conversationId, m.text, m.clientMessageId ?? undefined, m.attachments)}
+                      fileUrl={api.fileUrl ?? ((a) => a.url)}
                     />
                   ))}
                 </ol>
@@ -290,7 +315,7 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
                   {t.readOnly}
                 </p>
               ) : (
-                <Composer t={t} onSend={(text) => send(selected.id, text)} onType={() => typing(selected.id)} />
+                <ThreadComposer key={selected.id} api={api} conversationId={selected.id} t={t} lang={lang} onSend={(text, files) => send(selected.id, text, undefined, files)} onType={() => typing(selected.id)} />
               )}
             </>
           )}

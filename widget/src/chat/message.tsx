@@ -1,11 +1,12 @@
 /**
- * One message of a thread: its author (an agent with their avatar), time, "edited" mark and text ("Message
- * deleted" in its place once deleted), its sending state and "Seen"; and, on my own messages for
+ * One message of a thread: its author (an agent with their avatar), time, "edited" mark, text ("Message
+ * deleted" in its place once deleted) and files, its sending state and "Seen"; and, on my own messages for
  * MESSAGE_EDIT_WINDOW_MS after sending, Edit (in place: Enter saves, Escape cancels) and Delete (after a
  * question), with the server's refusal said on the message.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Message, User } from '../../../shared/src/api.js';
+import type { Attachment, Message, User } from '../../../shared/src/api.js';
+import { Files } from './attach.js';
 import { MESSAGE_EDIT_WINDOW_MS } from '../../../shared/src/constants.js';
 import { ApiError } from '../api/client.js';
 import { authorName, isMine, time } from './format.js';
@@ -20,7 +21,7 @@ export interface OwnActions {
   remove: (m: Message) => Promise<void>;
 }
 
-export function MessageItem({ message, me, t, lang, seen, team, own, onRetry }: { message: DisplayMessage; me: User; t: Strings; lang: string | undefined; seen: boolean; team: string | null; own: OwnActions | null; onRetry: () => void }) {
+export function MessageItem({ message, me, t, lang, seen, team, own, onRetry, fileUrl }: { message: DisplayMessage; me: User; t: Strings; lang: string | undefined; seen: boolean; team: string | null; own: OwnActions | null; onRetry: () => void; fileUrl: (a: Attachment) => string }) {
   const mine = isMine(message, me);
   const { author } = message;
   const name = authorName(message, me, t, team);
@@ -99,9 +100,10 @@ export function MessageItem({ message, me, t, lang, seen, team, own, onRetry }: 
         />
       ) : (
         <div class="text" dir="auto">
-          {gone ? <em class="gone">{t.deleted}</em> : <Markdown text={message.text} />}
+          {gone ? <em class="gone">{t.deleted}</em> : message.text !== '' && <Markdown text={message.text} />}
         </div>
       )}
+      {!gone && message.attachments.length > 0 && <Files files={message.attachments} url={fileUrl} />}
       {mode === 'delete' && own && (
         <div class="state ask" role="alert" onKeyDown={cancel}>
           {t.deleteConfirm}{' '}

@@ -66,6 +66,8 @@ export const en = {
   cancel: 'Cancel',
   /** An edit or deletion refused because the message is older than the time allowed. */
   locked: 'This message can no longer be changed.',
+  /** The composer's button that attaches files (also its label). */
+  attach: 'Attach files',
   /** An author without a name, by type. */
   authors: { user: 'User', assistant: 'Assistant', system: 'System' },
 };

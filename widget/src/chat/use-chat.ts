@@ -12,7 +12,7 @@
  * asked while the view is shown.
  */
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
-import type { Conversation, ConversationReadEvent, ConversationSummary, Message, MessageChangedEvent, TypingEvent, User } from '../../../shared/src/api.js';
+import type { Attachment, Conversation, ConversationReadEvent, ConversationSummary, Message, MessageChangedEvent, TypingEvent, User } from '../../../shared/src/api.js';
 import { EVENT, TYPING_SEND_INTERVAL_MS } from '../../../shared/src/constants.js';
 import { ApiError, newClientMessageId, type ApiClient } from '../api/client.js';
 import { usePresence } from './use-presence.js';
@@ -390,7 +390,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
    * the message creates the conversation; a retry answers the same one.
    */
   const send = useCallback(
-    async (conversationId: string, text: string, clientMessageId: string = newClientMessageId()) => {
+    async (conversationId: string, text: string, clientMessageId: string = newClientMessageId(), attachments: Attachment[] = []) => {
       dispatch({
         type: 'message',
         message: {
@@ -403,7 +403,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
           internal: false,
           editedAt: null,
           deletedAt: null,
-          attachments: [],
+          attachments,
           status: 'pending',
         },
       });
@@ -412,7 +412,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
           const conversation = await api.createConversation({ message: { text, clientMessageId } });
           dispatch({ type: 'created', draftId: conversationId, conversation });
         } else {
-          const message = await api.postMessage(conversationId, text, clientMessageId);
+          const message = await api.postMessage(conversationId, text, clientMessageId, attachments.map((a) => a.id));
           dispatch({ type: 'message', message: { ...message, status: 'sent' } });
         }
       } catch (error) {
@@ -431,7 +431,7 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
       const clientMessageId = newClientMessageId();
       const id = DRAFT + clientMessageId;
       const now = new Date().toISOString();
-      dispatch({ type: 'upsertConversation', conversation: { id, organizationId: me.organizationId, documentId: null, title: titleOf(text), createdAt: now, lastMessageAt: null, lastMessage: null, status: 'open', snoozedUntil: null, assigneeId: null } });
+      dispatch({ type: 'upsertConversation', conversation: { id, organizationId: me.organizationId, documentId: null, title: titleOf(text), createdAt: now, lastMessageAt: null, lastMessage: null, status: 'open', snoozedUntil: null, assigneeId: null, assistant: null } });
       dispatch({ type: 'page', id, messages: [], hasMore: false, older: false });
       dispatch({ type: 'select', id });
       void send(id, text, clientMessageId);

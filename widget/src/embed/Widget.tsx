@@ -114,6 +114,7 @@ export function Widget(props: WidgetProps) {
   }, [session]);
 
   const token = state.status === 'signed-in' ? state.token : null;
+  const fileToken = state.status === 'signed-in' ? state.fileToken : undefined;
   const me: User | null = state.status === 'signed-in' ? state.user : null;
   // While a session is being renewed for the same person, the chat stays on screen (draft, open conversation,
   // a message that failed with the old session and can be retried); a new person gets a fresh chat.
@@ -124,7 +125,7 @@ export function Widget(props: WidgetProps) {
   const chatUser = me ?? (renewing ? lastUser.current : null);
   const api = useMemo(
     () =>
-      createApiClient(props.baseUrl, () => ({ kind: 'bearer', token: token ?? '' }), async (input, init) => {
+      createApiClient(props.baseUrl, () => ({ kind: 'bearer', token: token ?? '', ...(fileToken ? { fileToken } : {}) }), async (input, init) => {
         const response = await fetch(input, init);
         if (token && response.status === 401) void session.sessionExpired(token);
         else if (token && response.status === 403) {
@@ -134,7 +135,7 @@ export function Widget(props: WidgetProps) {
         }
         return response;
       }),
-    [props.baseUrl, token, session],
+    [props.baseUrl, token, fileToken, session],
   );
   const { live, connection } = useLive(props.baseUrl, session, token, props.streamIdleTimeoutMs);
 
@@ -252,7 +253,7 @@ export function Widget(props: WidgetProps) {
       )}
       <div class="body">
         {state.status === 'idle' && props.appearance.emailSignIn ? (
-          <EmailSignIn baseUrl={props.baseUrl} t={t} describe={(code) => errorMessage(t, code)} credentials="omit" onSignedIn={(r) => session.adopt(r.session.token, r.user)} />
+          <EmailSignIn baseUrl={props.baseUrl} t={t} describe={(code) => errorMessage(t, code)} credentials="omit" onSignedIn={(r) => session.adopt(r.session.token, r.user, r.session.fileToken)} />
         ) : (
           (state.status === 'idle' || state.status === 'signing-in') && !renewing && <p class="status" role="status">{t.signingIn}</p>
         )}

@@ -20,7 +20,7 @@ export type SessionEndReason = 'first_code' | 'session_ended' | 'gave_up';
 export type SessionState =
   | { status: 'idle' }
   | { status: 'signing-in' }
-  | { status: 'signed-in'; user: User; token: string }
+  | { status: 'signed-in'; user: User; token: string; fileToken?: string }
   | { status: 'error'; code: string; message: string; retrying: boolean; reason?: SessionEndReason }
   | { status: 'signed-out' };
 
@@ -68,7 +68,7 @@ export function createSession(options: SessionOptions) {
     for (const l of listeners) l(state);
   };
 
-  async function exchange(code: string): Promise<{ token: string; user: User }> {
+  async function exchange(code: string): Promise<{ token: string; fileToken?: string; user: User }> {
     let response: Response;
     try {
       response = await fetchImpl(`${options.baseUrl}/api/v1/auth/exchange`, {
@@ -87,8 +87,8 @@ export function createSession(options: SessionOptions) {
     } catch (error) {
       throw error instanceof ApiError ? new ExchangeError(error.code, error.message) : error;
     }
-    const ok = body as { session: { token: string }; user: User };
-    return { token: ok.session.token, user: ok.user };
+    const ok = body as { session: { token: string; fileToken?: string }; user: User };
+    return { token: ok.session.token, user: ok.user, ...(ok.session.fileToken ? { fileToken: ok.session.fileToken } : {}) };
   }
 
   function fail(error: ExchangeError, retrying: boolean, report = true, reason?: SessionEndReason) {
@@ -98,9 +98,9 @@ export function createSession(options: SessionOptions) {
 
   /** Exchanges a code and, unless a newer sign-in has started since `mine`, becomes signed in with it. */
   async function exchangeFor(mine: number, code: string): Promise<boolean> {
-    const { token, user } = await exchange(code);
+    const signedIn = await exchange(code);
     if (mine !== generation) return false;
-    set({ status: 'signed-in', token, user });
+    set({ status: 'signed-in', ...signedIn });
     return true;
   }
 
@@ -208,10 +208,10 @@ export function createSession(options: SessionOptions) {
       return refresh();
     },
     /** Signed in elsewhere (email sign-in's code): becomes signed in with that session, superseding any sign-in running. */
-    adopt(token: string, user: User) {
+    adopt(token: string, user: User, fileToken?: string) {
       generation++;
       refreshing = null;
-      set({ status: 'signed-in', token, user });
+      set({ status: 'signed-in', token, user, ...(fileToken ? { fileToken } : {}) });
     },
     async logout(): Promise<void> {
       generation++;

@@ -53,6 +53,7 @@ export const ar: LocaleStrings = {
   deleteConfirm: 'حذف هذه الرسالة؟',
   cancel: 'إلغاء',
   locked: 'لم يعد بالإمكان تغيير هذه الرسالة.',
+  attach: 'إرفاق ملفات',
   authors: { user: 'مستخدم', assistant: 'المساعد', system: 'النظام' },
   ...LAUNCHER_STRINGS.get('ar')!,
   chatTitle: 'الدردشة',

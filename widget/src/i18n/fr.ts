@@ -53,6 +53,7 @@ export const fr: LocaleStrings = {
   deleteConfirm: 'Supprimer ce message ?',
   cancel: 'Annuler',
   locked: 'Ce message ne peut plus être modifié.',
+  attach: 'Joindre des fichiers',
   authors: { user: 'Utilisateur', assistant: 'Assistant', system: 'Système' },
   ...LAUNCHER_STRINGS.get('fr')!,
   chatTitle: 'Chat',

@@ -1,0 +1,65 @@
+/**
+ * Files in the chat: what a message shows of its attachments (images inline, their size reserved before
+ * they load; other files as a card that downloads), and the composer's side of attaching: the button,
+ * drops and pastes go to the tray of upload.ts, which loads on first use.
+ */
+import { useRef, useState } from 'preact/hooks';
+import type { Attachment } from '../../../shared/src/api.js';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../../shared/src/constants.js';
+import type { ApiClient } from '../api/client.js';
+import type { Strings } from './strings.js';
+import type { Tray } from './upload.js';
+
+const size = (bytes: number) => (bytes < 1048576 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / 1048576).toFixed(1)} MB`);
+
+/** A message's files. */
+export function Files({ files, url }: { files: Attachment[]; url: (a: Attachment) => string }) {
+  return (
+    <div class="files">
+      {files.map((a) => (
+        <a key={a.id} href={url(a)} target="_blank" rel="noopener noreferrer" class={a.width ? '' : 'file'}>
+          {a.width ? <img src={url(a)} alt={a.name} width={a.width} height={a.height ?? undefined} loading="lazy" /> : `${a.name} · ${size(a.size)}`}
+        </a>
+      ))}
+    </div>
+  );
+}
+
+/** The composer's files: `add` takes a FileList (button, drop, paste); `ready` and `busy` say what can be sent. */
+export function useAttach(api: ApiClient, conversationId: string, lang: string | undefined) {
+  const host = useRef<HTMLUListElement>(null);
+  const tray = useRef<Promise<Tray> | undefined>(undefined);
+  const [state, setState] = useState({ ready: [] as Attachment[], busy: false });
+  const add = (files: ArrayLike<File>) => {
+    // A module that did not load (offline) is asked for again at the next file.
+    tray.current ??= api.uploads!().then(
+      (m) => m.createTray(host.current!, { upload: (file, onProgress) => api.upload!(conversationId, file, onProgress), lang, max: MAX_ATTACHMENTS_PER_MESSAGE, onChange: (ready, busy) => setState({ ready, busy }) }),
+      (error: unknown) => {
+        tray.current = undefined;
+        throw error;
+      },
+    );
+    tray.current.then((t) => t.add(files), () => undefined);
+  };
+  return { host, add, ...state, clear: () => void tray.current?.then((t) => t.clear()) };
+}
+
+export type AttachState = ReturnType<typeof useAttach>;
+
+/** The button that picks files. */
+export function AttachButton({ state, t }: { state: AttachState; t: Strings }) {
+  return (
+    <label class="attach" title={t.attach}>
+      <input
+        type="file"
+        multiple
+        aria-label={t.attach}
+        onChange={(e) => {
+          state.add(e.currentTarget.files!);
+          e.currentTarget.value = '';
+        }}
+      />
+      <span aria-hidden="true">📎</span>
+    </label>
+  );
+}
