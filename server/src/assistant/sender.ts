@@ -133,12 +133,12 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
     const messages: ChatMessage[] = buildContext(assistant, user, await readHistory(store, conversation.id));
     const promptTokens = messages.reduce((n, m) => n + estimateTokens(m.content), 0);
     const controller = new AbortController();
-    let why: 'stopped' | 'first_token' | 'total' | 'full' | null = null;
+    let why: 'stopped' | 'shutdown' | 'first_token' | 'total' | 'full' | null = null;
     const stopWith = (reason: NonNullable<typeof why>) => {
       if (why === null) why = reason;
       controller.abort();
     };
-    const unregister = deps.registry.add(conversation.id, () => stopWith('stopped'));
+    const unregister = deps.registry.add(conversation.id, (reason) => stopWith(reason === 'shutdown' ? 'shutdown' : 'stopped'));
     const firstTokenTimer = setTimeout(() => stopWith('first_token'), deps.timeouts.firstTokenMs);
     const totalTimer = setTimeout(() => stopWith('total'), deps.timeouts.totalMs);
     const stopPoll = setInterval(() => {
@@ -230,7 +230,8 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
     flush();
     await chain;
     const reason = why as typeof why;
-    if (reason === 'first_token' || reason === 'total') failure = new ProviderError('timeout', reason === 'first_token' ? `no first token within ${deps.timeouts.firstTokenMs} ms` : `no end within ${deps.timeouts.totalMs} ms`);
+    if (reason === 'shutdown') failure = new ProviderError('cut', 'the server shut down mid-reply');
+    else if (reason === 'first_token' || reason === 'total') failure = new ProviderError('timeout', reason === 'first_token' ? `no first token within ${deps.timeouts.firstTokenMs} ms` : `no end within ${deps.timeouts.totalMs} ms`);
     else if (!failure && reason === null && text.trim() === '') failure = new ProviderError('malformed', 'the provider answered no text');
     const tokens = usage ?? promptTokens + estimateTokens(text);
     if (failure) {
