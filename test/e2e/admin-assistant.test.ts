@@ -102,7 +102,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)('the Assistant page in Chromium', (
     const heading = page.locator('main h2', { hasText: 'Sam' });
     await heading.waitFor();
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sam');
-    expect(await page.getByTestId('assistant-said').textContent()).toBe('Sam created. Test it below.');
+    expect(await page.getByTestId('assistant-said').textContent()).toBe('Sam created. Test it now, or change its settings below.');
     expect(await page.getByTestId('api-key-hint').textContent()).toBe('…0001');
     expect(await page.getByLabel('Replace the API key').inputValue()).toBe('');
     expect(page.url()).toMatch(/#\/assistant\/[A-Za-z0-9_-]+$/);
@@ -121,6 +121,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)('the Assistant page in Chromium', (
     await page.getByRole('button', { name: 'Test', exact: true }).click();
     await expect.poll(() => page.getByTestId('test-said').textContent(), { timeout: WAIT_MS }).toMatch(/^Answered: first token after \d+(\.\d)? m?s\.$/);
     expect(await page.getByTestId('test-reply').textContent()).toBe(REPLY.join(''));
+    await page.screenshot({ path: outputPath('admin-assistant-detail.png'), fullPage: true });
     expect(asked.at(-1)).toMatchObject({ path: '/v1/chat/completions', authorization: `Bearer ${GOOD_KEY}`, body: { model: 'fake-model', stream: true } });
 
     // A user writes; the assistant answers, and the day's usage counts it.

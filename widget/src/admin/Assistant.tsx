@@ -91,8 +91,8 @@ function TestPanel({ api, assistant }: { api: AdminApi; assistant: Assistant }) 
     }
   };
   return (
-    <section class="card" aria-labelledby={`${id}-test`}>
-      <h2 id={`${id}-test`}>Test</h2>
+    <div class="assistant-test" role="group" aria-labelledby={`${id}-test`}>
+      <h3 id={`${id}-test`}>Test</h3>
       <p class="muted">Sends a short message to the model with the saved settings, as a user’s first message would be.</p>
       <div class="row">
         <button type="button" disabled={state.busy} onClick={() => void test()}>
@@ -108,7 +108,7 @@ function TestPanel({ api, assistant }: { api: AdminApi; assistant: Assistant }) 
         </blockquote>
       )}
       <Alert text={state.error} />
-    </section>
+    </div>
   );
 }
 
@@ -132,6 +132,15 @@ function Detail({ api, assistant, back, said, onSaved, onDeleted }: {
         <p role="status" class={said ? 'notice ok' : 'notice idle'} data-testid="assistant-said">
           {said}
         </p>
+        <p class="muted" data-testid="assistant-summary">
+          <span class="mono">{assistant.model}</span> at <span class="mono">{hostOf(assistant.baseUrl)}</span> · answers: {(ANSWER_TEXT.get(assistant.answers) ?? assistant.answers).toLowerCase()} ·
+          organizations: {assistant.organizationIds === null ? 'all' : assistant.organizationIds.join(', ')}
+        </p>
+        <TestPanel key={assistant.id} api={api} assistant={assistant} />
+      </section>
+      <AssistantUsageView key={assistant.id} api={api} assistantId={assistant.id} />
+      <section class="card" aria-labelledby={`${id}-settings`}>
+        <h2 id={`${id}-settings`}>Settings</h2>
         <AssistantForm key={assistant.id} api={api} assistant={assistant} onSaved={onSaved}>
           <ConfirmButton
             label="Delete assistant"
@@ -150,8 +159,6 @@ function Detail({ api, assistant, back, said, onSaved, onDeleted }: {
         </AssistantForm>
         <Notice note={remove.note?.ok ? null : remove.note} />
       </section>
-      <TestPanel key={assistant.id} api={api} assistant={assistant} />
-      <AssistantUsageView key={assistant.id} api={api} assistantId={assistant.id} />
     </>
   );
 }
@@ -198,7 +205,7 @@ export function AssistantPage({ api, id }: { api: AdminApi; id: string | null })
               assistant={null}
               onSaved={(created) => {
                 list.set((all) => [...all, created]);
-                go(created.id, `${created.name} created. Test it below.`);
+                go(created.id, `${created.name} created. Test it now, or change its settings below.`);
               }}
             />
           </section>

@@ -4,7 +4,7 @@
  * today (UTC), so the day shown never depends on this browser's clock or time zone; the picker asks for
  * another.
  */
-import { useId, useState } from 'preact/hooks';
+import { useId, useRef, useState } from 'preact/hooks';
 import type { AdminApi, AssistantUsage } from './api.js';
 import { DataTable, Loading, useLoad } from './ui.js';
 
@@ -16,6 +16,9 @@ export function AssistantUsageView({ api, assistantId }: { api: AdminApi; assist
   const [day, setDay] = useState<string | undefined>(undefined);
   const usage = useLoad<AssistantUsage>(() => api.assistantUsage(assistantId, day), [api, assistantId, day]);
   const id = useId();
+  // The server's today, from its first answer: no later day can have usage.
+  const today = useRef<string | undefined>(undefined);
+  if (day === undefined && usage.data) today.current = usage.data.day;
   const shown = usage.data && (day === undefined || usage.data.day === day) ? usage.data : undefined;
   return (
     <section class="card usage" aria-labelledby={`${id}-usage`}>
@@ -26,6 +29,7 @@ export function AssistantUsageView({ api, assistantId }: { api: AdminApi; assist
           id={`${id}-day`}
           type="date"
           value={day ?? usage.data?.day ?? ''}
+          max={today.current}
           onChange={(e) => {
             const value = (e.currentTarget as HTMLInputElement).value;
             if (DAY.test(value)) setDay(value);
@@ -37,7 +41,7 @@ export function AssistantUsageView({ api, assistantId }: { api: AdminApi; assist
       </p>
       {!shown ? (
         <Loading error={usage.error} />
-      ) : (
+      ) : shown.users.length === 0 && shown.organizations.length === 0 ? null : (
         <>
           <h3>Per user</h3>
           <DataTable
