@@ -3,6 +3,9 @@
  * port of 127.0.0.1 (its public URL), and a small JSON client of its HTTP API with every request bounded by
  * `WAIT_MS`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildApp, type App } from '../../server/src/app.js';
 import { loadConfig } from '../../server/src/config.js';
 import { WAIT_MS } from './browser.js';
@@ -20,7 +23,9 @@ export interface LiveParley {
 /** Builds the app for the environment `env` and listens on a free port of 127.0.0.1. */
 export async function startLiveParley(env: Record<string, string>, options: { heartbeatMs?: number } = {}): Promise<LiveParley> {
   const db = await createTestStore('sqlite');
-  const config = loadConfig(env);
+  // Files go to a folder of this server's own, removed on close (never the working directory's ./data).
+  const files = env['PARLEY_FILE_STORAGE'] === undefined && env['PARLEY_S3_URL'] === undefined ? mkdtempSync(join(tmpdir(), 'parley-files-')) : null;
+  const config = loadConfig({ ...(files ? { PARLEY_FILE_STORAGE: files } : {}), ...env });
   const app = await buildApp({ config, store: db.store, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const origin = `http://127.0.0.1:${new URL(address).port}`;
@@ -32,6 +37,7 @@ export async function startLiveParley(env: Record<string, string>, options: { he
     async close() {
       await app.close();
       await db.dispose();
+      if (files) rmSync(files, { recursive: true, force: true });
     },
   };
 }

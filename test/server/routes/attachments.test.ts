@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
+import { multipart, PNG_3x2 } from '../../helpers/files.js';
 
 type Headers = Record<string, string>;
 interface Who {
@@ -15,24 +16,8 @@ interface Who {
   fileToken: string;
 }
 
-/** A 3 × 2 PNG (its IHDR says so; the pixels are not needed to know the size). */
-export const PNG_3x2 = Buffer.from(
-  '89504e470d0a1a0a0000000d49484452000000030000000208060000009d74f4aa0000001549444154789c63f8cfc0f09f81e13f03c37f0600190c03fd5c1b2b430000000049454e44ae426082',
-  'hex',
-);
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
 const ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(40, 1)]);
-
-/** A multipart/form-data body as a browser's FormData sends it. */
-export async function multipart(parts: { name: string; data: Buffer | string; filename?: string; type?: string }[]): Promise<{ payload: Buffer; headers: Headers }> {
-  const form = new FormData();
-  for (const part of parts) {
-    if (part.filename === undefined) form.append(part.name, String(part.data));
-    else form.append(part.name, new Blob([typeof part.data === 'string' ? part.data : new Uint8Array(part.data)], { type: part.type ?? 'application/octet-stream' }), part.filename);
-  }
-  const request = new Request('http://x/', { method: 'POST', body: form });
-  return { payload: Buffer.from(await request.arrayBuffer()), headers: { 'content-type': request.headers.get('content-type')! } };
-}
 
 describe.each(DIALECTS)('attachments on %s', (dialect) => {
   let t: TestApp;
