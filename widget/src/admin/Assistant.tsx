@@ -1,9 +1,9 @@
 /**
  * The Assistant page (docs/assistant.md): the AI assistants that answer users with a language model, in
  * three views on one hash route: the list (`#/assistant`), a new one (`#/assistant/new`) and one assistant
- * (`#/assistant/<id>`: its settings, a test message to its provider, its usage by day, and Delete). The
- * list is read once and kept in step with what this page changes. Moving between the views moves focus to
- * the new view's heading, as moving between pages does.
+ * (`#/assistant/<id>`: a summary and a test message to its provider, its usage by day, then its settings and
+ * Delete). The list is read once and kept in step with what this page changes. Moving between the views
+ * moves focus to the new view's heading, as moving between pages does.
  */
 import type { JSX } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
