@@ -23,6 +23,8 @@ const METADATA_CHARS = 4000;
 export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
 export interface HistoryMessage {
+  /** Where it stands: its `seq`, or for a reply, just after the newest message its context held. */
+  position: number;
   authorType: 'user' | 'assistant' | 'system';
   authorId: string | null;
   authorName: string | null;
@@ -35,7 +37,8 @@ export async function readHistory(store: Store, conversationId: string): Promise
   const rows = await store.db
     .selectFrom('messages')
     .leftJoin('users', 'users.id', 'messages.author_id')
-    .select(['messages.author_type', 'messages.author_id', 'messages.text', 'users.name', 'users.role'])
+    .leftJoin('assistant_replies', (join) => join.onRef('assistant_replies.id', '=', 'messages.client_message_id').on('messages.author_type', '=', 'assistant'))
+    .select(['messages.seq', 'messages.author_type', 'messages.author_id', 'messages.text', 'users.name', 'users.role', 'assistant_replies.context_seq'])
     .where('messages.conversation_id', '=', conversationId)
     .where('messages.internal', '=', 0)
     .where('messages.deleted_at', 'is', null)
@@ -43,7 +46,11 @@ export async function readHistory(store: Store, conversationId: string): Promise
     .orderBy('messages.seq', 'desc')
     .limit(CONTEXT_MESSAGES)
     .execute();
-  return rows.map((r) => ({ authorType: r.author_type, authorId: r.author_id, authorName: r.name, authorRole: r.role, text: r.text }));
+  // A reply stored while the user wrote on answered what its context held: it goes right after that, so
+  // the model is asked about what is still unanswered (and the last message it is sent is the user's).
+  return rows
+    .map((r) => ({ position: r.context_seq === null ? Number(r.seq) : Number(r.context_seq) + 0.5, authorType: r.author_type, authorId: r.author_id, authorName: r.name, authorRole: r.role, text: r.text }))
+    .sort((a, b) => b.position - a.position);
 }
 
 /** The metadata claims of the user's signed token, as JSON text (empty when there are none). */

@@ -118,7 +118,8 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
         const assistantOf = lookupIn(await repo.listWith(trx));
         events.push(...(await writes.handOff(trx, conversation.id, { toTeam: true, userId: reply.user_id, assistantOf }, at)).events);
       }
-      if (text !== '' && user) await repo.addUsage(trx, { assistantId: reply.assistant_id, day: utcDay(at), userId: user.id, organizationId: user.organization_id, tokens: ending.tokens });
+      // Counted while the assistant exists (a reply that was streaming when it was deleted is not).
+      if (text !== '' && user && (await trx.selectFrom('assistants').select('id').where('id', '=', reply.assistant_id).executeTakeFirst())) await repo.addUsage(trx, { assistantId: reply.assistant_id, day: utcDay(at), userId: user.id, organizationId: user.organization_id, tokens: ending.tokens });
       return events;
     });
     if (published === null) return;
@@ -130,7 +131,11 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
 
   /** Streams the reply; answers how it ended (never throws for the provider's failures). */
   async function stream(reply: AssistantReplyRow, conversation: ConversationRow, assistant: AssistantRow, user: UserRow, audience: Audience): Promise<Ending> {
-    const messages: ChatMessage[] = buildContext(assistant, user, await readHistory(store, conversation.id));
+    const history = await readHistory(store, conversation.id);
+    const messages: ChatMessage[] = buildContext(assistant, user, history);
+    // What this reply answers: up to the newest message its context read (one posted meanwhile is the next reply's).
+    const newest = Math.max(0, ...history.filter((h) => Number.isInteger(h.position)).map((h) => h.position));
+    await store.db.updateTable('assistant_replies').set({ context_seq: newest }).where('id', '=', reply.id).execute();
     const promptTokens = messages.reduce((n, m) => n + estimateTokens(m.content), 0);
     const controller = new AbortController();
     let why: 'stopped' | 'shutdown' | 'first_token' | 'total' | 'full' | null = null;

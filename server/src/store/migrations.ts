@@ -586,6 +586,8 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('stop_requested', 'integer', (c) => c.notNull().defaultTo(0))
           // The text streamed so far, saved about once a second while streaming (for a crash's recovery).
           .addColumn('partial_text', 'text', (c) => c.notNull().defaultTo(''))
+          // The newest message its context held: the reply answers up to there (assistant/context.ts).
+          .addColumn('context_seq', 'bigint')
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .addColumn('updated_at', 'bigint', (c) => c.notNull())
           .execute();

@@ -189,6 +189,8 @@ export interface AssistantRepliesTable {
   state: AssistantReplyState;
   stop_requested: ColumnType<number, number | undefined, number>;
   partial_text: ColumnType<string, string | undefined, string>;
+  /** The `seq` of the newest message its context held: the reply answers up to there. */
+  context_seq: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: number;
   updated_at: number;
 }

@@ -417,6 +417,44 @@ describe.each(DIALECTS)('the assistant on %s', (dialect) => {
     provider = await startFakeProvider();
   });
 
+  it('messages in a row get one answer, with all of them in its context', async () => {
+    await setUp();
+    const held = gate();
+    provider.script.push({ kind: 'reply', pieces: ['One', ' moment'], gates: new Map([[0, held.opened]]) });
+    const owner = await sessionFor({ id: 'the-owner' }, 'owner');
+    const user = await sessionFor({ id: 'ada', name: 'Ada' });
+    await createAssistant(owner.headers);
+    const conversation = await start(user.headers, 'First');
+    await provider.requested(1);
+    expect((await post(user.headers, conversation.id, 'Second')).statusCode).toBe(201);
+    expect((await post(user.headers, conversation.id, 'Third')).statusCode).toBe(201);
+    held.open();
+    await drain();
+    expect(provider.requests).toHaveLength(2);
+    expect(provider.requests[1]!.body.messages.slice(1).map((m) => m.content)).toEqual(['First', 'One moment', 'Second', 'Third']);
+    // (Stored in the order they came: the first reply ended after the two others were posted.)
+    expect((await messagesOf(user.headers, conversation.id)).map((m) => m.text)).toEqual(['First', 'Second', 'Third', 'One moment', 'Hello there!']);
+    expect((await t.db.store.db.selectFrom('assistant_replies').select('state').orderBy('created_at').orderBy('id').execute()).map((r) => r.state).sort()).toEqual(['done', 'done', 'skipped']);
+  });
+
+  it('the user’s messages count against their message limit; the assistant’s replies do not', async () => {
+    await provider?.close();
+    provider = await startFakeProvider();
+    t = await createTestApp({ dialect, assistant: TIMEOUTS, env: { PARLEY_MESSAGE_RATE_LIMIT: '3/1m' } });
+    const owner = await sessionFor({ id: 'the-owner' }, 'owner');
+    const user = await sessionFor({ id: 'ada', name: 'Ada' });
+    await createAssistant(owner.headers);
+    const conversation = await start(user.headers, 'One');
+    await drain();
+    expect((await post(user.headers, conversation.id, 'Two')).statusCode).toBe(201);
+    await drain();
+    expect((await post(user.headers, conversation.id, 'Three')).statusCode).toBe(201);
+    await drain();
+    // Three of the user's own and three replies: the fourth of the user's is the one refused.
+    expect((await messagesOf(user.headers, conversation.id)).filter((m) => m.type === 'assistant')).toHaveLength(3);
+    expect((await post(user.headers, conversation.id, 'Four')).statusCode).toBe(429);
+  });
+
   it('no assistant, or one for another organization: conversations show none and nothing is asked', async () => {
     await setUp();
     const owner = await sessionFor({ id: 'the-owner' }, 'owner');
