@@ -50,12 +50,16 @@ function authorName(m: Message): string {
   return author.name ?? (author.type !== 'user' ? author.type : author.id === null ? 'Deleted user' : author.agent ? 'Team' : 'Unnamed user');
 }
 
-/** One message of the text transcript: its first line after the time and author, the others indented. */
+/**
+ * One message of the text transcript: its first line after the time and author, the others indented, then
+ * one indented line per file (its name, type, size and where it is downloaded, relative to Parley's URL).
+ */
 export function transcriptLines(m: Message): string {
   const head = `[${stamp(Date.parse(m.createdAt))}] ${authorName(m)}${m.internal ? ' (internal note)' : ''}: `;
   if (m.deletedAt !== null) return `${head}Message deleted\n`;
   const [first, ...rest] = m.text.replace(/\r\n?/g, '\n').split('\n');
-  return `${head}${first}\n${rest.map((line) => `    ${line}\n`).join('')}`;
+  const files = m.attachments.map((a) => `    [file: ${a.name}, ${a.type}, ${a.size} bytes, ${a.url}]\n`);
+  return `${head}${first}\n${rest.map((line) => `    ${line}\n`).join('')}${files.join('')}`;
 }
 
 /** The other claims of the account's signed token, as the object they were signed as. */

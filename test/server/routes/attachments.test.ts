@@ -87,6 +87,11 @@ describe.each(DIALECTS)('attachments on %s', (dialect) => {
       });
       expect(file.headers['content-encoding']).toBeUndefined();
     }
+    // Exports carry it: the JSON transcript as the API shows it, the text one as a line.
+    const json = await t.app.inject({ method: 'GET', url: `/api/v1/admin/conversations/${conversation.id}/export?format=json`, headers: owner.headers });
+    expect(JSON.stringify(json.json())).toContain(JSON.stringify(attachment));
+    const txt = await t.app.inject({ method: 'GET', url: `/api/v1/admin/conversations/${conversation.id}/export?format=txt`, headers: owner.headers });
+    expect(txt.body).toContain(`: \n    [file: screen shot.png, image/png, ${PNG_3x2.length} bytes, ${attachment.url}]\n`);
     // An <img> of the widget carries the session's file token instead of the bearer header.
     const viaToken = await t.app.inject({ method: 'GET', url: `${attachment.url}?token=${alice.fileToken}` });
     expect(viaToken.statusCode).toBe(200);
