@@ -168,7 +168,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await redis.whenAvailable(1000);
   }
   const jwksFetch = options.jwksFetch ?? createSafeJwksFetch({ allowPrivate: config.jwksAllowPrivate });
-  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, redis, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}), ...(options.assistant ? { assistant: options.assistant } : {}), metrics, onBackgroundError: (error) => {
+  app.decorate('services', createServices({ config, store, now, publicUrl: () => publicUrl.value, jwksFetch, redis, ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}), assistant: {
+    ...options.assistant,
+    // The provider's failures are the operator's to see; their messages never carry the key (assistant/provider.ts).
+    onFailure: (replyId, error) => app.log.warn({ replyId, failure: error.failure, statusCode: error.statusCode }, `assistant reply failed: ${error.message}`),
+  }, metrics, onBackgroundError: (error) => {
     if (isDatabaseUnavailable(error)) metrics.databaseError('background');
     app.log.error({ err: error }, 'background work failed');
   } }));

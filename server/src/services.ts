@@ -59,6 +59,7 @@ import { createAssistantWrites } from './assistant/writes.js';
 import { createAssistantUseCases } from './use-cases/assistants.js';
 import { createAudited } from './use-cases/audited.js';
 import type { Resolve } from './outbound/http.js';
+import type { ProviderError } from './assistant/provider.js';
 import { createBlobStore } from './storage/blob-store.js';
 import { createAttachmentRepository } from './store/attachments.js';
 import { createAttachmentUseCases } from './use-cases/attachments.js';
@@ -82,7 +83,7 @@ export interface ServiceOptions {
   /** The app's metrics (metrics.ts): messages, outbox sends and backlog. */
   metrics?: Metrics;
   /** The assistant's deadlines (assistant/sender.ts DEFAULT_TIMEOUTS) and, for tests, its resolver. */
-  assistant?: Partial<AssistantTimeouts> & { resolve?: Resolve };
+  assistant?: Partial<AssistantTimeouts> & { resolve?: Resolve; /** Told of each reply the provider failed (the log). */ onFailure?: (replyId: string, error: ProviderError) => void };
 }
 
 export function createServices(options: ServiceOptions) {
@@ -114,14 +115,15 @@ export function createServices(options: ServiceOptions) {
     return { smtp: s.smtp, from: s.mailFrom ?? defaultMailFrom(publicUrl()) };
   });
   // The assistant (docs/assistant.md): its replies are outbox rows sent by a worker of their own.
-  const assistantTimeouts: AssistantTimeouts = { ...DEFAULT_TIMEOUTS, ...options.assistant };
+  const { resolve: _resolve, onFailure: assistantFailed, ...timeouts } = options.assistant ?? {};
+  const assistantTimeouts: AssistantTimeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const assistantResolve = options.assistant?.resolve;
   const notifications = createNotificationScheduler({ store, config });
   const replyRegistry = createReplyRegistry();
   const assistantWrites = createAssistantWrites({ events, conversations, notifications });
   const assistantRunner = createAssistantRunner({
     outbox,
-    sender: createAssistantSender({ store, bus, signals, conversations, presence: createPresenceRepository(store, redis), writes: assistantWrites, registry: replyRegistry, now, timeouts: assistantTimeouts, ...(assistantResolve ? { resolve: assistantResolve } : {}) }),
+    sender: createAssistantSender({ store, bus, signals, conversations, presence: createPresenceRepository(store, redis), writes: assistantWrites, registry: replyRegistry, now, timeouts: assistantTimeouts, ...(assistantResolve ? { resolve: assistantResolve } : {}), ...(assistantFailed ? { onFailure: assistantFailed } : {}) }),
     now,
     onStop: () => replyRegistry.stopAll(),
     ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}),
