@@ -83,7 +83,7 @@ export interface ServiceOptions {
   /** The app's metrics (metrics.ts): messages, outbox sends and backlog. */
   metrics?: Metrics;
   /** The assistant's deadlines (assistant/sender.ts DEFAULT_TIMEOUTS) and, for tests, its resolver. */
-  assistant?: Partial<AssistantTimeouts> & { resolve?: Resolve; /** Told of each reply the provider failed (the log). */ onFailure?: (replyId: string, error: ProviderError) => void };
+  assistant?: Partial<AssistantTimeouts> & { resolve?: Resolve; /** Told of each reply the provider failed (the log). */ onFailure?: (replyId: string, error: ProviderError) => void; /** Replies this instance streams at once (default 32; 0: none, another instance does). */ concurrency?: number };
 }
 
 export function createServices(options: ServiceOptions) {
@@ -115,7 +115,7 @@ export function createServices(options: ServiceOptions) {
     return { smtp: s.smtp, from: s.mailFrom ?? defaultMailFrom(publicUrl()) };
   });
   // The assistant (docs/assistant.md): its replies are outbox rows sent by a worker of their own.
-  const { resolve: _resolve, onFailure: assistantFailed, ...timeouts } = options.assistant ?? {};
+  const { resolve: _resolve, onFailure: assistantFailed, concurrency: assistantLanes, ...timeouts } = options.assistant ?? {};
   const assistantTimeouts: AssistantTimeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const assistantResolve = options.assistant?.resolve;
   const notifications = createNotificationScheduler({ store, config });
@@ -126,6 +126,7 @@ export function createServices(options: ServiceOptions) {
     sender: createAssistantSender({ store, bus, signals, conversations, presence: createPresenceRepository(store, redis), writes: assistantWrites, registry: replyRegistry, now, timeouts: assistantTimeouts, ...(assistantResolve ? { resolve: assistantResolve } : {}), ...(assistantFailed ? { onFailure: assistantFailed } : {}) }),
     now,
     onStop: () => replyRegistry.stopAll(),
+    ...(assistantLanes !== undefined ? { concurrency: assistantLanes } : {}),
     ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}),
   });
   const assistantUseCases = createAssistantUseCases({ audited: createAudited({ store, audit, now }), store, bus, access, writes: assistantWrites, registry: replyRegistry, timeouts: assistantTimeouts, now, ...(assistantResolve ? { resolve: assistantResolve } : {}) });
