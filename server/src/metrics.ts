@@ -19,6 +19,8 @@ export type MessageKind = 'user' | 'agent' | 'note';
 
 /** One try of an outbox row: sent, to be tried again, or failed for good. */
 export type OutboxSendOutcome = 'ok' | 'retry' | 'failed';
+/** How an assistant's reply ended. */
+export type AssistantReplyOutcome = 'done' | 'stopped' | 'failed' | 'limited' | 'skipped';
 
 /** From 1 ms (a stream on the instance that committed) to 5 s (a stream far behind, or a slow fan-out). */
 const DELIVERY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -94,6 +96,18 @@ export function createMetrics() {
     labelNames: ['connection', 'event'] as const,
     registers,
   });
+  const assistantReplies = new Counter({
+    name: 'parley_assistant_replies_total',
+    help: 'Replies of the assistant (docs/assistant.md), by outcome: done, stopped, failed (handed to the team), limited (a daily limit reached), skipped (not needed after all).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const assistantFirstToken = new Histogram({
+    name: 'parley_assistant_first_token_seconds',
+    help: 'From a reply starting (its job claimed) to the first token from the provider.',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 15],
+    registers,
+  });
   const httpSeconds = new Histogram({
     name: 'parley_http_request_duration_seconds',
     help: 'HTTP requests answered, by method, route pattern (unmatched for none) and status class (2xx, 4xx, …); event streams are not counted.',
@@ -135,6 +149,12 @@ export function createMetrics() {
     },
     redisError(connection: 'commands' | 'subscriber', event: 'error' | 'close'): void {
       redisErrors.inc({ connection, event });
+    },
+    assistantReplyEnded(outcome: AssistantReplyOutcome): void {
+      assistantReplies.inc({ outcome });
+    },
+    assistantFirstToken(seconds: number): void {
+      assistantFirstToken.observe(Math.max(0, seconds));
     },
     httpRequest(method: string, route: string | undefined, statusCode: number, seconds: number): void {
       httpSeconds.observe({ method, route: route ?? 'unmatched', status_class: `${Math.floor(statusCode / 100)}xx` }, seconds);

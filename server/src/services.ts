@@ -123,7 +123,7 @@ export function createServices(options: ServiceOptions) {
   const assistantWrites = createAssistantWrites({ events, conversations, notifications });
   const assistantRunner = createAssistantRunner({
     outbox,
-    sender: createAssistantSender({ store, bus, signals, conversations, presence: createPresenceRepository(store, redis), writes: assistantWrites, registry: replyRegistry, now, timeouts: assistantTimeouts, ...(assistantResolve ? { resolve: assistantResolve } : {}), ...(assistantFailed ? { onFailure: assistantFailed } : {}) }),
+    sender: createAssistantSender({ store, bus, signals, conversations, presence: createPresenceRepository(store, redis), writes: assistantWrites, registry: replyRegistry, now, timeouts: assistantTimeouts, ...(assistantResolve ? { resolve: assistantResolve } : {}), ...(assistantFailed ? { onFailure: assistantFailed } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) }),
     now,
     onStop: () => replyRegistry.stopAll(),
     ...(assistantLanes !== undefined ? { concurrency: assistantLanes } : {}),

@@ -27,6 +27,7 @@ import type { ConversationRepository, ConversationRow } from '../store/conversat
 import { createOutboxRepository, type OutboxRow } from '../store/outbox.js';
 import type { PresenceRepository } from '../store/presence.js';
 import type { EventRow } from '../store/events.js';
+import type { Metrics } from '../metrics.js';
 import { createUserRepository, type UserRow } from '../store/users.js';
 import { ASSISTANT_REPLY_KIND, replyOrderingKey } from './chat-hook.js';
 import { buildContext, estimateTokens, readHistory } from './context.js';
@@ -68,6 +69,8 @@ export interface AssistantSenderDeps {
   resolve?: Resolve;
   /** Told of each provider failure (the log; never the key, which no message carries). */
   onFailure?: (replyId: string, error: ProviderError) => void;
+  /** Told how each reply ended, and how long its first token took (the metrics). */
+  metrics?: Pick<Metrics, 'assistantReplyEnded' | 'assistantFirstToken'>;
 }
 
 type Ending = { state: 'done' | 'stopped' | 'failed' | 'skipped'; text: string; tokens: number; notice: AssistantNotice | null };
@@ -123,6 +126,7 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
       return events;
     });
     if (published === null) return;
+    deps.metrics?.assistantReplyEnded(ending.notice === 'limit_reached' ? 'limited' : ending.state);
     await writes.publishAll(deps.bus, conversation.id, published);
     // A reply that never started (skipped) was never announced: nothing to end on the streams.
     if (ending.state === 'skipped' && published.length === 0) return;
@@ -188,6 +192,7 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
 
     let usage: number | null = null;
     let failure: ProviderError | null = null;
+    const startedAt = performance.now();
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -203,7 +208,10 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
             ...(deps.resolve ? { resolve: deps.resolve } : {}),
           })) {
             if (piece.delta !== undefined) {
-              if (text === '') clearTimeout(firstTokenTimer);
+              if (text === '') {
+                clearTimeout(firstTokenTimer);
+                deps.metrics?.assistantFirstToken((performance.now() - startedAt) / 1000);
+              }
               onDelta(piece.delta);
             }
             if (piece.usage) usage = piece.usage.totalTokens;

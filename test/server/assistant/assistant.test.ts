@@ -203,6 +203,9 @@ describe.each(DIALECTS)('the assistant on %s', (dialect) => {
     expect((await call(owner.headers, 'GET', `/api/v1/admin/assistants/${assistant.id}/usage?day=2026-11-19`)).json()).toEqual({ day: '2026-11-19', users: [], organizations: [] });
     // The conversation list shows the assistant too (the list is cached in the store, not read per row).
     expect((await call(user.headers, 'GET', '/api/v1/conversations')).json().conversations[0].assistant).toEqual({ name: 'Parley Bot', active: true });
+    const metrics = await t.app.metrics.render();
+    expect(metrics).toContain('parley_assistant_replies_total{outcome="done"} 2');
+    expect(metrics).toContain('parley_assistant_first_token_seconds_count 2');
     // No response carried the key.
     expect(usage.body + (await call(owner.headers, 'GET', '/api/v1/admin/assistants')).body).not.toContain(KEY);
   });
