@@ -311,6 +311,17 @@ describe('the Assistant page', () => {
     expect(d.q('[data-testid=test-reply]')).toBeNull();
     expect(d.text(d.q('[data-testid=test-said]'))).toBe('');
 
+    // A change not saved yet is not what Test uses: said beside it, until saved or undone.
+    expect(d.q('.assistant-test .warning')).toBeNull();
+    await input(d.control('Model'), 'gpt-4o');
+    expect(d.text(d.q('.assistant-test .warning'))).toBe('The settings below have changes not saved yet: Test uses the saved ones.');
+    await input(d.control('Model'), 'gpt-4o-mini');
+    expect(d.q('.assistant-test .warning')).toBeNull();
+    await input(d.control('Replace the API key'), 'sk-typed');
+    expect(d.q('.assistant-test .warning')).not.toBeNull();
+    await click(d.button('Save changes'));
+    await until(() => expect(d.q('.assistant-test .warning')).toBeNull());
+
     answer = () => ok({ reply: 'Bonjour', firstTokenMs: 2345 });
     await click(d.button('Test'));
     await until(() => expect(d.text(d.q('[data-testid=test-said]'))).toBe('Answered: first token after 2.3 s.'));
@@ -332,13 +343,20 @@ describe('the Assistant page', () => {
       },
       '2026-02-27': { day: '2026-02-27', users: [], organizations: [] },
     };
-    serveAssistants([assistant('ast_1')], { [`GET ${BASE}/ast_1/usage`]: (call) => ok(days[call.query.get('day') ?? '2026-03-01']) });
+    serveAssistants([assistant('ast_1')], {
+      [`GET ${BASE}/ast_1/usage`]: (call) => {
+        const day = call.query.get('day') ?? '2026-03-01';
+        return ok(days[day] ?? { day, users: [], organizations: [] });
+      },
+    });
     await d.mount('#/assistant/ast_1');
     // The first ask names no day: the server's today, whatever this browser's clock says.
     await until(() => expect(d.control('Day (UTC)').value).toBe('2026-03-01'));
     expect(d.control('Day (UTC)').max).toBe('2026-03-01');
     expect(callsTo('GET', `${BASE}/ast_1/usage`).map((c) => c.query.toString())).toEqual(['']);
-    expect(d.text(d.q('[data-testid=usage-said]'))).toBe('Usage on 2026-03-01.');
+    expect(d.text(d.q('[data-testid=usage-said]'))).toBe('2026-03-01: 13 replies, 15,390 tokens, for 2 users.');
+    // No day after the server's today.
+    expect(d.button('Next day').disabled).toBe(true);
     const tableRows = (cls: string) => d.all(`table.${cls} tbody tr`).map((tr) => [...tr.querySelectorAll('th, td')].map((c) => d.text(c)));
     expect(d.all('table.usage-users thead th').map((th) => d.text(th))).toEqual(['Name', 'Email', 'Messages', 'Tokens']);
     expect(tableRows('usage-users')).toEqual([
@@ -356,5 +374,15 @@ describe('the Assistant page', () => {
     expect(d.q('table.usage-users')).toBeNull();
     // The status line says it once: no empty tables under it.
     expect(d.all('.usage h3, .usage .empty')).toEqual([]);
+
+    // Previous and Next day step by one UTC day, across a month's end.
+    await click(d.button('Next day'));
+    await click(d.button('Next day'));
+    await until(() => expect(d.text(d.q('[data-testid=usage-said]'))).toBe('2026-03-01: 13 replies, 15,390 tokens, for 2 users.'));
+    expect(callsTo('GET', `${BASE}/ast_1/usage`).slice(-2).map((c) => c.query.get('day'))).toEqual(['2026-02-28', '2026-03-01']);
+    expect(d.control('Day (UTC)').value).toBe('2026-03-01');
+    expect(d.button('Next day').disabled).toBe(true);
+    await click(d.button('Previous day'));
+    expect(callsTo('GET', `${BASE}/ast_1/usage`).at(-1)!.query.get('day')).toBe('2026-02-28');
   });
 });

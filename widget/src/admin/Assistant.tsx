@@ -79,7 +79,7 @@ function List({ assistants, said }: { assistants: Assistant[]; said: string | nu
 }
 
 /** "Test": one message to the provider with the saved settings; its reply and time to first token, or what failed. */
-function TestPanel({ api, assistant }: { api: AdminApi; assistant: Assistant }) {
+function TestPanel({ api, assistant, unsaved }: { api: AdminApi; assistant: Assistant; unsaved: boolean }) {
   const [state, setState] = useState<{ busy: boolean; result: { reply: string; firstTokenMs: number } | null; error: string | null }>({ busy: false, result: null, error: null });
   const id = useId();
   const test = async () => {
@@ -94,6 +94,7 @@ function TestPanel({ api, assistant }: { api: AdminApi; assistant: Assistant }) 
     <div class="assistant-test" role="group" aria-labelledby={`${id}-test`}>
       <h3 id={`${id}-test`}>Test</h3>
       <p class="muted">Sends a short message to the model with the saved settings, as a user’s first message would be.</p>
+      {unsaved && <p class="warning">The settings below have changes not saved yet: Test uses the saved ones.</p>}
       <div class="row">
         <button type="button" disabled={state.busy} onClick={() => void test()}>
           Test
@@ -121,6 +122,7 @@ function Detail({ api, assistant, back, said, onSaved, onDeleted }: {
   onDeleted: (gone: Assistant) => void;
 }) {
   const remove = useAction();
+  const [unsaved, setUnsaved] = useState(false);
   const id = useId();
   return (
     <>
@@ -136,12 +138,12 @@ function Detail({ api, assistant, back, said, onSaved, onDeleted }: {
           <span class="mono">{assistant.model}</span> at <span class="mono">{hostOf(assistant.baseUrl)}</span> · answers: {(ANSWER_TEXT.get(assistant.answers) ?? assistant.answers).toLowerCase()} ·
           organizations: {assistant.organizationIds === null ? 'all' : assistant.organizationIds.join(', ')}
         </p>
-        <TestPanel key={assistant.id} api={api} assistant={assistant} />
+        <TestPanel key={assistant.id} api={api} assistant={assistant} unsaved={unsaved} />
       </section>
       <AssistantUsageView key={assistant.id} api={api} assistantId={assistant.id} />
       <section class="card" aria-labelledby={`${id}-settings`}>
         <h2 id={`${id}-settings`}>Settings</h2>
-        <AssistantForm key={assistant.id} api={api} assistant={assistant} onSaved={onSaved}>
+        <AssistantForm key={assistant.id} api={api} assistant={assistant} onSaved={onSaved} onDirty={setUnsaved}>
           <ConfirmButton
             label="Delete assistant"
             question={`Delete ${assistant.name}? It stops answering at once.`}

@@ -7,7 +7,7 @@
  * under its field, focus on the first), then by the server, whose refusal is said by its code.
  */
 import type { InputHTMLAttributes, JSX } from 'preact';
-import { useId, useState } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
 import type { AdminApi, Assistant, AssistantAnswers, AssistantInput, AssistantLimits } from './api.js';
 import { Notice, useAction } from './ui.js';
 
@@ -169,10 +169,12 @@ const valueOf = (e: Event) => (e.currentTarget as HTMLInputElement | HTMLTextAre
 const checkedOf = (e: Event) => (e.currentTarget as HTMLInputElement).checked;
 
 /** `assistant` null: a new one, created on submit and handed to `onSaved`; else that one, changed. */
-export function AssistantForm({ api, assistant, onSaved, children }: {
+export function AssistantForm({ api, assistant, onSaved, onDirty, children }: {
   api: AdminApi;
   assistant: Assistant | null;
   onSaved: (saved: Assistant) => void;
+  /** Told whether the form holds changes not saved yet (an assistant's form only). */
+  onDirty?: (dirty: boolean) => void;
   /** More buttons for the form's last row (Delete). */
   children?: JSX.Element;
 }) {
@@ -185,6 +187,8 @@ export function AssistantForm({ api, assistant, onSaved, children }: {
   const problem = (key: FieldKey) => (shown.has(key) ? problems.get(key) : undefined);
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const seen = (key: FieldKey) => () => setShown((keys) => new Set([...keys, key]));
+  const dirty = assistant !== null && (draft.apiKey.trim() !== '' || Object.keys(changesOf(values, assistant)).length > 0);
+  useEffect(() => onDirty?.(dirty), [dirty]);
 
   const submit = (e: Event) => {
     e.preventDefault();
@@ -360,7 +364,7 @@ export function AssistantForm({ api, assistant, onSaved, children }: {
 
       <fieldset class="field limits">
         <legend>Daily limits</legend>
-        <p class="muted">Per UTC day; empty is unlimited. When one is reached the assistant stops and the team answers.</p>
+        <p class="muted">The assistant’s replies and their tokens per UTC day; empty is unlimited. When one is reached the assistant stops and the team answers.</p>
         <div class="limit-grid">
           {LIMITS.map(([key, label]) => (
             <div key={key}>
