@@ -154,7 +154,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)('the Assistant page in Chromium', (
     problems.check();
   });
 
-  it('on a phone, the form (with its errors shown) and an assistant’s page fit the width and are axe-clean', async () => {
+  it('on a phone, the form (with its errors shown), an assistant’s page and the list fit the width and are axe-clean', async () => {
     const created = await phone.request.post(`${server!.origin}/api/v1/admin/assistants`, {
       headers: { origin: server!.origin },
       data: { name: 'A rather long assistant name for a phone', baseUrl, model: 'fake-model-with-a-long-name', apiKey: GOOD_KEY, systemPrompt: 'Be brief.', answers: 'when_offline', allowPrivateAddress: true, organizationIds: ['default'] },
@@ -186,9 +186,13 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)('the Assistant page in Chromium', (
     await page.screenshot({ path: outputPath('admin-assistant-phone-detail.png'), fullPage: true });
     expect(await sideways(page)).toEqual([]);
     expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await seriousAxeViolations(page), 'dark').toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.goto(`${server!.origin}/admin#/assistant`);
     await page.locator('table.assistants').waitFor();
     expect(await sideways(page)).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await page.close();
     problems.check();
   });
