@@ -80,6 +80,10 @@ export interface ApiClient {
   upload?(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment>;
   /** The attaching code (chat/upload.ts), loaded on first use. */
   uploads?(): Promise<typeof import('../chat/upload.js')>;
+  /** "Talk to a person": hands the conversation to the team (docs/assistant.md). Optional, like `markRead`. */
+  handoff?(conversationId: string): Promise<Conversation>;
+  /** Stops the assistant's reply in progress there. */
+  stopReply?(conversationId: string): Promise<void>;
   /** Where an attachment is read from (for the widget, with its session's file token). */
   fileUrl?(attachment: Attachment): string;
   /**
@@ -144,6 +148,8 @@ export function createApiClient(baseUrl: string, auth: () => Auth, fetchImpl: ty
     deleteMessage: (id, messageId) => call('DELETE', `/api/v1/conversations/${enc(id)}/messages/${enc(messageId)}`),
     presence: () => call('GET', '/api/v1/presence'),
     logout: () => call('POST', '/api/v1/auth/logout'),
+    handoff: async (id) => (await call<{ conversation: Conversation }>('POST', `/api/v1/conversations/${enc(id)}/handoff`)).conversation,
+    stopReply: (id) => call('POST', `/api/v1/conversations/${enc(id)}/assistant/stop`),
     uploads: load,
     // Rejects with the API's `{status, code, message}` (upload.ts).
     upload: async (id, file, onProgress) => (await load()).uploadFile(`${baseUrl}/api/v1/conversations/${enc(id)}/attachments`, (auth() as { token?: string }).token, file, onProgress),

@@ -18,6 +18,7 @@ import { ConversationList } from './conversation-list.js';
 import { authorName, isMine } from './format.js';
 import { Home, Presence, type HomeInfo } from './home.js';
 import { MessageItem } from './message.js';
+import { Markdown } from './markdown.js';
 import { AttachButton, useAttach, type AttachState } from './attach.js';
 import type { Strings } from './strings.js';
 import { useChat, type LiveSource } from './use-chat.js';
@@ -114,7 +115,7 @@ export interface ChatViewProps {
 }
 
 export function ChatView({ api, me, live, t, lang, compact = false, documentId = null, onRoomError, visible = true, home, openId }: ChatViewProps) {
-  const { state, online, select, deselect, loadOlder, start, send, edit, remove, typing } = useChat(api, me, live, documentId, visible);
+  const { state, online, select, deselect, loadOlder, start, send, edit, remove, typing, handoff, stopReply } = useChat(api, me, live, documentId, visible);
   const team = home?.teamName ?? null;
   // The wide layout's "New conversation": a composer in the thread until its first message is sent.
   const [drafting, setDrafting] = useState(false);
@@ -181,6 +182,7 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
   const seenAt = selected ? items.findIndex((m) => m.id === state.seen[selected.id]) : -1;
   const H = compact ? 'h3' : 'h2';
   const typer = selected ? state.typing[selected.id] : undefined;
+  const reply = selected ? state.replies[selected.id] : undefined;
   const title = selected ? (selected.title ?? (room ? documentId : t.newConversation)) : null;
 
   const loadMore = () => {
@@ -298,6 +300,19 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
                       fileUrl={api.fileUrl ?? ((a) => a.url)}
                     />
                   ))}
+                  {reply && (
+                    <li class="msg theirs streaming" aria-busy="true" data-reply-id={reply.replyId}>
+                      <div class="meta">
+                        <span class="author">{selected.assistant?.name ?? t.authors.assistant}</span>{' '}
+                        <button type="button" class="stop" onClick={() => stopReply(selected.id)}>
+                          {t.stop}
+                        </button>
+                      </div>
+                      <div class="text" dir="auto">
+                        {reply.text ? <Markdown text={reply.text} /> : '…'}
+                      </div>
+                    </li>
+                  )}
                 </ol>
                 {scroll.below && (
                   <button type="button" class="jump" onClick={scroll.jump}>
@@ -309,6 +324,11 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
                 <p class="typer" role="status">
                   {t.typing(typer.name ?? (typer.agent ? team || t.support : t.authors.user))}
                 </p>
+              )}
+              {selected.assistant?.active && !readOnly && (
+                <button type="button" class="handoff" onClick={() => void handoff(selected.id)}>
+                  {t.talkToPerson}
+                </button>
               )}
               {readOnly ? (
                 <p class="readonly" role="note">

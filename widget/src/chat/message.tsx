@@ -57,7 +57,7 @@ export function MessageItem({ message, me, t, lang, seen, team, own, onRetry, fi
   };
   const changeable = own && mine && !gone && message.status === 'sent' && Date.now() - Date.parse(message.createdAt) < MESSAGE_EDIT_WINDOW_MS;
   return (
-    <li class={`msg ${mine ? 'mine' : 'theirs'} ${message.status}`} data-status={message.status} data-message-id={message.id} ref={li}>
+    <li class={`msg ${mine ? 'mine' : author.type === 'system' ? 'system' : 'theirs'} ${message.status}`} data-status={message.status} data-message-id={message.id} ref={li}>
       <div class="meta">
         {author.agent && !mine && <Avatar url={author.avatarUrl} name={name} cls="face" />}
         <span class="author">{name}</span> <time dateTime={message.createdAt}>{time(message.createdAt, lang)}</time>

@@ -66,6 +66,10 @@ export const en = {
   cancel: 'Cancel',
   /** An edit or deletion refused because the message is older than the time allowed. */
   locked: 'This message can no longer be changed.',
+  /** Stops the assistant's reply as it streams in. */
+  stop: 'Stop',
+  /** Hands a conversation the assistant answers to the team. */
+  talkToPerson: 'Talk to a person',
   /** The composer's button that attaches files (also its label). */
   attach: 'Attach files',
   /** An author without a name, by type. */

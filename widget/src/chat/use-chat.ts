@@ -12,7 +12,7 @@
  * asked while the view is shown.
  */
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
-import type { Attachment, Conversation, ConversationReadEvent, ConversationSummary, Message, MessageChangedEvent, TypingEvent, User } from '../../../shared/src/api.js';
+import type { AssistantReplyEvent, MessageDeltaEvent, Attachment, Conversation, ConversationReadEvent, ConversationSummary, Message, MessageChangedEvent, TypingEvent, User } from '../../../shared/src/api.js';
 import { EVENT, TYPING_SEND_INTERVAL_MS } from '../../../shared/src/constants.js';
 import { ApiError, newClientMessageId, type ApiClient } from '../api/client.js';
 import { usePresence } from './use-presence.js';
@@ -53,6 +53,8 @@ export interface ChatState {
   seen: Record<string, string>;
   /** Per conversation, who else is typing in it (the latest to say so). */
   typing: Record<string, TypingEvent>;
+  /** Per conversation, the assistant's reply as it streams in, until its stored message arrives. */
+  replies: Record<string, { replyId: string; text: string }>;
 }
 
 /** A stream of server-sent events: `(type, data)` callbacks; returns an unsubscribe function. */
@@ -80,6 +82,8 @@ type Action =
   /** `userId` stopped typing in the conversation (their time ran out, or their message arrived). */
   | { type: 'typed'; conversationId: string; userId: string | null }
   | { type: 'room'; room: Partial<RoomState> }
+  /** The assistant's reply: begun, a piece of it, or over (`delta` absent). */
+  | { type: 'reply'; event: MessageDeltaEvent | AssistantReplyEvent; over?: boolean }
   | { type: 'error'; error: string | null };
 
 const activity = (c: ChatConversation) => c.lastMessageAt ?? c.createdAt;
@@ -230,10 +234,29 @@ function reducer(state: ChatState, action: Action): ChatState {
       return { ...state, error: action.error };
     case 'room':
       return state.room ? { ...state, room: { ...state.room, ...action.room } } : state;
+    case 'reply':
+      return { ...state, replies: streamed(state.replies, action.event, action.over === true) };
   }
 }
 
-export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, heard: [], room: null, seen: {}, typing: {} };
+/**
+ * The replies streaming in after `event`: a piece lands at its offset (a piece delivered twice changes
+ * nothing; after a gap the reply waits for its stored message); the reply goes when it is over.
+ */
+function streamed(replies: ChatState['replies'], event: MessageDeltaEvent | AssistantReplyEvent, over: boolean): ChatState['replies'] {
+  const { conversationId, replyId } = event;
+  const current = replies[conversationId]?.replyId === replyId ? replies[conversationId]!.text : '';
+  if (over) {
+    if (replies[conversationId]?.replyId !== replyId) return replies;
+    const { [conversationId]: _, ...rest } = replies;
+    return rest;
+  }
+  const piece = 'delta' in event ? event : null;
+  const text = !piece ? current : piece.offset <= current.length ? current.slice(0, piece.offset) + piece.delta : current;
+  return { ...replies, [conversationId]: { replyId, text: text.length >= current.length ? text : current } };
+}
+
+export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, heard: [], room: null, seen: {}, typing: {}, replies: {} };
 
 const codeOf = (error: unknown) => (error instanceof ApiError ? error.code : 'internal_error');
 
@@ -350,6 +373,10 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
         const message = (data as { message: Message }).message;
         const mine = message.author.type === 'user' && message.author.id === meId.current;
         dispatch({ type: 'message', message: { ...message, status: 'sent' }, announce: !mine });
+        // The assistant's stored reply takes the place of what streamed.
+        if (message.author.type === 'assistant' && message.clientMessageId) dispatch({ type: 'reply', event: { conversationId: message.conversationId, replyId: message.clientMessageId }, over: true });
+      } else if (type === EVENT.assistantReplying || type === EVENT.messageDelta || type === EVENT.assistantEnded) {
+        dispatch({ type: 'reply', event: data as MessageDeltaEvent, over: type === EVENT.assistantEnded });
       } else if (type === EVENT.conversationCreated) {
         const conversation = (data as { conversation: Conversation }).conversation;
         if (documentId === null && !conversation.documentId) dispatch({ type: 'upsertConversation', conversation });
@@ -458,5 +485,15 @@ export function useChat(api: ApiClient, me: User, live: LiveSource, documentId: 
     api.typing?.(id).catch(() => undefined);
   };
 
-  return { state, online, select, deselect, loadOlder, start, send, edit, remove, typing, clearError: () => dispatch({ type: 'error', error: null }) };
+  /** "Talk to a person": the conversation goes to the team, the assistant stays quiet in it. */
+  const handoff = async (id: string) => {
+    try {
+      dispatch({ type: 'upsertConversation', conversation: await api.handoff!(id), known: true });
+    } catch (error) {
+      dispatch({ type: 'error', error: codeOf(error) });
+    }
+  };
+  const stopReply = (id: string) => void api.stopReply?.(id).catch(() => undefined);
+
+  return { state, online, select, deselect, loadOlder, start, send, edit, remove, typing, handoff, stopReply, clearError: () => dispatch({ type: 'error', error: null }) };
 }

@@ -53,6 +53,8 @@ export const ar: LocaleStrings = {
   deleteConfirm: 'حذف هذه الرسالة؟',
   cancel: 'إلغاء',
   locked: 'لم يعد بالإمكان تغيير هذه الرسالة.',
+  stop: 'إيقاف',
+  talkToPerson: 'التحدث إلى شخص',
   attach: 'إرفاق ملفات',
   authors: { user: 'مستخدم', assistant: 'المساعد', system: 'النظام' },
   ...LAUNCHER_STRINGS.get('ar')!,

@@ -53,6 +53,8 @@ export const fr: LocaleStrings = {
   deleteConfirm: 'Supprimer ce message ?',
   cancel: 'Annuler',
   locked: 'Ce message ne peut plus être modifié.',
+  stop: 'Arrêter',
+  talkToPerson: 'Parler à une personne',
   attach: 'Joindre des fichiers',
   authors: { user: 'Utilisateur', assistant: 'Assistant', system: 'Système' },
   ...LAUNCHER_STRINGS.get('fr')!,
