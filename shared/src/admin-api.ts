@@ -98,7 +98,7 @@ export const ExamplesSchema = Type.Object({ examples: Type.Object({ node: Type.S
 export const InboxConversationSchema = Type.Composite([
   ConversationSchema,
   Type.Object({
-    unanswered: Type.Boolean({ description: 'Open, and its last message (notes aside) is not from an owner or admin' }),
+    unanswered: Type.Boolean({ description: 'Open, and its last message (notes aside) is not from an owner or admin, nor from the assistant' }),
     participants: Type.Array(
       Type.Object({
         id: Type.String(),
@@ -110,7 +110,7 @@ export const InboxConversationSchema = Type.Composite([
   }),
 ]);
 /** `GET /api/v1/admin/inbox/counts`: how many conversations wait for an answer (their last message is not an administrator's). */
-export const InboxCountsSchema = Type.Object({ waiting: Type.Integer({ minimum: 0, description: 'Open conversations whose last message (notes aside) is not from an owner or admin.' }) });
+export const InboxCountsSchema = Type.Object({ waiting: Type.Integer({ minimum: 0, description: 'Open conversations whose last message (notes aside) is not from an owner or admin, nor from the assistant.' }) });
 export type InboxCounts = Static<typeof InboxCountsSchema>;
 
 /** The views of the inbox, each a status and an assignee filter, and how many conversations each holds. */

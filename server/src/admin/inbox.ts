@@ -43,7 +43,8 @@ export function createInbox(deps: { conversations: ConversationRepository; messa
       const lastMessage = lastAnswerable.get(row.id);
       return {
         ...presentConversation(row, last.get(row.id), assistantOf),
-        unanswered: row.status === 'open' && lastMessage !== undefined && lastMessage.author_role !== 'owner' && lastMessage.author_role !== 'admin',
+        // Answered by the team, or by the assistant (until it hands the conversation over: docs/assistant.md).
+        unanswered: row.status === 'open' && lastMessage !== undefined && lastMessage.author_role !== 'owner' && lastMessage.author_role !== 'admin' && lastMessage.author_type !== 'assistant',
         participants: participants
           .filter((p) => p.conversation_id === row.id)
           .map((p) => ({ id: p.id, name: p.name, agent: p.role === 'owner' || p.role === 'admin', lastReadMessageId: p.last_read_message_id })),

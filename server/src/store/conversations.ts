@@ -184,6 +184,8 @@ export function createConversationRepository({ db }: Store) {
         .where('c.status', '=', 'open')
         .where('m.seq', '=', (eb) => eb.selectFrom('messages as l').select((l) => l.fn.max('l.seq').as('s')).whereRef('l.conversation_id', '=', 'c.id').where('l.internal', '=', 0))
         .where((eb) => eb.or([eb('u.role', 'is', null), eb('u.role', 'not in', ['owner', 'admin'])]))
+        // Answered by the assistant (docs/assistant.md): not waiting until it hands the conversation over.
+        .where('m.author_type', '!=', 'assistant')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirst();
       return Number(row?.n ?? 0);

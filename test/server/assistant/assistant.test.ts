@@ -341,9 +341,14 @@ describe.each(DIALECTS)('the assistant on %s', (dialect) => {
     await drain();
     expect(provider.requests).toHaveLength(1);
 
+    // Answered by the assistant: not waiting for the team, until it is handed over.
+    const waiting = async () => (await call(owner.headers, 'GET', '/api/v1/admin/inbox/counts')).json().waiting;
+    const unanswered = async () => (await call(owner.headers, 'GET', '/api/v1/admin/conversations?status=all')).json().conversations.find((c: { id: string }) => c.id === conversation.id).unanswered;
+    expect([await waiting(), await unanswered()]).toEqual([0, false]);
     const handed = await call(user.headers, 'POST', `/api/v1/conversations/${conversation.id}/handoff`);
     expect(handed.statusCode).toBe(200);
     expect(handed.json().conversation).toMatchObject({ status: 'open', assigneeId: null, assistant: { name: 'Ada', active: false }, lastMessage: { author: { type: 'system', id: null, name: null, avatarUrl: null, agent: false }, text: 'The conversation was passed to the team.' } });
+    expect([await waiting(), await unanswered()]).toEqual([1, true]);
     expect((await call(user.headers, 'POST', `/api/v1/conversations/${conversation.id}/handoff`)).statusCode).toBe(200);
     expect((await messagesOf(user.headers, conversation.id)).filter((m) => m.type === 'system').map((m) => m.text)).toEqual(['The conversation was passed to the team.']);
     // The team is alerted as for a user's message (the agent notification is scheduled).
