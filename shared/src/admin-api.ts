@@ -251,7 +251,8 @@ export const CreatedAdminApiKeySchema = Type.Object({ apiKey: AdminApiKeySchema,
 export const ErrorSchema = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 
 // The assistant (docs/assistant.md). The API key goes in, never out: only its last four characters are shown.
-const AssistantLimit = Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }));
+// Null first: with Ajv's type coercion (Fastify's default), an integer first would turn a null ("unlimited") into 0.
+const AssistantLimit = Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 1_000_000_000 })]);
 export const AssistantLimitsSchema = Type.Object(
   {
     userMessagesPerDay: AssistantLimit,
