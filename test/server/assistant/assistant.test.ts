@@ -466,6 +466,36 @@ describe.each(DIALECTS)('the assistant on %s', (dialect) => {
     expect((await post(user.headers, conversation.id, 'Four')).statusCode).toBe(429);
   });
 
+  it('document rooms: answered only with documentRooms; a viewer hears the reply stream', async () => {
+    await setUp();
+    const owner = await sessionFor({ id: 'the-owner' }, 'owner');
+    const grant = (accessRole: string) => ({ permissions: { resources: [{ type: 'document', id: 'doc-1', organizationId: 'default', accessRole }] } });
+    const signInWith = async (user: Record<string, unknown>, extra: Record<string, unknown>) => {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user, ...extra }) } });
+      return { authorization: `Bearer ${res.json().session.token}` };
+    };
+    const editor = await signInWith({ id: 'ed', name: 'Ed' }, grant('editor'));
+    const viewer = await signInWith({ id: 'vi', name: 'Vi' }, grant('viewer'));
+    const assistant = await createAssistant(owner.headers);
+    const room = (await call(editor, 'POST', '/api/v1/documents/doc-1/open')).json().conversation;
+    expect(room.assistant).toBeNull();
+    expect((await post(editor, room.id, 'In the room')).statusCode).toBe(201);
+    await drain();
+    expect(provider.requests).toHaveLength(0);
+
+    expect((await call(owner.headers, 'PATCH', `/api/v1/admin/assistants/${assistant.id}`, { documentRooms: true })).statusCode).toBe(200);
+    expect((await call(viewer, 'POST', '/api/v1/documents/doc-1/open')).json().conversation.assistant).toEqual({ name: 'Ada', active: true });
+    const stream = await open(viewer);
+    expect((await post(editor, room.id, 'Now answer')).statusCode).toBe(201);
+    await stream.until((f) => f.some((x) => x.event === 'assistant.ended'));
+    await drain();
+    expect(dataOf(stream.frames, 'message.delta').map((d) => d.delta).join('')).toBe('Hello there!');
+    expect(provider.requests[0]!.body.messages.slice(1)).toEqual([
+      { role: 'user', content: 'In the room' },
+      { role: 'user', content: 'Now answer' },
+    ]);
+  });
+
   it('no assistant, or one for another organization: conversations show none and nothing is asked', async () => {
     await setUp();
     const owner = await sessionFor({ id: 'the-owner' }, 'owner');
