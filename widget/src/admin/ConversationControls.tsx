@@ -168,3 +168,43 @@ export function ConversationControls({ conversation, meId, admins, onChange, now
     </div>
   );
 }
+
+/**
+ * Whether the conversation's AI assistant answers it (docs/assistant.md): "AI assistant answering" with its
+ * name and Take over, which makes it quiet there for good; or "Handed to the team" once it no longer
+ * answers (taken over, or passed to the team by the user or by a failure). Nothing without an assistant.
+ */
+export function AssistantStatus({ assistant, onTakeOver }: { assistant: Conversation['assistant'] | undefined; onTakeOver: () => Promise<void> }) {
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<Note>(null);
+  if (!assistant) return null;
+  const takeOver = async () => {
+    setBusy(true);
+    setNote(null);
+    try {
+      await onTakeOver();
+      setNote({ ok: true, text: `You took over: ${assistant.name} no longer answers in this conversation.` });
+    } catch (e) {
+      setNote({ ok: false, text: errorText(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="assistant-status" data-testid="assistant-status">
+      {assistant.active ? (
+        <>
+          <span class="badge ai">
+            AI assistant answering: <strong>{assistant.name}</strong>
+          </span>{' '}
+          <button type="button" disabled={busy} onClick={() => void takeOver()}>
+            Take over
+          </button>
+        </>
+      ) : (
+        <span class="badge handed">Handed to the team</span>
+      )}{' '}
+      <Notice note={note} inline />
+    </div>
+  );
+}

@@ -3,11 +3,12 @@
  * of a search, a page at a time, and the open one's thread (Thread.tsx) beside them. Live events keep the
  * list, the thread and, a moment after a burst of them, the counts current. Below 768 px the list and the
  * open conversation are two screens (admin.css): the route says which one shows, and a Back link leads from
- * the conversation to the list, with focus following.
+ * the conversation to the list, with focus following. A conversation its AI assistant answers is tagged
+ * "AI" in the list, and says so while the assistant writes.
  */
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { InboxView } from '../../../shared/src/admin-api.js';
-import type { Conversation, ConversationReadEvent, Message, TypingEvent, User } from '../../../shared/src/api.js';
+import type { AssistantReplyEvent, Conversation, ConversationReadEvent, Message, MessageDeltaEvent, TypingEvent, User } from '../../../shared/src/api.js';
 import { EVENT } from '../../../shared/src/constants.js';
 import type { AdminApi, AdminUser, InboxConversation, InboxQuery } from './api.js';
 import { twoScreens, UNTITLED, who } from './ConversationTitle.js';
@@ -158,6 +159,20 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
           if (!event.agent && event.userId !== me.id) typing.start(event);
           return;
         }
+        // The assistant's reply as it streams: for the moment only, nothing for the list to ask again.
+        case EVENT.assistantReplying: {
+          const event = data as AssistantReplyEvent;
+          dispatch({ type: 'replying', conversationId: event.conversationId, replyId: event.replyId });
+          return;
+        }
+        case EVENT.messageDelta:
+          dispatch({ type: 'delta', event: data as MessageDeltaEvent });
+          return;
+        case EVENT.assistantEnded: {
+          const event = data as AssistantReplyEvent;
+          dispatch({ type: 'replyEnded', conversationId: event.conversationId, replyId: event.replyId });
+          return;
+        }
         case EVENT.resync:
           // What the stream missed has left the server's log: the open thread is read again, and the list below.
           if (openId) {
@@ -171,6 +186,10 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
     // A stream refused for good usually means the session ended; asking who we are lets the panel say so.
     () => void api.me().catch(() => {}),
   );
+  // Pieces of a reply sent while the stream was down are lost: what streams waits for its stored message.
+  useEffect(() => {
+    if (live === 'reconnecting' || live === 'closed') dispatch({ type: 'interrupted' });
+  }, [live]);
 
   useEffect(() => {
     dispatch({ type: 'listing', listing });
@@ -222,6 +241,12 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
                   {who(c)}
                   {c.unanswered && ' '}
                   {c.unanswered && <span class="badge unanswered">Unanswered</span>}
+                  {c.assistant?.active && ' '}
+                  {c.assistant?.active && (
+                    <span class="badge ai" title={`Answered by the AI assistant ${c.assistant.name}`}>
+                      AI
+                    </span>
+                  )}
                 </span>
                 {c.participants.length > 0 && <span class="subject">{c.title ?? UNTITLED}</span>}
                 {(c.status !== 'open' || c.assigneeId) && (
@@ -232,6 +257,7 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
                 )}
                 {c.lastMessage && <span class="preview">{preview(c.lastMessage)}</span>}
                 {[...typing.typing.values()].some((t) => t.conversationId === c.id) && <span class="list-typing">typing…</span>}
+                {state.replies.has(c.id) && <span class="list-typing">{c.assistant?.name ?? 'The assistant'} is writing…</span>}
                 <Time iso={c.lastMessageAt ?? c.createdAt} />
               </a>
             </li>
@@ -240,7 +266,7 @@ export function InboxPage({ api, me, openId, view = DEFAULT_VIEW }: { api: Admin
         {state.loaded && <Alert text={error} />}
         <LoadMore cursor={state.nextCursor} busy={loadingMore} onLoad={(cursor) => void loadPage(cursor)} />
       </nav>
-      <ThreadPane api={api} me={me} openId={openId} view={view ?? null} conversation={open} thread={state.thread} dispatch={dispatch} admins={admins} typing={typing.typing} />
+      <ThreadPane api={api} me={me} openId={openId} view={view ?? null} conversation={open} thread={state.thread} dispatch={dispatch} admins={admins} typing={typing.typing} reply={openId ? state.replies.get(openId) : undefined} />
     </div>
   );
 }

@@ -2,7 +2,9 @@
  * The open conversation's messages: who wrote each (the team's with their display name and avatar), internal
  * notes marked as such, edited and deleted ones said to be, Edit (one's own, within the edit window) and
  * Delete (any, after a confirmation) on each; "Seen" under the team's last answer once the user has read it;
- * and who of the conversation's users is typing.
+ * and who of the conversation's users is typing. The AI assistant's messages carry its name and an "AI
+ * assistant" mark, its reply in progress streams into a bubble of its own with Stop, and Parley's own
+ * messages (a hand-off, a failure, a limit reached) are centred lines of the thread.
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { Message, TypingEvent, User } from '../../../shared/src/api.js';
@@ -10,6 +12,7 @@ import { MESSAGE_EDIT_WINDOW_MS } from '../../../shared/src/constants.js';
 import { Markdown } from '../chat/markdown.js';
 import { Files } from '../chat/attach.js';
 import { errorText } from './errors.js';
+import type { StreamingReply } from './inbox-state.js';
 import { ConfirmButton, Time } from './ui.js';
 
 export interface MessageActions {
@@ -20,13 +23,39 @@ export interface MessageActions {
 function authorName(message: Message, me: User): string {
   const { author } = message;
   if (author.type === 'user' && author.id === me.id) return 'You';
-  return author.name ?? (author.type !== 'user' ? author.type : author.id === null ? 'Deleted user' : author.agent ? 'Team' : 'Unnamed user');
+  return author.name ?? (author.type === 'assistant' ? 'Assistant' : author.type !== 'user' ? author.type : author.id === null ? 'Deleted user' : author.agent ? 'Team' : 'Unnamed user');
 }
 
 /** The team's face on a message: the avatar, or the initial of the name. */
 function Avatar({ message }: { message: Message }) {
   const { avatarUrl, name } = message.author;
   return avatarUrl ? <img class="avatar" src={avatarUrl} alt="" width={20} height={20} /> : <span class="avatar initial" aria-hidden="true">{(name ?? '?').slice(0, 1).toUpperCase()}</span>;
+}
+
+/** The assistant's face and mark: never taken for a person of the team or for the user. */
+function AssistantMark() {
+  return (
+    <span class="avatar ai" aria-hidden="true">
+      AI
+    </span>
+  );
+}
+const AI_LABEL = (
+  <span class="ai-mark" data-testid="ai-mark">
+    AI assistant
+  </span>
+);
+
+/** Parley's own words in the thread (docs/assistant.md: hand-offs, failures, limits): a centred line. */
+function SystemLine({ message }: { message: Message }) {
+  return (
+    <li class="msg system" data-message-id={message.id}>
+      <p>
+        <span class="sr-only">Parley: </span>
+        {message.text} <Time iso={message.createdAt} />
+      </p>
+    </li>
+  );
 }
 
 function EditForm({ message, onSave, onClose }: { message: Message; onSave: (text: string) => Promise<void>; onClose: () => void }) {
@@ -106,9 +135,10 @@ function MessageItem({ message, me, seen, actions, now }: { message: Message; me
   const { author } = message;
   const mine = author.type === 'user' && author.id === me.id;
   const team = mine || author.agent;
+  const bot = author.type === 'assistant';
   const deleted = message.deletedAt !== null;
   const editable = mine && !deleted && now() - Date.parse(message.createdAt) < MESSAGE_EDIT_WINDOW_MS;
-  const classes = ['msg', mine ? 'mine' : 'theirs', ...(team && !mine ? ['team'] : []), ...(message.internal ? ['note'] : [])].join(' ');
+  const classes = ['msg', mine ? 'mine' : 'theirs', ...(team && !mine ? ['team'] : []), ...(bot ? ['assistant'] : []), ...(message.internal ? ['note'] : [])].join(' ');
   const close = () => {
     setEditing(false);
     // Back to Edit, which is there again once the form is gone.
@@ -118,7 +148,8 @@ function MessageItem({ message, me, seen, actions, now }: { message: Message; me
     <li class={classes} data-message-id={message.id}>
       <div class="meta">
         {team && <Avatar message={message} />}
-        <span class="author">{authorName(message, me)}</span> <Time iso={message.createdAt} />
+        {bot && <AssistantMark />}
+        <span class="author">{authorName(message, me)}</span> {bot && AI_LABEL} <Time iso={message.createdAt} />
         {message.internal && <span class="note-label"> Internal note</span>}
         {message.editedAt && !deleted && (
           <span class="edited" title={message.editedAt}>
@@ -168,10 +199,49 @@ export function MessageList({ messages, me, seenId, actions, now = () => Date.no
   const seen = seenId !== null && answer !== -1 && messages.findIndex((m) => m.id === seenId) >= answer;
   return (
     <>
-      {messages.map((m, i) => (
-        <MessageItem key={m.id} message={m} me={me} seen={seen && i === answer} actions={actions} now={now} />
-      ))}
+      {messages.map((m, i) =>
+        m.author.type === 'system' ? <SystemLine key={m.id} message={m} /> : <MessageItem key={m.id} message={m} me={me} seen={seen && i === answer} actions={actions} now={now} />,
+      )}
     </>
+  );
+}
+
+/**
+ * The assistant's reply as it streams in, with Stop; its stored message takes its place. Not a live region
+ * itself (each piece would be read out): the stored message is announced once, when it arrives.
+ */
+export function StreamingBubble({ reply, name, onStop }: { reply: StreamingReply; name: string; onStop: () => Promise<void> }) {
+  const [stopping, setStopping] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const stop = async () => {
+    setStopping(true);
+    setError(null);
+    try {
+      await onStop();
+    } catch (e) {
+      setError(errorText(e));
+      setStopping(false);
+    }
+  };
+  return (
+    <li class="msg theirs assistant streaming" data-reply-id={reply.replyId} data-testid="streaming-reply" aria-live="off" aria-busy="true">
+      <div class="meta">
+        <AssistantMark />
+        <span class="author">{name}</span> {AI_LABEL} <span class="state">{stopping ? 'stopping…' : 'writing…'}</span>
+      </div>
+      {reply.text === '' ? <p class="pending">…</p> : <p class="streamed">{reply.text}</p>}
+      {reply.waiting && <p class="state">The rest shows when the reply is stored.</p>}
+      <div class="acts">
+        <button type="button" disabled={stopping} onClick={() => void stop()} aria-label="Stop the assistant's reply">
+          Stop
+        </button>
+      </div>
+      {error && (
+        <p role="alert" class="notice error">
+          {error}
+        </p>
+      )}
+    </li>
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * The open conversation: its header (Back on two screens, who wrote, the title with Rename, the status and
- * assignee controls), the customer beside the messages, the messages with "Seen" and who is typing, and the
- * composer. Viewing a conversation marks it read up to its newest message (not while the page is hidden).
+ * assignee controls, whether the AI assistant answers it with Take over), the customer beside the messages,
+ * the messages with "Seen", the assistant's reply as it streams and who is typing, and the composer. Viewing a conversation marks it read up to its newest message (not while the page is hidden).
  */
 import type { Dispatch } from 'preact/hooks';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -9,12 +9,12 @@ import type { InboxView } from '../../../shared/src/admin-api.js';
 import type { Message, User } from '../../../shared/src/api.js';
 import type { AdminApi, AdminUser, ConversationPatch, Customer, InboxConversation } from './api.js';
 import { Composer } from './Composer.js';
-import { ConversationControls } from './ConversationControls.js';
+import { AssistantStatus, ConversationControls } from './ConversationControls.js';
 import { ConversationTitle, customerBeside, who } from './ConversationTitle.js';
 import { CustomerPanel } from './CustomerPanel.js';
 import { errorText } from './errors.js';
-import type { InboxAction, Thread } from './inbox-state.js';
-import { MessageList, TypingIndicator, type Typing } from './Messages.js';
+import type { InboxAction, StreamingReply, Thread } from './inbox-state.js';
+import { MessageList, StreamingBubble, TypingIndicator, type Typing } from './Messages.js';
 import { href } from './route.js';
 import { Notice, type Note } from './ui.js';
 
@@ -28,6 +28,8 @@ interface Props {
   dispatch: Dispatch<InboxAction>;
   admins: AdminUser[];
   typing: Typing;
+  /** The assistant's reply streaming in the open conversation now, if any. */
+  reply?: StreamingReply | undefined;
 }
 
 /** The customer of the open conversation: undefined while asked, null when there is none. */
@@ -66,7 +68,7 @@ function useMarkRead(api: AdminApi, thread: Thread | null) {
   });
 }
 
-export function ThreadPane({ api, me, openId, view, conversation: open, thread, dispatch, admins, typing }: Props) {
+export function ThreadPane({ api, me, openId, view, conversation: open, thread, dispatch, admins, typing, reply }: Props) {
   const [note, setNote] = useState<Note>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const sectionRef = useRef<HTMLElement>(null);
@@ -85,11 +87,11 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
   }, [api, openId]);
 
   const lastId = thread?.messages[thread.messages.length - 1]?.id;
-  // Keep the newest message in view when one arrives.
+  // Keep the newest message in view when one arrives, and the assistant's reply as it grows.
   useEffect(() => {
     const el = listRef.current;
     if (el) el.scrollTop = el.scrollHeight;
-  }, [lastId]);
+  }, [lastId, reply?.text.length]);
 
   const fail = (e: unknown) => setNote({ ok: false, text: errorText(e) });
   const loadOlder = (id: string, before: string) =>
@@ -122,6 +124,9 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
   const update = async (id: string, patch: ConversationPatch) => {
     dispatch({ type: 'updated', conversation: await api.updateConversation(id, patch) });
   };
+  const takeOver = async (id: string) => {
+    dispatch({ type: 'updated', conversation: await api.takeOver(id) });
+  };
 
   return (
     <section class="thread" ref={sectionRef} aria-label={open ? who(open) : 'Conversation'}>
@@ -137,6 +142,7 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
               <h2 tabIndex={-1}>{open ? who(open) : 'Conversation'}</h2>
               {open && <ConversationTitle key={open.id} title={open.title} showTitle={open.participants.length > 0} onRename={(title) => update(open.id, { title })} />}
               {open && <ConversationControls key={open.id} conversation={open} meId={me.id} admins={admins} onChange={(patch) => update(open.id, patch)} />}
+              {open && <AssistantStatus key={open.id} assistant={open.assistant} onTakeOver={() => takeOver(open.id)} />}
             </div>
           </div>
           <div class="thread-body">
@@ -152,6 +158,7 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
                 {!thread.loaded && <li class="loading">Loading…</li>}
                 {thread.loaded && thread.messages.length === 0 && <li class="empty">No messages yet.</li>}
                 <MessageList messages={thread.messages} me={me} seenId={thread.seen} actions={actions} />
+                {reply && <StreamingBubble key={reply.replyId} reply={reply} name={open?.assistant?.name ?? 'Assistant'} onStop={() => api.stopAssistant(thread.id)} />}
               </ol>
               <TypingIndicator typing={typing} conversationId={thread.id} />
               <Notice note={note} />

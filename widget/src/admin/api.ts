@@ -238,6 +238,10 @@ export interface AdminApi {
   inboxCounts(): Promise<InboxCounts>;
   /** Renames a conversation (1 to 200 characters after trimming); answers it as the inbox shows it. */
   renameConversation(conversationId: string, title: string): Promise<InboxConversation>;
+  /** Stops the assistant's reply in progress (stored with its text so far); nothing in progress is no error. */
+  stopAssistant(conversationId: string): Promise<void>;
+  /** The team takes the conversation over: its assistant answers there no more (docs/assistant.md). */
+  takeOver(conversationId: string): Promise<Conversation>;
   audit(query: { kind?: AuditKind | ''; cursor?: string; limit?: number }): Promise<AuditPage>;
   apiKeys(): Promise<AdminApiKey[]>;
   createApiKey(name: string): Promise<CreatedApiKey>;
@@ -340,6 +344,9 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     deleteCannedReply: (id) => call('DELETE', `${admin}/canned-replies/${enc(id)}`),
     inboxCounts: () => call('GET', `${admin}/inbox/counts`),
     renameConversation: async (id, title) => (await call<{ conversation: InboxConversation }>('PATCH', `${admin}/conversations/${enc(id)}`, { title })).conversation,
+    // The user's route: an administrator of the conversation's organization may stop its reply too.
+    stopAssistant: async (id) => void (await call('POST', `/api/v1/conversations/${enc(id)}/assistant/stop`)),
+    takeOver: async (id) => (await call<{ conversation: Conversation }>('POST', `${admin}/conversations/${enc(id)}/take-over`)).conversation,
     audit: (q) => call('GET', `${admin}/audit${query(q)}`),
     apiKeys: async () => (await call<{ apiKeys: AdminApiKey[] }>('GET', `${admin}/api-keys`)).apiKeys,
     createApiKey: (name) => call('POST', `${admin}/api-keys`, { name }),

@@ -7,9 +7,14 @@
  * The server decides "unanswered" (open, and the last message, notes aside, is not from an owner or admin).
  * A live message's author says whether it is the team's (`agent`); the panel also counts as staff the
  * signed-in admin and every author the server has shown to have answered a conversation.
+ *
+ * The assistant's replies stream in by conversation (docs/assistant.md): `assistant.replying` opens one,
+ * each `message.delta` whose offset is the length so far is appended, and the stored message (its
+ * clientMessageId is the reply's id) or `assistant.ended` closes it. A delta past a gap, or any after the
+ * stream reconnected, is not appended: the reply waits for its stored message, which the log replays.
  */
 import type { InboxView } from '../../../shared/src/admin-api.js';
-import type { Conversation, Message } from '../../../shared/src/api.js';
+import type { Conversation, Message, MessageDeltaEvent } from '../../../shared/src/api.js';
 import type { InboxConversation, InboxPage, InboxViewCounts } from './api.js';
 
 export interface Thread {
@@ -26,6 +31,14 @@ export interface Thread {
   conversation: InboxConversation | null;
 }
 
+/** The assistant's reply in progress in one conversation. */
+export interface StreamingReply {
+  replyId: string;
+  text: string;
+  /** A piece went missing (a gap, a reconnect): the rest is not shown until the stored message comes. */
+  waiting: boolean;
+}
+
 /** What the list shows: a view, or the results of a search (which keep the server's ranking). */
 export type Listing = { view: InboxView; q: null } | { view: InboxView; q: string };
 
@@ -40,6 +53,8 @@ export interface InboxState {
   thread: Thread | null;
   /** A message arrived for a conversation the list does not have: the first page should be fetched again. */
   stale: boolean;
+  /** The assistant's replies streaming now, by conversation id. */
+  replies: ReadonlyMap<string, StreamingReply>;
 }
 
 export type InboxAction =
@@ -55,12 +70,20 @@ export type InboxAction =
   | { type: 'open'; id: string | null }
   /** The open conversation, found outside the list (it belongs to another view). */
   | { type: 'found'; conversation: InboxConversation }
-  | { type: 'thread'; id: string; messages: Message[]; hasMore: boolean; older: boolean };
+  | { type: 'thread'; id: string; messages: Message[]; hasMore: boolean; older: boolean }
+  /** The assistant starts a reply, streams a piece of it, or ends it (`assistant.replying`, `message.delta`, `assistant.ended`). */
+  | { type: 'replying'; conversationId: string; replyId: string }
+  | { type: 'delta'; event: MessageDeltaEvent }
+  | { type: 'replyEnded'; conversationId: string; replyId: string }
+  /** The event stream dropped: pieces sent meanwhile are lost, so what streams waits for its stored message. */
+  | { type: 'interrupted' };
 
 const activity = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
 const byActivity = (a: Conversation, b: Conversation) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0);
 const byTime = (a: Message, b: Message) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const sameListing = (a: Listing, b: Listing) => a.view === b.view && a.q === b.q;
+/** The assistant as the update says, or as known when it does not say (servers before the assistant). */
+const assistantOf = (now: Conversation, known: Conversation): Conversation['assistant'] => (now.assistant === undefined ? (known.assistant ?? null) : now.assistant);
 
 /** Whether a conversation belongs to a view, as the server filters it. */
 export function inView(c: Pick<Conversation, 'status' | 'assigneeId'>, view: InboxView, meId: string): boolean {
@@ -86,7 +109,26 @@ export const initialInbox = ({ meId, listing }: { meId: string; listing: Listing
   staff: new Set([meId]),
   thread: null,
   stale: false,
+  replies: new Map(),
 });
+
+/** `replies` without the conversation's, if it is `replyId` (any reply when null). */
+function withoutReply(replies: ReadonlyMap<string, StreamingReply>, conversationId: string, replyId: string | null): ReadonlyMap<string, StreamingReply> {
+  const current = replies.get(conversationId);
+  if (!current || (replyId !== null && current.replyId !== replyId)) return replies;
+  const next = new Map(replies);
+  next.delete(conversationId);
+  return next;
+}
+
+/** The reply with the delta applied: appended when it starts where the text ends, a repeat ignored, a gap waits. */
+function applyDelta(current: StreamingReply | undefined, event: MessageDeltaEvent): StreamingReply {
+  const reply = current?.replyId === event.replyId ? current : { replyId: event.replyId, text: '', waiting: false };
+  if (reply.waiting) return reply;
+  if (event.offset === reply.text.length) return { ...reply, text: reply.text + event.delta };
+  if (event.offset + event.delta.length <= reply.text.length) return reply;
+  return { ...reply, waiting: true };
+}
 
 function mergeMessages(existing: Message[], incoming: Message[]): Message[] {
   const known = new Set(existing.map((m) => m.id));
@@ -171,7 +213,7 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
       const { thread } = state;
       if (thread?.id === now.id && thread.conversation) {
         const kept = thread.conversation;
-        state = { ...state, thread: { ...thread, conversation: { ...kept, title: now.title, status: now.status ?? kept.status, snoozedUntil: now.snoozedUntil ?? null, assigneeId: now.assigneeId ?? null } } };
+        state = { ...state, thread: { ...thread, conversation: { ...kept, title: now.title, status: now.status ?? kept.status, snoozedUntil: now.snoozedUntil ?? null, assigneeId: now.assigneeId ?? null, assistant: assistantOf(now, kept) } } };
       }
       const index = state.conversations.findIndex((c) => c.id === now.id);
       if (index === -1) return { ...state, stale: state.stale || (filtered && inView(now, state.listing.view, state.meId)) };
@@ -183,6 +225,7 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
         status: now.status ?? c.status,
         snoozedUntil: now.snoozedUntil ?? null,
         assigneeId: now.assigneeId ?? null,
+        assistant: assistantOf(now, c),
         // Only open conversations wait for an answer.
         unanswered: (now.status ?? c.status) === 'open' && c.unanswered,
       };
@@ -193,6 +236,8 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
     case 'message': {
       const { message } = action;
       const { author } = message;
+      // The stored reply takes the place of the one that streamed.
+      if (author.type === 'assistant' && message.clientMessageId) state = { ...state, replies: withoutReply(state.replies, message.conversationId, message.clientMessageId) };
       const thread = state.thread?.id === message.conversationId ? { ...state.thread, messages: mergeMessages(state.thread.messages, [message]) } : state.thread;
       state = { ...state, staff: withStaff(state.staff, [message]) };
       const index = state.conversations.findIndex((c) => c.id === message.conversationId);
@@ -227,6 +272,27 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
       return thread?.id === action.conversation.id && !thread.conversation
         ? { ...state, thread: { ...thread, conversation: action.conversation, seen: seenFrom(thread.messages, action.conversation, thread.seen) } }
         : state;
+    }
+    case 'replying': {
+      const current = state.replies.get(action.conversationId);
+      if (current?.replyId === action.replyId) return state;
+      return { ...state, replies: new Map(state.replies).set(action.conversationId, { replyId: action.replyId, text: '', waiting: false }) };
+    }
+    case 'delta': {
+      const { event } = action;
+      const current = state.replies.get(event.conversationId);
+      const next = applyDelta(current, event);
+      return next === current ? state : { ...state, replies: new Map(state.replies).set(event.conversationId, next) };
+    }
+    case 'replyEnded':
+      return { ...state, replies: withoutReply(state.replies, action.conversationId, action.replyId) };
+    case 'interrupted': {
+      if (state.replies.size === 0) return state;
+      // One with text waits for its stored message; one without may have ended unheard (stopped before any
+      // text has no message): it goes, and a later piece of it shows it again, waiting.
+      const replies = new Map<string, StreamingReply>();
+      for (const [id, reply] of state.replies) if (reply.text !== '') replies.set(id, { ...reply, waiting: true });
+      return { ...state, replies };
     }
     case 'open':
       return { ...state, thread: action.id ? (state.thread?.id === action.id ? state.thread : { id: action.id, messages: [], hasMore: false, loaded: false, seen: null, conversation: null }) : null };

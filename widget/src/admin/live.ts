@@ -1,9 +1,9 @@
 /**
  * The admin's live event stream: `GET /api/v1/events` with the session cookie carries the events of every
- * conversation of the organization. One EventSource per tab, shared by whoever listens (the panel's waiting
- * count, the inbox): the first listener opens it, the last one closes it. EventSource reconnects (and resumes
- * by Last-Event-ID) by itself; a stream the server refused for good (after the account was deactivated)
- * stays closed.
+ * conversation of the organization, and the signals (typing, the assistant's reply as it streams). One
+ * EventSource per tab, shared by whoever listens (the panel's waiting count, the inbox): the first listener
+ * opens it, the last one closes it. EventSource reconnects (and resumes by Last-Event-ID) by itself; a
+ * stream the server refused for good (after the account was deactivated) stays closed.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { EVENT } from '../../../shared/src/constants.js';
@@ -33,6 +33,9 @@ function open(): NonNullable<typeof shared> {
     EVENT.conversationUpdated,
     EVENT.conversationRead,
     EVENT.typing,
+    EVENT.assistantReplying,
+    EVENT.messageDelta,
+    EVENT.assistantEnded,
     EVENT.resync,
   ]) {
     source.addEventListener(name, (e: MessageEvent<string>) => {
