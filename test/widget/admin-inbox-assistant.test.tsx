@@ -93,15 +93,21 @@ describe('the assistant in the thread', () => {
     await stream().emit(EVENT.messageDelta, { conversationId: 'cnv_b', replyId: 'rpl_b', offset: 0, delta: 'Elsewhere' });
     expect(d.all('[data-testid=streaming-reply]')).toHaveLength(1);
 
+    const unanswered = () => d.q('ul.conversations a[data-conversation-id=cnv_a] .badge.unanswered');
+    expect(unanswered()).not.toBeNull();
     const stored = { ...message('msg_5', 'cnv_a', 'Your refund left today.', '2026-03-01T10:08:00.000Z', SAM), clientMessageId: 'rpl_1' };
     await source.emit(EVENT.messageCreated, { message: stored });
     expect(bubble()).toBeNull();
+    // The assistant answered it: no longer unanswered (as the server counts it), until a hand-off's system line.
+    expect(unanswered()).toBeNull();
     expect(d.text(d.q('li[data-message-id=msg_5] .author'))).toBe('Sam');
     expect(d.all('ol.messages li.msg.assistant').length).toBe(2);
     expect(d.text(d.q('ul.conversations a[data-conversation-id=cnv_a] .list-typing'))).toBeNull();
     // Its end, after the message, changes nothing more.
     await source.emit(EVENT.assistantEnded, { conversationId: 'cnv_a', replyId: 'rpl_1' });
     expect(d.all('ol.messages li.msg.assistant').length).toBe(2);
+    await source.emit(EVENT.messageCreated, { message: { ...handed, createdAt: '2026-03-01T10:09:00.000Z' } });
+    expect(unanswered()).not.toBeNull();
   });
 
   it('a piece past a gap waits for the stored message; a reconnect does too; a reply stopped before any text just ends', async () => {

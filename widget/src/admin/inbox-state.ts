@@ -4,7 +4,8 @@
  * replies merge in without duplicates (by message id); a conversation that no longer belongs to the view
  * (resolved, snoozed, assigned elsewhere) leaves it.
  *
- * The server decides "unanswered" (open, and the last message, notes aside, is not from an owner or admin).
+ * The server decides "unanswered" (open, and the last message, notes aside, is not from an owner or admin
+ * nor the assistant's).
  * A live message's author says whether it is the team's (`agent`); the panel also counts as staff the
  * signed-in admin and every author the server has shown to have answered a conversation.
  *
@@ -203,7 +204,7 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
       const c = action.conversation;
       if (!filtered || state.conversations.some((x) => x.id === c.id) || !inView({ status: c.status ?? 'open', assigneeId: c.assigneeId ?? null }, state.listing.view, state.meId)) return state;
       const author = c.lastMessage?.author;
-      const unanswered = c.lastMessage !== null && !author?.agent && !(author?.id && state.staff.has(author.id));
+      const unanswered = c.lastMessage !== null && author?.type !== 'assistant' && !author?.agent && !(author?.id && state.staff.has(author.id));
       // Servers before views sent no status: such a conversation is open and unassigned.
       const added: InboxConversation = { ...c, status: c.status ?? 'open', snoozedUntil: c.snoozedUntil ?? null, assigneeId: c.assigneeId ?? null, unanswered, participants: [] };
       return { ...state, conversations: [added, ...state.conversations].sort(byActivity) };
@@ -246,7 +247,8 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
       if (index === -1) return { ...state, thread, stale: filtered };
       const c = state.conversations[index]!;
       if (activity(c) > message.createdAt || c.lastMessage?.id === message.id) return { ...state, thread };
-      const staff = author.type === 'user' && author.id !== null && (author.agent || state.staff.has(author.id));
+      // The assistant's reply answers it too (as the server counts it), until a hand-off's system message.
+      const staff = author.type === 'assistant' || (author.type === 'user' && author.id !== null && (author.agent || state.staff.has(author.id)));
       const participants =
         author.type === 'user' && author.id && !c.participants.some((p) => p.id === author.id) ? [...c.participants, { id: author.id, name: author.name }] : c.participants;
       const updated: InboxConversation = { ...c, lastMessage: message, lastMessageAt: message.createdAt, unanswered: !staff, participants };
