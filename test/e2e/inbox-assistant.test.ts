@@ -12,7 +12,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeResponse, Message } from '../../shared/src/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
-import { canRunChromium, closeAll, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, ROOT } from '../helpers/browser.js';
+import { canRunChromium, closeAll, injectAxe, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, ROOT, seriousAxeViolations, WAIT_MS } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
 import { becomeOwnerInBrowser, OWNER } from '../helpers/owner-setup.js';
 import { gate, startFakeProvider, type FakeProvider } from '../server/assistant/fake-provider.js';
@@ -119,8 +119,12 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)('the assistant in the inbox, in Chr
     problems.check();
   });
 
-  it("Stop in the inbox ends a reply mid-stream: it is stored with its text so far", async () => {
-    const admin = await newBoundedPage(context);
+  it('Stop in the inbox ends a reply mid-stream: it is stored with its text so far; the thread is axe-clean while it streams', async () => {
+    // The same administrator without the CSP (axe-core is added as an inline script).
+    const axeContext = await browser!.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    axeContext.setDefaultTimeout(WAIT_MS);
+    await axeContext.addCookies(await context.cookies());
+    const admin = await axeContext.newPage();
     problems.watch(admin);
     await admin.goto(`${server!.origin}/admin#/inbox`);
     await admin.locator('.inbox p.live').filter({ hasText: 'Live' }).waitFor();
@@ -135,6 +139,11 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)('the assistant in the inbox, in Chr
     await admin.locator(`ul.conversations a[data-conversation-id="${id}"]`).click();
     const bubble = admin.getByTestId('streaming-reply');
     await bubble.locator('.streamed').filter({ hasText: /^Let me check$/ }).waitFor();
+    await injectAxe(admin);
+    expect(await seriousAxeViolations(admin)).toEqual([]);
+    await admin.emulateMedia({ colorScheme: 'dark' });
+    expect(await seriousAxeViolations(admin), 'dark').toEqual([]);
+    await admin.emulateMedia({ colorScheme: 'light' });
     await bubble.getByRole('button', { name: "Stop the assistant's reply" }).click();
     const reply = admin.locator('ol.messages li.msg.assistant[data-message-id]');
     await reply.filter({ hasText: 'Let me check' }).waitFor();
@@ -146,6 +155,8 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_BUILD)('the assistant in the inbox, in Chr
     ]);
     // Stopped, not handed over: the assistant still answers here.
     await admin.getByTestId('assistant-status').filter({ hasText: 'AI assistant answering: Sam' }).waitFor();
+    expect(await seriousAxeViolations(admin), 'the stored reply').toEqual([]);
+    await axeContext.close();
     problems.check();
   });
 });
