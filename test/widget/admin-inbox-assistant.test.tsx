@@ -103,9 +103,12 @@ describe('the assistant in the thread', () => {
     expect(d.text(d.q('li[data-message-id=msg_5] .author'))).toBe('Sam');
     expect(d.all('ol.messages li.msg.assistant').length).toBe(2);
     expect(d.text(d.q('ul.conversations a[data-conversation-id=cnv_a] .list-typing'))).toBeNull();
-    // Its end, after the message, changes nothing more.
+    // A piece that comes late, and its end, after the message, change nothing more.
+    await delta('rpl_1', 16, ' today.');
+    expect(bubble()).toBeNull();
     await source.emit(EVENT.assistantEnded, { conversationId: 'cnv_a', replyId: 'rpl_1' });
     expect(d.all('ol.messages li.msg.assistant').length).toBe(2);
+    expect(bubble()).toBeNull();
     await source.emit(EVENT.messageCreated, { message: { ...handed, createdAt: '2026-03-01T10:09:00.000Z' } });
     expect(unanswered()).not.toBeNull();
   });

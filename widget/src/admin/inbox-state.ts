@@ -12,7 +12,8 @@
  * The assistant's replies stream in by conversation (docs/assistant.md): `assistant.replying` opens one,
  * each `message.delta` whose offset is the length so far is appended, and the stored message (its
  * clientMessageId is the reply's id) or `assistant.ended` closes it. A delta past a gap, or any after the
- * stream reconnected, is not appended: the reply waits for its stored message, which the log replays.
+ * stream reconnected, is not appended: the reply waits for its stored message, which the log replays. A
+ * signal of a reply already ended (signals and stored events travel apart) opens no bubble again.
  */
 import type { InboxView } from '../../../shared/src/admin-api.js';
 import type { Conversation, Message, MessageDeltaEvent } from '../../../shared/src/api.js';
@@ -56,6 +57,8 @@ export interface InboxState {
   stale: boolean;
   /** The assistant's replies streaming now, by conversation id. */
   replies: ReadonlyMap<string, StreamingReply>;
+  /** The latest replies that ended (stored or ended): a signal of theirs arriving late opens no bubble again. */
+  finished: readonly string[];
 }
 
 export type InboxAction =
@@ -111,7 +114,17 @@ export const initialInbox = ({ meId, listing }: { meId: string; listing: Listing
   thread: null,
   stale: false,
   replies: new Map(),
+  finished: [],
 });
+
+/** How many ended replies are remembered (a late signal comes within moments of its reply's end). */
+const FINISHED_KEPT = 50;
+
+/** The state with the reply ended: out of `replies` and remembered as finished. */
+function finish(state: InboxState, conversationId: string, replyId: string): InboxState {
+  const finished = state.finished.includes(replyId) ? state.finished : [...state.finished.slice(-(FINISHED_KEPT - 1)), replyId];
+  return { ...state, replies: withoutReply(state.replies, conversationId, replyId), finished };
+}
 
 /** `replies` without the conversation's, if it is `replyId` (any reply when null). */
 function withoutReply(replies: ReadonlyMap<string, StreamingReply>, conversationId: string, replyId: string | null): ReadonlyMap<string, StreamingReply> {
@@ -238,7 +251,7 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
       const { message } = action;
       const { author } = message;
       // The stored reply takes the place of the one that streamed.
-      if (author.type === 'assistant' && message.clientMessageId) state = { ...state, replies: withoutReply(state.replies, message.conversationId, message.clientMessageId) };
+      if (author.type === 'assistant' && message.clientMessageId) state = finish(state, message.conversationId, message.clientMessageId);
       const thread = state.thread?.id === message.conversationId ? { ...state.thread, messages: mergeMessages(state.thread.messages, [message]) } : state.thread;
       state = { ...state, staff: withStaff(state.staff, [message]) };
       const index = state.conversations.findIndex((c) => c.id === message.conversationId);
@@ -277,17 +290,18 @@ function reduce(state: InboxState, action: InboxAction): InboxState {
     }
     case 'replying': {
       const current = state.replies.get(action.conversationId);
-      if (current?.replyId === action.replyId) return state;
+      if (current?.replyId === action.replyId || state.finished.includes(action.replyId)) return state;
       return { ...state, replies: new Map(state.replies).set(action.conversationId, { replyId: action.replyId, text: '', waiting: false }) };
     }
     case 'delta': {
       const { event } = action;
+      if (state.finished.includes(event.replyId)) return state;
       const current = state.replies.get(event.conversationId);
       const next = applyDelta(current, event);
       return next === current ? state : { ...state, replies: new Map(state.replies).set(event.conversationId, next) };
     }
     case 'replyEnded':
-      return { ...state, replies: withoutReply(state.replies, action.conversationId, action.replyId) };
+      return finish(state, action.conversationId, action.replyId);
     case 'interrupted': {
       if (state.replies.size === 0) return state;
       // One with text waits for its stored message; one without may have ended unheard (stopped before any
