@@ -82,6 +82,7 @@ describe.each(DIALECTS)('chat REST on %s', (dialect) => {
       internal: false,
       editedAt: null,
       deletedAt: null,
+      attachments: [],
     });
     const retried = await post('hello **world**', 'cm-1');
     expect(retried.statusCode).toBe(200);

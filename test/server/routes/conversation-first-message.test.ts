@@ -66,6 +66,7 @@ describe.each(DIALECTS)('a conversation created with its first message on %s', (
             internal: false,
             editedAt: null,
             deletedAt: null,
+            attachments: [],
           },
           status: 'open',
           snoozedUntil: null,

@@ -23,7 +23,9 @@ describe.each(DIALECTS)('sign-in by exchange on %s', (dialect) => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
-    expect(body.session).toEqual({ token: expect.stringMatching(/^pss_[A-Za-z0-9_-]{92}$/), expiresAt: '2026-11-21T12:00:00.000Z' });
+    expect(body.session).toEqual({ token: expect.stringMatching(/^pss_[A-Za-z0-9_-]{92}$/), expiresAt: '2026-11-21T12:00:00.000Z', fileToken: expect.stringMatching(/^pss_[A-Za-z0-9_-]{92}$/) });
+    // The file token is no session token.
+    expect(body.session.fileToken).not.toBe(body.session.token);
     expect(body.user).toEqual({
       id: expect.stringMatching(/^usr_/),
       externalId: 'alice',

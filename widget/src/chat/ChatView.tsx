@@ -21,7 +21,7 @@ import { MessageItem } from './message.js';
 import { Markdown } from './markdown.js';
 import { AttachButton, useAttach, type AttachState } from './attach.js';
 import type { Strings } from './strings.js';
-import { useChat, type LiveSource } from './use-chat.js';
+import { DRAFT, useChat, type LiveSource } from './use-chat.js';
 import { useThreadScroll } from './use-scroll.js';
 
 /**
@@ -56,7 +56,6 @@ function Composer({ t, onSend, onType, files }: { t: Strings; onSend: (text: str
       onDrop={(e) => take(e.dataTransfer?.files, e)}
     >
       {files && <ul class="tray" ref={files.host} />}
-      {files && <AttachButton state={files} t={t} />}
       <textarea
         aria-label={t.composerLabel}
         placeholder={t.composerPlaceholder}
@@ -76,6 +75,7 @@ function Composer({ t, onSend, onType, files }: { t: Strings; onSend: (text: str
           }
         }}
       />
+      {files && <AttachButton state={files} t={t} />}
       {tooLong && <div class="hint" role="alert">{t.tooLong}</div>}
       <button type="submit" disabled={empty || tooLong || files?.busy}>
         {t.send}
@@ -87,7 +87,8 @@ function Composer({ t, onSend, onType, files }: { t: Strings; onSend: (text: str
 /** The composer of an existing conversation: its files go there. */
 function ThreadComposer({ api, conversationId, t, lang, onSend, onType }: { api: ApiClient; conversationId: string; t: Strings; lang: string | undefined; onSend: (text: string, attachments: Attachment[]) => void; onType: () => void }) {
   const files = useAttach(api, conversationId, lang);
-  return <Composer t={t} onSend={onSend} onType={onType} {...(api.upload ? { files } : {})} />;
+  // A draft (a conversation its first message will create) has nowhere to upload to yet.
+  return <Composer t={t} onSend={onSend} onType={onType} {...(api.upload && !conversationId.startsWith(DRAFT) ? { files } : {})} />;
 }
 
 export interface ChatViewProps {
@@ -335,7 +336,7 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
                   {t.readOnly}
                 </p>
               ) : (
-                <ThreadComposer key={selected.id} api={api} conversationId={selected.id} t={t} lang={lang} onSend={(text, files) => send(selected.id, text, undefined, files)} onType={() => typing(selected.id)} />
+                <ThreadComposer api={api} conversationId={selected.id} t={t} lang={lang} onSend={(text, files) => send(selected.id, text, undefined, files)} onType={() => typing(selected.id)} />
               )}
             </>
           )}

@@ -3,7 +3,7 @@
  * they load; other files as a card that downloads), and the composer's side of attaching: the button,
  * drops and pastes go to the tray of upload.ts, which loads on first use.
  */
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Attachment } from '../../../shared/src/api.js';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../../shared/src/constants.js';
 import type { ApiClient } from '../api/client.js';
@@ -28,12 +28,19 @@ export function Files({ files, url }: { files: Attachment[]; url: (a: Attachment
 /** The composer's files: `add` takes a FileList (button, drop, paste); `ready` and `busy` say what can be sent. */
 export function useAttach(api: ApiClient, conversationId: string, lang: string | undefined) {
   const host = useRef<HTMLUListElement>(null);
+  // The composer stays as the user moves between conversations: its files go with the one they were for.
+  const target = useRef(conversationId);
+  useEffect(() => {
+    if (target.current === conversationId) return;
+    target.current = conversationId;
+    void tray.current?.then((t) => t.clear());
+  }, [conversationId]);
   const tray = useRef<Promise<Tray> | undefined>(undefined);
   const [state, setState] = useState({ ready: [] as Attachment[], busy: false });
   const add = (files: ArrayLike<File>) => {
     // A module that did not load (offline) is asked for again at the next file.
     tray.current ??= api.uploads!().then(
-      (m) => m.createTray(host.current!, { upload: (file, onProgress) => api.upload!(conversationId, file, onProgress), lang, max: MAX_ATTACHMENTS_PER_MESSAGE, onChange: (ready, busy) => setState({ ready, busy }) }),
+      (m) => m.createTray(host.current!, { upload: (file, onProgress) => api.upload!(target.current, file, onProgress), lang, max: MAX_ATTACHMENTS_PER_MESSAGE, onChange: (ready, busy) => setState({ ready, busy }) }),
       (error: unknown) => {
         tray.current = undefined;
         throw error;
