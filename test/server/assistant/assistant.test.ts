@@ -404,6 +404,28 @@ describe.each(DIALECTS)('the assistant on %s', (dialect) => {
     expect(await db.selectFrom('outbox').select(['id', 'status']).where('kind', '=', 'assistant_reply').execute()).toEqual([{ id: 'out_crashed', status: 'done' }]);
   });
 
+  it('a graceful shutdown mid-reply ends it now as a failure, with what it had', async () => {
+    await setUp();
+    const held = gate();
+    provider.script.push({ kind: 'reply', pieces: ['Before', ' the restart'], gates: new Map([[1, held.opened]]) });
+    const owner = await sessionFor({ id: 'the-owner' }, 'owner');
+    const user = await sessionFor({ id: 'ada', name: 'Ada' });
+    await createAssistant(owner.headers);
+    const stream = await open(user.headers);
+    const conversation = await start(user.headers, 'Quick question');
+    await stream.until((f) => dataOf(f, 'message.delta').length > 0);
+    stream.close();
+    await t.app.close();
+    held.open();
+    const rows = await t.db.store.db.selectFrom('messages').select(['author_type', 'text']).where('conversation_id', '=', conversation.id).orderBy('seq').execute();
+    expect(rows).toEqual([
+      { author_type: 'user', text: 'Quick question' },
+      { author_type: 'assistant', text: 'Before' },
+      { author_type: 'system', text: FAILED },
+    ]);
+    expect(await t.db.store.db.selectFrom('assistant_replies').select('state').execute()).toEqual([{ state: 'failed' }]);
+  });
+
   it('the test endpoint: the reply and its time to first token, or what the provider answered', async () => {
     await setUp();
     const owner = await sessionFor({ id: 'the-owner' }, 'owner');
