@@ -32,36 +32,19 @@ async function buildBrowser() {
   const publicDir = join(out, 'public');
   keepOnlyPreviousRelease(publicDir);
   mkdirSync(join(publicDir, 'assets'), { recursive: true });
+  // Hashed ES modules (cached for a year) under /assets/.
+  const assets = { outdir: join(publicDir, 'assets'), entryNames: '[name]-[hash]', bundle: true, minify: true, format: 'esm', target: ['chrome100', 'firefox100', 'safari15'], metafile: true, legalComments: 'none', logLevel: 'warning' };
   // The upload code (XMLHttpRequest with progress), loaded by the chat only when a file is first attached;
   // built first, so that the bundles below can name its hashed file.
-  const uploadBuild = await esbuild.build({
-    entryPoints: { upload: join(root, 'widget/src/chat/upload.ts') },
-    outdir: join(publicDir, 'assets'),
-    entryNames: '[name]-[hash]',
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: ['chrome100', 'firefox100', 'safari15'],
-    metafile: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
+  const uploadBuild = await esbuild.build({ ...assets, entryPoints: { upload: join(root, 'widget/src/chat/upload.ts') } });
   const uploadPath = `/assets/${basename(Object.keys(uploadBuild.metafile.outputs).find((f) => f.endsWith('.js')))}`;
   const result = await esbuild.build({
+    ...assets,
     define: { __PARLEY_UPLOAD__: JSON.stringify(uploadPath) },
-    // The widget's panel is here too: a hashed ES module (cached for a year) that the loader imports.
+    // The widget's panel is here too, a module the loader imports.
     entryPoints: { page: join(root, 'widget/src/page/main.tsx'), admin: join(root, 'widget/src/admin/main.tsx'), panel: join(root, 'widget/src/embed/panel.tsx'), ...LOCALE_ENTRIES },
-    outdir: join(publicDir, 'assets'),
-    entryNames: '[name]-[hash]',
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: ['chrome100', 'firefox100', 'safari15'],
     jsx: 'automatic',
     jsxImportSource: 'preact',
-    metafile: true,
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   const manifest = { 'upload.js': uploadPath };
   for (const [file, meta] of Object.entries(result.metafile.outputs)) {
