@@ -111,6 +111,10 @@ describe.each(DIALECTS)('the assistant on %s', (dialect) => {
       assistant: { ...assistant, id, apiKeyHint: '…wxyz', temperature: 0, organizationIds: ['default'], limits: { ...assistant.limits, organizationTokensPerDay: 1000 }, updatedAt: '2026-11-20T12:01:00.000Z' },
     });
     expect(await t.db.store.db.selectFrom('assistants').select('api_key').where('id', '=', id).executeTakeFirst()).toEqual({ api_key: 'sk-other-key-wxyz' });
+    // null is unlimited, never coerced to 0.
+    const unlimited = await call(owner.headers, 'PATCH', `/api/v1/admin/assistants/${id}`, { limits: { userMessagesPerDay: null, organizationTokensPerDay: null } });
+    expect(unlimited.json().assistant.limits).toEqual({ userMessagesPerDay: null, userTokensPerDay: null, organizationMessagesPerDay: null, organizationTokensPerDay: null });
+    expect((await call(owner.headers, 'PATCH', `/api/v1/admin/assistants/${id}`, { limits: { organizationTokensPerDay: 1000, userMessagesPerDay: 20 } })).statusCode).toBe(200);
 
     // Bad input, refusals, unknown ids.
     expect(errorOf(await call(member.headers, 'GET', '/api/v1/admin/assistants'))).toEqual([403, 'admin_required', 'Administrators only.']);
@@ -137,6 +141,8 @@ describe.each(DIALECTS)('the assistant on %s', (dialect) => {
     const audit = await t.db.store.db.selectFrom('audit_log').select(['action', 'outcome']).where('action', 'like', 'assistant.%').orderBy('id').execute();
     expect(audit).toEqual([
       { action: 'assistant.create', outcome: 'ok' },
+      { action: 'assistant.update', outcome: 'ok' },
+      { action: 'assistant.update', outcome: 'ok' },
       { action: 'assistant.update', outcome: 'ok' },
       { action: 'assistant.create', outcome: 'ok' },
       { action: 'assistant.delete', outcome: 'ok' },
