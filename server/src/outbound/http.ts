@@ -13,7 +13,7 @@
  * deadline are the whole point, and both are a few lines here.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 
@@ -187,6 +187,20 @@ export interface OutboundResponse {
   truncated: boolean;
 }
 
+/** The request's options: its method and headers, and a lookup that answers the address checked, never a second lookup's (DNS rebinding). */
+function requestOptions(input: OutboundRequest, body: Buffer | undefined, pinned: { address: string; family: number }): RequestOptions {
+  return {
+    method: input.method,
+    headers: { ...input.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+    lookup: (_hostname, options, callback) => {
+      const cb = callback as (error: null, address: string | { address: string; family: number }[], family?: number) => void;
+      if ((options as { all?: boolean }).all) cb(null, [pinned]);
+      else cb(null, pinned.address, pinned.family);
+    },
+    agent: false,
+  };
+}
+
 /** Makes one request under `policy`; rejects with an `OutboundError` for every way it can fail. */
 export async function outboundRequest(input: OutboundRequest, policy: OutboundPolicy): Promise<OutboundResponse> {
   const url = checkOutboundUrl(input.url, policy.schemes);
@@ -208,17 +222,7 @@ export async function outboundRequest(input: OutboundRequest, policy: OutboundPo
     const onDeadline = () => fail(new OutboundError('timeout', `no answer within ${policy.timeoutMs} ms`));
     const req = request(
       url,
-      {
-        method: input.method,
-        headers: { ...input.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
-        // Connect to the address checked above, not to whatever a second lookup answers (DNS rebinding).
-        lookup: (_hostname, options, callback) => {
-          const cb = callback as (error: null, address: string | { address: string; family: number }[], family?: number) => void;
-          if ((options as { all?: boolean }).all) cb(null, [pinned]);
-          else cb(null, pinned.address, pinned.family);
-        },
-        agent: false,
-      },
+      requestOptions(input, body, pinned),
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -287,16 +291,7 @@ export async function outboundStream(input: OutboundRequest, policy: Omit<Outbou
     let answered = false;
     const req = request(
       url,
-      {
-        method: input.method,
-        headers: { ...input.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
-        lookup: (_hostname, options, callback) => {
-          const cb = callback as (error: null, address: string | { address: string; family: number }[], family?: number) => void;
-          if ((options as { all?: boolean }).all) cb(null, [pinned]);
-          else cb(null, pinned.address, pinned.family);
-        },
-        agent: false,
-      },
+      requestOptions(input, body, pinned),
       (res) => {
         answered = true;
         let size = 0;
