@@ -13,6 +13,7 @@ import { MESSAGE_MAX_CHARS, TYPING_SEND_INTERVAL_MS } from '../../../shared/src/
 import { newClientMessageId } from '../api/client.js';
 import type { Attachment } from '../../../shared/src/api.js';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../../shared/src/constants.js';
+import { PaperClip } from '../chat/attach.js';
 import { createTray, type Tray } from '../chat/upload.js';
 import type { CannedReply } from './api.js';
 import { href } from './route.js';
@@ -164,7 +165,7 @@ export function Composer({ onSend, onTyping, loadCanned, upload, now = () => Dat
                 e.currentTarget.value = '';
               }}
             />
-            <span aria-hidden="true">📎</span>
+            <PaperClip />
           </label>
         </>
       )}

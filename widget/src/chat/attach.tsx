@@ -53,6 +53,13 @@ export function useAttach(api: ApiClient, conversationId: string, lang: string |
 
 export type AttachState = ReturnType<typeof useAttach>;
 
+/** A paper clip (an icon, not an emoji: some systems have no emoji font). */
+export const PaperClip = () => (
+  <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+    <path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M20 11.5l-8.5 8.5a5 5 0 0 1-7-7L13 4.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L14.5 7.5" />
+  </svg>
+);
+
 /** The button that picks files. */
 export function AttachButton({ state, t }: { state: AttachState; t: Strings }) {
   return (
@@ -66,7 +73,7 @@ export function AttachButton({ state, t }: { state: AttachState; t: Strings }) {
           e.currentTarget.value = '';
         }}
       />
-      <span aria-hidden="true">📎</span>
+      <PaperClip />
     </label>
   );
 }
