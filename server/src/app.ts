@@ -141,6 +141,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ? { ...options.logger, serializers: { req: serializeRequest } } : false,
     bodyLimit: BODY_LIMIT_BYTES,
+    // The whole request must arrive within 5 minutes (a 10 MB upload at 35 KB/s): a client that stops
+    // sending holds no socket for ever. Responses (event streams) are not bounded by it.
+    requestTimeout: 300_000,
     trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 300 },
     // The router's own errors (a malformed URL, an over-long parameter) answer in Parley's shape and never

@@ -90,3 +90,17 @@ describe('the assistant in the chat view', () => {
     expect(buttonNamed('Talk to a person')).toBeNull();
   });
 });
+
+describe('pieces that arrive late', () => {
+  it('a piece heard after the stored reply opens no bubble again', async () => {
+    const { push } = await open();
+    await push(EVENT.assistantReplying, { conversationId: 'cnv_1', replyId: 'rep_1' });
+    await push(EVENT.messageCreated, { message: message('msg_2', 'cnv_1', 'Done', '2026-05-01T10:00:05.000Z', ASSISTANT, 'rep_1') });
+    await push(EVENT.messageDelta, delta(0, 'Done'));
+    await push(EVENT.assistantReplying, { conversationId: 'cnv_1', replyId: 'rep_1' });
+    expect(q('li.msg.streaming')).toBeNull();
+    // The next reply streams as usual.
+    await push(EVENT.messageDelta, delta(0, 'Next', 'rep_2'));
+    expect(q('li.msg.streaming .text')?.textContent).toBe('Next');
+  });
+});

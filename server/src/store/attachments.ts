@@ -49,9 +49,12 @@ export function createAttachmentRepository({ db, dialect }: Store) {
       });
     },
 
-    /** The upload's bytes are stored: its real size and kind; answers the row. */
+    /**
+     * The upload's bytes are stored: its real size and kind; answers the row, or undefined when the upload
+     * is no longer in progress (the sweep took it for abandoned, or its account was deleted meanwhile).
+     */
     complete: (id: string, done: { name: string; type: string; size: number; width: number | null; height: number | null }) =>
-      db.updateTable('attachments').set({ ...done, state: 'ready' }).where('id', '=', id).where('state', '=', 'uploading').returningAll().executeTakeFirstOrThrow(),
+      db.updateTable('attachments').set({ ...done, state: 'ready' }).where('id', '=', id).where('state', '=', 'uploading').returningAll().executeTakeFirst(),
 
     /** Forgets an upload that failed (its bytes are already gone). */
     async remove(id: string): Promise<void> {

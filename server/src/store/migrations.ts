@@ -517,7 +517,8 @@ export function schemaMigrations(dialect: Dialect): Record<string, Migration> {
           .createTable('attachments')
           .addColumn('id', 'text', (c) => c.primaryKey())
           .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
-          .addColumn('uploader_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          // Null once the account is deleted: its files are then `deleted`, for the sweeper to remove their bytes.
+          .addColumn('uploader_id', 'text', (c) => c.references('users.id').onDelete('set null'))
           // Null until a message takes it; an unattached upload is swept after a day.
           .addColumn('message_id', 'text', (c) => c.references('messages.id').onDelete('cascade'))
           .addColumn('name', 'text', (c) => c.notNull())

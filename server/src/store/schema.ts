@@ -134,7 +134,8 @@ export interface MessagesTable {
 export interface AttachmentsTable {
   id: string;
   conversation_id: string;
-  uploader_id: string;
+  /** Null once the account was deleted (its files are then `deleted`). */
+  uploader_id: string | null;
   message_id: string | null;
   /** The file's name as uploaded, made safe (attachments/file-name.ts). */
   name: string;

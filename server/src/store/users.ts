@@ -244,9 +244,14 @@ export function createUserRepository(store: Store) {
       return { rows, total: Number(count.n) };
     },
 
-    /** Deletes an account; its messages stay, with no author (shown as a deleted user). */
+    /**
+     * Deletes an account; its messages stay, with no author (shown as a deleted user), and without its files:
+     * those go with the account (unreadable at once, their bytes at the next sweep: use-cases/attachments.ts).
+     */
     async deleteAnonymising(id: string): Promise<void> {
       await transact(db, async (trx) => {
+        await trx.updateTable('messages').set({ attachments: null }).where('author_id', '=', id).where('attachments', 'is not', null).execute();
+        await trx.updateTable('attachments').set({ state: 'deleted', uploader_id: null }).where('uploader_id', '=', id).execute();
         await trx.updateTable('messages').set({ author_id: null }).where('author_id', '=', id).execute();
         await trx.updateTable('conversations').set({ assignee_id: null }).where('assignee_id', '=', id).execute();
         await trx.deleteFrom('participants').where('user_id', '=', id).execute();

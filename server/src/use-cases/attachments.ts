@@ -99,6 +99,11 @@ export function createAttachmentUseCases(deps: {
         }
         const seen = inspector.result();
         const row = await attachments.complete(id, { name: nameForKind(name, seen.kind), type: seen.kind.type, size: seen.size, width: seen.width, height: seen.height });
+        if (!row) {
+          // Taken for abandoned meanwhile (or its account deleted): its bytes must not outlive the row.
+          await discard({ id, storageKey });
+          throw new ParleyError('attachment_truncated');
+        }
         return present(row);
       } finally {
         const left = (inFlight.get(user.id) ?? 1) - 1;

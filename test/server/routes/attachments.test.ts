@@ -4,7 +4,7 @@
  * from running in Parley's origin. Every refusal is coded and leaves neither a row nor stored bytes.
  */
 import { readdirSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 import { multipart, PNG_3x2 } from '../../helpers/files.js';
@@ -235,6 +235,35 @@ describe.each(DIALECTS)('attachments on %s', (dialect) => {
     expect(await t.app.services.attachments.sweep()).toBe(0);
     t.clock.now += 2;
     expect(await t.app.services.attachments.sweep()).toBe(1);
+    expect(await rows()).toEqual([]);
+    expect(stored()).toEqual([]);
+  });
+
+  it('deletes a deleted account’s files', async () => {
+    const conversation = await start(alice);
+    const file = (await upload(alice, conversation.id, PNG_3x2, 'a.png')).json().attachment;
+    await post(alice, conversation.id, { text: 'pic', clientMessageId: 'p1', attachmentIds: [file.id] });
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/admin/users/${alice.userId}`, headers: owner.headers })).statusCode).toBe(204);
+    expectError(await t.app.inject({ method: 'GET', url: file.url, headers: owner.headers }), 404, 'attachment_not_found');
+    const thread = (await t.app.inject({ method: 'GET', url: `/api/v1/admin/conversations/${conversation.id}/messages`, headers: owner.headers })).json();
+    expect(thread.messages.find((m: { text: string }) => m.text === 'pic')).toMatchObject({ attachments: [] });
+    expect(await t.app.services.attachments.sweep()).toBe(1);
+    expect(await rows()).toEqual([]);
+    expect(stored()).toEqual([]);
+  });
+
+  it('an upload the sweep took for abandoned while it streamed keeps nothing and says so', async () => {
+    const conversation = await start(alice);
+    const body = await multipart([{ name: 'file', data: Buffer.concat([PNG_3x2, Buffer.alloc(4096)]), filename: 'slow.png' }]);
+    const { PassThrough } = await import('node:stream');
+    const slow = new PassThrough();
+    const answer = t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversation.id}/attachments`, headers: { ...alice.headers, ...body.headers }, payload: slow });
+    slow.write(body.payload.subarray(0, 1000));
+    await vi.waitFor(async () => expect((await rows()).map((r) => r.state)).toEqual(['uploading']));
+    t.clock.now += 61 * 60_000;
+    expect(await t.app.services.attachments.sweep()).toBe(1);
+    slow.end(body.payload.subarray(1000));
+    expectError(await answer, 400, 'attachment_truncated');
     expect(await rows()).toEqual([]);
     expect(stored()).toEqual([]);
   });

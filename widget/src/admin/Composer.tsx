@@ -21,7 +21,7 @@ import { href } from './route.js';
 export interface ComposerProps {
   onSend: (text: string, clientMessageId: string, internal: boolean, attachmentIds: string[]) => Promise<boolean>;
   /** Uploads a file for the message (the tray of chat/upload.ts); without it, no files can be attached. */
-  upload?: (file: File, onProgress: (fraction: number) => void) => Promise<Attachment>;
+  upload?: (file: File, onProgress: (fraction: number) => void, signal: AbortSignal) => Promise<Attachment>;
   onTyping: () => void;
   loadCanned: () => Promise<CannedReply[]>;
   now?: () => number;
@@ -47,8 +47,8 @@ export function Composer({ onSend, onTyping, loadCanned, upload, now = () => Dat
   const [files, setFiles] = useState({ ready: [] as Attachment[], busy: false });
   const addFiles = (list: ArrayLike<File> | null | undefined) => {
     if (!upload || !list?.length || !trayHost.current) return false;
-    tray.current ??= createTray(trayHost.current, { upload, lang: 'en', max: MAX_ATTACHMENTS_PER_MESSAGE, onChange: (ready, busy) => setFiles({ ready, busy }) });
-    tray.current.add(list);
+    tray.current ??= createTray(trayHost.current, { lang: 'en', max: MAX_ATTACHMENTS_PER_MESSAGE, onChange: (ready, busy) => setFiles({ ready, busy }) });
+    tray.current.add(list, upload);
     return true;
   };
   const [busy, setBusy] = useState(false);

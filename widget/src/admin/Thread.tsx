@@ -165,7 +165,7 @@ export function ThreadPane({ api, me, openId, view, conversation: open, thread, 
               <Composer
                 key={thread.id}
                 onSend={(text, clientMessageId, internal, attachmentIds) => send(thread.id, text, clientMessageId, internal, attachmentIds)}
-                {...(api.upload ? { upload: (file: File, onProgress: (fraction: number) => void) => api.upload!(thread.id, file, onProgress) } : {})}
+                {...(api.upload ? { upload: (file: File, onProgress: (fraction: number) => void, signal: AbortSignal) => api.upload!(thread.id, file, onProgress, signal) } : {})}
                 onTyping={() => void api.typing(thread.id).catch(() => {})}
                 loadCanned={() => api.cannedReplies()}
               />

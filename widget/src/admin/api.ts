@@ -220,7 +220,7 @@ export interface AdminApi {
   /** An answer to the conversation's users, or with `internal` a note only administrators see. */
   reply(conversationId: string, text: string, clientMessageId: string, internal?: boolean, attachmentIds?: string[]): Promise<Message>;
   /** Uploads a file for the next message in the conversation (docs/attachments.md); optional for test fakes. */
-  upload?(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment>;
+  upload?(conversationId: string, file: File, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Attachment>;
   editMessage(conversationId: string, messageId: string, text: string): Promise<Message>;
   deleteMessage(conversationId: string, messageId: string): Promise<void>;
   /** Tells the conversation's users that an administrator is typing (send at most every TYPING_SEND_INTERVAL_MS). */
@@ -329,7 +329,7 @@ export function createAdminApi(onSessionError: (error: ApiError) => void = () =>
     messages: (id, q) => call('GET', `${admin}/conversations/${enc(id)}/messages${query(q)}`),
     reply: async (id, text, clientMessageId, internal = false, attachmentIds = []) =>
       (await call<{ message: Message }>('POST', `${admin}/conversations/${enc(id)}/messages`, { text, clientMessageId, ...(internal ? { internal } : {}), ...(attachmentIds.length ? { attachmentIds } : {}) })).message,
-    upload: (id, file, onProgress) => uploadFile(`/api/v1/conversations/${enc(id)}/attachments`, undefined, file, onProgress),
+    upload: (id, file, onProgress, signal) => uploadFile(`/api/v1/conversations/${enc(id)}/attachments`, undefined, file, onProgress, signal),
     editMessage: async (id, messageId, text) => (await call<{ message: Message }>('PATCH', `${admin}/conversations/${enc(id)}/messages/${enc(messageId)}`, { text })).message,
     deleteMessage: (id, messageId) => call('DELETE', `${admin}/conversations/${enc(id)}/messages/${enc(messageId)}`),
     typing: (id) => call('POST', `${admin}/conversations/${enc(id)}/typing`),

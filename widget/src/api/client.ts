@@ -77,7 +77,7 @@ export interface ApiClient {
    * Uploads a file for my next message in the conversation, telling its progress (0–1); the upload code
    * loads on first use. Optional, like `markRead`.
    */
-  upload?(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment>;
+  upload?(conversationId: string, file: File, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Attachment>;
   /** The attaching code (chat/upload.ts), loaded on first use. */
   uploads?(): Promise<typeof import('../chat/upload.js')>;
   /** "Talk to a person": hands the conversation to the team (docs/assistant.md). Optional, like `markRead`. */
@@ -152,7 +152,7 @@ export function createApiClient(baseUrl: string, auth: () => Auth, fetchImpl: ty
     stopReply: (id) => call('POST', `/api/v1/conversations/${enc(id)}/assistant/stop`),
     uploads: load,
     // Rejects with the API's `{status, code, message}` (upload.ts).
-    upload: async (id, file, onProgress) => (await load()).uploadFile(`${baseUrl}/api/v1/conversations/${enc(id)}/attachments`, (auth() as { token?: string }).token, file, onProgress),
+    upload: async (id, file, onProgress, signal) => (await load()).uploadFile(`${baseUrl}/api/v1/conversations/${enc(id)}/attachments`, (auth() as { token?: string }).token, file, onProgress, signal),
     fileUrl(a) {
       const current = auth();
       return baseUrl + a.url + (current.kind === 'bearer' && current.fileToken ? `?token=${current.fileToken}` : '');

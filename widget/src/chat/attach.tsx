@@ -17,8 +17,8 @@ export function Files({ files, url }: { files: Attachment[]; url: (a: Attachment
   return (
     <div class="files">
       {files.map((a) => (
-        <a key={a.id} href={url(a)} target="_blank" rel="noopener noreferrer" class={a.width ? '' : 'file'}>
-          {a.width ? <img src={url(a)} alt={a.name} width={a.width} height={a.height ?? undefined} loading="lazy" /> : `${a.name} · ${size(a.size)}`}
+        <a key={a.id} href={url(a)} target="_blank" rel="noopener noreferrer" class={a.type.startsWith('image/') ? '' : 'file'}>
+          {a.type.startsWith('image/') ? <img src={url(a)} alt={a.name} width={a.width ?? undefined} height={a.height ?? undefined} loading="lazy" /> : `${a.name} · ${size(a.size)}`}
         </a>
       ))}
     </div>
@@ -38,15 +38,17 @@ export function useAttach(api: ApiClient, conversationId: string, lang: string |
   const tray = useRef<Promise<Tray> | undefined>(undefined);
   const [state, setState] = useState({ ready: [] as Attachment[], busy: false });
   const add = (files: ArrayLike<File>) => {
+    // The conversation the file was added in, whatever is open when the upload code has loaded.
+    const to = target.current;
     // A module that did not load (offline) is asked for again at the next file.
     tray.current ??= api.uploads!().then(
-      (m) => m.createTray(host.current!, { upload: (file, onProgress) => api.upload!(target.current, file, onProgress), lang, max: MAX_ATTACHMENTS_PER_MESSAGE, onChange: (ready, busy) => setState({ ready, busy }) }),
+      (m) => m.createTray(host.current!, { lang, max: MAX_ATTACHMENTS_PER_MESSAGE, onChange: (ready, busy) => setState({ ready, busy }) }),
       (error: unknown) => {
         tray.current = undefined;
         throw error;
       },
     );
-    tray.current.then((t) => t.add(files), () => undefined);
+    tray.current.then((t) => t.add(files, (file, onProgress, signal) => api.upload!(to, file, onProgress, signal)), () => undefined);
   };
   return { host, add, ...state, clear: () => void tray.current?.then((t) => t.clear()) };
 }

@@ -17,7 +17,7 @@ export interface UploadFailure {
 }
 
 /** `bearer`: the widget's session token; without one, the page's cookie goes. */
-export function uploadFile(url: string, bearer: string | undefined, file: Blob & { name?: string }, onProgress: (fraction: number) => void): Promise<Attachment> {
+export function uploadFile(url: string, bearer: string | undefined, file: Blob & { name?: string }, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Attachment> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     const fail = (status: number, code: string, message: string) => reject({ status, code, message } satisfies UploadFailure);
@@ -28,6 +28,8 @@ export function uploadFile(url: string, bearer: string | undefined, file: Blob &
     else xhr.withCredentials = true;
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     xhr.onerror = () => fail(0, 'network_error', 'Parley could not be reached.');
+    xhr.onabort = () => fail(0, 'aborted', 'The upload was stopped.');
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.onload = () => {
       const body = xhr.response as { attachment?: Attachment; error?: { code?: string; message?: string } } | null;
       if (xhr.status === 201 && body?.attachment) resolve(body.attachment);
@@ -49,8 +51,11 @@ const TRAY_STRINGS = {
   ar: ['إزالة', 'هذا الملف كبير جدًا.', 'لا يمكن إرفاق هذا النوع من الملفات.', 'مساحة ملفاتك ممتلئة.', 'لم يُرفق الملف. حاول مرة أخرى.'],
 } as const;
 
+/** Uploads one file (to the conversation it was added for), telling progress; stops when `signal` aborts. */
+export type Upload = (file: File, onProgress: (fraction: number) => void, signal: AbortSignal) => Promise<Attachment>;
+
 export interface Tray {
-  add(files: ArrayLike<File>): void;
+  add(files: ArrayLike<File>, upload: Upload): void;
   /** Forgets every file (after the message that took them was sent). */
   clear(): void;
 }
@@ -73,6 +78,7 @@ function adoptStyle(host: HTMLElement): void {
 
 interface Entry {
   item: HTMLLIElement;
+  stop: AbortController;
   attachment?: Attachment;
   failed?: boolean;
 }
@@ -81,7 +87,7 @@ interface Entry {
  * The files of one composer in `host` (a list). `onChange` hears the uploaded files and whether any is
  * still on its way after every change; at most `max` files are kept.
  */
-export function createTray(host: HTMLElement, options: { upload: (file: File, onProgress: (fraction: number) => void) => Promise<Attachment>; lang: string | undefined; max: number; onChange: (ready: Attachment[], busy: boolean) => void }): Tray {
+export function createTray(host: HTMLElement, options: { lang: string | undefined; max: number; onChange: (ready: Attachment[], busy: boolean) => void }): Tray {
   const [removeLabel, tooLarge, wrongType, quota, generic] = TRAY_STRINGS[(options.lang?.slice(0, 2) ?? 'en') as keyof typeof TRAY_STRINGS] ?? TRAY_STRINGS.en;
   const entries: Entry[] = [];
   adoptStyle(host);
@@ -92,16 +98,18 @@ export function createTray(host: HTMLElement, options: { upload: (file: File, on
     if (text !== undefined) node.textContent = text;
     return node;
   };
+  // A file removed stops uploading: it would take room in the quota for nothing.
   const remove = (entry: Entry) => {
     entries.splice(entries.indexOf(entry), 1);
+    entry.stop.abort();
     entry.item.remove();
     tell();
   };
   return {
-    add(files) {
+    add(files, upload) {
       for (const file of Array.from(files).slice(0, Math.max(0, options.max - entries.length))) {
         const item = el('li');
-        const entry: Entry = { item };
+        const entry: Entry = { item, stop: new AbortController() };
         const name = file.name || 'image.png';
         const progress = el('progress');
         progress.max = 1;
@@ -114,7 +122,7 @@ export function createTray(host: HTMLElement, options: { upload: (file: File, on
         item.append(el('span', name), ' ', progress, drop);
         host.append(item);
         entries.push(entry);
-        options.upload(file, (f) => (progress.value = f)).then(
+        upload(file, (f) => (progress.value = f), entry.stop.signal).then(
           (attachment) => {
             entry.attachment = attachment;
             item.dataset['state'] = 'ready';
@@ -134,7 +142,11 @@ export function createTray(host: HTMLElement, options: { upload: (file: File, on
       tell();
     },
     clear() {
-      for (const entry of entries.splice(0)) entry.item.remove();
+      for (const entry of entries.splice(0)) {
+        // Sent files are done; only one still on its way stops.
+        if (!entry.attachment) entry.stop.abort();
+        entry.item.remove();
+      }
       tell();
     },
   };

@@ -55,6 +55,11 @@ export interface ChatState {
   typing: Record<string, TypingEvent>;
   /** Per conversation, the assistant's reply as it streams in, until its stored message arrives. */
   replies: Record<string, { replyId: string; text: string }>;
+  /**
+   * The latest replies that ended: a piece heard after its stored message (signals and stored events travel
+   * apart, across instances) must not open the bubble again.
+   */
+  ended: string[];
 }
 
 /** A stream of server-sent events: `(type, data)` callbacks; returns an unsubscribe function. */
@@ -234,8 +239,11 @@ function reducer(state: ChatState, action: Action): ChatState {
       return { ...state, error: action.error };
     case 'room':
       return state.room ? { ...state, room: { ...state.room, ...action.room } } : state;
-    case 'reply':
-      return { ...state, replies: streamed(state.replies, action.event, action.over === true) };
+    case 'reply': {
+      const { replyId } = action.event;
+      if (action.over) return { ...state, replies: streamed(state.replies, action.event, true), ended: [...state.ended.slice(-49), replyId] };
+      return state.ended.includes(replyId) ? state : { ...state, replies: streamed(state.replies, action.event, false) };
+    }
   }
 }
 
@@ -256,7 +264,7 @@ function streamed(replies: ChatState['replies'], event: MessageDeltaEvent | Assi
   return { ...replies, [conversationId]: { replyId, text: text.length >= current.length ? text : current } };
 }
 
-export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, heard: [], room: null, seen: {}, typing: {}, replies: {} };
+export const initialChatState: ChatState = { conversations: [], loaded: false, selectedId: null, threads: {}, error: null, heard: [], room: null, seen: {}, typing: {}, replies: {}, ended: [] };
 
 const codeOf = (error: unknown) => (error instanceof ApiError ? error.code : 'internal_error');
 

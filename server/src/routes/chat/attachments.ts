@@ -36,6 +36,13 @@ export async function attachmentUploadRoutes(parent: FastifyInstance) {
   const { maxUploadBytes } = app.config;
   await app.register(multipart);
 
+  // A refusal answers before the body is read to its end: the connection closes after the answer rather
+  // than stay open with the rest of the upload unread (paused, it would never see the client go).
+  app.addHook('onError', async (request, reply) => {
+    reply.header('connection', 'close');
+    reply.raw.once('finish', () => request.raw.destroy());
+  });
+
   app.post(
     '/conversations/:id/attachments',
     { schema: { params: IdParams, consumes: ['multipart/form-data'], response: { 201: AttachmentResponseSchema } } },
