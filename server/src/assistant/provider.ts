@@ -175,7 +175,8 @@ export async function* streamCompletion(request: CompletionRequest): AsyncGenera
       if (done) break;
     }
   } catch (error) {
-    if (error instanceof ProviderError) throw error;
+    // An error chunk may quote the key (a provider refusing it often does): no message leaves with it.
+    if (error instanceof ProviderError) throw new ProviderError(error.failure, withoutKey(error.message, request.apiKey), error.statusCode, error.retryable);
     if (error instanceof OutboundError) {
       if (error.reason === 'timeout') throw new ProviderError('timeout', 'the provider did not finish in time');
       throw new ProviderError('cut', 'the provider’s stream was cut');

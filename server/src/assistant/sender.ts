@@ -136,7 +136,8 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
   /** Streams the reply; answers how it ended (never throws for the provider's failures). */
   async function stream(reply: AssistantReplyRow, conversation: ConversationRow, assistant: AssistantRow, user: UserRow, audience: Audience): Promise<Ending> {
     const history = await readHistory(store, conversation.id);
-    const messages: ChatMessage[] = buildContext(assistant, user, history);
+    // A document room's reply is read by everyone in the room: no member's token claims go into it.
+    const messages: ChatMessage[] = buildContext({ ...assistant, shareTokenMetadata: assistant.shareTokenMetadata && conversation.document_id === null }, user, history);
     // What this reply answers: up to the newest message its context read (one posted meanwhile is the next reply's).
     const newest = Math.max(0, ...history.filter((h) => Number.isInteger(h.position)).map((h) => h.position));
     await store.db.updateTable('assistant_replies').set({ context_seq: newest }).where('id', '=', reply.id).execute();

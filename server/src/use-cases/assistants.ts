@@ -200,7 +200,7 @@ export function createAssistantUseCases(deps: {
     /**
      * "Talk to a person": the reply in progress stops, the conversation is open, unassigned and no longer the
      * assistant's, a system message says so (in the user's language), and the team is alerted as for a new
-     * message. Asking again changes nothing more.
+     * message. Asking again, or where no assistant answers, changes nothing.
      */
     async handOff(user: UserRow, conversationId: string): Promise<Conversation> {
       const conversation = await deps.access.requireConversation(user, conversationId, 'write');
@@ -212,7 +212,9 @@ export function createAssistantUseCases(deps: {
         const assistantOf = lookupIn(await repo.listWith(trx));
         const before = (await trx.selectFrom('conversations').select(['assistant_off_at', 'status', 'assignee_id']).where('id', '=', conversationId).executeTakeFirst())!;
         const published: EventRow[] = [];
-        if (before.assistant_off_at === null || before.status !== 'open' || before.assignee_id !== null) {
+        // Only a conversation the assistant answers is handed over: anywhere else (no assistant, one taken
+        // over or handed over already) this changes nothing, least of all an assignment a person made.
+        if (before.assistant_off_at === null && assistantOf({ ...conversation, assistant_off_at: null }) !== null) {
           // The notice first, then the conversation as it now is (its last message the notice).
           published.push(...(await deps.writes.systemMessage(trx, conversation, noticeText('handed_off', localeOf(user)), at)));
           published.push(...(await deps.writes.handOff(trx, conversationId, { toTeam: true, userId: isAdministrator(user) ? null : user.id, assistantOf }, at)).events);

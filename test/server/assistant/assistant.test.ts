@@ -223,6 +223,8 @@ describe.each(DIALECTS)('the assistant on %s', (dialect) => {
     ['429, then 429 again', [{ kind: 'status', status: 429, body: '{"error":{"message":"slow down"}}' }, { kind: 'status', status: 429, body: `slow down, ${KEY}` }], '', 2],
     ['500, then 500 again', [{ kind: 'status', status: 500, body: 'oops' }, { kind: 'status', status: 500, body: 'oops' }], '', 2],
     ['a line that is not JSON', [{ kind: 'invalid', pieces: ['Some'] }], 'Some', 1],
+    // An error chunk in a 200 stream that quotes the key: it reaches no log line either.
+    ['an error chunk quoting the key', [{ kind: 'error', pieces: ['Part'], message: `Incorrect API key provided: ${KEY}` }], 'Part', 1],
     ['a stream without [DONE]', [{ kind: 'reply', pieces: ['Nearly'], noDone: true }], 'Nearly', 1],
   ];
   it.each(failures)('%s: what came is kept, a system message says so, and the team takes over', async (_name, script, kept, calls) => {

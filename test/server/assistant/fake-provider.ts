@@ -17,7 +17,9 @@ export type Behaviour =
   /** Streams `pieces`, then closes the connection mid-answer. */
   | { kind: 'cut'; pieces: string[] }
   /** Streams `pieces`, then a line that is not JSON. */
-  | { kind: 'invalid'; pieces: string[] };
+  | { kind: 'invalid'; pieces: string[] }
+  /** Streams `pieces`, then an error chunk with `message` (as a provider refusing a key mid-stream). */
+  | { kind: 'error'; pieces: string[]; message: string };
 
 export interface RecordedRequest {
   path: string;
@@ -77,6 +79,10 @@ export async function startFakeProvider(defaultReply: Behaviour = { kind: 'reply
     }
     if (behaviour.kind === 'invalid') {
       res.end('data: {"choices": [not json\n\n');
+      return;
+    }
+    if (behaviour.kind === 'error') {
+      res.end(`data: ${JSON.stringify({ error: { message: behaviour.message } })}\n\n`);
       return;
     }
     if (behaviour.usage) res.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [], usage: behaviour.usage })}\n\n`);
