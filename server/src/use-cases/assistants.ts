@@ -128,6 +128,10 @@ export function createAssistantUseCases(deps: {
       const allowPrivate = patch.allowPrivateAddress ?? before.allowPrivateAddress;
       // Turning allowPrivateAddress off checks the URL kept as well.
       const baseUrl = patch.baseUrl !== undefined || patch.allowPrivateAddress === false ? await checkBaseUrl(patch.baseUrl ?? before.baseUrl, allowPrivate) : undefined;
+      // The stored key goes only where it went: pointing the assistant at another host takes the key again.
+      if (baseUrl !== undefined && patch.apiKey === undefined && new URL(baseUrl).origin !== new URL(before.baseUrl).origin) {
+        throw new ParleyError('bad_request', 'A base URL on another host needs its API key again (apiKey): the stored key is never sent to another host.');
+      }
       await checkOrganizations(patch.organizationIds);
       const row = await audited(ctx, 'assistant.update', id, async (tx) => {
         await own(id, tx);
