@@ -164,3 +164,55 @@ describe('the environment follows the field rules of every other door (shared/sr
     expect(parseDuration(' 12h ')).toBe(43_200);
   });
 });
+
+describe('file settings: PARLEY_MAX_UPLOAD, PARLEY_UPLOAD_QUOTA, PARLEY_FILE_STORAGE, PARLEY_S3_URL', () => {
+  it('reads sizes as bytes or KB, MB, GB (powers of 1024), from 1 KB to 1 TB', () => {
+    expect(loadConfig({})).toMatchObject({ maxUploadBytes: 10 * 1024 ** 2, uploadQuotaBytes: 500 * 1024 ** 2, fileStorage: { kind: 'folder', path: './data/files' } });
+    expect(loadConfig({ PARLEY_MAX_UPLOAD: '10MB', PARLEY_UPLOAD_QUOTA: '1GB' })).toMatchObject({ maxUploadBytes: 10 * 1024 ** 2, uploadQuotaBytes: 1024 ** 3 });
+    expect(loadConfig({ PARLEY_MAX_UPLOAD: '512KB', PARLEY_UPLOAD_QUOTA: '1048576' })).toMatchObject({ maxUploadBytes: 512 * 1024, uploadQuotaBytes: 1048576 });
+    expect(loadConfig({}, new Map([['--max-upload', '1kb'], ['--upload-quota', '1024GB']]))).toMatchObject({ maxUploadBytes: 1024, uploadQuotaBytes: 1024 ** 4 });
+    for (const bad of ['10XB', '1.5MB', 'MB', '-1']) expect(problems({ PARLEY_MAX_UPLOAD: bad })).toEqual(['PARLEY_MAX_UPLOAD (--max-upload): must be a size such as 10MB, 512KB or 1048576 (bytes)']);
+    for (const bad of ['0', '500', '1023', '1025GB']) expect(problems({ PARLEY_UPLOAD_QUOTA: bad })).toEqual(['PARLEY_UPLOAD_QUOTA (--upload-quota): must be from 1KB to 1024GB']);
+  });
+
+  it('reads PARLEY_FILE_STORAGE: a folder or `database`; S3 only through PARLEY_S3_URL', () => {
+    expect(loadConfig({ PARLEY_FILE_STORAGE: 'database' }).fileStorage).toEqual({ kind: 'database' });
+    expect(loadConfig({ PARLEY_FILE_STORAGE: '/var/lib/parley/files' }).fileStorage).toEqual({ kind: 'folder', path: '/var/lib/parley/files' });
+    expect(loadConfig({ PARLEY_FILE_STORAGE: 'files' }).fileStorage).toEqual({ kind: 'folder', path: 'files' });
+    expect(loadConfig({ PARLEY_FILE_STORAGE: 'database' }).fromEnvironment.has('PARLEY_FILE_STORAGE')).toBe(true);
+    expect(problems({ PARLEY_FILE_STORAGE: 's3' })).toEqual(['PARLEY_FILE_STORAGE (--file-storage): S3 storage is chosen by setting PARLEY_S3_URL']);
+    expect(problems({ PARLEY_FILE_STORAGE: 'a\nb' })).toEqual(['PARLEY_FILE_STORAGE (--file-storage): must be a folder path or "database"']);
+  });
+
+  it('reads PARLEY_S3_URL: an endpoint with keys, or s3:// with the default credentials', () => {
+    expect(loadConfig({ PARLEY_S3_URL: 'https://AKIA123:s%2Fcret@minio.example.com:9000/parley-files/chat/eu?region=eu-west-1' }).fileStorage).toEqual({
+      kind: 's3',
+      s3: { endpoint: 'https://minio.example.com:9000', region: 'eu-west-1', bucket: 'parley-files', prefix: 'chat/eu/', credentials: { accessKeyId: 'AKIA123', secretAccessKey: 's/cret' } },
+    });
+    expect(loadConfig({ PARLEY_S3_URL: 's3://parley.files/uploads' }).fileStorage).toEqual({ kind: 's3', s3: { endpoint: null, region: 'us-east-1', bucket: 'parley.files', prefix: 'uploads/', credentials: null } });
+    expect(loadConfig({ PARLEY_S3_URL: 'http://k:s@127.0.0.1:9000/bkt' }).fileStorage).toMatchObject({ s3: { endpoint: 'http://127.0.0.1:9000', bucket: 'bkt', prefix: '' } });
+    const shape = 'must be a URL like https://KEY:SECRET@s3.example.com/bucket?region=eu-west-1 or s3://bucket/prefix?region=us-east-1';
+    const cases: [string, string][] = [
+      ['not a url', shape],
+      ['ftp://k:s@host/bucket', shape],
+      ['https://k:s@host/bucket?region=eu-west-1&x=1', `${shape} (only ?region= may follow)`],
+      ['https://k:s@host/Bucket_Name', 'must name a bucket (3 to 63 lower-case letters, digits, dots and hyphens)'],
+      ['https://k:s@host/ab', 'must name a bucket (3 to 63 lower-case letters, digits, dots and hyphens)'],
+      ['https://k:s@host/', 'must name a bucket (3 to 63 lower-case letters, digits, dots and hyphens)'],
+      ['https://k:s@host/bucket?region=EU_West', 'has a region that is not like eu-west-1'],
+      ['https://onlykey@host/bucket', 'must give both the access key and the secret, or neither'],
+      ['https://:secret-only@host/bucket', 'must give both the access key and the secret, or neither'],
+      ['s3://k:s@bucket', 's3:// takes the default AWS credentials; give keys with an https:// endpoint'],
+    ];
+    expect(cases.map(([url]) => problems({ PARLEY_S3_URL: url }))).toEqual(cases.map(([, message]) => [`PARLEY_S3_URL (--s3-url): ${message}`]));
+  });
+
+  it('never echoes the secret of PARLEY_S3_URL, and refuses it beside PARLEY_FILE_STORAGE', () => {
+    for (const url of ['https://KEY:hunter2-secret@host/Bad_Bucket', 'https://KEY:hunter2-secret@host/bucket?region=NOPE', 'https://KEY:hunter2-secret@host/bucket#frag', 's3://KEY:hunter2-secret@bucket']) {
+      const found = problems({ PARLEY_S3_URL: url });
+      expect([url, found.length, found.join(' ').includes('hunter2')]).toEqual([url, 1, false]);
+    }
+    expect(problems({ PARLEY_FILE_STORAGE: 'database', PARLEY_S3_URL: 'https://k:hunter2@host/bucket' })).toEqual(['PARLEY_S3_URL (--s3-url): files go to the bucket; unset PARLEY_FILE_STORAGE, which names another place']);
+    expect(problems({ PARLEY_FILE_STORAGE: '/srv/files', PARLEY_S3_URL: 's3://bucket' })).toHaveLength(1);
+  });
+});

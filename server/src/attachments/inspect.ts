@@ -123,7 +123,8 @@ export class FileInspector extends Transform {
   /** Tries the bytes kept so far; a JPEG whose size marker is further on waits for more. */
   private measureIfComplete(): void {
     try {
-      const size = imageSize(Buffer.concat(this.head, this.headBytes));
+      // A copy of its own: image-size reads past the end of a view (DataView over .buffer), into pooled bytes.
+      const size = imageSize(new Uint8Array(Buffer.concat(this.head, this.headBytes)));
       if (size.width > 0 && size.height > 0) {
         this.dimensions = { width: size.width, height: size.height };
         this.head = [];
