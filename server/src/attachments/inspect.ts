@@ -120,8 +120,12 @@ export class FileInspector extends Transform {
     if (decoded.includes('\u0000')) throw refused('A text file may not contain NUL characters.');
   }
 
-  /** Tries the bytes kept so far; a JPEG whose size marker is further on waits for more. */
-  private measureIfComplete(): void {
+  /**
+   * Tries the bytes kept so far; a JPEG whose size marker is further on waits for more. Before the end, not
+   * under 30 bytes: image-size reads a lossless WebP's size by index, and bytes not there yet read as 0 (1 × 1).
+   */
+  private measureIfComplete(final = false): void {
+    if (!final && this.headBytes < 30) return;
     try {
       // A copy of its own: image-size reads past the end of a view (DataView over .buffer), into pooled bytes.
       const size = imageSize(new Uint8Array(Buffer.concat(this.head, this.headBytes)));
@@ -136,7 +140,7 @@ export class FileInspector extends Transform {
 
   /** At the end: an image whose dimensions no kept byte tells is still an image, shown without a reserved size. */
   private measure(): void {
-    this.measureIfComplete();
+    this.measureIfComplete(true);
     this.head = [];
   }
 }
