@@ -28,6 +28,16 @@ export interface CompletionRequest {
   resolve?: Resolve;
 }
 
+/** The completion request of an assistant's settings: where, with which key and model, on which addresses. */
+export function completionOf(
+  assistant: Pick<CompletionRequest, 'baseUrl' | 'apiKey' | 'model' | 'temperature' | 'allowPrivateAddress'>,
+  messages: readonly ChatMessage[],
+  run: { totalTimeoutMs: number; signal: AbortSignal; resolve?: Resolve | undefined },
+): CompletionRequest {
+  const { baseUrl, apiKey, model, temperature, allowPrivateAddress } = assistant;
+  return { baseUrl, apiKey, model, temperature, messages, allowPrivateAddress, totalTimeoutMs: run.totalTimeoutMs, signal: run.signal, ...(run.resolve ? { resolve: run.resolve } : {}) };
+}
+
 /** What went wrong, for the log and for the test endpoint's message. */
 export type ProviderFailure = 'refused' | 'connect' | 'http' | 'malformed' | 'cut' | 'timeout';
 

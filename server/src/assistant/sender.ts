@@ -32,7 +32,7 @@ import { createUserRepository, type UserRow } from '../store/users.js';
 import { ASSISTANT_REPLY_KIND, replyOrderingKey } from './chat-hook.js';
 import { buildContext, estimateTokens, readHistory } from './context.js';
 import { lookupIn } from './directory.js';
-import { ProviderError, streamCompletion, type ChatMessage } from './provider.js';
+import { completionOf, ProviderError, streamCompletion, type ChatMessage } from './provider.js';
 import type { ReplyRegistry } from './registry.js';
 import { localeOf, noticeText, type AssistantNotice } from './texts.js';
 import type { AssistantWrites } from './writes.js';
@@ -197,17 +197,7 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          for await (const piece of streamCompletion({
-            baseUrl: assistant.baseUrl,
-            apiKey: assistant.apiKey,
-            model: assistant.model,
-            temperature: assistant.temperature,
-            messages,
-            allowPrivateAddress: assistant.allowPrivateAddress,
-            totalTimeoutMs: deps.timeouts.totalMs,
-            signal: controller.signal,
-            ...(deps.resolve ? { resolve: deps.resolve } : {}),
-          })) {
+          for await (const piece of streamCompletion(completionOf(assistant, messages, { totalTimeoutMs: deps.timeouts.totalMs, signal: controller.signal, resolve: deps.resolve }))) {
             if (piece.delta !== undefined) {
               if (text === '') {
                 clearTimeout(firstTokenTimer);

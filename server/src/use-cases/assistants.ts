@@ -17,7 +17,7 @@ import type { EventRow } from '../store/events.js';
 import { createMessageRepository } from '../store/messages.js';
 import type { UserRow } from '../store/users.js';
 import { lookupIn } from '../assistant/directory.js';
-import { ProviderError, streamCompletion } from '../assistant/provider.js';
+import { completionOf, ProviderError, streamCompletion } from '../assistant/provider.js';
 import type { ReplyRegistry } from '../assistant/registry.js';
 import type { AssistantTimeouts } from '../assistant/sender.js';
 import { localeOf, noticeText } from '../assistant/texts.js';
@@ -168,20 +168,11 @@ export function createAssistantUseCases(deps: {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), deps.timeouts.firstTokenMs);
       try {
-        for await (const piece of streamCompletion({
-          baseUrl: assistant.baseUrl,
-          apiKey: assistant.apiKey,
-          model: assistant.model,
-          temperature: assistant.temperature,
-          messages: [
-            { role: 'system', content: assistant.systemPrompt },
-            { role: 'user', content: TEST_PROMPT },
-          ],
-          allowPrivateAddress: assistant.allowPrivateAddress,
-          totalTimeoutMs: deps.timeouts.totalMs,
-          signal: controller.signal,
-          ...(deps.resolve ? { resolve: deps.resolve } : {}),
-        })) {
+        const question = [
+          { role: 'system' as const, content: assistant.systemPrompt },
+          { role: 'user' as const, content: TEST_PROMPT },
+        ];
+        for await (const piece of streamCompletion(completionOf(assistant, question, { totalTimeoutMs: deps.timeouts.totalMs, signal: controller.signal, resolve: deps.resolve }))) {
           if (piece.delta === undefined) continue;
           if (firstTokenMs === null) {
             firstTokenMs = Math.round((performance.now() - started) * 10) / 10;
