@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, PUBLIC_URL, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
+import { multipart } from '../../helpers/files.js';
 
 type Headers = Record<string, string>;
 
@@ -15,17 +16,6 @@ const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA
 const WEBP = Buffer.from('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==', 'base64');
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\u0000'), Buffer.alloc(32)]);
 const ICON_URL = new RegExp(`^${PUBLIC_URL.replace(/[.]/g, '\\.')}/widget/launcher-icon/([0-9a-f]{32})\\.(png|jpg|gif|webp)$`);
-
-/** A multipart/form-data body as a browser's FormData sends it. */
-async function multipart(parts: { name: string; data: Buffer | string; filename?: string; type?: string }[]): Promise<{ payload: Buffer; headers: Headers }> {
-  const form = new FormData();
-  for (const part of parts) {
-    if (part.filename === undefined) form.append(part.name, String(part.data));
-    else form.append(part.name, new Blob([typeof part.data === 'string' ? part.data : new Uint8Array(part.data)], { type: part.type ?? 'application/octet-stream' }), part.filename);
-  }
-  const request = new Request('http://x/', { method: 'PUT', body: form });
-  return { payload: Buffer.from(await request.arrayBuffer()), headers: { 'content-type': request.headers.get('content-type')! } };
-}
 
 describe.each(DIALECTS)('the uploaded launcher icon on %s', (dialect) => {
   let t: TestApp;
