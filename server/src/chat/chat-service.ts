@@ -5,8 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Conversation, ConversationSummary, Message } from '../../../shared/src/api.js';
-import { EVENT, MESSAGE_MAX_CHARS, TYPING_TTL_MS } from '../../../shared/src/constants.js';
-import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../../shared/src/constants.js';
+import { EVENT, MAX_ATTACHMENTS_PER_MESSAGE, MESSAGE_MAX_CHARS, TYPING_TTL_MS } from '../../../shared/src/constants.js';
 import { titleFromMessage } from '../../../shared/src/fields.js';
 import { ParleyError } from '../errors.js';
 import type { Store } from '../store/database.js';

@@ -4,7 +4,7 @@
  * size and kind; a message takes ready files of its author (`message_id`); a deleted message's files become
  * `deleted` in its transaction, and the sweeper removes their bytes, then the rows.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Attachment } from '../../../shared/src/api.js';
 import type { Store } from './database.js';
 import type { AttachmentsTable, Database } from './schema.js';
@@ -23,6 +23,14 @@ export const storedAttachment = (row: AttachmentRow): StoredAttachment => ({ id:
 /** How long an upload may stay `uploading` (a crashed instance's), and `ready` without a message. */
 export const STALE_UPLOAD_MS = 60 * 60_000;
 export const UNATTACHED_MS = 24 * 60 * 60_000;
+
+/** Rows whose bytes should go at `now`: deleted, stuck uploading, or never attached. */
+const sweepableAt = (eb: ExpressionBuilder<Database, 'attachments'>, now: number) =>
+  eb.or([
+    eb('state', '=', 'deleted'),
+    eb.and([eb('state', '=', 'uploading'), eb('created_at', '<', now - STALE_UPLOAD_MS)]),
+    eb.and([eb('state', '=', 'ready'), eb('message_id', 'is', null), eb('created_at', '<', now - UNATTACHED_MS)]),
+  ]);
 
 export function createAttachmentRepository({ db, dialect }: Store) {
   return {
@@ -99,13 +107,7 @@ export function createAttachmentRepository({ db, dialect }: Store) {
       db
         .selectFrom('attachments')
         .select(['id', 'storage_key', 'state'])
-        .where((eb) =>
-          eb.or([
-            eb('state', '=', 'deleted'),
-            eb.and([eb('state', '=', 'uploading'), eb('created_at', '<', now - STALE_UPLOAD_MS)]),
-            eb.and([eb('state', '=', 'ready'), eb('message_id', 'is', null), eb('created_at', '<', now - UNATTACHED_MS)]),
-          ]),
-        )
+        .where((eb) => sweepableAt(eb, now))
         .limit(limit)
         .execute(),
 
@@ -118,22 +120,10 @@ export function createAttachmentRepository({ db, dialect }: Store) {
         .updateTable('attachments')
         .set({ state: 'deleted' })
         .where('id', '=', id)
-        .where((eb) =>
-          eb.or([
-            eb('state', '=', 'deleted'),
-            eb.and([eb('state', '=', 'uploading'), eb('created_at', '<', now - STALE_UPLOAD_MS)]),
-            eb.and([eb('state', '=', 'ready'), eb('message_id', 'is', null), eb('created_at', '<', now - UNATTACHED_MS)]),
-          ]),
-        )
+        .where((eb) => sweepableAt(eb, now))
         .returning('storage_key')
         .executeTakeFirst();
       return row?.storage_key;
-    },
-
-    /** The bytes an account's files take (uploads in progress at their reservation). */
-    async usedBy(uploaderId: string): Promise<number> {
-      const row = await db.selectFrom('attachments').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), sql<number>`0`).as('bytes')).where('uploader_id', '=', uploaderId).where('state', '!=', 'deleted').executeTakeFirstOrThrow();
-      return Number(row.bytes);
     },
   };
 }
