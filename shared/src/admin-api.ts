@@ -269,7 +269,7 @@ export const AssistantSchema = Type.Object({
   name: Type.String(),
   baseUrl: Type.String(),
   model: Type.String(),
-  apiKeyHint: Type.String({ description: 'The last four characters of the API key, after "…"' }),
+  apiKeyHint: Type.String({ description: '"…" and the last four characters of the API key; "…" alone for a key under 12 characters' }),
   systemPrompt: Type.String(),
   temperature: Type.Number(),
   answers: AssistantAnswers,

@@ -1,7 +1,7 @@
 /**
  * Assistants (docs/admin-api.md, Assistants; docs/assistant.md): list, create, change, delete, the day's
  * usage, a test call; and taking a conversation over from its assistant. The API key is accepted, never
- * answered (only `apiKeyHint`, its last four characters).
+ * answered (only `apiKeyHint`: see `keyHint`).
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -25,12 +25,22 @@ import { contextOf } from '../context.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** A key at least this long shows its last four characters in its hint; a shorter one shows none. */
+export const KEY_HINT_MIN_LENGTH = 12;
+
+/**
+ * What an administrator is shown of a stored key: `…` and its last four characters, so that two keys can be
+ * told apart; for a key under KEY_HINT_MIN_LENGTH characters only `…`, since four of its characters would be
+ * much of it (all of a key of four or fewer).
+ */
+export const keyHint = (apiKey: string) => (apiKey.length >= KEY_HINT_MIN_LENGTH ? `…${apiKey.slice(-4)}` : '…');
+
 export const presentAssistant = (row: AssistantRow): Assistant => ({
   id: row.id,
   name: row.name,
   baseUrl: row.baseUrl,
   model: row.model,
-  apiKeyHint: `…${row.apiKey.slice(-4)}`,
+  apiKeyHint: keyHint(row.apiKey),
   systemPrompt: row.systemPrompt,
   temperature: row.temperature,
   answers: row.answers,
