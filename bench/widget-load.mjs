@@ -287,6 +287,8 @@ export async function measureWidgetLoad({ runs: n = defaultRuns } = {}) {
     if (path === '/widget.js') return 'loader (/widget.js)';
     if (path === '/widget.css') return "loader's stylesheet (/widget.css)";
     if (path === manifest['panel.js']) return `panel (${path})`;
+    if (path === manifest['panel-shared.js']) return `panel's shared chunk (${path})`;
+    if (path === manifest['panel-thread.js']) return `open conversation's view, after the panel (${path})`;
     if (path === manifest['panel.css']) return `panel's stylesheet (${path})`;
     if (/^\/assets\/locale-[a-z]+-/.test(path)) return `locale table (${path})`;
     if (path.startsWith('/api/')) return `API ${row.method} ${path}${row.stream ? ' (event stream, open: what arrived before the page left)' : ''}`;

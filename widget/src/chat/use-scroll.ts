@@ -15,9 +15,13 @@ const NEAR = 80;
 /** A message's identity across its pending and sent copies. */
 const keyOf = (m: DisplayMessage | undefined) => (m ? (m.clientMessageId ? `${m.author.id}:${m.clientMessageId}` : m.id) : '');
 
-export function useThreadScroll(list: RefObject<HTMLElement | null>, id: string | null, items: DisplayMessage[], visible: boolean) {
-  /** Per thread left scrolled up: its position and its newest message then (a thread at the bottom has none). */
-  const saved = useRef(new Map<string, { top: number; last: string }>());
+/**
+ * Per thread left scrolled up: its position and its newest message then (a thread at the bottom has none).
+ * Kept by the chat view, so that it outlives the thread's view (the home view replaces it in the widget).
+ */
+export type ScrollMemory = Map<string, { top: number; last: string }>;
+
+export function useThreadScroll(list: RefObject<HTMLElement | null>, id: string | null, items: DisplayMessage[], visible: boolean, memory: ScrollMemory) {
   const last = useRef({ id: null as string | null, first: '', last: '', count: 0, height: 0, shown: false });
   const atBottom = useRef(true);
   const [below, setBelow] = useState(false);
@@ -36,7 +40,7 @@ export function useThreadScroll(list: RefObject<HTMLElement | null>, id: string 
     const was = last.current;
     if (!el || !visible || !id) return void (was.shown = false);
     if (id !== was.id || !was.shown) {
-      const pos = saved.current.get(id);
+      const pos = memory.get(id);
       if (pos) {
         el.scrollTop = pos.top;
         atBottom.current = false;
@@ -57,9 +61,9 @@ export function useThreadScroll(list: RefObject<HTMLElement | null>, id: string 
     if (!el || !id || !visible) return;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight <= NEAR;
     if (atBottom.current) {
-      saved.current.delete(id);
+      memory.delete(id);
       setBelow(false);
-    } else saved.current.set(id, { top: el.scrollTop, last: newestKey });
+    } else memory.set(id, { top: el.scrollTop, last: newestKey });
   };
 
   /** Down to the newest message, focus on the list (the button that asked for it goes away). */
@@ -67,7 +71,7 @@ export function useThreadScroll(list: RefObject<HTMLElement | null>, id: string 
     const el = list.current;
     if (!el) return;
     toBottom(el);
-    if (id) saved.current.delete(id);
+    if (id) memory.delete(id);
     el.focus({ preventScroll: true });
   };
 

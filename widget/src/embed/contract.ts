@@ -61,6 +61,8 @@ export interface LocaleModule {
 /** Where the build put the panel's files: absolute paths on Parley's origin, content-hashed. */
 export interface PanelFiles {
   js: string;
+  /** The chunk panel.js imports (Preact, the chat's common code; shared with the open conversation's view). */
+  shared: string;
   css: string;
   /** One module per locale code. */
   locales: Record<string, string>;

@@ -120,11 +120,13 @@ export function startLoader(script: HTMLScriptElement, deps: LoaderDeps): void {
     const retry = attempts++ > 0 ? `?retry=${attempts}` : '';
     panel = Promise.all([
       deps.importModule(config.baseUrl + deps.panel.js + retry) as Promise<PanelModule>,
+      // What panel.js imports, fetched beside it rather than after it (under its own URL: panel.js names it).
+      deps.importModule(config.baseUrl + deps.panel.shared),
       deps.importModule(config.baseUrl + table + retry) as Promise<LocaleModule>,
       (panelSheet ??= link(deps.panel.css)),
       appearance,
     ]).then(
-      ([module, strings, , look]) =>
+      ([module, , strings, , look]) =>
         module.mount(
           { baseUrl: config.baseUrl, session, emitter, locale, strings: strings.default, appearance: look, theme: config.theme, root, launcher, initiallyOpen: config.open, documentId },
           (c) => {
