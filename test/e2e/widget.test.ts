@@ -9,6 +9,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Conversation, ExchangeResponse, Message, MessagePage } from '../../shared/src/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
+import { PUBLIC_DIR } from '../../server/src/paths.js';
+import { readManifest } from '../../server/src/routes/pages/index.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
 import { canRunChromium, closeAll, injectAxe, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, seriousAxeViolations, WAIT_MS, type AxeResult } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
@@ -157,6 +159,24 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     expect(after.cookie).toBe('');
     expect(await context.cookies([host!.origin])).toEqual([]);
     expect(await context.cookies()).toEqual([]);
+  });
+
+  it("fetches the panel with the chunk it imports, then the open conversation's view unasked, while the home view shows", async () => {
+    const manifest = readManifest(PUBLIC_DIR);
+    const page = await newPage();
+    const assets: string[] = [];
+    page.on('requestfinished', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/assets/panel-')) assets.push(path);
+    });
+    const thread = page.waitForRequest((r) => new URL(r.url()).pathname === manifest['panel-thread.js'], { timeout: WAIT_MS });
+    await hostPage({ code: await aliceCode() }, page);
+    await openPanel(page);
+    await page.locator('[data-parley-widget] .home textarea').waitFor();
+    // Nobody opened a conversation: the view arrives anyway, so that opening one does not wait for it.
+    await (await thread).response();
+    await vi.waitFor(() => expect(assets).toContain(manifest['panel-thread.js']), { timeout: WAIT_MS });
+    expect([...assets].sort()).toEqual([manifest['panel.js'], manifest['panel-shared.js'], manifest['panel.css'], manifest['panel-thread.js']].sort());
   });
 
   let alice: Page;
