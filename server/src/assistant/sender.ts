@@ -8,7 +8,8 @@
  * conditional update, so a reply ends exactly once. Before it streams, a reply is skipped when the
  * conversation was handed to the team, a later message of the same conversation waits (it will answer both),
  * or, for `when_offline`, someone of the team is online; it ends in a hand-off when a daily limit is
- * reached. A failure (no first token within `firstTokenMs`, no end within `totalMs`, an HTTP error, a
+ * reached. The move to streaming is itself conditional on no stop asked and no take-over, so one that lands
+ * between those checks and the start still wins. A failure (no first token within `firstTokenMs`, no end within `totalMs`, an HTTP error, a
  * malformed or cut stream) stores what was streamed, says so in a system message, and hands the
  * conversation to the team. A call is tried again at most once, and only before any token came (a 429, a
  * 5xx, a failed connection): output is never asked for twice. A process that stopped mid-reply leaves the
@@ -61,7 +62,7 @@ export interface AssistantSenderDeps {
   bus: EventBus;
   signals: Signals;
   conversations: ConversationRepository;
-  presence: PresenceRepository;
+  presence: Pick<PresenceRepository, 'online'>;
   writes: AssistantWrites;
   registry: ReplyRegistry;
   now: () => number;
@@ -284,7 +285,11 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
         await end(reply, conversation, assistant, user, { state: 'skipped', text: '', tokens: 0, notice: 'limit_reached' }, ['pending']);
         return { ok: true };
       }
-      if (!(await assistants.moveReply(store.db, reply.id, ['pending'], 'streaming', at))) return { ok: true };
+      // Stopped or taken over since the checks above (or moved by another worker): it never starts.
+      if (!(await assistants.startReply(store.db, reply.id, at))) {
+        await skip();
+        return { ok: true };
+      }
       const audience = await audienceOf(conversation);
       await signals.publishSignal({ type: 'assistant.replying', senderId: assistant.id, audience, data: { conversationId: conversation.id, replyId: reply.id } });
       let ending: Ending;

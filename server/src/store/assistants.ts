@@ -186,6 +186,26 @@ export function createAssistantRepository(store: Store) {
       return Number(result.numUpdatedRows) > 0;
     },
 
+    /**
+     * Moves a pending reply to streaming, only while nobody asked it to stop and its conversation is still
+     * the assistant's: a stop or a take-over that committed after the sender's checks wins, and the reply
+     * never starts (on PostgreSQL the update waits for a stop writing the same row, then reads the flag it
+     * left). Answers whether this call moved it.
+     */
+    async startReply(executor: Kysely<Database>, id: string, now: number): Promise<boolean> {
+      const result = await executor
+        .updateTable('assistant_replies')
+        .set({ state: 'streaming', updated_at: now })
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .where('stop_requested', '=', 0)
+        .where(({ exists, selectFrom }) =>
+          exists(selectFrom('conversations').select('conversations.id').whereRef('conversations.id', '=', 'assistant_replies.conversation_id').where('conversations.assistant_off_at', 'is', null)),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
     /** Saves what was streamed so far (read back only when a crash interrupted the reply). */
     async savePartial(id: string, text: string, now: number): Promise<void> {
       await db.updateTable('assistant_replies').set({ partial_text: text, updated_at: now }).where('id', '=', id).where('state', '=', 'streaming').execute();
@@ -203,9 +223,18 @@ export function createAssistantRepository(store: Store) {
       return rows.map((r) => r.id);
     },
 
+    /**
+     * Whether a streaming reply should stop: it was asked to, it is gone, or its conversation is no longer the
+     * assistant's (a take-over whose stop missed this reply, one that was being written as it committed).
+     */
     async stopRequested(id: string): Promise<boolean> {
-      const row = await db.selectFrom('assistant_replies').select('stop_requested').where('id', '=', id).executeTakeFirst();
-      return row === undefined || row.stop_requested === 1;
+      const row = await db
+        .selectFrom('assistant_replies')
+        .innerJoin('conversations', 'conversations.id', 'assistant_replies.conversation_id')
+        .select(['assistant_replies.stop_requested', 'conversations.assistant_off_at'])
+        .where('assistant_replies.id', '=', id)
+        .executeTakeFirst();
+      return row === undefined || row.stop_requested === 1 || row.assistant_off_at !== null;
     },
 
     // Usage
