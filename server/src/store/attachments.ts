@@ -64,6 +64,11 @@ export function createAttachmentRepository({ db, dialect }: Store) {
     complete: (id: string, done: { name: string; type: string; size: number; width: number | null; height: number | null }) =>
       db.updateTable('attachments').set({ ...done, state: 'ready' }).where('id', '=', id).where('state', '=', 'uploading').returningAll().executeTakeFirst(),
 
+    /** An upload that failed, whose bytes the storage may still hold: `deleted`, for the sweeper. */
+    async abandon(id: string): Promise<void> {
+      await db.updateTable('attachments').set({ state: 'deleted' }).where('id', '=', id).execute();
+    },
+
     /** Forgets an upload that failed (its bytes are already gone). */
     async remove(id: string): Promise<void> {
       await db.deleteFrom('attachments').where('id', '=', id).execute();

@@ -44,14 +44,19 @@ export function createAttachmentUseCases(deps: {
 
   const present = (row: AttachmentRow): Attachment => ({ ...storedAttachment(row), url: attachmentPath(row.id) });
 
-  /** Removes an upload's bytes and row; a storage that fails here leaves the row `uploading`, for the sweeper. */
+  /**
+   * Removes an upload's bytes and row. A storage that will not delete may still hold some (a put whose
+   * answer was lost): the row becomes `deleted` instead, out of the quota, and the next sweep tries again.
+   */
   async function discard(row: { id: string; storageKey: string }): Promise<void> {
     try {
       await blobs.delete(row.storageKey);
-      await attachments.remove(row.id);
     } catch (error) {
       deps.onError?.(error);
+      await attachments.abandon(row.id).catch((e: unknown) => deps.onError?.(e));
+      return;
     }
+    await attachments.remove(row.id).catch((e: unknown) => deps.onError?.(e));
   }
 
   return {
@@ -78,10 +83,13 @@ export function createAttachmentUseCases(deps: {
         }
         const inspector = new FileInspector(name, limits.maxUploadBytes);
         // What failed first decides the answer: the inspector's refusal, the upload's own stream (a cut
-        // connection), or the storage. Error events come before the promises that they reject settle.
+        // connection, maybe before this listened), or the storage. Error events come before the promises that
+        // they reject settle. Any other error of the inspector comes from its reader destroying it: a storage
+        // that failed while reading (a for-await loop left early destroys its stream with an AbortError;
+        // pipeline() hands on a write error), before its put rejects.
         let cause: ParleyError | 'source' | 'storage' | undefined;
         file.stream.once('error', () => (cause ??= 'source'));
-        inspector.once('error', (error) => (cause ??= error instanceof ParleyError ? error : 'source'));
+        inspector.once('error', (error) => (cause ??= error instanceof ParleyError ? error : file.stream.errored ? 'source' : 'storage'));
         const stored = blobs.put(storageKey, inspector).catch((error: unknown) => {
           cause ??= 'storage';
           inspector.destroy();

@@ -6,7 +6,7 @@
  * type (never the uploader's), `nosniff`, a sandboxing CSP, and `attachment` for everything but images.
  */
 import multipart, { type MultipartFile } from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AttachmentResponseSchema } from '../../../../shared/src/api.js';
@@ -18,6 +18,16 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pa
 const SEND_AS = 'Send the file as multipart/form-data, in the field "file".';
 /** What a multipart body may add around its file: boundaries and part headers. */
 const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
+
+/** How long a client waits before it tries again when the file storage failed (a 503). */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+const STORAGE_UNAVAILABLE = 'The file storage cannot be reached right now. Try again shortly.';
+
+/** `error`, with a Retry-After on `reply` when it is the storage's 503. */
+function retryLater(reply: FastifyReply, error: unknown): unknown {
+  if (error instanceof ParleyError && error.code === 'service_unavailable') reply.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
+  return error;
+}
 
 /** A code of @fastify/multipart's errors (they carry `code`), or undefined. */
 const codeOf = (error: unknown) => (error instanceof Error && 'code' in error ? String(error.code) : undefined);
@@ -60,11 +70,15 @@ export async function attachmentUploadRoutes(parent: FastifyInstance) {
         throw new ParleyError('attachment_truncated');
       }
       if (!part || part.fieldname !== 'file') throw new ParleyError('bad_request', SEND_AS);
-      const attachment = await attachments.upload(request.session!.user, request.params.id, {
-        name: part.filename,
-        stream: part.file,
-        declaredBytes: declared !== null && Number.isFinite(declared) ? declared : null,
-      });
+      const attachment = await attachments
+        .upload(request.session!.user, request.params.id, {
+          name: part.filename,
+          stream: part.file,
+          declaredBytes: declared !== null && Number.isFinite(declared) ? declared : null,
+        })
+        .catch((error: unknown) => {
+          throw retryLater(reply, error);
+        });
       return reply.code(201).send({ attachment });
     },
   );
@@ -105,7 +119,7 @@ export async function attachmentDownloadRoutes(parent: FastifyInstance) {
       } catch (error) {
         if (error instanceof BlobMissing) throw new ParleyError('attachment_not_found');
         request.log.error({ err: error }, 'file storage failed');
-        throw new ParleyError('service_unavailable', 'The file storage cannot be reached right now. Try again shortly.');
+        throw retryLater(reply, new ParleyError('service_unavailable', STORAGE_UNAVAILABLE));
       }
       const image = attachment.type.startsWith('image/');
       return reply
