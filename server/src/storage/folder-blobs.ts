@@ -37,7 +37,12 @@ export function createFolderBlobStore(folder: string): BlobStore {
       return createReadStream(path);
     },
     async delete(key) {
-      await rm(pathOf(key), { force: true });
+      try {
+        await rm(pathOf(key), { force: true });
+      } catch (error) {
+        // A file where a folder of the path should be: nothing can be stored under it.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+      }
     },
   };
 }

@@ -3,9 +3,12 @@
  * `503 service_unavailable` with Retry-After, never a 500 nor a `400 attachment_truncated` that blames the
  * client, and keeps no file: no row when the storage could be told to remove what it had, a `deleted` row
  * (quota freed) for the next sweep when it could not. A download whose bytes the storage will not give is a
- * 503 too. Against a local S3-compatible server that fails on demand, and database storage whose chunk
- * insert fails past the first chunk.
+ * 503 too. Against a local S3-compatible server that fails on demand, database storage whose chunk insert
+ * fails past the first chunk, and a folder that cannot be created.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -122,5 +125,27 @@ describe.each(DIALECTS)('database storage failing, on %s', (dialect) => {
     expectUnavailable(await upload(t, headers, conversationId, pdfOf(600 * 1024), 'big.pdf'));
     expect(await rows(t)).toEqual([]);
     expect(await t.db.store.db.selectFrom('blob_chunks').select('n').execute()).toEqual([]);
+  });
+});
+
+describe('folder storage failing', () => {
+  let t: TestApp;
+  let blocker: string;
+  beforeEach(async () => {
+    // The folder's place is taken by a file: nothing can be created under it (ENOTDIR), whoever runs this.
+    blocker = join(mkdtempSync(join(tmpdir(), 'parley-blocked-')), 'not-a-folder');
+    writeFileSync(blocker, '');
+    t = await createTestApp({ env: { PARLEY_FILE_STORAGE: join(blocker, 'files') } });
+  });
+  afterEach(async () => {
+    await t.close();
+    rmSync(dirname(blocker), { recursive: true, force: true });
+  });
+
+  it('answers 503 to an upload the folder cannot take, and keeps no row', async () => {
+    const headers = await signIn(t);
+    const conversationId = await startConversation(t, headers);
+    expectUnavailable(await upload(t, headers, conversationId, PNG_3x2, 'a.png'));
+    expect(await rows(t)).toEqual([]);
   });
 });
