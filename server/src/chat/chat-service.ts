@@ -225,17 +225,16 @@ export function createChatService(deps: ChatDeps) {
         const result = await store.db.transaction().execute(async (trx) => {
           const title = first.title ?? titleFromMessage(first.text);
           const row = await conversations.create(trx, { organizationId: user.organization_id, title, createdBy: user.id, participantIds }, now);
-          const { row: message, created } = await messages.insertOnce(trx, { conversationId: row.id, authorType: 'user', authorId: user.id, text: first.text, clientMessageId: first.clientMessageId }, now);
+          const { row: message, created } = await messages.insertOnce(trx, { conversationId: row.id, authorType: 'user', authorId: user.id, text: first.text, clientMessageId: first.clientMessageId, markRead: true }, now);
           if (!created) throw new StoredMeanwhile();
           await beforeCreate?.();
           await conversations.touch(trx, row.id, now);
-          await readMarkers.advance(trx, row.id, user.id, message.seq, now);
           await deps.notifications?.messagePosted(trx, { conversationId: row.id, author: user }, now);
           const conversation = presentConversation({ ...row, last_message_at: now }, message, who);
           const scope = { conversationId: row.id, organizationId: row.organization_id, documentId: null };
           const published = [
-            await events.append(trx, { ...scope, type: EVENT.conversationCreated, payload: { conversation } }, now),
-            await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(message) } }, now),
+            await events.append(trx, { ...scope, type: EVENT.conversationCreated, payload: { conversation } }, now, { afterWrite: true }),
+            await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(message) } }, now, { afterWrite: true }),
           ];
           published.push(...((await deps.assistant?.messagePosted(trx, { conversation: row, author: user, message, assistantOf: who }, now)) ?? []));
           return { conversation, published };
@@ -295,21 +294,21 @@ export function createChatService(deps: ChatDeps) {
       const now = deps.now();
       const who = await assistantOf();
       const result = await store.db.transaction().execute(async (trx) => {
-        let { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId, internal }, now);
+        // The author's read marker moves to their message in the same statement (on PostgreSQL).
+        let { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId, internal, markRead: true }, now);
         if (!created) return { row, created, published: [] };
         await beforeCreate?.();
         if (attachmentIds.length > 0) row = await attachFiles(trx, row, user, attachmentIds);
         // An administrator answering (or noting) from the inbox joins the conversation, so it is theirs to follow.
         if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
-        await readMarkers.advance(trx, conversationId, user.id, row.seq, now);
         const scope = { conversationId, organizationId: conversation.organization_id, documentId: conversation.document_id };
-        const published = [await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(row) }, internal }, now)];
+        const published = [await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(row) }, internal }, now, { afterWrite: true })];
         if (internal) return { row, created, published };
-        await conversations.touch(trx, conversationId, now);
+        // A user's (not an administrator's) message reopens the conversation, decided by the row as this update
+        // locks it: a resolve committed since it was read counts.
+        const reopened = await conversations.touch(trx, conversationId, now, { reopen: !isAdministrator(user) });
         // A document room is followed through its document, not by email.
         if (conversation.document_id === null) await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now);
-        // Decided by the row as it is now, in this transaction: a resolve committed since it was read counts.
-        const reopened = !isAdministrator(user) ? await conversations.reopen(trx, conversationId) : undefined;
         const titled = conversation.title === null ? await titleFrom(trx, conversationId, row, who) : undefined;
         const changed = titled ?? (reopened ? presentConversation(reopened, row, who) : undefined);
         if (changed) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: changed } }, now));

@@ -1,5 +1,5 @@
 /** Conversations and their participants. */
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Store } from './database.js';
 import type { ConversationStatus, ConversationsTable, Database } from './schema.js';
 import { newId } from '../ids.js';
@@ -29,7 +29,10 @@ export function decodeCursor(raw: string): ConversationCursor | undefined {
   return match ? { activity: Number(match[1]), id: match[2] as string } : undefined;
 }
 
-export function createConversationRepository({ db }: Store) {
+export function createConversationRepository({ db, dialect }: Store) {
+  const reopen = (executor: Kysely<Database>, id: string) =>
+    executor.updateTable('conversations').set({ status: 'open', snoozed_until: null }).where('id', '=', id).where('status', '!=', 'open').returningAll().executeTakeFirst();
+
   return {
     async create(
       executor: Kysely<Database>,
@@ -206,8 +209,36 @@ export function createConversationRepository({ db }: Store) {
       return rows.map((r) => ({ ...r, last_read_message_id: r.last_read_message_id ?? null }));
     },
 
-    async touch(executor: Kysely<Database>, id: string, now: number): Promise<void> {
+    /**
+     * Records a message's time as the conversation's last activity. With `reopen`, a resolved or snoozed
+     * conversation is opened again too, decided by the row as it is when this transaction locks it (a resolve
+     * committed since it was read counts); answers the updated row when it was reopened. Either way the row
+     * stays locked until the transaction ends, so later statements of the transaction (the notification
+     * scheduler's look-up) see whatever a concurrent post of the conversation committed.
+     */
+    async touch(executor: Kysely<Database>, id: string, now: number, options: { reopen?: boolean } = {}): Promise<ConversationRow | undefined> {
+      if (!options.reopen) {
+        await executor.updateTable('conversations').set({ last_message_at: now }).where('id', '=', id).execute();
+        return undefined;
+      }
+      if (dialect === 'postgres') {
+        // One round trip: PostgreSQL before 18 cannot return a column's old value from an UPDATE, so the row is
+        // locked and read first in a CTE. In READ COMMITTED, FOR UPDATE waits for a concurrent writer of the
+        // row and answers its committed version, which the UPDATE then changes.
+        const { rows } = await sql<ConversationRow & { prior_status: ConversationStatus }>`
+          with prior as (select id, status from conversations where id = ${id} for update)
+          update conversations c
+          set last_message_at = ${now}, status = 'open', snoozed_until = case when prior.status = 'open' then c.snoozed_until else null end
+          from prior where c.id = prior.id
+          returning c.*, prior.status as prior_status`.execute(executor);
+        const found = rows[0];
+        if (!found || found.prior_status === 'open') return undefined;
+        const { prior_status: _prior, ...row } = found;
+        return row;
+      }
+      // SQLite: one writer at a time, so the second statement sees the row the first one wrote.
       await executor.updateTable('conversations').set({ last_message_at: now }).where('id', '=', id).execute();
+      return reopen(executor, id);
     },
 
     /**
@@ -218,8 +249,7 @@ export function createConversationRepository({ db }: Store) {
       executor.updateTable('conversations').set({ title }).where('id', '=', id).where('title', 'is', null).returningAll().executeTakeFirst(),
 
     /** Opens a resolved or snoozed conversation again; answers the updated row, or undefined when it was open. */
-    reopen: (executor: Kysely<Database>, id: string) =>
-      executor.updateTable('conversations').set({ status: 'open', snoozed_until: null }).where('id', '=', id).where('status', '!=', 'open').returningAll().executeTakeFirst(),
+    reopen,
 
     /** Changes what an administrator may change; answers the updated row. */
     update: (executor: Kysely<Database>, id: string, patch: { title?: string; status?: ConversationStatus; snoozed_until?: number | null; assignee_id?: string | null }) =>

@@ -11,7 +11,8 @@
  *  1. `reserved`: the sequence's last value, L. Every id ≤ L has been handed out by now; every later one is > L.
  *  2. `xid`: a fresh transaction id Y, taken after step 1 (the subquery is evaluated before the select list).
  * Every appending transaction takes its own transaction id before its event's id (`append` asks for
- * `pg_current_xact_id()` first), so a transaction holding an id ≤ L got its xid before step 1, hence before
+ * `pg_current_xact_id()` first, unless the transaction holds it already: PostgreSQL assigns it at the first
+ * write, and the caller says it wrote, or the transaction appended before), so a transaction holding an id ≤ L got its xid before step 1, hence before
  * Y: its xid is < Y (xids are assigned in increasing order). Once the oldest transaction still running has
  * an xid ≥ Y (`watermark()`, the xmin of a snapshot taken after the fence's own transaction ended), every
  * transaction that could hold an id ≤ L has ended, and a read in that snapshot or a later one sees every
@@ -44,17 +45,29 @@ export interface EventFence {
 /** The NOTIFY channel that wakes every instance's fan-out (chat/cluster-fanout.ts) when events commit. */
 export const EVENTS_CHANNEL = 'parley_events';
 
+/**
+ * Transactions known to hold their xid already (they appended an event, which wrote a row): a later append in
+ * the same transaction need not ask for it again. Weak, so a finished transaction's entry goes with it.
+ */
+const holdingXid = new WeakSet<Kysely<Database>>();
+
 export function createEventRepository(store: Store) {
   const { db } = store;
   return {
-    /** Appends an event inside the caller's transaction. */
+    /**
+     * Appends an event inside the caller's transaction. `afterWrite`: the transaction has already written a
+     * row (an insert or update that changed something), so it holds its xid, taken before this event's id
+     * (PostgreSQL assigns a transaction's xid at its first write); the round trip that asks for it is spared.
+     */
     async append(
       executor: Kysely<Database>,
       input: { conversationId: string; organizationId: string; documentId: string | null; type: string; payload: unknown; internal?: boolean },
       now: number,
+      options: { afterWrite?: boolean } = {},
     ): Promise<EventRow> {
+      const postgres = store.dialect === 'postgres';
       // The transaction's xid before the event's id: what makes a fence's argument hold (see above).
-      if (store.dialect === 'postgres') await sql`select pg_current_xact_id()`.execute(executor);
+      if (postgres && options.afterWrite !== true && !holdingXid.has(executor)) await sql`select pg_current_xact_id()`.execute(executor);
       const row = {
         conversation_id: input.conversationId,
         organization_id: input.organizationId,
@@ -64,11 +77,15 @@ export function createEventRepository(store: Store) {
         created_at: now,
         internal: input.internal ? 1 : 0,
       };
-      const { id } = await executor.insertInto('events').values(row).returning('id').executeTakeFirstOrThrow();
+      // On PostgreSQL the insert also sends `NOTIFY parley_events` (from its RETURNING, in the same round trip),
+      // which is delivered at commit to every instance listening; identical notifications of one transaction
+      // are delivered once.
+      const { id } = postgres
+        ? await executor.insertInto('events').values(row).returning(['id', sql<string>`pg_notify(${EVENTS_CHANNEL}, '')`.as('notified')]).executeTakeFirstOrThrow()
+        : await executor.insertInto('events').values(row).returning('id').executeTakeFirstOrThrow();
+      if (postgres) holdingXid.add(executor);
       // Webhook deliveries of the event, in its transaction; internal notes' events are never sent out.
       if (!input.internal) await enqueueWebhookEvent(store, executor, { organizationId: input.organizationId, type: input.type, data: input.payload, subject: input.conversationId }, now);
-      // Delivered at commit, to every instance listening (PostgreSQL only).
-      if (store.dialect === 'postgres') await sql`select pg_notify(${EVENTS_CHANNEL}, '')`.execute(executor);
       return { ...row, id: Number(id) };
     },
 

@@ -4,8 +4,9 @@
  * the row and sets `edited_at`; a deletion empties the text and sets `deleted_at`, so the thread still shows
  * where a message was.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Store } from './database.js';
+import { createReadMarkerRepository } from './read-markers.js';
 import type { Database, MessagesTable } from './schema.js';
 import { newId } from '../ids.js';
 import type { StoredAttachment } from './attachments.js';
@@ -32,39 +33,75 @@ function selectMessages(db: Kysely<Database>) {
     .select(['users.name as author_name', 'users.avatar_url as author_avatar_url', 'users.role as author_role']);
 }
 
-export function createMessageRepository({ db }: Store) {
+export function createMessageRepository(store: Store) {
+  const { db, dialect } = store;
+  const readMarkers = createReadMarkerRepository(store);
   return {
     /**
      * Inserts the message unless this author already sent one with this clientMessageId; answers the stored
-     * message either way, and whether this call created it.
+     * message either way, and whether this call created it. With `markRead`, a new message also moves its
+     * author's read marker to it (as store/read-markers.ts's `advance`), in the same statement on PostgreSQL.
      */
     async insertOnce(
       executor: Kysely<Database>,
-      input: { conversationId: string; authorType: MessagesTable['author_type']; authorId: string; text: string; clientMessageId: string; internal?: boolean },
+      input: { conversationId: string; authorType: MessagesTable['author_type']; authorId: string; text: string; clientMessageId: string; internal?: boolean; markRead?: boolean },
       now: number,
     ): Promise<{ row: MessageRow; created: boolean }> {
       const id = newId('msg');
-      const inserted = await executor
-        .insertInto('messages')
-        .values({
-          id,
-          conversation_id: input.conversationId,
-          author_type: input.authorType,
-          author_id: input.authorId,
-          text: input.text,
-          client_message_id: input.clientMessageId,
-          created_at: now,
-          internal: input.internal ? 1 : 0,
-        })
-        .onConflict((oc) => oc.columns(['author_id', 'client_message_id']).doNothing())
-        // The row as selectMessages reads it, author included, in the insert's own round trip.
-        .returningAll()
-        .returning((eb) => [
-          eb.selectFrom('users').select('users.name').whereRef('users.id', '=', 'messages.author_id').as('author_name'),
-          eb.selectFrom('users').select('users.avatar_url').whereRef('users.id', '=', 'messages.author_id').as('author_avatar_url'),
-          eb.selectFrom('users').select('users.role').whereRef('users.id', '=', 'messages.author_id').as('author_role'),
-        ])
-        .executeTakeFirst();
+      const values = {
+        id,
+        conversation_id: input.conversationId,
+        author_type: input.authorType,
+        author_id: input.authorId,
+        text: input.text,
+        client_message_id: input.clientMessageId,
+        created_at: now,
+        internal: input.internal ? 1 : 0,
+      };
+      let inserted: MessageRow | undefined;
+      if (input.markRead && dialect === 'postgres') {
+        // A data-modifying CTE runs once whether or not the main query reads it: the marker moves only when a
+        // row was inserted (none on a retry), and the row comes back with its author, in one round trip.
+        inserted = await executor
+          .with('m', (qb) =>
+            qb
+              .insertInto('messages')
+              .values(values)
+              .onConflict((oc) => oc.columns(['author_id', 'client_message_id']).doNothing())
+              .returningAll(),
+          )
+          .with('r', (qb) =>
+            qb
+              .insertInto('read_markers')
+              .columns(['conversation_id', 'user_id', 'seq', 'updated_at'])
+              .expression((eb) => eb.selectFrom('m').select(['m.conversation_id', sql<string>`${input.authorId}`.as('user_id'), 'm.seq', sql<number>`${now}::bigint`.as('updated_at')]))
+              .onConflict((oc) =>
+                oc
+                  .columns(['conversation_id', 'user_id'])
+                  .doUpdateSet({ seq: (eb) => eb.ref('excluded.seq'), updated_at: (eb) => eb.ref('excluded.updated_at') })
+                  .whereRef('read_markers.seq', '<', 'excluded.seq'),
+              ),
+          )
+          .selectFrom('m')
+          .leftJoin('users', 'users.id', 'm.author_id')
+          .selectAll('m')
+          .select(['users.name as author_name', 'users.avatar_url as author_avatar_url', 'users.role as author_role'])
+          .executeTakeFirst();
+      } else {
+        inserted = await executor
+          .insertInto('messages')
+          .values(values)
+          .onConflict((oc) => oc.columns(['author_id', 'client_message_id']).doNothing())
+          // The row as selectMessages reads it, author included, in the insert's own round trip.
+          .returningAll()
+          .returning((eb) => [
+            eb.selectFrom('users').select('users.name').whereRef('users.id', '=', 'messages.author_id').as('author_name'),
+            eb.selectFrom('users').select('users.avatar_url').whereRef('users.id', '=', 'messages.author_id').as('author_avatar_url'),
+            eb.selectFrom('users').select('users.role').whereRef('users.id', '=', 'messages.author_id').as('author_role'),
+          ])
+          .executeTakeFirst();
+        if (inserted && input.markRead) await readMarkers.advance(executor, input.conversationId, input.authorId, inserted.seq, now);
+      }
       if (inserted) return { row: inserted, created: true };
       const row = await selectMessages(executor)
         .where('messages.author_id', '=', input.authorId)
