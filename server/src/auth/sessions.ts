@@ -56,10 +56,18 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
     return fileKey;
   }
 
+  /** Whether the session was logged out, and its account as it is now (undefined: gone), read each time. */
+  async function stateOf(claims: { id: string; userId: string }): Promise<{ revoked: boolean; user: UserRow | undefined }> {
+    // On PostgreSQL one statement reads both; on SQLite each comes from its cache.
+    if (deps.revoked.withAccount) return deps.revoked.withAccount(claims.id, claims.userId);
+    if (await deps.revoked.isRevoked(claims.id)) return { revoked: true, user: undefined };
+    return { revoked: false, user: await deps.users.findById(claims.userId) };
+  }
+
   async function validate(claims: ReturnType<typeof openSessionToken>): Promise<ValidSession | undefined> {
-    if (!claims || (await deps.revoked.isRevoked(claims.id))) return undefined;
-    const user = await deps.users.findById(claims.userId);
-    if (!user || user.session_epoch !== claims.epoch) return undefined;
+    if (!claims) return undefined;
+    const { revoked, user } = await stateOf(claims);
+    if (revoked || !user || user.session_epoch !== claims.epoch) return undefined;
     return { id: claims.id, expiresAt: claims.expiresAt, user };
   }
 
@@ -100,9 +108,9 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
      */
     async endedByDeactivation(token: string, now: number): Promise<boolean> {
       const claims = openSessionToken(await sessionKey(), token, now);
-      if (!claims || (await deps.revoked.isRevoked(claims.id))) return false;
-      const user = await deps.users.findById(claims.userId);
-      return user !== undefined && !user.active;
+      if (!claims) return false;
+      const { revoked, user } = await stateOf(claims);
+      return !revoked && user !== undefined && !user.active;
     },
 
     /** Logs a session out; answers its id, or undefined when the token is not a session of this instance. */
