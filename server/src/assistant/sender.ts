@@ -7,14 +7,16 @@
  * A reply row moves pending → streaming → done | stopped | failed (or pending → skipped), each move a
  * conditional update, so a reply ends exactly once. Before it streams, a reply is skipped when the
  * conversation was handed to the team, a later message of the same conversation waits (it will answer both),
- * or, for `when_offline`, someone of the team is online; it ends in a hand-off when a daily limit is
- * reached. The move to streaming is itself conditional on no stop asked and no take-over, so one that lands
- * between those checks and the start still wins. A failure (no first token within `firstTokenMs`, no end within `totalMs`, an HTTP error, a
- * malformed or cut stream) stores what was streamed, says so in a system message, and hands the
- * conversation to the team. A call is tried again at most once, and only before any token came (a 429, a
- * 5xx, a failed connection): output is never asked for twice. A process that stopped mid-reply leaves the
- * row `streaming` with its text saved about once a second; when the outbox's lease lets another worker take
- * the row, that worker ends the reply as a failure with the saved text, never streams it again.
+ * or, for `when_offline`, someone of the team is online. The move to streaming is itself conditional on no
+ * stop asked and no take-over, so one that lands between those checks and the start still wins, and it
+ * reserves the reply's message under the daily limits in the same transaction; a reply that finds no room
+ * ends in a hand-off with the limit's notice. A failure (no first token within `firstTokenMs`, no end within
+ * `totalMs`, an HTTP error, a malformed or cut stream) stores what was streamed, says so in a system
+ * message, and hands the conversation to the team. A call is tried again at most once, and only before any
+ * token came (a 429, a 5xx, a failed connection): output is never asked for twice. A process that stopped
+ * mid-reply leaves the row `streaming` with its text saved about once a second; when the outbox's lease lets
+ * another worker take the row, that worker ends the reply as a failure with the saved text, never streams it
+ * again.
  */
 import type { Signals } from '../chat/signals.js';
 import type { EventBus } from '../chat/event-bus.js';
@@ -23,7 +25,7 @@ import { MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
 import type { Resolve } from '../outbound/http.js';
 import type { OutboxSender, SendOutcome } from '../outbound/worker.js';
 import type { Store } from '../store/database.js';
-import { createAssistantRepository, utcDay, type AssistantRow, type AssistantReplyRow } from '../store/assistants.js';
+import { createAssistantRepository, utcDay, type AssistantRow, type AssistantReplyRow, type UsageKey } from '../store/assistants.js';
 import type { ConversationRepository, ConversationRow } from '../store/conversations.js';
 import { createOutboxRepository, type OutboxRow } from '../store/outbox.js';
 import type { PresenceRepository } from '../store/presence.js';
@@ -85,12 +87,8 @@ function readPayload(row: OutboxRow): string | null {
   }
 }
 
-/** Whether a daily limit is reached for this user or their organization. */
-function limitReached(assistant: AssistantRow, usage: { user: { messages: number; tokens: number }; organization: { messages: number; tokens: number } }): boolean {
-  const l = assistant.limits;
-  const over = (limit: number | null, value: number) => limit !== null && value >= limit;
-  return over(l.userMessagesPerDay, usage.user.messages) || over(l.userTokensPerDay, usage.user.tokens) || over(l.organizationMessagesPerDay, usage.organization.messages) || over(l.organizationTokensPerDay, usage.organization.tokens);
-}
+/** A reply counts on the UTC day of the message it answers (when it was asked for), from its start to its end. */
+const usageKeyOf = (reply: AssistantReplyRow, user: UserRow): UsageKey => ({ assistantId: reply.assistant_id, day: utcDay(Number(reply.created_at)), userId: user.id, organizationId: user.organization_id });
 
 export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
   const { store, signals, writes, now } = deps;
@@ -122,8 +120,13 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
         const assistantOf = lookupIn(await repo.listWith(trx));
         events.push(...(await writes.handOff(trx, conversation.id, { toTeam: true, userId: reply.user_id, assistantOf }, at)).events);
       }
-      // Counted while the assistant exists (a reply that was streaming when it was deleted is not).
-      if (text !== '' && user && (await trx.selectFrom('assistants').select('id').where('id', '=', reply.assistant_id).executeTakeFirst())) await repo.addUsage(trx, { assistantId: reply.assistant_id, day: utcDay(at), userId: user.id, organizationId: user.organization_id, tokens: ending.tokens });
+      // A reply that started reserved its message (startReply): its tokens are added to it, or, with nothing
+      // stored, the message is given back. Counted while the assistant exists (its usage goes with it).
+      if (from.includes('streaming') && user && (await trx.selectFrom('assistants').select('id').where('id', '=', reply.assistant_id).executeTakeFirst())) {
+        const key = usageKeyOf(reply, user);
+        if (text !== '') await repo.addTokens(trx, { ...key, tokens: ending.tokens });
+        else await repo.releaseMessage(trx, key);
+      }
       return events;
     });
     if (published === null) return;
@@ -281,12 +284,15 @@ export function createAssistantSender(deps: AssistantSenderDeps): OutboxSender {
         await skip();
         return { ok: true };
       }
-      if (limitReached(assistant, await assistants.usageOf(assistant.id, utcDay(at), user.id, user.organization_id))) {
+      // The start reserves the reply's message under the daily limits, in the move's transaction: replies
+      // starting at once cannot all pass one free message.
+      const started = await assistants.startReply(reply.id, { ...usageKeyOf(reply, user), limits: assistant.limits }, at);
+      if (started === 'limit_reached') {
         await end(reply, conversation, assistant, user, { state: 'skipped', text: '', tokens: 0, notice: 'limit_reached' }, ['pending']);
         return { ok: true };
       }
       // Stopped or taken over since the checks above (or moved by another worker): it never starts.
-      if (!(await assistants.startReply(store.db, reply.id, at))) {
+      if (started === 'not_started') {
         await skip();
         return { ok: true };
       }

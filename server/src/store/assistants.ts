@@ -114,6 +114,64 @@ export interface UsageTotals {
   tokens: number;
 }
 
+/** Whose count of which day a reply is counted in. */
+export interface UsageKey {
+  assistantId: string;
+  day: string;
+  userId: string;
+  organizationId: string;
+}
+
+/** Thrown inside `startReply`'s transaction to roll the move back when no message can be reserved. */
+class NoRoom extends Error {}
+
+/** A daily-limit lock key per assistant, day and organization (pg_advisory_xact_lock takes a number). */
+const usageLockKey = (key: UsageKey) => `assistant_usage:${key.assistantId}:${key.day}:${key.organizationId}`;
+
+/** The organization's counts of the day (the sum of its users' rows). */
+async function organizationUsage(executor: Kysely<Database>, key: UsageKey): Promise<UsageTotals> {
+  const row = await executor
+    .selectFrom('assistant_usage')
+    .select((eb) => [eb.fn.sum<number>('messages').as('messages'), eb.fn.sum<number>('tokens').as('tokens')])
+    .where('assistant_id', '=', key.assistantId)
+    .where('day', '=', key.day)
+    .where('organization_id', '=', key.organizationId)
+    .executeTakeFirst();
+  return { messages: Number(row?.messages ?? 0), tokens: Number(row?.tokens ?? 0) };
+}
+
+/**
+ * Counts one more message for the user (and so their organization) on `day`, only while both are under
+ * their limits; answers whether it did. The user's count is one conditional upsert: concurrent ones on
+ * PostgreSQL queue on the row and each re-reads it, so no two pass the last free message. The
+ * organization's is a sum over its users' rows, which no row lock covers: on PostgreSQL the reservations
+ * of one organization (for an assistant and day) queue on an advisory lock held to the commit, and SQLite
+ * runs one write transaction at a time. Tokens are known only when a reply ends: a token limit is judged
+ * on the tokens of the replies ended so far.
+ */
+async function reserveMessage(trx: Kysely<Database>, dialect: Store['dialect'], key: UsageKey, limits: AssistantLimits): Promise<boolean> {
+  const { userMessagesPerDay: userMessages, userTokensPerDay: userTokens, organizationMessagesPerDay: orgMessages, organizationTokensPerDay: orgTokens } = limits;
+  if (userMessages === 0 || userTokens === 0 || orgMessages === 0 || orgTokens === 0) return false;
+  if (orgMessages !== null || orgTokens !== null) {
+    if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${usageLockKey(key)}))`.execute(trx);
+    const organization = await organizationUsage(trx, key);
+    if ((orgMessages !== null && organization.messages >= orgMessages) || (orgTokens !== null && organization.tokens >= orgTokens)) return false;
+  }
+  const row = await trx
+    .insertInto('assistant_usage')
+    .values({ assistant_id: key.assistantId, day: key.day, user_id: key.userId, organization_id: key.organizationId, messages: 1, tokens: 0 })
+    .onConflict((oc) => {
+      const update = oc.columns(['assistant_id', 'day', 'user_id']).doUpdateSet({ messages: sql`assistant_usage.messages + 1` });
+      if (userMessages === null && userTokens === null) return update;
+      return update.where((eb) =>
+        eb.and([...(userMessages !== null ? [eb('assistant_usage.messages', '<', userMessages)] : []), ...(userTokens !== null ? [eb('assistant_usage.tokens', '<', userTokens)] : [])]),
+      );
+    })
+    .returning('messages')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export function createAssistantRepository(store: Store) {
   const { db } = store;
   const cache = readCacheOf<{ rows: AssistantRow[] }>(store, CACHE, { announced: true });
@@ -187,23 +245,35 @@ export function createAssistantRepository(store: Store) {
     },
 
     /**
-     * Moves a pending reply to streaming, only while nobody asked it to stop and its conversation is still
-     * the assistant's: a stop or a take-over that committed after the sender's checks wins, and the reply
-     * never starts (on PostgreSQL the update waits for a stop writing the same row, then reads the flag it
-     * left). Answers whether this call moved it.
+     * Starts a pending reply, in one transaction: moves it to streaming, only while nobody asked it to stop
+     * and its conversation is still the assistant's (a stop or a take-over that committed after the sender's
+     * checks wins and the reply never starts; on PostgreSQL the update waits for a stop writing the same row,
+     * then reads the flag it left), and reserves its message in the day's usage (`reserveMessage`). Answers
+     * `started`, `limit_reached` (nothing changed: the reply is still pending), or `not_started` (stopped,
+     * taken over, or moved already by another worker).
      */
-    async startReply(executor: Kysely<Database>, id: string, now: number): Promise<boolean> {
-      const result = await executor
-        .updateTable('assistant_replies')
-        .set({ state: 'streaming', updated_at: now })
-        .where('id', '=', id)
-        .where('state', '=', 'pending')
-        .where('stop_requested', '=', 0)
-        .where(({ exists, selectFrom }) =>
-          exists(selectFrom('conversations').select('conversations.id').whereRef('conversations.id', '=', 'assistant_replies.conversation_id').where('conversations.assistant_off_at', 'is', null)),
-        )
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
+    async startReply(id: string, usage: UsageKey & { limits: AssistantLimits }, now: number): Promise<'started' | 'limit_reached' | 'not_started'> {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const result = await trx
+            .updateTable('assistant_replies')
+            .set({ state: 'streaming', updated_at: now })
+            .where('id', '=', id)
+            .where('state', '=', 'pending')
+            .where('stop_requested', '=', 0)
+            .where(({ exists, selectFrom }) =>
+              exists(selectFrom('conversations').select('conversations.id').whereRef('conversations.id', '=', 'assistant_replies.conversation_id').where('conversations.assistant_off_at', 'is', null)),
+            )
+            .executeTakeFirst();
+          if (Number(result.numUpdatedRows) === 0) return 'not_started';
+          // Rolled back: the reply stays pending for the caller to end with the limit's notice.
+          if (!(await reserveMessage(trx, store.dialect, usage, usage.limits))) throw new NoRoom();
+          return 'started';
+        });
+      } catch (error) {
+        if (error instanceof NoRoom) return 'limit_reached';
+        throw error;
+      }
     },
 
     /** Saves what was streamed so far (read back only when a crash interrupted the reply). */
@@ -239,33 +309,28 @@ export function createAssistantRepository(store: Store) {
 
     // Usage
 
-    /** Adds one reply and `tokens` to the user's (and so the organization's) count of `day`. */
-    async addUsage(executor: Kysely<Database>, input: { assistantId: string; day: string; userId: string; organizationId: string; tokens: number }): Promise<void> {
+    /**
+     * Adds an ended reply's tokens to the count its start reserved (a reply started before reservations
+     * existed, or whose row is gone, is counted whole here).
+     */
+    async addTokens(executor: Kysely<Database>, input: UsageKey & { tokens: number }): Promise<void> {
       await executor
         .insertInto('assistant_usage')
         .values({ assistant_id: input.assistantId, day: input.day, user_id: input.userId, organization_id: input.organizationId, messages: 1, tokens: input.tokens })
-        .onConflict((oc) =>
-          oc.columns(['assistant_id', 'day', 'user_id']).doUpdateSet({ messages: sql`assistant_usage.messages + 1`, tokens: sql`assistant_usage.tokens + ${input.tokens}` }),
-        )
+        .onConflict((oc) => oc.columns(['assistant_id', 'day', 'user_id']).doUpdateSet({ tokens: sql`assistant_usage.tokens + ${input.tokens}` }))
         .execute();
     },
 
-    /** The user's and the organization's counts of `day`. */
-    async usageOf(assistantId: string, day: string, userId: string, organizationId: string): Promise<{ user: UsageTotals; organization: UsageTotals }> {
-      const rows = await db
-        .selectFrom('assistant_usage')
-        .select((eb) => [
-          eb.fn.sum<number>(eb.case().when('user_id', '=', userId).then(eb.ref('messages')).else(0).end()).as('user_messages'),
-          eb.fn.sum<number>(eb.case().when('user_id', '=', userId).then(eb.ref('tokens')).else(0).end()).as('user_tokens'),
-          eb.fn.sum<number>('messages').as('messages'),
-          eb.fn.sum<number>('tokens').as('tokens'),
-        ])
-        .where('assistant_id', '=', assistantId)
-        .where('day', '=', day)
-        .where('organization_id', '=', organizationId)
-        .executeTakeFirst();
-      const n = (v: unknown) => Number(v ?? 0);
-      return { user: { messages: n(rows?.user_messages), tokens: n(rows?.user_tokens) }, organization: { messages: n(rows?.messages), tokens: n(rows?.tokens) } };
+    /** Gives back the message a reply reserved when it ended with nothing stored (stopped or failed before any text). */
+    async releaseMessage(executor: Kysely<Database>, input: UsageKey): Promise<void> {
+      await executor
+        .updateTable('assistant_usage')
+        .set({ messages: sql`messages - 1` })
+        .where('assistant_id', '=', input.assistantId)
+        .where('day', '=', input.day)
+        .where('user_id', '=', input.userId)
+        .where('messages', '>', 0)
+        .execute();
     },
 
     /** The day's usage by user and by organization, most tokens first. */
