@@ -24,8 +24,11 @@ const refused = (message?: string) => new ParleyError('attachment_type_unsupport
 
 export class FileInspector extends Transform {
   private size = 0;
-  private head: Buffer[] = [];
+  /** The first bytes, in one buffer whose room doubles as it fills (never a list joined again per chunk). */
+  private head = Buffer.alloc(0);
   private headBytes = 0;
+  /** How many bytes were kept at the last try at an image's dimensions: the next waits for twice as many. */
+  private triedAt = 0;
   private kind: FileKind | null = null;
   private decoder: TextDecoder | null = null;
   private dimensions: { width: number; height: number } | null = null;
@@ -78,25 +81,35 @@ export class FileInspector extends Transform {
 
   private keep(chunk: Buffer): void {
     if (this.headBytes >= IMAGE_HEAD_BYTES) return;
-    const take = chunk.subarray(0, IMAGE_HEAD_BYTES - this.headBytes);
-    this.head.push(take);
-    this.headBytes += take.length;
+    const take = Math.min(chunk.length, IMAGE_HEAD_BYTES - this.headBytes);
+    if (this.headBytes + take > this.head.length) {
+      const grown = Buffer.allocUnsafe(Math.min(IMAGE_HEAD_BYTES, Math.max(2 * this.head.length, this.headBytes + take, 1024)));
+      this.head.copy(grown, 0, 0, this.headBytes);
+      this.head = grown;
+    }
+    chunk.copy(this.head, this.headBytes, 0, take);
+    this.headBytes += take;
+  }
+
+  /** Lets the kept bytes go (their count stays: it tells that the kind was judged on them). */
+  private release(): void {
+    this.head = Buffer.alloc(0);
   }
 
   private judge(): void {
-    const head = Buffer.concat(this.head, this.headBytes);
+    const head = this.head.subarray(0, this.headBytes);
     const verdict = judgeStart(head, this.name);
     if (!verdict) throw refused();
     if ('text' in verdict) {
       this.textKind = verdict.text;
       this.decoder = new TextDecoder('utf-8', { fatal: true });
-      this.head = [];
+      this.release();
       this.headBytes = 0;
       this.text(this.decode(head));
       return;
     }
     this.kind = verdict;
-    if (!verdict.image) this.head = [];
+    if (!verdict.image) this.release();
     else this.measureIfComplete();
   }
 
@@ -123,15 +136,21 @@ export class FileInspector extends Transform {
   /**
    * Tries the bytes kept so far; a JPEG whose size marker is further on waits for more. Before the end, not
    * under 30 bytes: image-size reads a lossless WebP's size by index, and bytes not there yet read as 0 (1 × 1).
+   * A try copies and parses all the kept bytes, so the next waits until they have doubled (or the keeping
+   * stops at IMAGE_HEAD_BYTES): the tries cost at most twice the bytes kept, however small the chunks. The
+   * answer is the same as trying at every chunk: image-size reads forward, so once the kept bytes hold the
+   * dimensions, every longer run of them gives the same ones.
    */
   private measureIfComplete(final = false): void {
-    if (!final && this.headBytes < 30) return;
+    if (!final && (this.headBytes < 30 || (this.headBytes < 2 * this.triedAt && this.headBytes < IMAGE_HEAD_BYTES))) return;
+    if (final && this.triedAt === this.headBytes) return;
+    this.triedAt = this.headBytes;
     try {
-      // A copy of its own: image-size reads past the end of a view (DataView over .buffer), into pooled bytes.
-      const size = imageSize(new Uint8Array(Buffer.concat(this.head, this.headBytes)));
+      // A copy of its own: image-size reads past the end of a view (DataView over .buffer), into other bytes.
+      const size = imageSize(new Uint8Array(this.head.subarray(0, this.headBytes)));
       if (size.width > 0 && size.height > 0) {
         this.dimensions = { width: size.width, height: size.height };
-        this.head = [];
+        this.release();
       }
     } catch {
       // Not enough bytes yet.
@@ -141,6 +160,6 @@ export class FileInspector extends Transform {
   /** At the end: an image whose dimensions no kept byte tells is still an image, shown without a reserved size. */
   private measure(): void {
     this.measureIfComplete(true);
-    this.head = [];
+    this.release();
   }
 }
