@@ -29,7 +29,7 @@ const connections = 50;
 const secret = 'bench-secret-bench-secret-bench-secret!!';
 
 // The TypeScript scenarios, each bundled into dist/bench/<name>.js (their packages stay external).
-for (const name of ['admin-users', 'assistant', 'outbox', 'search', 'server']) {
+for (const name of ['admin-users', 'assistant', 'outbox', 'search', 'server', 'upload']) {
   await esbuild.build({
     entryPoints: [join(root, `bench/${name}.ts`)],
     outfile: join(root, `dist/bench/${name}.js`),
@@ -242,6 +242,7 @@ const sections = new Map([
   ['search', measureSearch],
   ['outbox', measureOutbox],
   ['assistant', measureAssistant],
+  ['upload', () => execSync(`${process.execPath} ${join(root, 'dist/bench/upload.js')} --markdown${quick ? ' --quick' : ''}`, { env: { ...process.env, LOG_LEVEL: 'silent' } }).toString().trim()],
 ]);
 for (const name of only ?? []) if (!sections.has(name)) throw new Error(`--only: unknown scenario ${name} (one of ${[...sections.keys()].join(', ')})`);
 const out = new Map();
@@ -279,6 +280,8 @@ ${out.get('search')}
 ${out.get('outbox')}
 
 ${out.get('assistant')}
+
+${out.get('upload')}
 
 The server runs in its own process; autocannon drives it over loopback from this one (both share the 2 cores).
 The baselines are bare Fastify routes in the same server process, measured again in every round just before
