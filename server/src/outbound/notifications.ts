@@ -13,7 +13,7 @@
  * Scheduling runs inside the message's transaction; the emails are `mail` rows enqueued in a transaction by
  * the sender, so a failure anywhere is a retry and nothing is lost.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Store } from '../store/database.js';
 import { createEmailLinkRepository } from '../store/email-links.js';
@@ -52,9 +52,11 @@ export function emailPreferencesOf(row: Pick<UserRow, 'preferences'>): { emailNo
   return { emailNotifications: read('emailNotifications'), agentEmails: read('agentEmails') };
 }
 
-/** Whether a row of `key` is pending (under a lock on PostgreSQL, so that two replies at once see each other). */
-async function isPending(trx: Kysely<Database>, dialect: Store['dialect'], key: string): Promise<boolean> {
-  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
+/**
+ * Whether a row of `key` is pending. Two replies at once see each other: each has updated the conversation's
+ * row earlier in its transaction (see NotificationScheduler), and that lock is held until it ends.
+ */
+async function isPending(trx: Kysely<Database>, key: string): Promise<boolean> {
   return (await trx.selectFrom('outbox').select('seq').where('ordering_key', '=', key).where('status', 'in', ['pending', 'sending']).limit(1).executeTakeFirst()) !== undefined;
 }
 
@@ -68,7 +70,11 @@ async function lastEmailedAt(trx: Kysely<Database>, userId: string, conversation
 }
 
 export interface NotificationScheduler {
-  /** A message was posted (not a note), inside its transaction `trx`. */
+  /**
+   * A message was posted (not a note), inside its transaction `trx`, which has already updated the
+   * conversation's row (its activity time, or its status): that row lock, held until the transaction ends,
+   * keeps two posts of the conversation from scheduling at once.
+   */
   messagePosted(trx: Kysely<Database>, input: { conversationId: string; author: Pick<UserRow, 'id' | 'role'> }, now: number): Promise<void>;
 }
 
@@ -89,7 +95,7 @@ export function createNotificationScheduler(deps: { store: Store; config: Config
           .execute();
         for (const { id } of users) {
           const key = `notify:${id}:${conversationId}`;
-          if (await isPending(trx, store.dialect, key)) continue;
+          if (await isPending(trx, key)) continue;
           const last = await lastEmailedAt(trx, id, conversationId);
           const dueAt = Math.max(now + config.notifyAfterSeconds * 1000, last === null ? 0 : last + NOTIFY_SPACING_MS);
           await outbox.enqueue(trx, [{ kind: USER_NOTIFICATION_KIND, orderingKey: key, target: id, payload: { userId: id, conversationId }, dueAt }], now);
@@ -97,8 +103,7 @@ export function createNotificationScheduler(deps: { store: Store; config: Config
         return;
       }
       const key = `agents:${conversationId}`;
-      if (await isPending(trx, store.dialect, key)) return;
-      await outbox.enqueue(trx, [{ kind: AGENT_NOTIFICATION_KIND, orderingKey: key, target: conversationId, payload: { conversationId }, dueAt: now + config.agentNotifyAfterSeconds * 1000 }], now);
+      await outbox.enqueueUnlessPending(trx, { kind: AGENT_NOTIFICATION_KIND, orderingKey: key, target: conversationId, payload: { conversationId }, dueAt: now + config.agentNotifyAfterSeconds * 1000 }, now);
     },
   };
 }

@@ -77,27 +77,52 @@ export function createOutboxRepository(store: Store) {
     });
   }
 
+  /** Adds `items` inside the caller's transaction (`executor`); answers their ids. */
+  async function enqueue(executor: Kysely<Database>, items: readonly OutboxItem[], now: number): Promise<string[]> {
+    if (items.length === 0) return [];
+    const rows = items.map((item) => ({
+      id: item.id ?? newId('out'),
+      kind: item.kind,
+      target: item.target ?? null,
+      ordering_key: item.orderingKey ?? null,
+      payload: JSON.stringify(item.payload),
+      status: 'pending' as const,
+      attempts: 0,
+      next_attempt_at: item.dueAt ?? now,
+      locked_until: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+      done_at: null,
+    }));
+    await executor.insertInto('outbox').values(rows).execute();
+    return rows.map((r) => r.id);
+  }
+
   return {
-    /** Adds `items` inside the caller's transaction (`executor`); answers their ids. */
-    async enqueue(executor: Kysely<Database>, items: readonly OutboxItem[], now: number): Promise<string[]> {
-      if (items.length === 0) return [];
-      const rows = items.map((item) => ({
-        id: item.id ?? newId('out'),
-        kind: item.kind,
-        target: item.target ?? null,
-        ordering_key: item.orderingKey ?? null,
-        payload: JSON.stringify(item.payload),
-        status: 'pending' as const,
-        attempts: 0,
-        next_attempt_at: item.dueAt ?? now,
-        locked_until: null,
-        last_error: null,
-        created_at: now,
-        updated_at: now,
-        done_at: null,
-      }));
-      await executor.insertInto('outbox').values(rows).execute();
-      return rows.map((r) => r.id);
+    enqueue,
+
+    /**
+     * Adds `item` (it has an ordering key) unless a row of its key is pending or being sent; answers whether
+     * it did. One statement on PostgreSQL. The caller keeps two writers of the key from deciding at once (a
+     * lock taken by an earlier statement of its transaction and held until it ends): in READ COMMITTED this
+     * statement then sees every row the other one committed.
+     */
+    async enqueueUnlessPending(executor: Kysely<Database>, item: OutboxItem & { orderingKey: string }, now: number): Promise<boolean> {
+      const key = item.orderingKey;
+      if (dialect === 'postgres') {
+        const { rows } = await sql<{ id: string }>`
+          insert into outbox (id, kind, target, ordering_key, payload, status, attempts, next_attempt_at, locked_until, last_error, created_at, updated_at, done_at)
+          select ${item.id ?? newId('out')}::text, ${item.kind}::text, ${item.target ?? null}::text, ${key}::text, ${JSON.stringify(item.payload)}::text, 'pending', 0,
+            ${item.dueAt ?? now}::bigint, null, null, ${now}::bigint, ${now}::bigint, null
+          where not exists (select 1 from outbox where ordering_key = ${key} and status in ('pending', 'sending'))
+          returning id`.execute(executor);
+        return rows.length > 0;
+      }
+      const pending = await executor.selectFrom('outbox').select('seq').where('ordering_key', '=', key).where('status', 'in', ['pending', 'sending']).limit(1).executeTakeFirst();
+      if (pending) return false;
+      await enqueue(executor, [item], now);
+      return true;
     },
 
     /**
