@@ -207,6 +207,20 @@ describe.each(DIALECTS)('attachments on %s', (dialect) => {
     expect((await t.app.inject({ method: 'GET', url: ownerFile.url, headers: alice.headers })).statusCode).toBe(200);
   });
 
+  it('serves files to an admin API key as to its creator, and refuses a key that is not one', async () => {
+    const conversation = await start(alice);
+    const file = (await upload(alice, conversation.id, PDF, 'invoice.pdf')).json().attachment;
+    expect((await post(alice, conversation.id, { text: 'My invoice', clientMessageId: 'k1', attachmentIds: [file.id] })).statusCode).toBe(201);
+    const { key } = (await t.app.inject({ method: 'POST', url: '/api/v1/admin/api-keys', headers: owner.headers, payload: { name: 'export bot' } })).json();
+    const got = await t.app.inject({ method: 'GET', url: file.url, headers: { 'x-api-key': key } });
+    expect(got.statusCode).toBe(200);
+    expect(got.rawPayload.equals(PDF)).toBe(true);
+    expect(got.headers['content-disposition']).toBe(`attachment; filename="invoice.pdf"; filename*=UTF-8''invoice.pdf`);
+    const refused = await t.app.inject({ method: 'GET', url: file.url, headers: { 'x-api-key': 'pak_not-a-key' } });
+    expect([refused.statusCode, refused.json()]).toEqual([401, { error: { code: 'api_key_invalid', message: 'The API key is not valid (unknown, revoked, or its creator is no longer an administrator).' } }]);
+    expectError(await t.app.inject({ method: 'GET', url: file.url }), 401, 'session_missing');
+  });
+
   it('keeps an internal note’s files from the user', async () => {
     const conversation = await start(alice);
     const file = (await upload(owner, conversation.id, PDF, 'notes.pdf')).json().attachment;

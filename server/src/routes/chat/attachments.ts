@@ -1,8 +1,8 @@
 /**
  * Files over REST (docs/attachments.md): `POST /api/v1/conversations/:id/attachments` (multipart, the file
  * in the field `file`) stores one for the user's next message there; `GET /api/v1/attachments/:id` serves
- * one to whoever may read it: with the session's cookie or bearer token, or `?token=` and the session's
- * fileToken, which an `<img>` can carry. Served so that no file can run in Parley's origin: its recognised
+ * one to whoever may read it: with the session's cookie or bearer token, an admin API key (`x-api-key`), or
+ * `?token=` and the session's fileToken, which an `<img>` can carry. Served so that no file can run in Parley's origin: its recognised
  * type (never the uploader's), `nosniff`, a sandboxing CSP, and `attachment` for everything but images.
  */
 import multipart, { type MultipartFile } from '@fastify/multipart';
@@ -87,9 +87,15 @@ export async function attachmentUploadRoutes(parent: FastifyInstance) {
 /** Downloading: its own session check, which also takes a file token. */
 export async function attachmentDownloadRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { attachments, sessions, requireSession } = app.services;
+  const { attachments, sessions, requireSession, requireAdministrator } = app.services;
 
   async function readerOf(request: FastifyRequest, fileToken: string | undefined): Promise<UserRow> {
+    // An admin API key (`x-api-key`) reads as its creator, an administrator, as it does in the admin REST:
+    // the files an export or the admin thread lists can be fetched by the integration that listed them.
+    if (request.headers['x-api-key'] !== undefined) {
+      await requireAdministrator(request);
+      return request.session!.user;
+    }
     if (fileToken === undefined) {
       await requireSession(request);
       return request.session!.user;
