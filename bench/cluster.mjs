@@ -7,11 +7,14 @@
 // POST is sent to a stream's receipt of its `message.created`; one clock, this process), lost (due, not
 // received `drainMs` after the last POST was answered), duplicated (received twice by one stream) and
 // misdelivered. The baseline of the same run: one instance alone, layout (a), at the same concurrency, so
-// the cluster's rate is also given as a ratio to what one instance accepts at that moment on this machine.
+// the cluster's rate is also given as a ratio to what one instance accepts at that moment on this machine;
+// and the same load on two bare servers of the same delivery guarantees (bench/bare-cluster-server.mjs):
+// the most this machine allows any implementation of them.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openStreams, quantile, startProcess } from './fanout.mjs';
+import { startBareCluster } from './bare-cluster.mjs';
 import { call, cpuMs, documentRooms, ownConversations } from './document-rooms.mjs';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret!!';
@@ -135,8 +138,19 @@ export async function measureCluster({ root, streams = 200, rooms = 10, seconds 
     const own = await ownConversations(bases[0], { streams, tag: 'c' });
     const single = await measureLayout(bases.slice(0, 1), pids.slice(0, 1), own, { ...options, tag: 's' });
     const cluster = await measureLayout(bases, pids, own, { ...options, tag: 'a' });
-    const roomLayout = await measureLayout(bases, pids, await documentRooms(bases[0], { streams, rooms, tag: 'b' }), { ...options, tag: 'b' });
-    return { options, single, own: cluster, rooms: roomLayout };
+    const roomsOf = await documentRooms(bases[0], { streams, rooms, tag: 'b' });
+    const roomLayout = await measureLayout(bases, pids, roomsOf, { ...options, tag: 'b' });
+    // The same load on the least a server can do for the same guarantees (bench/bare-cluster-server.mjs),
+    // Parley's instances stopped: what this machine allows at all.
+    for (const instance of instances) await stop(instance);
+    const bare = await startBareCluster(root, url.href, [own, roomsOf]);
+    try {
+      const bareOwn = await measureLayout(bare.bases, bare.pids, own, { ...options, tag: 'x' });
+      const bareRooms = await measureLayout(bare.bases, bare.pids, roomsOf, { ...options, tag: 'y' });
+      return { options, single, own: cluster, rooms: roomLayout, bare: { own: bareOwn, rooms: bareRooms } };
+    } finally {
+      await bare.stop();
+    }
   } finally {
     for (const instance of instances) await stop(instance);
     await admin.query(`drop database if exists ${database} with (force)`);
@@ -157,9 +171,15 @@ export function clusterTable(result) {
     row('baseline: one instance, own conversations', result.single),
     row('(a) two instances, own conversations', result.own),
     row(`(b) two instances, ${options.rooms} document rooms of ${options.streams / options.rooms}`, result.rooms),
+    row('bare servers (a): two minimal servers of the same guarantees, own conversations', result.bare.own),
+    row(`bare servers (b): the same, ${options.rooms} document rooms`, result.bare.rooms),
+    '',
+    `Parley × the bare servers (same run, same load): (a) ${(result.own.messagesPerSecond / result.bare.own.messagesPerSecond).toFixed(2)} ×, (b) ${(result.rooms.messagesPerSecond / result.bare.rooms.messagesPerSecond).toFixed(2)} ×.`,
+    'The bare servers (bench/bare-cluster-server.mjs) store a message and its event in one statement that also notifies, and relay',
+    'events fenced by transaction id as Parley does: no sign-in, no access rules, no read state, no alerts, no framework.',
     '',
     `Latency: from just before a message's POST is sent to a stream's receipt of its event; lost: due and not received ${options.drainMs / 1000} s after`,
-    'the last POST was answered. Server CPU: the Parley processes only (not PostgreSQL\'s). The bench client, both instances and PostgreSQL share the machine.',
+    'the last POST was answered. Server CPU: the server processes only, Parley\'s or the bare ones (not PostgreSQL\'s). The bench client, both instances and PostgreSQL share the machine.',
   ].join('\n');
 }
 
