@@ -66,21 +66,33 @@ export async function startClusterFanout(deps: ClusterFanoutDeps): Promise<() =>
   let final = 0;
   let cursor = 0;
 
-  /** Takes a fence if something may have committed since the last, and moves `final` over those now final. */
-  async function settle(): Promise<void> {
-    if (notified) {
-      // Cleared only once the fence is taken: a failed fence is taken again at the retry.
-      const fence = await events.fence();
-      notified = false;
-      // A fence over ids already final is of no use (no event was appended since).
-      if (fence.reserved > (fences.at(-1)?.reserved ?? final)) fences.push(fence);
-    }
-    if (fences.length === 0) return;
-    const watermark = await events.watermark();
+  /** Moves `final` over the fences that `watermark` shows final. */
+  function finalize(watermark: bigint): void {
     while (fences.length > 0 && fences[0]!.xid <= watermark) {
       final = Math.max(final, fences.shift()!.reserved);
       pendingDelay = PENDING_FIRST_MS;
     }
+  }
+
+  /**
+   * Takes a fence if something may have committed since the last, and moves `final` over those now final.
+   * The fence's statement also answers a watermark for the fences before it; under load (fences pending)
+   * the new one is left to the next look (the next notification's, or the pending timer's), so that a
+   * drain costs one round trip before its read, not two. From idle it is looked at at once.
+   */
+  async function settle(): Promise<void> {
+    const pendingBefore = fences.length > 0;
+    if (notified) {
+      // Cleared only once the fence is taken: a failed fence is taken again at the retry.
+      const fence = await events.fence();
+      notified = false;
+      finalize(fence.watermark);
+      // A fence over ids already final is of no use (no event was appended since).
+      if (fence.reserved > (fences.at(-1)?.reserved ?? final)) fences.push({ reserved: fence.reserved, xid: fence.xid });
+      if (pendingBefore) return;
+    }
+    if (fences.length === 0) return;
+    finalize(await events.watermark());
   }
 
   // The first fence, final before the relay starts: events up to it are not relayed, later ones are.

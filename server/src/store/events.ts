@@ -42,6 +42,15 @@ export interface EventFence {
   xid: bigint;
 }
 
+/**
+ * A new fence, and the watermark of the statement that took it: the oldest transaction running when that
+ * statement began. It may tell that fences taken by earlier statements are final, never this one (a
+ * transaction that took its xid after the statement began, and an id before `reserved` was read, is not in it).
+ */
+export interface FenceWithWatermark extends EventFence {
+  watermark: bigint;
+}
+
 /** The NOTIFY channel that wakes every instance's fan-out (chat/cluster-fanout.ts) when events commit. */
 export const EVENTS_CHANNEL = 'parley_events';
 
@@ -121,12 +130,14 @@ export function createEventRepository(store: Store) {
     },
 
     /**
-     * PostgreSQL: a new fence (see above). The subquery (kept apart by `offset 0`) reads the sequence before
-     * the select list takes the transaction id; the statement commits on its own, ending that transaction.
+     * PostgreSQL: a new fence (see above), with the watermark of its own statement (FenceWithWatermark), so
+     * that the relay learns about the earlier fences in the same round trip. The subquery (kept apart by
+     * `offset 0`) reads the sequence before the select list takes the transaction id; the statement commits
+     * on its own, ending that transaction.
      */
-    async fence(): Promise<EventFence> {
-      const { rows } = await sql<{ reserved: string; xid: string }>`select reserved, pg_current_xact_id()::text as xid from (select coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0) as reserved offset 0) s`.execute(db);
-      return { reserved: Number(rows[0]!.reserved), xid: BigInt(rows[0]!.xid) };
+    async fence(): Promise<FenceWithWatermark> {
+      const { rows } = await sql<{ reserved: string; xid: string; xmin: string }>`select reserved, pg_current_xact_id()::text as xid, pg_snapshot_xmin(pg_current_snapshot())::text as xmin from (select coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0) as reserved offset 0) s`.execute(db);
+      return { reserved: Number(rows[0]!.reserved), xid: BigInt(rows[0]!.xid), watermark: BigInt(rows[0]!.xmin) };
     },
 
     /** PostgreSQL: the xid of the oldest transaction still running (the xmin of a snapshot taken now). */

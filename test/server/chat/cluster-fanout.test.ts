@@ -32,6 +32,7 @@ function fakeDatabase() {
   let lastId = 0;
   let notify: ((payload: string) => void) | undefined;
   let stopped = false;
+  const oldestRunning = () => (running.size === 0 ? nextXid : [...running].reduce((a, b) => (a < b ? a : b)));
   return {
     log,
     listAfterCalls,
@@ -66,8 +67,12 @@ function fakeDatabase() {
       },
     },
     events: {
-      fence: async () => ({ reserved: lastId, xid: nextXid++ }),
-      watermark: async () => (running.size === 0 ? nextXid : [...running].reduce((a, b) => (a < b ? a : b))),
+      // The fence's own statement's watermark is taken as it begins, before its xid.
+      fence: async () => {
+        const watermark = oldestRunning();
+        return { reserved: lastId, xid: nextXid++, watermark };
+      },
+      watermark: async () => oldestRunning(),
       listAfter: vi.fn(async (afterId: number, limit: number, upTo: number) => {
         listAfterCalls.push(afterId);
         return log.filter((e) => e.id > afterId && e.id <= upTo).slice(0, limit);
@@ -263,5 +268,40 @@ describe('cluster fan-out', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(received).toEqual([2]);
     await (await starting)();
+  });
+
+  it('under load takes one statement before a read: the fence answers the watermark of the fences before it', async () => {
+    const database = fakeDatabase();
+    const calls: string[] = [];
+    const { fence, watermark, listAfter } = database.events;
+    database.events.fence = async () => (calls.push('fence'), fence());
+    database.events.watermark = async () => (calls.push('watermark'), watermark());
+    database.events.listAfter = vi.fn(async (afterId: number, limit: number, upTo: number) => (calls.push('read'), listAfter(afterId, limit, upTo)));
+    const bus = createEventBus({ relayed: true });
+    const received: number[] = [];
+    bus.subscribe((e) => received.push(e.event.id));
+    const stop = await startClusterFanout({ store: database.store, events: database.events, conversations: { participantIdsOf: async (ids) => new Map(ids.map((id) => [id, ['alice']])) }, bus, changes: { heard: () => undefined } });
+    await vi.advanceTimersByTimeAsync(0);
+    calls.splice(0); // the start's
+
+    // From idle: a fence, then at once a watermark, which shows it pending (event 1 still commits).
+    const first = database.begin('c1');
+    database.notify();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.splice(0)).toEqual(['fence', 'watermark']);
+    // Under load (that fence pending): event 1 commits while event 2's append runs, and a notification comes.
+    const second = database.begin('c1');
+    first.commit();
+    database.notify();
+    await vi.advanceTimersByTimeAsync(0);
+    // One statement: the new fence, whose watermark shows the first fence final, then the read.
+    expect(calls.splice(0)).toEqual(['fence', 'read']);
+    expect(received).toEqual([1]);
+    // The new fence is left to the pending timer's watermark.
+    second.commit();
+    await vi.advanceTimersByTimeAsync(2);
+    expect(calls.splice(0)).toEqual(['watermark', 'read']);
+    expect(received).toEqual([1, 2]);
+    await stop();
   });
 });
