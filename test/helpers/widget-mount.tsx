@@ -7,6 +7,7 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { vi } from 'vitest';
 import { createEmitter, type Emitter } from '../../widget/src/embed/js-api.js';
+import { preloadThread } from '../../widget/src/chat/ChatView.js';
 import { createSession, type Session } from '../../widget/src/embed/session.js';
 import type { Appearance } from '../../widget/src/embed/contract.js';
 import { createLauncher } from '../../widget/src/embed/launcher.js';
@@ -79,6 +80,8 @@ export async function mountWidget(
   options: MountWidgetOptions = {},
 ): Promise<void> {
   const locale = pickLocale(options.locale ?? 'en', []);
+  // The open conversation's view is a module the panel loads after it: these tests see it from the start.
+  await preloadThread();
   // The panel renders into the container itself (so unmounting the container unmounts it), the launcher
   // beside it once rendered (Preact's first render would drop a node it does not own); a new mount (another
   // locale) replaces the previous launcher.

@@ -8,7 +8,7 @@ import { act } from 'preact/test-utils';
 import { vi } from 'vitest';
 import type { ConversationList, ConversationSummary, Message, MessagePage, User } from '../../shared/src/api.js';
 import type { ApiClient } from '../../widget/src/api/client.js';
-import { ChatView, type ChatViewProps } from '../../widget/src/chat/ChatView.js';
+import { ChatView, preloadThread, type ChatViewProps } from '../../widget/src/chat/ChatView.js';
 import { en } from '../../widget/src/chat/strings.js';
 import type { LiveSource } from '../../widget/src/chat/use-chat.js';
 import { settle } from '../helpers/dom.js';
@@ -88,6 +88,8 @@ export function fakeLive() {
 
 /** Renders (or re-renders with new props) a ChatView of ME in English into `container`. */
 export async function mountChat(container: HTMLElement, props: Partial<ChatViewProps> & { api: ApiClient }) {
+  // The open conversation's view is a module the chat loads after it: these tests see it from the start.
+  await preloadThread();
   await act(() => {
     render(<ChatView me={ME} live={fakeLive().live} t={en} {...props} />, container);
   });
