@@ -15,6 +15,7 @@ import { Composer } from './composer.js';
 import { ConversationList } from './conversation-list.js';
 import { authorName } from './format.js';
 import { Home, type HomeInfo } from './home.js';
+import { ThreadHead } from './thread-head.js';
 import type { Strings } from './strings.js';
 import type * as ThreadModule from './thread.js';
 import { useChat, type LiveSource } from './use-chat.js';
@@ -59,23 +60,33 @@ export interface ChatViewProps {
   home?: HomeInfo;
   /** Opened once the list has loaded, if it is one of the user's conversations (the hosted page's `?conversation=`). */
   openId?: string | null;
+  /** How the open conversation's view is loaded (default `preloadThread`; tests give a loader that fails). */
+  loadThread?: () => Promise<typeof ThreadModule>;
 }
 
-export function ChatView({ api, me, live, t, lang, compact = false, documentId = null, onRoomError, visible = true, home, openId }: ChatViewProps) {
+export function ChatView({ api, me, live, t, lang, compact = false, documentId = null, onRoomError, visible = true, home, openId, loadThread = preloadThread }: ChatViewProps) {
   const chat = useChat(api, me, live, documentId, visible);
   const { state, online, select, deselect, start } = chat;
-  // The thread's view arrives a moment after the home view; until then an open conversation says "Loading…",
-  // and if it could not be loaded, says so (opening a conversation again tries again).
-  const [Thread, setThread] = useState(() => threadModule?.Thread ?? null);
+  // The thread's view arrives a moment after the home view; until then an open conversation says "Loading…"
+  // under its head (the way back included), and if it could not be loaded, says so with a button that tries
+  // again, as opening a conversation or the panel again does.
+  const [Thread, setThread] = useState(() => (loadThread === preloadThread ? (threadModule?.Thread ?? null) : null));
   const [threadFailed, setThreadFailed] = useState(false);
-  useEffect(() => {
-    if (Thread) return;
+  const asking = useRef(false);
+  const requestThread = () => {
+    if (asking.current) return;
+    asking.current = true;
     setThreadFailed(false);
-    preloadThread().then(
-      (m) => setThread(() => m.Thread),
-      () => setThreadFailed(true),
-    );
-  }, [state.selectedId]);
+    loadThread()
+      .then(
+        (m) => setThread(() => m.Thread),
+        () => setThreadFailed(true),
+      )
+      .finally(() => (asking.current = false));
+  };
+  useEffect(() => {
+    if (!Thread && visible) requestThread();
+  }, [state.selectedId, visible]);
   const scrollMemory = useRef<ScrollMemory>(new Map()).current;
   const team = home?.teamName ?? null;
   // The wide layout's "New conversation": a composer in the thread until its first message is sent.
@@ -207,14 +218,22 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
                 awayText={home?.awayText || t.awayText}
                 scrollMemory={scrollMemory}
               />
-            ) : threadFailed ? (
-              <p class="placeholder banner" role="alert">
-                {t.errorGeneric}
-              </p>
             ) : (
-              <p class="placeholder" role="status">
-                {t.loading}
-              </p>
+              <>
+                <ThreadHead t={t} title={title} compact={compact} onBack={compact && !room ? back : null} />
+                {threadFailed ? (
+                  <p class="placeholder banner" role="alert">
+                    {t.errorGeneric}{' '}
+                    <button type="button" class="retry" onClick={requestThread}>
+                      {t.retry}
+                    </button>
+                  </p>
+                ) : (
+                  <p class="placeholder" role="status">
+                    {t.loading}
+                  </p>
+                )}
+              </>
             ))}
         </section>
       )}

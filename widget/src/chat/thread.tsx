@@ -13,6 +13,7 @@ import { AttachButton, useAttach } from './attach.js';
 import { Composer } from './composer.js';
 import { isMine } from './format.js';
 import { Presence } from './home.js';
+import { ThreadHead } from './thread-head.js';
 import { Markdown } from './markdown.js';
 import { MessageItem } from './message.js';
 import type { Strings } from './strings.js';
@@ -64,7 +65,6 @@ export function Thread({ chat, conversation, api, me, t, lang, compact, onBack, 
   // at it or after it.
   const mineAt = items.findLastIndex((m) => m.status === 'sent' && isMine(m, me) && !m.deletedAt);
   const seenAt = items.findIndex((m) => m.id === state.seen[id]);
-  const H = compact ? 'h3' : 'h2';
   const typer = state.typing[id];
   const reply = state.replies[id];
 
@@ -89,17 +89,9 @@ export function Thread({ chat, conversation, api, me, t, lang, compact, onBack, 
 
   return (
     <>
-      <div class="head">
-        {onBack && (
-          <button type="button" class="back" aria-label={t.back} onClick={onBack}>
-            ‹
-          </button>
-        )}
-        <div class="name">
-          <H dir="auto">{title}</H>
-          {!room && <Presence online={online} away={awayText} t={t} />}
-        </div>
-      </div>
+      <ThreadHead t={t} title={title} compact={compact} onBack={onBack}>
+        {!room && <Presence online={online} away={awayText} t={t} />}
+      </ThreadHead>
       <div class="pane">
         <ol class="messages" ref={listRef} onScroll={onScroll} tabIndex={0}>
           {thread?.hasMore && (
