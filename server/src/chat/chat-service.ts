@@ -21,6 +21,7 @@ import { isAdministrator, type AccessControl } from './access.js';
 import type { EventBus, BusEvent } from './event-bus.js';
 import { presentConversation, presentMessage, type AssistantLookup } from './present.js';
 import type { Signals } from './signals.js';
+import { createTransactionGroups } from './transaction-groups.js';
 import type { NotificationScheduler } from '../outbound/notifications.js';
 import type { MessageKind } from '../metrics.js';
 
@@ -88,6 +89,7 @@ export function createChatService(deps: ChatDeps) {
   /** Loaded before a transaction, never inside one (on SQLite a read outside it would wait for it). */
   const assistantOf = (): Promise<AssistantLookup> => deps.assistant?.lookup() ?? Promise.resolve(noAssistant);
   const attachments = createAttachmentRepository(store);
+  const groups = store.dialect === 'postgres' ? createTransactionGroups(store) : undefined;
 
   /**
    * For a retry of a creation: the conversation whose first message `user` sent under `clientMessageId`,
@@ -293,11 +295,13 @@ export function createChatService(deps: ChatDeps) {
       const conversation = await access.requireConversation(user, conversationId, 'write');
       const now = deps.now();
       const who = await assistantOf();
-      const result = await store.db.transaction().execute(async (trx) => {
+      // Counted once, even when a shared transaction is written again (transaction-groups.ts).
+      let counted: Promise<void> | undefined;
+      const write = async (trx: Kysely<Database>) => {
         // The author's read marker moves to their message in the same statement (on PostgreSQL).
         let { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId, internal, markRead: true }, now);
-        if (!created) return { row, created, published: [] };
-        await beforeCreate?.();
+        if (!created) return { row, created, published: [] as EventRow[] };
+        if (beforeCreate) await (counted ??= Promise.resolve().then(beforeCreate));
         if (attachmentIds.length > 0) row = await attachFiles(trx, row, user, attachmentIds);
         // An administrator answering (or noting) from the inbox joins the conversation, so it is theirs to follow.
         if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
@@ -314,7 +318,9 @@ export function createChatService(deps: ChatDeps) {
         if (changed) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: changed } }, now));
         published.push(...((await deps.assistant?.messagePosted(trx, { conversation, author: user, message: row, assistantOf: who }, now)) ?? []));
         return { row, created, published };
-      });
+      };
+      // On PostgreSQL posts that come while others are written share their transactions.
+      const result = groups ? await groups.run(conversationId, write) : await store.db.transaction().execute(write);
       if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');
       if (result.created) deps.onMessagePosted?.(internal ? 'note' : isAdministrator(user) ? 'agent' : 'user');
       // Relayed (PostgreSQL), the cluster fan-out reads the participants as it delivers: asking here is a wasted round trip.

@@ -1,0 +1,89 @@
+/**
+ * Group commit of posts (PostgreSQL): the transactions of posts that arrive while others are being written
+ * share one transaction, so that a busy instance pays one BEGIN and one COMMIT (and one WAL flush) for a
+ * group instead of for each post. A post arriving while fewer than `concurrency` groups are open starts its
+ * own at once, so that nothing waits when the instance is not busy.
+ *
+ * Each post's work runs in the group's transaction one after the other, in the order of their keys (their
+ * conversation ids): two groups lock the rows of the conversations they share in the same order, and wait
+ * for each other rather than deadlock. A post sees the posts before it in its group as committed, as it would
+ * had they committed just before it.
+ *
+ * A failure anywhere rolls the whole group back, and each of its posts is then written again alone, in its
+ * own transaction: a post's answer is what it alone would have met, its own error or its success. So a work
+ * may run twice; what it does outside the database must be done once by the caller (a rate limit counted
+ * once: chat-service.ts).
+ */
+import type { Kysely } from 'kysely';
+import type { Store } from '../store/database.js';
+import type { Database } from '../store/schema.js';
+
+/** Most posts in one group: a group holds its conversations' rows until its commit. */
+const MAX_GROUP = 16;
+/** Groups open at once: part of the connection pool, the rest left to reads and other writes. */
+const CONCURRENCY = 4;
+
+interface Pending {
+  key: string;
+  work: (trx: Kysely<Database>) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface TransactionGroups {
+  /** Runs `work` in a transaction, possibly shared with other posts' (see above); answers what it answers. */
+  run<T>(key: string, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+}
+
+export function createTransactionGroups(store: Pick<Store, 'db'>, options: { maxGroup?: number; concurrency?: number } = {}): TransactionGroups {
+  const maxGroup = options.maxGroup ?? MAX_GROUP;
+  const concurrency = options.concurrency ?? CONCURRENCY;
+  const queue: Pending[] = [];
+  let open = 0;
+
+  async function alone(item: Pending): Promise<void> {
+    try {
+      item.resolve(await store.db.transaction().execute(item.work));
+    } catch (error) {
+      item.reject(error);
+    }
+  }
+
+  async function write(group: Pending[]): Promise<void> {
+    if (group.length === 1) return alone(group[0]!);
+    group.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let results: unknown[];
+    try {
+      results = await store.db.transaction().execute(async (trx) => {
+        const out: unknown[] = [];
+        for (const item of group) out.push(await item.work(trx));
+        return out;
+      });
+    } catch {
+      // Rolled back, whoever failed: each again alone, so that a failure is only its own post's answer.
+      await Promise.all(group.map(alone));
+      return;
+    }
+    group.forEach((item, i) => item.resolve(results[i]));
+  }
+
+  function pump(): void {
+    while (open < concurrency && queue.length > 0) {
+      const group = queue.splice(0, maxGroup);
+      open++;
+      void write(group).finally(() => {
+        open--;
+        pump();
+      });
+    }
+  }
+
+  return {
+    run<T>(key: string, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ key, work, resolve: resolve as (value: unknown) => void, reject });
+        pump();
+      });
+    },
+  };
+}

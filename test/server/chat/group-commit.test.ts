@@ -1,0 +1,115 @@
+/**
+ * Posts that arrive together on PostgreSQL share transactions (chat/transaction-groups.ts), and each still gets
+ * the answer it alone would get: a post refused inside its transaction (the account's message limit) is
+ * refused alone, the others of its group are stored once, their events logged once in id order, and their
+ * limit counted once though their transaction was written twice.
+ */
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTransactionGroups } from '../../../server/src/chat/transaction-groups.js';
+import { createTestApp, type TestApp } from '../../helpers/app.js';
+import { DIALECTS } from '../../helpers/databases.js';
+
+type Headers = Record<string, string>;
+const query = pg.Client.prototype.query;
+
+describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on PostgreSQL', () => {
+  let t: TestApp;
+  let begins = 0;
+  let conversationReads = 0;
+
+  beforeEach(async () => {
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      if (text === 'begin') begins++;
+      if (text?.startsWith('select "conversations".*, exists')) conversationReads++;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    t = await createTestApp({ dialect: 'postgres', env: { PARLEY_MESSAGE_RATE_LIMIT: '2/1m' } });
+  });
+  afterEach(async () => {
+    pg.Client.prototype.query = query;
+    await t.close();
+  });
+
+  async function member(id: string): Promise<{ headers: Headers; conversation: string }> {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user: { id, name: id } }) } });
+    const headers = { authorization: `Bearer ${res.json().session.token}` };
+    const conversation = (await t.app.inject({ method: 'POST', url: '/api/v1/conversations', headers, payload: {} })).json().conversation.id as string;
+    return { headers, conversation };
+  }
+  const post = (who: { headers: Headers; conversation: string }, clientMessageId: string) =>
+    t.app.inject({ method: 'POST', url: `/api/v1/conversations/${who.conversation}/messages`, headers: who.headers, payload: { text: clientMessageId, clientMessageId } });
+
+  it('a refused post fails alone; the others are stored once, counted once, and logged in order', async () => {
+    const members = await Promise.all(Array.from({ length: 12 }, (_, i) => member(`m${i}`)));
+    const greedy = members[0]!;
+    // Every conversation's row held, so that the first posts keep their (four) transactions open on it and the
+    // others queue, to be written together once those end.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holderPid!: number;
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const holder = t.db.store.db.transaction().execute(async (trx) => {
+      holderPid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]!.pid;
+      await trx.selectFrom('conversations').select('id').where('id', 'in', members.map((m) => m.conversation)).forUpdate().execute();
+      held();
+      await released;
+    });
+    await holding;
+    begins = 0;
+    conversationReads = 0;
+    // The greedy member's third message is over the limit of 2; everyone else sends one.
+    const sent = [post(greedy, 'g1'), post(greedy, 'g2'), ...members.slice(1).map((m, i) => post(m, `m${i + 1}`)), post(greedy, 'g3')];
+    // Four transactions begun (all of them waiting, on the rows held or on each other's) and every post past
+    // its conversation's read.
+    for (;;) {
+      const blocked = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where ${holderPid}::int = any(pg_blocking_pids(pid))`.execute(t.db.store.db);
+      if (begins === 4 && blocked.rows[0]!.n > 0 && conversationReads === sent.length) break;
+    }
+    // The posts that read their conversation reach the queue within a few turns (the assistant list is cached).
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await holder;
+    const answers = await Promise.all(sent);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([...Array(13).fill(201), 429]);
+    expect(answers.find((a) => a.statusCode === 429)!.json()).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
+    // Four alone, then the ten queued in one transaction, which the refusal rolled back; then each of those alone.
+    expect(begins).toBe(4 + 1 + 10);
+
+    // Stored once each, and each message's event once.
+    const stored = await t.db.store.db.selectFrom('messages').select(['id', 'client_message_id']).orderBy('seq').execute();
+    expect(stored).toHaveLength(13);
+    expect(new Set(stored.map((m) => m.client_message_id)).size).toBe(13);
+    const events = await t.db.store.db.selectFrom('events').select(['id', 'payload']).where('type', '=', 'message.created').orderBy('id').execute();
+    expect(events.map((e) => (JSON.parse(e.payload) as { message: { id: string } }).message.id).sort()).toEqual(stored.map((m) => m.id).sort());
+
+    // Written twice when their group rolled back, the others were counted once: a second message is still allowed.
+    const again = await Promise.all(members.slice(1).map((m, i) => post(m, `again${i + 1}`)));
+    expect(again.map((a) => a.statusCode)).toEqual(Array(11).fill(201));
+  });
+
+  it('one work that throws rolls back its group, and only it fails when each runs again alone', async () => {
+    const groups = createTransactionGroups(t.db.store, { concurrency: 1 });
+    const runs: string[] = [];
+    // The first starts alone; the next three wait for it and share one transaction.
+    const first = groups.run('a', async (trx) => (await trx.selectFrom('users').select('id').execute(), runs.push('first'), 'first'));
+    const others = ['b', 'c', 'd'].map((key) =>
+      groups.run(key, async (trx) => {
+        runs.push(key);
+        await trx.insertInto('documents').values({ organization_id: 'default', id: `doc-${key}`, folder_id: null }).execute();
+        if (key === 'c') throw new Error('refused');
+        return key;
+      }),
+    );
+    const settled = await Promise.allSettled([first, ...others]);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual(['first', 'b', 'refused', 'd']);
+    // b and c ran in the shared transaction, c threw, d never ran in it; then each ran alone (c again).
+    expect(runs.slice(0, 3)).toEqual(['first', 'b', 'c']);
+    expect(runs.slice(3).sort()).toEqual(['b', 'c', 'd']);
+    const documents = await t.db.store.db.selectFrom('documents').select('id').where('id', 'like', 'doc-%').orderBy('id').execute();
+    expect(documents.map((d) => d.id)).toEqual(['doc-b', 'doc-d']);
+  });
+});
