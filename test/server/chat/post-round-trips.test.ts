@@ -84,7 +84,9 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a member’s post on PostgreSQL
     let firstScheduled!: () => void;
     const scheduledFirst = new Promise<void>((resolve) => (firstScheduled = resolve));
     // As a post's transaction: the conversation's row first (its activity time), then the scheduler.
+    let firstPid!: number;
     const first = store.db.transaction().execute(async (trx) => {
+      firstPid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]!.pid;
       await conversations.touch(trx, id, 1);
       await scheduler.messagePosted(trx, { conversationId: id, author }, 1);
       firstScheduled();
@@ -99,7 +101,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a member’s post on PostgreSQL
     });
     // The second one waits for the first's row lock (or, were nothing to hold it, has scheduled already).
     for (;;) {
-      const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(store.db);
+      const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where ${firstPid}::int = any(pg_blocking_pids(pid))`.execute(store.db);
       if (secondScheduled || waiting.rows[0]!.n > 0) break;
     }
     commitFirst();
