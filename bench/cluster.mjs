@@ -21,7 +21,13 @@ const SECRET = 'bench-secret-bench-secret-bench-secret!!';
 const POSTGRES_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Starts one Parley instance. `PARLEY_BENCH_NODE_ARGS` (space-separated) goes to its node before the script,
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profile of each instance (node refuses --cpu-prof in
+ * NODE_OPTIONS), or `--import <file>` to wrap the pg driver and count statements.
+ */
 function startInstance(root, databaseUrl) {
+  const nodeArgs = process.env.PARLEY_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   return startProcess(join(root, 'dist/bench/server.js'), {
     DATABASE_URL: databaseUrl,
     PARLEY_EXTERNAL_AUTH_SECRET: SECRET,
@@ -32,7 +38,7 @@ function startInstance(root, databaseUrl) {
     PARLEY_CONVERSATION_RATE_LIMIT: '0',
     PARLEY_STREAMS_PER_ACCOUNT: '0',
     LOG_LEVEL: 'silent',
-  });
+  }, nodeArgs);
 }
 
 /** Opens stream i on `bases[i % bases.length]`, posts for `seconds` as fast as accepted, counts what arrives. */
