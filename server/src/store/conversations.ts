@@ -223,10 +223,12 @@ export function createConversationRepository({ db, dialect }: Store) {
       }
       if (dialect === 'postgres') {
         // One round trip: PostgreSQL before 18 cannot return a column's old value from an UPDATE, so the row is
-        // locked and read first in a CTE. In READ COMMITTED, FOR UPDATE waits for a concurrent writer of the
-        // row and answers its committed version, which the UPDATE then changes.
+        // locked and read first in a CTE. In READ COMMITTED, the lock waits for a concurrent writer of the
+        // row and answers its committed version, which the UPDATE then changes. FOR NO KEY UPDATE, as the UPDATE
+        // itself takes: FOR UPDATE would conflict with the FOR KEY SHARE that inserting a message (its foreign key)
+        // took on this row, and two members posting at once would deadlock.
         const { rows } = await sql<ConversationRow & { prior_status: ConversationStatus }>`
-          with prior as (select id, status from conversations where id = ${id} for update)
+          with prior as (select id, status from conversations where id = ${id} for no key update)
           update conversations c
           set last_message_at = ${now}, status = 'open', snoozed_until = case when prior.status = 'open' then c.snoozed_until else null end
           from prior where c.id = prior.id
