@@ -9,12 +9,15 @@
  * for each other rather than deadlock. A post sees the posts before it in its group as committed, as it would
  * had they committed just before it.
  *
- * A failure anywhere rolls the whole group back, and each of its posts is then written again alone, in its
- * own transaction: a post's answer is what it alone would have met, its own error or its success. So a work
- * may run twice; what it does outside the database must be done once by the caller (a rate limit counted
- * once: chat-service.ts).
+ * A post refused with a ParleyError (a limit, an attachment already used, a conflict) is rolled back to a
+ * savepoint taken before it, and only that post is refused: the others of its group are written once and
+ * commit. Any other failure (the database's) rolls the whole group back, and each of its posts is then
+ * written again alone, one after the other in the group's order: a post's answer is what it alone would have
+ * met. So a work may run twice; what it does outside the database must be done once by the caller (a rate
+ * limit counted once: chat-service.ts).
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { ParleyError } from '../errors.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 
@@ -52,19 +55,30 @@ export function createTransactionGroups(store: Pick<Store, 'db'>, options: { max
   async function write(group: Pending[]): Promise<void> {
     if (group.length === 1) return alone(group[0]!);
     group.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    let results: unknown[];
+    let outcomes: { ok: boolean; value: unknown }[];
     try {
-      results = await store.db.transaction().execute(async (trx) => {
-        const out: unknown[] = [];
-        for (const item of group) out.push(await item.work(trx));
+      outcomes = await store.db.transaction().execute(async (trx) => {
+        const out: { ok: boolean; value: unknown }[] = [];
+        for (const item of group) {
+          // Each post's own savepoint (a later one of the same name hides it): a refusal undoes that post alone.
+          await sql`savepoint post`.execute(trx);
+          try {
+            out.push({ ok: true, value: await item.work(trx) });
+          } catch (error) {
+            if (!(error instanceof ParleyError)) throw error;
+            await sql`rollback to savepoint post`.execute(trx);
+            out.push({ ok: false, value: error });
+          }
+        }
         return out;
       });
     } catch {
-      // Rolled back, whoever failed: each again alone, so that a failure is only its own post's answer.
-      await Promise.all(group.map(alone));
+      // Rolled back by the database's failure: each again alone, in order (a retry of a post after the post it
+      // repeats), so that a failure is only its own post's answer.
+      for (const item of group) await alone(item);
       return;
     }
-    group.forEach((item, i) => item.resolve(results[i]));
+    group.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.value)));
   }
 
   function pump(): void {

@@ -1,13 +1,15 @@
 /**
  * Posts that arrive together on PostgreSQL share transactions (chat/transaction-groups.ts), and each still gets
  * the answer it alone would get: a post refused inside its transaction (the account's message limit) is
- * refused alone, the others of its group are stored once, their events logged once in id order, and their
- * limit counted once though their transaction was written twice.
+ * undone at its own savepoint and refused alone, the others of its group are written once and stored once,
+ * their events logged once in id order; a failure of another kind rolls the group back and each post is
+ * written again alone.
  */
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTransactionGroups } from '../../../server/src/chat/transaction-groups.js';
+import { ParleyError } from '../../../server/src/errors.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 
@@ -76,8 +78,8 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
     const answers = await Promise.all(sent);
     expect(answers.map((a) => a.statusCode).sort()).toEqual([...Array(13).fill(201), 429]);
     expect(answers.find((a) => a.statusCode === 429)!.json()).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
-    // Four alone, then the ten queued in one transaction, which the refusal rolled back; then each of those alone.
-    expect(begins).toBe(4 + 1 + 10);
+    // Four alone, then the ten queued in one transaction, where the refusal was undone at its own savepoint.
+    expect(begins).toBe(4 + 1);
 
     // Stored once each, and each message's event once.
     const stored = await t.db.store.db.selectFrom('messages').select(['id', 'client_message_id']).orderBy('seq').execute();
@@ -86,9 +88,28 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
     const events = await t.db.store.db.selectFrom('events').select(['id', 'payload']).where('type', '=', 'message.created').orderBy('id').execute();
     expect(events.map((e) => (JSON.parse(e.payload) as { message: { id: string } }).message.id).sort()).toEqual(stored.map((m) => m.id).sort());
 
-    // Written twice when their group rolled back, the others were counted once: a second message is still allowed.
+    // The others were counted once: a second message is still allowed.
     const again = await Promise.all(members.slice(1).map((m, i) => post(m, `again${i + 1}`)));
     expect(again.map((a) => a.statusCode)).toEqual(Array(11).fill(201));
+  });
+
+  it('a refusal (a ParleyError) is undone at its savepoint: the group commits without it, nothing runs twice', async () => {
+    const groups = createTransactionGroups(t.db.store, { concurrency: 1 });
+    const runs: string[] = [];
+    const first = groups.run('a', async (trx) => (await trx.selectFrom('users').select('id').execute(), runs.push('first'), 'first'));
+    const others = ['b', 'c', 'd'].map((key) =>
+      groups.run(key, async (trx) => {
+        runs.push(key);
+        await trx.insertInto('documents').values({ organization_id: 'default', id: `doc-${key}`, folder_id: null }).execute();
+        if (key === 'c') throw new ParleyError('rate_limited');
+        return key;
+      }),
+    );
+    const settled = await Promise.allSettled([first, ...others]);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as ParleyError).code))).toEqual(['first', 'b', 'rate_limited', 'd']);
+    expect(runs).toEqual(['first', 'b', 'c', 'd']);
+    const documents = await t.db.store.db.selectFrom('documents').select('id').where('id', 'like', 'doc-%').orderBy('id').execute();
+    expect(documents.map((d) => d.id)).toEqual(['doc-b', 'doc-d']);
   });
 
   it('one work that throws rolls back its group, and only it fails when each runs again alone', async () => {
@@ -106,9 +127,8 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
     );
     const settled = await Promise.allSettled([first, ...others]);
     expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual(['first', 'b', 'refused', 'd']);
-    // b and c ran in the shared transaction, c threw, d never ran in it; then each ran alone (c again).
-    expect(runs.slice(0, 3)).toEqual(['first', 'b', 'c']);
-    expect(runs.slice(3).sort()).toEqual(['b', 'c', 'd']);
+    // b and c ran in the shared transaction, c threw, d never ran in it; then each ran alone, in order (c again).
+    expect(runs).toEqual(['first', 'b', 'c', 'b', 'c', 'd']);
     const documents = await t.db.store.db.selectFrom('documents').select('id').where('id', 'like', 'doc-%').orderBy('id').execute();
     expect(documents.map((d) => d.id)).toEqual(['doc-b', 'doc-d']);
   });
