@@ -1,11 +1,13 @@
 // The cluster bench's baseline: the least a server can do to give the same guarantees as Parley's live
 // delivery on PostgreSQL, with no framework, no sign-in, no access rules and no other features. Several of
 // them share one database. POST /api/v1/conversations/:id/messages stores the message and its event in one
-// statement (which also notifies), and answers 201; every instance LISTENs, reads the events committed past
-// its cursor (fenced by transaction id, as Parley's relay is, so that an event committed late is never
-// skipped) and writes each to the local streams of that conversation's participants. GET /api/v1/events
-// is an event stream; a bearer token is the stream's identity, and POST /setup names each conversation's
-// participants by token. Tables: bench/bare-cluster.mjs creates them.
+// statement, which also notifies, and answers 201. The statement takes one advisory lock (held to its
+// commit) before the event's id is drawn, so events commit in the order of their ids and a relay that reads
+// past its cursor never skips one committed late (a fence by transaction id alone does skip: a transaction
+// can draw a lower id and commit after one that drew a higher id). Every instance LISTENs, reads the events
+// past its cursor and writes each to the local streams of that conversation's participants. GET
+// /api/v1/events is an event stream; a bearer token is the stream's identity, and POST /setup names each
+// conversation's participants by token. Tables: bench/bare-cluster.mjs creates them.
 import http from 'node:http';
 import pg from 'pg';
 
@@ -28,8 +30,7 @@ async function relay() {
   try {
     do {
       again = false;
-      // Only what every transaction that could still commit below it has settled: no id is skipped.
-      const { rows } = await pool.query('select id, conversation_id, payload from bare_events where id > $1 and tx < pg_snapshot_xmin(pg_current_snapshot()) order by id limit 500', [cursor]);
+      const { rows } = await pool.query('select id, conversation_id, payload from bare_events where id > $1 order by id limit 500', [cursor]);
       for (const row of rows) {
         cursor = row.id;
         const frame = `id: ${row.id}\nevent: message.created\ndata: ${row.payload}\n\n`;
@@ -42,8 +43,6 @@ async function relay() {
   }
 }
 listener.on('notification', () => void relay().catch(() => undefined));
-// An event held back by the fence is read at the next notification, or here.
-setInterval(() => void relay().catch(() => undefined), 50).unref();
 
 const body = (req) =>
   new Promise((resolve, reject) => {
@@ -75,7 +74,8 @@ const server = http.createServer(async (req, res) => {
       if (!participants.get(conversation)?.has(tokenOf(req))) return void res.writeHead(404).end();
       const { text, clientMessageId } = await body(req);
       const { rows } = await pool.query(
-        `with m as (insert into bare_messages (conversation_id, author, text, client_message_id) values ($1, $2, $3, $4) returning id, conversation_id, text, created_at),
+        `with ordered as (select pg_advisory_xact_lock(7203) as locked),
+              m as (insert into bare_messages (conversation_id, author, text, client_message_id) select $1, $2, $3, $4 from ordered returning id, conversation_id, text, created_at),
               e as (insert into bare_events (conversation_id, payload) select conversation_id, json_build_object('message', json_build_object('id', id, 'conversationId', conversation_id, 'text', text, 'createdAt', created_at))::text from m returning payload)
          select e.payload, pg_notify('bare_events', '') from e`,
         [conversation, tokenOf(req), text, clientMessageId],

@@ -6,7 +6,7 @@ import { startProcess } from './fanout.mjs';
 
 const SCHEMA = `
 create table if not exists bare_messages (id bigserial primary key, conversation_id text not null, author text not null, text text not null, client_message_id text not null, created_at timestamptz not null default now(), unique (conversation_id, author, client_message_id));
-create table if not exists bare_events (id bigserial primary key, tx xid8 not null default pg_current_xact_id(), conversation_id text not null, payload text not null);
+create table if not exists bare_events (id bigserial primary key, conversation_id text not null, payload text not null);
 `;
 
 /** Each conversation of `layouts` (bench/document-rooms.mjs's) with the tokens of the streams it is due on. */
