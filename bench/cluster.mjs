@@ -170,10 +170,10 @@ export function clusterTable(result) {
   if (result.skipped) return `Cluster throughput (PostgreSQL): skipped, ${result.skipped}.`;
   const ms = (x) => x.toFixed(1);
   const row = (name, r) =>
-    `| ${name} | ${r.instances} | ${r.accepted.toLocaleString('en')} | **${r.messagesPerSecond.toFixed(0)}** | ${(r.messagesPerSecond / result.single.messagesPerSecond).toFixed(2)} | ${r.deliveries.toLocaleString('en')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.lost} | ${r.duplicated} | ${r.misdelivered} | ${ms(r.postP99)} | ${ms(r.serverCpuMsPerMessage)} |`;
+    `| ${name} | ${r.instances} | ${r.accepted.toLocaleString('en')} | **${r.messagesPerSecond.toFixed(0)}** | ${(r.messagesPerSecond / result.single.messagesPerSecond).toFixed(2)} | ${r.deliveries.toLocaleString('en')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.failed} | ${r.lost} | ${r.duplicated} | ${r.misdelivered} | ${ms(r.postP99)} | ${ms(r.serverCpuMsPerMessage)} |`;
   return [
-    `| cluster throughput (PostgreSQL, ${options.streams} streams, POSTs as fast as accepted for ${options.seconds} s, ≤ ${options.maxInFlight} in flight) | instances | messages accepted | messages/s | × one instance (baseline) | deliveries due | p50 ms | p99 ms | lost | duplicated | misdelivered | POST p99 ms | server CPU ms/message |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| cluster throughput (PostgreSQL, ${options.streams} streams, POSTs as fast as accepted for ${options.seconds} s, ≤ ${options.maxInFlight} in flight) | instances | messages accepted | messages/s | × one instance (baseline) | deliveries due | p50 ms | p99 ms | POSTs failed | lost | duplicated | misdelivered | POST p99 ms | server CPU ms/message |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     row('baseline: one instance, own conversations', result.single),
     row('(a) two instances, own conversations', result.own),
     row(`(b) two instances, ${options.rooms} document rooms of ${options.streams / options.rooms}`, result.rooms),
