@@ -11,13 +11,14 @@
  *
  * A post refused with a ParleyError (a limit, an attachment already used, a conflict) is rolled back to a
  * savepoint taken before it, and only that post is refused: the others of its group are written once and
- * commit. Any other failure (the database's) rolls the whole group back, and each of its posts is then
- * written again alone, one after the other in the group's order: a post's answer is what it alone would have
- * met. So a work may run twice; what it does outside the database must be done once by the caller (a rate
- * limit counted once: chat-service.ts).
+ * commit. A database that cannot be reached fails the whole group at once (each post answers 503). Any other
+ * failure rolls the whole group back, and each of its posts is then written again alone, one after the other
+ * in the group's order: a post's answer is what it alone would have met. So a work may run twice; what it
+ * does outside the database must be done once by the caller (a rate limit counted once: chat-service.ts).
  */
 import { sql, type Kysely } from 'kysely';
 import { ParleyError } from '../errors.js';
+import { isDatabaseUnavailable } from '../store/unavailable.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 
@@ -72,9 +73,12 @@ export function createTransactionGroups(store: Pick<Store, 'db'>, options: { max
         }
         return out;
       });
-    } catch {
-      // Rolled back by the database's failure: each again alone, in order (a retry of a post after the post it
-      // repeats), so that a failure is only its own post's answer.
+    } catch (error) {
+      // The database cannot be reached: every post of the group answers so at once (503, retried by the
+      // client), rather than each waiting out the connection's timeout again in turn.
+      if (isDatabaseUnavailable(error)) return group.forEach((item) => item.reject(error));
+      // Rolled back by another failure (a deadlock, a bug): each again alone, in order (a retry of a post after
+      // the post it repeats), so that a failure is only its own post's answer.
       for (const item of group) await alone(item);
       return;
     }

@@ -133,3 +133,32 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
     expect(documents.map((d) => d.id)).toEqual(['doc-b', 'doc-d']);
   });
 });
+
+describe('a group whose database cannot be reached', () => {
+  it('fails all its posts at once with that error, instead of writing each again alone', async () => {
+    const unreachable = () => Object.assign(new Error('timeout exceeded when trying to connect'));
+    let transactions = 0;
+    let letFirstGo!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (letFirstGo = resolve));
+    // A store whose first transaction waits (so that the next posts queue into one group), then fails as a
+    // pool that cannot connect does.
+    const store = {
+      db: {
+        transaction: () => ({
+          execute: async () => {
+            transactions++;
+            if (transactions === 1) await firstHeld;
+            throw unreachable();
+          },
+        }),
+      },
+    } as unknown as Parameters<typeof createTransactionGroups>[0];
+    const groups = createTransactionGroups(store, { concurrency: 1 });
+    const posts = ['a', 'b', 'c', 'd'].map((key) => groups.run(key, async () => key));
+    letFirstGo();
+    const settled = await Promise.allSettled(posts);
+    expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as Error).message : 'stored'))).toEqual(Array(4).fill('timeout exceeded when trying to connect'));
+    // One for the first post alone, one for the group of three: none of the three written again.
+    expect(transactions).toBe(2);
+  });
+});
