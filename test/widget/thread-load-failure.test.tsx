@@ -31,19 +31,27 @@ describe('the open conversation’s view when it cannot be loaded', () => {
     await draw(true);
     const open = container.querySelector<HTMLButtonElement>('ul.conversations button')!;
     expect(open.textContent).toContain('Alpha');
-    click(open);
-    await vi.waitFor(() => expect(container.querySelector('.thread [role=alert]')?.textContent).toBe(`${en.errorGeneric} ${en.retry}`));
+    await click(open);
+    await vi.waitFor(() => expect(container.querySelector('.thread [role=alert]')?.textContent).toBe(en.errorGeneric));
     expect(container.querySelector('.thread .head h3')?.textContent).toBe('Alpha');
+    // The button that opened it is gone: focus waits on the way back, not on the page.
+    expect(document.activeElement).toBe(container.querySelector('.thread .head button.back'));
     expect(container.querySelector('ol.messages')).toBeNull();
 
     // Asked for as the chat mounted and as the conversation opened; Retry asks again, still offline.
     expect(loadThread).toHaveBeenCalledTimes(2);
-    click(container.querySelector<HTMLButtonElement>('.thread button.retry')!);
+    const retry = container.querySelector<HTMLButtonElement>('.thread button.retry')!;
+    retry.focus();
+    await click(retry);
     await vi.waitFor(() => expect(loadThread).toHaveBeenCalledTimes(3));
-    await vi.waitFor(() => expect(container.querySelector('.thread [role=alert]')).not.toBeNull());
+    // The same button, kept while it tries (focus stays on it), still there when it failed again.
+    await vi.waitFor(() => expect(retry.getAttribute('aria-disabled')).toBe('false'));
+    expect(container.querySelector('.thread button.retry')).toBe(retry);
+    expect(document.activeElement).toBe(retry);
+    expect(container.querySelector('.thread [role=alert]')?.textContent).toBe(en.errorGeneric);
 
     // The way back works without the view (and going back asks for it once more).
-    click(container.querySelector<HTMLButtonElement>('.thread button.back')!);
+    await click(container.querySelector<HTMLButtonElement>('.thread button.back')!);
     await vi.waitFor(() => expect(container.querySelector('.home')).not.toBeNull());
     await vi.waitFor(() => expect(loadThread).toHaveBeenCalledTimes(4));
 
@@ -54,7 +62,7 @@ describe('the open conversation’s view when it cannot be loaded', () => {
     await draw(true);
     await vi.waitFor(() => expect(loadThread).toHaveBeenCalledTimes(5));
     await settle();
-    click(container.querySelector<HTMLButtonElement>('ul.conversations button')!);
+    await click(container.querySelector<HTMLButtonElement>('ul.conversations button')!);
     await vi.waitFor(() => expect(container.querySelector('ol.messages')?.textContent).toContain('Hello there'));
     expect(container.querySelector('.thread [role=alert]')).toBeNull();
     expect(loadThread).toHaveBeenCalledTimes(5);

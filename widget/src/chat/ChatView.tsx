@@ -72,17 +72,21 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
   // again, as opening a conversation or the panel again does.
   const [Thread, setThread] = useState(() => (loadThread === preloadThread ? (threadModule?.Thread ?? null) : null));
   const [threadFailed, setThreadFailed] = useState(false);
+  // One request at a time; while one is out after a failure, Retry stays (focus with it) and says it is busy.
   const asking = useRef(false);
+  const [retrying, setRetrying] = useState(false);
   const requestThread = () => {
     if (asking.current) return;
     asking.current = true;
-    setThreadFailed(false);
-    loadThread()
-      .then(
-        (m) => setThread(() => m.Thread),
-        () => setThreadFailed(true),
-      )
-      .finally(() => (asking.current = false));
+    setRetrying(true);
+    const settle = () => {
+      asking.current = false;
+      setRetrying(false);
+    };
+    loadThread().then(
+      (m) => (settle(), setThread(() => m.Thread)),
+      () => (settle(), setThreadFailed(true)),
+    );
   };
   useEffect(() => {
     if (!Thread && visible) requestThread();
@@ -117,6 +121,11 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
     if (target) {
       target.focus();
       focusNext.current = null;
+    } else if (typeof intent === 'function' && view.startsWith('c:') && !Thread) {
+      // The conversation's view has not arrived: its way back holds focus meanwhile (the control that had it
+      // is gone), and the intent waits for the composer.
+      const active = (root.getRootNode() as Document | ShadowRoot).activeElement;
+      if (!active || active === document.body) root.querySelector<HTMLElement>('.thread .head button.back, .thread button.retry')?.focus();
     }
   });
   const openConversation = (id: string) => {
@@ -222,14 +231,14 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
               <>
                 <ThreadHead t={t} title={title} compact={compact} onBack={compact && !room ? back : null} />
                 {threadFailed ? (
-                  <p class="placeholder banner" role="alert">
-                    {t.errorGeneric}{' '}
-                    <button type="button" class="retry" onClick={requestThread}>
+                  <div class="placeholder banner" key="failed">
+                    <p role="alert">{t.errorGeneric}</p>
+                    <button type="button" class="retry" aria-disabled={retrying} onClick={requestThread}>
                       {t.retry}
                     </button>
-                  </p>
+                  </div>
                 ) : (
-                  <p class="placeholder" role="status">
+                  <p class="placeholder" role="status" key="loading">
                     {t.loading}
                   </p>
                 )}
