@@ -65,7 +65,7 @@ async function buildBrowser() {
   // page), naming the panel's hashed files.
   const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', target: ['chrome100', 'firefox100', 'safari15'] };
   const locales = Object.fromEntries(WIDGET_LOCALES.map((code) => [code, manifest[`locale-${code}.js`]]));
-  const panel = { js: manifest['panel.js'], shared: manifest['panel-shared.js'], css: manifest['panel.css'], locales };
+  const panel = { js: manifest['panel.js'], shared: manifest['panel-shared.js'], thread: manifest['panel-thread.js'], css: manifest['panel.css'], locales };
   await esbuild.build({ ...common, entryPoints: [join(root, 'widget/src/embed/main.ts')], outfile: join(publicDir, 'widget.js'), format: 'iife', define: { __PARLEY_PANEL__: JSON.stringify(panel) } });
   await esbuild.build({ ...common, entryPoints: [join(root, 'widget/src/embed/widget.css')], outfile: join(publicDir, 'widget.css') });
   writeFileSync(join(publicDir, 'manifest.json'), JSON.stringify(manifest, null, 2));

@@ -179,6 +179,34 @@ describe.skipIf(!HAS_CHROMIUM)('the widget on a third-party page in Chromium', (
     expect([...assets].sort()).toEqual([manifest['panel.js'], manifest['panel-shared.js'], manifest['panel.css'], manifest['panel-thread.js']].sort());
   });
 
+  it("a conversation whose view failed to load offers Retry, which asks for it again under another URL", async () => {
+    const manifest = readManifest(PUBLIC_DIR);
+    const rita = await exchange({ user: { id: 'rita', name: 'Rita' } });
+    expect((await api('POST', '/api/v1/conversations', { token: rita.session.token, body: { message: { text: 'Where is my order?', clientMessageId: 'rita-1' } } })).status).toBe(201);
+    // Its own page, not watched for problems: the refused module is the point.
+    const page = await newBoundedPage(await newContext());
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname === manifest['panel-thread.js']) asked.push(url.search);
+    });
+    const refuse = (route: import('playwright-core').Route) => route.fulfill({ status: 503, body: 'down' });
+    const isThread = (url: URL) => url.pathname === manifest['panel-thread.js'];
+    await page.route(isThread, refuse);
+    await hostPage({ code: await sign({ user: { id: 'rita', name: 'Rita' } }) }, page);
+    await openPanel(page, 'Rita');
+    await page.locator('[data-parley-widget] ul.conversations button').filter({ hasText: 'Where is my order?' }).click();
+    await page.locator('[data-parley-widget] .thread [role=alert]').filter({ hasText: en.errorGeneric }).waitFor();
+    expect(await page.locator('[data-parley-widget] .thread .head button.back').count()).toBe(1);
+    // Back online: Retry loads the view under a URL the browser has not seen fail.
+    await page.unroute(isThread, refuse);
+    await page.locator('[data-parley-widget] .thread button.retry').click();
+    await items(page).filter({ hasText: 'Where is my order?' }).waitFor();
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    expect(asked[0]).toBe('');
+    expect(asked.at(-1)).toMatch(/^\?retry=\d+$/);
+  });
+
   let alice: Page;
   let conversationId: string;
 

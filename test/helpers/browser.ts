@@ -29,7 +29,8 @@ export function canRunChromium(what: string): boolean {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    timeout: 15_000,
+    // A busy machine (two cores, a test run) has taken more than 15 s to start it.
+    timeout: 25_000,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }

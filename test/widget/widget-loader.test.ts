@@ -16,7 +16,7 @@ import { fr } from '../../widget/src/i18n/fr.js';
 import { BASE, WAIT } from '../helpers/widget-mount.js';
 import { createFakeFetch, errorResponse, jsonResponse, type FakeFetch, type Handler } from '../helpers/widget-fakes.js';
 
-const FILES: PanelFiles = { js: '/assets/panel-AAAA.js', shared: '/assets/panel-SHRD.js', css: '/assets/panel-BBBB.css', locales: { en: '/assets/locale-en-C.js', fr: '/assets/locale-fr-D.js', ar: '/assets/locale-ar-E.js' } };
+const FILES: PanelFiles = { js: '/assets/panel-AAAA.js', shared: '/assets/panel-SHRD.js', thread: '/assets/panel-THRD.js', css: '/assets/panel-BBBB.css', locales: { en: '/assets/locale-en-C.js', fr: '/assets/locale-fr-D.js', ar: '/assets/locale-ar-E.js' } };
 const SETTINGS = '/api/v1/widget/settings';
 
 interface Loaded {

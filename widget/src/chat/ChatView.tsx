@@ -23,13 +23,22 @@ import type { ScrollMemory } from './use-scroll.js';
 
 let threadModule: typeof ThreadModule | null = null;
 let threadLoading: Promise<typeof ThreadModule> | null = null;
+let threadUrl: string | null = null;
+let threadAttempts = 0;
+/** Where the widget's build put the thread's view: a retry asks for it under another URL (see below). */
+export function setThreadUrl(url: string): void {
+  threadUrl = url;
+}
 /**
  * Loads the thread's view (thread.tsx, a module of its own in the widget's build); the widget asks for it as
  * soon as its panel has loaded, the view itself when it mounts. A failed load (offline) is tried again at the
- * next call.
+ * next call, under another URL when the widget named it: a browser may answer a module that failed once
+ * with the same failure.
  */
 export function preloadThread(): Promise<typeof ThreadModule> {
-  return (threadLoading ??= import('./thread.js').then(
+  if (threadLoading) return threadLoading;
+  const loading = threadAttempts++ > 0 && threadUrl !== null ? (import(/* @vite-ignore */ `${threadUrl}?retry=${threadAttempts}`) as Promise<typeof ThreadModule>) : import('./thread.js');
+  return (threadLoading = loading.then(
     (m) => (threadModule = m),
     (error: unknown) => {
       threadLoading = null;

@@ -39,6 +39,8 @@ export interface PanelHost {
   launcher: Launcher;
   initiallyOpen: boolean;
   documentId: string | null;
+  /** The URL of the open conversation's view (the panel asks for it again under another URL after a failure). */
+  threadUrl: string;
 }
 
 export interface PanelControls {
@@ -63,6 +65,8 @@ export interface PanelFiles {
   js: string;
   /** The chunk panel.js imports (Preact, the chat's common code; shared with the open conversation's view). */
   shared: string;
+  /** The open conversation's view, which the panel imports itself (named here so a retry can ask anew). */
+  thread: string;
   css: string;
   /** One module per locale code. */
   locales: Record<string, string>;

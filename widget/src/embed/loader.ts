@@ -128,7 +128,7 @@ export function startLoader(script: HTMLScriptElement, deps: LoaderDeps): void {
     ]).then(
       ([module, , strings, , look]) =>
         module.mount(
-          { baseUrl: config.baseUrl, session, emitter, locale, strings: strings.default, appearance: look, theme: config.theme, root, launcher, initiallyOpen: config.open, documentId },
+          { baseUrl: config.baseUrl, session, emitter, locale, strings: strings.default, appearance: look, theme: config.theme, root, launcher, initiallyOpen: config.open, documentId, threadUrl: config.baseUrl + deps.panel.thread },
           (c) => {
             controls = c;
             c.setDocument(documentId);

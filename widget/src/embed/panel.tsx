@@ -5,13 +5,14 @@
  * shares a chunk (Preact, the chat's common code) with the open conversation's view, which it fetches next.
  */
 import { render } from 'preact';
-import { preloadThread } from '../chat/ChatView.js';
+import { preloadThread, setThreadUrl } from '../chat/ChatView.js';
 import type { PanelHost, PanelControls } from './contract.js';
 import { Widget } from './Widget.js';
 import './panel.css';
 
 export function mount(host: PanelHost, bind: (controls: PanelControls) => void): void {
   // The open conversation's view (a chunk of its own): fetched now, while the home view is what shows.
+  setThreadUrl(host.threadUrl);
   preloadThread().catch(() => undefined);
   render(
     <Widget
