@@ -93,26 +93,12 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
     expect(again.map((a) => a.statusCode)).toEqual(Array(11).fill(201));
   });
 
-  it('a refusal (a ParleyError) is undone at its savepoint: the group commits without it, nothing runs twice', async () => {
-    const groups = createTransactionGroups(t.db.store, { concurrency: 1 });
-    const runs: string[] = [];
-    const first = groups.run('a', async (trx) => (await trx.selectFrom('users').select('id').execute(), runs.push('first'), 'first'));
-    const others = ['b', 'c', 'd'].map((key) =>
-      groups.run(key, async (trx) => {
-        runs.push(key);
-        await trx.insertInto('documents').values({ organization_id: 'default', id: `doc-${key}`, folder_id: null }).execute();
-        if (key === 'c') throw new ParleyError('rate_limited');
-        return key;
-      }),
-    );
-    const settled = await Promise.allSettled([first, ...others]);
-    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as ParleyError).code))).toEqual(['first', 'b', 'rate_limited', 'd']);
-    expect(runs).toEqual(['first', 'b', 'c', 'd']);
-    const documents = await t.db.store.db.selectFrom('documents').select('id').where('id', 'like', 'doc-%').orderBy('id').execute();
-    expect(documents.map((d) => d.id)).toEqual(['doc-b', 'doc-d']);
-  });
-
-  it('one work that throws rolls back its group, and only it fails when each runs again alone', async () => {
+  it.each([
+    // A refusal is undone at its savepoint: the group commits without it, nothing runs twice.
+    ['a refusal (a ParleyError) fails alone at its savepoint; the group commits, nothing runs twice', () => new ParleyError('rate_limited'), 'rate_limited', ['first', 'b', 'c', 'd']],
+    // Anything else rolls the group back: b and c ran in it, c threw, d never ran in it; then each alone, in order.
+    ['any other failure rolls its group back, and only it fails when each runs again alone', () => new Error('refused'), 'refused', ['first', 'b', 'c', 'b', 'c', 'd']],
+  ])('%s', async (_name, failure, answer, expectedRuns) => {
     const groups = createTransactionGroups(t.db.store, { concurrency: 1 });
     const runs: string[] = [];
     // The first starts alone; the next three wait for it and share one transaction.
@@ -121,14 +107,13 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
       groups.run(key, async (trx) => {
         runs.push(key);
         await trx.insertInto('documents').values({ organization_id: 'default', id: `doc-${key}`, folder_id: null }).execute();
-        if (key === 'c') throw new Error('refused');
+        if (key === 'c') throw failure();
         return key;
       }),
     );
     const settled = await Promise.allSettled([first, ...others]);
-    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual(['first', 'b', 'refused', 'd']);
-    // b and c ran in the shared transaction, c threw, d never ran in it; then each ran alone, in order (c again).
-    expect(runs).toEqual(['first', 'b', 'c', 'b', 'c', 'd']);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason instanceof ParleyError ? s.reason.code : (s.reason as Error).message))).toEqual(['first', 'b', answer, 'd']);
+    expect(runs).toEqual(expectedRuns);
     const documents = await t.db.store.db.selectFrom('documents').select('id').where('id', 'like', 'doc-%').orderBy('id').execute();
     expect(documents.map((d) => d.id)).toEqual(['doc-b', 'doc-d']);
   });
