@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationList, Message, MessagePage } from '../../shared/src/api.js';
 import { EVENT } from '../../shared/src/constants.js';
 import type { ApiClient } from '../../widget/src/api/client.js';
-import { ChatView } from '../../widget/src/chat/ChatView.js';
+import { ChatView, preloadThread } from '../../widget/src/chat/ChatView.js';
 import { en } from '../../widget/src/chat/strings.js';
 import type { LiveSource } from '../../widget/src/chat/use-chat.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
@@ -25,6 +25,8 @@ beforeEach(() => {
 afterEach(() => removeContainer(container));
 
 async function mount(api: ApiClient, live: LiveSource = fakeLive().live, options: { t?: typeof en; lang?: string } = {}) {
+  // The open conversation's view is a module the chat loads after it: these tests see it from the start.
+  await preloadThread();
   await act(() => {
     render(<ChatView api={api} me={ME} live={live} t={options.t ?? en} {...(options.lang ? { lang: options.lang } : {})} />, container);
   });
