@@ -9,8 +9,8 @@ import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 import { openSse, type SseReader } from '../../helpers/sse.js';
 import { gate, startFakeProvider, type FakeProvider } from './fake-provider.js';
+import { call as callAs, sessionFor as sessionOf, type Headers } from './sessions.js';
 
-type Headers = Record<string, string>;
 const TIMEOUTS = { firstTokenMs: 5000, totalMs: 8000, stopPollMs: 50, retryPauseMs: 10 };
 const LIMIT_FR = 'L’assistant a atteint sa limite du jour. Une personne de l’équipe va vous répondre.';
 const LIMIT_EN = 'The assistant has reached its daily limit. A person from the team will reply.';
@@ -25,13 +25,8 @@ describe.each(DIALECTS)('daily limits while replies overlap (%s)', (dialect) => 
     await provider?.close();
   });
 
-  async function sessionFor(user: Record<string, unknown>, role?: 'owner') {
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user }) } });
-    expect(res.statusCode).toBe(200);
-    if (role) await t.app.services.users.setRole(res.json().user.id, role);
-    return { authorization: `Bearer ${res.json().session.token}` } as Headers;
-  }
-  const call = (headers: Headers, method: 'GET' | 'POST', url: string, payload?: object) => t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+  const sessionFor = (user: Record<string, unknown>, role?: 'owner') => sessionOf(t, user, role);
+  const call = (headers: Headers, method: 'GET' | 'POST', url: string, payload?: object) => callAs(t, headers, method, url, payload);
   const textsOf = async (headers: Headers, id: string) =>
     (await call(headers, 'GET', `/api/v1/conversations/${id}/messages`)).json().messages.map((m: { author: { type: string }; text: string }) => [m.author.type, m.text]);
 

@@ -16,8 +16,8 @@ import { createReplyRegistry } from '../../../server/src/assistant/registry.js';
 import { ASSISTANT_REPLY_KIND } from '../../../server/src/assistant/chat-hook.js';
 import { createConversationRepository } from '../../../server/src/store/conversations.js';
 import { gate, startFakeProvider, type FakeProvider } from './fake-provider.js';
+import { call as callAs, sessionFor as sessionOf, type Headers } from './sessions.js';
 
-type Headers = Record<string, string>;
 const TIMEOUTS = { firstTokenMs: 2000, totalMs: 5000, stopPollMs: 50, retryPauseMs: 10 };
 
 describe.each(DIALECTS)('a stop or take-over just before a reply starts (%s)', (dialect) => {
@@ -30,12 +30,8 @@ describe.each(DIALECTS)('a stop or take-over just before a reply starts (%s)', (
     await provider?.close();
   });
 
-  async function sessionFor(user: Record<string, unknown>, role?: 'owner') {
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user }) } });
-    if (role) await t.app.services.users.setRole(res.json().user.id, role);
-    return { authorization: `Bearer ${res.json().session.token}` } as Headers;
-  }
-  const call = (headers: Headers, method: 'GET' | 'POST', url: string, payload?: object) => t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+  const sessionFor = (user: Record<string, unknown>, role?: 'owner') => sessionOf(t, user, role);
+  const call = (headers: Headers, method: 'GET' | 'POST', url: string, payload?: object) => callAs(t, headers, method, url, payload);
   const replyStates = async () => (await t.db.store.db.selectFrom('assistant_replies').select('state').execute()).map((r) => r.state);
 
   async function setUp(options: { lanes?: number; answers: 'always' | 'when_offline' }) {
