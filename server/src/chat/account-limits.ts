@@ -46,20 +46,29 @@ export interface AccountLimitOptions {
 /** Beyond this many tracked accounts, windows that have emptied are swept before a new one is added. */
 const SWEEP_AT = 10_000;
 
-export type LimitVerdict = { limited: false } | { limited: true; retryAfterSeconds: number };
+/**
+ * An action counted (`release` gives the count back, for an action that turned out to do nothing, at most
+ * once), or refused with the seconds to wait.
+ */
+export type LimitVerdict = { limited: false; release: () => void } | { limited: true; retryAfterSeconds: number };
 
 /** Counts one action of an account if the limit allows it; a refusal says how many seconds to wait. */
 export type AccountCounter = (accountId: string) => Promise<LimitVerdict>;
 
+const NOTHING_TO_RELEASE = (): void => undefined;
+
 /** One instance's counter of one limit. */
 interface WindowCounter {
-  (accountId: string): LimitVerdict;
-  /** What counting now would answer, without counting. */
-  check(accountId: string): LimitVerdict;
+  /** Counts an action at `at` if the limit allows it (a limit of 0 allows everything and counts nothing). */
+  take(accountId: string, at: number): { limited: false } | { limited: true; retryAfterSeconds: number };
+  /** What counting at `at` would answer, without counting. */
+  check(accountId: string, at: number): { limited: false } | { limited: true; retryAfterSeconds: number };
+  /** Forgets one action counted at `at`. */
+  give(accountId: string, at: number): void;
 }
 
 /** A sliding-window counter per account: the times of its recent actions, oldest first. */
-function createWindowCounter(limit: RateLimit, now: () => number): WindowCounter {
+function createWindowCounter(limit: RateLimit): WindowCounter {
   const windowMs = limit.windowSeconds * 1000;
   const recent = new Map<string, number[]>();
 
@@ -68,26 +77,31 @@ function createWindowCounter(limit: RateLimit, now: () => number): WindowCounter
   }
 
   /** The account's times still in the window, and the verdict on one more action. */
-  function judge(accountId: string, at: number): { times: number[]; verdict: LimitVerdict } {
+  function judge(accountId: string, at: number) {
     let times = recent.get(accountId);
     if (!times) {
       if (recent.size >= SWEEP_AT) sweep(at);
       recent.set(accountId, (times = []));
     }
     while (times.length > 0 && times[0]! <= at - windowMs) times.shift();
-    if (times.length >= limit.max) return { times, verdict: { limited: true, retryAfterSeconds: Math.max(1, Math.ceil((times[0]! + windowMs - at) / 1000)) } };
-    return { times, verdict: { limited: false } };
+    if (times.length >= limit.max) return { times, verdict: { limited: true as const, retryAfterSeconds: Math.max(1, Math.ceil((times[0]! + windowMs - at) / 1000)) } };
+    return { times, verdict: { limited: false as const } };
   }
 
-  const take = (accountId: string): LimitVerdict => {
-    if (limit.max <= 0) return { limited: false };
-    const at = now();
-    const { times, verdict } = judge(accountId, at);
-    if (!verdict.limited) times.push(at);
-    return verdict;
+  return {
+    take(accountId, at) {
+      if (limit.max <= 0) return { limited: false };
+      const { times, verdict } = judge(accountId, at);
+      if (!verdict.limited) times.push(at);
+      return verdict;
+    },
+    check: (accountId, at) => (limit.max <= 0 ? { limited: false } : judge(accountId, at).verdict),
+    give(accountId, at) {
+      const times = recent.get(accountId);
+      const index = times?.lastIndexOf(at) ?? -1;
+      if (index !== -1) times!.splice(index, 1);
+    },
   };
-  const check = (accountId: string): LimitVerdict => (limit.max <= 0 ? { limited: false } : judge(accountId, now()).verdict);
-  return Object.assign(take, { check });
 }
 
 /** One limit to count against, under a key of its own. */
@@ -99,13 +113,23 @@ interface Counted {
 }
 
 /** Counts one action on each counter if every one allows it; otherwise none, answering the first refusal. */
-function takeEach(counted: readonly Counted[]): LimitVerdict {
+function takeEach(counted: readonly Counted[], at: number): LimitVerdict {
   for (const { local, key } of counted) {
-    const verdict = local.check(key);
+    const verdict = local.check(key, at);
     if (verdict.limited) return verdict;
   }
-  for (const { local, key } of counted) local(key);
-  return { limited: false };
+  for (const { local, key } of counted) local.take(key, at);
+  return { limited: false, release: once(() => counted.forEach(({ local, key }) => local.give(key, at))) };
+}
+
+/** `action`, run on the first call only. */
+function once(action: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    action();
+  };
 }
 
 /**
@@ -138,28 +162,32 @@ let sequence = 0;
 function createCounting(now: () => number, redis: RedisLink | null | undefined) {
   return async function take(counted: readonly Counted[]): Promise<LimitVerdict> {
     const active = counted.filter((c) => c.limit.max > 0);
-    if (active.length === 0) return { limited: false };
+    if (active.length === 0) return { limited: false, release: NOTHING_TO_RELEASE };
+    const at = now();
     if (redis?.available()) {
-      const at = now();
       // A member per action: two actions in the same millisecond are two.
       const member = `${at}:${process.pid}:${++sequence}:${Math.random().toString(36).slice(2, 8)}`;
       const args = active.flatMap((c) => [c.limit.max, c.limit.windowSeconds * 1000]);
       try {
         const keys = active.map((c) => `${redis.prefix}rl:acct:${c.name}:${c.key}`);
         const [refused, waitMs] = (await redis.commands.eval(SLIDING_WINDOWS, keys.length, ...keys, at, member, ...args)) as [number, number];
-        if (Number(refused) === 0) return { limited: false };
-        return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)) };
+        if (Number(refused) !== 0) return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)) };
+        // Given back by removing the action's member (a Redis gone meanwhile keeps it until the window ends).
+        return { limited: false, release: once(() => void Promise.all(keys.map((key) => redis.commands.zrem(key, member))).catch(() => undefined)) };
       } catch {
         // Redis went away meanwhile: this instance counts until it is back.
       }
     }
-    return takeEach(active);
+    return takeEach(active, at);
   };
 }
 
-/** Goes on unless the verdict is a refusal: then `429 rate_limited`, with Retry-After on `reply`. */
-export function enforceLimit(reply: FastifyReply, verdict: LimitVerdict): void {
-  if (!verdict.limited) return;
+/**
+ * Goes on unless the verdict is a refusal: then `429 rate_limited`, with Retry-After on `reply`. Answers how
+ * to give the count back (for an action that stored nothing: a retry of a stored message, a failure).
+ */
+export function enforceLimit(reply: FastifyReply, verdict: LimitVerdict): () => void {
+  if (!verdict.limited) return verdict.release;
   reply.header('retry-after', String(verdict.retryAfterSeconds));
   throw new ParleyError('rate_limited', `Too many requests from this account. Try again in ${verdict.retryAfterSeconds} s.`);
 }
@@ -168,7 +196,7 @@ export function createAccountLimits(options: AccountLimitOptions) {
   if (typeof options.now !== 'function') throw new TypeError('createAccountLimits needs the app clock');
   const streams = new Map<string, { closeWithReason: (reason: StreamCloseReason) => void }[]>();
   const take = createCounting(options.now, options.redis);
-  const limit = (name: string, rateLimit: RateLimit) => ({ name, limit: rateLimit, local: createWindowCounter(rateLimit, options.now) });
+  const limit = (name: string, rateLimit: RateLimit) => ({ name, limit: rateLimit, local: createWindowCounter(rateLimit) });
   const message = limit('message', options.messages);
   const conversation = limit('conversation', options.conversations);
   const read = limit('read', READ_LIMIT);

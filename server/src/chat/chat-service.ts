@@ -45,15 +45,24 @@ export interface ChatDeps {
   onMessagePosted?: (kind: MessageKind) => void;
 }
 
+/** What a posted message made the assistant do, beyond its transaction's writes. */
+export interface AssistantEffects {
+  events: EventRow[];
+  afterCommit?: () => void;
+}
+
+const NO_EFFECTS: AssistantEffects = { events: [] };
+
 /** What the chat asks of the assistant (docs/assistant.md). */
 export interface ChatAssistant {
   /** What conversations show of their assistant (read outside any transaction: the list is cached). */
   lookup(): Promise<AssistantLookup>;
   /**
    * A message (not a note) was posted, inside its transaction `trx`: a user's may enqueue a reply, an
-   * administrator's takes the conversation over. Answers the events to publish after the commit.
+   * administrator's takes the conversation over. Answers the events to publish after the commit, and what to
+   * do once it has committed (never if it rolls back).
    */
-  messagePosted(trx: Kysely<Database>, input: { conversation: ConversationRow; author: UserRow; message: MessageRow; assistantOf: AssistantLookup }, now: number): Promise<EventRow[]>;
+  messagePosted(trx: Kysely<Database>, input: { conversation: ConversationRow; author: UserRow; message: MessageRow; assistantOf: AssistantLookup }, now: number): Promise<AssistantEffects>;
 }
 
 /** A new conversation's first message, and its title if the user gave one. */
@@ -62,6 +71,14 @@ export interface FirstMessage {
   text: string;
   clientMessageId: string;
 }
+
+/**
+ * Counts something new against the acting account's limits, or throws the refusal; answers how to give the
+ * count back when nothing new was stored after all (account-limits.ts).
+ */
+export type CountNew = () => Promise<() => void>;
+
+const NOTHING_COUNTED = (): void => undefined;
 
 /** Thrown inside a transaction to roll it back: a concurrent request stored this clientMessageId first. */
 class StoredMeanwhile extends Error {}
@@ -150,17 +167,17 @@ export function createChatService(deps: ChatDeps) {
     /**
      * Opens a document's room (docs/token-api.md, Organizations, grants, document rooms): an editor's first open creates the shared conversation; a
      * viewer finds it, or none yet. Opening joins the user to it, so their stream's backlog includes it
-     * (each event is still checked against their grant when delivered). `beforeCreate` runs (and may throw,
-     * say for a rate limit) only when this open would create the room.
+     * (each event is still checked against their grant when delivered). `count` (the per-account limit) runs
+     * only when this open would create the room, and is given back when another editor's open created it first.
      */
-    async openDocument(user: UserRow, documentId: string, beforeCreate: () => void | Promise<void> = () => undefined): Promise<{ access: 'viewer' | 'editor'; conversation: Conversation | null }> {
+    async openDocument(user: UserRow, documentId: string, count?: CountNew): Promise<{ access: 'viewer' | 'editor'; conversation: Conversation | null }> {
       const role = await access.documentRole(user, documentId, deps.now());
       if (role === null) throw new ParleyError('document_not_found');
       const now = deps.now();
       let row = await conversations.findByDocument(user.organization_id, documentId);
       const who = await assistantOf();
       if (!row && role === 'editor') {
-        await beforeCreate();
+        const release = (await count?.()) ?? NOTHING_COUNTED;
         try {
           const created = await store.db.transaction().execute(async (trx) => {
             const conversation = await conversations.create(trx, { organizationId: user.organization_id, title: documentId, createdBy: user.id, participantIds: [user.id], documentId }, now);
@@ -175,6 +192,7 @@ export function createChatService(deps: ChatDeps) {
           row = created.conversation;
         } catch (error) {
           // Two editors opened the room at once: the other one created it (unique per document).
+          release();
           row = await conversations.findByDocument(user.organization_id, documentId);
           if (!row) throw error;
         }
@@ -213,23 +231,24 @@ export function createChatService(deps: ChatDeps) {
      * A conversation created with its first message, in one transaction: `conversation.created` (the
      * conversation as answered, its first message included), then `message.created`. Without a title it
      * takes the message's (fields.ts, titleFromMessage). A retry with the same clientMessageId answers the
-     * conversation it created (`created: false`) and creates nothing. `beforeCreate` (the per-account
-     * limits) runs only when this call creates, inside its transaction: a refusal rolls everything back.
+     * conversation it created (`created: false`) and creates nothing. `count` (the per-account limits)
+     * runs only when this call would create, before its transaction; a refusal throws, and a call that
+     * creates nothing after all (a concurrent retry stored it first, a failure) gives its count back.
      */
-    async startConversation(user: UserRow, first: FirstMessage, beforeCreate?: () => void | Promise<void>): Promise<{ conversation: Conversation; created: boolean }> {
+    async startConversation(user: UserRow, first: FirstMessage, count?: CountNew): Promise<{ conversation: Conversation; created: boolean }> {
       checkMessageText(first.text);
       const earlier = await createdWith(user, first.clientMessageId);
       if (earlier) return { conversation: earlier, created: false };
       const now = deps.now();
       const participantIds = [user.id];
       const who = await assistantOf();
+      const release = (await count?.()) ?? NOTHING_COUNTED;
       try {
         const result = await store.db.transaction().execute(async (trx) => {
           const title = first.title ?? titleFromMessage(first.text);
           const row = await conversations.create(trx, { organizationId: user.organization_id, title, createdBy: user.id, participantIds }, now);
           const { row: message, created } = await messages.insertOnce(trx, { conversationId: row.id, authorType: 'user', authorId: user.id, text: first.text, clientMessageId: first.clientMessageId, markRead: true }, now);
           if (!created) throw new StoredMeanwhile();
-          await beforeCreate?.();
           await conversations.touch(trx, row.id, now);
           await deps.notifications?.messagePosted(trx, { conversationId: row.id, author: user }, now);
           const conversation = presentConversation({ ...row, last_message_at: now }, message, who);
@@ -238,13 +257,16 @@ export function createChatService(deps: ChatDeps) {
             await events.append(trx, { ...scope, type: EVENT.conversationCreated, payload: { conversation } }, now, { afterWrite: true }),
             await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(message) } }, now, { afterWrite: true }),
           ];
-          published.push(...((await deps.assistant?.messagePosted(trx, { conversation: row, author: user, message, assistantOf: who }, now)) ?? []));
-          return { conversation, published };
+          const effects = (await deps.assistant?.messagePosted(trx, { conversation: row, author: user, message, assistantOf: who }, now)) ?? NO_EFFECTS;
+          published.push(...effects.events);
+          return { conversation, published, afterCommit: effects.afterCommit };
         });
+        result.afterCommit?.();
         deps.onMessagePosted?.(isAdministrator(user) ? 'agent' : 'user');
         for (const event of result.published) bus.publish({ event, participantIds });
         return { conversation: result.conversation, created: true };
       } catch (error) {
+        release();
         if (!(error instanceof StoredMeanwhile)) throw error;
         const stored = await createdWith(user, first.clientMessageId);
         if (!stored) throw new TypeError('a message stored meanwhile is not found');
@@ -268,8 +290,9 @@ export function createChatService(deps: ChatDeps) {
 
     /**
      * Posts a message once per `clientMessageId`; a retry answers the stored message (`created: false`).
-     * `beforeCreate` (the per-account limit) runs only for a new message, inside its transaction: a refusal
-     * rolls it back, and a retry never counts. The author's read marker moves to their message; the first
+     * `count` (the per-account limit) runs before the transaction, so that a slow limit store holds no
+     * transaction open; a post that stores nothing new (a retry, a refusal, a failure) gives its count back,
+     * and a retry refused by the limit still answers the message it repeats. The author's read marker moves to their message; the first
      * message of an untitled conversation gives it its title; a user's (not an administrator's) message in a
      * resolved or snoozed conversation opens it again. Either change is one `conversation.updated`, after
      * `message.created`.
@@ -282,7 +305,7 @@ export function createChatService(deps: ChatDeps) {
       conversationId: string,
       text: string,
       clientMessageId: string,
-      beforeCreate?: () => void | Promise<void>,
+      count?: CountNew,
       options: { internal?: boolean; attachmentIds?: readonly string[] } = {},
     ): Promise<{ message: Message; created: boolean }> {
       const attachmentIds = options.attachmentIds ?? [];
@@ -295,19 +318,25 @@ export function createChatService(deps: ChatDeps) {
       const conversation = await access.requireConversation(user, conversationId, 'write');
       const now = deps.now();
       const who = await assistantOf();
-      // Counted once, even when a shared transaction is written again (transaction-groups.ts).
-      let counted: Promise<void> | undefined;
+      let release = NOTHING_COUNTED;
+      try {
+        if (count) release = await count();
+      } catch (refusal) {
+        const stored = refusal instanceof ParleyError ? await messages.findByClientMessageId(user.id, clientMessageId) : undefined;
+        if (!stored) throw refusal;
+        if (stored.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');
+        return { message: presentMessage(stored), created: false };
+      }
       const write = async (trx: Kysely<Database>) => {
         // The author's read marker moves to their message in the same statement (on PostgreSQL).
         let { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId, internal, markRead: true }, now);
-        if (!created) return { row, created, published: [] as EventRow[] };
-        if (beforeCreate) await (counted ??= Promise.resolve().then(beforeCreate));
+        if (!created) return { row, created, published: [] as EventRow[], afterCommit: undefined };
         if (attachmentIds.length > 0) row = await attachFiles(trx, row, user, attachmentIds);
         // An administrator answering (or noting) from the inbox joins the conversation, so it is theirs to follow.
         if (isAdministrator(user)) await conversations.join(trx, conversationId, user.id, now);
         const scope = { conversationId, organizationId: conversation.organization_id, documentId: conversation.document_id };
         const published = [await events.append(trx, { ...scope, type: EVENT.messageCreated, payload: { message: presentMessage(row) }, internal }, now, { afterWrite: true })];
-        if (internal) return { row, created, published };
+        if (internal) return { row, created, published, afterCommit: undefined };
         // A user's (not an administrator's) message reopens the conversation, decided by the row as this update
         // locks it: a resolve committed since it was read counts.
         const reopened = await conversations.touch(trx, conversationId, now, { reopen: !isAdministrator(user) });
@@ -316,11 +345,20 @@ export function createChatService(deps: ChatDeps) {
         const titled = conversation.title === null ? await titleFrom(trx, conversationId, row, who) : undefined;
         const changed = titled ?? (reopened ? presentConversation(reopened, row, who) : undefined);
         if (changed) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: changed } }, now));
-        published.push(...((await deps.assistant?.messagePosted(trx, { conversation, author: user, message: row, assistantOf: who }, now)) ?? []));
-        return { row, created, published };
+        const effects = (await deps.assistant?.messagePosted(trx, { conversation, author: user, message: row, assistantOf: who }, now)) ?? NO_EFFECTS;
+        published.push(...effects.events);
+        return { row, created, published, afterCommit: effects.afterCommit };
       };
       // On PostgreSQL posts that come while others are written share their transactions.
-      const result = groups ? await groups.run(conversationId, write) : await store.db.transaction().execute(write);
+      let result: Awaited<ReturnType<typeof write>>;
+      try {
+        result = groups ? await groups.run(conversationId, write) : await store.db.transaction().execute(write);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      if (!result.created) release();
+      result.afterCommit?.();
       if (result.row.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');
       if (result.created) deps.onMessagePosted?.(internal ? 'note' : isAdministrator(user) ? 'agent' : 'user');
       // Relayed (PostgreSQL), the cluster fan-out reads the participants as it delivers: asking here is a wasted round trip.

@@ -13,8 +13,9 @@
  * savepoint taken before it, and only that post is refused: the others of its group are written once and
  * commit. A database that cannot be reached fails the whole group at once (each post answers 503). Any other
  * failure rolls the whole group back, and each of its posts is then written again alone, one after the other
- * in the group's order: a post's answer is what it alone would have met. So a work may run twice; what it
- * does outside the database must be done once by the caller (a rate limit counted once: chat-service.ts).
+ * in the group's order: a post's answer is what it alone would have met. So a work may run twice: it does
+ * nothing outside the database, and answers what to do after its commit (chat-service.ts: the rate limit is
+ * counted before, and the assistant's stop done after).
  */
 import { sql, type Kysely } from 'kysely';
 import { ParleyError } from '../errors.js';

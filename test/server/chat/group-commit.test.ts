@@ -1,6 +1,6 @@
 /**
  * Posts that arrive together on PostgreSQL share transactions (chat/transaction-groups.ts), and each still gets
- * the answer it alone would get: a post refused inside its transaction (the account's message limit) is
+ * the answer it alone would get: a post refused inside its transaction (say, with a file already used) is
  * undone at its own savepoint and refused alone, the others of its group are written once and stored once,
  * their events logged once in id order; a failure of another kind rolls the group back and each post is
  * written again alone.
@@ -44,7 +44,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
   const post = (who: { headers: Headers; conversation: string }, clientMessageId: string) =>
     t.app.inject({ method: 'POST', url: `/api/v1/conversations/${who.conversation}/messages`, headers: who.headers, payload: { text: clientMessageId, clientMessageId } });
 
-  it('a refused post fails alone; the others are stored once, counted once, and logged in order', async () => {
+  it('a post over the limit fails alone; the others are stored once, counted once, and logged in order', async () => {
     const members = await Promise.all(Array.from({ length: 12 }, (_, i) => member(`m${i}`)));
     const greedy = members[0]!;
     // The messages table held (a table lock takes no transaction id, so no stream anywhere on the server waits
@@ -78,7 +78,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
     const answers = await Promise.all(sent);
     expect(answers.map((a) => a.statusCode).sort()).toEqual([...Array(13).fill(201), 429]);
     expect(answers.find((a) => a.statusCode === 429)!.json()).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
-    // Four alone, then the ten queued in one transaction, where the refusal was undone at its own savepoint.
+    // Four alone, then the nine others queued in one transaction (the limit refuses before any transaction).
     expect(begins).toBe(4 + 1);
 
     // Stored once each, and each message's event once.

@@ -98,6 +98,23 @@ describe.skipIf(problem !== null)('two instances sharing Redis', () => {
     expect(codeOf(await post(b.app, alice.headers, conversation, 'later'))).toEqual([201, 'ok']);
   });
 
+  it('a post that stores nothing gives its count back in Redis: refused files on either instance leave the limit whole', async () => {
+    await start({ PARLEY_MESSAGE_RATE_LIMIT: '3/1m' });
+    const alice = await session('alice');
+    const conversation = (await a.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: alice.headers, payload: {} })).json().conversation.id;
+    const withMissingFile = (app: App, n: number) =>
+      app.inject({ method: 'POST', url: `/api/v1/conversations/${conversation}/messages`, headers: alice.headers, payload: { text: 'file', clientMessageId: `bad-${n}`, attachmentIds: ['att_missing'] } });
+    const refused = [];
+    for (const [n, app] of [a.app, b.app, a.app, b.app].entries()) refused.push(codeOf(await withMissingFile(app, n)));
+    expect(refused).toEqual(Array(4).fill([404, 'attachment_not_found']));
+    const key = `${a.app.redis!.prefix}rl:acct:message:${alice.userId}`;
+    // The given-back members are removed as the answer is sent; wait for the last one's removal.
+    for (let turn = 0; (await a.app.redis!.commands.zcard(key)) !== 0; turn++) if (turn > 1000) throw new Error('counts not given back');
+    const answers = [];
+    for (const [i, app] of [b.app, a.app, b.app, a.app].entries()) answers.push(codeOf(await post(app, alice.headers, conversation, `m${i}`)));
+    expect(answers).toEqual([[201, 'ok'], [201, 'ok'], [201, 'ok'], [429, 'rate_limited']]);
+  });
+
   it('typing on A reaches a stream on B through Redis, with no NOTIFY; presence seen on A is online on B', async () => {
     await start({});
     const owner = await session('olga', 'owner');

@@ -65,6 +65,33 @@ describe.each(DIALECTS)('per-account limits on %s', (dialect) => {
     expect(page.messages.map((m: { text: string }) => m.text)).toEqual([...Array.from({ length: 30 }, (_, n) => `m${n}`), 'm32']);
   });
 
+  it('messages: a post that stores nothing counts nothing, and a retry at the limit still answers its message', async () => {
+    t = await createTestApp({ dialect, env: { PARLEY_MESSAGE_RATE_LIMIT: '2/1m' } });
+    const alice = await signIn('alice');
+    const id = (await post(alice.headers, '/api/v1/conversations')).json().conversation.id;
+    const url = `/api/v1/conversations/${id}/messages`;
+    // Refused after counting (a file that is not there): given back each time.
+    for (let n = 0; n < 3; n++) {
+      const refused = await post(alice.headers, url, { text: 'see file', clientMessageId: `bad-${n}`, attachmentIds: ['att_missing'] });
+      expect([refused.statusCode, refused.json().error.code]).toEqual([404, 'attachment_not_found']);
+    }
+    const first = await post(alice.headers, url, { text: 'one', clientMessageId: 'one' });
+    expect(first.statusCode).toBe(201);
+    // Retries of a stored message are not new messages.
+    for (let n = 0; n < 3; n++) expect((await post(alice.headers, url, { text: 'one', clientMessageId: 'one' })).statusCode).toBe(200);
+    const second = await post(alice.headers, url, { text: 'two', clientMessageId: 'two' });
+    expect(second.statusCode).toBe(201);
+    expect((await post(alice.headers, url, { text: 'three', clientMessageId: 'three' })).json()).toEqual(RATE_LIMITED);
+    // At the limit, a retry (a client that lost the answer) still gets the message it sent, not a 429.
+    const retried = await post(alice.headers, url, { text: 'two', clientMessageId: 'two' });
+    expect(retried.statusCode).toBe(200);
+    expect(retried.json()).toEqual(second.json());
+    // A clientMessageId of another conversation is still a conflict, limit or not.
+    const other = (await post(alice.headers, '/api/v1/conversations')).json().conversation.id;
+    const conflict = await post(alice.headers, `/api/v1/conversations/${other}/messages`, { text: 'two', clientMessageId: 'two' });
+    expect([conflict.statusCode, conflict.json().error.code]).toEqual([409, 'client_message_id_conflict']);
+  });
+
   it('conversations: 10 per minute per account by default, document rooms they create included', async () => {
     t = await createTestApp({ dialect });
     const alice = await signIn('alice', { isAdmin: true });
