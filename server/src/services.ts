@@ -2,6 +2,7 @@
  * Builds every service from the store and configuration, once per app. Routes receive them as typed
  * decorators; tests can build them alone.
  */
+import { EVENT } from '../../shared/src/constants.js';
 import type { Config } from './config.js';
 import { createKeyRing } from './auth/key-ring.js';
 import { createSessionAuth } from './auth/session-auth.js';
@@ -54,6 +55,7 @@ import type { Metrics } from './metrics.js';
 import { createChatAssistant, ASSISTANT_REPLY_KIND } from './assistant/chat-hook.js';
 import { createReplyRegistry } from './assistant/registry.js';
 import { createAssistantRunner } from './assistant/runner.js';
+import { gateNudges } from './outbound/nudge-gate.js';
 import { createAssistantSender, DEFAULT_TIMEOUTS, type AssistantTimeouts } from './assistant/sender.js';
 import { createAssistantWrites } from './assistant/writes.js';
 import { createAssistantUseCases } from './use-cases/assistants.js';
@@ -158,13 +160,18 @@ export function createServices(options: ServiceOptions) {
       const stopSweeper = startSnoozeWaker({ wake: () => attachments.sweep(), intervalMs: ATTACHMENT_SWEEP_MS, ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
       // An event committed may have rows in the outbox (webhook deliveries): send them now, not at the next poll.
       const stopAssistant = assistantRunner.start();
-      // A committed event may come with a reply for the assistant to write (assistant/runner.ts).
-      const unsubscribe = bus.subscribe(() => {
-        outboundWorker.nudge();
-        assistantRunner.nudge();
+      // A committed message may come with a reply for the assistant to write (assistant/runner.ts). At most a
+      // nudge per gap for each (outbound/nudge-gate.ts): under load, most would claim nothing.
+      const outboundGate = gateNudges(() => outboundWorker.nudge());
+      const assistantGate = gateNudges(() => assistantRunner.nudge());
+      const unsubscribe = bus.subscribe(({ event }) => {
+        outboundGate.nudge();
+        if (event.type === EVENT.messageCreated) assistantGate.nudge();
       });
       return async () => {
         unsubscribe();
+        outboundGate.stop();
+        assistantGate.stop();
         await stopAssistant();
         await stopSweeper();
         await stopOutbound();

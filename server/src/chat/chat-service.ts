@@ -352,7 +352,8 @@ export function createChatService(deps: ChatDeps) {
       // On PostgreSQL posts that come while others are written share their transactions.
       let result: Awaited<ReturnType<typeof write>>;
       try {
-        result = groups ? await groups.run(conversationId, write) : await store.db.transaction().execute(write);
+        // Only its files can refuse a post once its transaction has begun (attachFiles).
+        result = groups ? await groups.run(conversationId, write, { mayRefuse: attachmentIds.length > 0 }) : await store.db.transaction().execute(write);
       } catch (error) {
         release();
         throw error;

@@ -9,9 +9,10 @@
  * for each other rather than deadlock. A post sees the posts before it in its group as committed, as it would
  * had they committed just before it.
  *
- * A post refused with a ParleyError (a limit, an attachment already used, a conflict) is rolled back to a
- * savepoint taken before it, and only that post is refused: the others of its group are written once and
- * commit. A database that cannot be reached fails the whole group at once (each post answers 503). Any other
+ * A post that may be refused in its transaction (`mayRefuse`: one with files, which may be in use already)
+ * gets a savepoint before it; refused with a ParleyError, it is rolled back to it and only that post is
+ * refused: the others of its group are written once and commit. (A savepoint is a statement: a post that
+ * cannot be refused there goes without, and a refusal of one anyway counts as the failure below.) A database that cannot be reached fails the whole group at once (each post answers 503). Any other
  * failure rolls the whole group back, and each of its posts is then written again alone, one after the other
  * in the group's order: a post's answer is what it alone would have met. So a work may run twice: it does
  * nothing outside the database, and answers what to do after its commit (chat-service.ts: the rate limit is
@@ -30,6 +31,7 @@ const CONCURRENCY = 4;
 
 interface Pending {
   key: string;
+  mayRefuse: boolean;
   work: (trx: Kysely<Database>) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -37,7 +39,7 @@ interface Pending {
 
 export interface TransactionGroups {
   /** Runs `work` in a transaction, possibly shared with other posts' (see above); answers what it answers. */
-  run<T>(key: string, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  run<T>(key: string, work: (trx: Kysely<Database>) => Promise<T>, options?: { mayRefuse?: boolean }): Promise<T>;
 }
 
 export function createTransactionGroups(store: Pick<Store, 'db'>, options: { maxGroup?: number; concurrency?: number } = {}): TransactionGroups {
@@ -62,12 +64,12 @@ export function createTransactionGroups(store: Pick<Store, 'db'>, options: { max
       outcomes = await store.db.transaction().execute(async (trx) => {
         const out: { ok: boolean; value: unknown }[] = [];
         for (const item of group) {
-          // Each post's own savepoint (a later one of the same name hides it): a refusal undoes that post alone.
-          await sql`savepoint post`.execute(trx);
+          // Its own savepoint (a later one of the same name hides it): a refusal undoes that post alone.
+          if (item.mayRefuse) await sql`savepoint post`.execute(trx);
           try {
             out.push({ ok: true, value: await item.work(trx) });
           } catch (error) {
-            if (!(error instanceof ParleyError)) throw error;
+            if (!(error instanceof ParleyError) || !item.mayRefuse) throw error;
             await sql`rollback to savepoint post`.execute(trx);
             out.push({ ok: false, value: error });
           }
@@ -98,9 +100,9 @@ export function createTransactionGroups(store: Pick<Store, 'db'>, options: { max
   }
 
   return {
-    run<T>(key: string, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    run<T>(key: string, work: (trx: Kysely<Database>) => Promise<T>, options: { mayRefuse?: boolean } = {}): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ key, work, resolve: resolve as (value: unknown) => void, reject });
+        queue.push({ key, mayRefuse: options.mayRefuse === true, work, resolve: resolve as (value: unknown) => void, reject });
         pump();
       });
     },

@@ -95,10 +95,12 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
 
   it.each([
     // A refusal is undone at its savepoint: the group commits without it, nothing runs twice.
-    ['a refusal (a ParleyError) fails alone at its savepoint; the group commits, nothing runs twice', () => new ParleyError('rate_limited'), 'rate_limited', ['first', 'b', 'c', 'd']],
+    ['a refusal (a ParleyError) of a post that may refuse fails alone at its savepoint; the group commits, nothing runs twice', () => new ParleyError('attachment_used'), true, 'attachment_used', ['first', 'b', 'c', 'd']],
     // Anything else rolls the group back: b and c ran in it, c threw, d never ran in it; then each alone, in order.
-    ['any other failure rolls its group back, and only it fails when each runs again alone', () => new Error('refused'), 'refused', ['first', 'b', 'c', 'b', 'c', 'd']],
-  ])('%s', async (_name, failure, answer, expectedRuns) => {
+    ['any other failure rolls its group back, and only it fails when each runs again alone', () => new Error('refused'), true, 'refused', ['first', 'b', 'c', 'b', 'c', 'd']],
+    // A post with no savepoint cannot be undone alone: its refusal is handled as any other failure.
+    ['a refusal of a post not marked as one that may refuse rolls the group back as any other failure', () => new ParleyError('attachment_used'), false, 'attachment_used', ['first', 'b', 'c', 'b', 'c', 'd']],
+  ])('%s', async (_name, failure, mayRefuse, answer, expectedRuns) => {
     const groups = createTransactionGroups(t.db.store, { concurrency: 1 });
     const runs: string[] = [];
     // The first starts alone; the next three wait for it and share one transaction.
@@ -109,7 +111,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
         await trx.insertInto('documents').values({ organization_id: 'default', id: `doc-${key}`, folder_id: null }).execute();
         if (key === 'c') throw failure();
         return key;
-      }),
+      }, { mayRefuse }),
     );
     const settled = await Promise.allSettled([first, ...others]);
     expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason instanceof ParleyError ? s.reason.code : (s.reason as Error).message))).toEqual(['first', 'b', answer, 'd']);
