@@ -158,10 +158,11 @@ export function createServices(options: ServiceOptions) {
       const stopOutbound = outboundWorker.start();
       // The snooze waker's loop (rounds that never overlap, a failure left to the next) suits the sweep too.
       const stopSweeper = startSnoozeWaker({ wake: () => attachments.sweep(), intervalMs: ATTACHMENT_SWEEP_MS, ...(options.onBackgroundError ? { onError: options.onBackgroundError } : {}) });
-      // An event committed may have rows in the outbox (webhook deliveries): send them now, not at the next poll.
       const stopAssistant = assistantRunner.start();
-      // A committed message may come with a reply for the assistant to write (assistant/runner.ts). At most a
-      // nudge per gap for each (outbound/nudge-gate.ts): under load, most would claim nothing.
+      // An event committed may have rows in the outbox (webhook deliveries): send them now, not at the next
+      // poll; a message may come with a reply for the assistant (assistant/runner.ts), which starts once its
+      // message has reached this instance's streams. At most a nudge per gap for each worker
+      // (outbound/nudge-gate.ts): under load, most would claim nothing.
       const outboundGate = gateNudges(() => outboundWorker.nudge());
       const assistantGate = gateNudges(() => assistantRunner.nudge());
       const unsubscribe = bus.subscribe(({ event }) => {
