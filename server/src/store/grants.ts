@@ -65,7 +65,8 @@ export function createGrantRepository(store: Store) {
 
     /** The strongest grant covering a document at `now`, with when it ends; null when none does. */
     async roleFor(userId: string, organizationId: string, documentId: string, now: number): Promise<{ role: AccessRole; until: number | null } | null> {
-      const doc = await db.selectFrom('documents').select('folder_id').where('organization_id', '=', organizationId).where('id', '=', documentId).executeTakeFirst();
+      // One statement: the document's folder (as grants recorded it) read in a subquery, not a round trip before.
+      const folder = db.selectFrom('documents').select('folder_id').where('organization_id', '=', organizationId).where('id', '=', documentId);
       const rows = await db
         .selectFrom('grants')
         .select(['access_role', 'expires_at'])
@@ -75,7 +76,7 @@ export function createGrantRepository(store: Store) {
           eb.or([
             eb.and([eb('resource_type', '=', 'organization'), eb('resource_id', '=', organizationId)]),
             eb.and([eb('resource_type', '=', 'document'), eb('resource_id', '=', documentId)]),
-            ...(doc?.folder_id ? [eb.and([eb('resource_type', '=', 'folder'), eb('resource_id', '=', doc.folder_id)])] : []),
+            eb.and([eb('resource_type', '=', 'folder'), eb('resource_id', '=', folder)]),
           ]),
         )
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
