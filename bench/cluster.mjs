@@ -11,6 +11,8 @@
 // and the same load on two bare servers of the same delivery guarantees (bench/bare-cluster-server.mjs):
 // the most this machine allows any implementation of them.
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openStreams, quantile, startProcess } from './fanout.mjs';
@@ -41,6 +43,33 @@ function startInstance(root, databaseUrl) {
   }, nodeArgs);
 }
 
+/**
+ * CPU time (ms) of each of this machine's processes named postgres, by pid (a PostgreSQL on another host
+ * shows none): the database's share of the work, which the servers' own CPU leaves out.
+ */
+function postgresCpu() {
+  const byPid = new Map();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.slice(stat.indexOf('(') + 1).startsWith('postgres')) continue;
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return byPid;
+}
+
+/** CPU (ms) the postgres processes used since `before` (a backend started meanwhile counts whole). */
+function postgresCpuSince(before) {
+  let total = 0;
+  for (const [pid, ms] of postgresCpu()) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
 /** Opens stream i on `bases[i % bases.length]`, posts for `seconds` as fast as accepted, counts what arrives. */
 async function measureLayout(bases, pids, layout, { seconds, maxInFlight, drainMs, tag }) {
   const { sessions, target } = layout;
@@ -67,6 +96,8 @@ async function measureLayout(bases, pids, layout, { seconds, maxInFlight, drainM
   try {
     await sleep(500);
     const cpuBefore = pids.map(cpuMs);
+    const postgresBefore = postgresCpu();
+    const clientBefore = process.cpuUsage();
     const start = performance.now();
     const end = start + seconds * 1000;
     let next = 0;
@@ -110,6 +141,8 @@ async function measureLayout(bases, pids, layout, { seconds, maxInFlight, drainM
       duplicated,
       misdelivered,
       serverCpuMsPerMessage: pids.reduce((n, pid, k) => n + cpuMs(pid) - cpuBefore[k], 0) / accepted,
+      postgresCpuMsPerMessage: postgresCpuSince(postgresBefore) / accepted,
+      clientCpuMsPerMessage: ((usage) => (usage.user + usage.system) / 1000)(process.cpuUsage(clientBefore)) / accepted,
     };
   } finally {
     closers.forEach((c) => c());
@@ -169,11 +202,14 @@ export function clusterTable(result) {
   const { options } = result;
   if (result.skipped) return `Cluster throughput (PostgreSQL): skipped, ${result.skipped}.`;
   const ms = (x) => x.toFixed(1);
+  const cores = result.cores ?? cpus().length;
+  // What the machine's cores allow at this much CPU a message, all of it counted: servers, PostgreSQL, the client.
+  const ceiling = (r) => (cores * 1000) / (r.serverCpuMsPerMessage + r.postgresCpuMsPerMessage + r.clientCpuMsPerMessage);
   const row = (name, r) =>
-    `| ${name} | ${r.instances} | ${r.accepted.toLocaleString('en')} | **${r.messagesPerSecond.toFixed(0)}** | ${(r.messagesPerSecond / result.single.messagesPerSecond).toFixed(2)} | ${r.deliveries.toLocaleString('en')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.failed} | ${r.lost} | ${r.duplicated} | ${r.misdelivered} | ${ms(r.postP99)} | ${ms(r.serverCpuMsPerMessage)} |`;
+    `| ${name} | ${r.instances} | ${r.accepted.toLocaleString('en')} | **${r.messagesPerSecond.toFixed(0)}** | ${(r.messagesPerSecond / result.single.messagesPerSecond).toFixed(2)} | ${r.deliveries.toLocaleString('en')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.failed} | ${r.lost} | ${r.duplicated} | ${r.misdelivered} | ${ms(r.postP99)} | ${ms(r.serverCpuMsPerMessage)} | ${ms(r.postgresCpuMsPerMessage)} | ${ms(r.clientCpuMsPerMessage)} | ${ceiling(r).toFixed(0)} |`;
   return [
-    `| cluster throughput (PostgreSQL, ${options.streams} streams, POSTs as fast as accepted for ${options.seconds} s, ≤ ${options.maxInFlight} in flight) | instances | messages accepted | messages/s | × one instance (baseline) | deliveries due | p50 ms | p99 ms | POSTs failed | lost | duplicated | misdelivered | POST p99 ms | server CPU ms/message |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| cluster throughput (PostgreSQL, ${options.streams} streams, POSTs as fast as accepted for ${options.seconds} s, ≤ ${options.maxInFlight} in flight) | instances | messages accepted | messages/s | × one instance (baseline) | deliveries due | p50 ms | p99 ms | POSTs failed | lost | duplicated | misdelivered | POST p99 ms | server CPU ms/message | PostgreSQL CPU ms/message | bench client CPU ms/message | messages/s that much CPU allows on ${cores} cores |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     row('baseline: one instance, own conversations', result.single),
     row('(a) two instances, own conversations', result.own),
     row(`(b) two instances, ${options.rooms} document rooms of ${options.streams / options.rooms}`, result.rooms),
@@ -185,7 +221,8 @@ export function clusterTable(result) {
     'drawn under one advisory lock so that events commit in id order: no sign-in, no access rules, no read state, no alerts, no framework.',
     '',
     `Latency: from just before a message's POST is sent to a stream's receipt of its event; lost: due and not received ${options.drainMs / 1000} s after`,
-    'the last POST was answered. Server CPU: the server processes only, Parley\'s or the bare ones (not PostgreSQL\'s). The bench client, both instances and PostgreSQL share the machine.',
+    'the last POST was answered. Server CPU: the server processes only, Parley\'s or the bare ones; PostgreSQL CPU: this machine\'s processes named postgres; bench client: this process',
+    '(streams, POSTs, parsing). All three share the machine; the last column is its cores divided by their CPU a message: the rate no server of that cost could pass here.',
   ].join('\n');
 }
 
