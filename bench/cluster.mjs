@@ -49,7 +49,13 @@ function startInstance(root, databaseUrl) {
  */
 function postgresCpu() {
   const byPid = new Map();
-  for (const pid of readdirSync('/proc')) {
+  let pids = [];
+  try {
+    pids = readdirSync('/proc');
+  } catch {
+    // No /proc (not Linux): nothing counted.
+  }
+  for (const pid of pids) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -186,7 +192,7 @@ export async function measureCluster({ root, streams = 200, rooms = 10, seconds 
     try {
       const bareOwn = await measureLayout(bare.bases, bare.pids, own, { ...options, tag: 'x' });
       const bareRooms = await measureLayout(bare.bases, bare.pids, roomsOf, { ...options, tag: 'y' });
-      return { options, single, own: cluster, rooms: roomLayout, bare: { own: bareOwn, rooms: bareRooms } };
+      return { options, cores: cpus().length, single, own: cluster, rooms: roomLayout, bare: { own: bareOwn, rooms: bareRooms } };
     } finally {
       await bare.stop();
     }

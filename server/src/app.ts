@@ -200,7 +200,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }
       return sendError(reply, 'database_unavailable');
     }
-    if (error instanceof ParleyError) return sendError(reply, error.code, error.message);
+    if (error instanceof ParleyError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return sendError(reply, error.code, error.message);
+    }
     if (error.validation) return sendError(reply, 'bad_request', `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params|headers)/, '')}`);
     switch (error.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

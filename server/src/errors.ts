@@ -69,12 +69,16 @@ export const DEFAULT_MESSAGES: ReadonlyMap<ErrorCode, string> = new Map<ErrorCod
 export class ParleyError extends Error {
   override name = 'ParleyError';
   readonly statusCode: number;
+  /** Sent as Retry-After when this error is the answer (a limit), and only then. */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
     readonly code: ErrorCode,
     message: string = DEFAULT_MESSAGES.get(code) ?? code,
+    options: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.statusCode = ERROR_STATUS[code];
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

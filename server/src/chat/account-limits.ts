@@ -16,7 +16,7 @@
  * which is first told why (`closeWithReason('too_many_streams')`), so a client that leaked streams keeps its
  * newest ones working.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { RateLimit } from '../config.js';
 import { ParleyError } from '../errors.js';
 import type { RedisLink } from '../redis/link.js';
@@ -163,8 +163,8 @@ function createCounting(now: () => number, redis: RedisLink | null | undefined) 
   return async function take(counted: readonly Counted[]): Promise<LimitVerdict> {
     const active = counted.filter((c) => c.limit.max > 0);
     if (active.length === 0) return { limited: false, release: NOTHING_TO_RELEASE };
-    const at = now();
     if (redis?.available()) {
+      const at = now();
       // A member per action: two actions in the same millisecond are two.
       const member = `${at}:${process.pid}:${++sequence}:${Math.random().toString(36).slice(2, 8)}`;
       const args = active.flatMap((c) => [c.limit.max, c.limit.windowSeconds * 1000]);
@@ -178,18 +178,19 @@ function createCounting(now: () => number, redis: RedisLink | null | undefined) 
         // Redis went away meanwhile: this instance counts until it is back.
       }
     }
-    return takeEach(active, at);
+    // The time read now, not before a Redis call that failed: each window's times stay oldest first.
+    return takeEach(active, now());
   };
 }
 
 /**
- * Goes on unless the verdict is a refusal: then `429 rate_limited`, with Retry-After on `reply`. Answers how
- * to give the count back (for an action that stored nothing: a retry of a stored message, a failure).
+ * Goes on unless the verdict is a refusal: then throws `429 rate_limited`, with its Retry-After (sent only
+ * if the refusal is the answer: a refused retry answers its stored message). Answers how to give the count
+ * back (for an action that stored nothing: a retry of a stored message, a failure).
  */
-export function enforceLimit(reply: FastifyReply, verdict: LimitVerdict): () => void {
+export function enforceLimit(verdict: LimitVerdict): () => void {
   if (!verdict.limited) return verdict.release;
-  reply.header('retry-after', String(verdict.retryAfterSeconds));
-  throw new ParleyError('rate_limited', `Too many requests from this account. Try again in ${verdict.retryAfterSeconds} s.`);
+  throw new ParleyError('rate_limited', `Too many requests from this account. Try again in ${verdict.retryAfterSeconds} s.`, { retryAfterSeconds: verdict.retryAfterSeconds });
 }
 
 export function createAccountLimits(options: AccountLimitOptions) {

@@ -178,8 +178,9 @@ export function createChatService(deps: ChatDeps) {
       const who = await assistantOf();
       if (!row && role === 'editor') {
         const release = (await count?.()) ?? NOTHING_COUNTED;
+        let created: { conversation: ConversationRow; event: EventRow } | undefined;
         try {
-          const created = await store.db.transaction().execute(async (trx) => {
+          created = await store.db.transaction().execute(async (trx) => {
             const conversation = await conversations.create(trx, { organizationId: user.organization_id, title: documentId, createdBy: user.id, participantIds: [user.id], documentId }, now);
             const event = await events.append(
               trx,
@@ -188,13 +189,15 @@ export function createChatService(deps: ChatDeps) {
             );
             return { conversation, event };
           });
-          bus.publish({ event: created.event, participantIds: [user.id] });
-          row = created.conversation;
         } catch (error) {
           // Two editors opened the room at once: the other one created it (unique per document).
           release();
           row = await conversations.findByDocument(user.organization_id, documentId);
           if (!row) throw error;
+        }
+        if (created) {
+          bus.publish({ event: created.event, participantIds: [user.id] });
+          row = created.conversation;
         }
       }
       if (!row) return { access: role, conversation: null };
@@ -243,8 +246,9 @@ export function createChatService(deps: ChatDeps) {
       const participantIds = [user.id];
       const who = await assistantOf();
       const release = (await count?.()) ?? NOTHING_COUNTED;
+      let result;
       try {
-        const result = await store.db.transaction().execute(async (trx) => {
+        result = await store.db.transaction().execute(async (trx) => {
           const title = first.title ?? titleFromMessage(first.text);
           const row = await conversations.create(trx, { organizationId: user.organization_id, title, createdBy: user.id, participantIds }, now);
           const { row: message, created } = await messages.insertOnce(trx, { conversationId: row.id, authorType: 'user', authorId: user.id, text: first.text, clientMessageId: first.clientMessageId, markRead: true }, now);
@@ -261,17 +265,18 @@ export function createChatService(deps: ChatDeps) {
           published.push(...effects.events);
           return { conversation, published, afterCommit: effects.afterCommit };
         });
-        result.afterCommit?.();
-        deps.onMessagePosted?.(isAdministrator(user) ? 'agent' : 'user');
-        for (const event of result.published) bus.publish({ event, participantIds });
-        return { conversation: result.conversation, created: true };
       } catch (error) {
+        // Nothing stored: the count is given back.
         release();
         if (!(error instanceof StoredMeanwhile)) throw error;
         const stored = await createdWith(user, first.clientMessageId);
         if (!stored) throw new TypeError('a message stored meanwhile is not found');
         return { conversation: stored, created: false };
       }
+      result.afterCommit?.();
+      deps.onMessagePosted?.(isAdministrator(user) ? 'agent' : 'user');
+      for (const event of result.published) bus.publish({ event, participantIds });
+      return { conversation: result.conversation, created: true };
     },
 
     /** A page of the conversation's messages, oldest first; internal notes only for an administrator. */

@@ -39,8 +39,8 @@ export async function inboxMessageRoutes(parent: FastifyInstance) {
     return reply.code(created ? 201 : 200).send({ message });
   });
 
-  app.post('/conversations/:id/read', { schema: { params: IdParams, body: MarkReadBodySchema, response: { 200: MarkReadResponseSchema } } }, async (request, reply) => {
-    enforceLimit(reply, await limits.read(request.session!.user.id));
+  app.post('/conversations/:id/read', { schema: { params: IdParams, body: MarkReadBodySchema, response: { 200: MarkReadResponseSchema } } }, async (request) => {
+    enforceLimit(await limits.read(request.session!.user.id));
     return chat.markRead(request.session!.user, request.params.id, request.body.messageId);
   });
 
@@ -55,7 +55,7 @@ export async function inboxMessageRoutes(parent: FastifyInstance) {
 
   app.post('/conversations/:id/typing', { schema: { params: IdParams } }, async (request, reply) => {
     const user = request.session!.user;
-    enforceLimit(reply, await limits.typing(user.id, request.params.id));
+    enforceLimit(await limits.typing(user.id, request.params.id));
     await chat.typing(user, request.params.id);
     return reply.code(204).send();
   });

@@ -57,10 +57,10 @@ export async function chatRoutes(parent: FastifyInstance) {
       const title = body.title === undefined || body.title.trim() === '' ? undefined : readField('title', parseTitle(body.title));
       if (body.message) {
         const first = { title, text: body.message.text, clientMessageId: body.message.clientMessageId };
-        const { conversation, created } = await chat.startConversation(user, first, async () => enforce(reply, await limits.conversationWithMessage(user.id)));
+        const { conversation, created } = await chat.startConversation(user, first, async () => enforce(await limits.conversationWithMessage(user.id)));
         return reply.code(created ? 201 : 200).send({ conversation });
       }
-      enforce(reply, await limits.conversation(user.id));
+      enforce(await limits.conversation(user.id));
       return reply.code(201).send({ conversation: await chat.createConversation(user, title) });
     },
   );
@@ -68,8 +68,8 @@ export async function chatRoutes(parent: FastifyInstance) {
   app.post(
     '/documents/:documentId/open',
     { schema: { params: DocumentParams, response: { 200: DocumentRoomSchema } } },
-    async (request, reply) =>
-      chat.openDocument(request.session!.user, request.params.documentId, async () => enforce(reply, await limits.conversation(request.session!.user.id))),
+    async (request) =>
+      chat.openDocument(request.session!.user, request.params.documentId, async () => enforce(await limits.conversation(request.session!.user.id))),
   );
 
   app.get('/conversations/:id', { schema: { params: IdParams, response: { 200: ConversationResponseSchema } } }, async (request) => ({
@@ -88,8 +88,8 @@ export async function chatRoutes(parent: FastifyInstance) {
   app.post(
     '/conversations/:id/read',
     { schema: { params: IdParams, body: MarkReadBodySchema, response: { 200: MarkReadResponseSchema } } },
-    async (request, reply) => {
-      enforce(reply, await limits.read(request.session!.user.id));
+    async (request) => {
+      enforce(await limits.read(request.session!.user.id));
       return chat.markRead(request.session!.user, request.params.id, request.body.messageId);
     },
   );
@@ -99,7 +99,7 @@ export async function chatRoutes(parent: FastifyInstance) {
     { schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
     async (request, reply) => {
       const user = request.session!.user;
-      const { message, created } = await chat.postMessage(user, request.params.id, request.body.text, request.body.clientMessageId, async () => enforce(reply, await limits.message(user.id)), {
+      const { message, created } = await chat.postMessage(user, request.params.id, request.body.text, request.body.clientMessageId, async () => enforce(await limits.message(user.id)), {
         ...(request.body.attachmentIds ? { attachmentIds: request.body.attachmentIds } : {}),
       });
       return reply.code(created ? 201 : 200).send({ message });
@@ -118,7 +118,7 @@ export async function chatRoutes(parent: FastifyInstance) {
 
   app.post('/conversations/:id/typing', { schema: { params: IdParams } }, async (request, reply) => {
     const user = request.session!.user;
-    enforce(reply, await limits.typing(user.id, request.params.id));
+    enforce(await limits.typing(user.id, request.params.id));
     await chat.typing(user, request.params.id);
     return reply.code(204).send();
   });
