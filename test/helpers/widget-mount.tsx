@@ -7,7 +7,7 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { vi } from 'vitest';
 import { createEmitter, type Emitter } from '../../widget/src/embed/js-api.js';
-import { preloadThread } from '../../widget/src/chat/ChatView.js';
+import { preloadThread } from '../../widget/src/chat/thread-loader.js';
 import { createSession, type Session } from '../../widget/src/embed/session.js';
 import type { Appearance } from '../../widget/src/embed/contract.js';
 import { createLauncher } from '../../widget/src/embed/launcher.js';

@@ -7,7 +7,8 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChatView, preloadThread, type ChatViewProps } from '../../widget/src/chat/ChatView.js';
+import { ChatView, type ChatViewProps } from '../../widget/src/chat/ChatView.js';
+import { preloadThread } from '../../widget/src/chat/thread-loader.js';
 import { en } from '../../widget/src/chat/strings.js';
 import { addContainer, click, removeContainer, settle } from '../helpers/dom.js';
 import { conversation, fakeApi, fakeLive, message, ME } from './chat-fakes.js';

@@ -3,7 +3,7 @@
  * composer whose first message creates a conversation, and the user's conversations; the wide layout (the
  * hosted page) keeps a sidebar and a thread, and its "New conversation" shows a composer in the thread. No
  * conversation is ever created empty. An open conversation is thread.tsx's view, a module loaded right after
- * this one. The home and a thread's head say whether the team is online. Screen readers hear only what
+ * this one (thread-loader.ts). The home and a thread's head say whether the team is online. Screen readers hear only what
  * others write live, through a hidden live region: never the history shown on opening or paged in.
  * Stateless about the server: everything comes from `useChat`. With a `documentId` it shows that document's room alone: no list, and for a viewer a notice
  * instead of the composer.
@@ -18,34 +18,9 @@ import { Home, type HomeInfo } from './home.js';
 import { ThreadHead } from './thread-head.js';
 import type { Strings } from './strings.js';
 import type * as ThreadModule from './thread.js';
+import { loadedThread, preloadThread } from './thread-loader.js';
 import { useChat, type LiveSource } from './use-chat.js';
 import type { ScrollMemory } from './use-scroll.js';
-
-let threadModule: typeof ThreadModule | null = null;
-let threadLoading: Promise<typeof ThreadModule> | null = null;
-let threadUrl: string | null = null;
-let threadAttempts = 0;
-/** Where the widget's build put the thread's view: a retry asks for it under another URL (see below). */
-export function setThreadUrl(url: string): void {
-  threadUrl = url;
-}
-/**
- * Loads the thread's view (thread.tsx, a module of its own in the widget's build); the widget asks for it as
- * soon as its panel has loaded, the view itself when it mounts. A failed load (offline) is tried again at the
- * next call, under another URL when the widget named it: a browser may answer a module that failed once
- * with the same failure.
- */
-export function preloadThread(): Promise<typeof ThreadModule> {
-  if (threadLoading) return threadLoading;
-  const loading = threadAttempts++ > 0 && threadUrl !== null ? (import(/* @vite-ignore */ `${threadUrl}?retry=${threadAttempts}`) as Promise<typeof ThreadModule>) : import('./thread.js');
-  return (threadLoading = loading.then(
-    (m) => (threadModule = m),
-    (error: unknown) => {
-      threadLoading = null;
-      throw error;
-    },
-  ));
-}
 
 export interface ChatViewProps {
   api: ApiClient;
@@ -79,7 +54,7 @@ export function ChatView({ api, me, live, t, lang, compact = false, documentId =
   // The thread's view arrives a moment after the home view; until then an open conversation says "Loading…"
   // under its head (the way back included), and if it could not be loaded, says so with a button that tries
   // again, as opening a conversation or the panel again does.
-  const [Thread, setThread] = useState(() => (loadThread === preloadThread ? (threadModule?.Thread ?? null) : null));
+  const [Thread, setThread] = useState(() => (loadThread === preloadThread ? (loadedThread()?.Thread ?? null) : null));
   const [threadFailed, setThreadFailed] = useState(false);
   // One request at a time; while one is out after a failure, Retry stays (focus with it) and says it is busy.
   const asking = useRef(false);

@@ -5,7 +5,7 @@
  * shares a chunk (Preact, the chat's common code) with the open conversation's view, which it fetches next.
  */
 import { render } from 'preact';
-import { preloadThread, setThreadUrl } from '../chat/ChatView.js';
+import { preloadThread, setThreadUrl } from '../chat/thread-loader.js';
 import type { PanelHost, PanelControls } from './contract.js';
 import { Widget } from './Widget.js';
 import './panel.css';
