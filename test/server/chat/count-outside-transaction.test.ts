@@ -34,7 +34,8 @@ describe.skipIf(!DIALECTS.includes('postgres'))('counting a post against its lim
     // tests of other files share the database): none holds the lock a write takes until its commit.
     const writers = await sql<{ n: number }>`
       select count(*)::int as n from pg_locks l join pg_class c on c.oid = l.relation join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = current_schema() and c.relname in ('messages', 'read_markers') and l.mode = 'RowExclusiveLock'`.execute(t.db.store.db);
+      where l.database = (select oid from pg_database where datname = current_database())
+        and n.nspname = current_schema() and c.relname in ('messages', 'read_markers') and l.mode = 'RowExclusiveLock'`.execute(t.db.store.db);
     expect(writers.rows[0]!.n).toBe(0);
     expect(await t.db.store.db.selectFrom('messages').select('id').where('client_message_id', '=', 'c1').execute()).toEqual([]);
     answer();
