@@ -22,6 +22,9 @@ import type { EventBus, BusEvent } from './event-bus.js';
 import { presentConversation, presentMessage, type AssistantLookup } from './present.js';
 import type { Signals } from './signals.js';
 import { createTransactionGroups } from './transaction-groups.js';
+import { writePost } from '../store/post-statement.js';
+import { enqueueWebhookEvent } from '../outbound/webhook-events.js';
+import { newId } from '../ids.js';
 import type { NotificationScheduler } from '../outbound/notifications.js';
 import type { MessageKind } from '../metrics.js';
 
@@ -332,7 +335,9 @@ export function createChatService(deps: ChatDeps) {
         if (stored.conversation_id !== conversationId) throw new ParleyError('client_message_id_conflict');
         return { message: presentMessage(stored), created: false };
       }
-      const write = async (trx: Kysely<Database>) => {
+      // A member's plain message on PostgreSQL: its writes in one statement (store/post-statement.ts).
+      const plain = store.dialect === 'postgres' && !internal && attachmentIds.length === 0 && !isAdministrator(user) && conversation.title !== null && who(conversation) === null;
+      const writeAny = async (trx: Kysely<Database>) => {
         // The author's read marker moves to their message in the same statement (on PostgreSQL).
         let { row, created } = await messages.insertOnce(trx, { conversationId, authorType: 'user', authorId: user.id, text, clientMessageId, internal, markRead: true }, now);
         if (!created) return { row, created, published: [] as EventRow[], afterCommit: undefined };
@@ -355,7 +360,29 @@ export function createChatService(deps: ChatDeps) {
         return { row, created, published, afterCommit: effects.afterCommit };
       };
       // On PostgreSQL posts that come while others are written share their transactions.
-      let result: Awaited<ReturnType<typeof write>>;
+      const writePlain = async (trx: Kysely<Database>): Promise<Awaited<ReturnType<typeof writeAny>>> => {
+        const id = newId('msg');
+        // The event's message as the row will be stored, its author as this request read the account.
+        const stored: MessageRow = {
+          id, conversation_id: conversationId, author_type: 'user', author_id: user.id, text, client_message_id: clientMessageId, created_at: now, internal: 0, seq: 0,
+          attachments: null, assistant_name: null, edited_at: null, deleted_at: null, author_name: user.name, author_avatar_url: user.avatar_url, author_role: user.role,
+        };
+        const payload = { message: presentMessage(stored) };
+        const scope = { conversationId, organizationId: conversation.organization_id, documentId: conversation.document_id };
+        const written = await writePost(trx, { message: { id, conversationId, authorId: user.id, text, clientMessageId }, event: { organizationId: scope.organizationId, documentId: scope.documentId, type: EVENT.messageCreated, payload } }, now);
+        if (!written.row) {
+          const row = await messages.findByClientMessageId(user.id, clientMessageId, trx);
+          if (!row) throw new TypeError('a message stored meanwhile is not found');
+          return { row, created: false, published: [] as EventRow[], afterCommit: undefined };
+        }
+        const published: EventRow[] = [{ id: written.eventId!, conversation_id: conversationId, organization_id: scope.organizationId, document_id: scope.documentId, type: EVENT.messageCreated, payload: JSON.stringify(payload), created_at: now, internal: 0 }];
+        await enqueueWebhookEvent(store, trx, { organizationId: scope.organizationId, type: EVENT.messageCreated, data: payload, subject: conversationId }, now);
+        if (conversation.document_id === null) await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now);
+        if (written.reopened) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(written.reopened, written.row, who) } }, now, { afterWrite: true }));
+        return { row: written.row, created: true, published, afterCommit: undefined };
+      };
+      const write = plain ? writePlain : writeAny;
+      let result: Awaited<ReturnType<typeof writeAny>>;
       try {
         // Only its files can refuse a post once its transaction has begun (attachFiles).
         result = groups ? await groups.run(conversationId, write, { mayRefuse: attachmentIds.length > 0 }) : await store.db.transaction().execute(write);

@@ -119,9 +119,9 @@ export function createMessageRepository(store: Store) {
 
     findById: (id: string) => selectMessages(db).where('messages.id', '=', id).executeTakeFirst(),
 
-    /** The message this author sent with this clientMessageId, if any. */
-    findByClientMessageId: (authorId: string, clientMessageId: string) =>
-      selectMessages(db).where('messages.author_id', '=', authorId).where('messages.client_message_id', '=', clientMessageId).executeTakeFirst(),
+    /** The message this author sent with this clientMessageId, if any (seen from `executor`'s transaction when given). */
+    findByClientMessageId: (authorId: string, clientMessageId: string, executor: Kysely<Database> = db) =>
+      selectMessages(executor).where('messages.author_id', '=', authorId).where('messages.client_message_id', '=', clientMessageId).executeTakeFirst(),
 
     /** The `seq` of the conversation's first message, if it has one. */
     async firstSeqOf(conversationId: string): Promise<number | undefined> {
