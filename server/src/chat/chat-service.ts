@@ -378,8 +378,9 @@ export function createChatService(deps: ChatDeps) {
         const published: EventRow[] = [{ id: written.eventId!, conversation_id: conversationId, organization_id: scope.organizationId, document_id: scope.documentId, type: EVENT.messageCreated, payload: JSON.stringify(payload), created_at: now, internal: 0 }];
         await enqueueWebhookEvent(store, trx, { organizationId: scope.organizationId, type: EVENT.messageCreated, data: payload, subject: conversationId }, now);
         if (conversation.document_id === null) await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now);
-        if (written.reopened) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(written.reopened, written.row, who) } }, now, { afterWrite: true }));
-        return { row: written.row, created: true, published, afterCommit: undefined };
+        if (written.reopened) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(written.reopened, { ...stored, seq: written.row.seq }, who) } }, now, { afterWrite: true }));
+        // Answered as its event shows it (the author as this request read the account), with its place.
+        return { row: { ...stored, seq: written.row.seq }, created: true, published, afterCommit: undefined };
       };
       const write = plain ? writePlain : writeAny;
       let result: Awaited<ReturnType<typeof writeAny>>;

@@ -9,6 +9,9 @@
  *   written, and the caller answers the stored one);
  * - its event is inserted from the inserted row, so after it: the transaction's xid (taken at its first
  *   write) comes before the event's id, which the cluster fan-out's fences rely on (store/events.ts);
+ * - the read marker's row is written before the conversation's row is locked (`prior` reads `r`: a CTE nothing
+ *   reads runs after the main query), the order every other post takes them in: a post of the same author
+ *   written the other way (with files) waits for this one or this one for it, never both (a deadlock);
  * - the conversation's row is locked FOR NO KEY UPDATE and read as committed (in READ COMMITTED a locking
  *   read answers the latest version), then updated: a resolve or snooze committed meanwhile is reopened.
  * The event's payload is built by the caller before the statement, from the row as it will be inserted.
@@ -50,6 +53,7 @@ export async function writePost(executor: Kysely<Database>, input: PostWrite, no
       select m.conversation_id, m.author_id, m.seq, ${now}::bigint from m
       on conflict (conversation_id, user_id) do update set seq = excluded.seq, updated_at = excluded.updated_at
       where read_markers.seq < excluded.seq
+      returning 1
     ),
     e as (
       insert into events (conversation_id, organization_id, document_id, type, payload, created_at, internal)
@@ -57,7 +61,9 @@ export async function writePost(executor: Kysely<Database>, input: PostWrite, no
       returning id, pg_notify(${EVENTS_CHANNEL}, '') as notified
     ),
     prior as (
-      select c.id, c.status from conversations c where c.id = ${m.conversationId} and exists (select 1 from m) for no key update
+      select c.id, c.status from conversations c
+      where c.id = ${m.conversationId} and exists (select 1 from m) and (select count(*) from r) >= 0
+      for no key update
     ),
     t as (
       update conversations c
