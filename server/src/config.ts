@@ -39,6 +39,7 @@ export interface Config {
   trustProxy: boolean;
   /** PostgreSQL only: the most connections one instance's pool opens (LISTEN takes one more). */
   dbPoolSize: number;
+  dbPreparedStatements: boolean;
   /** SQLite only: `normal` loses no commit when the process crashes; `full` none when the machine loses power. */
   sqliteSynchronous: SqliteSynchronous;
   logLevel: LogLevel;
@@ -372,6 +373,7 @@ const SETTINGS = [
   { key: 'streamsPerAccount', variable: 'PARLEY_STREAMS_PER_ACCOUNT', flag: '--streams-per-account', parse: parseStreamLimit, fallback: 10 },
   { key: 'trustProxy', variable: 'PARLEY_TRUST_PROXY', flag: '--trust-proxy', parse: parseBoolean, fallback: false },
   { key: 'dbPoolSize', variable: 'PARLEY_DB_POOL_SIZE', flag: '--db-pool-size', parse: parsePoolSize, fallback: 10 },
+  { key: 'dbPreparedStatements', variable: 'PARLEY_DB_PREPARED_STATEMENTS', flag: '--db-prepared-statements', parse: parseBoolean, fallback: true },
   { key: 'sqliteSynchronous', variable: 'PARLEY_SQLITE_SYNCHRONOUS', flag: '--sqlite-synchronous', parse: parseSqliteSynchronous, fallback: 'normal' },
   { key: 'logLevel', variable: 'LOG_LEVEL', flag: '--log-level', parse: parseLogLevel, fallback: 'info' },
   { key: 'smtp', variable: 'PARLEY_SMTP_URL', flag: '--smtp-url', parse: parseSmtpUrl, fallback: null },

@@ -26,7 +26,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
-  const store = await openStore(config.database, { sqliteSynchronous: config.sqliteSynchronous, poolSize: config.dbPoolSize });
+  const store = await openStore(config.database, { sqliteSynchronous: config.sqliteSynchronous, poolSize: config.dbPoolSize, preparedStatements: config.dbPreparedStatements });
   const app = await buildApp({ config, store, logger: { level: config.logLevel } });
   let address: string;
   try {

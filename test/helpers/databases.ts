@@ -36,7 +36,7 @@ if (postgresProblem) console.warn(`PostgreSQL tests skipped: ${POSTGRES_URL} doe
  */
 const SCHEMA_LOCK = 7_201_226;
 
-async function withSchemaLock<T>(mode: 'shared' | 'exclusive', run: () => Promise<T>): Promise<T> {
+export async function withSchemaLock<T>(mode: 'shared' | 'exclusive', run: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {

@@ -115,6 +115,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ PARLEY_EVENT_RETENTION: '3600' }).eventRetentionSeconds).toBe(3600);
   });
 
+  it('reads PARLEY_DB_PREPARED_STATEMENTS: on by default, off with false', () => {
+    expect(loadConfig({}).dbPreparedStatements).toBe(true);
+    expect(loadConfig({ PARLEY_DB_PREPARED_STATEMENTS: 'false' }).dbPreparedStatements).toBe(false);
+    expect(loadConfig({}, new Map([['--db-prepared-statements', 'false']])).dbPreparedStatements).toBe(false);
+  });
+
   it('reads PARLEY_DB_POOL_SIZE: 10 by default, 1 to 1000', () => {
     expect(loadConfig({}).dbPoolSize).toBe(10);
     expect(loadConfig({ PARLEY_DB_POOL_SIZE: '25' }).dbPoolSize).toBe(25);

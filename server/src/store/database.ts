@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig, SqliteSynchronous } from '../config.js';
 import { migrateToLatest } from './migrations.js';
+import { prepareStatements } from './prepared-statements.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -43,6 +44,8 @@ export interface OpenOptions {
   sqliteSynchronous?: SqliteSynchronous;
   /** PostgreSQL only: the pool's most connections (`PARLEY_DB_POOL_SIZE`; 10 when omitted). */
   poolSize?: number;
+  /** PostgreSQL only: run parameterised statements as prepared ones (`PARLEY_DB_PREPARED_STATEMENTS`; on when omitted). */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -109,7 +112,7 @@ function openSqlite(path: string, synchronous: SqliteSynchronous): { db: Kysely<
   };
 }
 
-function openPostgres(url: string, schema: string | undefined, poolSize: number): Kysely<Database> {
+function openPostgres(url: string, schema: string | undefined, poolSize: number, prepared: boolean): Kysely<Database> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError(`bad schema name ${schema}`);
   const pool = new pg.Pool({
     connectionString: url,
@@ -127,7 +130,10 @@ function openPostgres(url: string, schema: string | undefined, poolSize: number)
   // A connection in use (inside a transaction, say) that drops emits 'error' on the client itself, where the
   // pool listens only while it is idle: the query in flight fails, and the pool discards the client when it
   // comes back.
-  pool.on('connect', (client) => client.on('error', ignore));
+  pool.on('connect', (client) => {
+    client.on('error', ignore);
+    if (prepared) prepareStatements(client);
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -158,7 +164,7 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
     await migrated(db, 'sqlite', undefined);
     return { db, dialect: 'sqlite', close: () => db.destroy(), dataVersion };
   }
-  const db = await migrated(openPostgres(config.url, options.schema, options.poolSize ?? DEFAULT_POOL_SIZE), 'postgres', options.schema);
+  const db = await migrated(openPostgres(config.url, options.schema, options.poolSize ?? DEFAULT_POOL_SIZE, options.preparedStatements ?? true), 'postgres', options.schema);
   const listeners = new Set<() => Promise<void>>();
   return {
     db,
