@@ -23,7 +23,6 @@ import { presentConversation, presentMessage, type AssistantLookup } from './pre
 import type { Signals } from './signals.js';
 import { createTransactionGroups } from './transaction-groups.js';
 import { writePost } from '../store/post-statement.js';
-import { enqueueWebhookEvent } from '../outbound/webhook-events.js';
 import { newId } from '../ids.js';
 import type { NotificationScheduler } from '../outbound/notifications.js';
 import type { MessageKind } from '../metrics.js';
@@ -369,18 +368,18 @@ export function createChatService(deps: ChatDeps) {
         };
         const payload = { message: presentMessage(stored) };
         const scope = { conversationId, organizationId: conversation.organization_id, documentId: conversation.document_id };
-        const written = await writePost(trx, { message: { id, conversationId, authorId: user.id, text, clientMessageId }, event: { organizationId: scope.organizationId, documentId: scope.documentId, type: EVENT.messageCreated, payload } }, now);
-        if (!written.row) {
+        const written = await writePost(store, trx, { message: { id, conversationId, authorId: user.id, text, clientMessageId }, event: { organizationId: scope.organizationId, documentId: scope.documentId, type: EVENT.messageCreated, payload } }, now);
+        if (!written.row || !written.event) {
           const row = await messages.findByClientMessageId(user.id, clientMessageId, trx);
           if (!row) throw new TypeError('a message stored meanwhile is not found');
           return { row, created: false, published: [] as EventRow[], afterCommit: undefined };
         }
-        const published: EventRow[] = [{ id: written.eventId!, conversation_id: conversationId, organization_id: scope.organizationId, document_id: scope.documentId, type: EVENT.messageCreated, payload: JSON.stringify(payload), created_at: now, internal: 0 }];
-        await enqueueWebhookEvent(store, trx, { organizationId: scope.organizationId, type: EVENT.messageCreated, data: payload, subject: conversationId }, now);
-        if (conversation.document_id === null) await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now);
-        if (written.reopened) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(written.reopened, { ...stored, seq: written.row.seq }, who) } }, now, { afterWrite: true }));
         // Answered as its event shows it (the author as this request read the account), with its place.
-        return { row: { ...stored, seq: written.row.seq }, created: true, published, afterCommit: undefined };
+        const row = { ...stored, seq: written.row.seq };
+        const published = [written.event];
+        if (conversation.document_id === null) await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now);
+        if (written.reopened) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(written.reopened, row, who) } }, now, { afterWrite: true }));
+        return { row, created: true, published, afterCommit: undefined };
       };
       const write = plain ? writePlain : writeAny;
       let result: Awaited<ReturnType<typeof writeAny>>;

@@ -14,14 +14,17 @@
  *   written the other way (with files) waits for this one or this one for it, never both (a deadlock);
  * - the conversation's row is locked FOR NO KEY UPDATE and read as committed (in READ COMMITTED a locking
  *   read answers the latest version), then updated: a resolve or snooze committed meanwhile is reopened.
- * The event's payload is built by the caller before the statement, from the row as it will be inserted.
+ * The event's payload is built by the caller before the statement, from the row as it will be inserted; its
+ * webhook deliveries follow in the same transaction, as events.append's do.
  *
  * The team's alert stays a statement of its own, after this one (outbound/notifications.ts): its "unless one
  * is pending" must be read after the row lock was taken, with a snapshot this statement's start would not give.
  */
 import { sql, type Kysely } from 'kysely';
+import { enqueueWebhookEvent } from '../outbound/webhook-events.js';
 import type { ConversationRow } from './conversations.js';
-import { EVENTS_CHANNEL } from './events.js';
+import type { Store } from './database.js';
+import { EVENTS_CHANNEL, type EventRow } from './events.js';
 import type { MessageRow } from './messages.js';
 import type { Database } from './schema.js';
 
@@ -33,14 +36,16 @@ export interface PostWrite {
 export interface PostWritten {
   /** The inserted message, its author's fields included; undefined when this clientMessageId was stored already. */
   row: MessageRow | undefined;
-  eventId: number | undefined;
+  /** Its event as logged (with the row). */
+  event: EventRow | undefined;
   /** The conversation as reopened, when it was resolved or snoozed; undefined when it was open. */
   reopened: ConversationRow | undefined;
 }
 
 /** Writes `input` in `executor`'s transaction at `now` (PostgreSQL only). */
-export async function writePost(executor: Kysely<Database>, input: PostWrite, now: number): Promise<PostWritten> {
+export async function writePost(store: Store, executor: Kysely<Database>, input: PostWrite, now: number): Promise<PostWritten> {
   const { message: m, event: e } = input;
+  const payload = JSON.stringify(e.payload);
   const { rows } = await sql<{ message: MessageRow | null; event_id: number | string | null; conversation: (ConversationRow & { prior_status: string }) | null }>`
     with m as (
       insert into messages (id, conversation_id, author_type, author_id, text, client_message_id, created_at, internal)
@@ -57,7 +62,7 @@ export async function writePost(executor: Kysely<Database>, input: PostWrite, no
     ),
     e as (
       insert into events (conversation_id, organization_id, document_id, type, payload, created_at, internal)
-      select m.conversation_id, ${e.organizationId}, ${e.documentId}, ${e.type}, ${JSON.stringify(e.payload)}, ${now}::bigint, 0 from m
+      select m.conversation_id, ${e.organizationId}, ${e.documentId}, ${e.type}, ${payload}, ${now}::bigint, 0 from m
       returning id, pg_notify(${EVENTS_CHANNEL}, '') as notified
     ),
     prior as (
@@ -82,5 +87,8 @@ export async function writePost(executor: Kysely<Database>, input: PostWrite, no
     const { prior_status: _prior, ...row } = conversation;
     reopened = row;
   }
-  return { row: result.message ?? undefined, eventId: result.event_id === null ? undefined : Number(result.event_id), reopened };
+  if (!result.message || result.event_id === null) return { row: undefined, event: undefined, reopened };
+  const event: EventRow = { id: Number(result.event_id), conversation_id: m.conversationId, organization_id: e.organizationId, document_id: e.documentId, type: e.type, payload, created_at: now, internal: 0 };
+  await enqueueWebhookEvent(store, executor, { organizationId: e.organizationId, type: e.type, data: e.payload, subject: m.conversationId }, now);
+  return { row: result.message, event, reopened };
 }
