@@ -82,6 +82,15 @@ export type CountNew = () => Promise<() => void>;
 
 const NOTHING_COUNTED = (): void => undefined;
 
+/** What to run after a commit: each of `a` and `b` that is there, in that order. */
+function both(a: (() => void) | undefined, b: (() => void) | undefined): (() => void) | undefined {
+  if (!a || !b) return a ?? b;
+  return () => {
+    a();
+    b();
+  };
+}
+
 /** Thrown inside a transaction to roll it back: a concurrent request stored this clientMessageId first. */
 class StoredMeanwhile extends Error {}
 
@@ -256,7 +265,7 @@ export function createChatService(deps: ChatDeps) {
           const { row: message, created } = await messages.insertOnce(trx, { conversationId: row.id, authorType: 'user', authorId: user.id, text: first.text, clientMessageId: first.clientMessageId, markRead: true }, now);
           if (!created) throw new StoredMeanwhile();
           await conversations.touch(trx, row.id, now);
-          await deps.notifications?.messagePosted(trx, { conversationId: row.id, author: user }, now);
+          const alerted = await deps.notifications?.messagePosted(trx, { conversationId: row.id, author: user }, now);
           const conversation = presentConversation({ ...row, last_message_at: now }, message, who);
           const scope = { conversationId: row.id, organizationId: row.organization_id, documentId: null };
           const published = [
@@ -265,7 +274,7 @@ export function createChatService(deps: ChatDeps) {
           ];
           const effects = (await deps.assistant?.messagePosted(trx, { conversation: row, author: user, message, assistantOf: who }, now)) ?? NO_EFFECTS;
           published.push(...effects.events);
-          return { conversation, published, afterCommit: effects.afterCommit };
+          return { conversation, published, afterCommit: both(alerted, effects.afterCommit) };
         });
       } catch (error) {
         // Nothing stored: the count is given back.
@@ -350,13 +359,13 @@ export function createChatService(deps: ChatDeps) {
         // locks it: a resolve committed since it was read counts.
         const reopened = await conversations.touch(trx, conversationId, now, { reopen: !isAdministrator(user) });
         // A document room is followed through its document, not by email.
-        if (conversation.document_id === null) await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now);
+        const alerted = conversation.document_id === null ? await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now) : undefined;
         const titled = conversation.title === null ? await titleFrom(trx, conversationId, row, who) : undefined;
         const changed = titled ?? (reopened ? presentConversation(reopened, row, who) : undefined);
         if (changed) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: changed } }, now));
         const effects = (await deps.assistant?.messagePosted(trx, { conversation, author: user, message: row, assistantOf: who }, now)) ?? NO_EFFECTS;
         published.push(...effects.events);
-        return { row, created, published, afterCommit: effects.afterCommit };
+        return { row, created, published, afterCommit: both(alerted, effects.afterCommit) };
       };
       // On PostgreSQL posts that come while others are written share their transactions.
       const writePlain = async (trx: Kysely<Database>): Promise<Awaited<ReturnType<typeof writeAny>>> => {
@@ -377,9 +386,9 @@ export function createChatService(deps: ChatDeps) {
         // Answered as its event shows it (the author as this request read the account), with its place.
         const row = { ...stored, seq: written.row.seq };
         const published = [written.event];
-        if (conversation.document_id === null) await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now);
+        const alerted = conversation.document_id === null ? await deps.notifications?.messagePosted(trx, { conversationId, author: user }, now) : undefined;
         if (written.reopened) published.push(await events.append(trx, { ...scope, type: EVENT.conversationUpdated, payload: { conversation: presentConversation(written.reopened, row, who) } }, now, { afterWrite: true }));
-        return { row, created: true, published, afterCommit: undefined };
+        return { row, created: true, published, afterCommit: alerted };
       };
       const write = plain ? writePlain : writeAny;
       let result: Awaited<ReturnType<typeof writeAny>>;

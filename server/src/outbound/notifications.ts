@@ -73,14 +73,53 @@ export interface NotificationScheduler {
   /**
    * A message was posted (not a note), inside its transaction `trx`, which has already updated the
    * conversation's row (its activity time, or its status): that row lock, held until the transaction ends,
-   * keeps two posts of the conversation from scheduling at once.
+   * keeps two posts of the conversation from scheduling at once. Answers what to run once `trx` has
+   * committed, if anything: the caller runs it then, and never when the transaction did not commit.
    */
-  messagePosted(trx: Kysely<Database>, input: { conversationId: string; author: Pick<UserRow, 'id' | 'role'> }, now: number): Promise<void>;
+  messagePosted(trx: Kysely<Database>, input: { conversationId: string; author: Pick<UserRow, 'id' | 'role'> }, now: number): Promise<(() => void) | undefined>;
+}
+
+/**
+ * How long before a known team alert is due this instance stops trusting that it is still pending, and asks
+ * the database again: more than any two instances' clocks differ (a worker on a clock ahead may send it
+ * that much earlier).
+ */
+export const PENDING_ALERT_MARGIN_MS = 60_000;
+/** At most this many conversations' pending alerts are remembered; past it, the ones no longer trusted go. */
+const PENDING_ALERTS_KEPT = 10_000;
+
+/**
+ * The team alerts this instance knows to be pending, by conversation: when each is due. A pending alert
+ * leaves that state only when a worker claims it, at its due time (nothing cancels or resends one early), so
+ * until shortly before then a user's further messages need not ask the database whether one is pending: a
+ * member's message then costs one statement less. Learnt only from a committed transaction.
+ */
+function createPendingAlerts() {
+  const dueAt = new Map<string, number>();
+  return {
+    /** Whether an alert of the conversation is surely still pending at `now`. */
+    known(conversationId: string, now: number): boolean {
+      const due = dueAt.get(conversationId);
+      if (due === undefined) return false;
+      if (now < due - PENDING_ALERT_MARGIN_MS) return true;
+      dueAt.delete(conversationId);
+      return false;
+    },
+    learn(conversationId: string, due: number, now: number): void {
+      if (now >= due - PENDING_ALERT_MARGIN_MS) return;
+      if (dueAt.size >= PENDING_ALERTS_KEPT) {
+        for (const [id, at] of dueAt) if (now >= at - PENDING_ALERT_MARGIN_MS) dueAt.delete(id);
+        if (dueAt.size >= PENDING_ALERTS_KEPT) dueAt.clear();
+      }
+      dueAt.set(conversationId, due);
+    },
+  };
 }
 
 export function createNotificationScheduler(deps: { store: Store; config: Config }): NotificationScheduler {
   const { store, config } = deps;
   const outbox = createOutboxRepository(store);
+  const pendingAlerts = createPendingAlerts();
   return {
     async messagePosted(trx, { conversationId, author }, now) {
       if (author.role === 'owner' || author.role === 'admin') {
@@ -100,10 +139,12 @@ export function createNotificationScheduler(deps: { store: Store; config: Config
           const dueAt = Math.max(now + config.notifyAfterSeconds * 1000, last === null ? 0 : last + NOTIFY_SPACING_MS);
           await outbox.enqueue(trx, [{ kind: USER_NOTIFICATION_KIND, orderingKey: key, target: id, payload: { userId: id, conversationId }, dueAt }], now);
         }
-        return;
+        return undefined;
       }
+      if (pendingAlerts.known(conversationId, now)) return undefined;
       const key = `agents:${conversationId}`;
-      await outbox.enqueueUnlessPending(trx, { kind: AGENT_NOTIFICATION_KIND, orderingKey: key, target: conversationId, payload: { conversationId }, dueAt: now + config.agentNotifyAfterSeconds * 1000 }, now);
+      const { dueAt } = await outbox.enqueueUnlessPending(trx, { kind: AGENT_NOTIFICATION_KIND, orderingKey: key, target: conversationId, payload: { conversationId }, dueAt: now + config.agentNotifyAfterSeconds * 1000 }, now);
+      return dueAt === null ? undefined : () => pendingAlerts.learn(conversationId, dueAt, now);
     },
   };
 }

@@ -103,26 +103,37 @@ export function createOutboxRepository(store: Store) {
     enqueue,
 
     /**
-     * Adds `item` (it has an ordering key) unless a row of its key is pending or being sent; answers whether
-     * it did. One statement on PostgreSQL. The caller keeps two writers of the key from deciding at once (a
-     * lock taken by an earlier statement of its transaction and held until it ends): in READ COMMITTED this
-     * statement then sees every row the other one committed.
+     * Adds `item` (it has an ordering key) unless a row of its key is pending or being sent. Answers whether
+     * it did, and when the row of the key that is now waiting will first be sent: the new row's due time, the
+     * pending one's, or null when the one found is being sent at this moment. One statement on PostgreSQL.
+     * The caller keeps two writers of the key from deciding at once (a lock taken by an earlier statement of
+     * its transaction and held until it ends): in READ COMMITTED this statement then sees every row the other
+     * one committed.
      */
-    async enqueueUnlessPending(executor: Kysely<Database>, item: OutboxItem & { orderingKey: string }, now: number): Promise<boolean> {
+    async enqueueUnlessPending(executor: Kysely<Database>, item: OutboxItem & { orderingKey: string }, now: number): Promise<{ enqueued: boolean; dueAt: number | null }> {
       const key = item.orderingKey;
+      const dueAt = item.dueAt ?? now;
       if (dialect === 'postgres') {
-        const { rows } = await sql<{ id: string }>`
-          insert into outbox (id, kind, target, ordering_key, payload, status, attempts, next_attempt_at, locked_until, last_error, created_at, updated_at, done_at)
-          select ${item.id ?? newId('out')}::text, ${item.kind}::text, ${item.target ?? null}::text, ${key}::text, ${JSON.stringify(item.payload)}::text, 'pending', 0,
-            ${item.dueAt ?? now}::bigint, null, null, ${now}::bigint, ${now}::bigint, null
-          where not exists (select 1 from outbox where ordering_key = ${key} and status in ('pending', 'sending'))
-          returning id`.execute(executor);
-        return rows.length > 0;
+        const { rows } = await sql<{ enqueued: boolean; status: string | null; next_attempt_at: number | string | null }>`
+          with found as (
+            select status, next_attempt_at from outbox where ordering_key = ${key} and status in ('pending', 'sending') order by seq desc limit 1
+          ),
+          added as (
+            insert into outbox (id, kind, target, ordering_key, payload, status, attempts, next_attempt_at, locked_until, last_error, created_at, updated_at, done_at)
+            select ${item.id ?? newId('out')}::text, ${item.kind}::text, ${item.target ?? null}::text, ${key}::text, ${JSON.stringify(item.payload)}::text, 'pending', 0,
+              ${dueAt}::bigint, null, null, ${now}::bigint, ${now}::bigint, null
+            where not exists (select 1 from found)
+            returning 1
+          )
+          select exists (select 1 from added) as enqueued, (select status from found) as status, (select next_attempt_at from found) as next_attempt_at`.execute(executor);
+        const row = rows[0]!;
+        if (row.enqueued) return { enqueued: true, dueAt };
+        return { enqueued: false, dueAt: row.status === 'pending' && row.next_attempt_at !== null ? Number(row.next_attempt_at) : null };
       }
-      const pending = await executor.selectFrom('outbox').select('seq').where('ordering_key', '=', key).where('status', 'in', ['pending', 'sending']).limit(1).executeTakeFirst();
-      if (pending) return false;
+      const found = await executor.selectFrom('outbox').select(['status', 'next_attempt_at']).where('ordering_key', '=', key).where('status', 'in', ['pending', 'sending']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      if (found) return { enqueued: false, dueAt: found.status === 'pending' ? Number(found.next_attempt_at) : null };
       await enqueue(executor, [item], now);
-      return true;
+      return { enqueued: true, dueAt };
     },
 
     /**
