@@ -52,6 +52,13 @@ export const audienceOf = (e: BusEvent): Audience => ({
 
 /** What one event stream may receive; `close` when the stream ends. */
 export interface StreamAccess {
+  /**
+   * What can be told at once, from what is in memory: whether `audience` reaches this stream, or undefined
+   * for a document room's while the account's grants (or the document's folder) are not loaded (then only
+   * `mayReach` tells). A stream skips at once what surely does not reach it, rather than queue every event
+   * of the instance behind its deliveries.
+   */
+  reachesAtOnce(audience: Audience): boolean | undefined;
   mayReceive(e: BusEvent): Promise<boolean>;
   /** The same rule for what is not a stored event (a `typing` signal). */
   mayReach(audience: Audience): Promise<boolean>;
@@ -101,11 +108,16 @@ export function createAccessControl(deps: { conversations: ConversationRepositor
      */
     forStream(user: UserRow): StreamAccess {
       let index: Promise<GrantIndex> | null = null;
+      // The same index once it has loaded (and until it is dropped), for decisions made at once.
+      let loaded: GrantIndex | null = null;
       const folders = new Map<string, string | null>();
       // Bumped when the documents' folders change: a lookup that started before is answered, not kept.
       let folderGeneration = 0;
       const unsubscribe = changes.subscribe((topic) => {
-        if (topic === `grants:${user.id}` || topic === '*') index = null;
+        if (topic === `grants:${user.id}` || topic === '*') {
+          index = null;
+          loaded = null;
+        }
         if (topic === 'documents' || topic === '*') {
           folders.clear();
           folderGeneration++;
@@ -113,10 +125,16 @@ export function createAccessControl(deps: { conversations: ConversationRepositor
       });
       const load = (): Promise<GrantIndex> => {
         const loading = grants.list(user.id).then((rows) => indexGrants(rows, user.organization_id));
-        // A failed load is not kept: the next event asks again.
-        loading.catch(() => {
-          if (index === loading) index = null;
-        });
+        loading.then(
+          (value) => {
+            if (index === loading) loaded = value;
+          },
+          // A failed load is not kept: the next event asks again.
+          () => {
+            if (index === loading) index = null;
+          },
+        );
+        loaded = null;
         return (index = loading);
       };
       const folderOf = async (documentId: string): Promise<string | null> => {
@@ -126,17 +144,26 @@ export function createAccessControl(deps: { conversations: ConversationRepositor
         if (started === folderGeneration) folders.set(documentId, folder);
         return folder;
       };
-      const mayReach = async (audience: Audience): Promise<boolean> => {
+      const reachesAtOnce = (audience: Audience): boolean | undefined => {
         if (audience.organizationId !== user.organization_id) return false;
         // An internal note and whatever follows it (its edit, its deletion) reach administrators only.
         if (isAdministrator(user)) return true;
         if (audience.internal) return false;
         const documentId = audience.documentId;
         if (documentId === null) return audience.participantIds.includes(user.id);
+        // A room: from the grants when they are at hand (and the document's folder, when a folder grant may cover it).
+        if (loaded === null || (loaded.hasFolderGrants && !folders.has(documentId))) return undefined;
+        return loaded.roleFor(documentId, loaded.hasFolderGrants ? folders.get(documentId)! : null, now()) !== null;
+      };
+      const mayReach = async (audience: Audience): Promise<boolean> => {
+        const known = reachesAtOnce(audience);
+        if (known !== undefined) return known;
+        const documentId = audience.documentId!;
         const held = await (index ?? load());
         return held.roleFor(documentId, held.hasFolderGrants ? await folderOf(documentId) : null, now()) !== null;
       };
       return {
+        reachesAtOnce,
         mayReceive: (e) => mayReach(audienceOf(e)),
         mayReach,
         close: unsubscribe,

@@ -23,7 +23,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { BusEvent } from '../../chat/event-bus.js';
 import { accountLimitsOf } from '../../chat/account-limits.js';
-import { isAdministrator } from '../../chat/access.js';
+import { audienceOf, isAdministrator } from '../../chat/access.js';
 import type { Signal } from '../../chat/signals.js';
 import { EVENT } from '../../../../shared/src/constants.js';
 import { ParleyError } from '../../errors.js';
@@ -157,10 +157,14 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
           close();
         });
       };
-      const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
+      // Every event of the instance comes here: what surely is not this user's is skipped at once, unqueued.
+      const unsubscribe = bus.subscribe((e) => {
+        if (!live) pending.push(e);
+        else if (streamAccess.reachesAtOnce(audienceOf(e)) !== false) send(e);
+      });
       // Signals are for the moment: one that comes before the stream is live is not kept for later.
       const unsubscribeSignals = signals.subscribeSignals((signal) => {
-        if (!live || closed || signal.senderId === user.id) return;
+        if (!live || closed || signal.senderId === user.id || streamAccess.reachesAtOnce(signal.audience) === false) return;
         chain = chain.then(async () => {
           if (closed) return;
           try {
