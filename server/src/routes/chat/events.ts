@@ -142,26 +142,40 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       };
       // Deliveries run one after another (access may need a lookup), so events keep their order. A live one's
       // latency is measured from its created_at, stamped by the app's clock in its transaction.
-      const deliver = async (e: BusEvent, fromBus = false): Promise<void> => {
-        if (closed || e.event.id <= lastSent) return;
-        if (!(await mayReceive(e)) || e.event.id <= lastSent) return;
+      const emit = (e: BusEvent, fromBus: boolean): void => {
         lastSent = e.event.id;
         write(frame(e.event));
         if (fromBus && !closed) app.metrics.eventDelivered((app.now() - e.event.created_at) / 1000);
       };
+      const deliver = async (e: BusEvent, fromBus = false): Promise<void> => {
+        if (closed || e.event.id <= lastSent) return;
+        if (!(await mayReceive(e)) || e.event.id <= lastSent) return;
+        emit(e, fromBus);
+      };
       let chain = Promise.resolve();
-      const send = (e: BusEvent) => {
+      // Deliveries waiting on the chain: while there are none, an event decided at once is written at once.
+      let queued = 0;
+      /** Hands a live event on, after those before it: `reach` is what `reachesAtOnce` said of it. */
+      const send = (e: BusEvent, reach = streamAccess.reachesAtOnce(audienceOf(e))) => {
+        if (reach === false) return;
+        if (reach === true && queued === 0) {
+          if (!closed && e.event.id > lastSent) emit(e, true);
+          return;
+        }
+        queued++;
         // deliver() handles its own failures; anything else ends the stream rather than skip an event.
-        chain = chain.then(() => deliver(e, true)).catch((error: unknown) => {
-          request.log.error({ err: error }, 'event stream failed');
-          close();
-        });
+        chain = chain
+          .then(() => deliver(e, true))
+          .catch((error: unknown) => {
+            request.log.error({ err: error }, 'event stream failed');
+            close();
+          })
+          .then(() => {
+            queued--;
+          });
       };
       // Every event of the instance comes here: what surely is not this user's is skipped at once, unqueued.
-      const unsubscribe = bus.subscribe((e) => {
-        if (!live) pending.push(e);
-        else if (streamAccess.reachesAtOnce(audienceOf(e)) !== false) send(e);
-      });
+      const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
       // Signals are for the moment: one that comes before the stream is live is not kept for later.
       const unsubscribeSignals = signals.subscribeSignals((signal) => {
         if (!live || closed || signal.senderId === user.id || streamAccess.reachesAtOnce(signal.audience) === false) return;
