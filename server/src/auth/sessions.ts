@@ -11,6 +11,7 @@
 import type { RevokedSessionRepository } from '../store/sessions.js';
 import type { InstanceSecretRepository } from '../store/instance-secrets.js';
 import type { UserRepository, UserRow } from '../store/users.js';
+import type { ConversationWithParticipation, SeenConversation } from '../store/conversations.js';
 import { pooledRandomBytes } from '../ids.js';
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { openSessionToken, sealSessionToken } from './session-tokens.js';
@@ -21,6 +22,11 @@ export interface ValidSession {
   id: string;
   expiresAt: number;
   user: UserRow;
+  /**
+   * The conversation asked for with the session (`findValid`'s `conversationId`), read in the same round
+   * trip where the database allows (null: there is none); absent when it was not read.
+   */
+  conversation?: SeenConversation;
 }
 
 export function createSessions(deps: { secrets: InstanceSecretRepository; revoked: RevokedSessionRepository; users: UserRepository; now: () => number }) {
@@ -57,18 +63,19 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
   }
 
   /** Whether the session was logged out, and its account as it is now (undefined: gone), read each time. */
-  async function stateOf(claims: { id: string; userId: string }): Promise<{ revoked: boolean; user: UserRow | undefined }> {
-    // On PostgreSQL one statement reads both; on SQLite each comes from its cache.
-    if (deps.revoked.withAccount) return deps.revoked.withAccount(claims.id, claims.userId);
+  async function stateOf(claims: { id: string; userId: string }, conversationId?: string): Promise<{ revoked: boolean; user: UserRow | undefined; conversation?: ConversationWithParticipation | null }> {
+    // On PostgreSQL one statement reads both (and the conversation asked for); on SQLite each comes from its cache.
+    if (deps.revoked.withAccount) return deps.revoked.withAccount(claims.id, claims.userId, conversationId);
     if (await deps.revoked.isRevoked(claims.id)) return { revoked: true, user: undefined };
     return { revoked: false, user: await deps.users.findById(claims.userId) };
   }
 
-  async function validate(claims: ReturnType<typeof openSessionToken>): Promise<ValidSession | undefined> {
+  async function validate(claims: ReturnType<typeof openSessionToken>, conversationId?: string): Promise<ValidSession | undefined> {
     if (!claims) return undefined;
-    const { revoked, user } = await stateOf(claims);
+    const { revoked, user, conversation } = await stateOf(claims, conversationId);
     if (revoked || !user || user.session_epoch !== claims.epoch) return undefined;
-    return { id: claims.id, expiresAt: claims.expiresAt, user };
+    const session = { id: claims.id, expiresAt: claims.expiresAt, user };
+    return conversationId === undefined || conversation === undefined ? session : { ...session, conversation: { id: conversationId, found: conversation } };
   }
 
   return {
@@ -80,9 +87,12 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
       return { token, id: id.toString('base64url'), expiresAt };
     },
 
-    /** The session of this token if it is still on, with its account (active or not), or undefined. */
-    async findValid(token: string, now: number): Promise<ValidSession | undefined> {
-      return validate(openSessionToken(await sessionKey(), token, now));
+    /**
+     * The session of this token if it is still on, with its account (active or not), or undefined. With
+     * `conversationId`, the conversation too where one round trip can read both (see ValidSession).
+     */
+    async findValid(token: string, now: number, conversationId?: string): Promise<ValidSession | undefined> {
+      return validate(openSessionToken(await sessionKey(), token, now), conversationId);
     },
 
     /**

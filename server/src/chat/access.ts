@@ -11,7 +11,7 @@
  */
 import { ParleyError } from '../errors.js';
 import { DEFAULT_ORGANIZATION_ID } from '../store/migrations.js';
-import type { ConversationRepository, ConversationRow } from '../store/conversations.js';
+import type { ConversationRepository, ConversationRow, SeenConversation } from '../store/conversations.js';
 import type { GrantRepository } from '../store/grants.js';
 import type { Changes } from '../store/changes.js';
 import { indexGrants, type GrantIndex } from './grant-index.js';
@@ -80,10 +80,20 @@ export function createAccessControl(deps: { conversations: ConversationRepositor
   return {
     documentRole,
 
-    /** The conversation, if `user` may `access` it; throws `conversation_not_found` or `read_only` otherwise. */
-    async requireConversation(user: UserRow, conversationId: string, access: Access): Promise<ConversationRow> {
+    /**
+     * The conversation, if `user` may `access` it; throws `conversation_not_found` or `read_only` otherwise.
+     * `seen`: the conversation as the request's session check read it (auth/session-auth.ts), used instead
+     * of reading it again when it is this one.
+     */
+    async requireConversation(user: UserRow, conversationId: string, access: Access, seen?: SeenConversation): Promise<ConversationRow> {
+      const known = seen?.id === conversationId ? seen.found : undefined;
       // A member's participation is read with the row: one round trip, as for an administrator.
-      const found = isAdministrator(user) ? await conversations.findById(conversationId).then((row) => row && { row, participant: true }) : await conversations.findWithParticipation(conversationId, user.id);
+      const found =
+        known !== undefined
+          ? known && (isAdministrator(user) ? { row: known.row, participant: true } : known)
+          : isAdministrator(user)
+            ? await conversations.findById(conversationId).then((row) => row && { row, participant: true })
+            : await conversations.findWithParticipation(conversationId, user.id);
       if (!found || found.row.organization_id !== user.organization_id) throw new ParleyError('conversation_not_found');
       const { row } = found;
       if (row.document_id !== null) {

@@ -9,7 +9,7 @@ import { EVENT, MAX_ATTACHMENTS_PER_MESSAGE, MESSAGE_MAX_CHARS, TYPING_TTL_MS } 
 import { titleFromMessage } from '../../../shared/src/fields.js';
 import { ParleyError } from '../errors.js';
 import type { Store } from '../store/database.js';
-import type { ConversationRepository, ConversationCursor, ConversationRow } from '../store/conversations.js';
+import type { ConversationRepository, ConversationCursor, ConversationRow, SeenConversation } from '../store/conversations.js';
 import { decodeCursor, encodeCursor } from '../store/conversations.js';
 import type { EventRepository, EventRow } from '../store/events.js';
 import type { Database } from '../store/schema.js';
@@ -322,7 +322,7 @@ export function createChatService(deps: ChatDeps) {
       text: string,
       clientMessageId: string,
       count?: CountNew,
-      options: { internal?: boolean; attachmentIds?: readonly string[] } = {},
+      options: { internal?: boolean; attachmentIds?: readonly string[]; seen?: SeenConversation } = {},
     ): Promise<{ message: Message; created: boolean }> {
       const attachmentIds = options.attachmentIds ?? [];
       if (attachmentIds.length > MAX_ATTACHMENTS_PER_MESSAGE) throw new ParleyError('too_many_attachments');
@@ -331,7 +331,7 @@ export function createChatService(deps: ChatDeps) {
       if (attachmentIds.length === 0 || text.trim() !== '') checkMessageText(text);
       const internal = options.internal === true;
       if (internal && !isAdministrator(user)) throw new TypeError('only an administrator writes internal notes');
-      const conversation = await access.requireConversation(user, conversationId, 'write');
+      const conversation = await access.requireConversation(user, conversationId, 'write', options.seen);
       const now = deps.now();
       const who = await assistantOf();
       let release = NOTHING_COUNTED;

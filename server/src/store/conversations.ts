@@ -5,6 +5,13 @@ import type { ConversationStatus, ConversationsTable, Database } from './schema.
 import { newId } from '../ids.js';
 
 export type ConversationRow = Selectable<ConversationsTable>;
+/** A conversation as one account finds it: the row, and whether the account takes part in it. */
+export type ConversationWithParticipation = { row: ConversationRow; participant: boolean };
+/** A conversation read ahead for a request (with its session): its id, and what the account found (null: none). */
+export interface SeenConversation {
+  id: string;
+  found: ConversationWithParticipation | null;
+}
 
 /** What the inbox narrows to: a status, and an assignee (null: unassigned). Absent: any. */
 export interface InboxFilter {
@@ -67,7 +74,7 @@ export function createConversationRepository({ db, dialect }: Store) {
     findById: (id: string) => db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst(),
 
     /** The conversation and whether `userId` takes part in it, in one query; undefined when it does not exist. */
-    async findWithParticipation(id: string, userId: string): Promise<{ row: ConversationRow; participant: boolean } | undefined> {
+    async findWithParticipation(id: string, userId: string): Promise<ConversationWithParticipation | undefined> {
       const found = await db
         .selectFrom('conversations')
         .selectAll('conversations')

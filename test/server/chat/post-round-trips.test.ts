@@ -43,7 +43,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a member’s post on PostgreSQL
   const post = (conversationId: string, clientMessageId: string) =>
     t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/messages`, headers: alice, payload: { text: `hello ${clientMessageId}`, clientMessageId } });
 
-  it('takes five statements once its conversation’s team alert is known pending: the session, the conversation, and a transaction of one', async () => {
+  it('takes four statements once its conversation’s team alert is known pending: the session with the conversation, and a transaction of one', async () => {
     const conversation = (await t.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: alice, payload: { message: { text: 'Help', clientMessageId: 'q0' } } })).json().conversation;
     expect((await post(conversation.id, 'q1')).statusCode).toBe(201);
     const statements: string[] = [];
@@ -53,8 +53,8 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a member’s post on PostgreSQL
     expect(res.statusCode).toBe(201);
     // Each statement by how it begins.
     const expected = [
-      'select exists (select 1 from revoked_sessions', // the session and its account
-      'select "conversations".*, exists (', // the conversation and the member's part in it
+      // The session, its account, the conversation and the member's part in it (auth/session-auth.ts).
+      'select exists (select 1 from revoked_sessions where id = $1) as session_revoked, users.* , (select row_to_json(c) from conversations c',
       'begin',
       // The message, its author's read marker, its event (and NOTIFY), the activity time and reopening under
       // the conversation's row lock: one statement (store/post-statement.ts).

@@ -96,11 +96,13 @@ export async function chatRoutes(parent: FastifyInstance) {
 
   app.post(
     '/conversations/:id/messages',
-    { schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
+    // The conversation is read with the session, in one round trip (auth/session-auth.ts).
+    { config: { readsConversation: true }, schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
     async (request, reply) => {
       const user = request.session!.user;
       const { message, created } = await chat.postMessage(user, request.params.id, request.body.text, request.body.clientMessageId, async () => enforce(await limits.message(user.id)), {
         ...(request.body.attachmentIds ? { attachmentIds: request.body.attachmentIds } : {}),
+        ...(request.session!.conversation ? { seen: request.session!.conversation } : {}),
       });
       return reply.code(created ? 201 : 200).send({ message });
     },
