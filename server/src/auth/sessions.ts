@@ -8,10 +8,10 @@
  * still exists, and that its sessions were not all ended since this one began (users.session_epoch).
  * Deactivation is left to the callers, who refuse an inactive account's session.
  */
-import type { RevokedSessionRepository } from '../store/sessions.js';
+import type { AccountState, RevokedSessionRepository } from '../store/sessions.js';
 import type { InstanceSecretRepository } from '../store/instance-secrets.js';
 import type { UserRepository, UserRow } from '../store/users.js';
-import type { ConversationWithParticipation, SeenConversation } from '../store/conversations.js';
+import type { SeenConversation } from '../store/conversations.js';
 import { pooledRandomBytes } from '../ids.js';
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { openSessionToken, sealSessionToken } from './session-tokens.js';
@@ -63,19 +63,19 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
   }
 
   /** Whether the session was logged out, and its account as it is now (undefined: gone), read each time. */
-  async function stateOf(claims: { id: string; userId: string }, conversationId?: string): Promise<{ revoked: boolean; user: UserRow | undefined; conversation?: ConversationWithParticipation | null }> {
+  async function stateOf(claims: { id: string; userId: string }, also?: { conversationId: string; now: number }): Promise<AccountState> {
     // On PostgreSQL one statement reads both (and the conversation asked for); on SQLite each comes from its cache.
-    if (deps.revoked.withAccount) return deps.revoked.withAccount(claims.id, claims.userId, conversationId);
+    if (deps.revoked.withAccount) return deps.revoked.withAccount(claims.id, claims.userId, also);
     if (await deps.revoked.isRevoked(claims.id)) return { revoked: true, user: undefined };
     return { revoked: false, user: await deps.users.findById(claims.userId) };
   }
 
-  async function validate(claims: ReturnType<typeof openSessionToken>, conversationId?: string): Promise<ValidSession | undefined> {
+  async function validate(claims: ReturnType<typeof openSessionToken>, also?: { conversationId: string; now: number }): Promise<ValidSession | undefined> {
     if (!claims) return undefined;
-    const { revoked, user, conversation } = await stateOf(claims, conversationId);
+    const { revoked, user, conversation } = await stateOf(claims, also);
     if (revoked || !user || user.session_epoch !== claims.epoch) return undefined;
     const session = { id: claims.id, expiresAt: claims.expiresAt, user };
-    return conversationId === undefined || conversation === undefined ? session : { ...session, conversation: { id: conversationId, found: conversation } };
+    return also === undefined || conversation === undefined ? session : { ...session, conversation: { id: also.conversationId, found: conversation } };
   }
 
   return {
@@ -92,7 +92,7 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
      * `conversationId`, the conversation too where one round trip can read both (see ValidSession).
      */
     async findValid(token: string, now: number, conversationId?: string): Promise<ValidSession | undefined> {
-      return validate(openSessionToken(await sessionKey(), token, now), conversationId);
+      return validate(openSessionToken(await sessionKey(), token, now), conversationId === undefined ? undefined : { conversationId, now });
     },
 
     /**

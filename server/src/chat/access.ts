@@ -97,7 +97,8 @@ export function createAccessControl(deps: { conversations: ConversationRepositor
       if (!found || found.row.organization_id !== user.organization_id) throw new ParleyError('conversation_not_found');
       const { row } = found;
       if (row.document_id !== null) {
-        const role = await documentRole(user, row.document_id, now());
+        const seenRole = known?.documentRole;
+        const role = seenRole !== undefined && !isAdministrator(user) ? seenRole : await documentRole(user, row.document_id, now());
         if (role === null) throw new ParleyError('conversation_not_found');
         if (access === 'write' && role !== 'editor') throw new ParleyError('read_only');
         return row;

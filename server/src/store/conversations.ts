@@ -1,16 +1,19 @@
 /** Conversations and their participants. */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Store } from './database.js';
-import type { ConversationStatus, ConversationsTable, Database } from './schema.js';
+import type { AccessRole, ConversationStatus, ConversationsTable, Database } from './schema.js';
 import { newId } from '../ids.js';
 
 export type ConversationRow = Selectable<ConversationsTable>;
 /** A conversation as one account finds it: the row, and whether the account takes part in it. */
 export type ConversationWithParticipation = { row: ConversationRow; participant: boolean };
-/** A conversation read ahead for a request (with its session): its id, and what the account found (null: none). */
+/**
+ * A conversation read ahead for a request (with its session): its id, and what the account found there
+ * (null: none), with, for a document room, the account's role on its document (null: none) when it was read.
+ */
 export interface SeenConversation {
   id: string;
-  found: ConversationWithParticipation | null;
+  found: (ConversationWithParticipation & { documentRole?: AccessRole | null }) | null;
 }
 
 /** What the inbox narrows to: a status, and an assignee (null: unassigned). Absent: any. */

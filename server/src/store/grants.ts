@@ -3,6 +3,7 @@
  * belongs to. `roleFor` answers the strongest unexpired grant that covers a document, since a grant on a
  * parent covers its children (organization › folder › document).
  */
+import { sql, type RawBuilder } from 'kysely';
 import type { Store } from './database.js';
 import { transact } from './transaction.js';
 import { changesOf } from './changes.js';
@@ -10,6 +11,31 @@ import type { AccessRole, GrantsTable } from './schema.js';
 import type { ResourceGrant } from '../permissions/resources.js';
 
 export type GrantRow = GrantsTable;
+
+/**
+ * The grants of `userId` that cover a document at `now`: on its organization, on the document, or on its
+ * folder (as the grants recorded it, read in a subquery). One fixed statement: `organizationId` and
+ * `documentId` may be expressions of an enclosing query (store/sessions.ts reads a conversation's with the
+ * session).
+ */
+export function coveringGrants(userId: string, organizationId: RawBuilder<unknown>, documentId: RawBuilder<unknown>, now: number): RawBuilder<Pick<GrantRow, 'access_role' | 'expires_at'>> {
+  return sql<Pick<GrantRow, 'access_role' | 'expires_at'>>`
+    select access_role, expires_at from grants
+    where user_id = ${userId} and organization_id = ${organizationId}
+      and ((resource_type = 'organization' and resource_id = ${organizationId})
+        or (resource_type = 'document' and resource_id = ${documentId})
+        or (resource_type = 'folder' and resource_id = (select folder_id from documents where organization_id = ${organizationId} and id = ${documentId})))
+      and (expires_at is null or expires_at > ${now})`;
+}
+
+/** The strongest of covering grants, and how long it lasts (the longest-lived of the strongest); null for none. */
+export function strongestGrant(rows: readonly Pick<GrantRow, 'access_role' | 'expires_at'>[]): { role: AccessRole; until: number | null } | null {
+  if (rows.length === 0) return null;
+  const editors = rows.filter((r) => r.access_role === 'editor');
+  const best = editors.length > 0 ? editors : rows;
+  const until = best.some((r) => r.expires_at === null) ? null : Math.max(...best.map((r) => Number(r.expires_at)));
+  return { role: editors.length > 0 ? 'editor' : 'viewer', until };
+}
 
 export function createGrantRepository(store: Store) {
   const { db } = store;
@@ -65,28 +91,8 @@ export function createGrantRepository(store: Store) {
 
     /** The strongest grant covering a document at `now`, with when it ends; null when none does. */
     async roleFor(userId: string, organizationId: string, documentId: string, now: number): Promise<{ role: AccessRole; until: number | null } | null> {
-      // One statement: the document's folder (as grants recorded it) read in a subquery, not a round trip before.
-      const folder = db.selectFrom('documents').select('folder_id').where('organization_id', '=', organizationId).where('id', '=', documentId);
-      const rows = await db
-        .selectFrom('grants')
-        .select(['access_role', 'expires_at'])
-        .where('user_id', '=', userId)
-        .where('organization_id', '=', organizationId)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('resource_type', '=', 'organization'), eb('resource_id', '=', organizationId)]),
-            eb.and([eb('resource_type', '=', 'document'), eb('resource_id', '=', documentId)]),
-            eb.and([eb('resource_type', '=', 'folder'), eb('resource_id', '=', folder)]),
-          ]),
-        )
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .execute();
-      if (rows.length === 0) return null;
-      const editors = rows.filter((r) => r.access_role === 'editor');
-      const best = editors.length > 0 ? editors : rows;
-      // The grant lasts as long as the longest-lived of the strongest ones.
-      const until = best.some((r) => r.expires_at === null) ? null : Math.max(...best.map((r) => r.expires_at as number));
-      return { role: editors.length > 0 ? 'editor' : 'viewer', until };
+      const { rows } = await coveringGrants(userId, sql`${organizationId}`, sql`${documentId}`, now).execute(db);
+      return strongestGrant(rows);
     },
   };
 }

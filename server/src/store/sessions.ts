@@ -7,10 +7,22 @@ import { sql } from 'kysely';
 import type { Store } from './database.js';
 import { readCacheOf } from './read-cache.js';
 import type { ConversationRow, ConversationWithParticipation } from './conversations.js';
+import { coveringGrants, strongestGrant, type GrantRow } from './grants.js';
+import type { AccessRole } from './schema.js';
 import type { UserRow } from './users.js';
 
 const REVOKED = Object.freeze({ revoked: true });
 const NOT_REVOKED = Object.freeze({ revoked: false });
+
+/**
+ * A session's state as one statement reads it: revoked or not, the account, and, when asked for, a
+ * conversation (null: none) with, for a document room, the account's role on its document (null: none).
+ */
+export interface AccountState {
+  revoked: boolean;
+  user: UserRow | undefined;
+  conversation?: (ConversationWithParticipation & { documentRole?: AccessRole | null }) | null;
+}
 
 export function createRevokedSessionRepository(store: Store) {
   const { db } = store;
@@ -28,26 +40,32 @@ export function createRevokedSessionRepository(store: Store) {
      * What a use of the session needs, in one round trip on PostgreSQL (where nothing is cached): whether
      * `id` was revoked, and the account `userId` as it is now (undefined: none). The same two reads as
      * `isRevoked` and the users repository's `findById`, in one statement; undefined on SQLite, where both
-     * are answered from memory (read-cache.ts). With `conversationId` (a request about that conversation),
-     * the same statement also reads it with the account's participation, as the conversations repository's
-     * `findWithParticipation` does (null: no such conversation), saving the request that round trip.
+     * are answered from memory (read-cache.ts). With `with.conversationId` (a request about that
+     * conversation), the same statement also reads it with the account's participation, as the
+     * conversations repository's `findWithParticipation` does (null: no such conversation), and, for a
+     * document room, the account's grants covering its document at `with.now` (as grants.roleFor reads
+     * them), saving the request those round trips.
      */
     withAccount:
       store.dialect === 'postgres'
-        ? async (id: string, userId: string, conversationId?: string): Promise<{ revoked: boolean; user: UserRow | undefined; conversation?: ConversationWithParticipation | null }> => {
+        ? async (id: string, userId: string, also?: { conversationId: string; now: number }): Promise<AccountState> => {
             const conversation =
-              conversationId === undefined
+              also === undefined
                 ? sql``
-                : sql`, (select row_to_json(c) from conversations c where c.id = ${conversationId}) as conversation,
-                    exists (select 1 from participants p where p.conversation_id = ${conversationId} and p.user_id = ${userId}) as participant`;
-            const { rows } = await sql<UserRow & { session_revoked: boolean; conversation?: ConversationRow | null; participant?: boolean }>`
+                : sql`, (select row_to_json(c) from conversations c where c.id = ${also.conversationId}) as conversation,
+                    exists (select 1 from participants p where p.conversation_id = ${also.conversationId} and p.user_id = ${userId}) as participant,
+                    (select case when c.document_id is null then null else (select coalesce(json_agg(g), '[]'::json) from (${coveringGrants(userId, sql`users.organization_id`, sql`c.document_id`, also.now)}) g) end
+                     from conversations c where c.id = ${also.conversationId}) as document_grants`;
+            const { rows } = await sql<UserRow & { session_revoked: boolean; conversation?: ConversationRow | null; participant?: boolean; document_grants?: Pick<GrantRow, 'access_role' | 'expires_at'>[] | null }>`
               select exists (select 1 from revoked_sessions where id = ${id}) as session_revoked, users.* ${conversation}
               from (select 1) as one left join users on users.id = ${userId}`.execute(db);
-            const { session_revoked: revoked, conversation: row, participant, ...user } = rows[0]!;
+            const { session_revoked: revoked, conversation: row, participant, document_grants: grants, ...user } = rows[0]!;
             // Frozen, as the users repository answers its rows.
             const account = user.id === null ? undefined : Object.freeze(user as UserRow);
-            if (conversationId === undefined) return { revoked, user: account };
-            return { revoked, user: account, conversation: row ? { row, participant: participant === true } : null };
+            if (also === undefined) return { revoked, user: account };
+            if (!row) return { revoked, user: account, conversation: null };
+            const found: ConversationWithParticipation = { row, participant: participant === true };
+            return { revoked, user: account, conversation: row.document_id === null || !grants ? found : { ...found, documentRole: strongestGrant(grants)?.role ?? null } };
           }
         : undefined,
 
