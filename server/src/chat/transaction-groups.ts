@@ -26,8 +26,12 @@ import type { Database } from '../store/schema.js';
 
 /** Most posts in one group: a group holds its conversations' rows until its commit. */
 const MAX_GROUP = 16;
-/** Groups open at once: part of the connection pool, the rest left to reads and other writes. */
-const CONCURRENCY = 4;
+/**
+ * Groups open at once: part of the connection pool, the rest left to reads and other writes. Two rather than
+ * four: in the cluster bench (bench/NOTES.md) as many messages a second or more, with delivery p99 about a
+ * third lower, since fewer transactions wait on each other's conversation rows and larger groups share a commit.
+ */
+export const GROUP_CONCURRENCY = 2;
 
 interface Pending {
   key: string;
@@ -44,7 +48,7 @@ export interface TransactionGroups {
 
 export function createTransactionGroups(store: Pick<Store, 'db'>, options: { maxGroup?: number; concurrency?: number } = {}): TransactionGroups {
   const maxGroup = options.maxGroup ?? MAX_GROUP;
-  const concurrency = options.concurrency ?? CONCURRENCY;
+  const concurrency = options.concurrency ?? GROUP_CONCURRENCY;
   const queue: Pending[] = [];
   let open = 0;
 

@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTransactionGroups } from '../../../server/src/chat/transaction-groups.js';
+import { createTransactionGroups, GROUP_CONCURRENCY } from '../../../server/src/chat/transaction-groups.js';
 import { ParleyError } from '../../../server/src/errors.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
@@ -49,7 +49,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
     const members = await Promise.all(Array.from({ length: 12 }, (_, i) => member(`m${i}`)));
     const greedy = members[0]!;
     // The messages table held (a table lock takes no transaction id, so no stream anywhere on the server waits
-    // for it), so that the first posts keep their four transactions open at their insert and the others queue,
+    // for it), so that the first posts keep their GROUP_CONCURRENCY transactions open at their insert and the others queue,
     // to be written together once those end.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -67,10 +67,10 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
     conversationReads = 0;
     // The greedy member's third message is over the limit of 2; everyone else sends one.
     const sent = [post(greedy, 'g1'), post(greedy, 'g2'), ...members.slice(1).map((m, i) => post(m, `m${i + 1}`)), post(greedy, 'g3')];
-    // Four transactions begun (waiting for the table) and every post past its conversation's read.
+    // GROUP_CONCURRENCY transactions begun (waiting for the table) and every post past its conversation's read.
     for (;;) {
       const blocked = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where ${holderPid}::int = any(pg_blocking_pids(pid))`.execute(t.db.store.db);
-      if (begins === 4 && blocked.rows[0]!.n > 0 && conversationReads === sent.length) break;
+      if (begins === GROUP_CONCURRENCY && blocked.rows[0]!.n > 0 && conversationReads === sent.length) break;
     }
     // The posts that read their conversation reach the queue within a few turns (the assistant list is cached).
     for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -79,8 +79,8 @@ describe.skipIf(!DIALECTS.includes('postgres'))('posts sharing transactions on P
     const answers = await Promise.all(sent);
     expect(answers.map((a) => a.statusCode).sort()).toEqual([...Array(13).fill(201), 429]);
     expect(answers.find((a) => a.statusCode === 429)!.json()).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
-    // Four alone, then the nine others queued in one transaction (the limit refuses before any transaction).
-    expect(begins).toBe(4 + 1);
+    // GROUP_CONCURRENCY alone, then the others queued in one transaction (the limit refuses before any transaction).
+    expect(begins).toBe(GROUP_CONCURRENCY + 1);
 
     // Stored once each, and each message's event once.
     const stored = await t.db.store.db.selectFrom('messages').select(['id', 'client_message_id']).orderBy('seq').execute();
