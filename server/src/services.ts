@@ -58,6 +58,7 @@ import { createAssistantRunner } from './assistant/runner.js';
 import { gateNudges } from './outbound/nudge-gate.js';
 import { createAssistantSender, DEFAULT_TIMEOUTS, type AssistantTimeouts } from './assistant/sender.js';
 import { createAssistantWrites } from './assistant/writes.js';
+import { createAssistantRepository } from './store/assistants.js';
 import { createAssistantUseCases } from './use-cases/assistants.js';
 import { createAudited } from './use-cases/audited.js';
 import type { Resolve } from './outbound/http.js';
@@ -165,9 +166,15 @@ export function createServices(options: ServiceOptions) {
       // (outbound/nudge-gate.ts): under load, most would claim nothing.
       const outboundGate = gateNudges(() => outboundWorker.nudge());
       const assistantGate = gateNudges(() => assistantRunner.nudge());
+      // Without an assistant (their list is kept in memory), no message comes with a reply: no claim for it.
+      const assistantList = createAssistantRepository(store);
       const unsubscribe = bus.subscribe(({ event }) => {
         outboundGate.nudge();
-        if (event.type === EVENT.messageCreated) assistantGate.nudge();
+        if (event.type !== EVENT.messageCreated) return;
+        assistantList.list().then(
+          (list) => list.length > 0 && assistantGate.nudge(),
+          () => assistantGate.nudge(),
+        );
       });
       return async () => {
         unsubscribe();
