@@ -13,6 +13,17 @@ export interface GrantIndex {
   roleFor(documentId: string, folderId: string | null, at: number): AccessRole | null;
 }
 
+/** The stronger of `found` and the strongest grant of `list` unexpired at `at` (`editor` beats `viewer`). */
+function strongest(list: readonly GrantRow[] | undefined, at: number, found: AccessRole | null): AccessRole | null {
+  if (list === undefined || found === 'editor') return found;
+  for (const g of list) {
+    if (g.expires_at !== null && g.expires_at <= at) continue;
+    if (g.access_role === 'editor') return 'editor';
+    found = 'viewer';
+  }
+  return found;
+}
+
 export function indexGrants(rows: readonly GrantRow[], organizationId: string): GrantIndex {
   const byKey = new Map<string, GrantRow[]>();
   let hasFolderGrants = false;
@@ -24,16 +35,13 @@ export function indexGrants(rows: readonly GrantRow[], organizationId: string): 
     if (list) list.push(row);
     else byKey.set(key, [row]);
   }
+  const organizationGrants = byKey.get(`organization\u0000${organizationId}`);
   return {
     hasFolderGrants,
+    // Asked by every stream of an instance at every room event: no arrays made per call.
     roleFor(documentId, folderId, at) {
-      const covering = [
-        ...(byKey.get(`organization\u0000${organizationId}`) ?? []),
-        ...(byKey.get(`document\u0000${documentId}`) ?? []),
-        ...(folderId === null ? [] : (byKey.get(`folder\u0000${folderId}`) ?? [])),
-      ].filter((g) => g.expires_at === null || g.expires_at > at);
-      if (covering.length === 0) return null;
-      return covering.some((g) => g.access_role === 'editor') ? 'editor' : 'viewer';
+      const role = strongest(byKey.get(`document\u0000${documentId}`), at, strongest(organizationGrants, at, null));
+      return folderId === null ? role : strongest(byKey.get(`folder\u0000${folderId}`), at, role);
     },
   };
 }
