@@ -29,22 +29,9 @@ declare module 'fastify' {
     session: RequestSession | null;
   }
   interface FastifyContextConfig {
-    /**
-     * The route is about the conversation of its `:id`: the session's check reads it in the same round trip
-     * where it can (PostgreSQL), and hands it on as `request.session.conversation`.
-     */
+    /** Set by `conversationRoute` (createSessionAuth): the session is checked by the route's preHandler. */
     readsConversation?: boolean;
   }
-}
-
-/** The shape of a conversation id (routes' IdParams); anything else is not read ahead, and the route refuses it. */
-const CONVERSATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** The route's conversation id, when it reads its conversation with the session and the id has its shape. */
-function conversationIdOf(request: FastifyRequest): string | undefined {
-  if (request.routeOptions.config.readsConversation !== true) return undefined;
-  const id = (request.params as { id?: unknown } | undefined)?.id;
-  return typeof id === 'string' && CONVERSATION_ID.test(id) ? id : undefined;
 }
 
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -65,16 +52,49 @@ export function createSessionAuth(options: { sessions: Sessions; now: () => numb
   const { sessions, now, ownOrigin } = options;
   if (typeof sessions?.findValid !== 'function') throw new TypeError('createSessionAuth needs a session repository');
 
-  return async function requireSession(request: FastifyRequest): Promise<void> {
+  /** The token the request carries; refused when there is none, or when a cookie comes cross-site on an unsafe method. */
+  function carriedBy(request: FastifyRequest): { token: string; via: 'bearer' | 'cookie' } {
     const carried = readSessionToken(request);
     if (!carried) throw new ParleyError('session_missing');
     if (carried.via === 'cookie' && !SAFE_METHODS.has(request.method) && !isSameOriginRequest(request, ownOrigin())) {
       throw new ParleyError('csrf_rejected');
     }
-    const found = await sessions.findValid(carried.token, now(), conversationIdOf(request));
+    return carried;
+  }
+
+  /** The whole check, against the database; with `conversationId`, that conversation is read in the same round trip. */
+  async function check(request: FastifyRequest, conversationId?: string): Promise<void> {
+    const carried = carriedBy(request);
+    const found = await sessions.findValid(carried.token, now(), conversationId);
     // A deactivated account's sessions end at once (docs/external-auth.md, Sessions), and say why.
     if (!found) throw new ParleyError((await sessions.endedByDeactivation(carried.token, now())) ? 'user_deactivated' : 'session_invalid');
     if (!found.user.active) throw new ParleyError('user_deactivated');
     request.session = { id: found.id, token: carried.token, user: found.user, expiresAt: found.expiresAt, via: carried.via, ...(found.conversation ? { conversation: found.conversation } : {}) };
+  }
+
+  /**
+   * The session check of a request. On a route of `conversationRoute`, only what needs no database here
+   * (a token, genuine and unexpired, and the cookie's origin), before the body is read; the rest waits for
+   * the route's preHandler, after the body, which also reads the conversation.
+   */
+  async function requireSession(request: FastifyRequest): Promise<void> {
+    if (request.routeOptions.config.readsConversation !== true) return check(request);
+    if (!(await sessions.isGenuine(carriedBy(request).token, now()))) throw new ParleyError('session_invalid');
+  }
+
+  /**
+   * Options of a route about the conversation of its `:id` (posting a message): the session is checked
+   * once the body has come, and the same statement reads the conversation where the database allows it
+   * (PostgreSQL), handed on as `request.session.conversation`; what the account may do there is decided
+   * from it as of that moment, as a separate read then would.
+   */
+  const conversationRoute = {
+    config: { readsConversation: true },
+    preHandler: async (request: FastifyRequest): Promise<void> => {
+      const id = (request.params as { id?: unknown } | undefined)?.id;
+      await check(request, typeof id === 'string' ? id : undefined);
+    },
   };
+
+  return Object.assign(requireSession, { conversationRoute });
 }

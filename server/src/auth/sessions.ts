@@ -95,6 +95,11 @@ export function createSessions(deps: { secrets: InstanceSecretRepository; revoke
       return validate(openSessionToken(await sessionKey(), token, now), conversationId === undefined ? undefined : { conversationId, now });
     },
 
+    /** Whether the token is one this instance sealed and unexpired (nothing asked of the database). */
+    async isGenuine(token: string, now: number): Promise<boolean> {
+      return openSessionToken(await sessionKey(), token, now) !== undefined;
+    },
+
     /**
      * The file token of a session (docs/attachments.md, Downloading): it lets an `<img>` of the widget, which
      * cannot send the bearer header, read the files the session's account may read, and nothing else; it

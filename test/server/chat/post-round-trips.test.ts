@@ -59,8 +59,8 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a member’s post on PostgreSQL
       // The message, its author's read marker, its event (and NOTIFY), the activity time and reopening under
       // the conversation's row lock: one statement (store/post-statement.ts).
       'with m as ( insert into messages',
-      // No team alert: q1 scheduled it and this instance knows it pending until shortly before it is due
-      // (outbound/notifications.ts).
+      // No team alert: the conversation's first message scheduled it, and this instance knows it pending
+      // until shortly before it is due (outbound/notifications.ts).
       'commit',
     ];
     expect(statements.map((s, i) => (expected[i] !== undefined && s.startsWith(expected[i]) ? expected[i] : s))).toEqual(expected);

@@ -142,6 +142,26 @@ describe.each(DIALECTS)('chat REST on %s', (dialect) => {
     }
   });
 
+  it('posting a message needs a session still on: refused as every route refuses, the session checked once the body has come', async () => {
+    const id = (await api(alice, 'POST', '/api/v1/conversations', { title: 'mine' })).json().conversation.id as string;
+    const url = `/api/v1/conversations/${id}/messages`;
+    const body = { text: 'hi', clientMessageId: 'p1' };
+    const error = (res: Awaited<ReturnType<typeof api>>) => [res.statusCode, res.json().error.code];
+    expect(error(await t.app.inject({ method: 'POST', url, payload: body }))).toEqual([401, 'session_missing']);
+    expect(error(await api({ authorization: 'Bearer not-a-session' }, 'POST', url, body))).toEqual([401, 'session_invalid']);
+    expect(error(await api({ authorization: 'Bearer x y' }, 'POST', url, body))).toEqual([401, 'session_invalid']);
+    // A genuine session, logged out: refused once its body has come (a body that is no message is refused first).
+    const other = await signIn('alice', 'Alice');
+    expect((await api(other, 'POST', '/api/v1/auth/logout')).statusCode).toBe(204);
+    expect(error(await api(other, 'POST', url, body))).toEqual([401, 'session_invalid']);
+    expect(error(await api(other, 'POST', url, { text: 'hi' }))).toEqual([400, 'bad_request']);
+    // Deactivated: told why.
+    const userId = (await api(alice, 'GET', '/api/v1/me')).json().user.id as string;
+    await t.app.services.users.setActive(userId, false);
+    expect(error(await api(alice, 'POST', url, body))).toEqual([403, 'user_deactivated']);
+    expect((await t.db.store.db.selectFrom('messages').select('id').where('conversation_id', '=', id).execute()).length).toBe(0);
+  });
+
   it('unknown API routes are JSON 404s', async () => {
     const res = await api(alice, 'GET', '/api/v1/nope');
     expect(res.statusCode).toBe(404);

@@ -153,33 +153,46 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
         emit(e, fromBus);
       };
       let chain = Promise.resolve();
-      // Deliveries waiting on the chain: while there are none, an event decided at once is written at once.
+      // Deliveries and signals waiting on the chain: while there are none, an event decided at once is written at once.
       let queued = 0;
-      /** Hands a live event on, after those before it: `reach` is what `reachesAtOnce` said of it. */
-      const send = (e: BusEvent, reach = streamAccess.reachesAtOnce(audienceOf(e))) => {
-        if (reach === false) return;
-        if (reach === true && queued === 0) {
-          if (!closed && e.event.id > lastSent) emit(e, true);
-          return;
-        }
+      const failed = (error: unknown) => {
+        request.log.error({ err: error }, 'event stream failed');
+        close();
+      };
+      /** Runs `task` after everything before it on the chain; a failure it does not handle ends the stream. */
+      const enqueue = (task: () => Promise<void>) => {
         queued++;
-        // deliver() handles its own failures; anything else ends the stream rather than skip an event.
         chain = chain
-          .then(() => deliver(e, true))
-          .catch((error: unknown) => {
-            request.log.error({ err: error }, 'event stream failed');
-            close();
-          })
+          .then(task)
+          .catch(failed)
           .then(() => {
             queued--;
           });
+      };
+      /** Hands a live event on, after those before it. */
+      const send = (e: BusEvent) => {
+        // Anything that fails here ends the stream (the client resumes from the log) rather than skip an event:
+        // a listener that throws is dropped by the bus, which would leave the stream open and silent.
+        try {
+          const reach = streamAccess.reachesAtOnce(audienceOf(e));
+          if (reach === false) return;
+          if (reach === true && queued === 0) {
+            if (!closed && e.event.id > lastSent) emit(e, true);
+            return;
+          }
+        } catch (error) {
+          return failed(error);
+        }
+        // deliver() handles its own failures.
+        enqueue(() => deliver(e, true));
       };
       // Every event of the instance comes here: what surely is not this user's is skipped at once, unqueued.
       const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
       // Signals are for the moment: one that comes before the stream is live is not kept for later.
       const unsubscribeSignals = signals.subscribeSignals((signal) => {
         if (!live || closed || signal.senderId === user.id || streamAccess.reachesAtOnce(signal.audience) === false) return;
-        chain = chain.then(async () => {
+        // Queued like an event, so that an event after it is not written before it.
+        enqueue(async () => {
           if (closed) return;
           try {
             if (await streamAccess.mayReach(signal.audience)) write(signalFrame(signal));

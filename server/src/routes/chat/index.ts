@@ -96,8 +96,8 @@ export async function chatRoutes(parent: FastifyInstance) {
 
   app.post(
     '/conversations/:id/messages',
-    // The conversation is read with the session, in one round trip (auth/session-auth.ts).
-    { config: { readsConversation: true }, schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
+    // The session is checked after the body, and the conversation read with it in one round trip (auth/session-auth.ts).
+    { ...requireSession.conversationRoute, schema: { params: IdParams, body: PostMessageBodySchema, response: { 200: MessageResponseSchema, 201: MessageResponseSchema } } },
     async (request, reply) => {
       const user = request.session!.user;
       const { message, created } = await chat.postMessage(user, request.params.id, request.body.text, request.body.clientMessageId, async () => enforce(await limits.message(user.id)), {
