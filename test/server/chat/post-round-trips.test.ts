@@ -66,6 +66,27 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a member’s post on PostgreSQL
     expect(statements.map((s, i) => (expected[i] !== undefined && s.startsWith(expected[i]) ? expected[i] : s))).toEqual(expected);
   });
 
+  it('takes four in a document room too: the editor’s role on the document comes with the session', async () => {
+    const code = await t.sign({ user: { id: 'erin', name: 'Erin' }, permissions: { resources: [{ type: 'document', id: 'doc-1', organizationId: 'default', accessRole: 'editor' }] } });
+    const erin = { authorization: `Bearer ${(await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: code } })).json().session.token}` };
+    const room = (await t.app.inject({ method: 'POST', url: '/api/v1/documents/doc-1/open', headers: erin })).json().conversation.id as string;
+    const postAs = (clientMessageId: string) => t.app.inject({ method: 'POST', url: `/api/v1/conversations/${room}/messages`, headers: erin, payload: { text: `hello ${clientMessageId}`, clientMessageId } });
+    // The first message gives the room its title; the next is a plain one.
+    expect((await postAs('d1')).statusCode).toBe(201);
+    const statements: string[] = [];
+    sent = statements;
+    const res = await postAs('d2');
+    sent = undefined;
+    expect(res.statusCode).toBe(201);
+    const expected = ['select exists (select 1 from revoked_sessions where id = $1) as session_revoked, users.* , (select row_to_json(c) from conversations c', 'begin', 'with m as ( insert into messages', 'commit'];
+    expect(statements.map((s, i) => (expected[i] !== undefined && s.startsWith(expected[i]) ? expected[i] : s))).toEqual(expected);
+    // A viewer of the same room is refused from that one read: read_only, nothing stored.
+    const viewerCode = await t.sign({ user: { id: 'vic', name: 'Vic' }, permissions: { resources: [{ type: 'document', id: 'doc-1', organizationId: 'default', accessRole: 'viewer' }] } });
+    const vic = { authorization: `Bearer ${(await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: viewerCode } })).json().session.token}` };
+    const refused = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${room}/messages`, headers: vic, payload: { text: 'no', clientMessageId: 'v1' } });
+    expect([refused.statusCode, refused.json().error.code]).toEqual([403, 'read_only']);
+  });
+
   it('schedules one team alert for posts racing in a conversation without one', async () => {
     const conversation = (await t.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: alice, payload: {} })).json().conversation;
     const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => post(conversation.id, `r${i}`)));
