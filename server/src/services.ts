@@ -2,7 +2,6 @@
  * Builds every service from the store and configuration, once per app. Routes receive them as typed
  * decorators; tests can build them alone.
  */
-import { EVENT } from '../../shared/src/constants.js';
 import type { Config } from './config.js';
 import { createKeyRing } from './auth/key-ring.js';
 import { createSessionAuth } from './auth/session-auth.js';
@@ -55,7 +54,7 @@ import type { Metrics } from './metrics.js';
 import { createChatAssistant, ASSISTANT_REPLY_KIND } from './assistant/chat-hook.js';
 import { createReplyRegistry } from './assistant/registry.js';
 import { createAssistantRunner } from './assistant/runner.js';
-import { gateNudges } from './outbound/nudge-gate.js';
+import { gateNudges, nudgeForEvent } from './outbound/nudge-gate.js';
 import { createAssistantSender, DEFAULT_TIMEOUTS, type AssistantTimeouts } from './assistant/sender.js';
 import { createAssistantWrites } from './assistant/writes.js';
 import { createAssistantRepository } from './store/assistants.js';
@@ -166,16 +165,10 @@ export function createServices(options: ServiceOptions) {
       // (outbound/nudge-gate.ts): under load, most would claim nothing.
       const outboundGate = gateNudges(() => outboundWorker.nudge());
       const assistantGate = gateNudges(() => assistantRunner.nudge());
-      // Without an assistant (their list is kept in memory), no message comes with a reply: no claim for it.
       const assistantList = createAssistantRepository(store);
-      const unsubscribe = bus.subscribe(({ event }) => {
-        outboundGate.nudge();
-        if (event.type !== EVENT.messageCreated) return;
-        assistantList.list().then(
-          (list) => list.length > 0 && assistantGate.nudge(),
-          () => assistantGate.nudge(),
-        );
-      });
+      const unsubscribe = bus.subscribe(({ event }) =>
+        nudgeForEvent(event.type, { outbound: outboundGate, assistant: assistantGate }, async () => (await assistantList.list()).length > 0),
+      );
       return async () => {
         unsubscribe();
         outboundGate.stop();

@@ -49,16 +49,18 @@ export function createRevokedSessionRepository(store: Store) {
     withAccount:
       store.dialect === 'postgres'
         ? async (id: string, userId: string, also?: { conversationId: string; now: number }): Promise<AccountState> => {
-            const conversation =
+            // The conversation, when asked for, joined once: its row, the member's part in it, a room's grants.
+            const columns =
               also === undefined
                 ? sql``
-                : sql`, (select row_to_json(c) from conversations c where c.id = ${also.conversationId}) as conversation,
-                    exists (select 1 from participants p where p.conversation_id = ${also.conversationId} and p.user_id = ${userId}) as participant,
-                    (select case when c.document_id is null then null else (select coalesce(json_agg(g), '[]'::json) from (${coveringGrants(userId, sql`users.organization_id`, sql`c.document_id`, also.now)}) g) end
-                     from conversations c where c.id = ${also.conversationId}) as document_grants`;
+                : sql`, row_to_json(c) as conversation,
+                    exists (select 1 from participants p where p.conversation_id = c.id and p.user_id = ${userId}) as participant,
+                    case when c.document_id is null then null
+                      else (select coalesce(json_agg(g), '[]'::json) from (${coveringGrants(userId, sql`users.organization_id`, sql`c.document_id`, also.now)}) g) end as document_grants`;
+            const join = also === undefined ? sql`` : sql`left join conversations c on c.id = ${also.conversationId}`;
             const { rows } = await sql<UserRow & { session_revoked: boolean; conversation?: ConversationRow | null; participant?: boolean; document_grants?: Pick<GrantRow, 'access_role' | 'expires_at'>[] | null }>`
-              select exists (select 1 from revoked_sessions where id = ${id}) as session_revoked, users.* ${conversation}
-              from (select 1) as one left join users on users.id = ${userId}`.execute(db);
+              select exists (select 1 from revoked_sessions where id = ${id}) as session_revoked, users.* ${columns}
+              from (select 1) as one left join users on users.id = ${userId} ${join}`.execute(db);
             const { session_revoked: revoked, conversation: row, participant, document_grants: grants, ...user } = rows[0]!;
             // Frozen, as the users repository answers its rows.
             const account = user.id === null ? undefined : Object.freeze(user as UserRow);

@@ -54,7 +54,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a member’s post on PostgreSQL
     // Each statement by how it begins.
     const expected = [
       // The session, its account, the conversation and the member's part in it (auth/session-auth.ts).
-      'select exists (select 1 from revoked_sessions where id = $1) as session_revoked, users.* , (select row_to_json(c) from conversations c',
+      'select exists (select 1 from revoked_sessions where id = $1) as session_revoked, users.* , row_to_json(c) as conversation',
       'begin',
       // The message, its author's read marker, its event (and NOTIFY), the activity time and reopening under
       // the conversation's row lock: one statement (store/post-statement.ts).
@@ -78,7 +78,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a member’s post on PostgreSQL
     const res = await postAs('d2');
     sent = undefined;
     expect(res.statusCode).toBe(201);
-    const expected = ['select exists (select 1 from revoked_sessions where id = $1) as session_revoked, users.* , (select row_to_json(c) from conversations c', 'begin', 'with m as ( insert into messages', 'commit'];
+    const expected = ['select exists (select 1 from revoked_sessions where id = $1) as session_revoked, users.* , row_to_json(c) as conversation', 'begin', 'with m as ( insert into messages', 'commit'];
     expect(statements.map((s, i) => (expected[i] !== undefined && s.startsWith(expected[i]) ? expected[i] : s))).toEqual(expected);
     // A viewer of the same room is refused from that one read: read_only, nothing stored.
     const viewerCode = await t.sign({ user: { id: 'vic', name: 'Vic' }, permissions: { resources: [{ type: 'document', id: 'doc-1', organizationId: 'default', accessRole: 'viewer' }] } });

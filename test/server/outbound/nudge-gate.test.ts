@@ -4,7 +4,7 @@
  * once again. Timers are vitest's fake ones: no test waits for real time.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { gateNudges } from '../../../server/src/outbound/nudge-gate.js';
+import { gateNudges, nudgeForEvent } from '../../../server/src/outbound/nudge-gate.js';
 
 describe('nudge gate', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -43,5 +43,32 @@ describe('nudge gate', () => {
     expect(nudges).toBe(1);
     gate.nudge();
     expect(nudges).toBe(2);
+  });
+});
+
+describe('the nudges of a committed event', () => {
+  const gates = () => {
+    const counts = { outbound: 0, assistant: 0 };
+    return { counts, gates: { outbound: { nudge: () => counts.outbound++, stop: () => undefined }, assistant: { nudge: () => counts.assistant++, stop: () => undefined } } };
+  };
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('nudge the outbox at every event, the assistant at a new message only while an assistant exists', async () => {
+    const none = gates();
+    nudgeForEvent('message.created', none.gates, async () => false);
+    nudgeForEvent('conversation.updated', none.gates, async () => true);
+    await settled();
+    expect(none.counts).toEqual({ outbound: 2, assistant: 0 });
+    const some = gates();
+    nudgeForEvent('message.created', some.gates, async () => true);
+    await settled();
+    expect(some.counts).toEqual({ outbound: 1, assistant: 1 });
+  });
+
+  it('nudge the assistant when whether one exists cannot be told', async () => {
+    const { counts, gates: g } = gates();
+    nudgeForEvent('message.created', g, () => Promise.reject(new Error('database away')));
+    await settled();
+    expect(counts).toEqual({ outbound: 1, assistant: 1 });
   });
 });
