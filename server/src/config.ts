@@ -4,7 +4,7 @@
  * typed, frozen `Config` or throws a `ConfigError` naming every variable that is wrong.
  */
 import { Buffer } from 'node:buffer';
-import { parseDuration as parseDurationField, parseOriginList, parseSeatCountText, type Field } from '../../shared/src/fields.js';
+import { parseDuration as parseDurationField, parseOriginList, parseSeatCountText, type Field } from '#shared/fields.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

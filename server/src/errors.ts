@@ -4,7 +4,7 @@
  * mistakes stay TypeErrors and come out as a bare 500 `internal_error`.
  */
 import type { FastifyReply } from 'fastify';
-import { ERROR_STATUS, type ErrorCode } from '../../shared/src/errors.js';
+import { ERROR_STATUS, type ErrorCode } from '#shared/errors.js';
 
 export const DEFAULT_MESSAGES: ReadonlyMap<ErrorCode, string> = new Map<ErrorCode, string>([
   ['token_missing', 'A sign-in token is required.'],

@@ -9,7 +9,7 @@
  * once per process, into a registry of their own made at the first scrape, and printed before the app's.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ErrorCode } from '../../shared/src/errors.js';
+import type { ErrorCode } from '#shared/errors.js';
 
 /** What the outbox answers for its rows by status (store/outbox.ts `counts`). */
 export type OutboxCounts = () => Promise<Record<'pending' | 'sending' | 'done' | 'failed', number>>;

@@ -10,7 +10,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Conversation, ExchangeResponse } from '../../shared/src/api.js';
+import type { Conversation, ExchangeResponse } from '#shared/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { axeViolations, formatViolations } from '../helpers/axe.js';
 import { becomeOwnerInBrowser } from '../helpers/owner-setup.js';

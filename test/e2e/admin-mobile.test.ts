@@ -9,7 +9,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Conversation, ExchangeResponse } from '../../shared/src/api.js';
+import type { Conversation, ExchangeResponse } from '#shared/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { canRunChromium, closeAll, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, sideways } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';

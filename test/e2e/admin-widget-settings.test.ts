@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { WidgetSettingsResponse } from '../../shared/src/widget-settings.js';
+import type { WidgetSettingsResponse } from '#shared/widget-settings.js';
 import { canRunChromium, closeAll, injectAxe, launchChromium, newBoundedContext, newBoundedPage, PageProblems, ROOT, WAIT_MS, type AxeResult } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';
 import { becomeOwnerInBrowser } from '../helpers/owner-setup.js';

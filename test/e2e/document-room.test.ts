@@ -9,7 +9,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DocumentRoom, MessagePage } from '../../shared/src/api.js';
+import type { DocumentRoom, MessagePage } from '#shared/api.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
 import { canRunChromium, closeAll, injectAxe, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, seriousAxeViolations } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';

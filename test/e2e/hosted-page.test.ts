@@ -6,7 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Conversation, ExchangeResponse, Message, MessagePage } from '../../shared/src/api.js';
+import type { Conversation, ExchangeResponse, Message, MessagePage } from '#shared/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { canRunChromium, closeAll, launchChromium, newBoundedContext, newBoundedPage, outputPath, sideways, WAIT_MS } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExchangeResponse, Message } from '../../shared/src/api.js';
+import type { ExchangeResponse, Message } from '#shared/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { canRunChromium, closeAll, injectAxe, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, ROOT, seriousAxeViolations, WAIT_MS } from '../helpers/browser.js';
 import { apiClient, startLiveParley, type LiveParley } from '../helpers/live-server.js';

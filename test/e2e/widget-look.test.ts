@@ -8,7 +8,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ExchangeResponse, Message } from '../../shared/src/api.js';
+import type { ExchangeResponse, Message } from '#shared/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { cliContext } from '../../server/src/use-cases/actor.js';
 import type { SettingsPatch } from '../../server/src/admin/settings.js';

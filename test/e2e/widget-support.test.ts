@@ -8,8 +8,8 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ExchangeResponse, Message } from '../../shared/src/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import type { ExchangeResponse, Message } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
 import { canRunChromium, closeAll, launchChromium, newBoundedContext, newBoundedPage, outputPath, PageProblems, WAIT_MS } from '../helpers/browser.js';

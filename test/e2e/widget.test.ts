@@ -7,7 +7,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Conversation, ExchangeResponse, Message, MessagePage } from '../../shared/src/api.js';
+import type { Conversation, ExchangeResponse, Message, MessagePage } from '#shared/api.js';
 import { signExternalToken } from '../../server/src/auth/sign-external-token.js';
 import { PUBLIC_DIR } from '../../server/src/paths.js';
 import { readManifest } from '../../server/src/routes/pages/index.js';

@@ -2,7 +2,7 @@
  * Messages and conversations as the server presents them (shared/src/api.ts), for the widget and admin
  * panel tests: one place that knows their fields.
  */
-import type { Conversation, Message } from '../../shared/src/api.js';
+import type { Conversation, Message } from '#shared/api.js';
 
 /** A message by `author` (no client message id unless told). */
 export function messageFixture(id: string, conversationId: string, text: string, createdAt: string, author: Omit<Message['author'], 'avatarUrl' | 'agent'> & Partial<Message['author']>, clientMessageId: string | null = null): Message {

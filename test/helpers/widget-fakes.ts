@@ -3,7 +3,7 @@
  * request and answers from per-route handlers, JSON responses, and server-sent event streams the test
  * writes frames into (and that error out when the request's signal aborts, as a real fetch body does).
  */
-import type { Message, User } from '../../shared/src/api.js';
+import type { Message, User } from '#shared/api.js';
 import { messageFixture } from './fixtures.js';
 
 export interface RecordedRequest {

@@ -3,7 +3,7 @@
  * and `parseTitle` (a title a person gives), both counting characters as code points.
  */
 import { describe, expect, it } from 'vitest';
-import { parseTitle, titleFromMessage } from '../../shared/src/fields.js';
+import { parseTitle, titleFromMessage } from '#shared/fields.js';
 
 describe('titleFromMessage', () => {
   it('is the first non-blank line, trimmed', () => {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLACK, contrastRatio, relativeLuminance, textColorOn, WHITE } from '../../shared/src/contrast.js';
+import { BLACK, contrastRatio, relativeLuminance, textColorOn, WHITE } from '#shared/contrast.js';
 
 const SEED = process.env['PARLEY_FUZZ_SEED'] !== undefined ? Number(process.env['PARLEY_FUZZ_SEED']) : Math.floor(Math.random() * 2 ** 31);
 const hex = (n: number) => `#${n.toString(16).padStart(6, '0')}`;

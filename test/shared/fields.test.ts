@@ -10,7 +10,7 @@ import {
   parseOriginList,
   parseSeatCount,
   parseSeatCountText,
-} from '../../shared/src/fields.js';
+} from '#shared/fields.js';
 
 const accepts = <T>(parse: (v: unknown) => { ok: boolean; value?: T }, value: unknown, expected?: T) => {
   const result = parse(value);

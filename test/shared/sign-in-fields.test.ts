@@ -3,7 +3,7 @@
  * setting and the typed code.
  */
 import { describe, expect, it } from 'vitest';
-import { emailDomainOf, parseEmailCode, parseEmailSignInDomains, parseSignInMethods } from '../../shared/src/sign-in-fields.js';
+import { emailDomainOf, parseEmailCode, parseEmailSignInDomains, parseSignInMethods } from '#shared/sign-in-fields.js';
 
 describe('sign-in fields', () => {
   it('signInMethods: a non-empty list of external and email, answered in a fixed order', () => {

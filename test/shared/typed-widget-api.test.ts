@@ -4,7 +4,7 @@
  * compiler (`tsc` runs over the tests) and, for the field names, at run time.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { MessageSchema, type Message } from '../../shared/src/api.js';
+import { MessageSchema, type Message } from '#shared/api.js';
 import type { ParleyMessage } from '../../widget/types/parley.js';
 
 describe('the typed widget API', () => {

@@ -12,7 +12,7 @@ import {
   parseWidgetPosition,
   parseWidgetReplyTime,
   WIDGET_LOCALES,
-} from '../../shared/src/fields.js';
+} from '#shared/fields.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
 
 describe('widget field rules', () => {

@@ -6,7 +6,7 @@
  * replaced. Also the snooze choices (snooze.ts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EVENT } from '../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 import { createAlerts, type AlertEnvironment, type AudioContextLike, type NotificationApi } from '../../widget/src/admin/alerts.js';
 import { parseLocalDateTime, snoozeChoices } from '../../widget/src/admin/snooze.js';
 import { addContainer, removeContainer } from '../helpers/dom.js';

@@ -6,7 +6,7 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, vi } from 'vitest';
-import type { Message, User } from '../../shared/src/api.js';
+import type { Message, User } from '#shared/api.js';
 import type { InboxConversation, Profile } from '../../widget/src/admin/api.js';
 import { App } from '../../widget/src/admin/App.js';
 import { addContainer, removeContainer, settle } from '../helpers/dom.js';

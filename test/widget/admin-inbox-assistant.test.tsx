@@ -8,8 +8,8 @@
  */
 import { act } from 'preact/test-utils';
 import { describe, expect, it } from 'vitest';
-import type { Conversation } from '../../shared/src/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import type { Conversation } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import { click as clickOnce, settle } from '../helpers/dom.js';
 import { COUNTS, callsTo, conversation, dom, fail, message, ok, serve, stream, until, withAdminPage, type Handler } from './admin-fake.js';
 

@@ -7,7 +7,7 @@
 import { act } from 'preact/test-utils';
 import { describe, expect, it, vi } from 'vitest';
 import type { Customer } from '../../widget/src/admin/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 import { render } from 'preact';
 import { useTyping, TypingIndicator } from '../../widget/src/admin/Messages.js';
 import { click as clickOnce } from '../helpers/dom.js';

@@ -9,7 +9,7 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { User } from '../../shared/src/api.js';
+import type { User } from '#shared/api.js';
 import { App } from '../../widget/src/admin/App.js';
 import { addContainer, click as clickOnce, removeContainer, settle } from '../helpers/dom.js';
 

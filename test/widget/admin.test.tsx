@@ -7,8 +7,8 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Message, User } from '../../shared/src/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import type { Message, User } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import type { AdminApiKey, AdminUser, AuditEntry, InboxConversation, Profile, Setting, SigningKey, TokenApiCredential } from '../../widget/src/admin/api.js';
 import { App } from '../../widget/src/admin/App.js';
 import { addContainer, click as clickOnce, removeContainer, settle } from '../helpers/dom.js';

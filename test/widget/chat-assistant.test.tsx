@@ -7,8 +7,8 @@
  * conversation to the team; system messages show as such.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Conversation } from '../../shared/src/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import type { Conversation } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import { addContainer, click, removeContainer } from '../helpers/dom.js';
 import { conversation, fakeApi, fakeLive, message, mountChat, type FakeApi } from './chat-fakes.js';
 

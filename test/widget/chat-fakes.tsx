@@ -6,7 +6,7 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { vi } from 'vitest';
-import type { ConversationList, ConversationSummary, Message, MessagePage, User } from '../../shared/src/api.js';
+import type { ConversationList, ConversationSummary, Message, MessagePage, User } from '#shared/api.js';
 import type { ApiClient } from '../../widget/src/api/client.js';
 import { ChatView, type ChatViewProps } from '../../widget/src/chat/ChatView.js';
 import { preloadThread } from '../../widget/src/chat/thread-loader.js';

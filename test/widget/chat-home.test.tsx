@@ -7,8 +7,8 @@
  */
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Conversation } from '../../shared/src/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import type { Conversation } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import { createApiClient } from '../../widget/src/api/client.js';
 import { addContainer, click, removeContainer, settle } from '../helpers/dom.js';
 import { createFakeFetch, deferred, errorResponse, jsonResponse, type RecordedRequest } from '../helpers/widget-fakes.js';

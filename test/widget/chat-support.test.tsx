@@ -8,8 +8,8 @@
  */
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Message, TypingEvent } from '../../shared/src/api.js';
-import { EVENT, MESSAGE_EDIT_WINDOW_MS, TYPING_SEND_INTERVAL_MS, TYPING_TTL_MS } from '../../shared/src/constants.js';
+import type { Message, TypingEvent } from '#shared/api.js';
+import { EVENT, MESSAGE_EDIT_WINDOW_MS, TYPING_SEND_INTERVAL_MS, TYPING_TTL_MS } from '#shared/constants.js';
 import { ApiError, type ApiClient } from '../../widget/src/api/client.js';
 import type { ChatViewProps } from '../../widget/src/chat/ChatView.js';
 import { PRESENCE_POLL_MS } from '../../widget/src/chat/use-presence.js';

@@ -7,8 +7,8 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConversationList, Message, MessagePage } from '../../shared/src/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import type { ConversationList, Message, MessagePage } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import type { ApiClient } from '../../widget/src/api/client.js';
 import { ChatView } from '../../widget/src/chat/ChatView.js';
 import { preloadThread } from '../../widget/src/chat/thread-loader.js';

@@ -7,7 +7,7 @@
  */
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EVENT } from '../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 import { pickLocale } from '../../widget/src/i18n/locales.js';
 import { addContainer, click, removeContainer } from '../helpers/dom.js';
 import { conversation, fakeApi, fakeLive, ME, message, mine, mountChat } from './chat-fakes.js';

@@ -6,7 +6,7 @@
  * anything else a new EventSource after a backoff, resuming after the last event seen.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EVENT } from '../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 import { ApiError } from '../../widget/src/api/client.js';
 import { eventSourceLive } from '../../widget/src/page/live.js';
 

@@ -7,8 +7,8 @@
  */
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Message } from '../../shared/src/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import type { Message } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import { addContainer, click, removeContainer, settle } from '../helpers/dom.js';
 import { conversation, fakeApi, fakeListLayout, fakeLive, message, mountChat } from './chat-fakes.js';
 

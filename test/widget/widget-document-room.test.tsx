@@ -10,8 +10,8 @@
  */
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Conversation, DocumentRoom } from '../../shared/src/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import type { Conversation, DocumentRoom } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import { readConfig } from '../../widget/src/embed/config.js';
 import type { Emitter } from '../../widget/src/embed/js-api.js';
 import { createSession, type Session } from '../../widget/src/embed/session.js';

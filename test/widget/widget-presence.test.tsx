@@ -6,7 +6,7 @@
  * typing event from the stream shows in the open thread.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EVENT } from '../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 import type { Emitter } from '../../widget/src/embed/js-api.js';
 import { click } from '../helpers/dom.js';
 import { messageFixture } from '../helpers/fixtures.js';

@@ -7,8 +7,8 @@
  */
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Message } from '../../shared/src/api.js';
-import { EVENT } from '../../shared/src/constants.js';
+import type { Message } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import type { Emitter } from '../../widget/src/embed/js-api.js';
 import type { AuthProvider, Session } from '../../widget/src/embed/session.js';
 import { DEFAULT_APPEARANCE } from '../../widget/src/embed/loader.js';

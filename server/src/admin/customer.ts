@@ -6,7 +6,7 @@
  * check of chat/access.ts).
  */
 import type { Static } from '@sinclair/typebox';
-import type { CustomerSchema } from '../../../shared/src/admin-api.js';
+import type { CustomerSchema } from '#shared/admin-api.js';
 import { isAdministrator, type AccessControl } from '../chat/access.js';
 import { activityOf, type ConversationRepository } from '../store/conversations.js';
 import type { OrganizationRepository } from '../store/organizations.js';

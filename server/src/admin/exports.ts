@@ -9,8 +9,8 @@
  * may or may not be in it, and a message already exported stays once.
  */
 import { Readable } from 'node:stream';
-import type { Message } from '../../../shared/src/api.js';
-import type { ExportFormat } from '../../../shared/src/exports-api.js';
+import type { Message } from '#shared/api.js';
+import type { ExportFormat } from '#shared/exports-api.js';
 import { isAdministrator, type AccessControl } from '../chat/access.js';
 import { presentConversation, presentMessage } from '../chat/present.js';
 import { ParleyError } from '../errors.js';

@@ -5,14 +5,14 @@
  * service, whose access check lets administrators in; renaming is a use case (use-cases/conversations.ts),
  * whose answer is shown here.
  */
-import type { Conversation } from '../../../shared/src/api.js';
+import type { Conversation } from '#shared/api.js';
 import { presentConversation } from '../chat/present.js';
 import { assistantLookup } from '../assistant/directory.js';
 import type { Store } from '../store/database.js';
 import { ParleyError } from '../errors.js';
 import { decodeCursor, encodeCursor, type ConversationRepository, type ConversationRow, type InboxFilter } from '../store/conversations.js';
 import type { ConversationStatus } from '../store/schema.js';
-import type { InboxViewCounts } from '../../../shared/src/admin-api.js';
+import type { InboxViewCounts } from '#shared/admin-api.js';
 import type { MessageRepository } from '../store/messages.js';
 import type { SearchRepository } from '../store/search.js';
 import { decodeSearchCursor, encodeSearchCursor, searchTerms } from '../store/search-query.js';

@@ -12,7 +12,7 @@
 import { ParleyError } from '../errors.js';
 import type { Config } from '../config.js';
 import { ConfigError, loadConfig, parseSmtpUrl, type SmtpConfig } from '../config.js';
-import type { SettingName } from '../../../shared/src/admin-api.js';
+import type { SettingName } from '#shared/admin-api.js';
 import {
   parseAccentColor,
   parseDuration,
@@ -27,8 +27,8 @@ import {
   parseWidgetReplyTime,
   type Field,
   type LocalizedText,
-} from '../../../shared/src/fields.js';
-import { parseEmailSignInDomains, parseSignInMethods, type SignInMethod } from '../../../shared/src/sign-in-fields.js';
+} from '#shared/fields.js';
+import { parseEmailSignInDomains, parseSignInMethods, type SignInMethod } from '#shared/sign-in-fields.js';
 import type { Store } from '../store/database.js';
 import { announceCacheChange, readCacheOf } from '../store/read-cache.js';
 import { LAUNCHER_ICON_FILE, launcherIconUrl, sniffImage, type LauncherIcon } from './launcher-icon.js';

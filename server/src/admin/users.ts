@@ -2,7 +2,7 @@
  * How the admin panel, the admin REST, the CLI and the token API show an account, and the accounts list with
  * its cursor.
  */
-import type { User } from '../../../shared/src/api.js';
+import type { User } from '#shared/api.js';
 import { presentUser } from '../chat/present.js';
 import { ParleyError } from '../errors.js';
 import type { UserRepository, UserRow } from '../store/users.js';

@@ -3,9 +3,9 @@
  * Widget): the texts of one locale, falling back to the English text and then to none (the widget then says
  * its own localized default), and the text colour that reads on the accent colour.
  */
-import { textColorOn } from '../../../shared/src/contrast.js';
-import { WIDGET_LOCALES, type LocalizedText, type WidgetLocale } from '../../../shared/src/fields.js';
-import type { WidgetAppearance } from '../../../shared/src/widget-settings.js';
+import { textColorOn } from '#shared/contrast.js';
+import { WIDGET_LOCALES, type LocalizedText, type WidgetLocale } from '#shared/fields.js';
+import type { WidgetAppearance } from '#shared/widget-settings.js';
 import type { WidgetSettings } from './settings.js';
 
 const LOCALES: ReadonlySet<string> = new Set(WIDGET_LOCALES);

@@ -21,7 +21,7 @@
 import type { Signals } from '../chat/signals.js';
 import type { EventBus } from '../chat/event-bus.js';
 import type { Audience } from '../chat/access.js';
-import { MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
+import { MESSAGE_MAX_CHARS } from '#shared/constants.js';
 import type { Resolve } from '../outbound/http.js';
 import type { OutboxSender, SendOutcome } from '../outbound/worker.js';
 import type { Store } from '../store/database.js';

@@ -5,7 +5,7 @@
  * caller publishes the answered events after its commit (`publishAll`).
  */
 import type { Kysely } from 'kysely';
-import { EVENT } from '../../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 import type { EventBus } from '../chat/event-bus.js';
 import { presentConversation, presentMessage, type AssistantLookup } from '../chat/present.js';
 import type { NotificationScheduler } from '../outbound/notifications.js';

@@ -19,8 +19,8 @@ import { SESSION_TTL_MS } from './sign-in.js';
 import type { Settings } from '../admin/settings.js';
 import { enqueueMail } from '../outbound/mail.js';
 import { hashSecret, newId, newSecret } from '../ids.js';
-import { emailDomainOf } from '../../../shared/src/sign-in-fields.js';
-import type { ErrorCode } from '../../../shared/src/errors.js';
+import { emailDomainOf } from '#shared/sign-in-fields.js';
+import type { ErrorCode } from '#shared/errors.js';
 
 export const EMAIL_SIGN_IN_TTL_MS = 15 * 60_000;
 /** Codes compared against a request's: each takes an attempt first; the fifth may still be right, then it is dead. */

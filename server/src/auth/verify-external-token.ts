@@ -9,7 +9,7 @@
 import { compactVerify } from 'jose';
 import { parseCompactJws, parseJsonObject } from './jws.js';
 import { parseResources, type ResourceGrant } from '../permissions/resources.js';
-import { parseAvatarUrl, parseEmail, parseFlag, parseId, parseName, type Field } from '../../../shared/src/fields.js';
+import { parseAvatarUrl, parseEmail, parseFlag, parseId, parseName, type Field } from '#shared/fields.js';
 
 export type TokenAlg = 'HS256' | 'ES256' | 'EdDSA' | 'RS256';
 

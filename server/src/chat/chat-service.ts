@@ -4,9 +4,9 @@
  * commit and a resumed stream finds in the log everything it missed.
  */
 import type { Kysely } from 'kysely';
-import type { Conversation, ConversationSummary, Message } from '../../../shared/src/api.js';
-import { EVENT, MAX_ATTACHMENTS_PER_MESSAGE, MESSAGE_MAX_CHARS, TYPING_TTL_MS } from '../../../shared/src/constants.js';
-import { titleFromMessage } from '../../../shared/src/fields.js';
+import type { Conversation, ConversationSummary, Message } from '#shared/api.js';
+import { EVENT, MAX_ATTACHMENTS_PER_MESSAGE, MESSAGE_MAX_CHARS, TYPING_TTL_MS } from '#shared/constants.js';
+import { titleFromMessage } from '#shared/fields.js';
 import { ParleyError } from '../errors.js';
 import type { Store } from '../store/database.js';
 import type { ConversationRepository, ConversationCursor, ConversationRow, SeenConversation } from '../store/conversations.js';

@@ -1,5 +1,5 @@
 /** Database rows → the API shapes of shared/src/api.ts. */
-import type { Attachment, Conversation, Message, User } from '../../../shared/src/api.js';
+import type { Attachment, Conversation, Message, User } from '#shared/api.js';
 import { attachmentPath, type StoredAttachment } from '../store/attachments.js';
 import type { ConversationRow } from '../store/conversations.js';
 import type { MessageRow } from '../store/messages.js';

@@ -12,7 +12,7 @@
  *   away, through one of the two above (redis/signals.ts).
  */
 import { sql } from 'kysely';
-import type { AssistantReplyEvent, MessageDeltaEvent, TypingEvent } from '../../../shared/src/api.js';
+import type { AssistantReplyEvent, MessageDeltaEvent, TypingEvent } from '#shared/api.js';
 import { LISTEN_RESUMED, type Store } from '../store/database.js';
 import type { ConversationRepository } from '../store/conversations.js';
 import type { Audience } from './access.js';

@@ -6,7 +6,7 @@ import { derivePublicUrl } from '../config.js';
 import { ParleyError } from '../errors.js';
 import { presentAdminUser, type AdminUser } from '../admin/users.js';
 import { fieldFlag, UsageError, wholeNumber } from './args.js';
-import { parseEmail, parseSeatCountText } from '../../../shared/src/fields.js';
+import { parseEmail, parseSeatCountText } from '#shared/fields.js';
 import { withServices, type Command } from './shell.js';
 import { cliContext } from '../use-cases/actor.js';
 

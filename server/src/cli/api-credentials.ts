@@ -1,6 +1,6 @@
 /** `parley api-credentials …`: the token API's credentials (create, list, revoke). */
 import { fieldFlag, UsageError } from './args.js';
-import { parseName } from '../../../shared/src/fields.js';
+import { parseName } from '#shared/fields.js';
 import { withServices, type Command } from './shell.js';
 import { ParleyError } from '../errors.js';
 import { cliContext } from '../use-cases/actor.js';

@@ -2,7 +2,7 @@
  * The `parley` command line's words: `--flags` and positional arguments, and the checks commands make of
  * them. A bad argument is a `UsageError`, which the CLI answers with its message and the usage text.
  */
-import type { Field } from '../../../shared/src/fields.js';
+import type { Field } from '#shared/fields.js';
 
 /** The person at the shell typed something the CLI does not accept (reported with code `usage`). */
 export class UsageError extends Error {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { derivePublicUrl } from '../config.js';
-import { parseDuration, parseEmail, parseId, parseName } from '../../../shared/src/fields.js';
+import { parseDuration, parseEmail, parseId, parseName } from '#shared/fields.js';
 import { ENV_KID } from '../auth/key-ring.js';
 import { ASYMMETRIC_ALGS, KeyFormatError, parsePublicKey, type AsymmetricAlg } from '../auth/public-keys.js';
 import { checkJwksUrl } from '../auth/jwks.js';

@@ -5,7 +5,7 @@
  * Through the gate, the first nudge after a quiet gap goes through at once (nothing waits when the instance
  * is idle), and those that come during the gap after it are one nudge at its end.
  */
-import { EVENT } from '../../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 
 export interface NudgeGate {
   nudge(): void;

@@ -5,7 +5,7 @@
  * shared/src/fields.ts. Bad input is answered with a message that names the field.
  */
 import type { AccessRole, ResourceType } from '../store/schema.js';
-import { parseId } from '../../../shared/src/fields.js';
+import { parseId } from '#shared/fields.js';
 
 export interface ResourceGrant {
   type: ResourceType;

@@ -5,7 +5,7 @@
  * `deleted` in its transaction, and the sweeper removes their bytes, then the rows.
  */
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
-import type { Attachment } from '../../../shared/src/api.js';
+import type { Attachment } from '#shared/api.js';
 import type { Store } from './database.js';
 import type { AttachmentsTable, Database } from './schema.js';
 import { transact } from './transaction.js';

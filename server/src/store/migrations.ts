@@ -3,7 +3,7 @@
  * only difference is how an auto-incrementing key is declared.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
-import { titleFromMessage } from '../../../shared/src/fields.js';
+import { titleFromMessage } from '#shared/fields.js';
 import type { Dialect } from './database.js';
 import { MESSAGE_SEARCH_ROWID, POSTGRES_SEARCH_TEXT, postgresSearchVector, SQLITE_TOKENIZE } from './search-query.js';
 

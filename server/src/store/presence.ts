@@ -15,7 +15,7 @@
  * Redis is away both go to the database as without it. A deactivated administrator's open panel closes at
  * once (their sessions end), and their last sighting then leaves the window within two minutes.
  */
-import { PRESENCE_WINDOW_MS } from '../../../shared/src/constants.js';
+import { PRESENCE_WINDOW_MS } from '#shared/constants.js';
 import type { Store } from './database.js';
 import { readCacheOf } from './read-cache.js';
 import type { RedisLink } from '../redis/link.js';

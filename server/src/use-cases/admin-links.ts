@@ -7,7 +7,7 @@ import type { AdminLinks } from '../admin/admin-links.js';
 import { rightsOf, type Context } from './actor.js';
 import type { Audited } from './audited.js';
 import { ParleyError } from '../errors.js';
-import type { ErrorCode } from '../../../shared/src/errors.js';
+import type { ErrorCode } from '#shared/errors.js';
 import type { Sessions } from '../auth/sessions.js';
 import { SESSION_TTL_MS } from '../auth/sign-in.js';
 import type { UserRepository, UserRow } from '../store/users.js';

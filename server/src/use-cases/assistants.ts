@@ -5,7 +5,7 @@
  * conversation over (`conversation.take_over`, audited). A base URL on a private or loopback address is
  * refused (`assistant_url_refused`) unless the assistant's `allowPrivateAddress`, by outbound/http.ts's rule.
  */
-import type { Conversation } from '../../../shared/src/api.js';
+import type { Conversation } from '#shared/api.js';
 import { isAdministrator, isInstanceAdministrator, type AccessControl } from '../chat/access.js';
 import type { EventBus } from '../chat/event-bus.js';
 import { presentConversation } from '../chat/present.js';

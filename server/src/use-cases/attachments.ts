@@ -8,7 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Attachment } from '../../../shared/src/api.js';
+import type { Attachment } from '#shared/api.js';
 import { cleanFileName, nameForKind } from '../attachments/file-name.js';
 import { FileInspector } from '../attachments/inspect.js';
 import { isAdministrator, type AccessControl } from '../chat/access.js';

@@ -4,8 +4,8 @@
  * event reaches the participants and the organization's administrators after the commit, so their lists
  * follow. A snooze that has run out ends by itself (`wakeSnoozed`, run by chat/snooze-waker.ts).
  */
-import type { Conversation } from '../../../shared/src/api.js';
-import { EVENT } from '../../../shared/src/constants.js';
+import type { Conversation } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import type { EventBus } from '../chat/event-bus.js';
 import { presentConversation } from '../chat/present.js';
 import { ParleyError } from '../errors.js';

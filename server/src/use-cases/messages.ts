@@ -8,9 +8,9 @@
  * note) share one transaction, delivered after the commit like `message.created`; so do the rewriting of the
  * message's earlier events and a title that followed its old text (`conversation.updated`).
  */
-import type { Message } from '../../../shared/src/api.js';
-import { EVENT, MESSAGE_EDIT_WINDOW_MS } from '../../../shared/src/constants.js';
-import { titleFromMessage } from '../../../shared/src/fields.js';
+import type { Message } from '#shared/api.js';
+import { EVENT, MESSAGE_EDIT_WINDOW_MS } from '#shared/constants.js';
+import { titleFromMessage } from '#shared/fields.js';
 import { createAccessControl, isAdministrator } from '../chat/access.js';
 import { checkMessageText, visibleTo } from '../chat/chat-service.js';
 import type { EventBus } from '../chat/event-bus.js';

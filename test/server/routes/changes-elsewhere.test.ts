@@ -3,7 +3,7 @@ import { buildApp } from '../../../server/src/app.js';
 import { loadConfig } from '../../../server/src/config.js';
 import { DEFAULT_MESSAGES } from '../../../server/src/errors.js';
 import { createKeyRepository } from '../../../server/src/store/keys.js';
-import type { ErrorCode } from '../../../shared/src/errors.js';
+import type { ErrorCode } from '#shared/errors.js';
 import { createTestApp, PUBLIC_URL, TEST_SECRET, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 

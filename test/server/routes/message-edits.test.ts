@@ -5,7 +5,7 @@
  * `message.deleted`) to whoever may see the message; a deletion empties the text and keeps the row.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MESSAGE_EDIT_WINDOW_MS } from '../../../shared/src/constants.js';
+import { MESSAGE_EDIT_WINDOW_MS } from '#shared/constants.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 import { fromNow, openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';

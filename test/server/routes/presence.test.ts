@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PRESENCE_WINDOW_MS } from '../../../shared/src/constants.js';
+import { PRESENCE_WINDOW_MS } from '#shared/constants.js';
 import { createTestApp, type TestApp, type TestAppOptions } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 import { fromNow, openSse, type SseReader } from '../../helpers/sse.js';

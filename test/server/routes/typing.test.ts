@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../../server/src/app.js';
 import { loadConfig } from '../../../server/src/config.js';
-import { TYPING_TTL_MS } from '../../../shared/src/constants.js';
+import { TYPING_TTL_MS } from '#shared/constants.js';
 import { createTestApp, TEST_SECRET, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 import { fromNow, openSse, type SseFrame, type SseReader } from '../../helpers/sse.js';

@@ -3,7 +3,7 @@
  * created them and when they were last used; created with a name (the key is shown once, in this page's
  * state only, so leaving the page forgets it); revoked after a confirmation, which stops it at once.
  */
-import type { User } from '../../../shared/src/api.js';
+import type { User } from '#shared/api.js';
 import type { AdminApi, AdminApiKey, CreatedApiKey } from './api.js';
 import { CredentialsCard, RevokeCells, SecretPanel, useCredentials } from './credentials.js';
 import { DataTable, TimeCell } from './ui.js';

@@ -5,8 +5,8 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { User } from '../../../shared/src/api.js';
-import { EVENT } from '../../../shared/src/constants.js';
+import type { User } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import { createAdminApi, isSessionError, type AdminApi } from './api.js';
 import { endsSession } from '../api/client.js';
 import { errorText } from './errors.js';

@@ -3,7 +3,7 @@
  * editable in place and deletable after a confirmation; a form adds one.
  */
 import { useId, useState } from 'preact/hooks';
-import { MAX_CANNED_TEXT_CHARS, MAX_CANNED_TITLE_CHARS } from '../../../shared/src/inbox-fields.js';
+import { MAX_CANNED_TEXT_CHARS, MAX_CANNED_TITLE_CHARS } from '#shared/inbox-fields.js';
 import type { AdminApi, CannedReply } from './api.js';
 import { ConfirmButton, Loading, Notice, useAction, useLoad } from './ui.js';
 

@@ -9,10 +9,10 @@
  * aria-autocomplete="list"; focus never leaves it.
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { MESSAGE_MAX_CHARS, TYPING_SEND_INTERVAL_MS } from '../../../shared/src/constants.js';
+import { MESSAGE_MAX_CHARS, TYPING_SEND_INTERVAL_MS } from '#shared/constants.js';
 import { newClientMessageId } from '../api/client.js';
-import type { Attachment } from '../../../shared/src/api.js';
-import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../../shared/src/constants.js';
+import type { Attachment } from '#shared/api.js';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '#shared/constants.js';
 import { PaperClip } from '../chat/attach.js';
 import { createTray, type Tray } from '../chat/upload.js';
 import type { CannedReply } from './api.js';

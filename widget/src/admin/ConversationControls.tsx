@@ -5,7 +5,7 @@
  * refusal is an alert.
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import type { Conversation } from '../../../shared/src/api.js';
+import type { Conversation } from '#shared/api.js';
 import type { AdminUser, ConversationPatch } from './api.js';
 import { errorText } from './errors.js';
 import { localDateTimeValue, parseLocalDateTime, snoozeChoices } from './snooze.js';

@@ -7,9 +7,9 @@
  * "AI" in the list, and says so while the assistant writes.
  */
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
-import type { InboxView } from '../../../shared/src/admin-api.js';
-import type { AssistantReplyEvent, Conversation, ConversationReadEvent, Message, MessageDeltaEvent, TypingEvent, User } from '../../../shared/src/api.js';
-import { EVENT } from '../../../shared/src/constants.js';
+import type { InboxView } from '#shared/admin-api.js';
+import type { AssistantReplyEvent, Conversation, ConversationReadEvent, Message, MessageDeltaEvent, TypingEvent, User } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import type { AdminApi, AdminUser, InboxConversation, InboxQuery } from './api.js';
 import { twoScreens, UNTITLED, who } from './ConversationTitle.js';
 import { errorText } from './errors.js';

@@ -4,7 +4,7 @@
  * typing pauses (clearing it returns to the view).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { InboxView } from '../../../shared/src/admin-api.js';
+import type { InboxView } from '#shared/admin-api.js';
 import type { InboxViewCounts } from './api.js';
 import { href, VIEW_LABELS, VIEWS } from './route.js';
 

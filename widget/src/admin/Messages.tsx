@@ -7,8 +7,8 @@
  * messages (a hand-off, a failure, a limit reached) are centred lines of the thread.
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import type { Message, TypingEvent, User } from '../../../shared/src/api.js';
-import { MESSAGE_EDIT_WINDOW_MS } from '../../../shared/src/constants.js';
+import type { Message, TypingEvent, User } from '#shared/api.js';
+import { MESSAGE_EDIT_WINDOW_MS } from '#shared/constants.js';
 import { Markdown } from '../chat/markdown.js';
 import { Files } from '../chat/attach.js';
 import { errorText } from './errors.js';

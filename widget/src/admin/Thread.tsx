@@ -5,8 +5,8 @@
  */
 import type { Dispatch } from 'preact/hooks';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { InboxView } from '../../../shared/src/admin-api.js';
-import type { Message, User } from '../../../shared/src/api.js';
+import type { InboxView } from '#shared/admin-api.js';
+import type { Message, User } from '#shared/api.js';
 import type { AdminApi, AdminUser, ConversationPatch, Customer, InboxConversation } from './api.js';
 import { Composer } from './Composer.js';
 import { AssistantStatus, ConversationControls } from './ConversationControls.js';

@@ -4,7 +4,7 @@
  * shown is what the server did.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { User } from '../../../shared/src/api.js';
+import type { User } from '#shared/api.js';
 import type { AdminApi, AdminUser, CreatedVia, Role } from './api.js';
 import { CreateUser } from './CreateUser.js';
 import { Alert, appendNew, ConfirmButton, DataTable, LoadMore, Loading, Notice, StatusBadge, TimeCell, useAction, useLoad } from './ui.js';

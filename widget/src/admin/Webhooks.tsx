@@ -5,7 +5,7 @@
  * it. Each endpoint opens its delivery log (WebhookDeliveries.tsx).
  */
 import { useId, useState } from 'preact/hooks';
-import { WEBHOOK_EVENT_TYPES } from '../../../shared/src/webhook-fields.js';
+import { WEBHOOK_EVENT_TYPES } from '#shared/webhook-fields.js';
 import type { AdminApi, WebhookEndpoint } from './api.js';
 import { SecretPanel } from './credentials.js';
 import { ConfirmButton, Loading, Notice, StatusBadge, Time, useAction, useLoad } from './ui.js';

@@ -5,7 +5,7 @@
  * team is online, a composer that does nothing). The text on the accent is white or black by the same
  * contrast rule the widget follows (shared/src/contrast.ts).
  */
-import { textColorOn } from '../../../shared/src/contrast.js';
+import { textColorOn } from '#shared/contrast.js';
 
 /** The widget's own accent colour, shown while the administrator has set none. */
 export const DEFAULT_ACCENT = '#3056d3';

@@ -5,7 +5,7 @@
  * announced when a save is tried); the launcher icon is uploaded, and saved, as soon as it is chosen.
  */
 import { useState } from 'preact/hooks';
-import { WIDGET_LOCALES, type WidgetLocale } from '../../../shared/src/fields.js';
+import { WIDGET_LOCALES, type WidgetLocale } from '#shared/fields.js';
 import { ApiError } from '../api/client.js';
 import { pickLocale } from '../i18n/locales.js';
 import type { AdminApi, Setting, SettingsPatch } from './api.js';

@@ -8,8 +8,8 @@
  * tests drive the logic with fakes. Permission is never asked for here: only the Profile page's button,
  * from the administrator's click, asks.
  */
-import type { Conversation, Message } from '../../../shared/src/api.js';
-import { EVENT } from '../../../shared/src/constants.js';
+import type { Conversation, Message } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 
 export interface NotificationLike {
   onclick: ((event: Event) => void) | null;

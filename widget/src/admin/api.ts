@@ -5,9 +5,9 @@
  * reported to `onSessionError`, so the whole panel can switch to its signed-out or admins-only state.
  */
 import type { Static } from '@sinclair/typebox';
-import type { Assistant, AssistantPatchBodySchema, AssistantTestSchema, AssistantUsage, CannedReply, CustomerSchema, InboxViewCounts, Profile } from '../../../shared/src/admin-api.js';
-import type { Attachment, Conversation, Message, MeResponse, MessagePage, User } from '../../../shared/src/api.js';
-import type { WebhookDelivery, WebhookEndpoint } from '../../../shared/src/webhooks-api.js';
+import type { Assistant, AssistantPatchBodySchema, AssistantTestSchema, AssistantUsage, CannedReply, CustomerSchema, InboxViewCounts, Profile } from '#shared/admin-api.js';
+import type { Attachment, Conversation, Message, MeResponse, MessagePage, User } from '#shared/api.js';
+import type { WebhookDelivery, WebhookEndpoint } from '#shared/webhooks-api.js';
 import { ApiError, endsSession, readResponse } from '../api/client.js';
 import { uploadFile } from '../chat/upload.js';
 

@@ -15,8 +15,8 @@
  * stream reconnected, is not appended: the reply waits for its stored message, which the log replays. A
  * signal of a reply already ended (signals and stored events travel apart) opens no bubble again.
  */
-import type { InboxView } from '../../../shared/src/admin-api.js';
-import type { Conversation, Message, MessageDeltaEvent } from '../../../shared/src/api.js';
+import type { InboxView } from '#shared/admin-api.js';
+import type { Conversation, Message, MessageDeltaEvent } from '#shared/api.js';
 import type { InboxConversation, InboxPage, InboxViewCounts } from './api.js';
 
 export interface Thread {

@@ -6,7 +6,7 @@
  * stream the server refused for good (after the account was deactivated) stays closed.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { EVENT } from '../../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'closed' | 'unsupported';
 

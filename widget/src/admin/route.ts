@@ -4,7 +4,7 @@
  * server route. The inbox's view rides in the fragment's query, so a reload keeps it.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { InboxView } from '../../../shared/src/admin-api.js';
+import type { InboxView } from '#shared/admin-api.js';
 
 export const PAGES = [
   ['overview', 'Overview'],

@@ -15,7 +15,7 @@ import {
   type Field,
   type LocalizedText,
   type WidgetLocale,
-} from '../../../shared/src/fields.js';
+} from '#shared/fields.js';
 import { ApiError, readResponse } from '../api/client.js';
 import type { Setting } from './api.js';
 

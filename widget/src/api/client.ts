@@ -3,7 +3,7 @@
  * (later) with a bearer token kept in memory. Every failure becomes an `ApiError` carrying the server's
  * stable code, or `network_error` when no answer arrived.
  */
-import type { Attachment, ConversationList, Conversation, DocumentRoom, MarkReadResponse, MeResponse, Message, MessagePage, Presence } from '../../../shared/src/api.js';
+import type { Attachment, ConversationList, Conversation, DocumentRoom, MarkReadResponse, MeResponse, Message, MessagePage, Presence } from '#shared/api.js';
 
 /** `fileToken` (the exchange's): what an <img> carries instead of the bearer header. */
 export type Auth = { kind: 'cookie' } | { kind: 'bearer'; token: string; fileToken?: string };

@@ -9,7 +9,7 @@
  * instead of the composer.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { User } from '../../../shared/src/api.js';
+import type { User } from '#shared/api.js';
 import type { ApiClient } from '../api/client.js';
 import { Composer } from './composer.js';
 import { ConversationList } from './conversation-list.js';

@@ -4,8 +4,8 @@
  * drops and pastes go to the tray of upload.ts, which loads on first use.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Attachment } from '../../../shared/src/api.js';
-import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../../shared/src/constants.js';
+import type { Attachment } from '#shared/api.js';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '#shared/constants.js';
 import type { ApiClient } from '../api/client.js';
 import type { Strings } from './strings.js';
 import type { Tray } from './upload.js';

@@ -6,8 +6,8 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import type { Attachment } from '../../../shared/src/api.js';
-import { MESSAGE_MAX_CHARS } from '../../../shared/src/constants.js';
+import type { Attachment } from '#shared/api.js';
+import { MESSAGE_MAX_CHARS } from '#shared/constants.js';
 import type { AttachState } from './attach.js';
 import type { Strings } from './strings.js';
 

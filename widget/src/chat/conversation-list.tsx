@@ -3,7 +3,7 @@
  * when the last message was written, who wrote it and its first line ("Message deleted" once it is), and a dot for unread messages that
  * screen readers hear as "N unread messages".
  */
-import type { User } from '../../../shared/src/api.js';
+import type { User } from '#shared/api.js';
 import { authorName, preview, when } from './format.js';
 import type { Strings } from './strings.js';
 import type { ChatConversation } from './use-chat.js';

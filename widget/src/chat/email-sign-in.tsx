@@ -4,7 +4,7 @@
  * announced through an aria-live region that is always there, so a screen reader hears each one.
  */
 import { useState } from 'preact/hooks';
-import type { ExchangeResponse } from '../../../shared/src/api.js';
+import type { ExchangeResponse } from '#shared/api.js';
 import { ApiError, readResponse } from '../api/client.js';
 import type { Strings } from './strings.js';
 

@@ -1,5 +1,5 @@
 /** How the chat writes times and authors, in the view's language. */
-import type { Message, User } from '../../../shared/src/api.js';
+import type { Message, User } from '#shared/api.js';
 import type { Strings } from './strings.js';
 
 const valid = (iso: string) => {

@@ -5,9 +5,9 @@
  * question), with the server's refusal said on the message.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Attachment, Message, User } from '../../../shared/src/api.js';
+import type { Attachment, Message, User } from '#shared/api.js';
 import { Files } from './attach.js';
-import { MESSAGE_EDIT_WINDOW_MS } from '../../../shared/src/constants.js';
+import { MESSAGE_EDIT_WINDOW_MS } from '#shared/constants.js';
 import { ApiError } from '../api/client.js';
 import { authorName, isMine, time } from './format.js';
 import { Avatar } from './home.js';

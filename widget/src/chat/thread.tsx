@@ -7,7 +7,7 @@
  * usable stays small (the message list, Markdown, files and scrolling come a moment later).
  */
 import { useEffect, useRef } from 'preact/hooks';
-import type { Attachment, User } from '../../../shared/src/api.js';
+import type { Attachment, User } from '#shared/api.js';
 import type { ApiClient } from '../api/client.js';
 import { AttachButton, useAttach } from './attach.js';
 import { Composer } from './composer.js';

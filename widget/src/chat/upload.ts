@@ -7,7 +7,7 @@
  *   removed, and says why the server refused it. Plain DOM inside the element the composer gives it, since
  *   this module cannot share the panel's Preact.
  */
-import type { Attachment } from '../../../shared/src/api.js';
+import type { Attachment } from '#shared/api.js';
 
 /** How an upload failed: as the API's errors (status 0 `network_error` when no answer came). */
 export interface UploadFailure {

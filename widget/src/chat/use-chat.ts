@@ -12,8 +12,8 @@
  * asked while the view is shown.
  */
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
-import type { AssistantReplyEvent, MessageDeltaEvent, Attachment, Conversation, ConversationReadEvent, ConversationSummary, Message, MessageChangedEvent, TypingEvent, User } from '../../../shared/src/api.js';
-import { EVENT, TYPING_SEND_INTERVAL_MS } from '../../../shared/src/constants.js';
+import type { AssistantReplyEvent, MessageDeltaEvent, Attachment, Conversation, ConversationReadEvent, ConversationSummary, Message, MessageChangedEvent, TypingEvent, User } from '#shared/api.js';
+import { EVENT, TYPING_SEND_INTERVAL_MS } from '#shared/constants.js';
 import { ApiError, newClientMessageId, type ApiClient } from '../api/client.js';
 import { usePresence } from './use-presence.js';
 

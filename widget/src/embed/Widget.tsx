@@ -7,8 +7,8 @@
  * or `Parley.setDocument`) the panel shows that document's room instead of the conversation list.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Message, User } from '../../../shared/src/api.js';
-import { EVENT } from '../../../shared/src/constants.js';
+import type { Message, User } from '#shared/api.js';
+import { EVENT } from '#shared/constants.js';
 import { createApiClient, errorCodeOf } from '../api/client.js';
 import { openEventStream } from '../api/event-stream.js';
 import { ChatView } from '../chat/ChatView.js';

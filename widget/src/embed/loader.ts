@@ -6,7 +6,7 @@
  * idle); commands given before then are kept and applied once it is there. Nothing else is added to the
  * host page: no cookies, no other globals, no handlers on the host's elements.
  */
-import { textColorOn } from '../../../shared/src/contrast.js';
+import { textColorOn } from '#shared/contrast.js';
 import { LAUNCHER_STRINGS, pickLocaleCode } from '../i18n/launcher.js';
 import { readConfig, type WidgetConfig } from './config.js';
 import type { Appearance, LocaleModule, PanelControls, PanelFiles, PanelModule } from './contract.js';

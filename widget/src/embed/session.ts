@@ -4,7 +4,7 @@
  * `authProvider.generateToken()` for a fresh code: one call at a time, with backoff between failures, giving
  * up after a limit, and never after logout.
  */
-import type { User } from '../../../shared/src/api.js';
+import type { User } from '#shared/api.js';
 import { ApiError, readResponse } from '../api/client.js';
 
 export interface AuthProvider {

@@ -1,5 +1,5 @@
 /** The hosted page's live events: an EventSource on /api/v1/events that notices when the session has ended. */
-import { EVENT } from '../../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 import { endsSession, type ApiClient } from '../api/client.js';
 import { backoffDelay } from '../api/event-stream.js';
 import type { LiveSource } from '../chat/use-chat.js';

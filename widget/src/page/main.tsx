@@ -7,7 +7,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { User } from '../../../shared/src/api.js';
+import type { User } from '#shared/api.js';
 import { createApiClient, endsSession } from '../api/client.js';
 import { ChatView } from '../chat/ChatView.js';
 import { en as t } from '../chat/strings.js';

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { parseName } from '../../../../shared/src/fields.js';
+import { parseName } from '#shared/fields.js';
 import { readField } from './read-field.js';
 import { contextOf } from '../context.js';
 import type { ApiCredentialRow } from '../../store/api-credentials.js';

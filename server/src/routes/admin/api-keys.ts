@@ -2,12 +2,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { parseName } from '../../../../shared/src/fields.js';
+import { parseName } from '#shared/fields.js';
 import { readField } from './read-field.js';
 import { contextOf } from '../context.js';
 import type { AdminApiKeyRow } from '../../store/admin-api-keys.js';
 import type { UserRow } from '../../store/users.js';
-import { AdminApiKeyListSchema, AdminApiKeyResponseSchema, CreatedAdminApiKeySchema } from '../../../../shared/src/admin-api.js';
+import { AdminApiKeyListSchema, AdminApiKeyResponseSchema, CreatedAdminApiKeySchema } from '#shared/admin-api.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const CreateBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ConversationResponseSchema } from '../../../../shared/src/api.js';
+import { ConversationResponseSchema } from '#shared/api.js';
 import {
   AssistantCreateBodySchema,
   AssistantListSchema,
@@ -18,7 +18,7 @@ import {
   AssistantUsageSchema,
   ErrorSchema,
   type Assistant,
-} from '../../../../shared/src/admin-api.js';
+} from '#shared/admin-api.js';
 import { NO_LIMITS, type AssistantPatch, type AssistantRow } from '../../store/assistants.js';
 import { AssistantUnavailable } from '../../use-cases/assistants.js';
 import { contextOf } from '../context.js';

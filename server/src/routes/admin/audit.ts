@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { presentAuditEntry } from '../../admin/audit.js';
-import { AuditListSchema } from '../../../../shared/src/admin-api.js';
+import { AuditListSchema } from '#shared/admin-api.js';
 
 const AuditQuery = Type.Object(
   {

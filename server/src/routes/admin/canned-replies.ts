@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CannedReplyBodySchema, CannedReplyListSchema, CannedReplyQuerySchema, CannedReplyResponseSchema } from '../../../../shared/src/admin-api.js';
-import { parseCannedText, parseCannedTitle } from '../../../../shared/src/inbox-fields.js';
+import { CannedReplyBodySchema, CannedReplyListSchema, CannedReplyQuerySchema, CannedReplyResponseSchema } from '#shared/admin-api.js';
+import { parseCannedText, parseCannedTitle } from '#shared/inbox-fields.js';
 import { ParleyError } from '../../errors.js';
 import type { CannedReplyRow } from '../../store/canned-replies.js';
 import { createCannedReplyRepository } from '../../store/canned-replies.js';

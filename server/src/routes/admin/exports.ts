@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { createExports } from '../../admin/exports.js';
 import { ParleyError } from '../../errors.js';
-import { EXPORT_FORMATS, ExportParamsSchema, TranscriptExportSchema, TranscriptQuerySchema, UserExportSchema, type ExportFormat } from '../../../../shared/src/exports-api.js';
+import { EXPORT_FORMATS, ExportParamsSchema, TranscriptExportSchema, TranscriptQuerySchema, UserExportSchema, type ExportFormat } from '#shared/exports-api.js';
 
 const CONTENT_TYPES = new Map<ExportFormat, string>([
   ['json', 'application/json; charset=utf-8'],

@@ -15,8 +15,8 @@ import {
   MessagePageSchema,
   MessageParamsSchema,
   MessageResponseSchema,
-} from '../../../../shared/src/api.js';
-import { AdminPostMessageBodySchema } from '../../../../shared/src/admin-api.js';
+} from '#shared/api.js';
+import { AdminPostMessageBodySchema } from '#shared/admin-api.js';
 import { accountLimitsOf, enforceLimit } from '../../chat/account-limits.js';
 import { contextOf } from '../context.js';
 

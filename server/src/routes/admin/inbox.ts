@@ -2,9 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ConversationPatchSchema, CustomerResponseSchema, InboxConversationResponseSchema, InboxCountsSchema, InboxListSchema, InboxQuerySchema } from '../../../../shared/src/admin-api.js';
-import { parseAssigneeFilter, parseAssigneeId, parseSnoozedUntil, parseStatus, parseStatusFilter } from '../../../../shared/src/inbox-fields.js';
-import { parseTitle } from '../../../../shared/src/fields.js';
+import { ConversationPatchSchema, CustomerResponseSchema, InboxConversationResponseSchema, InboxCountsSchema, InboxListSchema, InboxQuerySchema } from '#shared/admin-api.js';
+import { parseAssigneeFilter, parseAssigneeId, parseSnoozedUntil, parseStatus, parseStatusFilter } from '#shared/inbox-fields.js';
+import { parseTitle } from '#shared/fields.js';
 import type { ConversationPatch } from '../../use-cases/conversations.js';
 import { contextOf } from '../context.js';
 import { readField, readOptionalField } from './read-field.js';

@@ -7,7 +7,7 @@ import { signingExamples } from '../../admin/examples.js';
 import { ParleyError } from '../../errors.js';
 import { contextOf } from '../context.js';
 import type { KeyRow } from '../../store/keys.js';
-import { CreatedKeySchema, ExamplesSchema, KeyListSchema, KeyResponseSchema } from '../../../../shared/src/admin-api.js';
+import { CreatedKeySchema, ExamplesSchema, KeyListSchema, KeyResponseSchema } from '#shared/admin-api.js';
 
 const KidParams = Type.Object({ kid: Type.String({ minLength: 1, maxLength: 128 }) });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

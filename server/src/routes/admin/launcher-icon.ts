@@ -6,7 +6,7 @@
 import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { SettingsSchema } from '../../../../shared/src/admin-api.js';
+import { SettingsSchema } from '#shared/admin-api.js';
 import { MAX_LAUNCHER_ICON_BYTES } from '../../admin/launcher-icon.js';
 import { ParleyError } from '../../errors.js';
 import { ICON_TOO_LARGE } from '../../use-cases/settings.js';

@@ -1,7 +1,7 @@
 /** Overview (seats, last 24 hours) and settings of the admin panel, the uploaded launcher icon included. */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { OverviewSchema, SettingsPatchSchema, SettingsSchema } from '../../../../shared/src/admin-api.js';
+import { OverviewSchema, SettingsPatchSchema, SettingsSchema } from '#shared/admin-api.js';
 import { contextOf } from '../context.js';
 import { launcherIconRoutes } from './launcher-icon.js';
 

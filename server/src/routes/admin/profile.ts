@@ -1,9 +1,9 @@
 /** `GET`/`PATCH /api/v1/admin/profile`: the signed-in administrator's display name, avatar and alert preferences. */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ProfilePatchSchema, ProfileResponseSchema, type Profile } from '../../../../shared/src/admin-api.js';
-import { parseFlag, parseHttpsUrl } from '../../../../shared/src/fields.js';
-import { parseDisplayName } from '../../../../shared/src/inbox-fields.js';
+import { ProfilePatchSchema, ProfileResponseSchema, type Profile } from '#shared/admin-api.js';
+import { parseFlag, parseHttpsUrl } from '#shared/fields.js';
+import { parseDisplayName } from '#shared/inbox-fields.js';
 import { ParleyError } from '../../errors.js';
 import type { UserRow } from '../../store/users.js';
 import { preferencesOf, type ProfilePatch } from '../../use-cases/profile.js';

@@ -1,6 +1,6 @@
 /** Reading one admin REST input by its rule in shared/src/fields.ts; the route's schema checked its shape. */
 import { ParleyError } from '../../errors.js';
-import type { Field } from '../../../../shared/src/fields.js';
+import type { Field } from '#shared/fields.js';
 
 /** The value a field rule accepted, or `400 bad_request` naming the field (`email must be an email address`). */
 export function readField<T>(name: string, parsed: Field<T>): T {

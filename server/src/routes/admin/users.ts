@@ -4,8 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { presentAdminUser } from '../../admin/users.js';
 import { ParleyError } from '../../errors.js';
-import { AdminUserListSchema, AdminUserResponseSchema } from '../../../../shared/src/admin-api.js';
-import { MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, parseEmail, parseId, parseName } from '../../../../shared/src/fields.js';
+import { AdminUserListSchema, AdminUserResponseSchema } from '#shared/admin-api.js';
+import { MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, parseEmail, parseId, parseName } from '#shared/fields.js';
 import { readOptionalField } from './read-field.js';
 import { contextOf } from '../context.js';
 

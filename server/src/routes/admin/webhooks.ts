@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { parseFlag } from '../../../../shared/src/fields.js';
-import { parseWebhookDescription, parseWebhookEvents, parseWebhookUrl } from '../../../../shared/src/webhook-fields.js';
+import { parseFlag } from '#shared/fields.js';
+import { parseWebhookDescription, parseWebhookEvents, parseWebhookUrl } from '#shared/webhook-fields.js';
 import {
   WebhookCreateBodySchema,
   WebhookCreatedSchema,
@@ -20,7 +20,7 @@ import {
   WebhookSecretSchema,
   type WebhookDelivery,
   type WebhookEndpoint,
-} from '../../../../shared/src/webhooks-api.js';
+} from '#shared/webhooks-api.js';
 import { Type } from '@sinclair/typebox';
 import type { WebhookEndpointRow } from '../../store/webhook-endpoints.js';
 import type { WebhookDeliveryRow } from '../../use-cases/webhooks.js';

@@ -7,10 +7,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ExchangeResponseSchema } from '../../../../shared/src/api.js';
-import { EmailStartBodySchema, EmailStartResponseSchema, EmailVerifyBodySchema } from '../../../../shared/src/email-sign-in-api.js';
-import { parseEmail, type Field } from '../../../../shared/src/fields.js';
-import { parseEmailCode } from '../../../../shared/src/sign-in-fields.js';
+import { ExchangeResponseSchema } from '#shared/api.js';
+import { EmailStartBodySchema, EmailStartResponseSchema, EmailVerifyBodySchema } from '#shared/email-sign-in-api.js';
+import { parseEmail, type Field } from '#shared/fields.js';
+import { parseEmailCode } from '#shared/sign-in-fields.js';
 import { ParleyError } from '../../errors.js';
 import { presentUser } from '../../chat/present.js';
 import { signInAtDoor } from './sign-in-door.js';

@@ -5,14 +5,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ExchangeBodySchema, ExchangeResponseSchema, MeResponseSchema } from '../../../../shared/src/api.js';
+import { ExchangeBodySchema, ExchangeResponseSchema, MeResponseSchema } from '#shared/api.js';
 import { ParleyError } from '../../errors.js';
 import { presentUser } from '../../chat/present.js';
 import { clearSessionCookie } from './session-cookie.js';
 import { readSessionToken } from '../../auth/session-auth.js';
 import { isSameOriginRequest } from '../../auth/csrf.js';
 import { signInAtDoor } from './sign-in-door.js';
-import { parsePage } from '../../../../shared/src/inbox-fields.js';
+import { parsePage } from '#shared/inbox-fields.js';
 
 export async function authRoutes(parent: FastifyInstance) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();

@@ -7,7 +7,7 @@
  * log line. The door only renders the outcome: a redirect with a cookie, JSON, or an error page.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ErrorCode } from '../../../../shared/src/errors.js';
+import type { ErrorCode } from '#shared/errors.js';
 import type { UserRow } from '../../store/users.js';
 
 export type SignInDoor = 'link' | 'exchange' | 'admin_link' | 'email_code' | 'email_link';

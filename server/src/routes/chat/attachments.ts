@@ -9,7 +9,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { AttachmentResponseSchema } from '../../../../shared/src/api.js';
+import { AttachmentResponseSchema } from '#shared/api.js';
 import { ParleyError } from '../../errors.js';
 import { BlobMissing } from '../../storage/blob-store.js';
 import type { UserRow } from '../../store/users.js';

@@ -25,7 +25,7 @@ import type { BusEvent } from '../../chat/event-bus.js';
 import { accountLimitsOf } from '../../chat/account-limits.js';
 import { audienceOf, isAdministrator } from '../../chat/access.js';
 import type { Signal } from '../../chat/signals.js';
-import { EVENT } from '../../../../shared/src/constants.js';
+import { EVENT } from '#shared/constants.js';
 import { ParleyError } from '../../errors.js';
 import type { EventRow } from '../../store/events.js';
 import { changesOf } from '../../store/changes.js';

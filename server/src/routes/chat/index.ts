@@ -23,8 +23,8 @@ import {
   MessageResponseSchema,
   PostMessageBodySchema,
   PresenceSchema,
-} from '../../../../shared/src/api.js';
-import { parseTitle } from '../../../../shared/src/fields.js';
+} from '#shared/api.js';
+import { parseTitle } from '#shared/fields.js';
 import { accountLimitsOf, enforceLimit as enforce } from '../../chat/account-limits.js';
 import { readField } from '../admin/read-field.js';
 import { contextOf } from '../context.js';

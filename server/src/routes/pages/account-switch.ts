@@ -11,7 +11,7 @@
  * Parley's own and `Sec-Fetch-Site`, when the browser sends it, is `same-origin`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS, type ErrorCode } from '../../../../shared/src/errors.js';
+import { ERROR_STATUS, type ErrorCode } from '#shared/errors.js';
 import { isSameOriginRequest } from '../../auth/csrf.js';
 import { SESSION_COOKIE } from '../../auth/session-auth.js';
 import { SESSION_TTL_MS } from '../../auth/sign-in.js';

@@ -6,9 +6,9 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formBody from '@fastify/formbody';
-import { ERROR_STATUS, type ErrorCode } from '../../../../shared/src/errors.js';
-import { parseEmail } from '../../../../shared/src/fields.js';
-import { parseDisplayName } from '../../../../shared/src/inbox-fields.js';
+import { ERROR_STATUS, type ErrorCode } from '#shared/errors.js';
+import { parseEmail } from '#shared/fields.js';
+import { parseDisplayName } from '#shared/inbox-fields.js';
 import { isSameOriginRequest } from '../../auth/csrf.js';
 import { setSessionCookie } from '../auth/session-cookie.js';
 import { signInAtDoor, type DoorAttempt } from '../auth/sign-in-door.js';

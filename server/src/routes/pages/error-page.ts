@@ -2,7 +2,7 @@
  * The HTML error page of the hosted page (docs/external-auth.md, Outcomes; failures reach it as in The hosted page): the code's status, what happened and what the
  * user can do. Static text only; nothing from the request is echoed.
  */
-import type { ErrorCode } from '../../../../shared/src/errors.js';
+import type { ErrorCode } from '#shared/errors.js';
 
 interface Explanation {
   title: string;

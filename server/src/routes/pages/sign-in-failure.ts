@@ -6,7 +6,7 @@
  * first page request that carries it shows that page with the code's status and clears it.
  */
 import type { FastifyReply } from 'fastify';
-import { ERROR_STATUS, type ErrorCode } from '../../../../shared/src/errors.js';
+import { ERROR_STATUS, type ErrorCode } from '#shared/errors.js';
 import { errorPageHtml } from './error-page.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../../store/unavailable.js';
 

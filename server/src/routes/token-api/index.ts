@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mintToken } from '../../auth/minted-tokens.js';
 import { MAX_TOKEN_BYTES } from '../../auth/jws.js';
 import { parseResources, type ResourceGrant } from '../../permissions/resources.js';
-import { CONTROL_REASON, parseEmail, parseFlag, parseId, parseName, type Field } from '../../../../shared/src/fields.js';
+import { CONTROL_REASON, parseEmail, parseFlag, parseId, parseName, type Field } from '#shared/fields.js';
 import { createCredentialCheck, isObject, unwrap } from './credentials.js';
 import { field, invalid, sendResult, sendTokenApiError, TokenApiError } from './reply.js';
 import { userApiRoutes } from './users.js';

@@ -4,7 +4,7 @@
  * INVALID_ARGUMENT (400), UNAUTHENTICATED (401) or PERMISSION_DENIED (403). Never cached.
  */
 import type { FastifyReply } from 'fastify';
-import type { Field } from '../../../../shared/src/fields.js';
+import type { Field } from '#shared/fields.js';
 
 export type TokenApiStatus = 'INVALID_ARGUMENT' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED';
 const HTTP = new Map<TokenApiStatus, number>([['INVALID_ARGUMENT', 400], ['UNAUTHENTICATED', 401], ['PERMISSION_DENIED', 403]]);

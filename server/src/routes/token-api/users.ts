@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { presentAdminUser } from '../../admin/users.js';
 import { parseResources } from '../../permissions/resources.js';
-import { parseEmail, parseFlag, parseId, parseName, type Field } from '../../../../shared/src/fields.js';
+import { parseEmail, parseFlag, parseId, parseName, type Field } from '#shared/fields.js';
 import { ParleyError } from '../../errors.js';
 import type { Context } from '../../use-cases/actor.js';
 import type { UserRow } from '../../store/users.js';

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { WidgetSettingsQuerySchema, WidgetSettingsResponseSchema } from '../../../../shared/src/widget-settings.js';
+import { WidgetSettingsQuerySchema, WidgetSettingsResponseSchema } from '#shared/widget-settings.js';
 import { LAUNCHER_ICON_FILE } from '../../admin/launcher-icon.js';
 import { presentWidget, widgetLocaleOf } from '../../admin/widget-appearance.js';
 import { ParleyError } from '../../errors.js';
