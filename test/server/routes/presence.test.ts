@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PRESENCE_WINDOW_MS } from '#shared/constants.js';
 import { createTestApp, type TestApp, type TestAppOptions } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
+import { changesOf } from '../../../server/src/store/changes.js';
 import { fromNow, openSse, type SseReader } from '../../helpers/sse.js';
 
 type Headers = Record<string, string>;
@@ -30,7 +31,18 @@ describe.each(DIALECTS)('presence on %s', (dialect) => {
     const user = { id, name: id, ...(organizationId ? { organizationId } : {}) };
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/exchange', payload: { externalAuthCode: await t.sign({ user }) } });
     const { session, user: row } = res.json();
-    if (role !== 'member') await t.app.services.users.setRole(row.id, role);
+    if (role !== 'member') {
+      // A role change closes the account's open streams when its announcement is heard (on PostgreSQL a NOTIFY,
+      // heard a moment after the commit): heard before any stream of this test opens, so it closes none.
+      let unsubscribe = () => {};
+      const heard = new Promise<void>((resolve) => {
+        const off = changesOf(t.db.store).subscribe((topic) => topic === `account:${row.id}` && resolve());
+        unsubscribe = () => void off();
+      });
+      await t.app.services.users.setRole(row.id, role);
+      await heard;
+      unsubscribe();
+    }
     return { headers: { authorization: `Bearer ${session.token}` }, userId: row.id };
   }
   const presence = async (who: Who) => {
