@@ -6,9 +6,10 @@
  *   `/?externalAuthCode=…`, followed to a signed-in page; a message posted through the proxy reaches an
  *   event stream opened through the proxy.
  * - A rolling restart under traffic: each instance in turn gets SIGTERM while a message is posted every
- *   150 ms, exits 0 and is started again. The streams, told `retry:`, reconnect through the proxy with their
- *   Last-Event-ID; every message posted is received exactly once, in order, by every stream, and no request
- *   (post, back-to-back reads of /api/v1/me from two clients, reconnect) answers anything but its 2xx.
+ *   150 ms, exits 0, is started again and is counted healthy by HAProxy before the next one stops. The
+ *   streams, told `retry:`, reconnect through the proxy with their Last-Event-ID; every message posted is
+ *   received exactly once, in order, by every stream, and no request (post, back-to-back reads of
+ *   /api/v1/me from two clients, reconnect) answers anything but its 2xx.
  * The figures (messages, reconnects, shutdown times) are printed.
  *
  * The token is signed against the real clock: the child processes have no clock of the test's to be given.
@@ -48,8 +49,11 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
   }
 }
 
-/** deploy/haproxy.cfg's rules (health checks, retries, SSE timeouts, X-Forwarded-For) on the test's ports. */
-function haproxyConfig(listen: number, servers: readonly number[]): string {
+/**
+ * deploy/haproxy.cfg's rules (health checks, retries, SSE timeouts, X-Forwarded-For) on the test's ports, and
+ * HAProxy's statistics page on `stats`, which says which servers it counts healthy.
+ */
+function haproxyConfig(listen: number, stats: number, servers: readonly number[]): string {
   return `global
   maxconn 1024
 
@@ -67,6 +71,11 @@ defaults
   retries 3
   option redispatch 1
   retry-on conn-failure empty-response 503
+
+frontend stats
+  bind 127.0.0.1:${stats}
+  stats enable
+  stats uri /stats
 
 frontend parley
   bind 127.0.0.1:${listen}
@@ -125,6 +134,7 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
   const dir = mkdtempSync(join(tmpdir(), 'parley-topology-'));
   const admin = () => new pg.Client({ connectionString: POSTGRES_URL });
   let proxyPort: number;
+  let statsPort: number;
   let ports: number[];
   let haproxy: ChildProcess | undefined;
   let haproxyLog = '';
@@ -137,6 +147,14 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
     await parley.waitForLine(/on port \d+/, 15_000);
     return parley;
   };
+  /** Whether HAProxy counts server `i` healthy (UP), from its statistics as CSV. */
+  const counted = async (i: number): Promise<boolean> => {
+    const csv = await fetch(`http://127.0.0.1:${statsPort}/stats;csv`).then((r) => r.text(), () => '');
+    const [header, ...rows] = csv.split('\n');
+    const columns = (header ?? '').replace(/^# /, '').split(',');
+    const row = rows.map((line) => line.split(',')).find((cells) => cells[columns.indexOf('pxname')] === 'parley' && cells[columns.indexOf('svname')] === `p${i + 1}`);
+    return row?.[columns.indexOf('status')] === 'UP';
+  };
 
   beforeAll(async () => {
     const client = admin();
@@ -144,6 +162,7 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
     await client.query(`create database ${database}`);
     await client.end();
     proxyPort = await freePort();
+    statsPort = await freePort();
     ports = [await freePort(), await freePort()];
     const url = new URL(POSTGRES_URL);
     url.pathname = `/${database}`;
@@ -161,7 +180,7 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
     await start(0);
     await start(1);
     const config = join(dir, 'haproxy.cfg');
-    writeFileSync(config, haproxyConfig(proxyPort, ports));
+    writeFileSync(config, haproxyConfig(proxyPort, statsPort, ports));
     haproxy = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
     haproxy.stdout!.setEncoding('utf8').on('data', (chunk: string) => (haproxyLog += chunk));
     haproxy.stderr!.setEncoding('utf8').on('data', (chunk: string) => (haproxyLog += chunk));
@@ -170,6 +189,7 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
       10_000,
       () => `HAProxy answering /healthz; its log:\n${haproxyLog}`,
     );
+    await until(async () => (await counted(0)) && (await counted(1)), 10_000, () => `HAProxy counting both instances healthy; its log:\n${haproxyLog}`);
   }, 60_000);
 
   afterAll(async () => {
@@ -215,14 +235,17 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
 
       const posted: string[] = [];
       const answers: number[] = [];
+      const refusals: string[] = [];
       const reads: number[] = [];
       let n = 0;
       const post = async () => {
         const text = `m${String(++n).padStart(3, '0')}`;
         const response = await fetch(`${proxy}/api/v1/conversations/${conversationId}/messages`, { method: 'POST', headers: writes, body: JSON.stringify({ text, clientMessageId: text }) });
+        const body = await response.text();
+        // A refusal is kept with its code (Parley's) or, when the proxy answered, its first line.
         answers.push(response.status);
         if (response.status === 201) posted.push(text);
-        await response.arrayBuffer();
+        else refusals.push(`${response.status} ${body.slice(0, 120)}`);
       };
       await post();
       await until(() => streams.every((s) => s.texts().length === 1), 5000, () => 'the first message on every stream');
@@ -259,10 +282,13 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
         traffic = false;
         await sending;
         await Promise.all(reading);
+        // Back, and counted healthy by the proxy again, before the next one stops (docs/deploy.md).
         await start(i);
+        await until(() => counted(i), 10_000, () => `HAProxy counting p${i + 1} healthy again; its log:\n${haproxyLog}`);
       }
 
       await post();
+      expect(refusals).toEqual([]);
       expect(answers.filter((status) => status !== 201)).toEqual([]);
       expect(reads.filter((status) => status !== 200)).toEqual([]);
       await until(
