@@ -16,6 +16,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Store } from '../store/database.js';
+import { changesOf } from '../store/changes.js';
 import { createEmailLinkRepository } from '../store/email-links.js';
 import { createInstanceSecretRepository } from '../store/instance-secrets.js';
 import type { OutboxRow } from '../store/outbox.js';
@@ -105,6 +106,10 @@ function createPendingAlerts() {
       dueAt.delete(conversationId);
       return false;
     },
+    /** Forgets everything: what it learnt may be gone from the database (see createNotificationScheduler). */
+    clear(): void {
+      dueAt.clear();
+    },
     learn(conversationId: string, due: number, now: number): void {
       if (now >= due - PENDING_ALERT_MARGIN_MS) return;
       if (dueAt.size >= PENDING_ALERTS_KEPT) {
@@ -120,6 +125,11 @@ export function createNotificationScheduler(deps: { store: Store; config: Config
   const { store, config } = deps;
   const outbox = createOutboxRepository(store);
   const pendingAlerts = createPendingAlerts();
+  // A LISTEN connection that came back (`*`, store/changes.ts) may mean a failover: a pending alert whose
+  // commit the promoted replica never received is gone, so the next message asks the database again.
+  changesOf(store).subscribe((topic) => {
+    if (topic === '*') pendingAlerts.clear();
+  });
   return {
     async messagePosted(trx, { conversationId, author }, now) {
       if (author.role === 'owner' || author.role === 'admin') {

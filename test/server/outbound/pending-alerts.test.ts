@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNotificationScheduler, PENDING_ALERT_MARGIN_MS, type NotificationScheduler } from '../../../server/src/outbound/notifications.js';
+import { changesOf } from '../../../server/src/store/changes.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/databases.js';
 
@@ -44,6 +45,17 @@ describe.each(DIALECTS)('a pending team alert on %s', (dialect) => {
     // From the margin on, the database is asked again (and, finding none, gets a new one).
     await posted('cnv_a', due - PENDING_ALERT_MARGIN_MS);
     expect(await alerts('cnv_a')).toEqual([{ kind: 'agent_notification', status: 'pending', next_attempt_at: due - PENDING_ALERT_MARGIN_MS + t.config.agentNotifyAfterSeconds * 1000 }]);
+  });
+
+  it('is forgotten when the LISTEN connection comes back (a failover may have lost the row): the next message asks again', async () => {
+    const start = t.clock.now;
+    await posted('cnv_f', start);
+    await forgetRows('cnv_f');
+    await posted('cnv_f', start + 1000);
+    expect(await alerts('cnv_f')).toEqual([]);
+    changesOf(t.db.store).heard('*');
+    await posted('cnv_f', start + 2000);
+    expect(await alerts('cnv_f')).toEqual([{ kind: 'agent_notification', status: 'pending', next_attempt_at: start + 2000 + t.config.agentNotifyAfterSeconds * 1000 }]);
   });
 
   it('is learnt from a pending row another instance wrote, with that row’s due time', async () => {

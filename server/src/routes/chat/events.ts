@@ -190,7 +190,13 @@ export async function eventRoutes(parent: FastifyInstance, options: { heartbeatM
       const unsubscribe = bus.subscribe((e) => (live ? send(e) : pending.push(e)));
       // Signals are for the moment: one that comes before the stream is live is not kept for later.
       const unsubscribeSignals = signals.subscribeSignals((signal) => {
-        if (!live || closed || signal.senderId === user.id || streamAccess.reachesAtOnce(signal.audience) === false) return;
+        if (!live || closed || signal.senderId === user.id) return;
+        // As in send(): a listener that throws would be dropped, leaving the stream without signals.
+        try {
+          if (streamAccess.reachesAtOnce(signal.audience) === false) return;
+        } catch (error) {
+          return failed(error);
+        }
         // Queued like an event, so that an event after it is not written before it.
         enqueue(async () => {
           if (closed) return;
