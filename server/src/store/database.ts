@@ -9,6 +9,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig, SqliteSynchronous } from '../config.js';
+import { createListener } from './listener.js';
 import { migrateToLatest } from './migrations.js';
 import { prepareStatements } from './prepared-statements.js';
 import type { Database } from './schema.js';
@@ -27,8 +28,8 @@ export interface Store {
    */
   dataVersion?(): number;
   /**
-   * PostgreSQL only: LISTEN on `channel` over a dedicated connection, calling `onNotify` for every NOTIFY
-   * (from any instance). Answers the function that stops listening.
+   * PostgreSQL only: LISTEN on `channel`, calling `onNotify` for every NOTIFY (from any instance), over the
+   * store's one LISTEN connection (store/listener.ts). Answers the function that stops listening.
    */
   listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
 }
@@ -48,12 +49,7 @@ export interface OpenOptions {
   preparedStatements?: boolean;
 }
 
-/**
- * What a listener hears once its connection is back after a drop: notifications sent meanwhile are lost, so
- * it catches up (the fan-out reads the events it missed; caches of changes start afresh). NOTIFY payloads
- * of Parley are never `*`.
- */
-export const LISTEN_RESUMED = '*';
+export { LISTEN_RESUMED } from './listener.js';
 
 const INT8_OID = 20;
 
@@ -66,13 +62,6 @@ const DEFAULT_POOL_SIZE = 10;
  * wait for a free connection.
  */
 const POOL_CONNECT_TIMEOUT_MS = 5000;
-const LISTEN_CONNECT_TIMEOUT_MS = 2000;
-/**
- * The LISTEN connection's reconnect delays: 100 ms doubling up to 1 s, so that it is back (and the relay has
- * caught up) within about a second of the database's return, at one attempt a second while it is away.
- */
-const LISTEN_RETRY_FIRST_MS = 100;
-const LISTEN_RETRY_MAX_MS = 1000;
 
 const ignore = () => undefined;
 
@@ -165,86 +154,14 @@ export async function openStore(config: DatabaseConfig, options: OpenOptions = {
     return { db, dialect: 'sqlite', close: () => db.destroy(), dataVersion };
   }
   const db = await migrated(openPostgres(config.url, options.schema, options.poolSize ?? DEFAULT_POOL_SIZE, options.preparedStatements ?? true), 'postgres', options.schema);
-  const listeners = new Set<() => Promise<void>>();
+  const listener = createListener({ url: config.url, schema: options.schema });
   return {
     db,
     dialect: 'postgres',
     async close() {
-      for (const stop of [...listeners]) await stop();
+      await listener.close();
       await db.destroy();
     },
-    async listen(channel, onNotify) {
-      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new TypeError(`bad channel name ${channel}`);
-      let stopped = false;
-      /** The connection in use or being opened; null while waiting to reconnect. */
-      let client: pg.Client | null = null;
-      let retry: ReturnType<typeof setTimeout> | undefined;
-      let failures = 0;
-
-      // A dedicated connection that comes back after any drop (retrying every second at most while the
-      // database is away), LISTENs again, and then wakes the listener once so it catches up with whatever
-      // committed while it was away.
-      const open = async (): Promise<pg.Client> => {
-        const next = new pg.Client({
-          connectionString: config.url,
-          application_name: `parley-listen:${options.schema ?? 'public'}`,
-          connectionTimeoutMillis: LISTEN_CONNECT_TIMEOUT_MS,
-          keepAlive: true,
-          ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-        });
-        next.on('notification', (message) => {
-          if (message.channel === channel) onNotify(message.payload ?? '');
-        });
-        // A drop emits 'error', 'end' or both, at any time, even during connect: the first one counts.
-        next.on('error', () => lost(next));
-        next.on('end', () => lost(next));
-        client = next;
-        await next.connect();
-        await next.query(`listen ${channel}`);
-        return next;
-      };
-      const lost = (which: pg.Client) => {
-        if (client !== which) return;
-        client = null;
-        which.end().catch(ignore);
-        if (stopped || retry !== undefined) return;
-        retry = setTimeout(reconnect, Math.min(LISTEN_RETRY_MAX_MS, LISTEN_RETRY_FIRST_MS * 2 ** failures++));
-      };
-      const reconnect = () => {
-        retry = undefined;
-        if (stopped || client) return;
-        open().then(
-          (next) => {
-            if (stopped || client !== next) return;
-            failures = 0;
-            onNotify(LISTEN_RESUMED);
-          },
-          // open() set `client` before it could fail: this schedules the next attempt (unless a drop already did).
-          () => {
-            if (client) lost(client);
-          },
-        );
-      };
-      try {
-        await open();
-      } catch (error) {
-        // The first connection is the caller's to report: no retries behind its back.
-        stopped = true;
-        const failed = client as pg.Client | null; // open() set it before it failed
-        client = null;
-        await failed?.end().catch(ignore);
-        throw error;
-      }
-      const stop = async () => {
-        stopped = true;
-        clearTimeout(retry);
-        listeners.delete(stop);
-        const last = client;
-        client = null;
-        await last?.end().catch(ignore);
-      };
-      listeners.add(stop);
-      return stop;
-    },
+    listen: listener.listen,
   };
 }
