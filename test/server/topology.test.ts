@@ -282,7 +282,9 @@ describe.skipIf(skipReason !== null)('two instances on PostgreSQL behind HAProxy
         traffic = false;
         await sending;
         await Promise.all(reading);
-        // Back, and counted healthy by the proxy again, before the next one stops (docs/deploy.md).
+        // Out of the proxy's rotation, then back and counted healthy again, before the next one stops
+        // (docs/deploy.md).
+        await until(async () => !(await counted(i)), 10_000, () => `HAProxy counting p${i + 1} down; its log:\n${haproxyLog}`);
         await start(i);
         await until(() => counted(i), 10_000, () => `HAProxy counting p${i + 1} healthy again; its log:\n${haproxyLog}`);
       }

@@ -172,9 +172,9 @@ describe.each(DIALECTS)('the assistant on %s', (dialect) => {
     expect(created.at(-1)).toMatchObject({ text: 'Hello Ada!', clientMessageId: replying.replyId, author: { type: 'assistant', id: assistant.id, name: 'Parley Bot', avatarUrl: null, agent: false } });
     const order = stream.frames.map((f) => f.event).filter((e) => e !== undefined && e !== 'ready' && e !== 'conversation.created');
     // The signals keep their order, and assistant.ended follows the stored message. On SQLite (one process)
-    // everything is in the order it happened; on PostgreSQL signals and events reach the instance over
-    // separate notifications, so a stored message may come before the reply's last signals (a client closes
-    // the reply at its message and ignores later pieces of it).
+    // everything is in the order it happened; on PostgreSQL a signal reaches the streams as soon as it is
+    // heard, an event once the fan-out has read it from the log, so the two interleave as they will (a client
+    // closes the reply at its stored message and ignores later pieces of it: docs/assistant.md).
     expect(order.filter((e) => e !== 'message.created')).toEqual(['assistant.replying', ...deltas.map(() => 'message.delta'), 'assistant.ended']);
     expect(order.filter((e) => e === 'message.created')).toHaveLength(2);
     expect(order.indexOf('assistant.ended')).toBeGreaterThan(order.lastIndexOf('message.created'));

@@ -2,7 +2,9 @@
  * A store's LISTEN (store/listener.ts): every channel on one connection, so that notifications of different
  * channels arrive in the order their transactions committed; after a drop every listener hears
  * LISTEN_RESUMED once the connection is back, and then its notifications again; the last listener gone, the
- * connection closes; a first connection that cannot be opened is the caller's error.
+ * connection closes; a first connection that cannot be opened is the caller's error (every caller waiting for
+ * it is told, nothing retries behind them); a close during an open leaves nothing open; a listener that
+ * throws is reported as a warning and keeps none of the others from hearing.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -75,14 +77,78 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a store’s LISTEN connection',
     await until(async () => (await connections()) === 0, 'the connection closed');
   });
 
-  it('throws when the first connection cannot be opened, and the next listen tries again', async () => {
+  /** A listener of a port nothing listens on. */
+  const refused = async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const nowhere = createListener({ url: `postgres://postgres@127.0.0.1:${port}/test`, schema });
+    return createListener({ url: `postgres://postgres@127.0.0.1:${port}/test`, schema });
+  };
+
+  it('throws when the first connection cannot be opened, and the next listen tries again', async () => {
+    const nowhere = await refused();
     await expect(nowhere.listen('first_channel', () => undefined)).rejects.toThrow(/ECONNREFUSED|connect/);
     await expect(nowhere.listen('first_channel', () => undefined)).rejects.toThrow(/ECONNREFUSED|connect/);
     await nowhere.close();
+  });
+
+  it('throws to each of two listens that wait for one failed open, and retries nothing behind them', async () => {
+    // A server that takes each connection and drops it at once: every attempt is counted.
+    let attempts = 0;
+    const server = createServer((socket) => {
+      attempts++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const dropping = createListener({ url: `postgres://postgres@127.0.0.1:${port}/test`, schema });
+    try {
+      const settled = await Promise.allSettled([dropping.listen('first_channel', () => undefined), dropping.listen('second_channel', () => undefined)]);
+      expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+      // One attempt each (the second tried again itself once the first had failed), and none after them:
+      // a retry would come within 100 ms.
+      expect(attempts).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(attempts).toBe(2);
+    } finally {
+      await dropping.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('closed while it opens: the listen throws, and no connection is left open', async () => {
+    const opening = listener.listen('first_channel', () => undefined);
+    await listener.close();
+    await expect(opening).rejects.toThrow();
+    await until(async () => (await connections()) === 0, 'no connection left');
+    await expect(listener.listen('first_channel', () => undefined)).rejects.toThrow('the store is closed');
+  });
+
+  it('a listener that throws is reported, and the others of its channel still hear', async () => {
+    const heard: string[] = [];
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      await listener.listen('first_channel', () => {
+        throw new Error('a listener that fails');
+      });
+      await listener.listen('first_channel', (payload) => heard.push(payload));
+      await notify('first_channel', 'still heard');
+      await until(() => heard.length === 1 && warnings.length === 1, 'the notification and the warning');
+      expect([heard, warnings]).toEqual([['still heard'], ['a listener that fails']]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('two listens of one new channel at once both hear what is sent once both have answered', async () => {
+    const heard: string[] = [];
+    await listener.listen('first_channel', () => undefined);
+    await Promise.all([listener.listen('second_channel', (payload) => heard.push(`a:${payload}`)), listener.listen('second_channel', (payload) => heard.push(`b:${payload}`))]);
+    await notify('second_channel', 'x');
+    await until(() => heard.length === 2, 'both listeners');
+    expect(heard.sort()).toEqual(['a:x', 'b:x']);
   });
 });
