@@ -17,6 +17,7 @@ import { signExternalToken } from '../../server/src/auth/sign-external-token.js'
 import { TEST_SECRET } from '../helpers/app.js';
 import { spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
 import { openSse } from '../helpers/sse.js';
+import { until } from '../helpers/until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-shutdown-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,14 +50,6 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
-/** Asks `condition` again every 10 ms until it holds; fails after `timeoutMs`. */
-async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('parley serve on SIGTERM', () => {
   it('tells the stream to reconnect, finishes the request in flight, refuses new connections and exits 0', async () => {

@@ -27,6 +27,7 @@ import { TEST_SECRET } from '../helpers/app.js';
 import { DIALECTS, POSTGRES_URL } from '../helpers/databases.js';
 import { spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
 import { openSse, type SseFrame, type SseReader } from '../helpers/sse.js';
+import { until } from '../helpers/until.js';
 
 const HAPROXY = '/usr/sbin/haproxy';
 const skipReason = !DIALECTS.includes('postgres') ? 'PostgreSQL does not answer' : !existsSync(HAPROXY) ? `no ${HAPROXY} (apt-get install haproxy)` : null;
@@ -40,14 +41,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Asks `condition` again every 10 ms until it holds; fails after `timeoutMs` with `what`. */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /**
  * deploy/haproxy.cfg's rules (health checks, retries, SSE timeouts, X-Forwarded-For) on the test's ports, and

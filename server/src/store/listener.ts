@@ -110,25 +110,27 @@ export function createListener(options: { url: string; schema?: string | undefin
     return attempt;
   };
 
+  /** Tries again after the next delay, unless nothing wants the connection or a try is already due. */
+  const retryLater = () => {
+    // A connection that never opened is its caller's failure, not one to retry.
+    if (closed || !established || channels.size === 0 || retry !== undefined) return;
+    retry = setTimeout(reconnect, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** failures++));
+  };
+
   const lost = (which: pg.Client) => {
     if (client !== which) return;
     client = null;
     which.end().catch(ignore);
-    // A connection that never opened is its caller's failure, not one to retry.
-    if (closed || !established || channels.size === 0 || retry !== undefined) return;
-    retry = setTimeout(reconnect, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** failures++));
+    retryLater();
   };
 
   const reconnect = () => {
     retry = undefined;
     if (closed || channels.size === 0 || client) return;
     void track((error) => {
-      if (error === undefined) {
-        failures = 0;
-        for (const channel of [...channels.keys()]) heard(channel, LISTEN_RESUMED);
-      } else if (!closed && established && channels.size > 0 && retry === undefined) {
-        retry = setTimeout(reconnect, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** failures++));
-      }
+      if (error !== undefined) return retryLater();
+      failures = 0;
+      for (const channel of [...channels.keys()]) heard(channel, LISTEN_RESUMED);
     });
   };
 

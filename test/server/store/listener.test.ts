@@ -12,15 +12,8 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createListener, LISTEN_RESUMED } from '../../../server/src/store/listener.js';
 import { DIALECTS, POSTGRES_URL } from '../../helpers/databases.js';
+import { until } from '../../helpers/until.js';
 
-/** Asks `condition` again every 10 ms until it holds; fails after `timeoutMs` with `what`. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe.skipIf(!DIALECTS.includes('postgres'))('a store’s LISTEN connection', () => {
   // A schema name of its own: the connection is known by its application_name (parley-listen:<schema>).
@@ -46,7 +39,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a store’s LISTEN connection',
     await listener.listen('second_channel', (payload) => heard.push(`second:${payload}`));
     expect(await connections()).toBe(1);
     for (const [channel, payload] of [['first_channel', 'a'], ['second_channel', 'b'], ['first_channel', 'c'], ['second_channel', 'd']] as const) await notify(channel, payload);
-    await until(() => heard.length === 4, 'four notifications');
+    await until(() => heard.length === 4, 5000, 'four notifications');
     expect(heard).toEqual(['first:a', 'second:b', 'first:c', 'second:d']);
   });
 
@@ -56,10 +49,10 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a store’s LISTEN connection',
     await listener.listen('second_channel', (payload) => heard.push(`second:${payload}`));
     const killed = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1`, [`parley-listen:${schema}`]);
     expect(killed.rows).toHaveLength(1);
-    await until(() => heard.length === 2, 'both listeners resumed');
+    await until(() => heard.length === 2, 5000, 'both listeners resumed');
     expect(heard.sort()).toEqual([`first:${LISTEN_RESUMED}`, `second:${LISTEN_RESUMED}`]);
     await notify('second_channel', 'after');
-    await until(() => heard.length === 3, 'a notification after the drop');
+    await until(() => heard.length === 3, 5000, 'a notification after the drop');
     expect(heard[2]).toBe('second:after');
     expect(await connections()).toBe(1);
   });
@@ -71,10 +64,10 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a store’s LISTEN connection',
     await stopFirst();
     await notify('first_channel', 'unheard');
     await notify('second_channel', 'heard');
-    await until(() => heard.length === 1, 'the second channel’s notification');
+    await until(() => heard.length === 1, 5000, 'the second channel’s notification');
     expect(heard).toEqual(['second:heard']);
     await stopSecond();
-    await until(async () => (await connections()) === 0, 'the connection closed');
+    await until(async () => (await connections()) === 0, 5000, 'the connection closed');
   });
 
   /** A listener of a port nothing listens on. */
@@ -121,7 +114,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a store’s LISTEN connection',
     const opening = listener.listen('first_channel', () => undefined);
     await listener.close();
     await expect(opening).rejects.toThrow();
-    await until(async () => (await connections()) === 0, 'no connection left');
+    await until(async () => (await connections()) === 0, 5000, 'no connection left');
     await expect(listener.listen('first_channel', () => undefined)).rejects.toThrow('the store is closed');
   });
 
@@ -136,7 +129,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a store’s LISTEN connection',
       });
       await listener.listen('first_channel', (payload) => heard.push(payload));
       await notify('first_channel', 'still heard');
-      await until(() => heard.length === 1 && warnings.length === 1, 'the notification and the warning');
+      await until(() => heard.length === 1 && warnings.length === 1, 5000, 'the notification and the warning');
       expect([heard, warnings]).toEqual([['still heard'], ['a listener that fails']]);
     } finally {
       process.off('warning', onWarning);
@@ -148,7 +141,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('a store’s LISTEN connection',
     await listener.listen('first_channel', () => undefined);
     await Promise.all([listener.listen('second_channel', (payload) => heard.push(`a:${payload}`)), listener.listen('second_channel', (payload) => heard.push(`b:${payload}`))]);
     await notify('second_channel', 'x');
-    await until(() => heard.length === 2, 'both listeners');
+    await until(() => heard.length === 2, 5000, 'both listeners');
     expect(heard.sort()).toEqual(['a:x', 'b:x']);
   });
 });
